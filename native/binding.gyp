@@ -1,0 +1,14 @@
+{
+  "targets": [
+    {
+      "target_name": "llm_scratch_native",
+      "sources": ["addon.cc"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fopenmp", "-fno-math-errno"],
+      "ldflags": ["-fopenmp"]
+    }
+  ]
+}

@@ -1,0 +1,160 @@
+// The kernel seam: every numeric loop of the tensor library goes through this interface.
+//
+// Backends see flat typed arrays, sizes and attributes, and write into buffers the caller
+// allocated. They know nothing of autograd, broadcasting policy or models (the tensor layer
+// turns broadcasting into strides, with stride 0 on a broadcast axis). The TypeScript backend
+// in ./ts is the specification; the native addon implements the same names.
+
+export type F32 = Float32Array;
+export type I32 = Int32Array;
+export type Buffer32 = Float32Array | Int32Array;
+
+export const UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh', 'relu', 'gelu', 'abs', 'sign'] as const;
+export type UnaryOp = (typeof UNARY_OPS)[number];
+
+// Comparison ops write 1 or 0.
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'gt', 'ge', 'lt'] as const;
+export type BinaryOp = (typeof BINARY_OPS)[number];
+
+export type ReduceOp = 'sum' | 'max' | 'min';
+export type ArgReduceOp = 'argmax' | 'argmin';
+
+export interface MatmulParams {
+  // C[b] (m x n) = op(A[b]) (m x k) @ op(B[b]) (k x n), for b in [0, batch).
+  // op(A) = A^T when transA: A[b] is then stored k x m (row-major), otherwise m x k.
+  // op(B) = B^T when transB: B[b] is then stored n x k, otherwise k x n.
+  // Batch b starts at b*strideA / b*strideB / b*strideC elements; a stride of 0 broadcasts.
+  // With accumulate, C += result; otherwise C = result.
+  a: F32;
+  b: F32;
+  c: F32;
+  batch: number;
+  m: number;
+  k: number;
+  n: number;
+  transA: boolean;
+  transB: boolean;
+  strideA: number;
+  strideB: number;
+  strideC: number;
+  accumulate: boolean;
+}
+
+export interface AdamWParams {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  // 1-based step count, for bias correction.
+  step: number;
+}
+
+export interface Kernels {
+  readonly name: string;
+
+  matmul(p: MatmulParams): void;
+
+  // out[i] = op(x[i]); out may be x.
+  unary(op: UnaryOp, x: F32, out: F32): void;
+  // out (contiguous, shape) = a op b, where a and b are read through strides over `shape`
+  // (stride 0 on broadcast axes).
+  binary(op: BinaryOp, a: F32, aStrides: number[], b: F32, bStrides: number[], out: F32, shape: number[]): void;
+  // out = cond != 0 ? a : b, each read through strides over `shape`.
+  where(
+    cond: F32,
+    condStrides: number[],
+    a: F32,
+    aStrides: number[],
+    b: F32,
+    bStrides: number[],
+    out: F32,
+    shape: number[],
+  ): void;
+  // out[i] = x[i] * alpha + beta (used for scaling, shifting and constants in gradients).
+  affine(x: F32, alpha: number, beta: number, out: F32): void;
+  fill(out: Buffer32, value: number): void;
+  // dst (through dstStrides from dstOffset) = src (through srcStrides from srcOffset), over `shape`.
+  // Covers transpose, permute, narrow, expand, concat and stack.
+  copyStrided(
+    src: Buffer32,
+    srcOffset: number,
+    srcStrides: number[],
+    dst: Buffer32,
+    dstOffset: number,
+    dstStrides: number[],
+    shape: number[],
+  ): void;
+
+  // x viewed as (outer, size, inner); out (outer, inner) = reduction over the middle axis.
+  reduce(op: ReduceOp, x: F32, outer: number, size: number, inner: number, out: F32): void;
+  argReduce(op: ArgReduceOp, x: F32, outer: number, size: number, inner: number, out: I32): void;
+
+  // x viewed as (outer, size, inner); out (outer, idx.length, inner) = x[:, idx, :].
+  // Indices are validated by the caller.
+  indexSelect(x: F32, outer: number, size: number, inner: number, idx: I32, out: F32): void;
+  // The backward of indexSelect: dx (outer, size, inner) += dy (outer, idx.length, inner) scattered at idx.
+  indexAdd(dy: F32, outer: number, size: number, inner: number, idx: I32, dx: F32): void;
+  // torch.gather along the middle axis: idx and out are (outer, idxSize, inner), x is (outer, size, inner).
+  gather(x: F32, outer: number, size: number, inner: number, idx: I32, idxSize: number, out: F32): void;
+  // The backward of gather: dx += dy scattered at idx.
+  scatterAdd(dy: F32, outer: number, size: number, inner: number, idx: I32, idxSize: number, dx: F32): void;
+
+  // Row-wise softmax (or log-softmax) of x (rows, cols).
+  softmax(x: F32, rows: number, cols: number, out: F32, log: boolean): void;
+  // dx from the forward's output y and dy. softmax: dx = y * (dy - sum(dy*y)); log: dx = dy - exp(y)*sum(dy).
+  softmaxBackward(y: F32, dy: F32, rows: number, cols: number, dx: F32, log: boolean): void;
+
+  // out = (x - mean) / sqrt(var + eps) * gamma + beta over rows of length cols (biased variance,
+  // as the book's LayerNorm). mean and rstd (rows) are saved for the backward.
+  layerNorm(
+    x: F32,
+    gamma: F32,
+    beta: F32,
+    rows: number,
+    cols: number,
+    eps: number,
+    out: F32,
+    mean: F32,
+    rstd: F32,
+  ): void;
+  // Writes dx, and accumulates into dgamma and dbeta (callers pass zeroed buffers for a fresh gradient).
+  layerNormBackward(
+    x: F32,
+    gamma: F32,
+    mean: F32,
+    rstd: F32,
+    dy: F32,
+    rows: number,
+    cols: number,
+    dx: F32,
+    dgamma: F32,
+    dbeta: F32,
+  ): void;
+
+  // GELU, tanh approximation (as the book and GPT-2): dx = dy * gelu'(x).
+  geluBackward(x: F32, dy: F32, dx: F32): void;
+
+  // Cross-entropy over logits (rows, vocab) with integer targets. Rows whose target equals
+  // ignoreIndex are skipped. Writes each row's log-sum-exp to lse (for the backward) and returns
+  // the summed loss and the number of rows counted. Targets out of range are validated by the caller.
+  crossEntropy(logits: F32, targets: I32, rows: number, vocab: number, ignoreIndex: number, lse: F32): number;
+  // dlogits = scale * (softmax(logits) - onehot(target)), zero on ignored rows.
+  crossEntropyBackward(
+    logits: F32,
+    targets: I32,
+    lse: F32,
+    rows: number,
+    vocab: number,
+    ignoreIndex: number,
+    scale: number,
+    dlogits: F32,
+  ): void;
+
+  // One AdamW step with PyTorch's semantics, in place on param, m and v.
+  adamw(param: F32, grad: F32, m: F32, v: F32, p: AdamWParams): void;
+  // Sum of squares, accumulated in float64 (for gradient-norm clipping).
+  sumSquares(x: F32): number;
+}
+
+export type KernelName = Exclude<keyof Kernels, 'name'>;

@@ -1,0 +1,142 @@
+// Runs a program made of commands: finds the command (longest match of its words), parses its
+// option table with node:util parseArgs, prints help, and maps errors to exit codes
+// (0 success, 1 user error as one line, 2 bad usage).
+import { parseArgs } from 'node:util';
+import { UsageError, UserError } from '../errors.js';
+import { parseValue, type Command, type OptionSpec } from './command.js';
+
+export interface Program {
+  name: string;
+  version: string;
+  description: string;
+  commands: Command[];
+}
+
+export interface ProgramIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const defaultIO: ProgramIO = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+function findCommand(program: Program, args: string[]): { command: Command; rest: string[] } | null {
+  let best: { command: Command; rest: string[] } | null = null;
+  for (const command of program.commands) {
+    const words = command.name.split(' ');
+    if (words.every((w, i) => args[i] === w) && (!best || words.length > best.command.name.split(' ').length)) {
+      best = { command, rest: args.slice(words.length) };
+    }
+  }
+  return best;
+}
+
+function optionLabel(name: string, spec: OptionSpec): string {
+  const short = spec.short ? `-${spec.short}, ` : '';
+  const value = spec.type === 'boolean' ? '' : ` ${spec.value ?? (spec.type === 'strings' ? 'VALUE...' : 'VALUE')}`;
+  return `${short}--${name}${value}`;
+}
+
+export function commandHelp(program: Program, command: Command): string {
+  const lines = [`Usage: ${program.name} ${command.name}${command.usage ? ` ${command.usage}` : ''}`, '', command.summary];
+  const entries = Object.entries(command.options);
+  if (entries.length > 0) {
+    lines.push('', 'Options:');
+    const labels = entries.map(([name, spec]) => optionLabel(name, spec));
+    const width = Math.max(...labels.map((l) => l.length), 10) + 2;
+    entries.forEach(([, spec], i) => {
+      const fallback = spec.default !== undefined && spec.default !== false ? ` (default: ${spec.default})` : '';
+      lines.push(`  ${labels[i].padEnd(width)}${spec.description}${fallback}`);
+    });
+  }
+  lines.push(`  ${'-h, --help'.padEnd(12)}  show this help`);
+  if (command.examples?.length) {
+    lines.push('', 'Examples:', ...command.examples.map((e) => `  ${e}`));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function programHelp(program: Program): string {
+  const width = Math.max(...program.commands.map((c) => c.name.length)) + 2;
+  return [
+    `${program.name} ${program.version}: ${program.description}`,
+    '',
+    `Usage: ${program.name} <command> [options]`,
+    '',
+    'Commands:',
+    ...program.commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    `Run '${program.name} <command> --help' for a command's options.`,
+    '',
+  ].join('\n');
+}
+
+function parseCommandArgs(command: Command, args: string[]) {
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const [name, spec] of Object.entries(command.options)) {
+    config[name] = {
+      type: spec.type === 'boolean' ? 'boolean' : 'string',
+      ...(spec.short ? { short: spec.short } : {}),
+      ...(spec.type === 'strings' ? { multiple: true } : {}),
+    };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: config, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]);
+  }
+  const options: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(command.options)) {
+    const raw = parsed.values[name] as string | boolean | string[] | undefined;
+    if (raw === undefined) {
+      options[name] = spec.type === 'strings' && spec.default === undefined ? undefined : spec.default;
+    } else if (typeof raw === 'string') {
+      options[name] = parseValue(name, spec, raw);
+    } else {
+      options[name] = raw;
+    }
+  }
+  return { help: parsed.values.help === true, options, positionals: parsed.positionals };
+}
+
+export async function runProgram(program: Program, argv: string[], io: ProgramIO = defaultIO): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    const topic = argv[0] === 'help' ? findCommand(program, argv.slice(1)) : null;
+    io.stdout(topic ? commandHelp(program, topic.command) : programHelp(program));
+    return 0;
+  }
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    io.stdout(`${program.version}\n`);
+    return 0;
+  }
+  const found = findCommand(program, argv);
+  if (!found) {
+    io.stderr(`${program.name}: unknown command '${argv[0]}'. Run '${program.name} --help' for the list.\n`);
+    return 2;
+  }
+  const { command, rest } = found;
+  try {
+    const { help, options, positionals } = parseCommandArgs(command, rest);
+    if (help) {
+      io.stdout(commandHelp(program, command));
+      return 0;
+    }
+    await command.run({ options, positionals, stdout: io.stdout, stderr: io.stderr } as never);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`${program.name} ${command.name}: ${err.message}. Run '${program.name} ${command.name} --help'.\n`);
+      return 2;
+    }
+    if (err instanceof UserError) {
+      io.stderr(`${program.name} ${command.name}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

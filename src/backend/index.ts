@@ -48,3 +48,8 @@ export function availableBackends(): BackendName[] {
 }
 
 export type { Kernels } from './kernels.js';
+
+// Forgets a useBackend() choice: the next kernels() call chooses again from the environment.
+export function resetBackend(): void {
+  current = null;
+}

@@ -9,11 +9,34 @@ export type F32 = Float32Array;
 export type I32 = Int32Array;
 export type Buffer32 = Float32Array | Int32Array;
 
-export const UNARY_OPS = ['neg', 'exp', 'log', 'sqrt', 'rsqrt', 'tanh', 'relu', 'gelu', 'abs', 'sign'] as const;
+export const UNARY_OPS = [
+  'neg',
+  'exp',
+  'log',
+  'sqrt',
+  'rsqrt',
+  'tanh',
+  'relu',
+  'gelu',
+  'abs',
+  'sign',
+] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 
 // Comparison ops write 1 or 0.
-export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'eq', 'gt', 'ge', 'lt'] as const;
+export const BINARY_OPS = [
+  'add',
+  'sub',
+  'mul',
+  'div',
+  'pow',
+  'maximum',
+  'minimum',
+  'eq',
+  'gt',
+  'ge',
+  'lt',
+] as const;
 export type BinaryOp = (typeof BINARY_OPS)[number];
 
 export type ReduceOp = 'sum' | 'max' | 'min';
@@ -59,17 +82,25 @@ export interface Kernels {
   unary(op: UnaryOp, x: F32, out: F32): void;
   // out (contiguous, shape) = a op b, where a and b are read through strides over `shape`
   // (stride 0 on broadcast axes).
-  binary(op: BinaryOp, a: F32, aStrides: number[], b: F32, bStrides: number[], out: F32, shape: number[]): void;
+  binary(
+    op: BinaryOp,
+    a: F32,
+    aStrides: readonly number[],
+    b: F32,
+    bStrides: readonly number[],
+    out: F32,
+    shape: readonly number[],
+  ): void;
   // out = cond != 0 ? a : b, each read through strides over `shape`.
   where(
     cond: F32,
-    condStrides: number[],
+    condStrides: readonly number[],
     a: F32,
-    aStrides: number[],
+    aStrides: readonly number[],
     b: F32,
-    bStrides: number[],
+    bStrides: readonly number[],
     out: F32,
-    shape: number[],
+    shape: readonly number[],
   ): void;
   // out[i] = x[i] * alpha + beta (used for scaling, shifting and constants in gradients).
   affine(x: F32, alpha: number, beta: number, out: F32): void;
@@ -79,11 +110,11 @@ export interface Kernels {
   copyStrided(
     src: Buffer32,
     srcOffset: number,
-    srcStrides: number[],
+    srcStrides: readonly number[],
     dst: Buffer32,
     dstOffset: number,
-    dstStrides: number[],
-    shape: number[],
+    dstStrides: readonly number[],
+    shape: readonly number[],
   ): void;
 
   // x viewed as (outer, size, inner); out (outer, inner) = reduction over the middle axis.

@@ -55,7 +55,7 @@ const binaryFns: Record<BinaryOp, (a: number, b: number) => number> = {
   lt: (a, b) => (a < b ? 1 : 0),
 };
 
-function isContiguous(strides: number[], shape: number[]): boolean {
+function isContiguous(strides: readonly number[], shape: readonly number[]): boolean {
   let expected = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
     if (shape[d] !== 1 && strides[d] !== expected) return false;
@@ -67,8 +67,8 @@ function isContiguous(strides: number[], shape: number[]): boolean {
 // Calls inner(aBase, bBase, outBase, count) for each run of the last axis, walking the outer
 // axes as an odometer. The per-run callback keeps the innermost loop tight.
 function forEachRow(
-  shape: number[],
-  stridesList: number[][],
+  shape: readonly number[],
+  stridesList: (readonly number[])[],
   inner: (bases: number[], outBase: number, count: number) => void,
 ): void {
   const rank = shape.length;
@@ -93,11 +93,11 @@ function forEachRow(
 export function binary(
   op: BinaryOp,
   a: F32,
-  aStrides: number[],
+  aStrides: readonly number[],
   b: F32,
-  bStrides: number[],
+  bStrides: readonly number[],
   out: F32,
-  shape: number[],
+  shape: readonly number[],
 ): void {
   const n = out.length;
   const aFull = isContiguous(aStrides, shape);
@@ -142,13 +142,13 @@ export function binary(
 
 export function where(
   cond: F32,
-  condStrides: number[],
+  condStrides: readonly number[],
   a: F32,
-  aStrides: number[],
+  aStrides: readonly number[],
   b: F32,
-  bStrides: number[],
+  bStrides: readonly number[],
   out: F32,
-  shape: number[],
+  shape: readonly number[],
 ): void {
   const rank = shape.length;
   const cStep = rank === 0 ? 0 : condStrides[rank - 1];
@@ -176,11 +176,11 @@ export function fill(out: Buffer32, value: number): void {
 export function copyStrided(
   src: Buffer32,
   srcOffset: number,
-  srcStrides: number[],
+  srcStrides: readonly number[],
   dst: Buffer32,
   dstOffset: number,
-  dstStrides: number[],
-  shape: number[],
+  dstStrides: readonly number[],
+  shape: readonly number[],
 ): void {
   const rank = shape.length;
   if (rank === 0) {

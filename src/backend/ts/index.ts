@@ -2,7 +2,14 @@
 import type { Kernels } from '../kernels.js';
 import { affine, binary, copyStrided, fill, unary, where } from './elementwise.js';
 import { matmul } from './matmul.js';
-import { adamw, crossEntropy, crossEntropyBackward, geluBackward, layerNorm, layerNormBackward } from './nn.js';
+import {
+  adamw,
+  crossEntropy,
+  crossEntropyBackward,
+  geluBackward,
+  layerNorm,
+  layerNormBackward,
+} from './nn.js';
 import { softmax, softmaxBackward, sumSquares } from './nn.js';
 import { argReduce, gather, indexAdd, indexSelect, reduce, scatterAdd } from './reduce.js';
 

@@ -24,7 +24,14 @@ export function reduce(op: ReduceOp, x: F32, outer: number, size: number, inner:
   }
 }
 
-export function argReduce(op: ArgReduceOp, x: F32, outer: number, size: number, inner: number, out: I32): void {
+export function argReduce(
+  op: ArgReduceOp,
+  x: F32,
+  outer: number,
+  size: number,
+  inner: number,
+  out: I32,
+): void {
   const wantMax = op === 'argmax';
   for (let o = 0; o < outer; o++) {
     const base = o * size * inner;

@@ -1,0 +1,108 @@
+// The fused ops a network is made of: softmax, log-softmax, cross-entropy, layer norm, dropout and
+// linear, each a single kernel call forward and backward.
+import { kernels } from '../../backend/index.js';
+import { record } from '../autograd.js';
+import { globalRng, type Rng } from '../random.js';
+import { formatShape, normalizeAxis } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { add, binaryRaw } from './elementwise.js';
+import { matmul } from './matmul.js';
+import { transpose } from './shape.js';
+
+function softmaxAlong(log: boolean) {
+  const name = log ? 'logSoftmax' : 'softmax';
+  return (x: Tensor, axis = -1): Tensor => {
+    const a = normalizeAxis(name, axis, x.ndim);
+    if (a !== x.ndim - 1) return transpose(softmaxAlong(log)(transpose(x, a, -1), -1), a, -1);
+    const cols = x.shape[x.ndim - 1] ?? 1;
+    const rows = x.size / Math.max(cols, 1);
+    const out = new Float32Array(x.size);
+    kernels().softmax(x.f32(name), rows, cols, out, log);
+    const y = new Tensor(out, x.shape);
+    return record(y, name, [x], (g) => {
+      const dx = new Float32Array(x.size);
+      kernels().softmaxBackward(out, g.f32(), rows, cols, dx, log);
+      return [new Tensor(dx, x.shape)];
+    });
+  };
+}
+
+export const softmax = softmaxAlong(false);
+export const logSoftmax = softmaxAlong(true);
+
+export interface CrossEntropyOptions {
+  // Targets equal to this are skipped (PyTorch's default, -100).
+  ignoreIndex?: number;
+  reduction?: 'mean' | 'sum';
+}
+
+// Cross-entropy of logits (..., V) against int32 targets (...), as torch.nn.functional.cross_entropy
+// with the class axis last. 'mean' divides by the number of targets not ignored.
+export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  const vocab = logits.shape[logits.ndim - 1];
+  const rows = logits.size / vocab;
+  const t = targets.i32('crossEntropy');
+  if (logits.ndim < 1 || t.length !== rows) {
+    throw new Error(
+      `crossEntropy: logits ${formatShape(logits.shape)} and targets ${formatShape(targets.shape)} do not match`,
+    );
+  }
+  for (let i = 0; i < t.length; i++) {
+    if (t[i] !== ignoreIndex && (t[i] < 0 || t[i] >= vocab)) {
+      throw new RangeError(`crossEntropy: target ${t[i]} is out of range for ${vocab} classes`);
+    }
+  }
+  const lse = new Float32Array(rows);
+  const x = logits.f32('crossEntropy');
+  const total = kernels().crossEntropy(x, t, rows, vocab, ignoreIndex, lse);
+  let count = 0;
+  for (let i = 0; i < t.length; i++) if (t[i] !== ignoreIndex) count++;
+  const scale = options.reduction === 'sum' ? 1 : 1 / count;
+  const loss = new Tensor(Float32Array.of(total * scale), []);
+  return record(loss, 'crossEntropy', [logits], (g) => {
+    const dx = new Float32Array(logits.size);
+    kernels().crossEntropyBackward(x, t, lse, rows, vocab, ignoreIndex, scale * g.item(), dx);
+    return [new Tensor(dx, logits.shape)];
+  });
+}
+
+// Layer normalisation over the last axis with biased variance, as the book's LayerNorm.
+export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): Tensor {
+  const cols = x.shape[x.ndim - 1];
+  if (gamma.size !== cols || beta.size !== cols) {
+    throw new Error(
+      `layerNorm: scale ${formatShape(gamma.shape)} and shift ${formatShape(beta.shape)} must have ${cols} values for input ${formatShape(x.shape)}`,
+    );
+  }
+  const rows = x.size / cols;
+  const out = new Float32Array(x.size);
+  const mean = new Float32Array(rows);
+  const rstd = new Float32Array(rows);
+  kernels().layerNorm(x.f32('layerNorm'), gamma.f32(), beta.f32(), rows, cols, eps, out, mean, rstd);
+  return record(new Tensor(out, x.shape), 'layerNorm', [x, gamma, beta], (g) => {
+    const dx = new Float32Array(x.size);
+    const dgamma = new Float32Array(cols);
+    const dbeta = new Float32Array(cols);
+    kernels().layerNormBackward(x.f32(), gamma.f32(), mean, rstd, g.f32(), rows, cols, dx, dgamma, dbeta);
+    return [new Tensor(dx, x.shape), new Tensor(dgamma, gamma.shape), new Tensor(dbeta, beta.shape)];
+  });
+}
+
+// Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p).
+// The mask comes from a seeded generator, so a run is reproducible on every backend.
+export function dropout(x: Tensor, p: number, training: boolean, rng: Rng = globalRng): Tensor {
+  if (!(p >= 0 && p < 1)) throw new Error(`dropout: probability must be in [0, 1), got ${p}`);
+  if (!training || p === 0) return x;
+  const keep = 1 / (1 - p);
+  const mask = new Float32Array(x.size);
+  for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < p ? 0 : keep;
+  const m = new Tensor(mask, x.shape);
+  return record(binaryRaw('mul', x, m), 'dropout', [x], (g) => [binaryRaw('mul', g, m)]);
+}
+
+// x @ W^T + b with W stored (out, in) as torch.nn.Linear; the transpose is a GEMM flag, not a copy.
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  const y = matmul(x, weight, { transB: true });
+  return bias ? add(y, bias) : y;
+}

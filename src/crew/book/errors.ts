@@ -1,0 +1,13 @@
+/**
+ * The one error type of the book tools. Its message is the single line a user sees (the CLI prints it
+ * and exits 1), so it always names the input at fault and what is wrong with it.
+ */
+export class BookError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'not-pdf' | 'corrupt' | 'encrypted' | 'bad-password' | 'no-structure' | 'bad-input' | 'io',
+  ) {
+    super(message);
+    this.name = 'BookError';
+  }
+}

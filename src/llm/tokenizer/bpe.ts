@@ -1,0 +1,257 @@
+// GPT-2's byte-level BPE (the book's chapter 2, section 2.5), exact to tiktoken's 'gpt2' encoding.
+//
+// Encoding a text: split it into pieces with GPT-2's pre-tokenizer (pretokenize.ts), turn each piece
+// into UTF-8 bytes and merge adjacent tokens, lowest rank first, until no adjacent pair makes a
+// token. Like tiktoken, a pair merges when the concatenation of its bytes is a token (whatever merge
+// made that token), the leftmost pair wins a tie, and a piece that is a token as a whole is looked up
+// directly. Speed comes from three lookups before any merging: the whole piece as a token (most
+// English words), then a bounded cache of pieces seen before, then the merge loop over an int array
+// with an open-addressing table of rank pairs (no strings inside the loop).
+import { UserError } from '../../errors.js';
+import { utf8Encode } from './byte-unicode.js';
+import { bmpClasses, pieceEnd } from './pretokenize.js';
+import { readVocab, type BPEVocab } from './vocab-files.js';
+
+export type SpecialSet = 'all' | Iterable<string>;
+
+export interface EncodeOptions {
+  // Special tokens that encode to their id when they appear in the text (tiktoken's allowed_special).
+  allowedSpecial?: SpecialSet;
+  // Special tokens whose presence in the text is an error; 'all' (the default) means every special
+  // token that is not allowed. Pass [] to encode special-token text as ordinary text.
+  disallowedSpecial?: SpecialSet;
+}
+
+// Pieces encoded by the merge loop are remembered up to this many; the cache is then cleared, which
+// keeps memory bounded on corpora with endless unique strings (hashes, base64) at little cost.
+const CACHE_LIMIT = 1 << 17;
+const NO_MERGE = 0x7fffffff;
+
+export class BPETokenizer {
+  readonly vocab: BPEVocab;
+  readonly name: string;
+  private readonly classes = bmpClasses();
+  // Text of a piece -> id, for every non-special token whose bytes are valid UTF-8 on their own.
+  private readonly direct = new Map<string, number>();
+  private readonly cache = new Map<string, number[]>();
+  // Open-addressing table: key (left rank << 16 | right rank) -> rank of the merged token.
+  private readonly pairKeys: Int32Array;
+  private readonly pairRanks: Int32Array;
+  private readonly pairShift: number;
+  private readonly rankToId: Int32Array;
+  // Scratch for the merge loop, grown on demand.
+  private bytes = new Uint8Array(1024);
+  private parts = new Int32Array(1024);
+  private ranks = new Int32Array(1024);
+  // ignoreBOM: a leading U+FEFF is text here, not a byte-order mark to drop.
+  private readonly utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+
+  constructor(vocab: BPEVocab, name = 'bpe') {
+    this.vocab = vocab;
+    this.name = name;
+    this.rankToId = vocab.rankToId;
+    // Tokens as Latin-1 strings (one char per byte), so that splits are cheap slices.
+    const spelled: string[] = [];
+    for (const id of vocab.rankToId) {
+      const b = vocab.tokens[id];
+      let s = '';
+      for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+      spelled.push(s);
+    }
+    const rankOf = new Map<string, number>(spelled.map((s, rank) => [s, rank]));
+    // Every split of every token into two tokens is a pair that merges (tiktoken's rule).
+    const pairs: number[] = [];
+    spelled.forEach((s, rank) => {
+      for (let k = 1; k < s.length; k++) {
+        const left = rankOf.get(s.slice(0, k));
+        const right = rankOf.get(s.slice(k));
+        if (left !== undefined && right !== undefined) pairs.push((left << 16) | right, rank);
+      }
+    });
+    let bits = 4;
+    while (1 << bits < pairs.length) bits++; // load factor <= 0.5
+    this.pairShift = 32 - bits;
+    this.pairKeys = new Int32Array(1 << bits).fill(-1);
+    this.pairRanks = new Int32Array(1 << bits);
+    const mask = (1 << bits) - 1;
+    for (let p = 0; p < pairs.length; p += 2) {
+      let h = Math.imul(pairs[p], 0x9e3779b1) >>> this.pairShift;
+      while (this.pairKeys[h] !== -1 && this.pairKeys[h] !== pairs[p]) h = (h + 1) & mask;
+      this.pairKeys[h] = pairs[p];
+      this.pairRanks[h] = pairs[p + 1];
+    }
+    const specialIds = new Set(vocab.specials.values());
+    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    vocab.tokens.forEach((bytes, id) => {
+      if (specialIds.has(id)) return;
+      try {
+        this.direct.set(decoder.decode(bytes), id);
+      } catch {
+        // Part of a character: such a token is only reached by merging.
+      }
+    });
+  }
+
+  // Loads encoder.json and vocab.bpe from a directory.
+  static fromDirectory(dir: string, name = dir): BPETokenizer {
+    return new BPETokenizer(readVocab(dir), name);
+  }
+
+  get vocabSize(): number {
+    return this.vocab.tokens.length;
+  }
+
+  get specialTokens(): ReadonlyMap<string, number> {
+    return this.vocab.specials;
+  }
+
+  private pairRank(left: number, right: number): number {
+    const key = (left << 16) | right;
+    const keys = this.pairKeys;
+    const mask = keys.length - 1;
+    let h = Math.imul(key, 0x9e3779b1) >>> this.pairShift;
+    for (;;) {
+      const k = keys[h];
+      if (k === key) return this.pairRanks[h];
+      if (k === -1) return NO_MERGE;
+      h = (h + 1) & mask;
+    }
+  }
+
+  // The merge loop over one piece: bytes (as ranks 0..255) merged lowest rank first, as tiktoken's
+  // _byte_pair_merge. Quadratic in the piece length, which is short except in odd text.
+  private mergePiece(text: string, start: number, end: number): number[] {
+    if (this.bytes.length < 3 * (end - start)) {
+      const size = 3 * (end - start) + 16;
+      this.bytes = new Uint8Array(size);
+      this.parts = new Int32Array(size);
+      this.ranks = new Int32Array(size);
+    }
+    const { bytes, parts, ranks } = this;
+    let m = utf8Encode(text, start, end, bytes);
+    for (let i = 0; i < m; i++) parts[i] = bytes[i];
+    for (let i = 0; i + 1 < m; i++) ranks[i] = this.pairRank(parts[i], parts[i + 1]);
+    while (m > 1) {
+      let best = NO_MERGE;
+      let at = -1;
+      for (let i = 0; i + 1 < m; i++) {
+        if (ranks[i] < best) {
+          best = ranks[i];
+          at = i;
+        }
+      }
+      if (at < 0) break;
+      parts[at] = best;
+      parts.copyWithin(at + 1, at + 2, m);
+      ranks.copyWithin(at + 1, at + 2, m - 1);
+      m--;
+      if (at + 1 < m) ranks[at] = this.pairRank(best, parts[at + 1]);
+      if (at > 0) ranks[at - 1] = this.pairRank(parts[at - 1], best);
+    }
+    const ids = new Array<number>(m);
+    for (let i = 0; i < m; i++) ids[i] = this.rankToId[parts[i]];
+    return ids;
+  }
+
+  // Appends the ids of text[start, end), which holds no special token to honour, to out.
+  private encodeSegment(text: string, start: number, end: number, out: number[]): void {
+    const { direct, cache, classes } = this;
+    for (let i = start; i < end;) {
+      const j = pieceEnd(text, i, end, classes);
+      const piece = text.slice(i, j);
+      const id = direct.get(piece);
+      if (id !== undefined) {
+        out.push(id);
+      } else {
+        let ids = cache.get(piece);
+        if (ids === undefined) {
+          ids = this.mergePiece(text, i, j);
+          if (cache.size >= CACHE_LIMIT) cache.clear();
+          cache.set(piece, ids);
+        }
+        for (let k = 0; k < ids.length; k++) out.push(ids[k]);
+      }
+      i = j;
+    }
+  }
+
+  // Encodes text as ordinary text: special-token text gets no special treatment.
+  encodeOrdinary(text: string): number[] {
+    const out: number[] = [];
+    this.encodeSegment(text, 0, text.length, out);
+    return out;
+  }
+
+  encode(text: string, options: EncodeOptions = {}): number[] {
+    const specials = this.vocab.specials;
+    const allowed = new Set(
+      options.allowedSpecial === 'all' ? specials.keys() : (options.allowedSpecial ?? []),
+    );
+    for (const token of allowed) {
+      if (!specials.has(token))
+        throw new UserError(`${JSON.stringify(token)} is not a special token of ${this.name}`);
+    }
+    const disallowedOption = options.disallowedSpecial ?? 'all';
+    const disallowed =
+      disallowedOption === 'all'
+        ? [...specials.keys()].filter((t) => !allowed.has(t))
+        : [...disallowedOption];
+    for (const token of disallowed) {
+      if (text.includes(token)) {
+        throw new UserError(
+          `the text contains the special token ${token}, which is not allowed: allow it (allowedSpecial) to encode it as ` +
+            `id ${specials.get(token) ?? '?'}, or disallow nothing (disallowedSpecial: []) to encode it as ordinary text`,
+        );
+      }
+    }
+    const out: number[] = [];
+    let start = 0;
+    while (allowed.size > 0) {
+      // The leftmost allowed special token, the longest on a tie.
+      let at = -1;
+      let found = '';
+      for (const token of allowed) {
+        const k = text.indexOf(token, start);
+        if (k >= 0 && (at < 0 || k < at || (k === at && token.length > found.length))) {
+          at = k;
+          found = token;
+        }
+      }
+      if (at < 0) break;
+      this.encodeSegment(text, start, at, out);
+      out.push(specials.get(found)!);
+      start = at + found.length;
+    }
+    this.encodeSegment(text, start, text.length, out);
+    return out;
+  }
+
+  // The bytes of a token sequence; tokens may split a UTF-8 character, so bytes are the exact inverse.
+  decodeBytes(ids: ArrayLike<number>): Uint8Array {
+    const tokens = this.vocab.tokens;
+    let length = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const bytes = tokens[ids[i]];
+      if (bytes === undefined)
+        throw new UserError(`unknown token id ${ids[i]} (the vocabulary has ${tokens.length})`);
+      length += bytes.length;
+    }
+    const out = new Uint8Array(length);
+    let n = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const bytes = tokens[ids[i]];
+      if (bytes.length === 1) out[n++] = bytes[0];
+      else {
+        out.set(bytes, n);
+        n += bytes.length;
+      }
+    }
+    return out;
+  }
+
+  // Text of a token sequence. Bytes that are not valid UTF-8 (a character split across the end of the
+  // sequence, or a stray byte token) become U+FFFD, as tiktoken's decode(errors='replace').
+  decode(ids: ArrayLike<number>): string {
+    return this.utf8.decode(this.decodeBytes(ids));
+  }
+}

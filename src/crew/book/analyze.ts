@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { BookError } from './errors.js';
 import { bodySize, detectHeadings, pageHead, type PageHead } from './headings.js';
 import { readOutline, type OutlineNode } from './outline.js';
-import { readPageLabels } from './page-labels.js';
+import { inferLabels, readPageLabels } from './page-labels.js';
 import { openPdf, type OpenedPdf } from './pdf.js';
 import { scanPages, type PageText } from './pages.js';
 import { buildEntries, matterRanges, type FoundEntry } from './structure.js';
@@ -30,6 +30,8 @@ export class Analysis {
   private readonly sizes = new Map<number, number>();
   private readonly heights: number[] = [];
   private readonly noText: number[] = [];
+  /** Votes for physical - printed page number, from page numbers alone on a page's first or last line. */
+  private readonly numberVotes = new Map<number, number>();
   private firstPageTitle: string | null = null;
   private scanned = 0;
   readonly warnings: string[] = [];
@@ -76,6 +78,12 @@ export class Analysis {
     this.scanned++;
     this.heights[page.page - 1] = page.height;
     if (page.lines.length === 0) this.noText.push(page.page);
+    for (const l of [page.lines[0], page.lines[page.lines.length - 1]]) {
+      if (l && /^\d{1,4}$/.test(l.text)) {
+        const offset = page.page - Number(l.text);
+        this.numberVotes.set(offset, (this.numberVotes.get(offset) ?? 0) + 1);
+      }
+    }
     for (const l of page.lines) {
       const s = Math.round(l.size * 2) / 2;
       this.sizes.set(s, (this.sizes.get(s) ?? 0) + l.text.length);
@@ -94,11 +102,18 @@ export class Analysis {
     }
   }
 
+  /** The PDF's labels, else labels inferred from printed page numbers once the pages are read. */
+  pageLabels(): { source: 'pdf' | 'inferred' | 'physical'; labels: string[] } {
+    if (this.labels.present) return { source: 'pdf', labels: this.labels.labels };
+    const inferred = this.scanned === this.pdf.doc.numPages ? inferLabels(this.numberVotes, this.scanned) : null;
+    return inferred ? { source: 'inferred', labels: inferred } : { source: 'physical', labels: this.labels.labels };
+  }
+
   private build(found: FoundEntry[]): Entry[] {
     const heightOf = (i: number) => this.outlineHeights.get(i) ?? this.heights[i];
     return buildEntries(found, {
       pageCount: this.pdf.doc.numPages,
-      labels: this.labels.labels,
+      labels: this.pageLabels().labels,
       pageHeight: heightOf,
       warnings: this.warnings,
     });
@@ -109,19 +124,26 @@ export class Analysis {
     const toc = findToc(this.tocPages);
     if (toc.length > 0) {
       const heads = new Map(this.heads.map((h) => [h.page, h.lines.slice(0, 6).map((l) => l.text)]));
-      const mapping = mapPages(toc, this.labels.present ? this.labels.labels : null, heads, this.pdf.doc.numPages);
+      const labels = this.pageLabels();
+      const mapping = mapPages(toc, labels.source === 'physical' ? null : labels.labels, heads, this.pdf.doc.numPages);
       const found = tocEntries(toc, mapping);
       if (found.length > 0) {
-        this.warnings.push(`no bookmarks: structure read from the contents page(s), pages mapped by ${mapping.how}`);
+        const how = labels.source === 'inferred' ? 'the page numbers printed on the pages' : mapping.how;
+        this.warnings.push(`no bookmarks: structure read from the contents page(s), pages mapped by ${how}`);
         return { method: 'toc', found };
       }
     }
-    const headings = detectHeadings(this.heads, bodySize(this.sizes));
+    // The title page's big type is the book's title, not a chapter.
+    const bookTitle = (this.meta.title ?? this.firstPageTitle ?? '').toLowerCase();
+    const headings = detectHeadings(this.heads, bodySize(this.sizes)).filter(
+      (h) => !(h.pageIndex === 0 || (bookTitle && h.title.toLowerCase() === bookTitle)),
+    );
     if (headings.length > 0) {
       this.warnings.push('no bookmarks and no contents page: structure read from headings on the pages');
       return { method: 'headings', found: headings };
     }
-    const what = this.outlinePresent ? 'its outline (bookmarks) is empty' : 'it has no outline (bookmarks)';
+    // pdf.js reports a missing and an empty /Outlines alike (null), so the message covers both.
+    const what = this.outlinePresent ? 'its outline (bookmarks) has no usable entries' : 'its outline (bookmarks) is empty or missing';
     throw new BookError(
       `${this.pdf.path}: no chapters found: ${what}, and no table of contents or chapter headings were found in its text`,
       'no-structure',
@@ -156,7 +178,8 @@ export class Analysis {
       titleSource: titleFromMeta ? 'metadata' : this.firstPageTitle ? 'first-page' : null,
       pageCount: n,
       hasPageLabels: this.labels.present,
-      pageLabels: this.labels.labels,
+      pageLabelsSource: this.pageLabels().source,
+      pageLabels: this.pageLabels().labels,
       method,
       matter: matterRanges(entries, n),
       entries,

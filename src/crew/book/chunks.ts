@@ -77,7 +77,8 @@ export function chunksByMaxPages(s: BookStructure, max: number): ChunkPlan[] {
 
 /**
  * A plan file: `{ "chunks": [ { "title"?: string, "entries"?: ["3", "4"], "pages"?: [first, last] } ] }`,
- * entries by structure id or printed number ("3", "A"); a chunk spans its entries' pages unless
+ * entries by printed number ("3" is chapter 3, "A" appendix A, "2.1" a section) or else by structure id
+ * ("1.2"); a chunk spans its entries' pages unless
  * `pages` says otherwise.
  */
 export function chunksByPlan(s: BookStructure, plan: unknown, planFile: string): ChunkPlan[] {
@@ -90,7 +91,10 @@ export function chunksByPlan(s: BookStructure, plan: unknown, planFile: string):
     const refs = item.entries === undefined ? [] : item.entries;
     if (!Array.isArray(refs) || !refs.every((r) => typeof r === 'string')) throw bad(`chunk ${i + 1}: "entries" must be a list of strings`);
     const found: Entry[] = refs.map((r: string) => {
-      const e = all.find((x) => x.id === r) ?? all.find((x) => x.number === r && x.level === 0) ?? all.find((x) => x.number === r);
+      const e =
+        all.find((x) => x.number === r && (x.kind === 'chapter' || x.kind === 'appendix' || x.kind === 'part')) ??
+        all.find((x) => x.number === r) ??
+        all.find((x) => x.id === r);
       if (!e) throw bad(`chunk ${i + 1}: no entry "${r}" in the structure`);
       return e;
     });

@@ -13,15 +13,9 @@ interface Background {
 let background: Background | null = null;
 
 function loadBackground(): Background {
-  // The table sits in data/crew at the package root: three levels above src/crew/book and dist/src/crew/book alike.
-  for (const rel of ['../../../data/crew/background-words.json', '../../../../data/crew/background-words.json']) {
-    try {
-      return (background ??= JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as Background);
-    } catch {
-      // try the next layout
-    }
-  }
-  throw new Error('data/crew/background-words.json not found: run node scripts/make-background-words.mjs');
+  // The table sits in data/crew at the package root, three levels above src/crew/book and dist/crew/book alike.
+  const url = new URL('../../../data/crew/background-words.json', import.meta.url);
+  return (background ??= JSON.parse(readFileSync(url, 'utf8')) as Background);
 }
 
 const STOP = new Set(

@@ -52,3 +52,30 @@ export function printedNumber(label: string): { value: number; roman: boolean } 
   if (isRoman(label)) return { value: romanToInt(label), roman: true };
   return null;
 }
+
+export function intToRoman(n: number): string {
+  const table: [number, string][] = [
+    [1000, 'm'], [900, 'cm'], [500, 'd'], [400, 'cd'], [100, 'c'], [90, 'xc'],
+    [50, 'l'], [40, 'xl'], [10, 'x'], [9, 'ix'], [5, 'v'], [4, 'iv'], [1, 'i'],
+  ];
+  let out = '';
+  for (const [v, r] of table) while (n >= v) ((out += r), (n -= v));
+  return out;
+}
+
+/**
+ * Labels from the page numbers printed on the pages, for PDFs without /PageLabels: the offset
+ * (physical - printed) most header and footer numbers agree on, when enough of them do. Pages before
+ * the body get roman numbers counted from the first page, as books number their front matter.
+ */
+export function inferLabels(votes: Map<number, number>, pageCount: number): string[] | null {
+  let best = 0;
+  let bestVotes = 0;
+  let total = 0;
+  for (const [offset, v] of votes) {
+    total += v;
+    if (v > bestVotes) [best, bestVotes] = [offset, v];
+  }
+  if (bestVotes < 3 || bestVotes < 0.5 * total || best < 0) return null;
+  return Array.from({ length: pageCount }, (_, i) => (i + 1 > best ? String(i + 1 - best) : intToRoman(i + 1)));
+}

@@ -69,7 +69,9 @@ export async function splitBook(path: string, split: SplitBy, outDir: string, op
   const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
   try {
     const analysis = await Analysis.start(pdf);
-    let structure: BookStructure | null = analysis.hasOutline ? analysis.structure() : null;
+    // Labels inferred from printed numbers are known only after the pass: such books take two passes too.
+    const known = analysis.hasOutline && analysis.labels.present;
+    let structure: BookStructure | null = known ? analysis.structure() : null;
     let chunks: ChunkPlan[] | null = structure ? planChunks(structure, split) : null;
     await mkdir(tmp, { recursive: true });
     // With bookmarks the chunks are known before the text is read: one pass does both. Without them
@@ -130,7 +132,7 @@ async function writePage(writers: MarkdownWriter[], page: import('./pages.js').P
   for (const w of writers) {
     if (page.page < w.plan.firstPage || page.page > w.plan.lastPage) continue;
     md ??= pageMarkdown(page, label, hints);
-    if (!w.stream.write(md)) await new Promise((ok) => w.stream.once('drain', ok));
+    if (!w.stream.write(md)) await new Promise<void>((ok) => w.stream.once('drain', () => ok()));
   }
 }
 

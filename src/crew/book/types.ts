@@ -48,8 +48,14 @@ export interface BookStructure {
   /** Where the title came from: the PDF's metadata, or the largest text on the first page. */
   titleSource: 'metadata' | 'first-page' | null;
   pageCount: number;
-  /** True when the PDF carries page labels; otherwise labels are the physical page numbers. */
+  /** True when the PDF carries page labels. */
   hasPageLabels: boolean;
+  /**
+   * Where pageLabels come from: the PDF's /PageLabels; inferred from the page numbers printed on the
+   * pages (arabic from the body on, roman before it, counted from the first page); or, when neither
+   * is there, the physical page numbers.
+   */
+  pageLabelsSource: 'pdf' | 'inferred' | 'physical';
   /** Printed label of every page: pageLabels[0] is PDF page 1. */
   pageLabels: string[];
   /** How the top-level entries were found (entries carry their own method too). */

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeBook } from '../../../src/crew/book/analyze.js';
+import { chapterLevel, flatten } from '../../../src/crew/book/structure.js';
+import { parseTocPage } from '../../../src/crew/book/toc-parse.js';
+import { STRUCTURE_FORMAT, STRUCTURE_VERSION } from '../../../src/crew/book/types.js';
+import { CHAPTERS, makeBook, type BookSpec, type Made } from './fixtures.js';
+
+const base: Omit<BookSpec, 'outline' | 'labels' | 'toc'> = {
+  chapters: CHAPTERS,
+  appendices: [{ title: 'Widget Reference', pages: 2 }],
+};
+
+function table(m: Made) {
+  return m.expected.map((e) => ({ title: e.title, kind: e.kind, firstPage: e.firstPage, label: e.label, level: e.level }));
+}
+
+async function found(m: Made) {
+  const s = await analyzeBook(m.path);
+  return { s, rows: flatten(s.entries).map((e) => ({ title: e.title, kind: e.kind, firstPage: e.firstPage, label: e.firstLabel, level: e.level })) };
+}
+
+describe('book analyze on generated books', () => {
+  it('reads bookmarks, roman front matter labels, kinds and matter', async () => {
+    const m = await makeBook({ ...base, outline: 'flat', labels: true, toc: false });
+    const { s, rows } = await found(m);
+    expect(rows).toEqual(table(m));
+    expect(s.format).toBe(STRUCTURE_FORMAT);
+    expect(s.version).toBe(STRUCTURE_VERSION);
+    expect(s.method).toBe('outline');
+    expect(s.title).toBe('Deep Learning with Widgets');
+    expect(s.author).toBe('Ada Example');
+    expect(s.pageCount).toBe(m.pageCount);
+    expect(s.hasPageLabels).toBe(true);
+    expect(s.pageLabels).toEqual(m.labels);
+    expect(s.pageLabels.slice(0, 4)).toEqual(['i', 'ii', 'iii', 'iv']);
+    // Front: title, copyright, preface (pages 1-4); body: chapters 1-3 (5-14); back: appendix and index.
+    expect(s.matter).toEqual({
+      front: { firstPage: 1, lastPage: 4 },
+      body: { firstPage: 5, lastPage: 14 },
+      back: { firstPage: 15, lastPage: m.pageCount },
+    });
+    const ch1 = s.entries.find((e) => e.title === 'Chapter 1 Getting Started')!;
+    expect([ch1.firstPage, ch1.lastPage, ch1.pageCount, ch1.number, ch1.lastLabel]).toEqual([5, 7, 3, '1', '3']);
+    expect(s.entries.every((e) => e.method === 'outline')).toBe(true);
+    expect(s.pagesWithoutText).toEqual([]);
+  });
+
+  it('nests chapters under parts from nested bookmarks', async () => {
+    const chapters = CHAPTERS.map((c, i) => ({ ...c, part: i === 0 ? 'Part I Foundations' : i === 2 ? 'Part II Practice' : undefined }));
+    const m = await makeBook({ ...base, chapters, outline: 'nested', labels: true, toc: false });
+    const { s, rows } = await found(m);
+    expect(rows).toEqual(table(m));
+    const parts = s.entries.filter((e) => e.kind === 'part');
+    expect(parts.map((p) => [p.title, p.children.map((c) => c.title)])).toEqual([
+      ['Part I Foundations', ['Chapter 1 Getting Started', 'Chapter 2 Tensors and Gradients']],
+      ['Part II Practice', ['Chapter 3 Training Loops']],
+    ]);
+    // A part covers its chapters' pages.
+    expect(parts[0]!.lastPage).toBe(parts[0]!.children[1]!.lastPage);
+    expect(chapterLevel(s.entries).filter((e) => e.kind === 'chapter')).toHaveLength(3);
+  });
+
+  it('falls back to a contents page with dot leaders, mapped through page labels', async () => {
+    const m = await makeBook({ ...base, headings: false, outline: 'none', labels: true, toc: true });
+    const { s, rows } = await found(m);
+    expect(s.method).toBe('toc');
+    expect(rows).toEqual(table(m));
+    expect(s.entries.every((e) => e.method === 'toc')).toBe(true);
+  });
+
+  it('maps a contents page without page labels by the printed-number offset', async () => {
+    const m = await makeBook({ ...base, headings: false, outline: 'none', labels: false, toc: true });
+    const { s, rows } = await found(m);
+    expect(s.method).toBe('toc');
+    expect(s.hasPageLabels).toBe(false);
+    expect(s.pageLabelsSource).toBe('inferred');
+    expect(rows).toEqual(table(m));
+  });
+
+  it('falls back to chapter headings on the pages', async () => {
+    const m = await makeBook({ ...base, outline: 'empty', labels: true, toc: false });
+    const { s, rows } = await found(m);
+    expect(s.method).toBe('headings');
+    expect(rows).toEqual(table(m));
+  });
+
+  it('parses dot-leader lines, wrapped titles and roman numbers', () => {
+    const line = (text: string, y: number, x = 72) => ({ text, x, y, size: 10, mono: false });
+    const page = {
+      page: 3,
+      width: 612,
+      height: 792,
+      lines: [
+        line('Contents', 740),
+        line('Preface . . . . . . . . . . ix', 700),
+        line('Chapter 1 A long chapter title that', 686),
+        line('wraps onto a second line . . . . . 1', 672),
+        line('1.1 Tensors . . . . . . . . 3', 658, 90),
+      ],
+    };
+    expect(parseTocPage(page, false).map((e) => [e.title, e.printed])).toEqual([
+      ['Preface', 'ix'],
+      ['Chapter 1 A long chapter title that wraps onto a second line', '1'],
+      ['1.1 Tensors', '3'],
+    ]);
+  });
+});

@@ -105,8 +105,11 @@ export class Analysis {
   /** The PDF's labels, else labels inferred from printed page numbers once the pages are read. */
   pageLabels(): { source: 'pdf' | 'inferred' | 'physical'; labels: string[] } {
     if (this.labels.present) return { source: 'pdf', labels: this.labels.labels };
-    const inferred = this.scanned === this.pdf.doc.numPages ? inferLabels(this.numberVotes, this.scanned) : null;
-    return inferred ? { source: 'inferred', labels: inferred } : { source: 'physical', labels: this.labels.labels };
+    const inferred =
+      this.scanned === this.pdf.doc.numPages ? inferLabels(this.numberVotes, this.scanned) : null;
+    return inferred
+      ? { source: 'inferred', labels: inferred }
+      : { source: 'physical', labels: this.labels.labels };
   }
 
   private build(found: FoundEntry[]): Entry[] {
@@ -125,7 +128,12 @@ export class Analysis {
     if (toc.length > 0) {
       const heads = new Map(this.heads.map((h) => [h.page, h.lines.slice(0, 6).map((l) => l.text)]));
       const labels = this.pageLabels();
-      const mapping = mapPages(toc, labels.source === 'physical' ? null : labels.labels, heads, this.pdf.doc.numPages);
+      const mapping = mapPages(
+        toc,
+        labels.source === 'physical' ? null : labels.labels,
+        heads,
+        this.pdf.doc.numPages,
+      );
       const found = tocEntries(toc, mapping);
       if (found.length > 0) {
         const how = labels.source === 'inferred' ? 'the page numbers printed on the pages' : mapping.how;
@@ -143,7 +151,9 @@ export class Analysis {
       return { method: 'headings', found: headings };
     }
     // pdf.js reports a missing and an empty /Outlines alike (null), so the message covers both.
-    const what = this.outlinePresent ? 'its outline (bookmarks) has no usable entries' : 'its outline (bookmarks) is empty or missing';
+    const what = this.outlinePresent
+      ? 'its outline (bookmarks) has no usable entries'
+      : 'its outline (bookmarks) is empty or missing';
     throw new BookError(
       `${this.pdf.path}: no chapters found: ${what}, and no table of contents or chapter headings were found in its text`,
       'no-structure',
@@ -190,7 +200,13 @@ export class Analysis {
 }
 
 function fromOutline(n: OutlineNode): FoundEntry {
-  return { title: n.title, pageIndex: n.pageIndex, top: n.top, method: 'outline', children: n.children.map(fromOutline) };
+  return {
+    title: n.title,
+    pageIndex: n.pageIndex,
+    top: n.top,
+    method: 'outline',
+    children: n.children.map(fromOutline),
+  };
 }
 
 async function readMetadata(pdf: OpenedPdf): Promise<{ title: string | null; author: string | null }> {

@@ -14,7 +14,8 @@ export interface ChunkPlan {
   lastPage: number;
 }
 
-export type SplitBy = { by: 'chapter' } | { by: 'plan'; plan: unknown; planFile: string } | { by: 'max-pages'; maxPages: number };
+export type SplitBy =
+  { by: 'chapter' } | { by: 'plan'; plan: unknown; planFile: string } | { by: 'max-pages'; maxPages: number };
 
 /** Front matter as one chunk, each chapter and appendix its own, the rest of the back matter as one. */
 export function chunksByChapter(s: BookStructure): ChunkPlan[] {
@@ -23,7 +24,12 @@ export function chunksByChapter(s: BookStructure): ChunkPlan[] {
   const top = chapterLevel(s.entries);
   if (front) {
     const ids = top.filter((e) => e.matter === 'front').map((e) => e.id);
-    chunks.push({ title: 'Front matter', entries: ids, firstPage: front.firstPage, lastPage: front.lastPage });
+    chunks.push({
+      title: 'Front matter',
+      entries: ids,
+      firstPage: front.firstPage,
+      lastPage: front.lastPage,
+    });
   }
   let partStart: number | null = null;
   for (const e of top) {
@@ -41,7 +47,12 @@ export function chunksByChapter(s: BookStructure): ChunkPlan[] {
   const rest = top.filter((e) => e.matter === 'back' && e.kind !== 'appendix');
   if (back && rest.length > 0) {
     const first = Math.min(...rest.map((e) => e.firstPage));
-    chunks.push({ title: 'Back matter', entries: rest.map((e) => e.id), firstPage: first, lastPage: s.pageCount });
+    chunks.push({
+      title: 'Back matter',
+      entries: rest.map((e) => e.id),
+      firstPage: first,
+      lastPage: s.pageCount,
+    });
   }
   return chunks;
 }
@@ -50,7 +61,10 @@ export function chunksByChapter(s: BookStructure): ChunkPlan[] {
 export function chunksByMaxPages(s: BookStructure, max: number): ChunkPlan[] {
   const out: ChunkPlan[] = [];
   let cur: ChunkPlan | null = null;
-  const units = s.entries.length > 0 ? chunksByChapter(s) : [{ title: s.title ?? 'Book', entries: [], firstPage: 1, lastPage: s.pageCount }];
+  const units =
+    s.entries.length > 0
+      ? chunksByChapter(s)
+      : [{ title: s.title ?? 'Book', entries: [], firstPage: 1, lastPage: s.pageCount }];
   for (const u of units) {
     const pages = u.lastPage - u.firstPage + 1;
     if (pages > max) {
@@ -58,7 +72,12 @@ export function chunksByMaxPages(s: BookStructure, max: number): ChunkPlan[] {
       cur = null;
       for (let p = u.firstPage, k = 1; p <= u.lastPage; p += max, k++) {
         const last = Math.min(u.lastPage, p + max - 1);
-        out.push({ title: `${u.title} (${k}/${Math.ceil(pages / max)})`, entries: u.entries, firstPage: p, lastPage: last });
+        out.push({
+          title: `${u.title} (${k}/${Math.ceil(pages / max)})`,
+          entries: u.entries,
+          firstPage: p,
+          lastPage: last,
+        });
       }
       continue;
     }
@@ -84,15 +103,19 @@ export function chunksByMaxPages(s: BookStructure, max: number): ChunkPlan[] {
 export function chunksByPlan(s: BookStructure, plan: unknown, planFile: string): ChunkPlan[] {
   const bad = (why: string) => new BookError(`${planFile}: bad plan: ${why}`, 'bad-input');
   const chunks = (plan as { chunks?: unknown })?.chunks;
-  if (!Array.isArray(chunks) || chunks.length === 0) throw bad('expected {"chunks": [...]} with at least one chunk');
+  if (!Array.isArray(chunks) || chunks.length === 0)
+    throw bad('expected {"chunks": [...]} with at least one chunk');
   const all = flatten(s.entries);
   return chunks.map((c: unknown, i: number) => {
     const item = c as { title?: unknown; entries?: unknown; pages?: unknown };
     const refs = item.entries === undefined ? [] : item.entries;
-    if (!Array.isArray(refs) || !refs.every((r) => typeof r === 'string')) throw bad(`chunk ${i + 1}: "entries" must be a list of strings`);
+    if (!Array.isArray(refs) || !refs.every((r) => typeof r === 'string'))
+      throw bad(`chunk ${i + 1}: "entries" must be a list of strings`);
     const found: Entry[] = refs.map((r: string) => {
       const e =
-        all.find((x) => x.number === r && (x.kind === 'chapter' || x.kind === 'appendix' || x.kind === 'part')) ??
+        all.find(
+          (x) => x.number === r && (x.kind === 'chapter' || x.kind === 'appendix' || x.kind === 'part'),
+        ) ??
         all.find((x) => x.number === r) ??
         all.find((x) => x.id === r);
       if (!e) throw bad(`chunk ${i + 1}: no entry "${r}" in the structure`);
@@ -102,14 +125,19 @@ export function chunksByPlan(s: BookStructure, plan: unknown, planFile: string):
     let last: number;
     if (item.pages !== undefined) {
       const p = item.pages;
-      if (!Array.isArray(p) || p.length !== 2 || !p.every((x) => Number.isInteger(x))) throw bad(`chunk ${i + 1}: "pages" must be [first, last]`);
+      if (!Array.isArray(p) || p.length !== 2 || !p.every((x) => Number.isInteger(x)))
+        throw bad(`chunk ${i + 1}: "pages" must be [first, last]`);
       [first, last] = p as [number, number];
     } else if (found.length > 0) {
       first = Math.min(...found.map((e) => e.firstPage));
       last = Math.max(...found.map((e) => e.lastPage));
     } else throw bad(`chunk ${i + 1}: needs "entries" or "pages"`);
-    if (first < 1 || last > s.pageCount || first > last) throw bad(`chunk ${i + 1}: pages ${first}-${last} outside 1-${s.pageCount}`);
-    const title = typeof item.title === 'string' ? item.title : found.map((e) => e.title).join('; ') || `Pages ${first}-${last}`;
+    if (first < 1 || last > s.pageCount || first > last)
+      throw bad(`chunk ${i + 1}: pages ${first}-${last} outside 1-${s.pageCount}`);
+    const title =
+      typeof item.title === 'string'
+        ? item.title
+        : found.map((e) => e.title).join('; ') || `Pages ${first}-${last}`;
     return { title, entries: found.map((e) => e.id), firstPage: first, lastPage: last };
   });
 }

@@ -51,7 +51,12 @@ export function detectHeadings(heads: PageHead[], body: number): FoundEntry[] {
         return;
       }
       if (i > 0 && CHAPTER.exec(lines[i - 1]!.text) && top) return; // the title line of "Chapter 3" above
-      if (top && l.size >= 1.5 * body && l.text.length <= 80 && roots[roots.length - 1]?.pageIndex !== h.page - 1) {
+      if (
+        top &&
+        l.size >= 1.5 * body &&
+        l.text.length <= 80 &&
+        roots[roots.length - 1]?.pageIndex !== h.page - 1
+      ) {
         roots.push({ title: l.text, pageIndex: h.page - 1, method: 'headings', children: [] });
         return;
       }

@@ -19,7 +19,9 @@ function loadBackground(): Background {
 }
 
 const STOP = new Set(
-  'the of and to a in is that for it as with be on by this are or an not from at which can we you use used using its if have has was were will but these their all one two also may more than when such into each other so there only then them they our how what see any should would new way both must same first well like between does do make let here where given'.split(' '),
+  'the of and to a in is that for it as with be on by this are or an not from at which can we you use used using its if have has was were will but these their all one two also may more than when such into each other so there only then them they our how what see any should would new way both must same first well like between does do make let here where given'.split(
+    ' ',
+  ),
 );
 
 export function words(text: string): string[] {

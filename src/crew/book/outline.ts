@@ -63,6 +63,11 @@ function num(v: unknown): number | null {
 
 /** Bookmark titles often carry control characters, soft hyphens and runs of spaces from their producer. */
 export function cleanTitle(title: string): string {
-  // eslint-disable-next-line no-control-regex
-  return title.replace(/[\u0000-\u001f\u00ad\ufeff]/g, ' ').replace(/\s+/g, ' ').trim();
+  return (
+    title
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u00ad\ufeff]/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }

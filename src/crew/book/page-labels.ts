@@ -55,11 +55,26 @@ export function printedNumber(label: string): { value: number; roman: boolean } 
 
 export function intToRoman(n: number): string {
   const table: [number, string][] = [
-    [1000, 'm'], [900, 'cm'], [500, 'd'], [400, 'cd'], [100, 'c'], [90, 'xc'],
-    [50, 'l'], [40, 'xl'], [10, 'x'], [9, 'ix'], [5, 'v'], [4, 'iv'], [1, 'i'],
+    [1000, 'm'],
+    [900, 'cm'],
+    [500, 'd'],
+    [400, 'cd'],
+    [100, 'c'],
+    [90, 'xc'],
+    [50, 'l'],
+    [40, 'xl'],
+    [10, 'x'],
+    [9, 'ix'],
+    [5, 'v'],
+    [4, 'iv'],
+    [1, 'i'],
   ];
   let out = '';
-  for (const [v, r] of table) while (n >= v) ((out += r), (n -= v));
+  for (const [v, r] of table)
+    while (n >= v) {
+      out += r;
+      n -= v;
+    }
   return out;
 }
 
@@ -77,5 +92,7 @@ export function inferLabels(votes: Map<number, number>, pageCount: number): stri
     if (v > bestVotes) [best, bestVotes] = [offset, v];
   }
   if (bestVotes < 3 || bestVotes < 0.5 * total || best < 0) return null;
-  return Array.from({ length: pageCount }, (_, i) => (i + 1 > best ? String(i + 1 - best) : intToRoman(i + 1)));
+  return Array.from({ length: pageCount }, (_, i) =>
+    i + 1 > best ? String(i + 1 - best) : intToRoman(i + 1),
+  );
 }

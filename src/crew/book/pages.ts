@@ -56,7 +56,10 @@ export async function readPage(doc: PDFDocumentProxy, pageNumber: number, path: 
   } catch (err) {
     if (err instanceof BookError) throw err;
     const msg = (err as Error)?.message ?? String(err);
-    throw new BookError(`${path}: truncated or corrupt PDF (page ${pageNumber}: ${msg.split('\n')[0]})`, 'corrupt');
+    throw new BookError(
+      `${path}: truncated or corrupt PDF (page ${pageNumber}: ${msg.split('\n')[0]})`,
+      'corrupt',
+    );
   }
 }
 
@@ -74,7 +77,9 @@ export async function scanPages(
 
 /** Groups text runs into lines by baseline, top to bottom, each line left to right. */
 export function toLines(items: Item[]): Line[] {
-  const sorted = items.filter((i) => i.str.trim() !== '' || i.str === ' ').sort((a, b) => b.y - a.y || a.x - b.x);
+  const sorted = items
+    .filter((i) => i.str.trim() !== '' || i.str === ' ')
+    .sort((a, b) => b.y - a.y || a.x - b.x);
   const groups: Item[][] = [];
   for (const it of sorted) {
     const g = groups[groups.length - 1];

@@ -2,7 +2,16 @@
  * Writing chunk PDFs with @cantoo/pdf-lib. Copying pages drops the source's bookmarks and page labels
  * (both hang off the catalog, not the pages), so each chunk gets them rebuilt from the structure.
  */
-import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFNull, PDFNumber, PDFRef } from '@cantoo/pdf-lib';
+import {
+  PDFArray,
+  PDFDict,
+  PDFDocument,
+  PDFHexString,
+  PDFName,
+  PDFNull,
+  PDFNumber,
+  PDFRef,
+} from '@cantoo/pdf-lib';
 import { isRoman, romanToInt } from './page-labels.js';
 
 export interface OutlineItem {
@@ -68,7 +77,13 @@ export function writePageLabels(doc: PDFDocument, labels: string[]): void {
   const nums = PDFArray.withContext(ctx);
   let prev: { style: string; value: number } | null = null;
   labels.forEach((label, i) => {
-    const style = /^\d+$/.test(label) ? 'D' : isRoman(label) ? (label === label.toLowerCase() ? 'r' : 'R') : 'P';
+    const style = /^\d+$/.test(label)
+      ? 'D'
+      : isRoman(label)
+        ? label === label.toLowerCase()
+          ? 'r'
+          : 'R'
+        : 'P';
     const value = style === 'D' ? Number(label) : style === 'P' ? 0 : romanToInt(label);
     const continues = prev && style !== 'P' && prev.style === style && value === prev.value + 1;
     if (!continues) {

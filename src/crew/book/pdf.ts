@@ -30,7 +30,10 @@ export function checkPdfBytes(bytes: Uint8Array, name: string): void {
   // Writers append %%EOF last; incremental updates and some tools add a little after it, never kilobytes.
   const tail = Buffer.from(bytes.subarray(Math.max(0, bytes.length - 2048))).toString('latin1');
   if (!tail.includes('%%EOF')) {
-    throw new BookError(`${name}: truncated or corrupt PDF (no %%EOF marker at the end of the file)`, 'corrupt');
+    throw new BookError(
+      `${name}: truncated or corrupt PDF (no %%EOF marker at the end of the file)`,
+      'corrupt',
+    );
   }
 }
 
@@ -39,7 +42,8 @@ export async function readPdfFile(path: string): Promise<Uint8Array> {
     return new Uint8Array(await readFile(path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? err);
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(code ?? err);
     throw new BookError(`${path}: cannot read (${why})`, 'io');
   }
 }

@@ -62,7 +62,12 @@ function slug(title: string): string {
   );
 }
 
-export async function splitBook(path: string, split: SplitBy, outDir: string, options: SplitOptions = {}): Promise<Splits> {
+export async function splitBook(
+  path: string,
+  split: SplitBy,
+  outDir: string,
+  options: SplitOptions = {},
+): Promise<Splits> {
   const log = options.log ?? (() => {});
   const pdf = await openPdf(path, { password: options.password });
   const target = resolve(outDir);
@@ -89,7 +94,9 @@ export async function splitBook(path: string, split: SplitBy, outDir: string, op
       const last = Math.max(...chunks.map((c) => c.lastPage));
       await scanPages(pdf.doc, path, (page) => writePage(writers!, page, structure!), { first, last });
     }
-    await Promise.all(writers!.map((w) => new Promise<void>((ok, fail) => w.stream.end((e?: Error) => (e ? fail(e) : ok())))));
+    await Promise.all(
+      writers!.map((w) => new Promise<void>((ok, fail) => w.stream.end((e?: Error) => (e ? fail(e) : ok())))),
+    );
     log(`${chunks.length} chunks; writing PDFs`);
     const result = await writeChunks(pdf, structure, chunks, split.by, tmp, options.password);
     await writeFile(join(tmp, 'structure.json'), JSON.stringify(structure, null, 2) + '\n');
@@ -119,12 +126,18 @@ function openMarkdown(dir: string, chunks: ChunkPlan[], s: BookStructure): Markd
     const file = `${chunkFileBase(i, plan)}.md`;
     const stream = createWriteStream(join(dir, file));
     const labels = `${s.pageLabels[plan.firstPage - 1]}-${s.pageLabels[plan.lastPage - 1]}`;
-    stream.write(`# ${plan.title}\n\n<!-- ${s.title ?? s.source.file}: PDF pages ${plan.firstPage}-${plan.lastPage}, printed ${labels} -->\n\n`);
+    stream.write(
+      `# ${plan.title}\n\n<!-- ${s.title ?? s.source.file}: PDF pages ${plan.firstPage}-${plan.lastPage}, printed ${labels} -->\n\n`,
+    );
     return { plan, file, stream };
   });
 }
 
-async function writePage(writers: MarkdownWriter[], page: import('./pages.js').PageText, s: BookStructure): Promise<void> {
+async function writePage(
+  writers: MarkdownWriter[],
+  page: import('./pages.js').PageText,
+  s: BookStructure,
+): Promise<void> {
   const starting = flatten(s.entries).filter((e) => e.firstPage === page.page);
   const hints: HeadingHint[] = starting.map((e) => ({ title: e.title, depth: Math.min(6, e.level + 2) }));
   const label = s.pageLabels[page.page - 1] ?? String(page.page);
@@ -149,7 +162,14 @@ function chunkOutline(entries: Entry[], first: number, last: number): OutlineIte
   return out;
 }
 
-async function writeChunks(pdf: OpenedPdf, s: BookStructure, plans: ChunkPlan[], by: SplitBy['by'], dir: string, password?: string): Promise<Splits> {
+async function writeChunks(
+  pdf: OpenedPdf,
+  s: BookStructure,
+  plans: ChunkPlan[],
+  by: SplitBy['by'],
+  dir: string,
+  password?: string,
+): Promise<Splits> {
   let src: PDFDocument;
   try {
     src = await PDFDocument.load(pdf.bytes, { password, ignoreEncryption: false, updateMetadata: false });
@@ -160,7 +180,10 @@ async function writeChunks(pdf: OpenedPdf, s: BookStructure, plans: ChunkPlan[],
   const chunks: Chunk[] = [];
   for (const [i, plan] of plans.entries()) {
     const out = await PDFDocument.create({ updateMetadata: false });
-    const indices = Array.from({ length: plan.lastPage - plan.firstPage + 1 }, (_, k) => plan.firstPage - 1 + k);
+    const indices = Array.from(
+      { length: plan.lastPage - plan.firstPage + 1 },
+      (_, k) => plan.firstPage - 1 + k,
+    );
     for (const page of await out.copyPages(src, indices)) out.addPage(page);
     writeOutline(out, chunkOutline(s.entries, plan.firstPage, plan.lastPage));
     writePageLabels(out, s.pageLabels.slice(plan.firstPage - 1, plan.lastPage));
@@ -195,7 +218,8 @@ async function replaceDir(tmp: string, target: string): Promise<void> {
     moved = true;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new BookError(`${target}: cannot replace the output directory (${code})`, 'io');
+    if (code !== 'ENOENT')
+      throw new BookError(`${target}: cannot replace the output directory (${code})`, 'io');
   }
   await rename(tmp, target);
   if (moved) await rm(old, { recursive: true, force: true });

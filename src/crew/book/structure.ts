@@ -30,7 +30,8 @@ const BACK =
   /^((.*\s)?index|glossary|bibliography|references|further reading|afterword|epilogue|colophon|endnotes|notes|back ?cover|back ?matter|answers to (the )?exercises|solutions( to (the )?exercises)?|appendi(ces|xes))$/i;
 const PART = /^part\s+([0-9]+|[ivxlc]+|one|two|three|four|five|six|seven|eight|nine|ten)\b/i;
 const APPENDIX = /^(appendix|annex)\b/i;
-const KEYWORD_NUMBER = /^(?:chapter|part|appendix|annex|section|lesson|unit|module)\s+([0-9]+|[IVXLC]+|[A-Z])\b/i;
+const KEYWORD_NUMBER =
+  /^(?:chapter|part|appendix|annex|section|lesson|unit|module)\s+([0-9]+|[IVXLC]+|[A-Z])\b/i;
 const LEADING_NUMBER = /^([0-9]+(?:\.[0-9]+)*)\.?(?:\s|$)/;
 const LEADING_LETTER = /^([A-Z](?:\.[0-9]+)*)[.:]?\s+\S/;
 
@@ -116,19 +117,23 @@ export function classify(entries: Entry[]): void {
     e.number = number;
     const bare = stripNumber(e.title);
     if (PART.test(e.title)) e.kind = 'part';
-    else if (APPENDIX.test(e.title) || (number !== null && /^[A-Z]/.test(number) && seenNumbered)) e.kind = 'appendix';
+    else if (APPENDIX.test(e.title) || (number !== null && /^[A-Z]/.test(number) && seenNumbered))
+      e.kind = 'appendix';
     else if (number === null && BACK.test(bare)) e.kind = 'back';
     else if (number === null && FRONT.test(bare)) e.kind = 'front';
-    else if (number === null && !seenNumbered && isRoman(e.firstLabel) && e.children.length === 0) e.kind = 'front';
+    else if (number === null && !seenNumbered && isRoman(e.firstLabel) && e.children.length === 0)
+      e.kind = 'front';
     else e.kind = 'chapter';
     if (e.kind === 'chapter' && number !== null) seenNumbered = true;
-    if (e.kind === 'part' && e.children.some((c) => titleNumber(c.title, false) !== null)) seenNumbered = true;
+    if (e.kind === 'part' && e.children.some((c) => titleNumber(c.title, false) !== null))
+      seenNumbered = true;
   }
   const isBody = (e: Entry) => e.kind === 'chapter' || e.kind === 'part';
   const firstBody = entries.findIndex(isBody);
   const lastBody = entries.length - 1 - [...entries].reverse().findIndex(isBody);
   entries.forEach((e, i) => {
-    if (firstBody < 0) e.matter = e.kind === 'front' ? 'front' : e.kind === 'back' || e.kind === 'appendix' ? 'back' : 'body';
+    if (firstBody < 0)
+      e.matter = e.kind === 'front' ? 'front' : e.kind === 'back' || e.kind === 'appendix' ? 'back' : 'body';
     else e.matter = i < firstBody ? 'front' : i > lastBody ? 'back' : 'body';
     // A front- or back-looking title among the chapters ("Notes" between chapters) is read as a chapter.
     if (e.matter === 'body' && (e.kind === 'front' || e.kind === 'back')) e.kind = 'chapter';
@@ -169,7 +174,8 @@ export function matterRanges(
   const last = Math.max(...body.map((e) => e.lastPage));
   const backEntries = entries.filter((e) => e.matter === 'back');
   // The body's last page may be shared with the first back-matter entry; back matter starts after it.
-  const backFirst = backEntries.length > 0 ? Math.max(last + 1, Math.min(...backEntries.map((e) => e.firstPage))) : last + 1;
+  const backFirst =
+    backEntries.length > 0 ? Math.max(last + 1, Math.min(...backEntries.map((e) => e.firstPage))) : last + 1;
   return {
     front: first > 1 ? { firstPage: 1, lastPage: first - 1 } : null,
     body: { firstPage: first, lastPage: last },

@@ -44,7 +44,8 @@ export function captions(markdown: string): Record<'listings' | 'figures' | 'tab
     const m = CAPTION.exec(line.trim());
     // A caption starts its line and names a short title; "Figure 3 shows ..." in running text does not.
     if (!m || m[3]!.length > 120 || /^(shows|is|and|in|on)\b/.test(m[3]!)) continue;
-    const kind = m[1] === 'Table' ? 'tables' : m[1] === 'Listing' || m[1] === 'Example' ? 'listings' : 'figures';
+    const kind =
+      m[1] === 'Table' ? 'tables' : m[1] === 'Listing' || m[1] === 'Example' ? 'listings' : 'figures';
     const key = `${kind}:${m[2]}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -58,7 +59,9 @@ export function codeBlocks(markdown: string): string[] {
 }
 
 const KEYWORDS = new Set(
-  'if else for while do return function def class const let var import from export new this self true false null none undefined in of and or not is as with try catch except finally raise throw yield async await lambda pass break continue print int float str bool list dict tuple set len range type void public private static return'.split(' '),
+  'if else for while do return function def class const let var import from export new this self true false null none undefined in of and or not is as with try catch except finally raise throw yield async await lambda pass break continue print int float str bool list dict tuple set len range type void public private static return'.split(
+    ' ',
+  ),
 );
 
 /** Identifiers in code: names defined (def, class, function, assignment) first, then names called. */
@@ -69,7 +72,10 @@ export function identifiers(code: string[], limit = 25): { name: string; count: 
     counts.set(name, (counts.get(name) ?? 0) + weight);
   };
   for (const block of code) {
-    for (const m of block.matchAll(/\b(?:def|class|function|fn|func|struct|interface|type)\s+([A-Za-z_][\w]*)/g)) add(m[1]!, 3);
+    for (const m of block.matchAll(
+      /\b(?:def|class|function|fn|func|struct|interface|type)\s+([A-Za-z_][\w]*)/g,
+    ))
+      add(m[1]!, 3);
     for (const m of block.matchAll(/\b([A-Za-z_][\w.]*)\s*(?:<-|=(?!=))/g)) add(m[1]!, 2);
     for (const m of block.matchAll(/\b([A-Za-z_][\w.]*)\s*\(/g)) add(m[1]!, 1);
   }
@@ -84,7 +90,10 @@ async function readJson(path: string, what: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new BookError(`${path}: no ${what} (is this a directory written by "llm-crew book split"?)`, 'bad-input');
+    throw new BookError(
+      `${path}: no ${what} (is this a directory written by "llm-crew book split"?)`,
+      'bad-input',
+    );
   }
   try {
     return JSON.parse(text);
@@ -95,7 +104,8 @@ async function readJson(path: string, what: string): Promise<unknown> {
 
 export async function summarizeDir(dir: string): Promise<ChunkSummary[]> {
   const splits = (await readJson(join(dir, 'splits.json'), 'splits.json')) as Splits;
-  if (splits?.format !== SPLITS_FORMAT) throw new BookError(`${join(dir, 'splits.json')}: not a ${SPLITS_FORMAT} file`, 'bad-input');
+  if (splits?.format !== SPLITS_FORMAT)
+    throw new BookError(`${join(dir, 'splits.json')}: not a ${SPLITS_FORMAT} file`, 'bad-input');
   const structure = (await readJson(join(dir, 'structure.json'), 'structure.json')) as BookStructure;
   const entries = flatten(structure.entries ?? []);
   const out: ChunkSummary[] = [];
@@ -114,10 +124,22 @@ export async function summarizeDir(dir: string): Promise<ChunkSummary[]> {
     const pages = `${c.firstLabel}-${c.lastLabel}`;
     const parts = [
       `${c.title} (printed pages ${pages}, ${c.pageCount} PDF pages)`,
-      sections.length > 0 ? `${sections.length} sections: ${sections.slice(0, 8).join('; ')}${sections.length > 8 ? '; ...' : ''}` : null,
+      sections.length > 0
+        ? `${sections.length} sections: ${sections.slice(0, 8).join('; ')}${sections.length > 8 ? '; ...' : ''}`
+        : null,
       `${caps.listings.length} listings, ${caps.figures.length} figures, ${caps.tables.length} tables, ${code.length} code blocks`,
-      terms.length > 0 ? `key terms: ${terms.slice(0, 10).map((t) => t.term).join(', ')}` : null,
-      ids.length > 0 ? `code identifiers: ${ids.slice(0, 10).map((i) => i.name).join(', ')}` : null,
+      terms.length > 0
+        ? `key terms: ${terms
+            .slice(0, 10)
+            .map((t) => t.term)
+            .join(', ')}`
+        : null,
+      ids.length > 0
+        ? `code identifiers: ${ids
+            .slice(0, 10)
+            .map((i) => i.name)
+            .join(', ')}`
+        : null,
     ];
     out.push({
       chunk: c.chunk,

@@ -33,8 +33,14 @@ export function parseTocPage(page: PageText, continuing: boolean): TocLine[] {
     const m = ENTRY.exec(text);
     if (m && hasLeaderOrIsShort(text, m[1]!)) {
       // A title that wrapped: its first half is the line before, which had no page number.
-      const title = (pending && Math.abs(pending.x - line.x) < 30 ? pending.text.trim() + ' ' : '') + m[1]!.trim();
-      out.push({ title: title.replace(/\s*[.·•…_]+$/, '').trim(), printed: m[2]!, x: pending?.x ?? line.x, page: page.page });
+      const title =
+        (pending && Math.abs(pending.x - line.x) < 30 ? pending.text.trim() + ' ' : '') + m[1]!.trim();
+      out.push({
+        title: title.replace(/\s*[.·•…_]+$/, '').trim(),
+        printed: m[2]!,
+        x: pending?.x ?? line.x,
+        page: page.page,
+      });
       pending = null;
     } else {
       pending = /^\d+$/.test(text) ? null : line;
@@ -47,7 +53,9 @@ export function parseTocPage(page: PageText, continuing: boolean): TocLine[] {
 
 function hasLeaderOrIsShort(text: string, title: string): boolean {
   // Without leaders any sentence ending in a number would match; keep those only when short, title-like.
-  return /[.·•…_]\s*[.·•…_]/.test(text.slice(title.length)) || (title.length <= 70 && /^[A-Z0-9]/.test(title));
+  return (
+    /[.·•…_]\s*[.·•…_]/.test(text.slice(title.length)) || (title.length <= 70 && /^[A-Z0-9]/.test(title))
+  );
 }
 
 /** Contents entries from the first pages of a book: the first run of consecutive contents pages. */
@@ -105,11 +113,17 @@ export function mapPages(
   }
   const votes = new Map<number, number>();
   const vote = (offset: number, weight: number) => votes.set(offset, (votes.get(offset) ?? 0) + weight);
-  const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+  const norm = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, ' ')
+      .trim();
   for (const e of entries) {
     const p = printedNumber(e.printed);
     if (!p || p.roman) continue;
-    const title = norm(e.title.replace(/^(chapter|part|appendix)\s+\S+\s*/i, '').replace(/^\d+(\.\d+)*\s+/, ''));
+    const title = norm(
+      e.title.replace(/^(chapter|part|appendix)\s+\S+\s*/i, '').replace(/^\d+(\.\d+)*\s+/, ''),
+    );
     if (title.length < 4) continue;
     for (const [page, lines] of heads) {
       if (page <= e.page) continue;
@@ -141,7 +155,12 @@ export function tocEntries(lines: TocLine[], mapping: Mapping): FoundEntry[] {
   const stack: { level: number; entry: FoundEntry }[] = [];
   let inPart = false;
   lines.forEach((l, i) => {
-    const entry: FoundEntry = { title: l.title, pageIndex: mapping.toIndex(l.printed), method: 'toc', children: [] };
+    const entry: FoundEntry = {
+      title: l.title,
+      pageIndex: mapping.toIndex(l.printed),
+      method: 'toc',
+      children: [],
+    };
     const isPart = PART.test(l.title);
     if (isPart) inPart = true;
     else if (ENDS_PART.test(l.title)) inPart = false;

@@ -11,12 +11,27 @@ const base: Omit<BookSpec, 'outline' | 'labels' | 'toc'> = {
 };
 
 function table(m: Made) {
-  return m.expected.map((e) => ({ title: e.title, kind: e.kind, firstPage: e.firstPage, label: e.label, level: e.level }));
+  return m.expected.map((e) => ({
+    title: e.title,
+    kind: e.kind,
+    firstPage: e.firstPage,
+    label: e.label,
+    level: e.level,
+  }));
 }
 
 async function found(m: Made) {
   const s = await analyzeBook(m.path);
-  return { s, rows: flatten(s.entries).map((e) => ({ title: e.title, kind: e.kind, firstPage: e.firstPage, label: e.firstLabel, level: e.level })) };
+  return {
+    s,
+    rows: flatten(s.entries).map((e) => ({
+      title: e.title,
+      kind: e.kind,
+      firstPage: e.firstPage,
+      label: e.firstLabel,
+      level: e.level,
+    })),
+  };
 }
 
 describe('book analyze on generated books', () => {
@@ -40,13 +55,22 @@ describe('book analyze on generated books', () => {
       back: { firstPage: 15, lastPage: m.pageCount },
     });
     const ch1 = s.entries.find((e) => e.title === 'Chapter 1 Getting Started')!;
-    expect([ch1.firstPage, ch1.lastPage, ch1.pageCount, ch1.number, ch1.lastLabel]).toEqual([5, 7, 3, '1', '3']);
+    expect([ch1.firstPage, ch1.lastPage, ch1.pageCount, ch1.number, ch1.lastLabel]).toEqual([
+      5,
+      7,
+      3,
+      '1',
+      '3',
+    ]);
     expect(s.entries.every((e) => e.method === 'outline')).toBe(true);
     expect(s.pagesWithoutText).toEqual([]);
   });
 
   it('nests chapters under parts from nested bookmarks', async () => {
-    const chapters = CHAPTERS.map((c, i) => ({ ...c, part: i === 0 ? 'Part I Foundations' : i === 2 ? 'Part II Practice' : undefined }));
+    const chapters = CHAPTERS.map((c, i) => ({
+      ...c,
+      part: i === 0 ? 'Part I Foundations' : i === 2 ? 'Part II Practice' : undefined,
+    }));
     const m = await makeBook({ ...base, chapters, outline: 'nested', labels: true, toc: false });
     const { s, rows } = await found(m);
     expect(rows).toEqual(table(m));

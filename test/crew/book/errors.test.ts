@@ -28,7 +28,13 @@ async function splitFails(path: string, password?: string): Promise<BookError> {
 
 describe('bad input', () => {
   it('an encrypted PDF says so, and opens with its password', async () => {
-    const m = await makeBook({ chapters: CHAPTERS, outline: 'flat', labels: true, toc: false, userPassword: 's3cret' });
+    const m = await makeBook({
+      chapters: CHAPTERS,
+      outline: 'flat',
+      labels: true,
+      toc: false,
+      userPassword: 's3cret',
+    });
     const err = await failure(analyzeBook(m.path));
     expect(err.code).toBe('encrypted');
     expect(err.message).toBe(`${m.path}: the PDF is encrypted; give its password with --password`);
@@ -69,11 +75,21 @@ describe('bad input', () => {
     const err = await failure(analyzeBook(txt));
     expect(err.message).toBe(`${txt}: not a PDF file (no %PDF- header)`);
     expect((await splitFails(txt)).code).toBe('not-pdf');
-    expect((await failure(analyzeBook('/nonexistent/book.pdf'))).message).toBe('/nonexistent/book.pdf: cannot read (no such file)');
+    expect((await failure(analyzeBook('/nonexistent/book.pdf'))).message).toBe(
+      '/nonexistent/book.pdf: cannot read (no such file)',
+    );
   });
 
   it('an empty outline and no contents or headings: no chapters found', async () => {
-    const spec = { chapters: CHAPTERS, front: [], back: [], headings: false, plainTitles: true, labels: false, toc: false };
+    const spec = {
+      chapters: CHAPTERS,
+      front: [],
+      back: [],
+      headings: false,
+      plainTitles: true,
+      labels: false,
+      toc: false,
+    };
     const m = await makeBook({ ...spec, outline: 'empty' });
     const err = await failure(analyzeBook(m.path));
     expect(err.code).toBe('no-structure');

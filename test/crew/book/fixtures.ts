@@ -50,9 +50,19 @@ export interface Made {
 }
 
 const roman = (n: number) => {
-  const t: [number, string][] = [[10, 'x'], [9, 'ix'], [5, 'v'], [4, 'iv'], [1, 'i']];
+  const t: [number, string][] = [
+    [10, 'x'],
+    [9, 'ix'],
+    [5, 'v'],
+    [4, 'iv'],
+    [1, 'i'],
+  ];
   let s = '';
-  for (const [v, r] of t) while (n >= v) ((s += r), (n -= v));
+  for (const [v, r] of t)
+    while (n >= v) {
+      s += r;
+      n -= v;
+    }
   return s;
 };
 
@@ -69,7 +79,10 @@ function paragraph(page: PDFPage, f: Fonts, y: number, text: string): number {
   return y - 14;
 }
 
-export async function makeBook(spec: BookSpec, dir = mkdtempSync(join(tmpdir(), 'crew-book-'))): Promise<Made> {
+export async function makeBook(
+  spec: BookSpec,
+  dir = mkdtempSync(join(tmpdir(), 'crew-book-')),
+): Promise<Made> {
   const doc = await PDFDocument.create();
   const f: Fonts = {
     regular: await doc.embedFont(StandardFonts.Helvetica),
@@ -95,14 +108,25 @@ export async function makeBook(spec: BookSpec, dir = mkdtempSync(join(tmpdir(), 
     return page;
   };
   const bodyText = (page: PDFPage, y: number, n: number, seed: string) => {
-    for (let i = 0; i < n && y > 80; i++) y = paragraph(page, f, y, `The ${seed} widget tensor gradient is computed by the widget kernel in line ${i}.`);
+    for (let i = 0; i < n && y > 80; i++)
+      y = paragraph(
+        page,
+        f,
+        y,
+        `The ${seed} widget tensor gradient is computed by the widget kernel in line ${i}.`,
+      );
     return y;
   };
   // Title page and copyright page.
   const tp = addPage('front');
   tp.drawText(title, { x: 72, y: 600, size: 28, font: f.bold });
   tp.drawText(spec.author ?? 'Ada Example', { x: 72, y: 560, size: 14, font: f.regular });
-  addPage('front').drawText('Copyright 2026 Ada Example. All rights reserved.', { x: 72, y: 700, size: 9, font: f.regular });
+  addPage('front').drawText('Copyright 2026 Ada Example. All rights reserved.', {
+    x: 72,
+    y: 700,
+    size: 9,
+    font: f.regular,
+  });
   // The contents page is filled in at the end, once the printed numbers are known.
   const tocPage = spec.toc ? addPage('front') : null;
   const tocLines: { text: string; printed: string; indent: number }[] = [];
@@ -144,10 +168,18 @@ export async function makeBook(spec: BookSpec, dir = mkdtempSync(join(tmpdir(), 
       if (i === 0) {
         place(fullTitle, kind, level, first);
         if (spec.headings !== false) {
-          p.drawText(kind === 'appendix' ? `Appendix ${n}` : `Chapter ${n}`, { x: 72, y, size: 16, font: f.bold });
+          p.drawText(kind === 'appendix' ? `Appendix ${n}` : `Chapter ${n}`, {
+            x: 72,
+            y,
+            size: 16,
+            font: f.bold,
+          });
           y -= 30;
         }
-        p.drawText(c.title, spec.plainTitles ? { x: 72, y, size: 10, font: f.regular } : { x: 72, y, size: 24, font: f.bold });
+        p.drawText(
+          c.title,
+          spec.plainTitles ? { x: 72, y, size: 10, font: f.regular } : { x: 72, y, size: 24, font: f.bold },
+        );
         y -= 40;
       }
       // One section per page from the chapter's second page on, at the top of the page.
@@ -162,14 +194,28 @@ export async function makeBook(spec: BookSpec, dir = mkdtempSync(join(tmpdir(), 
       }
       y = bodyText(p, y, 8, c.title.split(' ')[0]!.toLowerCase());
       if (i === 0) {
-        p.drawText(`Listing ${n}.1 Defining the ${c.title.toLowerCase()} model`, { x: 72, y: y - 6, size: 9, font: f.bold });
+        p.drawText(`Listing ${n}.1 Defining the ${c.title.toLowerCase()} model`, {
+          x: 72,
+          y: y - 6,
+          size: 9,
+          font: f.bold,
+        });
         y -= 24;
-        const code = [`def build_${n}_model(config):`, '    layers = make_layers(config.depth)', '    return WidgetModel(layers)'];
+        const code = [
+          `def build_${n}_model(config):`,
+          '    layers = make_layers(config.depth)',
+          '    return WidgetModel(layers)',
+        ];
         for (const line of code) {
           p.drawText(line, { x: 72, y, size: 9, font: f.mono });
           y -= 12;
         }
-        p.drawText(`Figure ${n}.1 The ${c.title.toLowerCase()} pipeline`, { x: 72, y: y - 10, size: 9, font: f.bold });
+        p.drawText(`Figure ${n}.1 The ${c.title.toLowerCase()} pipeline`, {
+          x: 72,
+          y: y - 10,
+          size: 9,
+          font: f.bold,
+        });
         p.drawText(`Table ${n}.1 Widget sizes`, { x: 72, y: y - 30, size: 9, font: f.bold });
       }
     }
@@ -207,7 +253,8 @@ export async function makeBook(spec: BookSpec, dir = mkdtempSync(join(tmpdir(), 
     doc.catalog.set(PDFName.of('Outlines'), doc.context.register(root));
   }
   if (spec.labels) writePageLabels(doc, labels);
-  if (spec.userPassword) doc.encrypt({ userPassword: spec.userPassword, ownerPassword: `${spec.userPassword}-owner` });
+  if (spec.userPassword)
+    doc.encrypt({ userPassword: spec.userPassword, ownerPassword: `${spec.userPassword}-owner` });
   const bytes = await doc.save();
   const path = join(dir, 'book.pdf');
   writeFileSync(path, bytes);

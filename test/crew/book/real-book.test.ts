@@ -72,13 +72,26 @@ describe.skipIf(why !== null)('a real book: An Introduction to R (Debian r-doc-p
     expect(s.pagesWithoutText).toEqual([]);
 
     expect(splits.chunks).toHaveLength(21);
-    expect(splits.chunks[0]).toMatchObject({ title: 'Front matter', firstPage: 1, lastPage: 7, firstLabel: 'T-1' });
-    expect(splits.chunks[5]).toMatchObject({ title: '5 Arrays and matrices', firstPage: 26, lastPage: 34, firstLabel: '20', lastLabel: '28' });
+    expect(splits.chunks[0]).toMatchObject({
+      title: 'Front matter',
+      firstPage: 1,
+      lastPage: 7,
+      firstLabel: 'T-1',
+    });
+    expect(splits.chunks[5]).toMatchObject({
+      title: '5 Arrays and matrices',
+      firstPage: 26,
+      lastPage: 34,
+      firstLabel: '20',
+      lastLabel: '28',
+    });
     const md = readFileSync(join(out, splits.chunks[5]!.markdown), 'utf8');
     expect(md).toContain('<!-- page 26 (printed 20) -->');
     expect(md).toContain('```\n> dim(z) <- c(3,5,100)\n```');
     const summaries = await summarizeDir(out);
-    expect(summaries[5]!.keyTerms.map((t) => t.term).slice(0, 5)).toEqual(expect.arrayContaining(['array', 'matrix']));
+    expect(summaries[5]!.keyTerms.map((t) => t.term).slice(0, 5)).toEqual(
+      expect.arrayContaining(['array', 'matrix']),
+    );
     expect(summaries[5]!.identifiers.map((i) => i.name)).toContain('cbind');
   });
 });

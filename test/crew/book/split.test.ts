@@ -9,10 +9,14 @@ import { CHAPTERS, makeBook, type Made } from './fixtures.js';
 
 async function outlineOf(path: string) {
   const doc = await getDocument({ data: new Uint8Array(readFileSync(path)), verbosity: 0 }).promise;
-  const walk = async (items: { title: string; dest: unknown; items: unknown[] }[] | null): Promise<unknown[]> =>
+  const walk = async (
+    items: { title: string; dest: unknown; items: unknown[] }[] | null,
+  ): Promise<unknown[]> =>
     Promise.all(
       (items ?? []).map(async (i) => {
-        const dest = (typeof i.dest === 'string' ? await doc.getDestination(i.dest) : i.dest) as [{ num: number; gen: number }];
+        const dest = (typeof i.dest === 'string' ? await doc.getDestination(i.dest) : i.dest) as [
+          { num: number; gen: number },
+        ];
         const kids = await walk(i.items as never);
         const page = (await doc.getPageIndex(dest[0])) + 1;
         return kids.length > 0 ? [i.title, page, kids] : [i.title, page];
@@ -30,7 +34,13 @@ describe('book split', () => {
   let out: string;
   let splits: Splits;
   beforeAll(async () => {
-    book = await makeBook({ chapters: CHAPTERS, appendices: [{ title: 'Widget Reference', pages: 2 }], outline: 'flat', labels: true, toc: false });
+    book = await makeBook({
+      chapters: CHAPTERS,
+      appendices: [{ title: 'Widget Reference', pages: 2 }],
+      outline: 'flat',
+      labels: true,
+      toc: false,
+    });
     out = join(mkdtempSync(join(tmpdir(), 'crew-split-')), 'chunks');
     splits = await splitBook(book.path, { by: 'chapter' }, out);
   });
@@ -45,7 +55,7 @@ describe('book split', () => {
       ['Back matter', 17, 18, 2, '13'],
     ]);
     const files = readdirSync(out).sort();
-    for (const c of splits.chunks) expect(files).toContain(c.file), expect(files).toContain(c.markdown);
+    for (const c of splits.chunks) expect(files).toEqual(expect.arrayContaining([c.file, c.markdown]));
     expect(files).toContain('splits.json');
     expect(files).toContain('structure.json');
     expect(JSON.parse(readFileSync(join(out, 'splits.json'), 'utf8'))).toEqual(splits);
@@ -59,7 +69,15 @@ describe('book split', () => {
     const ch2 = await outlineOf(join(out, splits.chunks[2]!.file));
     expect(ch2.pages).toBe(4);
     expect(ch2.outline).toEqual([
-      ['Chapter 2 Tensors and Gradients', 1, [['2.1 Shapes', 2], ['2.2 Broadcasting', 3], ['2.3 Autograd', 4]]],
+      [
+        'Chapter 2 Tensors and Gradients',
+        1,
+        [
+          ['2.1 Shapes', 2],
+          ['2.2 Broadcasting', 3],
+          ['2.3 Autograd', 4],
+        ],
+      ],
     ]);
     expect(ch2.labels).toEqual(['4', '5', '6', '7']);
     const front = await outlineOf(join(out, splits.chunks[0]!.file));
@@ -74,18 +92,30 @@ describe('book split', () => {
     expect(md).toContain('<!-- page 7 (printed 3) -->');
     expect(md).toContain('## Chapter 1 Getting Started');
     expect(md).toContain('### 1.1 Installing widgets');
-    expect(md).toContain('```\ndef build_1_model(config):\n    layers = make_layers(config.depth)\n    return WidgetModel(layers)\n```');
+    expect(md).toContain(
+      '```\ndef build_1_model(config):\n    layers = make_layers(config.depth)\n    return WidgetModel(layers)\n```',
+    );
   });
 
   it('summarizes chunks: sections, captions, key terms and code identifiers', async () => {
     const summaries = await summarizeDir(out);
     const ch1 = summaries[1]!;
     expect(ch1.sections).toEqual(['1.1 Installing widgets', '1.2 A first model']);
-    expect(ch1.listings).toEqual({ count: 1, items: [{ number: '1.1', title: 'Defining the getting started model' }] });
-    expect(ch1.figures).toEqual({ count: 1, items: [{ number: '1.1', title: 'The getting started pipeline' }] });
+    expect(ch1.listings).toEqual({
+      count: 1,
+      items: [{ number: '1.1', title: 'Defining the getting started model' }],
+    });
+    expect(ch1.figures).toEqual({
+      count: 1,
+      items: [{ number: '1.1', title: 'The getting started pipeline' }],
+    });
     expect(ch1.tables).toEqual({ count: 1, items: [{ number: '1.1', title: 'Widget sizes' }] });
     expect(ch1.codeBlocks).toBe(1);
-    expect(ch1.identifiers.map((i) => i.name).slice(0, 3)).toEqual(['build_1_model', 'layers', 'WidgetModel']);
+    expect(ch1.identifiers.map((i) => i.name).slice(0, 3)).toEqual([
+      'build_1_model',
+      'layers',
+      'WidgetModel',
+    ]);
     expect(ch1.keyTerms.map((t) => t.term)).toContain('widget');
     expect(ch1.summary).toContain('1 listings, 1 figures, 1 tables');
   });
@@ -99,17 +129,31 @@ describe('book split', () => {
       [15, 18],
     ]);
     expect(byPages.chunks.every((c) => c.pageCount <= 7)).toBe(true);
-    const plan = { chunks: [{ title: 'Basics', entries: ['1', '2'] }, { entries: ['3'] }, { title: 'Rest', pages: [15, 18] }] };
+    const plan = {
+      chunks: [
+        { title: 'Basics', entries: ['1', '2'] },
+        { entries: ['3'] },
+        { title: 'Rest', pages: [15, 18] },
+      ],
+    };
     writeFileSync(join(dir, 'plan.json'), JSON.stringify(plan));
-    const byPlan = await splitBook(book.path, { by: 'plan', plan, planFile: join(dir, 'plan.json') }, join(dir, 'b'));
+    const byPlan = await splitBook(
+      book.path,
+      { by: 'plan', plan, planFile: join(dir, 'plan.json') },
+      join(dir, 'b'),
+    );
     expect(byPlan.chunks.map((c) => [c.title, c.firstPage, c.lastPage])).toEqual([
       ['Basics', 5, 11],
       ['Chapter 3 Training Loops', 12, 14],
       ['Rest', 15, 18],
     ]);
-    await expect(splitBook(book.path, { by: 'plan', plan: { chunks: [{ entries: ['9'] }] }, planFile: 'plan.json' }, join(dir, 'c'))).rejects.toThrow(
-      'plan.json: bad plan: chunk 1: no entry "9" in the structure',
-    );
+    await expect(
+      splitBook(
+        book.path,
+        { by: 'plan', plan: { chunks: [{ entries: ['9'] }] }, planFile: 'plan.json' },
+        join(dir, 'c'),
+      ),
+    ).rejects.toThrow('plan.json: bad plan: chunk 1: no entry "9" in the structure');
     expect(existsSync(join(dir, 'c'))).toBe(false);
   });
 });

@@ -1,3 +1,729 @@
+// The Node-API binding: converts the JS arguments of the Kernels interface
+// (src/backend/kernels.ts) and calls the kernels on the typed arrays' own memory (no copies).
+// Arguments are checked for type and for every index the kernel will touch, so a wrong call
+// throws a TypeError/RangeError instead of corrupting memory. Node opens a HandleScope around
+// each call, and nothing here outlives the call, so 100,000 small calls leave memory flat.
 #include <napi.h>
-Napi::Object Init(Napi::Env env, Napi::Object exports) { return exports; }
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "gemm.h"
+#include "kernels.h"
+#include "runtime.h"
+
+namespace {
+
+using llm::kMaxRank;
+
+// Collects the first argument error; every getter returns a harmless value after one.
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* kernel) : info_(info), kernel_(kernel) {}
+
+  bool ok() const { return error_.empty(); }
+
+  // Throws the collected error into JS; returns env.Undefined() for the caller to return.
+  Napi::Value fail() {
+    Napi::Env env = info_.Env();
+    if (range_)
+      Napi::RangeError::New(env, error_).ThrowAsJavaScriptException();
+    else
+      Napi::TypeError::New(env, error_).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+
+  void error(const std::string& what, bool range = false) {
+    if (!error_.empty()) return;
+    error_ = std::string(kernel_) + ": " + what;
+    range_ = range;
+  }
+
+  Napi::Value at(size_t i) const { return info_[i]; }
+
+  float* f32(size_t i, size_t* len) { return typed<float>(info_[i], napi_float32_array, "Float32Array", i, len); }
+  int32_t* i32(size_t i, size_t* len) { return typed<int32_t>(info_[i], napi_int32_array, "Int32Array", i, len); }
+
+  // A Float32Array or an Int32Array (fill, copyStrided).
+  void* buf32(size_t i, size_t* len, bool* isInt) {
+    Napi::Value v = info_[i];
+    if (v.IsTypedArray()) {
+      napi_typedarray_type t = v.As<Napi::TypedArray>().TypedArrayType();
+      if (t == napi_int32_array) {
+        *isInt = true;
+        return i32(i, len);
+      }
+    }
+    *isInt = false;
+    return f32(i, len);
+  }
+
+  double num(size_t i) { return number(info_[i], i); }
+  long integer(size_t i) { return integer(info_[i], i); }
+  bool boolean(size_t i) {
+    Napi::Value v = info_[i];
+    if (!v.IsBoolean()) {
+      error("argument " + std::to_string(i) + " must be a boolean");
+      return false;
+    }
+    return v.As<Napi::Boolean>().Value();
+  }
+
+  std::string str(size_t i) {
+    Napi::Value v = info_[i];
+    if (!v.IsString()) {
+      error("argument " + std::to_string(i) + " must be a string");
+      return "";
+    }
+    return v.As<Napi::String>().Utf8Value();
+  }
+
+  // A number[] of at most kMaxRank entries; returns its length (the rank).
+  int dims(size_t i, long* out) {
+    Napi::Value v = info_[i];
+    if (!v.IsArray()) {
+      error("argument " + std::to_string(i) + " must be an array of integers");
+      return 0;
+    }
+    Napi::Array arr = v.As<Napi::Array>();
+    const uint32_t n = arr.Length();
+    if (n > static_cast<uint32_t>(kMaxRank)) {
+      error("rank " + std::to_string(n) + " is above the supported " + std::to_string(kMaxRank), true);
+      return 0;
+    }
+    for (uint32_t d = 0; d < n; d++) out[d] = integer(arr.Get(d), i);
+    return static_cast<int>(n);
+  }
+
+  // Reads a number property of a params object.
+  double prop(const Napi::Object& o, const char* name) {
+    Napi::Value v = o.Get(name);
+    if (!v.IsNumber()) {
+      error(std::string("params.") + name + " must be a number");
+      return 0;
+    }
+    return v.As<Napi::Number>().DoubleValue();
+  }
+
+  // Checks that [lo, hi] (inclusive element indices) lies inside a buffer of length len.
+  void within(const char* what, long lo, long hi, size_t len) {
+    if (lo < 0 || hi >= static_cast<long>(len))
+      error(std::string(what) + " is too short for the sizes and strides given (needs index " +
+                std::to_string(lo < 0 ? lo : hi) + ", length " + std::to_string(len) + ")",
+            true);
+  }
+
+ private:
+  template <class T>
+  T* typed(Napi::Value v, napi_typedarray_type type, const char* name, size_t i, size_t* len) {
+    *len = 0;
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+      error("argument " + std::to_string(i) + " must be a " + name);
+      return nullptr;
+    }
+    Napi::TypedArrayOf<T> arr = v.As<Napi::TypedArrayOf<T>>();
+    *len = arr.ElementLength();
+    return arr.Data();
+  }
+
+  double number(Napi::Value v, size_t i) {
+    if (!v.IsNumber()) {
+      error("argument " + std::to_string(i) + " must be a number");
+      return 0;
+    }
+    return v.As<Napi::Number>().DoubleValue();
+  }
+
+  long integer(Napi::Value v, size_t i) {
+    double d = number(v, i);
+    if (ok() && (d != std::floor(d) || std::fabs(d) > 9.0e15)) error("argument " + std::to_string(i) + " must be an integer");
+    return ok() ? static_cast<long>(d) : 0;
+  }
+
+  const Napi::CallbackInfo& info_;
+  const char* kernel_;
+  std::string error_;
+  bool range_ = false;
+};
+
+// The lowest and highest element offsets a strided walk over `shape` touches from `offset`.
+void extent(const long* shape, const long* strides, int rank, long offset, long* lo, long* hi) {
+  *lo = *hi = offset;
+  for (int d = 0; d < rank; d++) {
+    if (shape[d] <= 0) return;
+    const long span = (shape[d] - 1) * strides[d];
+    if (span < 0)
+      *lo += span;
+    else
+      *hi += span;
+  }
+}
+
+long product(const long* shape, int rank) {
+  long n = 1;
+  for (int d = 0; d < rank; d++) n *= shape[d];
+  return n;
+}
+
+bool anyNegative(const long* shape, int rank) {
+  for (int d = 0; d < rank; d++)
+    if (shape[d] < 0) return true;
+  return false;
+}
+
+// Checks a strided operand over `shape`; an empty shape touches nothing.
+void checkStrided(Args& a, const char* what, const long* shape, const long* strides, int rank, long offset,
+                  size_t len) {
+  if (!a.ok() || product(shape, rank) == 0) return;
+  long lo, hi;
+  extent(shape, strides, rank, offset, &lo, &hi);
+  a.within(what, lo, hi, len);
+}
+
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  Args a(info, "matmul");
+  if (!info[0].IsObject()) {
+    a.error("expects a params object");
+    return a.fail();
+  }
+  Napi::Object p = info[0].As<Napi::Object>();
+  auto arrayProp = [&](const char* name, size_t* len) -> float* {
+    Napi::Value v = p.Get(name);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      a.error(std::string("params.") + name + " must be a Float32Array");
+      *len = 0;
+      return nullptr;
+    }
+    Napi::Float32Array arr = v.As<Napi::Float32Array>();
+    *len = arr.ElementLength();
+    return arr.Data();
+  };
+  auto boolProp = [&](const char* name) {
+    Napi::Value v = p.Get(name);
+    if (!v.IsBoolean()) a.error(std::string("params.") + name + " must be a boolean");
+    return v.IsBoolean() && v.As<Napi::Boolean>().Value();
+  };
+  size_t la, lb, lc;
+  llm::GemmArgs g{};
+  g.a = arrayProp("a", &la);
+  g.b = arrayProp("b", &lb);
+  g.c = arrayProp("c", &lc);
+  g.batch = static_cast<long>(a.prop(p, "batch"));
+  g.m = static_cast<long>(a.prop(p, "m"));
+  g.k = static_cast<long>(a.prop(p, "k"));
+  g.n = static_cast<long>(a.prop(p, "n"));
+  g.strideA = static_cast<long>(a.prop(p, "strideA"));
+  g.strideB = static_cast<long>(a.prop(p, "strideB"));
+  g.strideC = static_cast<long>(a.prop(p, "strideC"));
+  g.transA = boolProp("transA");
+  g.transB = boolProp("transB");
+  g.accumulate = boolProp("accumulate");
+  if (a.ok() && (g.batch < 0 || g.m < 0 || g.k < 0 || g.n < 0 || g.strideA < 0 || g.strideB < 0 || g.strideC < 0))
+    a.error("sizes and strides must be non-negative", true);
+  if (a.ok() && g.batch > 0 && g.m > 0 && g.n > 0) {
+    if (g.k > 0) {
+      a.within("params.a", 0, (g.batch - 1) * g.strideA + g.m * g.k - 1, la);
+      a.within("params.b", 0, (g.batch - 1) * g.strideB + g.k * g.n - 1, lb);
+    }
+    a.within("params.c", 0, (g.batch - 1) * g.strideC + g.m * g.n - 1, lc);
+  }
+  if (!a.ok()) return a.fail();
+  llm::gemm(g);
+  return info.Env().Undefined();
+}
+
+bool parseUnary(const std::string& s, llm::Unary* op) {
+  static const char* names[] = {"neg", "exp", "log", "sqrt", "rsqrt", "tanh", "relu", "gelu", "abs", "sign"};
+  for (int i = 0; i < 10; i++)
+    if (s == names[i]) {
+      *op = static_cast<llm::Unary>(i);
+      return true;
+    }
+  return false;
+}
+
+bool parseBinary(const std::string& s, llm::Binary* op) {
+  static const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "gt", "ge", "lt"};
+  for (int i = 0; i < 11; i++)
+    if (s == names[i]) {
+      *op = static_cast<llm::Binary>(i);
+      return true;
+    }
+  return false;
+}
+
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  Args a(info, "unary");
+  llm::Unary op{};
+  std::string name = a.str(0);
+  if (a.ok() && !parseUnary(name, &op)) a.error("unknown unary op '" + name + "'");
+  size_t lx, lo;
+  const float* x = a.f32(1, &lx);
+  float* out = a.f32(2, &lo);
+  if (a.ok() && lo < lx) a.error("out is shorter than x", true);
+  if (!a.ok()) return a.fail();
+  llm::unary(op, x, out, static_cast<long>(lx));
+  return info.Env().Undefined();
+}
+
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  Args a(info, "binary");
+  llm::Binary op{};
+  std::string name = a.str(0);
+  if (a.ok() && !parseBinary(name, &op)) a.error("unknown binary op '" + name + "'");
+  long as[kMaxRank], bs[kMaxRank], shape[kMaxRank];
+  size_t la, lb, lo;
+  const float* x = a.f32(1, &la);
+  int ra = a.dims(2, as);
+  const float* y = a.f32(3, &lb);
+  int rb = a.dims(4, bs);
+  float* out = a.f32(5, &lo);
+  int rank = a.dims(6, shape);
+  if (a.ok() && (ra != rank || rb != rank)) a.error("strides and shape must have the same rank");
+  if (a.ok() && anyNegative(shape, rank)) a.error("shape must be non-negative", true);
+  checkStrided(a, "a", shape, as, rank, 0, la);
+  checkStrided(a, "b", shape, bs, rank, 0, lb);
+  if (a.ok() && static_cast<long>(lo) < product(shape, rank)) a.error("out is shorter than the shape", true);
+  if (!a.ok()) return a.fail();
+  llm::binary(op, x, as, y, bs, out, shape, rank);
+  return info.Env().Undefined();
+}
+
+Napi::Value Where(const Napi::CallbackInfo& info) {
+  Args a(info, "where");
+  long cs[kMaxRank], as[kMaxRank], bs[kMaxRank], shape[kMaxRank];
+  size_t lc, la, lb, lo;
+  const float* c = a.f32(0, &lc);
+  int rc = a.dims(1, cs);
+  const float* x = a.f32(2, &la);
+  int ra = a.dims(3, as);
+  const float* y = a.f32(4, &lb);
+  int rb = a.dims(5, bs);
+  float* out = a.f32(6, &lo);
+  int rank = a.dims(7, shape);
+  if (a.ok() && (rc != rank || ra != rank || rb != rank)) a.error("strides and shape must have the same rank");
+  if (a.ok() && anyNegative(shape, rank)) a.error("shape must be non-negative", true);
+  checkStrided(a, "cond", shape, cs, rank, 0, lc);
+  checkStrided(a, "a", shape, as, rank, 0, la);
+  checkStrided(a, "b", shape, bs, rank, 0, lb);
+  if (a.ok() && static_cast<long>(lo) < product(shape, rank)) a.error("out is shorter than the shape", true);
+  if (!a.ok()) return a.fail();
+  llm::where(c, cs, x, as, y, bs, out, shape, rank);
+  return info.Env().Undefined();
+}
+
+Napi::Value Affine(const Napi::CallbackInfo& info) {
+  Args a(info, "affine");
+  size_t lx, lo;
+  const float* x = a.f32(0, &lx);
+  const double alpha = a.num(1), beta = a.num(2);
+  float* out = a.f32(3, &lo);
+  if (a.ok() && lo < lx) a.error("out is shorter than x", true);
+  if (!a.ok()) return a.fail();
+  llm::affine(x, static_cast<float>(alpha), static_cast<float>(beta), out, static_cast<long>(lx));
+  return info.Env().Undefined();
+}
+
+Napi::Value Fill(const Napi::CallbackInfo& info) {
+  Args a(info, "fill");
+  size_t len;
+  bool isInt;
+  void* out = a.buf32(0, &len, &isInt);
+  const double value = a.num(1);
+  if (!a.ok()) return a.fail();
+  uint32_t bits;
+  if (isInt) {
+    // Int32Array.fill converts with ToInt32: truncation, NaN and infinities to 0, modulo 2^32.
+    const double t = std::isfinite(value) ? std::trunc(value) : 0.0;
+    const int32_t v = static_cast<int32_t>(static_cast<int64_t>(std::fmod(t, 4294967296.0)));
+    std::memcpy(&bits, &v, sizeof(bits));
+  } else {
+    const float v = static_cast<float>(value);
+    std::memcpy(&bits, &v, sizeof(bits));
+  }
+  llm::fill32(static_cast<uint32_t*>(out), bits, static_cast<long>(len));
+  return info.Env().Undefined();
+}
+
+Napi::Value CopyStrided(const Napi::CallbackInfo& info) {
+  Args a(info, "copyStrided");
+  long ss[kMaxRank], ds[kMaxRank], shape[kMaxRank];
+  size_t ls, ld;
+  bool srcInt, dstInt;
+  const void* src = a.buf32(0, &ls, &srcInt);
+  const long so = a.integer(1);
+  int rs = a.dims(2, ss);
+  void* dst = a.buf32(3, &ld, &dstInt);
+  const long doff = a.integer(4);
+  int rd = a.dims(5, ds);
+  int rank = a.dims(6, shape);
+  if (a.ok() && (rs != rank || rd != rank)) a.error("strides and shape must have the same rank");
+  if (a.ok() && anyNegative(shape, rank)) a.error("shape must be non-negative", true);
+  checkStrided(a, "src", shape, ss, rank, so, ls);
+  checkStrided(a, "dst", shape, ds, rank, doff, ld);
+  if (!a.ok()) return a.fail();
+  if (product(shape, rank) == 0) return info.Env().Undefined();
+  const char* s = static_cast<const char*>(src) + so * 4;
+  char* d = static_cast<char*>(dst) + doff * 4;
+  llm::copyStrided(s, srcInt, ss, d, dstInt, ds, shape, rank);
+  return info.Env().Undefined();
+}
+
+// (outer, size, inner) arguments at positions i, i+1, i+2.
+bool osi(Args& a, size_t i, long* outer, long* size, long* inner) {
+  *outer = a.integer(i);
+  *size = a.integer(i + 1);
+  *inner = a.integer(i + 2);
+  if (a.ok() && (*outer < 0 || *size < 0 || *inner < 0)) a.error("outer, size and inner must be non-negative", true);
+  return a.ok();
+}
+
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  Args a(info, "reduce");
+  std::string name = a.str(0);
+  llm::Reduce op = llm::Reduce::Sum;
+  if (name == "max")
+    op = llm::Reduce::Max;
+  else if (name == "min")
+    op = llm::Reduce::Min;
+  else if (a.ok() && name != "sum")
+    a.error("unknown reduce op '" + name + "'");
+  size_t lx, lo;
+  const float* x = a.f32(1, &lx);
+  long outer, size, inner;
+  osi(a, 2, &outer, &size, &inner);
+  float* out = a.f32(5, &lo);
+  if (a.ok()) a.within("x", 0, outer * size * inner - 1, outer * size * inner == 0 ? 1 : lx);
+  if (a.ok()) a.within("out", 0, outer * inner - 1, outer * inner == 0 ? 1 : lo);
+  if (!a.ok()) return a.fail();
+  llm::reduce(op, x, outer, size, inner, out);
+  return info.Env().Undefined();
+}
+
+Napi::Value ArgReduce(const Napi::CallbackInfo& info) {
+  Args a(info, "argReduce");
+  std::string name = a.str(0);
+  if (a.ok() && name != "argmax" && name != "argmin") a.error("unknown argReduce op '" + name + "'");
+  size_t lx, lo;
+  const float* x = a.f32(1, &lx);
+  long outer, size, inner;
+  osi(a, 2, &outer, &size, &inner);
+  int32_t* out = a.i32(5, &lo);
+  if (a.ok() && size == 0 && outer * inner > 0) a.error("cannot take an arg-reduction over an empty axis", true);
+  if (a.ok()) a.within("x", 0, outer * size * inner - 1, outer * size * inner == 0 ? 1 : lx);
+  if (a.ok()) a.within("out", 0, outer * inner - 1, outer * inner == 0 ? 1 : lo);
+  if (!a.ok()) return a.fail();
+  llm::argReduce(name == "argmax", x, outer, size, inner, out);
+  return info.Env().Undefined();
+}
+
+// Checks idx values against [0, size): the caller validates, but a bad index here would write
+// outside the buffer, so the binding checks again (one pass over the indices).
+void checkIndices(Args& a, const int32_t* idx, size_t n, long size) {
+  if (!a.ok()) return;
+  for (size_t i = 0; i < n; i++)
+    if (idx[i] < 0 || idx[i] >= size) {
+      a.error("index " + std::to_string(idx[i]) + " out of range [0, " + std::to_string(size) + ")", true);
+      return;
+    }
+}
+
+Napi::Value IndexSelectOrAdd(const Napi::CallbackInfo& info, bool add) {
+  Args a(info, add ? "indexAdd" : "indexSelect");
+  size_t lx, li, lo;
+  const float* x = a.f32(0, &lx);
+  long outer, size, inner;
+  osi(a, 1, &outer, &size, &inner);
+  const int32_t* idx = a.i32(4, &li);
+  float* out = a.f32(5, &lo);
+  const long count = static_cast<long>(li);
+  checkIndices(a, idx, li, size);
+  // indexSelect: x (outer, size, inner) -> out (outer, count, inner); indexAdd: dy (outer,
+  // count, inner) scattered into dx (outer, size, inner).
+  const long big = outer * size * inner, small = outer * count * inner;
+  if (a.ok() && big > 0) a.within(add ? "dx" : "x", 0, big - 1, add ? lo : lx);
+  if (a.ok() && small > 0) a.within(add ? "dy" : "out", 0, small - 1, add ? lx : lo);
+  if (!a.ok()) return a.fail();
+  if (add)
+    llm::indexAdd(x, outer, size, inner, idx, count, out);
+  else
+    llm::indexSelect(x, outer, size, inner, idx, count, out);
+  return info.Env().Undefined();
+}
+
+Napi::Value IndexSelect(const Napi::CallbackInfo& info) { return IndexSelectOrAdd(info, false); }
+Napi::Value IndexAdd(const Napi::CallbackInfo& info) { return IndexSelectOrAdd(info, true); }
+
+Napi::Value GatherOrScatter(const Napi::CallbackInfo& info, bool scatter) {
+  Args a(info, scatter ? "scatterAdd" : "gather");
+  size_t lx, li, lo;
+  const float* x = a.f32(0, &lx);
+  long outer, size, inner;
+  osi(a, 1, &outer, &size, &inner);
+  const int32_t* idx = a.i32(4, &li);
+  const long idxSize = a.integer(5);
+  float* out = a.f32(6, &lo);
+  const long big = outer * size * inner, small = outer * idxSize * inner;
+  if (a.ok() && idxSize < 0) a.error("idxSize must be non-negative", true);
+  if (a.ok() && small > 0) a.within("idx", 0, small - 1, li);
+  if (a.ok()) checkIndices(a, idx, static_cast<size_t>(small), size);
+  if (a.ok() && small > 0) a.within(scatter ? "dy" : "out", 0, small - 1, scatter ? lx : lo);
+  if (a.ok() && small > 0) a.within(scatter ? "dx" : "x", 0, big - 1, scatter ? lo : lx);
+  if (!a.ok()) return a.fail();
+  if (scatter)
+    llm::scatterAdd(x, outer, size, inner, idx, idxSize, out);
+  else
+    llm::gather(x, outer, size, inner, idx, idxSize, out);
+  return info.Env().Undefined();
+}
+
+Napi::Value Gather(const Napi::CallbackInfo& info) { return GatherOrScatter(info, false); }
+Napi::Value ScatterAdd(const Napi::CallbackInfo& info) { return GatherOrScatter(info, true); }
+
+// rows x cols at positions i, i+1, checked against buffers of the given lengths.
+bool rowsCols(Args& a, size_t i, long* rows, long* cols) {
+  *rows = a.integer(i);
+  *cols = a.integer(i + 1);
+  if (a.ok() && (*rows < 0 || *cols < 0)) a.error("rows and cols must be non-negative", true);
+  return a.ok();
+}
+
+void need(Args& a, const char* what, size_t len, long n) {
+  if (a.ok() && n > 0) a.within(what, 0, n - 1, len);
+}
+
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  Args a(info, "softmax");
+  size_t lx, lo;
+  const float* x = a.f32(0, &lx);
+  long rows, cols;
+  rowsCols(a, 1, &rows, &cols);
+  float* out = a.f32(3, &lo);
+  const bool log = a.boolean(4);
+  need(a, "x", lx, rows * cols);
+  need(a, "out", lo, rows * cols);
+  if (!a.ok()) return a.fail();
+  llm::softmax(x, rows, cols, out, log);
+  return info.Env().Undefined();
+}
+
+Napi::Value SoftmaxBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "softmaxBackward");
+  size_t ly, ld, lx;
+  const float* y = a.f32(0, &ly);
+  const float* dy = a.f32(1, &ld);
+  long rows, cols;
+  rowsCols(a, 2, &rows, &cols);
+  float* dx = a.f32(4, &lx);
+  const bool log = a.boolean(5);
+  need(a, "y", ly, rows * cols);
+  need(a, "dy", ld, rows * cols);
+  need(a, "dx", lx, rows * cols);
+  if (!a.ok()) return a.fail();
+  llm::softmaxBackward(y, dy, rows, cols, dx, log);
+  return info.Env().Undefined();
+}
+
+Napi::Value LayerNorm(const Napi::CallbackInfo& info) {
+  Args a(info, "layerNorm");
+  size_t lx, lg, lb, lo, lm, lr;
+  const float* x = a.f32(0, &lx);
+  const float* gamma = a.f32(1, &lg);
+  const float* beta = a.f32(2, &lb);
+  long rows, cols;
+  rowsCols(a, 3, &rows, &cols);
+  const double eps = a.num(5);
+  float* out = a.f32(6, &lo);
+  float* mean = a.f32(7, &lm);
+  float* rstd = a.f32(8, &lr);
+  need(a, "x", lx, rows * cols);
+  need(a, "out", lo, rows * cols);
+  need(a, "gamma", lg, cols);
+  need(a, "beta", lb, cols);
+  need(a, "mean", lm, rows);
+  need(a, "rstd", lr, rows);
+  if (!a.ok()) return a.fail();
+  llm::layerNorm(x, gamma, beta, rows, cols, static_cast<float>(eps), out, mean, rstd);
+  return info.Env().Undefined();
+}
+
+Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "layerNormBackward");
+  size_t lx, lg, lm, lr, ldy, ldx, ldg, ldb;
+  const float* x = a.f32(0, &lx);
+  const float* gamma = a.f32(1, &lg);
+  const float* mean = a.f32(2, &lm);
+  const float* rstd = a.f32(3, &lr);
+  const float* dy = a.f32(4, &ldy);
+  long rows, cols;
+  rowsCols(a, 5, &rows, &cols);
+  float* dx = a.f32(7, &ldx);
+  float* dgamma = a.f32(8, &ldg);
+  float* dbeta = a.f32(9, &ldb);
+  need(a, "x", lx, rows * cols);
+  need(a, "dy", ldy, rows * cols);
+  need(a, "dx", ldx, rows * cols);
+  need(a, "gamma", lg, cols);
+  need(a, "dgamma", ldg, cols);
+  need(a, "dbeta", ldb, cols);
+  need(a, "mean", lm, rows);
+  need(a, "rstd", lr, rows);
+  if (!a.ok()) return a.fail();
+  llm::layerNormBackward(x, gamma, mean, rstd, dy, rows, cols, dx, dgamma, dbeta);
+  return info.Env().Undefined();
+}
+
+Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "geluBackward");
+  size_t lx, ldy, ldx;
+  const float* x = a.f32(0, &lx);
+  const float* dy = a.f32(1, &ldy);
+  float* dx = a.f32(2, &ldx);
+  if (a.ok() && (ldy < lx || ldx < lx)) a.error("dy and dx must be as long as x", true);
+  if (!a.ok()) return a.fail();
+  llm::geluBackward(x, dy, dx, static_cast<long>(lx));
+  return info.Env().Undefined();
+}
+
+void checkTargets(Args& a, const int32_t* t, long rows, long vocab, long ignoreIndex) {
+  if (!a.ok()) return;
+  for (long r = 0; r < rows; r++)
+    if (t[r] != ignoreIndex && (t[r] < 0 || t[r] >= vocab)) {
+      a.error("target " + std::to_string(t[r]) + " out of range [0, " + std::to_string(vocab) + ")", true);
+      return;
+    }
+}
+
+Napi::Value CrossEntropy(const Napi::CallbackInfo& info) {
+  Args a(info, "crossEntropy");
+  size_t ll, lt, lse;
+  const float* logits = a.f32(0, &ll);
+  const int32_t* targets = a.i32(1, &lt);
+  long rows, vocab;
+  rowsCols(a, 2, &rows, &vocab);
+  const long ignore = a.integer(4);
+  float* out = a.f32(5, &lse);
+  need(a, "logits", ll, rows * vocab);
+  need(a, "targets", lt, rows);
+  need(a, "lse", lse, rows);
+  checkTargets(a, targets, rows, vocab, ignore);
+  if (!a.ok()) return a.fail();
+  return Napi::Number::New(info.Env(), llm::crossEntropy(logits, targets, rows, vocab, ignore, out));
+}
+
+Napi::Value CrossEntropyBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "crossEntropyBackward");
+  size_t ll, lt, lse, ld;
+  const float* logits = a.f32(0, &ll);
+  const int32_t* targets = a.i32(1, &lt);
+  const float* lsev = a.f32(2, &lse);
+  long rows, vocab;
+  rowsCols(a, 3, &rows, &vocab);
+  const long ignore = a.integer(5);
+  const double scale = a.num(6);
+  float* dlogits = a.f32(7, &ld);
+  need(a, "logits", ll, rows * vocab);
+  need(a, "dlogits", ld, rows * vocab);
+  need(a, "targets", lt, rows);
+  need(a, "lse", lse, rows);
+  checkTargets(a, targets, rows, vocab, ignore);
+  if (!a.ok()) return a.fail();
+  llm::crossEntropyBackward(logits, targets, lsev, rows, vocab, ignore, static_cast<float>(scale), dlogits);
+  return info.Env().Undefined();
+}
+
+Napi::Value AdamW(const Napi::CallbackInfo& info) {
+  Args a(info, "adamw");
+  size_t lp, lg, lm, lv;
+  float* param = a.f32(0, &lp);
+  const float* grad = a.f32(1, &lg);
+  float* m = a.f32(2, &lm);
+  float* v = a.f32(3, &lv);
+  llm::AdamW p{};
+  if (!info[4].IsObject()) {
+    a.error("expects a params object");
+  } else {
+    Napi::Object o = info[4].As<Napi::Object>();
+    p = llm::AdamW{a.prop(o, "lr"), a.prop(o, "beta1"), a.prop(o, "beta2"),
+                   a.prop(o, "eps"), a.prop(o, "weightDecay"), a.prop(o, "step")};
+  }
+  if (a.ok() && (lg < lp || lm < lp || lv < lp)) a.error("grad, m and v must be as long as param", true);
+  if (!a.ok()) return a.fail();
+  llm::adamw(param, grad, m, v, static_cast<long>(lp), p);
+  return info.Env().Undefined();
+}
+
+Napi::Value SumSquares(const Napi::CallbackInfo& info) {
+  Args a(info, "sumSquares");
+  size_t lx;
+  const float* x = a.f32(0, &lx);
+  if (!a.ok()) return a.fail();
+  return Napi::Number::New(info.Env(), llm::sumSquares(x, static_cast<long>(lx)));
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  const llm::GemmConfig& cfg = llm::gemmConfig();
+  o.Set("isa", llm::isaName(llm::isa()));
+  o.Set("threads", llm::threads());
+  o.Set("gemmKernel", cfg.name);
+  Napi::Object blocks = Napi::Object::New(env);
+  blocks.Set("mr", cfg.mr);
+  blocks.Set("nr", cfg.nr);
+  blocks.Set("mc", cfg.mc);
+  blocks.Set("kc", cfg.kc);
+  blocks.Set("nc", cfg.nc);
+  o.Set("gemmBlocks", blocks);
+  return o;
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Args a(info, "setThreads");
+  const long n = a.integer(0);
+  if (a.ok() && (n < 0 || n > 1024)) a.error("threads must be between 0 (the default) and 1024", true);
+  if (!a.ok()) return a.fail();
+  llm::setThreads(static_cast<int>(n));
+  return Napi::Number::New(info.Env(), llm::threads());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  struct Entry {
+    const char* name;
+    Napi::Value (*fn)(const Napi::CallbackInfo&);
+  };
+  static const Entry entries[] = {
+      {"matmul", Matmul},
+      {"unary", Unary},
+      {"binary", Binary},
+      {"where", Where},
+      {"affine", Affine},
+      {"fill", Fill},
+      {"copyStrided", CopyStrided},
+      {"reduce", Reduce},
+      {"argReduce", ArgReduce},
+      {"indexSelect", IndexSelect},
+      {"indexAdd", IndexAdd},
+      {"gather", Gather},
+      {"scatterAdd", ScatterAdd},
+      {"softmax", Softmax},
+      {"softmaxBackward", SoftmaxBackward},
+      {"layerNorm", LayerNorm},
+      {"layerNormBackward", LayerNormBackward},
+      {"geluBackward", GeluBackward},
+      {"crossEntropy", CrossEntropy},
+      {"crossEntropyBackward", CrossEntropyBackward},
+      {"adamw", AdamW},
+      {"sumSquares", SumSquares},
+      {"info", Info},
+      {"setThreads", SetThreads},
+  };
+  for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  return exports;
+}
+
+}  // namespace
+
 NODE_API_MODULE(llm_scratch_native, Init)

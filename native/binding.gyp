@@ -2,12 +2,22 @@
   "targets": [
     {
       "target_name": "llm_scratch_native",
-      "sources": ["addon.cc"],
+      "sources": [
+        "addon.cc",
+        "runtime.cc",
+        "gemm.cc",
+        "gemm_avx512.cc",
+        "gemm_avx2.cc",
+        "gemm_scalar.cc",
+        "elementwise.cc",
+        "reduce.cc",
+        "nn.cc"
+      ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fopenmp", "-fno-math-errno"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fopenmp", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "ldflags": ["-fopenmp"]
     }
   ]

@@ -1,32 +1,79 @@
 // Loads the native addon (native/, built by node-gyp at `npm install`) as a Kernels implementation.
+// The addon's functions take exactly the arguments of the Kernels interface and run on the typed
+// arrays' own memory; this file only finds the binary, checks that it exports every kernel and
+// gives one clear reason when it cannot be used.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Kernels } from './kernels.js';
+import type { KernelName, Kernels } from './kernels.js';
 
 export interface NativeInfo {
+  // The instruction set the GEMM micro-kernel and the vector loops were chosen for.
   isa: string;
   threads: number;
+  gemmKernel: string;
+  gemmBlocks: { mr: number; nr: number; mc: number; kc: number; nc: number };
 }
 
-let loaded: (Kernels & { info(): NativeInfo }) | null | undefined;
+export type NativeKernels = Kernels & {
+  info(): NativeInfo;
+  // Worker threads for the parallel kernels; 0 restores the default (physical cores, or
+  // LLM_SCRATCH_THREADS). Returns the count now in effect.
+  setThreads(n: number): number;
+};
+
+// Every kernel of the interface, checked by the compiler against KernelName in both directions.
+const KERNEL_NAMES = {
+  matmul: true,
+  unary: true,
+  binary: true,
+  where: true,
+  affine: true,
+  fill: true,
+  copyStrided: true,
+  reduce: true,
+  argReduce: true,
+  indexSelect: true,
+  indexAdd: true,
+  gather: true,
+  scatterAdd: true,
+  softmax: true,
+  softmaxBackward: true,
+  layerNorm: true,
+  layerNormBackward: true,
+  geluBackward: true,
+  crossEntropy: true,
+  crossEntropyBackward: true,
+  adamw: true,
+  sumSquares: true,
+} satisfies Record<KernelName, true>;
+
+let loaded: NativeKernels | null | undefined;
 let loadError = '';
 
-function addonPath(): string {
+export function addonPath(): string {
   // src/backend or dist/backend: the package root is two levels up either way.
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   return join(root, 'native', 'build', 'Release', 'llm_scratch_native.node');
 }
 
-export function loadNative(): (Kernels & { info(): NativeInfo }) | null {
+export function loadNative(): NativeKernels | null {
   if (loaded !== undefined) return loaded;
   try {
     const require = createRequire(import.meta.url);
     const addon = require(addonPath()) as Record<string, unknown>;
-    if (typeof addon.matmul !== 'function') throw new Error('the addon does not export the kernels yet');
-    loaded = { ...(addon as object), name: 'native' } as Kernels & { info(): NativeInfo };
+    const missing = [...Object.keys(KERNEL_NAMES), 'info', 'setThreads'].filter(
+      (name) => typeof addon[name] !== 'function',
+    );
+    if (missing.length > 0) {
+      throw new Error(
+        `the addon is out of date (missing ${missing.join(', ')}); run \`npm run build:native\``,
+      );
+    }
+    loaded = { ...(addon as object), name: 'native' } as NativeKernels;
   } catch (err) {
-    loadError = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    loadError = message.includes('Cannot find module') ? `not built (${addonPath()} is missing)` : message;
     loaded = null;
   }
   return loaded;

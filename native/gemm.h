@@ -1,0 +1,39 @@
+// SGEMM in the BLIS style: C[b] (m x n, row-major) = op(A[b]) @ op(B[b]) (+ C[b] when accumulate).
+#pragma once
+
+namespace llm {
+
+struct GemmArgs {
+  const float* a;
+  const float* b;
+  float* c;
+  long batch, m, k, n;
+  // op(A) = A^T when transA (A stored k x m); op(B) = B^T when transB (B stored n x k).
+  bool transA, transB;
+  // Elements between consecutive batch items; 0 broadcasts one matrix over the batch.
+  long strideA, strideB, strideC;
+  bool accumulate;
+};
+
+void gemm(const GemmArgs& args);
+
+// A register-blocked micro-kernel: C (mr x nr tile, row stride ldc) = [C +] Apanel @ Bpanel,
+// where Apanel is kc columns of mr packed rows and Bpanel kc rows of nr packed columns.
+using MicroKernel = void (*)(long kc, const float* a, const float* b, float* c, long ldc, int accumulate);
+
+struct GemmConfig {
+  int mr, nr;      // register block: the micro-kernel's tile
+  int mc, kc, nc;  // cache blocks: A block (mc x kc) lives in L2, B micro-panel (kc x nr) in L1
+  MicroKernel kernel;
+  const char* name;
+};
+
+// The configuration chosen for this CPU (instruction set and blocking).
+const GemmConfig& gemmConfig();
+
+// Per-ISA micro-kernels, each compiled with its own target attributes (gemm_*.cc).
+bool avx512Kernel(GemmConfig* out);
+bool avx2Kernel(GemmConfig* out);
+void scalarKernel(GemmConfig* out);
+
+}  // namespace llm

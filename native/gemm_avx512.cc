@@ -1,0 +1,39 @@
+// The AVX-512 micro-kernel: 12 x 32 (24 zmm accumulators, 2 for the B row, 1 broadcast = 27 of
+// 32 registers), the register block of BLIS's Skylake-X SGEMM (there 32 x 12, column-major).
+// Per k step: 2 loads, 12 broadcasts, 24 FMAs.
+#include "gemm.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512dq,avx2,fma")
+#include <immintrin.h>
+
+#define UKR_NAME ukernelAvx512_12x32
+#define UKR_MR 12
+#define UKR_NV 2
+#define UKR_VW 16
+#define VEC __m512
+#define V_ZERO() _mm512_setzero_ps()
+#define V_LOAD(p) _mm512_load_ps(p)
+#define V_LOADU(p) _mm512_loadu_ps(p)
+#define V_STOREU(p, v) _mm512_storeu_ps(p, v)
+#define V_BCAST(p) _mm512_set1_ps(*(p))
+#define V_FMA(x, y, z) _mm512_fmadd_ps(x, y, z)
+#define V_ADD(x, y) _mm512_add_ps(x, y)
+#include "gemm_ukernel.inc"
+
+#pragma GCC pop_options
+
+namespace llm {
+bool avx512Kernel(GemmConfig* out) {
+  // KC = 256: the 32 KiB B micro-panel plus a 12 KiB A micro-panel fit a 48 KiB L1 (Zen 5);
+  // MC = 192: 192 KiB of packed A in a 1 MiB L2.
+  *out = GemmConfig{12, 32, 192, 256, 4096, ukernelAvx512_12x32, "avx512 12x32"};
+  return true;
+}
+}  // namespace llm
+#else
+namespace llm {
+bool avx512Kernel(GemmConfig*) { return false; }
+}  // namespace llm
+#endif

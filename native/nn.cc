@@ -1,0 +1,237 @@
+// Fused neural-network kernels: softmax, layer norm, GELU backward, cross-entropy, AdamW and
+// the sum of squares. Rows are independent, so the big ones split rows among threads; sums
+// along a row accumulate in double to stay within float rounding of the float64 reference.
+#include <omp.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "fastmath.h"
+#include "kernels.h"
+
+namespace llm {
+
+void softmax(const float* x, long rows, long cols, float* out, bool log) {
+  const int nt = threadsFor(static_cast<double>(rows) * cols);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (long r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    float* yr = out + r * cols;
+    float max = -INFINITY;
+#pragma omp simd reduction(max : max)
+    for (long j = 0; j < cols; j++) max = xr[j] > max ? xr[j] : max;
+    // A row of -Infinity (fully masked) gives NaN, as in PyTorch: x - max is NaN there.
+    double sum = 0;
+    if (log) {
+      for (long j = 0; j < cols; j++) sum += fastExp(xr[j] - max);
+      // In double: x - logSum cancels when one entry dominates, as the reference computes it.
+      const double logSum = std::log(sum) + max;
+      for (long j = 0; j < cols; j++) yr[j] = static_cast<float>(xr[j] - logSum);
+    } else {
+      for (long j = 0; j < cols; j++) {
+        const float e = fastExp(xr[j] - max);
+        yr[j] = e;
+        sum += e;
+      }
+      const float inv = static_cast<float>(1.0 / sum);
+      for (long j = 0; j < cols; j++) yr[j] *= inv;
+    }
+  }
+}
+
+void softmaxBackward(const float* y, const float* dy, long rows, long cols, float* dx, bool log) {
+  const int nt = threadsFor(static_cast<double>(rows) * cols);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (long r = 0; r < rows; r++) {
+    const float* yr = y + r * cols;
+    const float* gr = dy + r * cols;
+    float* dr = dx + r * cols;
+    double acc = 0;
+    if (log) {
+      for (long j = 0; j < cols; j++) acc += gr[j];
+      const float s = static_cast<float>(acc);
+      for (long j = 0; j < cols; j++) dr[j] = gr[j] - fastExp(yr[j]) * s;
+    } else {
+      for (long j = 0; j < cols; j++) acc += static_cast<double>(gr[j]) * yr[j];
+      const float dot = static_cast<float>(acc);
+      for (long j = 0; j < cols; j++) dr[j] = yr[j] * (gr[j] - dot);
+    }
+  }
+}
+
+void layerNorm(const float* x, const float* gamma, const float* beta, long rows, long cols, float eps, float* out,
+               float* mean, float* rstd) {
+  const int nt = threadsFor(static_cast<double>(rows) * cols);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (long r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    float* yr = out + r * cols;
+    double sum = 0;
+    for (long j = 0; j < cols; j++) sum += xr[j];
+    const double mu = sum / cols;
+    double sq = 0;
+    for (long j = 0; j < cols; j++) {
+      const double d = xr[j] - mu;
+      sq += d * d;
+    }
+    const float rs = static_cast<float>(1.0 / std::sqrt(sq / cols + eps));
+    const float m = static_cast<float>(mu);
+    mean[r] = m;
+    rstd[r] = rs;
+    for (long j = 0; j < cols; j++) yr[j] = (xr[j] - m) * rs * gamma[j] + beta[j];
+  }
+}
+
+void layerNormBackward(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,
+                       long rows, long cols, float* dx, float* dgamma, float* dbeta) {
+  const int nt = threadsFor(static_cast<double>(rows) * cols);
+  // dgamma and dbeta sum over rows: each thread keeps its own partial sums, added in thread
+  // order afterwards so the result does not depend on timing.
+  std::vector<float> partial(static_cast<size_t>(nt) * 2 * cols, 0.0f);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int t = omp_get_thread_num();
+    const int parts = omp_get_num_threads();
+    float* pg = partial.data() + static_cast<size_t>(t) * 2 * cols;
+    float* pb = pg + cols;
+    const long r0 = rows * t / parts, r1 = rows * (t + 1) / parts;
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + r * cols;
+      const float* gr = dy + r * cols;
+      float* dr = dx + r * cols;
+      const float mu = mean[r], rs = rstd[r];
+      // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), with g = dy * gamma.
+      double sumG = 0, sumGX = 0;
+      for (long j = 0; j < cols; j++) {
+        const float xhat = (xr[j] - mu) * rs;
+        const float g = gr[j] * gamma[j];
+        sumG += g;
+        sumGX += static_cast<double>(g) * xhat;
+        pg[j] += gr[j] * xhat;
+        pb[j] += gr[j];
+      }
+      const float meanG = static_cast<float>(sumG / cols), meanGX = static_cast<float>(sumGX / cols);
+      for (long j = 0; j < cols; j++) {
+        const float xhat = (xr[j] - mu) * rs;
+        dr[j] = rs * (gr[j] * gamma[j] - meanG - xhat * meanGX);
+      }
+    }
+  }
+  for (int t = 0; t < nt; t++) {
+    const float* pg = partial.data() + static_cast<size_t>(t) * 2 * cols;
+    const float* pb = pg + cols;
+    for (long j = 0; j < cols; j++) {
+      dgamma[j] += pg[j];
+      dbeta[j] += pb[j];
+    }
+  }
+}
+
+static constexpr float kSqrt2OverPi = 0.7978845608028654f;
+
+void geluBackward(const float* x, const float* dy, float* dx, long n) {
+  const int nt = threadsFor(static_cast<double>(n));
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (long i = 0; i < n; i++) {
+    const float v = x[i];
+    const float u = kSqrt2OverPi * (v + 0.044715f * v * v * v);
+    const float dInner = kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * v * v);
+    // With s = sigmoid(2u): 0.5 (1 + tanh u) = s and 1 - tanh^2 u = 4 s (1 - s). Taking the
+    // exponential of -|2u| gives s and 1 - s without cancellation on either tail, where
+    // 1 + tanh(u) in float loses the digits the float64 reference keeps.
+    float s, sc;
+    sigmoidPair(2.0f * u, &s, &sc);
+    dx[i] = dy[i] * (s + 2.0f * v * s * sc * dInner);
+  }
+}
+
+double crossEntropy(const float* logits, const int32_t* targets, long rows, long vocab, long ignoreIndex,
+                    float* lse) {
+  const int nt = threadsFor(static_cast<double>(rows) * vocab);
+  double total = 0;
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(+ : total) if (nt > 1)
+  for (long r = 0; r < rows; r++) {
+    const long t = targets[r];
+    if (t == ignoreIndex) {
+      lse[r] = 0.0f;
+      continue;
+    }
+    const float* lr = logits + r * vocab;
+    float max = -INFINITY;
+#pragma omp simd reduction(max : max)
+    for (long j = 0; j < vocab; j++) max = lr[j] > max ? lr[j] : max;
+    // Sum in float lanes in blocks, then in double: the vocabulary is 50,257 long.
+    double sum = 0;
+    for (long j0 = 0; j0 < vocab; j0 += 1024) {
+      const long j1 = j0 + 1024 < vocab ? j0 + 1024 : vocab;
+      float block = 0.0f;
+#pragma omp simd reduction(+ : block)
+      for (long j = j0; j < j1; j++) block += fastExp(lr[j] - max);
+      sum += block;
+    }
+    const double l = std::log(sum) + max;
+    lse[r] = static_cast<float>(l);
+    total += l - lr[t];
+  }
+  return total;
+}
+
+void crossEntropyBackward(const float* logits, const int32_t* targets, const float* lse, long rows, long vocab,
+                          long ignoreIndex, float scale, float* dlogits) {
+  const int nt = threadsFor(static_cast<double>(rows) * vocab);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (long r = 0; r < rows; r++) {
+    const long t = targets[r];
+    float* dr = dlogits + r * vocab;
+    if (t == ignoreIndex) {
+      std::memset(dr, 0, vocab * sizeof(float));
+      continue;
+    }
+    const float* lr = logits + r * vocab;
+    const float l = lse[r];
+    for (long j = 0; j < vocab; j++) dr[j] = fastExp(lr[j] - l) * scale;
+    dr[t] -= scale;
+  }
+}
+
+void adamw(float* param, const float* grad, float* m, float* v, long n, const AdamW& p) {
+  const double bc1 = 1 - std::pow(p.beta1, p.step);
+  const double bc2 = 1 - std::pow(p.beta2, p.step);
+  const float stepSize = static_cast<float>(p.lr / bc1);
+  const float invBc2Sqrt = static_cast<float>(1.0 / std::sqrt(bc2));
+  const float decay = static_cast<float>(1 - p.lr * p.weightDecay);
+  const float b1 = static_cast<float>(p.beta1), b2 = static_cast<float>(p.beta2);
+  const float c1 = static_cast<float>(1 - p.beta1), c2 = static_cast<float>(1 - p.beta2);
+  const float eps = static_cast<float>(p.eps);
+  const int nt = threadsFor(static_cast<double>(n));
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (long i = 0; i < n; i++) {
+    const float g = grad[i];
+    // Decoupled weight decay first, then Adam with eps outside the square root (PyTorch).
+    const float w = param[i] * decay;
+    const float mi = b1 * m[i] + c1 * g;
+    const float vi = b2 * v[i] + c2 * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    param[i] = w - stepSize * mi / (std::sqrt(vi) * invBc2Sqrt + eps);
+  }
+}
+
+double sumSquares(const float* x, long n) {
+  const int nt = threadsFor(static_cast<double>(n));
+  double total = 0;
+#pragma omp parallel for num_threads(nt) schedule(static) reduction(+ : total) if (nt > 1)
+  for (long i0 = 0; i0 < n; i0 += 4096) {
+    // Float lanes within a block (vectorized), double across blocks.
+    const long i1 = i0 + 4096 < n ? i0 + 4096 : n;
+    float block = 0.0f;
+#pragma omp simd reduction(+ : block)
+    for (long i = i0; i < i1; i++) block += x[i] * x[i];
+    total += block;
+  }
+  return total;
+}
+
+}  // namespace llm

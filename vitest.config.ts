@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     pool: 'forks',
+    // Memory tests call gc() to measure what is really still alive.
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
   },
 });

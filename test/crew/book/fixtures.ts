@@ -254,7 +254,12 @@ export async function makeBook(
   }
   if (spec.labels) writePageLabels(doc, labels);
   if (spec.userPassword)
-    doc.encrypt({ userPassword: spec.userPassword, ownerPassword: `${spec.userPassword}-owner` });
+    // AES-128: pdf.js derives AES-256 keys with a pure-JS SHA-2 loop that costs seconds per open.
+    doc.encrypt({
+      userPassword: spec.userPassword,
+      ownerPassword: `${spec.userPassword}-owner`,
+      algorithm: 'AES-128',
+    });
   const bytes = await doc.save();
   const path = join(dir, 'book.pdf');
   writeFileSync(path, bytes);

@@ -1,0 +1,2 @@
+export { Module, Parameter, type LoadReport } from './module.js';
+export * from './layers.js';

@@ -26,7 +26,10 @@ function findCommand(program: Program, args: string[]): { command: Command; rest
   let best: { command: Command; rest: string[] } | null = null;
   for (const command of program.commands) {
     const words = command.name.split(' ');
-    if (words.every((w, i) => args[i] === w) && (!best || words.length > best.command.name.split(' ').length)) {
+    if (
+      words.every((w, i) => args[i] === w) &&
+      (!best || words.length > best.command.name.split(' ').length)
+    ) {
       best = { command, rest: args.slice(words.length) };
     }
   }
@@ -35,19 +38,25 @@ function findCommand(program: Program, args: string[]): { command: Command; rest
 
 function optionLabel(name: string, spec: OptionSpec): string {
   const short = spec.short ? `-${spec.short}, ` : '';
-  const value = spec.type === 'boolean' ? '' : ` ${spec.value ?? (spec.type === 'strings' ? 'VALUE...' : 'VALUE')}`;
+  const value =
+    spec.type === 'boolean' ? '' : ` ${spec.value ?? (spec.type === 'strings' ? 'VALUE...' : 'VALUE')}`;
   return `${short}--${name}${value}`;
 }
 
 export function commandHelp(program: Program, command: Command): string {
-  const lines = [`Usage: ${program.name} ${command.name}${command.usage ? ` ${command.usage}` : ''}`, '', command.summary];
+  const lines = [
+    `Usage: ${program.name} ${command.name}${command.usage ? ` ${command.usage}` : ''}`,
+    '',
+    command.summary,
+  ];
   const entries = Object.entries(command.options);
   if (entries.length > 0) {
     lines.push('', 'Options:');
     const labels = entries.map(([name, spec]) => optionLabel(name, spec));
     const width = Math.max(...labels.map((l) => l.length), 10) + 2;
     entries.forEach(([, spec], i) => {
-      const fallback = spec.default !== undefined && spec.default !== false ? ` (default: ${spec.default})` : '';
+      const fallback =
+        spec.default !== undefined && spec.default !== false ? ` (default: ${spec.default})` : '';
       lines.push(`  ${labels[i].padEnd(width)}${spec.description}${fallback}`);
     });
   }
@@ -104,7 +113,11 @@ function parseCommandArgs(command: Command, args: string[]) {
   return { help: parsed.values.help === true, options, positionals: parsed.positionals };
 }
 
-export async function runProgram(program: Program, argv: string[], io: ProgramIO = defaultIO): Promise<number> {
+export async function runProgram(
+  program: Program,
+  argv: string[],
+  io: ProgramIO = defaultIO,
+): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     const topic = argv[0] === 'help' ? findCommand(program, argv.slice(1)) : null;
     io.stdout(topic ? commandHelp(program, topic.command) : programHelp(program));
@@ -130,7 +143,9 @@ export async function runProgram(program: Program, argv: string[], io: ProgramIO
     return 0;
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr(`${program.name} ${command.name}: ${err.message}. Run '${program.name} ${command.name} --help'.\n`);
+      io.stderr(
+        `${program.name} ${command.name}: ${err.message}. Run '${program.name} ${command.name} --help'.\n`,
+      );
       return 2;
     }
     if (err instanceof UserError) {

@@ -10,7 +10,8 @@ import { bodySize, detectHeadings, pageHead, type PageHead } from './headings.js
 import { readOutline, type OutlineNode } from './outline.js';
 import { inferLabels, readPageLabels } from './page-labels.js';
 import { openPdf, type OpenedPdf } from './pdf.js';
-import { scanPages, type PageText } from './pages.js';
+import { type PageText } from './pages.js';
+import { scanPagesParallel } from './parallel.js';
 import { buildEntries, matterRanges, type FoundEntry } from './structure.js';
 import { findToc, mapPages, tocEntries } from './toc-parse.js';
 import { STRUCTURE_FORMAT, STRUCTURE_VERSION, type BookStructure, type Entry, type Method } from './types.js';
@@ -231,7 +232,7 @@ export async function analyzeBook(path: string, options: AnalyzeOptions = {}): P
   const pdf = await openPdf(path, { password: options.password });
   try {
     const analysis = await Analysis.start(pdf);
-    await scanPages(pdf.doc, path, async (page) => {
+    await scanPagesParallel(pdf, async (page) => {
       analysis.visit(page);
       await options.onPage?.(page);
     });

@@ -16,6 +16,7 @@ export interface OpenedPdf {
   /** The file's bytes, kept for writers (pdf.js gets its own copy, which it may detach). */
   bytes: Uint8Array;
   doc: PDFDocumentProxy;
+  password?: string;
 }
 
 const require = createRequire(import.meta.url);
@@ -48,21 +49,19 @@ export async function readPdfFile(path: string): Promise<Uint8Array> {
   }
 }
 
+export function pdfjsOptions() {
+  return { verbosity: 0, isEvalSupported: false, disableFontFace: true, standardFontDataUrl: STANDARD_FONTS };
+}
+
 /** Opens a PDF; `password` opens an encrypted one (user or owner password). */
 export async function openPdf(path: string, options: { password?: string } = {}): Promise<OpenedPdf> {
   const bytes = await readPdfFile(path);
   const name = basename(path);
   checkPdfBytes(bytes, path);
   try {
-    const doc = await getDocument({
-      data: bytes.slice(),
-      password: options.password,
-      verbosity: 0,
-      isEvalSupported: false,
-      disableFontFace: true,
-      standardFontDataUrl: STANDARD_FONTS,
-    }).promise;
-    return { path, bytes, doc };
+    const doc = await getDocument({ ...pdfjsOptions(), data: bytes.slice(), password: options.password })
+      .promise;
+    return { path, bytes, doc, password: options.password };
   } catch (err) {
     throw toBookError(err, path, name, options.password !== undefined);
   }

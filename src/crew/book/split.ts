@@ -12,7 +12,7 @@ import { planChunks, type ChunkPlan, type SplitBy } from './chunks.js';
 import { BookError } from './errors.js';
 import { pageMarkdown, type HeadingHint } from './markdown.js';
 import { openPdf, toBookError, type OpenedPdf } from './pdf.js';
-import { scanPages } from './pages.js';
+import { scanPagesParallel } from './parallel.js';
 import { writeOutline, writePageLabels, type OutlineItem } from './pdf-write.js';
 import { flatten } from './structure.js';
 import type { BookStructure, Entry } from './types.js';
@@ -82,7 +82,7 @@ export async function splitBook(
     // With bookmarks the chunks are known before the text is read: one pass does both. Without them
     // the structure needs the text first, and the Markdown a second pass.
     let writers = chunks ? openMarkdown(tmp, chunks, structure!) : null;
-    await scanPages(pdf.doc, path, async (page) => {
+    await scanPagesParallel(pdf, async (page) => {
       analysis.visit(page);
       if (writers) await writePage(writers, page, structure!);
     });
@@ -92,7 +92,7 @@ export async function splitBook(
       writers = openMarkdown(tmp, chunks, structure);
       const first = Math.min(...chunks.map((c) => c.firstPage));
       const last = Math.max(...chunks.map((c) => c.lastPage));
-      await scanPages(pdf.doc, path, (page) => writePage(writers!, page, structure!), { first, last });
+      await scanPagesParallel(pdf, (page) => writePage(writers!, page, structure!), { first, last });
     }
     await Promise.all(
       writers!.map((w) => new Promise<void>((ok, fail) => w.stream.end((e?: Error) => (e ? fail(e) : ok())))),

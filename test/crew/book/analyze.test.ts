@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeBook } from '../../../src/crew/book/analyze.js';
 import { chapterLevel, flatten } from '../../../src/crew/book/structure.js';
@@ -127,5 +130,31 @@ describe('book analyze on generated books', () => {
       ['Chapter 1 A long chapter title that wraps onto a second line', '1'],
       ['1.1 Tensors', '3'],
     ]);
+  });
+});
+
+describe('reading pages on several threads', () => {
+  it('gives the same structure as one thread', async () => {
+    // Worker threads load the TypeScript sources through tsx, which vitest does not use: run in a child.
+    const chapters = Array.from({ length: 10 }, (_, i) => ({
+      title: `Topic ${i + 1}`,
+      pages: 11,
+      sections: ['One', 'Two'],
+    }));
+    const m = await makeBook({ chapters, outline: 'flat', labels: true, toc: false });
+    const script = join(dirname(m.path), 'run.mts');
+    const analyze = new URL('../../../src/crew/book/analyze.ts', import.meta.url).href;
+    writeFileSync(
+      script,
+      `const { analyzeBook } = await import(${JSON.stringify(analyze)});\nconsole.log(JSON.stringify(await analyzeBook(process.argv[2])));\n`,
+    );
+    const run = (threads: string) =>
+      execFileSync(process.execPath, ['--import', 'tsx', script, m.path], {
+        env: { ...process.env, LLM_CREW_BOOK_THREADS: threads },
+        encoding: 'utf8',
+      });
+    const one = JSON.parse(run('0'));
+    expect(one.entries).toHaveLength(12);
+    expect(JSON.parse(run('2'))).toEqual(one);
   });
 });

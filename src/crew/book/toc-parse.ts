@@ -74,14 +74,15 @@ export function findToc(pages: PageText[]): TocLine[] {
   return out;
 }
 
-/** Depth of an entry: from its numbering when it has one (1.2.3 -> 2), else from its indentation. */
+/** Depth of an entry: from its numbering when it has one (1.2.3 -> 2, 7 -> 0), else from its indentation. */
 function levels(lines: TocLine[]): number[] {
-  const xs = lines.map((l) => l.x);
-  const minX = Math.min(...xs);
+  // Indentation is relative to the page: books shift odd and even pages' margins.
+  const minX = new Map<number, number>();
+  for (const l of lines) minX.set(l.page, Math.min(minX.get(l.page) ?? Infinity, l.x));
   return lines.map((l) => {
-    const n = /^(\d+(?:\.\d+)+)\s/.exec(l.title);
+    const n = /^(\d+(?:\.\d+)*)\.?\s/.exec(l.title);
     if (n) return n[1]!.split('.').length - 1;
-    return l.x > minX + 8 ? 1 : 0;
+    return l.x > minX.get(l.page)! + 8 ? 1 : 0;
   });
 }
 

@@ -118,4 +118,21 @@ describe.skipIf(why !== null)('a real book: An Introduction to R (Debian r-doc-p
       firstLabel: '2',
     });
   });
+
+  it('finds the same chapters from the headings on the pages without bookmarks and contents', async (ctx) => {
+    const stripped = join(mkdtempSync(join(tmpdir(), 'crew-real-')), 'no-toc.pdf');
+    try {
+      // Drop the outline and the four contents pages (PDF pages 3-6).
+      execFileSync('qpdf', ['--empty', '--pages', path!, '1-2,7-z', '--', stripped], { stdio: 'ignore' });
+    } catch {
+      console.warn('skipping the headings check: qpdf not installed (apt-get install -y qpdf)');
+      ctx.skip();
+    }
+    const s = await analyzeBook(stripped);
+    expect(s.method).toBe('headings');
+    const expected = CHAPTERS.map(([title, kind, page, label]) => [title, kind, page - 4, label]);
+    expect(
+      s.entries.map((e) => [e.title.replace(/^Appendix /, ''), e.kind, e.firstPage, e.firstLabel]),
+    ).toEqual(expected);
+  });
 });

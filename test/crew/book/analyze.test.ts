@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { PDFDocument } from '@cantoo/pdf-lib';
 import { describe, expect, it } from 'vitest';
 import { analyzeBook } from '../../../src/crew/book/analyze.js';
+import { writeOutline } from '../../../src/crew/book/pdf-write.js';
 import { chapterLevel, flatten } from '../../../src/crew/book/structure.js';
 import { parseTocPage } from '../../../src/crew/book/toc-parse.js';
 import { STRUCTURE_FORMAT, STRUCTURE_VERSION } from '../../../src/crew/book/types.js';
@@ -156,5 +159,22 @@ describe('reading pages on several threads', () => {
     const one = JSON.parse(run('0'));
     expect(one.entries).toHaveLength(12);
     expect(JSON.parse(run('2'))).toEqual(one);
+  });
+});
+
+describe('pages without text', () => {
+  it('are reported, with a warning that a mostly textless book needs OCR', async () => {
+    const doc = await PDFDocument.create();
+    for (let i = 0; i < 4; i++)
+      doc.addPage([612, 792]).drawRectangle({ x: 72, y: 72, width: 400, height: 600 });
+    writeOutline(doc, [{ title: 'Chapter 1 Scanned', pageIndex: 0, children: [] }]);
+    const path = join(mkdtempSync(join(tmpdir(), 'crew-scan-')), 'scan.pdf');
+    writeFileSync(path, await doc.save());
+    const s = await analyzeBook(path);
+    expect(s.pagesWithoutText).toEqual([1, 2, 3, 4]);
+    expect(s.warnings).toContain(
+      '4 of 4 pages have no extractable text: the PDF looks scanned and needs OCR',
+    );
+    expect(s.title).toBeNull();
   });
 });

@@ -9,6 +9,7 @@
 // with an open-addressing table of rank pairs (no strings inside the loop).
 import { UserError } from '../../errors.js';
 import { utf8Encode } from './byte-unicode.js';
+import { PieceTable } from './piece-table.js';
 import { bmpClasses, pieceEnd } from './pretokenize.js';
 import { readVocab, type BPEVocab } from './vocab-files.js';
 
@@ -22,23 +23,26 @@ export interface EncodeOptions {
   disallowedSpecial?: SpecialSet;
 }
 
-// Pieces encoded by the merge loop are remembered up to this many; the cache is then cleared, which
-// keeps memory bounded on corpora with endless unique strings (hashes, base64) at little cost.
-const CACHE_LIMIT = 1 << 17;
+// At least 2^18 slots, half of them usable: for GPT-2, its ~50k whole-piece tokens plus ~80k cached
+// pieces. When full, the cache is dropped at once, which bounds memory on text with endless unique
+// strings. (A bigger table measured no faster: the lookups that miss the CPU caches are the rare ones.)
+const MIN_TABLE_BITS = 18;
 const NO_MERGE = 0x7fffffff;
 
 export class BPETokenizer {
   readonly vocab: BPEVocab;
   readonly name: string;
   private readonly classes = bmpClasses();
-  // Text of a piece -> id, for every non-special token whose bytes are valid UTF-8 on their own.
-  private readonly direct = new Map<string, number>();
-  private readonly cache = new Map<string, number[]>();
+  // Text of a piece -> ids: every non-special token whose bytes are valid UTF-8 on their own
+  // (permanent), then the pieces the merge loop has encoded (a cache).
+  private readonly table: PieceTable;
   // Open-addressing table: key (left rank << 16 | right rank) -> rank of the merged token.
   private readonly pairKeys: Int32Array;
   private readonly pairRanks: Int32Array;
   private readonly pairShift: number;
   private readonly rankToId: Int32Array;
+  private readonly offsets: Int32Array;
+  private readonly tokenBytes: Uint8Array;
   // Scratch for the merge loop, grown on demand.
   private bytes = new Uint8Array(1024);
   private parts = new Int32Array(1024);
@@ -81,15 +85,28 @@ export class BPETokenizer {
       this.pairRanks[h] = pairs[p + 1];
     }
     const specialIds = new Set(vocab.specials.values());
+    let tableBits = MIN_TABLE_BITS;
+    while (1 << (tableBits - 1) < 2 * vocab.tokens.length) tableBits++;
+    this.table = new PieceTable(tableBits);
     const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
     vocab.tokens.forEach((bytes, id) => {
       if (specialIds.has(id)) return;
+      let text: string;
       try {
-        this.direct.set(decoder.decode(bytes), id);
+        text = decoder.decode(bytes);
       } catch {
-        // Part of a character: such a token is only reached by merging.
+        return; // part of a character: such a token is only reached by merging
       }
+      const h = PieceTable.hash(text, 0, text.length);
+      const slot = this.table.find(text, 0, text.length, h);
+      if (slot < 0) this.table.insert(slot, text, 0, text.length, h, [id]);
     });
+    this.table.freeze();
+    // Flat copies of the token bytes, for decoding.
+    this.offsets = new Int32Array(vocab.tokens.length + 1);
+    vocab.tokens.forEach((b, id) => (this.offsets[id + 1] = this.offsets[id] + b.length));
+    this.tokenBytes = new Uint8Array(this.offsets[vocab.tokens.length]);
+    vocab.tokens.forEach((b, id) => this.tokenBytes.set(b, this.offsets[id]));
   }
 
   // Loads encoder.json and vocab.bpe from a directory.
@@ -155,21 +172,26 @@ export class BPETokenizer {
 
   // Appends the ids of text[start, end), which holds no special token to honour, to out.
   private encodeSegment(text: string, start: number, end: number, out: number[]): void {
-    const { direct, cache, classes } = this;
+    const { table, classes } = this;
     for (let i = start; i < end;) {
       const j = pieceEnd(text, i, end, classes);
-      const piece = text.slice(i, j);
-      const id = direct.get(piece);
-      if (id !== undefined) {
-        out.push(id);
-      } else {
-        let ids = cache.get(piece);
-        if (ids === undefined) {
-          ids = this.mergePiece(text, i, j);
-          if (cache.size >= CACHE_LIMIT) cache.clear();
-          cache.set(piece, ids);
+      const h = PieceTable.hash(text, i, j);
+      const slot = table.find(text, i, j, h);
+      if (slot < 0) {
+        const ids = this.mergePiece(text, i, j);
+        if (!table.insert(slot, text, i, j, h, ids)) {
+          table.reset();
+          table.insert(table.find(text, i, j, h), text, i, j, h, ids);
         }
         for (let k = 0; k < ids.length; k++) out.push(ids[k]);
+      } else {
+        const value = table.value(slot);
+        if (value >= 0) out.push(value);
+        else {
+          const runs = table.runs;
+          const at = ~value;
+          for (let k = at + 1, e = at + 1 + runs[at]; k < e; k++) out.push(runs[k]);
+        }
       }
       i = j;
     }
@@ -228,23 +250,21 @@ export class BPETokenizer {
 
   // The bytes of a token sequence; tokens may split a UTF-8 character, so bytes are the exact inverse.
   decodeBytes(ids: ArrayLike<number>): Uint8Array {
-    const tokens = this.vocab.tokens;
+    const { offsets, tokenBytes } = this;
+    const vocabSize = offsets.length - 1;
     let length = 0;
     for (let i = 0; i < ids.length; i++) {
-      const bytes = tokens[ids[i]];
-      if (bytes === undefined)
-        throw new UserError(`unknown token id ${ids[i]} (the vocabulary has ${tokens.length})`);
-      length += bytes.length;
+      const id = ids[i];
+      if (!(id >= 0 && id < vocabSize && Number.isInteger(id))) {
+        throw new UserError(`unknown token id ${id} (the vocabulary has ids 0..${vocabSize - 1})`);
+      }
+      length += offsets[id + 1] - offsets[id];
     }
     const out = new Uint8Array(length);
     let n = 0;
     for (let i = 0; i < ids.length; i++) {
-      const bytes = tokens[ids[i]];
-      if (bytes.length === 1) out[n++] = bytes[0];
-      else {
-        out.set(bytes, n);
-        n += bytes.length;
-      }
+      const id = ids[i];
+      for (let k = offsets[id], e = offsets[id + 1]; k < e; k++) out[n++] = tokenBytes[k];
     }
     return out;
   }

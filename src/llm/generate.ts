@@ -1,0 +1,105 @@
+// Generating text (chapter 4's generate_text_simple, chapter 5's generate with temperature and
+// top-k, plus top-p, an end token, a seed, streaming and the KV cache).
+import * as T from '../tensor/index.js';
+import { noGrad, Rng, Tensor } from '../tensor/index.js';
+import type { GPTModel } from './gpt.js';
+
+// Section 4.7: greedy decoding over a batch of ids (B, T), cropping to the supported context.
+export function generateTextSimple(
+  model: GPTModel,
+  ids: Tensor,
+  maxNewTokens: number,
+  contextSize: number,
+): Tensor {
+  return noGrad(() => {
+    let seq = ids;
+    for (let i = 0; i < maxNewTokens; i++) {
+      const Tn = seq.shape[1];
+      const cond = Tn > contextSize ? seq.narrow(1, Tn - contextSize, contextSize) : seq;
+      const last = model.forward(cond, { lastOnly: true }).squeeze(1); // (B, V)
+      const next = last.argmax(-1, { keepdim: true }); // (B, 1)
+      seq = T.concat([seq, next], 1);
+    }
+    return seq;
+  });
+}
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  // 0 (the default) is greedy decoding.
+  temperature?: number;
+  // Keep only the k most likely tokens before sampling.
+  topK?: number;
+  // Keep the smallest set of tokens whose probability reaches p (nucleus sampling).
+  topP?: number;
+  seed?: number;
+  // Stop when this token is produced (it is included in the result).
+  eosId?: number;
+  // Context window to crop to; the model's context length by default.
+  contextSize?: number;
+  // Reuse keys and values of earlier tokens (true by default); the tokens are identical either way.
+  kvCache?: boolean;
+  // Called with each new token as soon as it is chosen.
+  onToken?: (id: number) => void;
+}
+
+// Picks the next token from the logits of one position (V): greedy at temperature 0, otherwise a
+// draw from softmax(logits / temperature) restricted to the top-k tokens and then to the nucleus
+// of probability topP. (Tokens tied with the k-th logit are left out; the book keeps them.)
+export function sampleNext(logits: Tensor, options: GenerateOptions, rng: Rng): number {
+  const temperature = options.temperature ?? 0;
+  const vocab = logits.size;
+  const k = options.topK !== undefined ? Math.min(Math.max(1, options.topK), vocab) : vocab;
+  if (temperature <= 0) return k === vocab ? logits.argmax().item() : T.topk(logits, 1).indices.data[0];
+  const needSorted = k < vocab || (options.topP !== undefined && options.topP < 1);
+  // Candidates in descending order of logit (all of them when neither top-k nor top-p applies).
+  const candidates = needSorted ? T.topk(logits, k) : { values: logits, indices: null };
+  let probs = candidates.values.div(temperature).softmax(-1);
+  if (options.topP !== undefined && options.topP < 1) {
+    // The smallest prefix whose probability reaches topP.
+    const cumulative = T.cumsum(probs);
+    const keep = cumulative.lt(options.topP).sum().item() + 1;
+    probs = probs.narrow(0, 0, Math.min(keep, probs.size));
+  }
+  const choice = T.multinomial(probs, rng);
+  return candidates.indices ? candidates.indices.data[choice] : choice;
+}
+
+// Generates up to maxNewTokens after the prompt ids; returns the new ids.
+export function generate(model: GPTModel, promptIds: readonly number[], options: GenerateOptions): number[] {
+  if (promptIds.length === 0) throw new Error('generate: the prompt must contain at least one token');
+  const contextSize = Math.min(options.contextSize ?? model.config.contextLength, model.config.contextLength);
+  const rng = new Rng(options.seed ?? 0);
+  const useCache = options.kvCache ?? true;
+  const seq = [...promptIds];
+  const out: number[] = [];
+  const wasTraining = model.training;
+  model.eval();
+  const cache = useCache ? model.newCache(1) : null;
+  try {
+    noGrad(() => {
+      for (let step = 0; step < options.maxNewTokens; step++) {
+        let input: number[];
+        if (cache && cache.length > 0 && cache.length < contextSize) {
+          input = seq.slice(-1);
+        } else {
+          // No cache yet, no cache at all, or the window has slid past the context: start afresh on
+          // the last contextSize tokens, exactly as recomputation crops them.
+          cache?.reset();
+          input = seq.slice(-contextSize);
+        }
+        const ids = new Tensor(Int32Array.from(input), [1, input.length]);
+        const logits = model.forward(ids, { cache: cache ?? undefined, lastOnly: true }); // (1, 1, V)
+        const last = logits.reshape([logits.shape[2]]);
+        const next = sampleNext(last, options, rng);
+        seq.push(next);
+        out.push(next);
+        options.onToken?.(next);
+        if (next === options.eosId) break;
+      }
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+  return out;
+}

@@ -1,0 +1,187 @@
+// Chapter 4: implementing a GPT model from scratch to generate text. Config and presets, the
+// feed-forward network with GELU, the pre-norm transformer block with shortcut connections, and
+// the GPT model itself (token + position embeddings, blocks, final norm, output head).
+// Shapes: B batch, T tokens, C embedding size, V vocabulary.
+import { UserError } from '../errors.js';
+import { Dropout, Embedding, GELU, LayerNorm, Linear, Module, ModuleList, Sequential } from '../nn/index.js';
+import * as T from '../tensor/index.js';
+import { globalRng, type Rng, Tensor } from '../tensor/index.js';
+import { MultiHeadAttention } from './attention.js';
+import { KVCache } from './kv-cache.js';
+
+export interface GPTConfig {
+  // Vocabulary size (50,257 for GPT-2's BPE).
+  vocabSize: number;
+  // Longest sequence the position embedding covers.
+  contextLength: number;
+  // Embedding size C.
+  embDim: number;
+  // Attention heads per block (C must divide by it).
+  nHeads: number;
+  // Transformer blocks.
+  nLayers: number;
+  // Dropout on embeddings, attention weights and shortcut paths (0.1 in the book, 0 for inference).
+  dropRate: number;
+  // Bias on the query/key/value projections (false in the book's model, true in OpenAI's GPT-2).
+  qkvBias: boolean;
+  // Share the output head with the token embedding, as GPT-2 does.
+  tieWeights?: boolean;
+}
+
+const gpt2 = { vocabSize: 50257, contextLength: 1024, dropRate: 0.1, qkvBias: false };
+
+// The book's GPT_CONFIG_124M and its larger siblings, plus small configs for tests and demos.
+export const PRESETS: Record<string, GPTConfig> = {
+  'gpt2-small': { ...gpt2, embDim: 768, nLayers: 12, nHeads: 12 },
+  'gpt2-medium': { ...gpt2, embDim: 1024, nLayers: 24, nHeads: 16 },
+  'gpt2-large': { ...gpt2, embDim: 1280, nLayers: 36, nHeads: 20 },
+  'gpt2-xl': { ...gpt2, embDim: 1600, nLayers: 48, nHeads: 25 },
+  // The demo that `npm start` pretrains on the-verdict in a few minutes.
+  'gpt2-mini': { ...gpt2, contextLength: 128, embDim: 256, nLayers: 4, nHeads: 4 },
+  // For tests: the full vocabulary, tiny everything else.
+  'gpt2-tiny': { ...gpt2, contextLength: 64, embDim: 64, nLayers: 2, nHeads: 4 },
+};
+
+export function presetConfig(name: string): GPTConfig {
+  const preset = PRESETS[name];
+  if (!preset) throw new UserError(`unknown config '${name}'; presets: ${Object.keys(PRESETS).join(', ')}`);
+  return { ...preset };
+}
+
+export function validateConfig(config: GPTConfig): void {
+  for (const key of ['vocabSize', 'contextLength', 'embDim', 'nHeads', 'nLayers'] as const) {
+    if (!Number.isInteger(config[key]) || config[key] < 1) {
+      throw new UserError(`config: ${key} must be a positive integer, got ${config[key]}`);
+    }
+  }
+  if (config.embDim % config.nHeads !== 0) {
+    throw new UserError(`config: embDim ${config.embDim} must be divisible by nHeads ${config.nHeads}`);
+  }
+  if (!(config.dropRate >= 0 && config.dropRate < 1)) {
+    throw new UserError(`config: dropRate must be in [0, 1), got ${config.dropRate}`);
+  }
+}
+
+// Section 4.3: Linear(C, 4C) -> GELU -> Linear(4C, C).
+export class FeedForward extends Module {
+  layers: Sequential;
+
+  constructor(config: GPTConfig, rng: Rng = globalRng) {
+    super();
+    this.layers = new Sequential(
+      new Linear(config.embDim, 4 * config.embDim, { rng }),
+      new GELU(),
+      new Linear(4 * config.embDim, config.embDim, { rng }),
+    );
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.layers.forward(x);
+  }
+}
+
+// Section 4.5: pre-norm attention and feed-forward, each wrapped in a shortcut connection.
+export class TransformerBlock extends Module {
+  att: MultiHeadAttention;
+  ff: FeedForward;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  drop_shortcut: Dropout;
+
+  constructor(config: GPTConfig, rng: Rng = globalRng) {
+    super();
+    this.att = new MultiHeadAttention(
+      config.embDim,
+      config.embDim,
+      config.contextLength,
+      config.dropRate,
+      config.nHeads,
+      {
+        qkvBias: config.qkvBias,
+        rng,
+      },
+    );
+    this.ff = new FeedForward(config, rng);
+    this.norm1 = new LayerNorm(config.embDim);
+    this.norm2 = new LayerNorm(config.embDim);
+    this.drop_shortcut = new Dropout(config.dropRate, rng);
+  }
+
+  forward(x: Tensor, cache?: KVCache['layers'][number]): Tensor {
+    const h = x.add(this.drop_shortcut.forward(this.att.forward(this.norm1.forward(x), cache))); // (B, T, C)
+    return h.add(this.drop_shortcut.forward(this.ff.forward(this.norm2.forward(h))));
+  }
+}
+
+// Section 4.6: the GPT model. forward(ids (B, T) int32) -> logits (B, T, V).
+export class GPTModel extends Module {
+  readonly config: GPTConfig;
+  tok_emb: Embedding;
+  pos_emb: Embedding;
+  drop_emb: Dropout;
+  trf_blocks: ModuleList<TransformerBlock>;
+  final_norm: LayerNorm;
+  out_head: Linear;
+
+  constructor(config: GPTConfig, options: { rng?: Rng } = {}) {
+    super();
+    validateConfig(config);
+    this.config = { ...config };
+    const rng = options.rng ?? globalRng;
+    this.tok_emb = new Embedding(config.vocabSize, config.embDim, { rng });
+    this.pos_emb = new Embedding(config.contextLength, config.embDim, { rng });
+    this.drop_emb = new Dropout(config.dropRate, rng);
+    this.trf_blocks = new ModuleList(
+      Array.from({ length: config.nLayers }, () => new TransformerBlock(config, rng)),
+    );
+    this.final_norm = new LayerNorm(config.embDim);
+    this.out_head = new Linear(config.embDim, config.vocabSize, { bias: false, rng });
+    if (config.tieWeights) this.out_head.weight = this.tok_emb.weight;
+  }
+
+  // With a cache, ids are the tokens after those already cached and positions continue from there.
+  // lastOnly computes the logits of the last position only (all that generation needs).
+  forward(ids: Tensor, options: { cache?: KVCache; lastOnly?: boolean } = {}): Tensor {
+    const { cache } = options;
+    const [, Tn] = ids.shape;
+    const start = cache?.length ?? 0;
+    if (start + Tn > this.config.contextLength) {
+      throw new Error(
+        `GPTModel: ${start + Tn} tokens exceed the context length ${this.config.contextLength}`,
+      );
+    }
+    const positions = T.arange(start, start + Tn, 1, { dtype: 'int32' });
+    let x = this.tok_emb.forward(ids).add(this.pos_emb.forward(positions)); // (B, T, C)
+    x = this.drop_emb.forward(x);
+    [...this.trf_blocks].forEach((block, i) => {
+      x = block.forward(x, cache?.layers[i]);
+    });
+    if (options.lastOnly && Tn > 1) x = x.narrow(1, Tn - 1, 1); // (B, 1, C)
+    const logits = this.out_head.forward(this.final_norm.forward(x)); // (B, T, V)
+    return logits;
+  }
+
+  newCache(batch = 1): KVCache {
+    const { nLayers, nHeads, contextLength, embDim } = this.config;
+    return new KVCache(nLayers, batch, nHeads, contextLength, embDim / nHeads);
+  }
+}
+
+export interface ModelSize {
+  parameters: number;
+  // With the output head tied to the token embedding (how GPT-2 counts its 124M).
+  parametersTied: number;
+  // float32 size of `parameters`, in MB of 2^20 bytes, as the book computes it.
+  megabytes: number;
+}
+
+// Section 4.6's accounting, from the config alone (no need to allocate gpt2-xl to count it).
+export function modelSize(config: GPTConfig): ModelSize {
+  const { vocabSize: V, contextLength, embDim: C, nLayers, qkvBias } = config;
+  const attention = 3 * (C * C + (qkvBias ? C : 0)) + C * C + C;
+  const feedForward = C * 4 * C + 4 * C + 4 * C * C + C;
+  const block = attention + feedForward + 2 * 2 * C;
+  const tied = V * C + contextLength * C + nLayers * block + 2 * C;
+  const parameters = config.tieWeights ? tied : tied + V * C;
+  return { parameters, parametersTied: tied, megabytes: (parameters * 4) / (1024 * 1024) };
+}

@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { version } from '../version.js';
 import { commands } from './commands/index.js';
 import { runProgram } from './program.js';
@@ -12,3 +13,7 @@ export const llmScratch = {
 export async function main(argv: string[]): Promise<number> {
   return runProgram(llmScratch, argv);
 }
+
+// Run directly from the sources too: node --import tsx src/cli/llm-scratch.ts ...
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (isMain) process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,38 @@
+import { loadModelDir } from '../../io/gpt2.js';
+import { UsageError, UserError } from '../../errors.js';
+import { noGrad, Tensor } from '../../tensor/index.js';
+import { parseIdList } from '../args.js';
+import { defineCommand } from '../command.js';
+
+export const logitsCommand = defineCommand({
+  name: 'logits',
+  summary: "Print a model's logits for token ids (to check against other implementations)",
+  usage: '--model DIR --ids 1,2,3 [--all] [--json]',
+  options: {
+    model: { type: 'string', value: 'DIR', description: 'model directory (model.safetensors + config.json)' },
+    ids: { type: 'string', value: '1,2,3', description: 'input token ids' },
+    all: { type: 'boolean', description: "every position's logits, not only the last" },
+    json: {
+      type: 'boolean',
+      description: 'print {"logits": [[...]]} (the only output format; accepted for symmetry)',
+    },
+  },
+  examples: ['llm-scratch logits --model runs/verdict/final --ids 464,1893 --json'],
+  run({ options, stdout }) {
+    if (!options.model) throw new UsageError('--model is required');
+    if (options.ids === undefined) throw new UsageError('--ids is required');
+    const ids = parseIdList('ids', options.ids);
+    const model = loadModelDir(options.model).eval();
+    const { vocabSize, contextLength } = model.config;
+    const bad = ids.find((id) => id >= vocabSize);
+    if (bad !== undefined)
+      throw new UserError(`token id ${bad} is out of range for the model's vocabulary of ${vocabSize}`);
+    if (ids.length > contextLength)
+      throw new UserError(`${ids.length} ids exceed the context length ${contextLength}`);
+    const logits = noGrad(() =>
+      model.forward(new Tensor(Int32Array.from(ids), [1, ids.length]), { lastOnly: !options.all }),
+    );
+    const rows = (logits.toArray() as number[][][])[0];
+    stdout(JSON.stringify({ logits: rows }) + '\n');
+  },
+});

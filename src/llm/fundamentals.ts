@@ -1,15 +1,26 @@
 // The book's chapters 1-2: text to token ids. The simple word tokenizers of section 2.3-2.4, GPT-2's
 // byte-level BPE of section 2.5 (exact to tiktoken), and BPE training from the chapter's bonus
 // material. The implementations live under tokenizer/; this module is the chapter's front door.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UserError } from '../errors.js';
 import { BPETokenizer } from './tokenizer/bpe.js';
+import { formatVocab, type BPEVocab } from './tokenizer/vocab-files.js';
 
 export { BPETokenizer, type EncodeOptions, type SpecialSet } from './tokenizer/bpe.js';
 export { bytesToUnicode } from './tokenizer/byte-unicode.js';
 export { pretokenize } from './tokenizer/pretokenize.js';
-export { formatVocab, parseVocab, readVocab, type BPEVocab } from './tokenizer/vocab-files.js';
+export { formatVocab, parseVocab, readTextFile, readVocab, type BPEVocab } from './tokenizer/vocab-files.js';
+export { trainBPE, type BPETrainOptions, type BPETrainResult } from './tokenizer/bpe-train.js';
+export {
+  buildVocabulary,
+  SimpleTokenizerV1,
+  SimpleTokenizerV2,
+  splitWords,
+  END_OF_TEXT,
+  UNK,
+} from './tokenizer/simple.js';
 
 // data/gpt2 of the package, found upwards from this file (src/llm or dist/src/llm).
 export function gpt2VocabDir(): string {
@@ -31,5 +42,30 @@ export function gpt2Tokenizer(): BPETokenizer {
 
 // 'gpt2' or a directory holding encoder.json and vocab.bpe.
 export function loadTokenizer(encoding: string): BPETokenizer {
-  return encoding === 'gpt2' ? gpt2Tokenizer() : BPETokenizer.fromDirectory(encoding);
+  if (encoding === 'gpt2' || encoding === 'r50k_base') return gpt2Tokenizer();
+  if (!existsSync(encoding)) {
+    throw new UserError(
+      `unknown encoding '${encoding}': expected gpt2 or a directory with encoder.json and vocab.bpe`,
+    );
+  }
+  return BPETokenizer.fromDirectory(encoding);
+}
+
+// Writes a vocabulary as encoder.json and vocab.bpe into dir (created if needed), each file written
+// to a temporary name and renamed, so that a failure leaves no half-written vocabulary.
+export function saveVocab(vocab: BPEVocab, dir: string): void {
+  const { encoder, merges } = formatVocab(vocab);
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const [name, content] of [
+      ['encoder.json', encoder],
+      ['vocab.bpe', merges],
+    ]) {
+      const temp = join(dir, `.${name}.tmp-${process.pid}`);
+      writeFileSync(temp, content);
+      renameSync(temp, join(dir, name));
+    }
+  } catch (err) {
+    throw new UserError(`cannot write the vocabulary to ${dir}: ${(err as Error).message}`);
+  }
 }

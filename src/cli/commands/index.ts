@@ -1,12 +1,20 @@
 // The llm-scratch program's commands, in the order --help lists them.
 import type { Command } from '../command.js';
 import { benchGemmCommand } from './bench.js';
+import { bpeTrainCommand } from './bpe-train.js';
+import { decodeCommand } from './decode.js';
 import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
 import { logitsCommand } from './logits.js';
+import { prepareCommand } from './prepare.js';
+import { tokenizeCommand } from './tokenize.js';
 
 export const commands = [
   infoCommand,
+  tokenizeCommand,
+  decodeCommand,
+  bpeTrainCommand,
+  prepareCommand,
   generateCommand,
   logitsCommand,
   benchGemmCommand,

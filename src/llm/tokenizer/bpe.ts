@@ -221,8 +221,8 @@ export class BPETokenizer {
     for (const token of disallowed) {
       if (text.includes(token)) {
         throw new UserError(
-          `the text contains the special token ${token}, which is not allowed: allow it (allowedSpecial) to encode it as ` +
-            `id ${specials.get(token) ?? '?'}, or disallow nothing (disallowedSpecial: []) to encode it as ordinary text`,
+          `the text contains the special token ${token} (id ${specials.get(token) ?? '?'}), which is not allowed: ` +
+            `allow it (allowedSpecial, or --allow-special) or pass disallowedSpecial: [] to encode it as ordinary text`,
         );
       }
     }

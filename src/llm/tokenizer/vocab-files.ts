@@ -23,7 +23,7 @@ export interface BPEVocab {
 // The largest vocabulary: ids must fit a uint16 shard, and pairs of ranks a 32-bit key.
 export const MAX_VOCAB = 65535;
 
-function readText(file: string): string {
+export function readTextFile(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
@@ -129,7 +129,7 @@ export function parseVocab(
 export function readVocab(dir: string): BPEVocab {
   const encoderFile = join(dir, 'encoder.json');
   const mergesFile = join(dir, 'vocab.bpe');
-  return parseVocab(readText(encoderFile), readText(mergesFile), encoderFile, mergesFile);
+  return parseVocab(readTextFile(encoderFile), readTextFile(mergesFile), encoderFile, mergesFile);
 }
 
 // The two files' contents for a vocabulary (what readVocab reads back).

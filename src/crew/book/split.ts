@@ -111,6 +111,19 @@ export async function splitBook(
   }
 }
 
+const starts = new WeakMap<BookStructure, Map<number, Entry[]>>();
+
+/** The entries that start on each page, built once per structure rather than once per page. */
+function startsByPage(s: BookStructure): Map<number, Entry[]> {
+  let map = starts.get(s);
+  if (!map) {
+    map = new Map();
+    for (const e of flatten(s.entries)) map.set(e.firstPage, [...(map.get(e.firstPage) ?? []), e]);
+    starts.set(s, map);
+  }
+  return map;
+}
+
 interface MarkdownWriter {
   plan: ChunkPlan;
   file: string;
@@ -138,7 +151,7 @@ async function writePage(
   page: import('./pages.js').PageText,
   s: BookStructure,
 ): Promise<void> {
-  const starting = flatten(s.entries).filter((e) => e.firstPage === page.page);
+  const starting = startsByPage(s).get(page.page) ?? [];
   const hints: HeadingHint[] = starting.map((e) => ({ title: e.title, depth: Math.min(6, e.level + 2) }));
   const label = s.pageLabels[page.page - 1] ?? String(page.page);
   let md: string | null = null;

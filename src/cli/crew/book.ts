@@ -146,16 +146,36 @@ export const bookSummarizeCommand = defineCommand({
   usage: 'DIR',
   options: {
     json: { type: 'boolean', description: 'print the summaries as JSON on stdout' },
+    llm: {
+      type: 'string',
+      value: 'URL',
+      description: 'refine each summary with an OpenAI-compatible chat completions endpoint',
+    },
+    'llm-model': {
+      type: 'string',
+      value: 'NAME',
+      description: 'model name sent to --llm',
+      default: 'default',
+    },
   },
-  examples: ['llm-crew book summarize chunks', 'llm-crew book summarize chunks --json'],
+  examples: [
+    'llm-crew book summarize chunks',
+    'llm-crew book summarize chunks --json',
+    'llm-crew book summarize chunks --llm http://127.0.0.1:8080/v1/chat/completions',
+  ],
   async run({ options, positionals, stdout }) {
     if (positionals.length !== 1)
       throw new UsageError(
         positionals.length === 0 ? 'missing DIR' : `unexpected argument '${positionals[1]}'`,
       );
-    const summaries = await summarizeDir(positionals[0]!);
+    const llm = options.llm ? { url: options.llm, model: options['llm-model'] } : undefined;
+    const summaries = await summarizeDir(positionals[0]!, { llm });
     if (options.json) stdout(JSON.stringify({ chunks: summaries }, null, 2) + '\n');
-    else stdout(summaries.map((s) => `${String(s.chunk).padStart(2)}. ${s.summary}`).join('\n') + '\n');
+    else {
+      const text = (s: (typeof summaries)[number]) =>
+        `${String(s.chunk).padStart(2)}. ${s.summary}${s.refined ? `\n    ${s.refined}` : ''}`;
+      stdout(summaries.map(text).join('\n') + '\n');
+    }
   },
 });
 

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BookError } from './errors.js';
 import { keyTerms, type KeyTerm } from './keyterms.js';
+import { refineSummary, type RefineOptions } from './refine.js';
 import { SPLITS_FORMAT, type Splits } from './split.js';
 import { flatten } from './structure.js';
 import type { BookStructure } from './types.js';
@@ -30,6 +31,8 @@ export interface ChunkSummary {
   keyTerms: KeyTerm[];
   identifiers: { name: string; count: number }[];
   summary: string;
+  /** The model's brief, with `--llm URL` only. */
+  refined?: string;
 }
 
 const CAPTION = /^(Listing|Figure|Fig\.|Table|Example)\s+([A-Z]?\d+(?:[.-]\d+)*)[.:]?\s+(.*)$/;
@@ -102,7 +105,10 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
-export async function summarizeDir(dir: string): Promise<ChunkSummary[]> {
+export async function summarizeDir(
+  dir: string,
+  options: { llm?: RefineOptions } = {},
+): Promise<ChunkSummary[]> {
   const splits = (await readJson(join(dir, 'splits.json'), 'splits.json')) as Splits;
   if (splits?.format !== SPLITS_FORMAT)
     throw new BookError(`${join(dir, 'splits.json')}: not a ${SPLITS_FORMAT} file`, 'bad-input');
@@ -156,6 +162,8 @@ export async function summarizeDir(dir: string): Promise<ChunkSummary[]> {
       identifiers: ids,
       summary: parts.filter(Boolean).join('. ') + '.',
     });
+    if (options.llm)
+      out[out.length - 1]!.refined = await refineSummary(out[out.length - 1]!, md, options.llm);
   }
   return out;
 }

@@ -247,10 +247,11 @@ export class ShardTokens implements TokenSource {
   }
 }
 
-// The text of a file in pieces of about chunkBytes, each cut just after a lone newline (no white space
-// on either side of it): the pre-tokenizer always ends a piece there, and the newline is a piece of its
-// own at the end of a chunk too, so encoding the chunks one by one gives exactly the whole file's ids.
-// (After '\n\n' it would not be: at the end of a text the run is one piece, inside it two.)
+// The text of a file in pieces of about chunkBytes, each cut just before a newline that ends a run of
+// white space followed by a character that is not white space. The pre-tokenizer gives such a newline
+// a piece of its own, and what precedes it ends a piece whether or not the text goes on ('\s+(?!\S)'
+// leaves the run's last character to the next piece), so encoding the chunks one by one gives exactly
+// the ids of the whole file.
 export function* textChunks(file: string, chunkBytes = 1 << 23): Generator<string> {
   let fd: number;
   try {
@@ -278,15 +279,13 @@ export function* textChunks(file: string, chunkBytes = 1 << 23): Generator<strin
       while (cut > 0) {
         cut = text.lastIndexOf('\n', cut - 1);
         if (cut < 0) break;
-        const after = text.charCodeAt(cut + 1);
-        const before = text.charCodeAt(cut - 1);
-        if (cut + 1 < text.length && classes[after] !== SPACE && classes[before] !== SPACE) break;
+        if (cut + 1 < text.length && classes[text.charCodeAt(cut + 1)] !== SPACE) break;
       }
       if (cut <= 0) {
         carry = text; // no safe cut yet: read on
       } else {
-        yield text.slice(0, cut + 1);
-        carry = text.slice(cut + 1);
+        yield text.slice(0, cut);
+        carry = text.slice(cut);
       }
     }
   } finally {

@@ -1,0 +1,28 @@
+// Hand-made texts that stress a GPT-2 tokenizer: each is compared with tiktoken and the regex.
+export const EDGE_CASES: Record<string, string> = {
+  empty: '',
+  ascii: 'Hello, world! This is a test.',
+  contractions: "it's we're they've I'm we'll he'd don't",
+  'upper-case contractions': "IT'S WE'RE THEY'VE I'M WE'LL HE'D DON'T 'S 'T",
+  'apostrophe runs': "'''s ''t x'sy 's' ?'s",
+  'spaces, tabs, newlines': 'a  b   c\t\td\n\ne \n \n  \t \r\n\r\n   \n\n\n',
+  'trailing spaces': 'end   ',
+  'leading spaces': '   start',
+  'only white space': ' \t\n \u3000 ',
+  'long digit runs': '1234567890'.repeat(30) + ' 3.14159 1,000,000 ２０２４ ٣٤٥',
+  'numbers in other scripts': '½ ² Ⅻ ⑤ 𝟙𝟚 ৪',
+  cjk: '我爱自然语言处理。日本語のテキスト、한국어 텍스트',
+  emoji: 'I ❤️ 🍕 and 👍🏽 👨‍👩‍👧‍👦 🏳️‍🌈 🇫🇷',
+  'combining marks': 'e\u0301 n\u0303 A\u030a\u0323 Z\u0336\u0337 \u0301lone',
+  'lone surrogates': 'a\ud800b \udc00 \ud83d \ud83d\ud83d x\udfff',
+  'white space of other kinds':
+    'a\u0085b \u0085 \u00a0x \u2009y \u202f \u205f\u3000z \ufeffw \u180e \u200b \x1c\x1d\x1e\x1f',
+  'control characters': '\x00\x01\x07\x08\x7f \x1b[31mred\x1b[0m',
+  'mixed scripts': 'Ελληνικά русский עברית العربية हिन्दी ไทย',
+  punctuation: '!!! ??? ... --- *** ((( ))) <<>> @#$%^&* "quoted" `code` ~tilde~',
+  'url and email': 'https://example.com/path?q=1&r=2#frag user@example.org',
+  'special token text': 'a <|endoftext|> b <|endoftext|><|endoftext|>',
+  'long word': 'pneumonoultramicroscopicsilicovolcanoconiosis'.repeat(20),
+  'long symbol run': '='.repeat(500) + '-'.repeat(333),
+  'long space run': ' '.repeat(1000) + 'x' + '\n'.repeat(300),
+};

@@ -10,6 +10,7 @@ import {
   type Entry,
 } from '../../crew/book/index.js';
 import type { SplitBy } from '../../crew/book/chunks.js';
+import { labelRange } from '../../crew/book/page-labels.js';
 import { defineCommand } from '../command.js';
 
 function oneBook(positionals: string[], max = 1): string {
@@ -132,7 +133,7 @@ export const bookSplitCommand = defineCommand({
     else {
       const lines = result.chunks.map(
         (c) =>
-          `${c.file}  PDF ${c.firstPage}-${c.lastPage} (printed ${c.firstLabel}-${c.lastLabel}), ${c.pageCount} pages`,
+          `${c.file}  PDF ${c.firstPage}-${c.lastPage} (printed ${labelRange(c.firstLabel, c.lastLabel)}), ${c.pageCount} pages`,
       );
       stdout(`${result.chunks.length} chunks in ${options.out}\n${lines.join('\n')}\n`);
     }

@@ -96,3 +96,9 @@ export function inferLabels(votes: Map<number, number>, pageCount: number): stri
     i + 1 > best ? String(i + 1 - best) : intToRoman(i + 1),
   );
 }
+
+/** "20-28", or "T-1 to 1" when a label has a hyphen of its own. */
+export function labelRange(first: string, last: string): string {
+  if (first === last) return first;
+  return /-/.test(first + last) ? `${first} to ${last}` : `${first}-${last}`;
+}

@@ -8,6 +8,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { PDFDocument } from '@cantoo/pdf-lib';
 import { Analysis } from './analyze.js';
+import { labelRange } from './page-labels.js';
 import { planChunks, type ChunkPlan, type SplitBy } from './chunks.js';
 import { BookError } from './errors.js';
 import { pageMarkdown, type HeadingHint } from './markdown.js';
@@ -138,7 +139,7 @@ function openMarkdown(dir: string, chunks: ChunkPlan[], s: BookStructure): Markd
   return chunks.map((plan, i) => {
     const file = `${chunkFileBase(i, plan)}.md`;
     const stream = createWriteStream(join(dir, file));
-    const labels = `${s.pageLabels[plan.firstPage - 1]}-${s.pageLabels[plan.lastPage - 1]}`;
+    const labels = labelRange(s.pageLabels[plan.firstPage - 1]!, s.pageLabels[plan.lastPage - 1]!);
     stream.write(
       `# ${plan.title}\n\n<!-- ${s.title ?? s.source.file}: PDF pages ${plan.firstPage}-${plan.lastPage}, printed ${labels} -->\n\n`,
     );

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BookError } from './errors.js';
 import { keyTerms, type KeyTerm } from './keyterms.js';
+import { labelRange } from './page-labels.js';
 import { refineSummary, type RefineOptions } from './refine.js';
 import { SPLITS_FORMAT, type Splits } from './split.js';
 import { flatten } from './structure.js';
@@ -127,7 +128,7 @@ export async function summarizeDir(
       .map((e) => e.title);
     const terms = keyTerms(prose);
     const ids = identifiers(code);
-    const pages = `${c.firstLabel}-${c.lastLabel}`;
+    const pages = labelRange(c.firstLabel, c.lastLabel);
     const parts = [
       `${c.title} (printed pages ${pages}, ${c.pageCount} PDF pages)`,
       sections.length > 0

@@ -88,7 +88,7 @@ describeEachBackend('generation with a KV cache', () => {
       { ...presetConfig('gpt2-tiny'), contextLength: 48, dropRate: 0 },
       { rng: new Rng(3) },
     );
-    const prompt = [15496, 11, 314, 716];
+    const prompt = [1549, 11, 314, 716];
     const streamed: number[] = [];
     const cached = generate(model, prompt, { maxNewTokens: 200, onToken: (id) => streamed.push(id) });
     const recomputed = generate(model, prompt, { maxNewTokens: 200, kvCache: false });

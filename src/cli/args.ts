@@ -1,5 +1,5 @@
 // Parsers for option values that several commands share.
-import { UsageError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
 
 // '1,2,3' (or '1 2 3') -> [1, 2, 3]; every entry a non-negative integer.
 export function parseIdList(flag: string, raw: string): number[] {
@@ -10,4 +10,12 @@ export function parseIdList(flag: string, raw: string): number[] {
     if (!Number.isInteger(v) || v < 0) throw new UsageError(`--${flag}: '${p}' is not a token id`);
     return v;
   });
+}
+
+// Token ids must index the model's vocabulary.
+export function checkIdsInVocabulary(ids: readonly number[], vocabSize: number): void {
+  const bad = ids.find((id) => id >= vocabSize);
+  if (bad !== undefined) {
+    throw new UserError(`token id ${bad} is out of range for the model's vocabulary of ${vocabSize}`);
+  }
 }

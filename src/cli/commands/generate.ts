@@ -2,7 +2,7 @@ import { loadModelDir } from '../../io/gpt2.js';
 import { loadTokenizer } from '../../llm/fundamentals.js';
 import { generate } from '../../llm/generate.js';
 import { UsageError, UserError } from '../../errors.js';
-import { parseIdList } from '../args.js';
+import { checkIdsInVocabulary, parseIdList } from '../args.js';
 import { defineCommand } from '../command.js';
 
 const END_OF_TEXT = 50256;
@@ -53,11 +53,7 @@ export const generateCommand = defineCommand({
       options.ids !== undefined
         ? parseIdList('ids', options.ids)
         : tokenizer.encode(options.prompt!, { allowedSpecial: 'all' });
-    const bad = promptIds.find((id) => id >= model.config.vocabSize);
-    if (bad !== undefined)
-      throw new UserError(
-        `token id ${bad} is out of range for the model's vocabulary of ${model.config.vocabSize}`,
-      );
+    checkIdsInVocabulary(promptIds, model.config.vocabSize);
     if (promptIds.length === 0) throw new UserError('the prompt is empty');
     // Stream text as soon as each token completes a character (a token may end mid UTF-8 sequence).
     const decoder = new TextDecoder('utf-8');

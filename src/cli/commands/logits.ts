@@ -1,7 +1,7 @@
 import { loadModelDir } from '../../io/gpt2.js';
 import { UsageError, UserError } from '../../errors.js';
 import { noGrad, Tensor } from '../../tensor/index.js';
-import { parseIdList } from '../args.js';
+import { checkIdsInVocabulary, parseIdList } from '../args.js';
 import { defineCommand } from '../command.js';
 
 export const logitsCommand = defineCommand({
@@ -24,9 +24,7 @@ export const logitsCommand = defineCommand({
     const ids = parseIdList('ids', options.ids);
     const model = loadModelDir(options.model).eval();
     const { vocabSize, contextLength } = model.config;
-    const bad = ids.find((id) => id >= vocabSize);
-    if (bad !== undefined)
-      throw new UserError(`token id ${bad} is out of range for the model's vocabulary of ${vocabSize}`);
+    checkIdsInVocabulary(ids, vocabSize);
     if (ids.length > contextLength)
       throw new UserError(`${ids.length} ids exceed the context length ${contextLength}`);
     const logits = noGrad(() =>

@@ -131,7 +131,8 @@ function normalizeName(name: string): string {
 
 export function importGPT2(tensors: Map<string, Tensor>, config: GPTConfig, file: string): GPTModel {
   const source = new Map([...tensors].map(([k, v]) => [normalizeName(k), v]));
-  const model = new GPTModel(config);
+  // Every weight is loaded next, so the random initialisation is skipped.
+  const model = new GPTModel(config, { skipInit: true });
   const own = model.stateDict();
   const used = new Set<string>();
   const state = new Map<string, Tensor>();

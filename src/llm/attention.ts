@@ -3,7 +3,7 @@
 // attention with a mask and dropout, a wrapper of stacked heads, and multi-head attention with one
 // projection split into heads. MultiHeadAttention also serves incremental decoding with a KV cache.
 // Shapes: B batch, T tokens, C channels (d_in / d_out), nh heads, hs head size.
-import { Dropout, Linear, Module, ModuleList, Parameter } from '../nn/index.js';
+import { Dropout, type InitOptions, Linear, Module, ModuleList, Parameter } from '../nn/index.js';
 import * as T from '../tensor/index.js';
 import { globalRng, type Rng, Tensor } from '../tensor/index.js';
 import type { LayerCache } from './kv-cache.js';
@@ -39,9 +39,8 @@ export class SelfAttentionV1 extends Module {
   }
 }
 
-export interface AttentionOptions {
+export interface AttentionOptions extends InitOptions {
   qkvBias?: boolean;
-  rng?: Rng;
 }
 
 // Section 3.4.2: the same with Linear layers (better initialisation, optional bias).
@@ -52,7 +51,7 @@ export class SelfAttentionV2 extends Module {
 
   constructor(dIn: number, dOut: number, options: AttentionOptions = {}) {
     super();
-    const linear = { bias: options.qkvBias ?? false, rng: options.rng };
+    const linear = { ...options, bias: options.qkvBias ?? false };
     this.W_query = new Linear(dIn, dOut, linear);
     this.W_key = new Linear(dIn, dOut, linear);
     this.W_value = new Linear(dIn, dOut, linear);
@@ -96,7 +95,7 @@ export class CausalAttention extends Module {
     options: AttentionOptions = {},
   ) {
     super();
-    const linear = { bias: options.qkvBias ?? false, rng: options.rng };
+    const linear = { ...options, bias: options.qkvBias ?? false };
     this.W_query = new Linear(dIn, dOut, linear);
     this.W_key = new Linear(dIn, dOut, linear);
     this.W_value = new Linear(dIn, dOut, linear);
@@ -168,11 +167,11 @@ export class MultiHeadAttention extends Module {
     this.dOut = dOut;
     this.numHeads = numHeads;
     this.headDim = dOut / numHeads;
-    const linear = { bias: options.qkvBias ?? false, rng: options.rng };
+    const linear = { ...options, bias: options.qkvBias ?? false };
     this.W_query = new Linear(dIn, dOut, linear);
     this.W_key = new Linear(dIn, dOut, linear);
     this.W_value = new Linear(dIn, dOut, linear);
-    this.out_proj = new Linear(dOut, dOut, { rng: options.rng });
+    this.out_proj = new Linear(dOut, dOut, options);
     this.dropout = new Dropout(dropout, options.rng);
     this.mask = this.registerBuffer('mask', causalMask(contextLength), false);
   }

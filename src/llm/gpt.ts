@@ -3,7 +3,17 @@
 // the GPT model itself (token + position embeddings, blocks, final norm, output head).
 // Shapes: B batch, T tokens, C embedding size, V vocabulary.
 import { UserError } from '../errors.js';
-import { Dropout, Embedding, GELU, LayerNorm, Linear, Module, ModuleList, Sequential } from '../nn/index.js';
+import {
+  Dropout,
+  Embedding,
+  GELU,
+  type InitOptions,
+  LayerNorm,
+  Linear,
+  Module,
+  ModuleList,
+  Sequential,
+} from '../nn/index.js';
 import * as T from '../tensor/index.js';
 import { globalRng, type Rng, Tensor } from '../tensor/index.js';
 import { MultiHeadAttention } from './attention.js';
@@ -66,12 +76,12 @@ export function validateConfig(config: GPTConfig): void {
 export class FeedForward extends Module {
   layers: Sequential;
 
-  constructor(config: GPTConfig, rng: Rng = globalRng) {
+  constructor(config: GPTConfig, init: InitOptions = {}) {
     super();
     this.layers = new Sequential(
-      new Linear(config.embDim, 4 * config.embDim, { rng }),
+      new Linear(config.embDim, 4 * config.embDim, init),
       new GELU(),
-      new Linear(4 * config.embDim, config.embDim, { rng }),
+      new Linear(4 * config.embDim, config.embDim, init),
     );
   }
 
@@ -88,7 +98,7 @@ export class TransformerBlock extends Module {
   norm2: LayerNorm;
   drop_shortcut: Dropout;
 
-  constructor(config: GPTConfig, rng: Rng = globalRng) {
+  constructor(config: GPTConfig, init: InitOptions = {}) {
     super();
     this.att = new MultiHeadAttention(
       config.embDim,
@@ -98,13 +108,13 @@ export class TransformerBlock extends Module {
       config.nHeads,
       {
         qkvBias: config.qkvBias,
-        rng,
+        ...init,
       },
     );
-    this.ff = new FeedForward(config, rng);
+    this.ff = new FeedForward(config, init);
     this.norm1 = new LayerNorm(config.embDim);
     this.norm2 = new LayerNorm(config.embDim);
-    this.drop_shortcut = new Dropout(config.dropRate, rng);
+    this.drop_shortcut = new Dropout(config.dropRate, init.rng);
   }
 
   forward(x: Tensor, cache?: KVCache['layers'][number]): Tensor {
@@ -123,19 +133,19 @@ export class GPTModel extends Module {
   final_norm: LayerNorm;
   out_head: Linear;
 
-  constructor(config: GPTConfig, options: { rng?: Rng } = {}) {
+  constructor(config: GPTConfig, options: InitOptions = {}) {
     super();
     validateConfig(config);
     this.config = { ...config };
-    const rng = options.rng ?? globalRng;
-    this.tok_emb = new Embedding(config.vocabSize, config.embDim, { rng });
-    this.pos_emb = new Embedding(config.contextLength, config.embDim, { rng });
-    this.drop_emb = new Dropout(config.dropRate, rng);
+    const init = { ...options, rng: options.rng ?? globalRng };
+    this.tok_emb = new Embedding(config.vocabSize, config.embDim, init);
+    this.pos_emb = new Embedding(config.contextLength, config.embDim, init);
+    this.drop_emb = new Dropout(config.dropRate, init.rng);
     this.trf_blocks = new ModuleList(
-      Array.from({ length: config.nLayers }, () => new TransformerBlock(config, rng)),
+      Array.from({ length: config.nLayers }, () => new TransformerBlock(config, init)),
     );
     this.final_norm = new LayerNorm(config.embDim);
-    this.out_head = new Linear(config.embDim, config.vocabSize, { bias: false, rng });
+    this.out_head = new Linear(config.embDim, config.vocabSize, { ...init, bias: false });
     if (config.tieWeights) this.out_head.weight = this.tok_emb.weight;
   }
 

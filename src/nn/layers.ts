@@ -5,6 +5,8 @@ import { Module, Parameter } from './module.js';
 
 export interface InitOptions {
   rng?: Rng;
+  // Leave the weights zero: the caller loads them next (skips the random draws of a large model).
+  skipInit?: boolean;
 }
 
 // torch.nn.Linear: y = x W^T + b, W stored (out, in). Kaiming-uniform weights with a = sqrt(5),
@@ -17,9 +19,10 @@ export class Linear extends Module {
     super();
     const rng = options.rng ?? globalRng;
     const bound = 1 / Math.sqrt(inFeatures);
-    this.weight = new Parameter(T.rand([outFeatures, inFeatures], { rng, low: -bound, high: bound }));
-    this.bias =
-      options.bias === false ? null : new Parameter(T.rand([outFeatures], { rng, low: -bound, high: bound }));
+    const uniform = (shape: number[]) =>
+      new Parameter(options.skipInit ? T.zeros(shape) : T.rand(shape, { rng, low: -bound, high: bound }));
+    this.weight = uniform([outFeatures, inFeatures]);
+    this.bias = options.bias === false ? null : uniform([outFeatures]);
   }
 
   forward(x: Tensor): Tensor {
@@ -33,7 +36,8 @@ export class Embedding extends Module {
 
   constructor(numEmbeddings: number, dim: number, options: InitOptions = {}) {
     super();
-    this.weight = new Parameter(T.randn([numEmbeddings, dim], { rng: options.rng }));
+    const shape = [numEmbeddings, dim];
+    this.weight = new Parameter(options.skipInit ? T.zeros(shape) : T.randn(shape, { rng: options.rng }));
   }
 
   forward(ids: Tensor): Tensor {

@@ -15,7 +15,7 @@ import {
   Sequential,
 } from '../nn/index.js';
 import * as T from '../tensor/index.js';
-import { globalRng, type Rng, Tensor } from '../tensor/index.js';
+import { globalRng, Tensor } from '../tensor/index.js';
 import { MultiHeadAttention } from './attention.js';
 import { KVCache } from './kv-cache.js';
 

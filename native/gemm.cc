@@ -14,8 +14,6 @@
 // its own buffers, so no barrier is needed inside a product.
 #include "gemm.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -71,10 +69,17 @@ static thread_local Scratch packABuf, packBBuf;
 // Packs an mc x kc block of A (element (i, p) at a[i*rs + p*cs]) into MR-tall panels, each
 // kc columns of MR consecutive floats; rows past mc are zero so edge tiles need no special case.
 template <int MR>
-static void packA(const float* a, long rs, long cs, long mc, long kc, float* dst) {
-  for (long i0 = 0; i0 < mc; i0 += MR) {
-    const int mr = static_cast<int>(std::min<long>(MR, mc - i0));
-    if (cs == 1) {
+static void packA(const GemmConfig& cfg, const float* a, long rs, long cs, long mc, long kc, float* dst) {
+  if (cs == 1) {
+    // A: each panel reads MR rows, each a sequential stream.
+    long i0 = 0;
+    if (cfg.packA) {
+      cfg.packA(a, rs, kc, mc / MR, dst);
+      i0 = mc / MR * MR;
+      dst += i0 * kc;
+    }
+    for (; i0 < mc; i0 += MR, dst += MR * kc) {
+      const int mr = static_cast<int>(std::min<long>(MR, mc - i0));
       const float* rows[MR];
       for (int i = 0; i < MR; i++) rows[i] = a + (i0 + std::min(i, mr - 1)) * rs;
       if (mr == MR) {
@@ -84,49 +89,63 @@ static void packA(const float* a, long rs, long cs, long mc, long kc, float* dst
         for (long p = 0; p < kc; p++)
           for (int i = 0; i < MR; i++) dst[p * MR + i] = i < mr ? rows[i][p] : 0.0f;
       }
-    } else {
-      // A^T: the MR values of one column are contiguous.
-      const float* src = a + i0 * rs;
-      for (long p = 0; p < kc; p++, src += cs) {
-        if (mr == MR) {
-          for (int i = 0; i < MR; i++) dst[p * MR + i] = src[i];
-        } else {
-          for (int i = 0; i < MR; i++) dst[p * MR + i] = i < mr ? src[i] : 0.0f;
-        }
-      }
     }
-    dst += MR * kc;
+    return;
+  }
+  // A^T: row p of the stored matrix holds column p of every panel. Reading it once, in order,
+  // keeps the hardware prefetcher on one stream instead of one cache line per panel per p.
+  const long full = mc / MR;
+  const int tail = static_cast<int>(mc - full * MR);
+  for (long p = 0; p < kc; p++) {
+    const float* src = a + p * cs;
+    for (long q = 0; q < full; q++)
+      for (int i = 0; i < MR; i++) dst[q * MR * kc + p * MR + i] = src[q * MR + i];
+    if (tail)
+      for (int i = 0; i < MR; i++) dst[full * MR * kc + p * MR + i] = i < tail ? src[full * MR + i] : 0.0f;
   }
 }
 
 // Packs a kc x nc block of B (element (p, j) at b[p*rs + j*cs]) into NR-wide panels, each kc
 // rows of NR consecutive floats, zero past nc.
 template <int NR>
-static void packB(const float* b, long rs, long cs, long kc, long nc, float* dst) {
-  for (long j0 = 0; j0 < nc; j0 += NR) {
-    const int nr = static_cast<int>(std::min<long>(NR, nc - j0));
-    if (cs == 1) {
-      const float* src = b + j0;
-      for (long p = 0; p < kc; p++, src += rs) {
-        if (nr == NR) {
-          std::memcpy(dst + p * NR, src, NR * sizeof(float));
-        } else {
-          for (int j = 0; j < NR; j++) dst[p * NR + j] = j < nr ? src[j] : 0.0f;
-        }
-      }
-    } else {
-      // B^T: each of the NR columns is a contiguous row of the stored matrix; read them in
-      // order and scatter into the panel, which stays in L1 (kc x NR floats).
-      for (int j = 0; j < NR; j++) {
-        if (j < nr) {
-          const float* src = b + (j0 + j) * cs;
-          for (long p = 0; p < kc; p++) dst[p * NR + j] = src[p * rs];
-        } else {
-          for (long p = 0; p < kc; p++) dst[p * NR + j] = 0.0f;
-        }
+static void packB(const GemmConfig& cfg, const float* b, long rs, long cs, long kc, long nc, float* dst) {
+  const long full = nc / NR;
+  const int tail = static_cast<int>(nc - full * NR);
+  if (cs == 1) {
+    // Rows are read in bands of 8: each of the 8 row streams is sequential for the prefetcher,
+    // and each panel receives 8 consecutive lines (512 contiguous bytes) per band. Row by row
+    // scatters single lines over every panel (write misses); panel by panel reads a new page
+    // per 64 bytes when B is wide (the 50,257-column LM head).
+    constexpr long BAND = 4;
+    for (long p0 = 0; p0 < kc; p0 += BAND) {
+      const long p1 = std::min(kc, p0 + BAND);
+      for (long q = 0; q < full; q++)
+        for (long p = p0; p < p1; p++) std::memcpy(dst + q * NR * kc + p * NR, b + p * rs + q * NR, NR * sizeof(float));
+      if (tail)
+        for (long p = p0; p < p1; p++)
+          for (int j = 0; j < NR; j++) dst[full * NR * kc + p * NR + j] = j < tail ? b[p * rs + full * NR + j] : 0.0f;
+    }
+    return;
+  }
+  // B^T: column j of op(B) is row j of the stored matrix, contiguous in p; a panel is an NR x kc
+  // transpose, done with 8 x 8 register transposes where the CPU has AVX2.
+  long q = 0;
+  if (cfg.packBT) {
+    cfg.packBT(b, cs, kc, full, dst);
+    q = full;
+  }
+  for (; q <= full; q++) {
+    const int nr = q < full ? NR : tail;
+    if (nr == 0) break;
+    float* d = dst + q * NR * kc;
+    for (int j = 0; j < NR; j++) {
+      if (j < nr) {
+        const float* src = b + (q * NR + j) * cs;
+        for (long p = 0; p < kc; p++) d[p * NR + j] = src[p * rs];
+      } else {
+        for (long p = 0; p < kc; p++) d[p * NR + j] = 0.0f;
       }
     }
-    dst += NR * kc;
   }
 }
 
@@ -144,7 +163,8 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
   const long mcMax = std::min(MC, (m + MR - 1) / MR * MR);
   const long ncMax = std::min(NC, (n + NR - 1) / NR * NR);
   const long kcMax = std::min(KC, k);
-  float* pa = packABuf.get(mcMax * kcMax);
+  // 8 floats of slack: the vectorized A pack stores whole 8-float columns.
+  float* pa = packABuf.get(mcMax * kcMax + 8);
   float* pb = packBBuf.get(ncMax * kcMax);
   alignas(64) float tile[MR * NR];
   const MicroKernel kernel = cfg.kernel;
@@ -154,13 +174,17 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
     for (long pc = 0; pc < k; pc += KC) {
       const long kc = std::min(KC, k - pc);
       const int acc = (pc > 0 || accumulate) ? 1 : 0;
-      packB<NR>(b + pc * brs + jc * bcs, brs, bcs, kc, nc, pb);
+      packB<NR>(cfg, b + pc * brs + jc * bcs, brs, bcs, kc, nc, pb);
       for (long ic = 0; ic < m; ic += MC) {
         const long mc = std::min(MC, m - ic);
-        packA<MR>(a + ic * ars + pc * acs, ars, acs, mc, kc, pa);
+        packA<MR>(cfg, a + ic * ars + pc * acs, ars, acs, mc, kc, pa);
         for (long jr = 0; jr < nc; jr += NR) {
           const long nr = std::min<long>(NR, nc - jr);
           const float* bp = pb + jr * kc;
+          // Bring the next B micro-panel from L3 towards L2 while this one is in use: the first
+          // micro-kernel on a panel would otherwise wait on L3 for its B rows.
+          if (jr + NR < nc)
+            for (long l = 0; l < NR * kc; l += 16) __builtin_prefetch(bp + NR * kc + l, 0, 2);
           for (long ir = 0; ir < mc; ir += MR) {
             const long mr = std::min<long>(MR, mc - ir);
             float* cp = c + (ic + ir) * ldc + jc + jr;
@@ -204,18 +228,26 @@ static void gemmDriver(const GemmConfig& cfg, const GemmArgs& g) {
     return;
   }
   for (long bi = 0; bi < g.batch; bi++) {
-    // Split C into nt slabs along its longer side, on register-block boundaries.
-    const bool byCols = n >= m;
-    const long units = byCols ? (n + NR - 1) / NR : (m + MR - 1) / MR;
-    const int parts = static_cast<int>(std::min<long>(nt, units));
-#pragma omp parallel num_threads(parts)
-    {
-      const int t = omp_get_thread_num();
-      const long u0 = units * t / parts, u1 = units * (t + 1) / parts;
-      if (byCols)
+    if (n >= m) {
+      // Split C by columns into chunks handed out dynamically: on a shared machine a thread that
+      // loses its core for a while then does less of the work instead of holding up the product.
+      // Each chunk re-packs A, so chunks stay at least 512 columns wide (< 2% of the time).
+      const long panels = (n + NR - 1) / NR;
+      const long chunks = nt * std::max<long>(1, std::min<long>(4, n / (512L * nt)));
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+      for (long c = 0; c < chunks; c++) {
+        const long u0 = panels * c / chunks, u1 = panels * (c + 1) / chunks;
         item(bi, 0, m, std::min(n, u0 * NR), std::min(n, u1 * NR));
-      else
+      }
+    } else {
+      // Tall C: chunks of rows, also dynamic; each re-packs B, so they stay 768 rows or taller.
+      const long panels = (m + MR - 1) / MR;
+      const long chunks = nt * std::max<long>(1, std::min<long>(4, m / (768L * nt)));
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+      for (long c = 0; c < chunks; c++) {
+        const long u0 = panels * c / chunks, u1 = panels * (c + 1) / chunks;
         item(bi, std::min(m, u0 * MR), std::min(m, u1 * MR), 0, n);
+      }
     }
   }
 }

@@ -21,10 +21,19 @@ void gemm(const GemmArgs& args);
 // where Apanel is kc columns of mr packed rows and Bpanel kc rows of nr packed columns.
 using MicroKernel = void (*)(long kc, const float* a, const float* b, float* c, long ldc, int accumulate);
 
+// Packs `panels` full NR-wide panels of op(B) = B^T, where column j of op(B) is the contiguous
+// row b + j*ld of the stored matrix, kc long. Optional (vectorized transposes); null falls back.
+using PackTransposedB = void (*)(const float* b, long ld, long kc, long panels, float* dst);
+// Packs `panels` full MR-tall panels of A whose rows are contiguous (row i at a + i*lda), with
+// up to 8 floats of overrun past the block (the buffers have the slack). Optional, like packBT.
+using PackA = void (*)(const float* a, long lda, long kc, long panels, float* dst);
+
 struct GemmConfig {
   int mr, nr;      // register block: the micro-kernel's tile
   int mc, kc, nc;  // cache blocks: A block (mc x kc) lives in L2, B micro-panel (kc x nr) in L1
   MicroKernel kernel;
+  PackA packA;
+  PackTransposedB packBT;
   const char* name;
 };
 

@@ -22,13 +22,96 @@
 #define V_ADD(x, y) _mm256_add_ps(x, y)
 #include "gemm_ukernel.inc"
 
+namespace llm {
+
+// Transposes 8 rows of 8 floats (r[i] = row i) into 8 columns, in registers.
+static inline void transpose8x8(__m256 r[8]) {
+  __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+// NR-wide panels of B^T by 8 x 8 blocks: 8 sequential row streams in, 8 NR-strided vectors out.
+template <int NR>
+static void packBTransposedAvx2(const float* b, long ld, long kc, long panels, float* dst) {
+  const long kc8 = kc / 8 * 8;
+  for (long q = 0; q < panels; q++, dst += NR * kc) {
+    const float* src = b + q * NR * ld;
+    for (int jb = 0; jb < NR; jb += 8) {
+      const float* rows = src + jb * ld;
+      for (long p = 0; p < kc8; p += 8) {
+        __m256 r[8];
+        for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(rows + i * ld + p);
+        transpose8x8(r);
+        for (int i = 0; i < 8; i++) _mm256_store_ps(dst + (p + i) * NR + jb, r[i]);
+      }
+      for (long p = kc8; p < kc; p++)
+        for (int i = 0; i < 8; i++) dst[p * NR + jb + i] = rows[i * ld + p];
+    }
+  }
+}
+
+// MR-tall panels of A (rows contiguous in p) by 8 x 8 transposes: rows are loaded 8 floats at a
+// time and each transposed column (MR floats, padded to 8) is stored whole, so a store overlaps
+// the next column's start, which the next store then overwrites. The last store of the block
+// reaches up to 8 floats past it: the caller's buffer has that slack.
+template <int MR>
+static void packAAvx2(const float* a, long lda, long kc, long panels, float* dst) {
+  constexpr int NB = (MR + 7) / 8;
+  const long kc8 = kc / 8 * 8;
+  for (long q = 0; q < panels; q++, dst += MR * kc) {
+    const float* rows = a + q * MR * lda;
+    for (long p = 0; p < kc8; p += 8) {
+      __m256 r[NB][8];
+      for (int blk = 0; blk < NB; blk++) {
+        for (int i = 0; i < 8; i++) {
+          const int row = blk * 8 + i;
+          r[blk][i] = row < MR ? _mm256_loadu_ps(rows + row * lda + p) : _mm256_setzero_ps();
+        }
+        transpose8x8(r[blk]);
+      }
+      for (int i = 0; i < 8; i++)
+        for (int blk = 0; blk < NB; blk++) _mm256_storeu_ps(dst + (p + i) * MR + blk * 8, r[blk][i]);
+    }
+    for (long p = kc8; p < kc; p++)
+      for (int i = 0; i < MR; i++) dst[p * MR + i] = rows[i * lda + p];
+  }
+}
+
+void packAAvx2_6(const float* a, long lda, long kc, long panels, float* dst) { packAAvx2<6>(a, lda, kc, panels, dst); }
+void packAAvx2_12(const float* a, long lda, long kc, long panels, float* dst) {
+  packAAvx2<12>(a, lda, kc, panels, dst);
+}
+
+void packBTransposedAvx2_16(const float* b, long ld, long kc, long panels, float* dst) {
+  packBTransposedAvx2<16>(b, ld, kc, panels, dst);
+}
+void packBTransposedAvx2_32(const float* b, long ld, long kc, long panels, float* dst) {
+  packBTransposedAvx2<32>(b, ld, kc, panels, dst);
+}
+
+}  // namespace llm
+
 #pragma GCC pop_options
 
 namespace llm {
 bool avx2Kernel(GemmConfig* out) {
   // MC x KC = 144 x 256 floats (144 KiB) of packed A stays in a 512 KiB L2 beside the B panel's
   // stream; KC = 256 keeps the 16 KiB B micro-panel in a 32 KiB L1. Tuned on Zen 3 (docs/native-kernels.md).
-  *out = GemmConfig{6, 16, 144, 256, 4080, ukernelAvx2_6x16, "avx2 6x16"};
+  *out = GemmConfig{6, 16, 144, 256, 4080, ukernelAvx2_6x16, packAAvx2_6, packBTransposedAvx2_16, "avx2 6x16"};
   return true;
 }
 }  // namespace llm

@@ -1,0 +1,132 @@
+// SGEMM timing for `llm-scratch bench gemm` and `npm run bench:gemm`: the products of a GPT-2-small
+// training step (batch x context = 512 rows, C = 768, 4C = 3072, V = 50257) and a square one,
+// each forward and in the two layouts of its backward, on the native kernels.
+import { loadNative, nativeLoadError, type NativeKernels } from './native.js';
+
+export interface GemmShape {
+  m: number;
+  k: number;
+  n: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+export interface GemmResult extends GemmShape {
+  kernel: 'gemm';
+  threads: number;
+  // The median over the timed runs, and the best run.
+  gflops: number;
+  best: number;
+}
+
+// Forward products (M, K, N) = (B*T, C_in, C_out): attention/projection, MLP up, MLP down, the
+// untied LM head, and a square reference point.
+export const FORWARD_SHAPES: [number, number, number][] = [
+  [512, 768, 768],
+  [512, 768, 3072],
+  [512, 3072, 768],
+  [512, 768, 50257],
+  [2048, 2048, 2048],
+];
+
+// C = A B (M x K times K x N) and its backward: dA = dC B^T (M x N times (K x N)^T) and
+// dB = A^T dC ((M x K)^T times M x N). The transposes are read in place, never copied.
+export function withBackward([m, k, n]: [number, number, number]): GemmShape[] {
+  return [
+    { m, k, n, transA: false, transB: false },
+    { m, k: n, n: k, transA: false, transB: true },
+    { m: k, k: m, n, transA: true, transB: false },
+  ];
+}
+
+export const GEMM_SHAPES: GemmShape[] = FORWARD_SHAPES.flatMap(withBackward);
+
+export interface GemmBenchOptions {
+  // Threads for the run; 0 or undefined keeps the default (physical cores or LLM_SCRATCH_THREADS).
+  threads?: number;
+  shapes?: GemmShape[];
+  // Timed runs per shape (median and best are reported); each run lasts at least minRunMs.
+  repeats?: number;
+  minRunMs?: number;
+}
+
+function requireNative(): NativeKernels {
+  const native = loadNative();
+  if (!native) throw new Error(`the GEMM bench needs the native kernels, which are ${nativeLoadError()}`);
+  return native;
+}
+
+function fillRandom(x: Float32Array, seed: number): Float32Array {
+  // A cheap LCG: the values only need to be ordinary floats (no denormals, no zeros to skip).
+  let s = seed >>> 0;
+  for (let i = 0; i < x.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    x[i] = s / 4294967296 - 0.5;
+  }
+  return x;
+}
+
+export function timeGemm(
+  native: NativeKernels,
+  shape: GemmShape,
+  repeats: number,
+  minRunMs: number,
+): number[] {
+  const { m, k, n, transA, transB } = shape;
+  const params = {
+    a: fillRandom(new Float32Array(m * k), 1),
+    b: fillRandom(new Float32Array(k * n), 2),
+    c: new Float32Array(m * n),
+    batch: 1,
+    m,
+    k,
+    n,
+    transA,
+    transB,
+    strideA: 0,
+    strideB: 0,
+    strideC: 0,
+    accumulate: false,
+  };
+  // Warm up (page in C, grow the packing buffers, wake the threads), then size a run so that
+  // small products are timed over several calls.
+  let t0 = performance.now();
+  native.matmul(params);
+  native.matmul(params);
+  const once = Math.max((performance.now() - t0) / 2, 1e-3);
+  const calls = Math.max(1, Math.ceil(minRunMs / once));
+  const flops = 2 * m * k * n * calls;
+  const gflops: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    t0 = performance.now();
+    for (let i = 0; i < calls; i++) native.matmul(params);
+    gflops.push(flops / ((performance.now() - t0) * 1e6));
+  }
+  return gflops;
+}
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+export function summarize(shape: GemmShape, threads: number, samples: number[]): GemmResult {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return {
+    kernel: 'gemm',
+    ...shape,
+    threads,
+    gflops: round1(sorted[Math.floor((sorted.length - 1) / 2)]),
+    best: round1(sorted[sorted.length - 1]),
+  };
+}
+
+export function runGemmBench(options: GemmBenchOptions = {}): GemmResult[] {
+  const native = requireNative();
+  const previous = native.info().threads;
+  const threads = native.setThreads(options.threads ?? 0);
+  try {
+    return (options.shapes ?? GEMM_SHAPES).map((shape) =>
+      summarize(shape, threads, timeGemm(native, shape, options.repeats ?? 5, options.minRunMs ?? 100)),
+    );
+  } finally {
+    native.setThreads(previous);
+  }
+}

@@ -37,21 +37,25 @@ describe('GPT-2 BPE on the full corpora', () => {
     });
   }
 
-  it('every code point of every plane, in context', () => {
-    const failing: string[] = [];
-    for (let block = 0; block < 0x110000 / 4096; block++) {
-      const parts: string[] = [];
-      for (let c = block * 4096; c < (block + 1) * 4096; c++) {
-        if (c >= 0xd800 && c <= 0xdfff) continue;
-        const ch = String.fromCodePoint(c);
-        parts.push(`x${ch}x 1${ch}1 !${ch}! ${ch}${ch}\n`);
+  // One test per plane: a single 40-second test starves vitest's worker RPC ("Timeout calling onTaskUpdate").
+  for (let plane = 0; plane < 17; plane++) {
+    it(`every code point of plane ${plane}, in context`, () => {
+      const failing: string[] = [];
+      for (let block = plane * 16; block < (plane + 1) * 16; block++) {
+        const parts: string[] = [];
+        for (let c = block * 4096; c < (block + 1) * 4096; c++) {
+          if (c >= 0xd800 && c <= 0xdfff) continue;
+          const ch = String.fromCodePoint(c);
+          parts.push(`x${ch}x 1${ch}1 !${ch}! ${ch}${ch}\n`);
+        }
+        const text = parts.join('');
+        if (sameIds(ours.encodeOrdinary(text), reference.encode_ordinary(text))) {
+          failing.push(`U+${(block * 4096).toString(16)}`);
+        }
       }
-      const text = parts.join('');
-      if (sameIds(ours.encodeOrdinary(text), reference.encode_ordinary(text)))
-        failing.push(`U+${(block * 4096).toString(16)}`);
-    }
-    expect(failing).toEqual([]);
-  });
+      expect(failing).toEqual([]);
+    });
+  }
 
   it('prepare (chunked) writes the ids of each file encoded whole', () => {
     const file = join(dir, 'spam.txt');

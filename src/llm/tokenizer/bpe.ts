@@ -36,6 +36,8 @@ export class BPETokenizer {
   // Text of a piece -> ids: every non-special token whose bytes are valid UTF-8 on their own
   // (permanent), then the pieces the merge loop has encoded (a cache).
   private readonly table: PieceTable;
+  // Id of each one-unit piece that is a token (-1: none, or it needs merging).
+  private readonly single = new Int32Array(65536).fill(-1);
   // Open-addressing table: key (left rank << 16 | right rank) -> rank of the merged token.
   private readonly pairKeys: Int32Array;
   private readonly pairRanks: Int32Array;
@@ -97,6 +99,7 @@ export class BPETokenizer {
       } catch {
         return; // part of a character: such a token is only reached by merging
       }
+      if (text.length === 1) this.single[text.charCodeAt(0)] = id;
       const h = PieceTable.hash(text, 0, text.length);
       const slot = this.table.find(text, 0, text.length, h);
       if (slot < 0) this.table.insert(slot, text, 0, text.length, h, [id]);
@@ -172,9 +175,18 @@ export class BPETokenizer {
 
   // Appends the ids of text[start, end), which holds no special token to honour, to out.
   private encodeSegment(text: string, start: number, end: number, out: number[]): void {
-    const { table, classes } = this;
+    const { table, classes, single } = this;
     for (let i = start; i < end;) {
       const j = pieceEnd(text, i, end, classes);
+      if (j === i + 1) {
+        // One UTF-16 unit ('.', ',', '\n', a CJK character...): a table indexed by the unit.
+        const id = single[text.charCodeAt(i)];
+        if (id >= 0) {
+          out.push(id);
+          i = j;
+          continue;
+        }
+      }
       const h = PieceTable.hash(text, i, j);
       const slot = table.find(text, i, j, h);
       if (slot < 0) {

@@ -8,6 +8,7 @@ import { infoCommand } from './info.js';
 import { logitsCommand } from './logits.js';
 import { prepareCommand } from './prepare.js';
 import { tokenizeCommand } from './tokenize.js';
+import { trainCommand } from './train.js';
 
 export const commands = [
   infoCommand,
@@ -17,5 +18,6 @@ export const commands = [
   prepareCommand,
   generateCommand,
   logitsCommand,
+  trainCommand,
   benchGemmCommand,
 ] as unknown as Command[];

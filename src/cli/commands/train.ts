@@ -1,0 +1,174 @@
+import { UsageError, UserError } from '../../errors.js';
+import { BOOK_DEFAULTS, pretrain } from '../../llm/train/run.js';
+import { defineCommand } from '../command.js';
+
+const d = BOOK_DEFAULTS;
+
+export const trainCommand = defineCommand({
+  name: 'train',
+  summary: "Pretrain a GPT on text files or token shards (the book's chapter 5), with checkpoints and resume",
+  usage: '--data FILE... [--config PRESET | --init DIR | --resume DIR] [options]',
+  options: {
+    data: { type: 'strings', value: 'FILE...', description: "text files or 'prepare'd token shards" },
+    config: { type: 'string', value: 'PRESET', description: `model preset (default: ${d.config})` },
+    init: {
+      type: 'string',
+      value: 'DIR',
+      description: 'start from the weights of a model directory (HF layout)',
+    },
+    resume: {
+      type: 'string',
+      value: 'DIR',
+      description: 'continue a run from its checkpoint or --out directory (the model comes from there)',
+    },
+    'context-length': {
+      type: 'integer',
+      value: 'T',
+      description: `tokens per window (default: the model's, at most ${d.maxContextLength})`,
+    },
+    stride: { type: 'integer', value: 'S', description: 'tokens between window starts (default: T)' },
+    'batch-size': { type: 'integer', value: 'B', default: d.batchSize, description: 'windows per step' },
+    epochs: { type: 'integer', value: 'E', default: d.epochs, description: 'passes over the training data' },
+    'max-steps': { type: 'integer', value: 'N', description: 'stop after N optimizer steps in all' },
+    lr: {
+      type: 'number',
+      value: 'LR',
+      default: d.lr,
+      description: 'AdamW learning rate (the peak with a schedule)',
+    },
+    'weight-decay': { type: 'number', value: 'W', default: d.weightDecay, description: 'AdamW weight decay' },
+    'no-decay-norms': {
+      type: 'boolean',
+      description: 'no weight decay on biases and LayerNorm parameters (the book decays all)',
+    },
+    'warmup-steps': {
+      type: 'integer',
+      value: 'N',
+      default: 0,
+      description: 'linear warmup steps, then cosine decay (appendix D)',
+    },
+    'initial-lr': { type: 'number', value: 'LR', description: 'where the warmup starts (default: 0)' },
+    'min-lr': {
+      type: 'number',
+      value: 'LR',
+      description: 'cosine decay to this rate (turns the schedule on)',
+    },
+    'grad-clip': {
+      type: 'number',
+      value: 'C',
+      description: 'clip the global gradient norm to C after the warmup',
+    },
+    'drop-rate': {
+      type: 'number',
+      value: 'P',
+      description: "dropout (default: the config's, 0.1 for presets)",
+    },
+    'eval-freq': { type: 'integer', value: 'N', default: d.evalFreq, description: 'evaluate every N steps' },
+    'eval-iter': { type: 'integer', value: 'N', default: d.evalIter, description: 'batches per evaluation' },
+    'train-ratio': {
+      type: 'number',
+      value: 'R',
+      default: d.trainRatio,
+      description: 'share of the data for training',
+    },
+    'no-shuffle': { type: 'boolean', description: 'visit the training windows in order' },
+    seed: {
+      type: 'integer',
+      value: 'S',
+      default: d.seed,
+      description: 'seeds the weights, dropout and data order',
+    },
+    out: {
+      type: 'string',
+      value: 'DIR',
+      default: 'runs/train',
+      description: 'checkpoint, samples and loss plot',
+    },
+    'log-json': { type: 'string', value: 'FILE', description: 'one JSON line per step and per evaluation' },
+    'checkpoint-every': {
+      type: 'integer',
+      value: 'N',
+      default: 0,
+      description: 'also save a checkpoint every N steps (always at the end and on Ctrl-C)',
+    },
+    'start-context': {
+      type: 'string',
+      value: 'TEXT',
+      default: d.startContext,
+      description: 'prompt of the sample printed after each epoch',
+    },
+    'sample-tokens': {
+      type: 'integer',
+      value: 'N',
+      default: d.sampleTokens,
+      description: 'tokens per sample',
+    },
+    'no-plot': { type: 'boolean', description: 'skip the loss plot PNG' },
+    'no-progress': { type: 'boolean', description: 'no progress bar' },
+  },
+  examples: [
+    'llm-scratch train --data data/the-verdict.txt --config gpt2-mini --epochs 10 --out runs/mini',
+    "llm-scratch train --data data/the-verdict.txt --out runs/book   # the book's chapter-5 run",
+    'llm-scratch train --data data/the-verdict.txt --resume runs/book --out runs/book',
+    'llm-scratch generate --model runs/book/checkpoint --prompt "Every effort moves you"',
+  ],
+  async run({ options: o, positionals, stdout, stderr }) {
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (!o.data?.length) throw new UsageError('--data FILE is required');
+    const positive = {
+      'batch-size': o['batch-size'],
+      epochs: o.epochs,
+      'eval-freq': o['eval-freq'],
+      'eval-iter': o['eval-iter'],
+      'context-length': o['context-length'],
+      stride: o.stride,
+      'max-steps': o['max-steps'],
+      'sample-tokens': o['sample-tokens'] + 1,
+    };
+    for (const [flag, v] of Object.entries(positive)) {
+      if (v !== undefined && v < 1) throw new UsageError(`--${flag} must be at least 1`);
+    }
+    if (!(o.lr > 0)) throw new UsageError('--lr must be positive');
+    if (o['weight-decay'] < 0) throw new UsageError('--weight-decay must be 0 or more');
+    if (o['warmup-steps'] < 0 || o['checkpoint-every'] < 0) {
+      throw new UsageError('--warmup-steps and --checkpoint-every must be 0 or more');
+    }
+    if (o['grad-clip'] !== undefined && !(o['grad-clip'] > 0))
+      throw new UsageError('--grad-clip must be positive');
+    const drop = o['drop-rate'];
+    if (drop !== undefined && !(drop >= 0 && drop < 1)) throw new UserError('--drop-rate must be in [0, 1)');
+    await pretrain(
+      {
+        data: o.data,
+        config: o.config,
+        init: o.init,
+        resume: o.resume,
+        contextLength: o['context-length'],
+        stride: o.stride,
+        dropRate: drop,
+        batchSize: o['batch-size'],
+        epochs: o.epochs,
+        maxSteps: o['max-steps'],
+        lr: o.lr,
+        weightDecay: o['weight-decay'],
+        decayAll: !o['no-decay-norms'],
+        warmupSteps: o['warmup-steps'],
+        initialLr: o['initial-lr'],
+        minLr: o['min-lr'],
+        gradClip: o['grad-clip'],
+        evalFreq: o['eval-freq'],
+        evalIter: o['eval-iter'],
+        shuffle: !o['no-shuffle'],
+        seed: o.seed,
+        trainRatio: o['train-ratio'],
+        out: o.out,
+        logJson: o['log-json'],
+        checkpointEvery: o['checkpoint-every'],
+        startContext: o['start-context'],
+        sampleTokens: o['sample-tokens'],
+        plot: !o['no-plot'],
+      },
+      { stdout, stderr, progressBar: !o['no-progress'], handleSignals: true },
+    );
+  },
+});

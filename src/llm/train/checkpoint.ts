@@ -1,0 +1,122 @@
+// Training checkpoints: a directory with the model in the Hugging Face GPT-2 layout (model.safetensors
+// + config.json, so it loads anywhere a model directory does), the optimizer's moment tensors in
+// optimizer.safetensors, and trainer.json with everything else a resumed run needs to take the same
+// steps as an uninterrupted one: step, epoch, position in the epoch, both RNG states, the optimizer's
+// hyperparameters and step count, and the loss history for the plot.
+//
+// The directory is written beside its final name and renamed into place (the old one renamed away
+// first and removed after), so a crash or Ctrl-C leaves the previous checkpoint or the new one.
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { UserError } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { loadModelDir, saveModelDir } from '../../io/gpt2.js';
+import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
+import type { AdamWOptions, OptimizerState } from '../../optim/index.js';
+import type { RngState } from '../../tensor/index.js';
+import type { GPTConfig, GPTModel } from '../gpt.js';
+
+export const TRAINER_FILE = 'trainer.json';
+export const OPTIMIZER_FILE = 'optimizer.safetensors';
+const FORMAT = 'llm-scratch-checkpoint';
+const VERSION = 1;
+
+// Evaluations so far, for the loss plot (figure 5.12).
+export interface LossHistory {
+  steps: number[];
+  tokensSeen: number[];
+  trainLosses: number[];
+  valLosses: number[];
+}
+
+// Where a run stands between two optimizer steps.
+export interface TrainerState {
+  // Optimizer steps done.
+  step: number;
+  // 0-based epoch in progress and the index of its next batch.
+  epoch: number;
+  batchInEpoch: number;
+  tokensSeen: number;
+  // The data order generator as it was at the start of the current epoch (the epoch's permutation
+  // is drawn from it again on resume), and the dropout generator as it is now.
+  dataRng: RngState;
+  modelRng: RngState;
+  history: LossHistory;
+}
+
+export interface CheckpointFile extends TrainerState {
+  format: string;
+  version: number;
+  config: GPTConfig;
+  optimizer: { step: number; groups: AdamWOptions[] };
+  // Windows per epoch when saved: a resume on other data would continue at a meaningless position.
+  trainWindows: number;
+}
+
+export function saveCheckpoint(
+  dir: string,
+  model: GPTModel,
+  optimizer: OptimizerState<AdamWOptions>,
+  state: TrainerState,
+  trainWindows: number,
+): void {
+  mkdirSync(dirname(dir), { recursive: true });
+  const temp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
+  const old = join(dirname(dir), `.${basename(dir)}.old-${process.pid}`);
+  rmSync(temp, { recursive: true, force: true });
+  saveModelDir(temp, model);
+  writeSafetensors(join(temp, OPTIMIZER_FILE), optimizer.tensors);
+  const file: CheckpointFile = {
+    format: FORMAT,
+    version: VERSION,
+    config: model.config,
+    optimizer: { step: optimizer.step, groups: optimizer.groups },
+    trainWindows,
+    ...state,
+  };
+  saveJson(join(temp, TRAINER_FILE), file);
+  if (existsSync(dir)) renameSync(dir, old);
+  renameSync(temp, dir);
+  rmSync(old, { recursive: true, force: true });
+}
+
+function saveJson(file: string, value: unknown): void {
+  writeFileAtomic(file, [JSON.stringify(value, null, 1) + '\n']);
+}
+
+// A checkpoint directory itself, or a run's output directory holding one under checkpoint/.
+export function resolveCheckpoint(path: string): string {
+  for (const dir of [path, join(path, 'checkpoint')]) {
+    if (existsSync(join(dir, TRAINER_FILE))) return dir;
+  }
+  if (!existsSync(path)) throw new UserError(`--resume ${path}: no such directory`);
+  if (!statSync(path).isDirectory()) throw new UserError(`--resume ${path}: not a directory`);
+  throw new UserError(`--resume ${path}: no ${TRAINER_FILE} there or in ${join(path, 'checkpoint')}`);
+}
+
+export interface LoadedCheckpoint {
+  file: CheckpointFile;
+  optimizer: OptimizerState<AdamWOptions>;
+  // The weights as saved; the caller copies them into a model built with its own generator.
+  weights: GPTModel;
+}
+
+export function loadCheckpoint(path: string): LoadedCheckpoint {
+  const dir = resolveCheckpoint(path);
+  let file: CheckpointFile;
+  try {
+    file = JSON.parse(readFileSync(join(dir, TRAINER_FILE), 'utf8')) as CheckpointFile;
+  } catch (err) {
+    throw new UserError(`${join(dir, TRAINER_FILE)}: not valid JSON (${(err as Error).message})`);
+  }
+  if (file.format !== FORMAT)
+    throw new UserError(`${join(dir, TRAINER_FILE)}: not an llm-scratch checkpoint`);
+  if (file.version !== VERSION) {
+    throw new UserError(
+      `${join(dir, TRAINER_FILE)}: checkpoint version ${file.version}, this build reads version ${VERSION}`,
+    );
+  }
+  const weights = loadModelDir(dir);
+  const tensors = readSafetensors(join(dir, OPTIMIZER_FILE)).tensors;
+  return { file, weights, optimizer: { step: file.optimizer.step, groups: file.optimizer.groups, tensors } };
+}

@@ -23,7 +23,7 @@ export const expected = readSafetensors(
   new URL('../fixtures/gpt2-tiny.safetensors', import.meta.url).pathname,
 ).tensors;
 
-function fnv1a(name: string): number {
+export function fnv1a(name: string): number {
   let h = 0x811c9dc5;
   for (const b of Buffer.from(name)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
   return h;
@@ -36,7 +36,7 @@ function mix(i: number, seed: number): number {
   return (x ^ (x >>> 13)) >>> 0;
 }
 
-function fixtureValue(name: string, seed: number, i: number): number {
+export function fixtureValue(name: string, seed: number, i: number): number {
   const u = mix(i, seed) / 4294967296 - 0.5;
   if (/ln_(1|2|f)\.weight$/.test(name)) return 1 + 0.2 * u;
   if (name.endsWith('.bias')) return 0.04 * u;

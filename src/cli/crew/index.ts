@@ -1,5 +1,11 @@
 // The llm-crew program's commands, in the order --help lists them.
 import type { Command } from '../command.js';
 import { bookCommands } from './book.js';
+import { issuesCommands } from './issues.js';
+import { planCommands } from './plan.js';
 
-export const crewCommands: Command[] = [...(bookCommands as unknown as Command[])];
+export const crewCommands: Command[] = [
+  ...(bookCommands as unknown as Command[]),
+  ...(planCommands as unknown as Command[]),
+  ...(issuesCommands as unknown as Command[]),
+];

@@ -1,0 +1,17 @@
+// The plan: crew.yaml's schema, a first plan from a book, checks, documents, and the tracker state it implies.
+export * from './types.js';
+export { parsePlan, planToYaml, PlanError, formatIssue, slug, type PlanIssue } from './schema.js';
+export { checkPlan, findCycle, withLines } from './check.js';
+export { proposePlan, balancedGroups, moduleName, type ProposeOptions } from './propose.js';
+export { loadPlan, readPlanText, type PlanContext } from './load.js';
+export {
+  desiredState,
+  agentLabel,
+  milestoneLabel,
+  STATUS_LABELS,
+  type DesiredState,
+  type DesiredIssue,
+} from './desired.js';
+export { planDocuments, writeDocuments, type Document } from './documents.js';
+export { readStructure, chapters } from './book.js';
+export { DEFAULT_TEMPLATES, render, type TemplateName } from './templates.js';

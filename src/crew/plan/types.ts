@@ -1,0 +1,95 @@
+/**
+ * The plan: what `crew.yaml` holds once validated (schema.ts). One typed object is the single
+ * source of the documents (documents.ts) and of the tracker's labels, milestones and issues
+ * (desired.ts); docs/crew-plan-and-tracker.md describes every field.
+ */
+
+export const PLAN_VERSION = 1;
+
+export type TrackerKind = 'local' | 'github';
+
+export interface Project {
+  name: string;
+  /** OWNER/NAME on GitHub; null: taken from the git remote when the github tracker is used. */
+  repo: string | null;
+  tracker: TrackerKind;
+  /** Day 0 of the plan (YYYY-MM-DD); milestones are due `day` days later. Null: no due dates. */
+  start: string | null;
+  /** Where the user's own templates live, relative to crew.yaml; null: the built-in ones. */
+  templates: string | null;
+}
+
+export interface BookRef {
+  /** The PDF, relative to crew.yaml (informational). */
+  file: string | null;
+  /** structure.json from `llm-crew book analyze --out` or `book split`, relative to crew.yaml. */
+  structure: string;
+  /** The directory written by `llm-crew book split`, relative to crew.yaml; null: none yet. */
+  chunks: string | null;
+}
+
+export interface Agent {
+  id: string;
+  role: string;
+  /** tmux session name. */
+  session: string;
+  /** Chapter numbers as printed in the book ("1", "A"). */
+  chapters: string[];
+  /** Files or modules the agent writes. */
+  modules: string[];
+  /** The command that starts the agent (run through an argument list, split on spaces). */
+  command: string;
+  /** A brief template of its own, relative to crew.yaml; null: the default brief. */
+  brief: string | null;
+}
+
+export interface Deliverable {
+  /** Stable within its milestone: the tracker key of its issue is task/<milestone>/<id>. */
+  id: string;
+  title: string;
+  /** Chapter or section numbers ("2", "2.3") the work comes from. */
+  sections: string[];
+  module: string | null;
+}
+
+export interface Milestone {
+  id: string;
+  title: string;
+  /** An agent id, or `coordinator`. */
+  owner: string;
+  deliverables: Deliverable[];
+  /** Milestone ids this one waits for. */
+  depends: string[];
+  /** Planned day, counted from project.start. */
+  day: number;
+}
+
+/** An executable contract between two agents: `test` passes once the interface works. */
+export interface IntegrationPoint {
+  id: string;
+  from: string;
+  to: string;
+  module: string;
+  interface: string;
+  day: number;
+  test: string;
+  /** The milestone its issue goes in; null: the coordinator's milestone, else the `from` agent's. */
+  milestone: string | null;
+}
+
+export interface LabelSpec {
+  name: string;
+  color: string;
+  description: string;
+}
+
+export interface Plan {
+  version: typeof PLAN_VERSION;
+  project: Project;
+  book: BookRef;
+  agents: Agent[];
+  milestones: Milestone[];
+  integration: IntegrationPoint[];
+  /** Labels beyond the ones every plan gets (agent-N-ID, milestone-N, blocked, ...). */
+  labels: LabelSpec[];
+}

@@ -132,7 +132,7 @@ for (const threads of threadCounts) {
 }
 native.setThreads(defaultThreads);
 
-if (peerInfo) console.error(`peer: ${JSON.stringify(peerInfo)}`);
+if (peerInfo) console.error(`peer: ${JSON.stringify({ ...peerInfo, threads: threadCounts.join(',') })}`);
 const ratios = rows.map((r) => r.ratio).filter((r): r is number => r !== null);
 if (ratios.length > 0) {
   for (const threads of threadCounts) {

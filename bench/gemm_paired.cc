@@ -1,0 +1,58 @@
+// Paired SGEMM comparison against the OpenBLAS inside numpy, in one process: for each shape it
+// alternates our gemm and cblas_sgemm call by call and reports the median of the per-pair time
+// ratios, so a burst of load on a shared machine hits both sides of a pair. With CPUTIME=1 it
+// times thread CPU time (1 thread only), which also removes preemption. Used to tune the blocking
+// (docs/native-kernels.md); `npm run bench:gemm` remains the reported benchmark.
+//
+//   g++ -O3 -std=c++17 -fopenmp -Inative native/gemm*.cc native/runtime.cc bench/gemm_paired.cc -ldl -o /tmp/gemm_paired
+//   export OBLAS=$(python3 -c "import numpy,os,glob;print(glob.glob(os.path.dirname(numpy.__file__)+'/../numpy.libs/*openblas*')[0])")
+//   CPUTIME=1 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /tmp/gemm_paired THREADS PAIRS
+//
+// ONLY="512,768,768,00 ..." restricts the shapes (m,k,n,transA transB).
+#include <cmath>
+#include "gemm.h"
+#include "runtime.h"
+#include <dlfcn.h>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+#include <algorithm>
+using namespace llm;
+typedef void (*sgemm_t)(int, int, int, long, long, long, float, const float*, long, const float*, long, float, float*, long);
+#include <time.h>
+static double now(){ if(getenv("CPUTIME")){timespec t; clock_gettime(CLOCK_THREAD_CPUTIME_ID,&t); return t.tv_sec+1e-9*t.tv_nsec;} return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();}
+int main(int argc, char** argv){
+  void* h = dlopen(getenv("OBLAS"), RTLD_NOW); if(!h){printf("%s\n",dlerror());return 1;}
+  auto sgemm=(sgemm_t)dlsym(h,"scipy_cblas_sgemm64_");
+  auto setth=(void(*)(int))dlsym(h,"scipy_openblas_set_num_threads64_");
+  auto core=(char*(*)())dlsym(h,"scipy_openblas_get_corename64_");
+  int nt = atoi(argv[1]); setth(nt); setThreads(nt);
+  int pairs = atoi(argv[2]);
+  printf("peer core %s, ours %s threads %d\n", core(), gemmConfig().name, nt);
+  long shapes[][3]={{512,768,768},{512,768,3072},{512,3072,768},{512,768,50257},{2048,2048,2048}};
+  const char* only = getenv("ONLY");
+  double logsum=0; int cnt=0;
+  for(auto&s:shapes) for(int v=0;v<3;v++){
+    long M=s[0],K=s[1],N=s[2]; long m=M,k=K,n=N; bool ta=false,tb=false;
+    if(v==1){m=M;k=N;n=K;tb=true;} if(v==2){m=K;k=M;n=N;ta=true;}
+    char tag[64]; snprintf(tag,64,"%ld,%ld,%ld,%d%d",m,k,n,ta,tb);
+    if(only && !strstr(only, tag)) continue;
+    std::vector<float>A(m*k),B(k*n),C(m*n);
+    for (auto& x : A) x = rand() / (float)RAND_MAX - 0.5f;
+    for (auto& x : B) x = rand() / (float)RAND_MAX - 0.5f;
+    GemmArgs g{A.data(),B.data(),C.data(),1,m,k,n,ta,tb,0,0,0,false};
+    auto ours=[&]{gemm(g);};
+    auto theirs=[&]{sgemm(101, ta?112:111, tb?112:111, m,n,k,1.0f,A.data(), ta?m:k, B.data(), tb?k:n, 0.0f, C.data(), n);};
+    ours();theirs();ours();theirs();
+    std::vector<double> r, to, tt;
+    for(int p=0;p<pairs;p++){ double t0=now(); ours(); double t1=now(); theirs(); double t2=now(); to.push_back(t1-t0); tt.push_back(t2-t1); r.push_back((t2-t1)/(t1-t0)); }
+    std::sort(r.begin(),r.end()); std::sort(to.begin(),to.end()); std::sort(tt.begin(),tt.end());
+    double f=2.0*m*k*n/1e9;
+    printf("%-22s ours %6.1f (best %6.1f)  peer %6.1f (best %6.1f)  paired ratio %.3f  best ratio %.3f\n", tag, f/to[pairs/2], f/to[0], f/tt[pairs/2], f/tt[0], r[pairs/2], tt[0]/to[0]);
+    logsum+=log(r[pairs/2]); cnt++;
+  }
+  printf("geomean paired ratio %.3f\n", exp(logsum/cnt));
+}

@@ -1,0 +1,142 @@
+// Training speed and memory: tokens/s of AdamW training steps and the peak RSS of the process, for
+// gpt2-small (batch 2, context 256) and a small config (4 layers, 4 heads, 256 dims, context 128,
+// batch 8, full GPT-2 vocabulary), side by side with the book's model in PyTorch
+// (bench/train_torch.py) on the same threads. Each side runs in a child process of its own so that
+// its peak RSS is its own. Dropout 0 on both (the same work per step). Random token ids.
+// Usage: npm run bench:train [-- --threads N --steps N --only small|gpt2-small]
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { kernels } from '../src/backend/index.js';
+import { loadNative } from '../src/backend/native.js';
+import { GPTModel, type GPTConfig } from '../src/llm/gpt.js';
+import { calcLossBatch } from '../src/llm/pretrain.js';
+import { makeOptimizer } from '../src/llm/train/loop.js';
+import { Rng } from '../src/tensor/index.js';
+import { hasTorch, median, runPeer, threadsArg } from './lib/peer.js';
+
+interface Job {
+  name: string;
+  layers: number;
+  heads: number;
+  dim: number;
+  context: number;
+  batch: number;
+}
+
+const JOBS: Job[] = [
+  { name: 'gpt2-small', layers: 12, heads: 12, dim: 768, context: 256, batch: 2 },
+  { name: 'small', layers: 4, heads: 4, dim: 256, context: 128, batch: 8 },
+];
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const threads = threadsArg();
+const steps = Number(arg('steps') ?? 4);
+
+// The child: train `steps` steps of one job, print {tokensPerSecond, best, peakRssMB}.
+function child(job: Job): void {
+  loadNative()?.setThreads(threads);
+  const config: GPTConfig = {
+    vocabSize: 50257,
+    contextLength: job.context,
+    embDim: job.dim,
+    nHeads: job.heads,
+    nLayers: job.layers,
+    dropRate: 0,
+    qkvBias: false,
+  };
+  const model = new GPTModel(config, { rng: new Rng(123) });
+  const optimizer = makeOptimizer(model, {
+    lr: 4e-4,
+    weightDecay: 0.1,
+    decayAll: true,
+  } as Parameters<typeof makeOptimizer>[1]);
+  const rng = new Rng(1);
+  const ids = Int32Array.from({ length: job.batch * (job.context + 1) }, () => rng.int(0, 50257));
+  const inputs = new Int32Array(job.batch * job.context);
+  const targets = new Int32Array(job.batch * job.context);
+  for (let b = 0; b < job.batch; b++) {
+    inputs.set(ids.subarray(b * (job.context + 1), b * (job.context + 1) + job.context), b * job.context);
+    targets.set(ids.subarray(b * (job.context + 1) + 1, (b + 1) * (job.context + 1)), b * job.context);
+  }
+  const times: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const t0 = performance.now();
+    optimizer.zeroGrad();
+    calcLossBatch(model, { inputs, targets, shape: [job.batch, job.context] }).backward();
+    optimizer.step();
+    times.push((performance.now() - t0) / 1000);
+  }
+  const timed = times.slice(1).sort((a, b) => a - b); // the first step allocates the optimizer state
+  const rate = (s: number) => (job.batch * job.context) / s;
+  console.log(
+    JSON.stringify({
+      tokensPerSecond: rate(median(timed)),
+      best: rate(timed[0]),
+      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      backend: kernels().name,
+    }),
+  );
+}
+
+function ours(job: Job): Record<string, number | string> {
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      import.meta.filename,
+      '--child',
+      job.name,
+      '--threads',
+      String(threads),
+      '--steps',
+      String(steps),
+    ],
+    { encoding: 'utf8', maxBuffer: 16 << 20 },
+  );
+  if (r.status !== 0)
+    throw new Error(`our ${job.name} child failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number | string>;
+}
+
+const childJob = arg('child');
+if (childJob) {
+  child(JOBS.find((j) => j.name === childJob)!);
+} else {
+  const only = arg('only');
+  const torch = hasTorch();
+  if (!torch)
+    console.log(
+      'PyTorch not found at /usr/bin/python3 (apt-get install python3-torch libopenblas0-openmp): ours only',
+    );
+  console.log(`training, AdamW, dropout 0, ${threads} threads, ${steps} steps (first not timed), medians`);
+  console.log('config        ours tok/s  torch tok/s  ratio   ours RSS MB  torch RSS MB  ratio');
+  for (const job of JOBS.filter((j) => !only || j.name === only)) {
+    const o = ours(job);
+    const p = torch
+      ? runPeer(
+          join(import.meta.dirname, 'train_torch.py'),
+          [
+            'speed',
+            ...['--layers', job.layers, '--heads', job.heads, '--dim', job.dim, '--context', job.context].map(
+              String,
+            ),
+            ...['--batch', job.batch, '--steps', steps, '--threads', threads].map(String),
+          ],
+          threads,
+        )[0]
+      : null;
+    const cell = (x: unknown, w: number, digits = 0) =>
+      (typeof x === 'number' ? x.toFixed(digits) : '-').padStart(w);
+    const ratio = (a: unknown, b: unknown) =>
+      (typeof a === 'number' && typeof b === 'number' ? (a / b).toFixed(2) + 'x' : '-').padStart(7);
+    console.log(
+      `${job.name.padEnd(12)}${cell(o.tokensPerSecond, 11)}${cell(p?.tokensPerSecond, 13)}${ratio(o.tokensPerSecond, p?.tokensPerSecond)}` +
+        `${cell(o.peakRssMB, 14)}${cell(p?.peakRssMB, 14)}${ratio(o.peakRssMB, p?.peakRssMB)}   (ours: ${o.backend})`,
+    );
+  }
+}

@@ -1,0 +1,164 @@
+"""The PyTorch peer for bench/train.ts: the book's chapter-4 GPT model (with its dropout layers)
+trained with AdamW on CPU, in two modes. Run with Debian's torch at /usr/bin/python3:
+
+  speed: tokens/s of training steps on random token ids, and the process's peak RSS
+    /usr/bin/python3 bench/train_torch.py speed --layers 12 --heads 12 --dim 768 --context 256 \
+        --batch 2 --steps 4 --threads 2
+  book: the book's chapter-5 run (section 5.2) on token ids given as JSON {"train": [...], "val": [...]}
+    /usr/bin/python3 bench/train_torch.py book --ids ids.json --threads 2
+
+Prints JSON lines.
+"""
+import argparse
+import json
+import resource
+import time
+
+import torch
+import torch.nn as nn
+
+
+class MultiHeadAttention(nn.Module):
+    def __init__(self, d_in, d_out, context_length, dropout, num_heads, qkv_bias=False):
+        super().__init__()
+        self.d_out, self.num_heads, self.head_dim = d_out, num_heads, d_out // num_heads
+        self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
+        self.out_proj = nn.Linear(d_out, d_out)
+        self.dropout = nn.Dropout(dropout)
+        self.register_buffer("mask", torch.triu(torch.ones(context_length, context_length), diagonal=1))
+
+    def forward(self, x):
+        b, t, _ = x.shape
+        split = lambda z: z.view(b, t, self.num_heads, self.head_dim).transpose(1, 2)
+        q, k, v = split(self.W_query(x)), split(self.W_key(x)), split(self.W_value(x))
+        scores = q @ k.transpose(2, 3)
+        scores.masked_fill_(self.mask.bool()[:t, :t], -torch.inf)
+        w = self.dropout(torch.softmax(scores / k.shape[-1] ** 0.5, dim=-1))
+        return self.out_proj((w @ v).transpose(1, 2).contiguous().view(b, t, self.d_out))
+
+
+class TransformerBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d = c["emb_dim"]
+        self.att = MultiHeadAttention(d, d, c["context_length"], c["drop_rate"], c["n_heads"], c["qkv_bias"])
+        self.ff = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(approximate="tanh"), nn.Linear(4 * d, d))
+        self.norm1, self.norm2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.drop_shortcut = nn.Dropout(c["drop_rate"])
+
+    def forward(self, x):
+        x = x + self.drop_shortcut(self.att(self.norm1(x)))
+        return x + self.drop_shortcut(self.ff(self.norm2(x)))
+
+
+class GPTModel(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.tok_emb = nn.Embedding(c["vocab_size"], c["emb_dim"])
+        self.pos_emb = nn.Embedding(c["context_length"], c["emb_dim"])
+        self.drop_emb = nn.Dropout(c["drop_rate"])
+        self.trf_blocks = nn.Sequential(*[TransformerBlock(c) for _ in range(c["n_layers"])])
+        self.final_norm = nn.LayerNorm(c["emb_dim"])
+        self.out_head = nn.Linear(c["emb_dim"], c["vocab_size"], bias=False)
+
+    def forward(self, idx):
+        t = idx.shape[1]
+        x = self.drop_emb(self.tok_emb(idx) + self.pos_emb(torch.arange(t)))
+        return self.out_head(self.final_norm(self.trf_blocks(x)))
+
+
+def calc_loss_batch(model, x, y):
+    return torch.nn.functional.cross_entropy(model(x).flatten(0, 1), y.flatten())
+
+
+def speed(args):
+    torch.manual_seed(123)
+    c = dict(vocab_size=50257, context_length=args.context, emb_dim=args.dim, n_heads=args.heads,
+             n_layers=args.layers, drop_rate=0.0, qkv_bias=False)
+    model = GPTModel(c)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=4e-4, weight_decay=0.1)
+    ids = torch.randint(0, 50257, (args.batch, args.context + 1))
+    x, y = ids[:, :-1], ids[:, 1:]
+    times = []
+    for _ in range(args.steps):
+        t0 = time.perf_counter()
+        optimizer.zero_grad()
+        calc_loss_batch(model, x, y).backward()
+        optimizer.step()
+        times.append(time.perf_counter() - t0)
+    timed = sorted(times[1:])  # the first step allocates the optimizer state
+    rate = lambda s: args.batch * args.context / s
+    print(json.dumps({"tokensPerSecond": rate(timed[len(timed) // 2]), "best": rate(timed[0]),
+                      "peakRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def windows(ids, length, stride):
+    starts = range(0, len(ids) - length, stride)
+    return [(ids[s:s + length], ids[s + 1:s + length + 1]) for s in starts]
+
+
+def loader(ws, batch, shuffle, drop_last, generator=None):
+    order = torch.randperm(len(ws), generator=generator).tolist() if shuffle else list(range(len(ws)))
+    end = len(ws) - len(ws) % batch if drop_last else len(ws)
+    for i in range(0, end, batch):
+        rows = [ws[j] for j in order[i:i + batch]]
+        yield torch.tensor([r[0] for r in rows]), torch.tensor([r[1] for r in rows])
+
+
+def book(args):
+    # Section 5.2 as printed: GPT_CONFIG_124M with context 256, AdamW(lr 4e-4, wd 0.1), 10 epochs,
+    # eval_freq 5, eval_iter 5, torch.manual_seed(123). The book's DataLoader reshuffles per epoch.
+    data = json.loads(open(args.ids).read())
+    torch.manual_seed(123)
+    c = dict(vocab_size=50257, context_length=256, emb_dim=768, n_heads=12, n_layers=12, drop_rate=0.1,
+             qkv_bias=False)
+    model = GPTModel(c)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.0004, weight_decay=0.1)
+    train_w, val_w = windows(data["train"], 256, 256), windows(data["val"], 256, 256)
+
+    def loss_over(ws, shuffle, drop_last, n):
+        total, k = 0.0, 0
+        for x, y in loader(ws, 2, shuffle, drop_last):
+            if k >= n:
+                break
+            total += calc_loss_batch(model, x, y).item()
+            k += 1
+        return total / k
+
+    t0 = time.perf_counter()
+    tokens_seen, step = 0, -1
+    for epoch in range(10):
+        model.train()
+        for x, y in loader(train_w, 2, True, True):
+            optimizer.zero_grad()
+            loss = calc_loss_batch(model, x, y)
+            loss.backward()
+            optimizer.step()
+            tokens_seen += x.numel()
+            step += 1
+            if step % 5 == 0:
+                model.eval()
+                with torch.no_grad():
+                    tr, va = loss_over(train_w, True, True, 5), loss_over(val_w, False, False, 5)
+                model.train()
+                print(json.dumps({"epoch": epoch + 1, "step": step, "tokensSeen": tokens_seen,
+                                  "trainLoss": tr, "valLoss": va}), flush=True)
+    print(json.dumps({"seconds": time.perf_counter() - t0, "steps": step + 1,
+                      "peakRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+parser = argparse.ArgumentParser()
+parser.add_argument("mode", choices=["speed", "book"])
+parser.add_argument("--layers", type=int, default=12)
+parser.add_argument("--heads", type=int, default=12)
+parser.add_argument("--dim", type=int, default=768)
+parser.add_argument("--context", type=int, default=256)
+parser.add_argument("--batch", type=int, default=2)
+parser.add_argument("--steps", type=int, default=4)
+parser.add_argument("--threads", type=int, default=2)
+parser.add_argument("--ids")
+args = parser.parse_args()
+torch.set_num_threads(args.threads)
+speed(args) if args.mode == "speed" else book(args)

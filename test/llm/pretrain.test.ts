@@ -23,6 +23,7 @@ import {
   trainModel,
   type TrainOptions,
 } from '../../src/llm/train/loop.js';
+import { lossPlotAscii, lossPlotPng, lossPlotSvg } from '../../src/llm/train/plot.js';
 import { BOOK_DEFAULTS, pretrain, type PretrainOptions } from '../../src/llm/train/run.js';
 import { Rng, Tensor } from '../../src/tensor/index.js';
 import { describeEachBackend } from '../helpers/backends.js';
@@ -256,4 +257,31 @@ describe('checkpoints and resume', () => {
     expect(saved).toEqual([2, 4]);
     expect(loadCheckpoint(ckpt).file.step).toBe(4);
   }, 30_000);
+});
+
+describe('the loss plot', () => {
+  const history = {
+    steps: [1, 5, 10],
+    tokensSeen: [512, 2560, 5120],
+    trainLosses: [9.8, 8.1, 6.7],
+    valLosses: [9.9, 8.3, 7.0],
+  };
+
+  it('renders both curves to a PNG with vega, vega-lite and resvg', async () => {
+    const png = await lossPlotPng(history, 'test');
+    expect(Buffer.from(png.subarray(0, 8)).toString('latin1')).toBe('\x89PNG\r\n\x1a\n');
+    const svg = await lossPlotSvg(history, 'test');
+    expect(svg).toContain('Training loss');
+    expect(svg).toContain('Validation loss');
+    expect(svg).toContain('Tokens seen');
+  }, 30_000);
+
+  it('draws a terminal chart', () => {
+    const chart = lossPlotAscii(history);
+    expect(chart.split('\n').length).toBeGreaterThan(10);
+    expect(chart).toContain('9.90');
+    expect(lossPlotAscii({ ...history, steps: [1], tokensSeen: [1], trainLosses: [1], valLosses: [1] })).toBe(
+      '',
+    );
+  });
 });

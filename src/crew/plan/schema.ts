@@ -173,7 +173,7 @@ export function parsePlan(text: string, file = 'crew.yaml'): Plan {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line ?? null;
+    const line = lines.linePos(e.pos[0]).line;
     throw new PlanError(file, [
       {
         path: '',

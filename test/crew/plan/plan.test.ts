@@ -1,0 +1,182 @@
+// crew.yaml: the seed parses and checks; bad input names the field path and the line; init
+// proposes contiguous, page-balanced groups; documents render from overridable templates.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  balancedGroups,
+  checkPlan,
+  desiredState,
+  findCycle,
+  loadPlan,
+  moduleName,
+  parsePlan,
+  planDocuments,
+  planToYaml,
+  PlanError,
+  proposePlan,
+  withLines,
+} from '../../../src/crew/plan/index.js';
+import { llmBook, SEED_YAML, seedDir } from './fixtures.js';
+
+function planError(text: string): PlanError {
+  try {
+    parsePlan(text);
+  } catch (err) {
+    if (err instanceof PlanError) return err;
+    throw err;
+  }
+  throw new Error('expected a PlanError');
+}
+
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+describe('crew.yaml schema', () => {
+  it('reads the seed plan and fills the defaults', () => {
+    const plan = parsePlan(SEED_YAML);
+    expect(plan.agents.map((a) => [a.id, a.chapters])).toEqual([
+      ['foundation', ['1', '2']],
+      ['architecture', ['3', '4']],
+      ['training', ['5']],
+      ['application', ['6', '7']],
+    ]);
+    expect(plan.agents[0]!.session).toBe('crew-foundation');
+    expect(plan.agents[0]!.command).toBe('claude');
+    expect(plan.project.tracker).toBe('local');
+    expect(plan.project.start).toBe('2026-12-01');
+    expect(plan.milestones).toHaveLength(5);
+    expect(plan.integration).toHaveLength(4);
+    expect(checkPlan(plan, llmBook())).toEqual([]);
+  });
+
+  it('names the field path and the line of a bad field', () => {
+    const text = SEED_YAML.replace('chapters: [3, 4]', 'chapters: three-and-four');
+    const err = planError(text);
+    expect(err.message).toBe(
+      `crew.yaml:${lineOf(text, 'three-and-four')}: agents[1].chapters: expected a list, got string "three-and-four"`,
+    );
+  });
+
+  it('reports a typo as an unknown field, and a missing one at its parent', () => {
+    const text = SEED_YAML.replace('    modules: [pretrain]', '    moduls: [pretrain]').replace(
+      '    title: "M3: Training"\n',
+      '',
+    );
+    const err = planError(text);
+    expect(err.issues.map((i) => `${i.line}: ${i.path}: ${i.message}`)).toEqual([
+      `${lineOf(text, 'moduls')}: agents[2].moduls: unknown field (expected one of: id, role, session, chapters, modules, command, brief)`,
+      `${lineOf(text, '- id: m3')}: milestones[2].title: missing (required)`,
+    ]);
+    expect(err.message).toContain("(and 1 more; run 'llm-crew plan --check')");
+  });
+
+  it('checks references, ids and values', () => {
+    const text = SEED_YAML.replace('from: training\n', 'from: trainer\n')
+      .replace('owner: application', 'owner: nobody')
+      .replace('tracker: local', '')
+      .replace('repo: acme/llm-scratch', 'repo: not a repo')
+      .replace('day: 16', 'day: -1');
+    const messages = planError(text).issues.map((i) => `${i.path}: ${i.message}`);
+    expect(messages).toEqual([
+      "project.repo: expected OWNER/NAME, got 'not a repo'",
+      'milestones[4].day: expected a whole number >= 0, got number -1',
+      "milestones[3].owner: 'nobody' is not an agent id (or 'coordinator')",
+      "integration[3].from: 'trainer' is not an agent id",
+    ]);
+  });
+
+  it('gives the line of a YAML syntax error', () => {
+    const text = SEED_YAML.replace('  - id: training\n', '  - id: training\n   bad: [\n');
+    const err = planError(text);
+    expect(err.issues[0]!.line).toBe(lineOf(text, 'bad: ['));
+    expect(err.message).toMatch(/^crew\.yaml:\d+: not valid YAML: /);
+  });
+
+  it('checks chapter ownership, sections and dependency cycles against the book', () => {
+    const text = SEED_YAML.replace('chapters: [5]', 'chapters: [4, 9]')
+      .replace('sections: ["5.4"]', 'sections: ["5.9"]')
+      .replace('    day: 3\n', '    day: 3\n    depends: [m4]\n');
+    const plan = parsePlan(text);
+    expect(findCycle(plan)).toEqual(['m1', 'm4', 'm3', 'm2', 'm1']);
+    const issues = withLines(text, checkPlan(plan, llmBook()));
+    expect(issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      "agents[2].chapters[0]: chapter 4 is already owned by agent 'architecture'",
+      'agents[2].chapters[1]: the book has no chapter 9 (it has 1, 2, 3, 4, 5, 6, 7)',
+      'agents: no agent owns chapter 5 (Pretraining on unlabeled data)',
+      'milestones[2].deliverables[1].sections[0]: the book has no chapter or section 5.9',
+      'milestones[0].depends: dependency cycle: m1 -> m4 -> m3 -> m2 -> m1',
+    ]);
+    expect(issues[0]!.line).toBe(lineOf(text, 'chapters: [4, 9]'));
+  });
+});
+
+describe('llm-crew init: a plan from a book', () => {
+  it('balances contiguous groups by pages', () => {
+    expect(balancedGroups([12, 30, 22, 20, 40, 18, 24], 4)).toEqual([[0, 1], [2, 3], [4], [5, 6]]);
+    expect(balancedGroups([5, 5, 5], 3)).toEqual([[0], [1], [2]]);
+    expect(balancedGroups([100, 1, 1, 1], 2)).toEqual([[0], [1, 2, 3]]);
+  });
+
+  it('names modules from chapter titles', () => {
+    expect(moduleName('Working with text data')).toBe('text-data');
+    expect(moduleName('Coding attention mechanisms')).toBe('attention-mechanisms');
+    expect(moduleName('Implementing a GPT model from scratch to generate text')).toBe('gpt-model');
+    expect(moduleName('Fine-tuning for classification')).toBe('fine-tuning-classification');
+  });
+
+  it('proposes agents 1-2 / 3-4 / 5 / 6-7, a milestone each plus integration, and a valid plan', () => {
+    const plan = proposePlan(llmBook(), { agents: 4, structurePath: 'structure.json' });
+    expect(plan.agents.map((a) => a.chapters)).toEqual([['1', '2'], ['3', '4'], ['5'], ['6', '7']]);
+    expect(plan.agents.map((a) => a.id)).toEqual(['ch1-2', 'ch3-4', 'ch5', 'ch6-7']);
+    expect(plan.milestones.map((m) => m.owner)).toEqual(['ch1-2', 'ch3-4', 'ch5', 'ch6-7', 'coordinator']);
+    expect(plan.integration.map((x) => `${x.from}>${x.to}:${x.module}`)).toEqual([
+      'ch1-2>ch3-4:text-data',
+      'ch3-4>ch5:gpt-model',
+      'ch5>ch6-7:pretraining-unlabeled',
+    ]);
+    // Round trip through YAML, then the same checks a user's plan gets.
+    const again = parsePlan(planToYaml(plan));
+    expect(again).toEqual(plan);
+    expect(checkPlan(again, llmBook())).toEqual([]);
+    expect(() => proposePlan(llmBook(), { agents: 8, structurePath: 's.json' })).toThrow(/only 7 chapters/);
+  });
+});
+
+describe('documents', () => {
+  it('writes the plan, the assignments and one brief per agent, with sections and pages', () => {
+    const ctx = loadPlan(join(seedDir(), 'crew.yaml'));
+    const docs = planDocuments(ctx);
+    expect(docs.map((d) => d.path)).toEqual([
+      'IMPLEMENTATION_PLAN.md',
+      'AGENT_ASSIGNMENTS.md',
+      'briefs/foundation.md',
+      'briefs/architecture.md',
+      'briefs/training.md',
+      'briefs/application.md',
+    ]);
+    const training = docs[4]!.text;
+    expect(training).toContain('# Brief for training: Training');
+    expect(training).toContain('- 5 Pretraining on unlabeled data, p. 85-124 (PDF 105-144)');
+    expect(training).toContain('- Pretraining loop and evaluation (`task/m3/pretraining`)');
+    expect(training).toContain('- foundation provides `text` to you by day 4');
+    expect(training).toContain('`feat(pretrain): ...`');
+    expect(docs[0]!.text).toContain('| tokenizer-interface | foundation | architecture | fundamentals |');
+  });
+
+  it('takes a template from project.templates and rejects an unknown placeholder', () => {
+    const dir = seedDir(
+      SEED_YAML.replace('  start: 2026-12-01\n', '  start: 2026-12-01\n  templates: tpl\n'),
+    );
+    mkdirSync(join(dir, 'tpl'));
+    writeFileSync(join(dir, 'tpl', 'brief.md'), 'Agent {{agent}} owns {{chapters}}.\n');
+    writeFileSync(join(dir, 'tpl', 'task.md'), '{{title}} in {{module}}\n');
+    const ctx = loadPlan(join(dir, 'crew.yaml'));
+    expect(planDocuments(ctx)[2]!.text).toBe('Agent foundation owns 1, 2.\n');
+    expect(desiredState(ctx).issues[0]!.body).toBe('Tokenizers and vocabulary in fundamentals\n');
+    writeFileSync(join(dir, 'tpl', 'brief.md'), 'Agent {{agnet}}\n');
+    expect(() => planDocuments(loadPlan(join(dir, 'crew.yaml')))).toThrow(
+      /template brief.md: unknown placeholder \{\{agnet\}\}/,
+    );
+    expect(readFileSync(join(dir, 'crew.yaml'), 'utf8')).toContain('templates: tpl');
+  });
+});

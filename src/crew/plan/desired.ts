@@ -25,6 +25,8 @@ export interface DesiredIssue {
   /** The owning agent (tasks) or the producing agent (integration); null for the coordinator. */
   agent: string | null;
   module: string;
+  /** The book chapters and sections it comes from (for an integration point: its producers'). */
+  sections: string[];
   title: string;
   body: string;
   labels: string[];
@@ -123,6 +125,7 @@ export function desiredState(ctx: PlanContext): DesiredState {
         kind: 'task',
         agent: owner?.id ?? null,
         module,
+        sections: d.sections,
         title,
         body: render(
           taskTemplate,
@@ -162,12 +165,20 @@ export function desiredState(ctx: PlanContext): DesiredState {
       interface: x.interface,
       day: x.day,
       test: x.test,
+      sections: '',
     };
+    const tasksOf = (agent: string) => issues.filter((i) => i.kind === 'task' && i.agent === agent);
+    const onModule = tasksOf(x.from).filter((t) => t.module === x.module);
+    const producers = onModule.length ? onModule : tasksOf(x.from);
+    const consumers = tasksOf(x.to);
+    const sections = [...new Set(producers.flatMap((p) => p.sections))];
+    vars.sections = sectionList(ctx, sections);
     issues.push({
       key,
       kind: 'integration',
       agent: x.from,
       module: x.module,
+      sections,
       title: `Integration: ${x.id} (${x.module}, ${x.from} -> ${x.to})`,
       body: render(integrationTemplate, vars, 'integration.md'),
       labels: [
@@ -182,10 +193,6 @@ export function desiredState(ctx: PlanContext): DesiredState {
     });
     // The interface waits for the producer's tasks on that module (all of its tasks when none
     // names the module), and the consumer's tasks wait for the interface.
-    const tasksOf = (agent: string) => issues.filter((i) => i.kind === 'task' && i.agent === agent);
-    const onModule = tasksOf(x.from).filter((t) => t.module === x.module);
-    const producers = onModule.length ? onModule : tasksOf(x.from);
-    const consumers = tasksOf(x.to);
     const issue = issues[issues.length - 1]!;
     for (const p of producers) {
       issue.depends.push(p.key);

@@ -82,6 +82,10 @@ Module: {{module}}.
 Module: \`{{module}}\`.
 Interface: {{interface}}
 
+## From the book
+
+{{sections}}
+
 ## Contract
 
 This passes once the interface works:

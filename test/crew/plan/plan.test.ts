@@ -179,4 +179,31 @@ describe('documents', () => {
     );
     expect(readFileSync(join(dir, 'crew.yaml'), 'utf8')).toContain('templates: tpl');
   });
+
+  it("lists an agent's chunk files and summaries from the book split", () => {
+    const dir = seedDir(
+      SEED_YAML.replace('  structure: structure.json\n', '  structure: structure.json\n  chunks: chunks\n'),
+    );
+    mkdirSync(join(dir, 'chunks'));
+    const chunk = {
+      chunk: 6,
+      title: '5 Pretraining on unlabeled data',
+      entries: ['6'],
+      file: '06-pretraining.pdf',
+      markdown: '06-pretraining.md',
+    };
+    writeFileSync(
+      join(dir, 'chunks', 'splits.json'),
+      JSON.stringify({ format: 'llm-crew/book-splits', version: 1, chunks: [chunk] }),
+    );
+    writeFileSync(
+      join(dir, 'chunks', 'summaries.json'),
+      JSON.stringify({ chunks: [{ chunk: 6, summary: 'Trains the GPT.' }] }),
+    );
+    const docs = planDocuments(loadPlan(join(dir, 'crew.yaml')));
+    expect(docs[4]!.text).toContain(
+      '- 5 Pretraining on unlabeled data: `chunks/06-pretraining.pdf`, `chunks/06-pretraining.md`\n  Trains the GPT.',
+    );
+    expect(docs[2]!.text).toContain('(no chunk covers these chapters)');
+  });
 });

@@ -30,7 +30,7 @@ export function lossPlotSpec(history: LossHistory, title: string): Record<string
       strokeDash: {
         field: 'series',
         type: 'nominal',
-        legend: null,
+        title: null,
         scale: {
           range: [
             [1, 0],

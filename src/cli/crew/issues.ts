@@ -186,6 +186,11 @@ export const issuesCommentCommand = defineCommand({
   options: {
     ...trackerOptions,
     body: { type: 'string', value: 'TEXT', description: 'the comment' },
+    key: {
+      type: 'string',
+      value: 'K',
+      description: 'a key for the comment: repeating the command with the same key adds nothing',
+    },
     author: {
       type: 'string',
       value: 'NAME',
@@ -197,7 +202,9 @@ export const issuesCommentCommand = defineCommand({
     const n = issueNumber(positionals);
     if (!options.body) throw new UsageError('missing --body TEXT');
     const author = options.author ?? process.env.LLM_CREW_AGENT ?? process.env.USER ?? 'local';
-    const comment = await withTracker(options, stderr, (t) => t.addComment(n, options.body!, author));
+    const comment = await withTracker(options, stderr, (t) =>
+      t.addComment(n, options.body!, author, options.key ?? null),
+    );
     stdout(options.json ? JSON.stringify({ issue: n, comment }, null, 2) + '\n' : `commented on #${n}\n`);
   },
 });

@@ -336,11 +336,31 @@ export class GitHubTracker implements Tracker {
     return this.getIssue(number);
   }
 
-  async addComment(number: number, body: string): Promise<Comment> {
+  async addComment(
+    number: number,
+    body: string,
+    _author?: string,
+    key: string | null = null,
+  ): Promise<Comment> {
+    if (key !== null) {
+      const found = (await this.listComments(number)).find((c) => c.key === key);
+      if (found) return found;
+    }
     const { data } = await this.call(`comment on issue #${number}`, () =>
-      this.octokit.rest.issues.createComment({ ...this.repo, issue_number: number, body }),
+      this.octokit.rest.issues.createComment({
+        ...this.repo,
+        issue_number: number,
+        body: withKey(body, key),
+      }),
     );
-    return { id: data.id, author: data.user?.login ?? '', body: data.body ?? '', createdAt: data.created_at };
+    const { text } = splitKey(data.body);
+    return {
+      id: data.id,
+      key,
+      author: data.user?.login ?? '',
+      body: key === null ? (data.body ?? '') : text.replace(/\n$/, ''),
+      createdAt: data.created_at,
+    };
   }
 
   async listComments(number: number): Promise<Comment[]> {
@@ -351,12 +371,16 @@ export class GitHubTracker implements Tracker {
         per_page: 100,
       }),
     );
-    return all.map((c) => ({
-      id: c.id,
-      author: c.user?.login ?? '',
-      body: c.body ?? '',
-      createdAt: c.created_at,
-    }));
+    return all.map((c) => {
+      const { text, key } = splitKey(c.body);
+      return {
+        id: c.id,
+        key,
+        author: c.user?.login ?? '',
+        body: key === null ? (c.body ?? '') : text.replace(/\n$/, ''),
+        createdAt: c.created_at,
+      };
+    });
   }
 
   async close(): Promise<void> {}

@@ -60,6 +60,9 @@ export const MIGRATIONS: string[] = [
      created_at TEXT NOT NULL
    );
    CREATE INDEX comments_issue ON comments(issue);`,
+  // 2: keyed comments, so that `issues comment --key K` can be repeated safely.
+  `ALTER TABLE comments ADD COLUMN key TEXT;
+   CREATE UNIQUE INDEX comments_key ON comments(issue, key) WHERE key IS NOT NULL;`,
 ];
 
 // Long enough for eight agents queueing behind each other's short transactions.
@@ -293,15 +296,26 @@ export class LocalTracker implements Tracker {
     return tx.immediate();
   }
 
-  async addComment(number: number, body: string, author = 'local'): Promise<Comment> {
+  async addComment(
+    number: number,
+    body: string,
+    author = 'local',
+    key: string | null = null,
+  ): Promise<Comment> {
+    const select = 'SELECT id, key, author, body, created_at AS createdAt FROM comments';
     const tx = this.db.transaction(() => {
       this.get(number);
+      if (key !== null) {
+        const found = this.db.prepare(`${select} WHERE issue = ? AND key = ?`).get(number, key) as
+          Comment | undefined;
+        if (found) return found;
+      }
       const t = now();
       const { lastInsertRowid } = this.db
-        .prepare('INSERT INTO comments (issue, author, body, created_at) VALUES (?, ?, ?, ?)')
-        .run(number, author, body, t);
+        .prepare('INSERT INTO comments (issue, key, author, body, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(number, key, author, body, t);
       this.db.prepare('UPDATE issues SET updated_at = ? WHERE number = ?').run(t, number);
-      return { id: Number(lastInsertRowid), author, body, createdAt: t };
+      return { id: Number(lastInsertRowid), key, author, body, createdAt: t };
     });
     return tx.immediate();
   }
@@ -309,7 +323,9 @@ export class LocalTracker implements Tracker {
   async listComments(number: number): Promise<Comment[]> {
     this.get(number);
     return this.db
-      .prepare('SELECT id, author, body, created_at AS createdAt FROM comments WHERE issue = ? ORDER BY id')
+      .prepare(
+        'SELECT id, key, author, body, created_at AS createdAt FROM comments WHERE issue = ? ORDER BY id',
+      )
       .all(number) as Comment[];
   }
 

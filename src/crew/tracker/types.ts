@@ -34,6 +34,8 @@ export interface Issue {
 
 export interface Comment {
   id: number;
+  /** Set with `issues comment --key K`: a second comment with the same key on the issue is not made. */
+  key: string | null;
   author: string;
   body: string;
   createdAt: string;
@@ -79,7 +81,8 @@ export interface Tracker {
   updateIssue(number: number, patch: IssuePatch): Promise<Issue>;
   /** Adds and removes labels in one step that no concurrent writer can interleave with (local) or in as few calls as the API allows (github). */
   editLabels(number: number, add: string[], remove: string[]): Promise<Issue>;
-  addComment(number: number, body: string, author?: string): Promise<Comment>;
+  /** With a key, returns the issue's comment of that key when there is one instead of adding another. */
+  addComment(number: number, body: string, author?: string, key?: string | null): Promise<Comment>;
   listComments(number: number): Promise<Comment[]>;
   close(): Promise<void>;
 }

@@ -174,6 +174,15 @@ describe('issues commands', () => {
       await crew(dir, 'issues', 'show', '5', '--json'),
     ).comments;
     expect(comments.map((c) => c.body)).toEqual(['loss goes down', 'done']);
+    // A keyed comment is made once however often the command runs.
+    for (let i = 0; i < 2; i++)
+      expect(
+        (await crew(dir, 'issues', 'comment', '6', '--body', 'weights loaded', '--key', 'weights-ok')).code,
+      ).toBe(0);
+    const keyed = json<{ comments: { body: string; key: string | null }[] }>(
+      await crew(dir, 'issues', 'show', '6', '--json'),
+    );
+    expect(keyed.comments.map((c) => [c.key, c.body])).toEqual([['weights-ok', 'weights loaded']]);
     expect((await crew(dir, 'issues', 'list', '--agent', 'training')).stdout).not.toContain('#5 ');
 
     const missing = await crew(dir, 'issues', 'show', '99');
@@ -255,7 +264,27 @@ describe('database', () => {
     db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
     db.close();
     expect(() => new LocalTracker(file)).toThrow(
-      /tracker schema version 2 is newer than this llm-crew \(1\)/,
+      `tracker schema version ${MIGRATIONS.length + 1} is newer than this llm-crew (${MIGRATIONS.length})`,
     );
+  });
+
+  it('moves a version 1 database forward, keeping its data', async () => {
+    const dir = seedDir();
+    const file = join(dir, 'v1.db');
+    const v1 = new Database(file);
+    v1.exec(MIGRATIONS[0]!);
+    v1.pragma('user_version = 1');
+    v1.prepare("INSERT INTO issues (key, title, created_at, updated_at) VALUES ('k', 'old', 't', 't')").run();
+    v1.prepare("INSERT INTO comments (issue, author, body, created_at) VALUES (1, 'a', 'kept', 't')").run();
+    v1.close();
+    const t = new LocalTracker(file);
+    expect((await t.listComments(1)).map((c) => [c.key, c.body])).toEqual([[null, 'kept']]);
+    await t.addComment(1, 'once', 'a', 'k1');
+    await t.addComment(1, 'twice', 'a', 'k1');
+    expect((await t.listComments(1)).map((c) => c.body)).toEqual(['kept', 'once']);
+    await t.close();
+    const db = new Database(file);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    db.close();
   });
 });

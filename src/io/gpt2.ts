@@ -86,7 +86,7 @@ export function configFromHF(hf: HFConfig, file: string): GPTConfig {
   return config;
 }
 
-export function configToHF(config: GPTConfig): Record<string, unknown> {
+export function configToHF(config: GPTConfig, kind: ModelKind = 'base'): Record<string, unknown> {
   return {
     architectures: ['GPT2LMHeadModel'],
     model_type: 'gpt2',
@@ -105,7 +105,7 @@ export function configToHF(config: GPTConfig): Record<string, unknown> {
     bos_token_id: 50256,
     eos_token_id: 50256,
     tie_word_embeddings: config.tieWeights ?? false,
-    llm_scratch: { qkvBias: config.qkvBias, dropRate: config.dropRate },
+    llm_scratch: { qkvBias: config.qkvBias, dropRate: config.dropRate, kind },
   };
 }
 
@@ -194,6 +194,26 @@ export function exportGPT2(model: GPTModel, pick: (p: Tensor) => Tensor = (p) =>
 export const MODEL_FILE = 'model.safetensors';
 export const CONFIG_FILE = 'config.json';
 
+// What a model directory holds, for the commands and the server that load it: a language model
+// ('base'), one fine-tuned to follow Alpaca-style instructions ('instruct', chapter 7), or a
+// classifier (chapter 6: HF's GPT2ForSequenceClassification layout with `id2label`).
+export type ModelKind = 'base' | 'instruct' | 'classifier';
+
+export function readModelKind(dir: string): ModelKind {
+  const configPath = join(dir, CONFIG_FILE);
+  if (!existsSync(configPath)) throw new UserError(`${dir}: missing ${CONFIG_FILE}`);
+  let hf: { architectures?: unknown; llm_scratch?: { kind?: unknown } };
+  try {
+    hf = JSON.parse(readFileSync(configPath, 'utf8')) as typeof hf;
+  } catch (err) {
+    throw new UserError(`${configPath}: not valid JSON (${(err as Error).message})`);
+  }
+  if (Array.isArray(hf.architectures) && hf.architectures.includes('GPT2ForSequenceClassification'))
+    return 'classifier';
+  const kind = hf.llm_scratch?.kind;
+  return kind === 'instruct' || kind === 'classifier' ? kind : 'base';
+}
+
 // Loads a model directory: model.safetensors with config.json beside it.
 export function loadModelDir(dir: string): GPTModel {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -212,8 +232,8 @@ export function loadModelDir(dir: string): GPTModel {
   return importGPT2(readSafetensors(weights).tensors, config, weights);
 }
 
-export function saveModelDir(dir: string, model: GPTModel): void {
+export function saveModelDir(dir: string, model: GPTModel, kind: ModelKind = 'base'): void {
   mkdirSync(dir, { recursive: true });
   writeSafetensors(join(dir, MODEL_FILE), exportGPT2(model), { format: 'pt' });
-  writeFileAtomic(join(dir, CONFIG_FILE), [JSON.stringify(configToHF(model.config), null, 2) + '\n']);
+  writeFileAtomic(join(dir, CONFIG_FILE), [JSON.stringify(configToHF(model.config, kind), null, 2) + '\n']);
 }

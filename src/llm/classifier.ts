@@ -1,0 +1,255 @@
+// Chapter 6's model changes: a GPT whose output head is replaced by a classification head,
+// Linear(embDim, numClasses) with bias (section 6.5), read at the last token of the sequence (the one
+// that attends to all others), the texts padded with <|endoftext|> (50256) to one length and cut to
+// the context (section 6.3), and the classifier stored in Hugging Face's
+// GPT2ForSequenceClassification layout: the transformer's tensors as saveModelDir names them plus
+// `score.weight` [numClasses, embDim] and `score.bias`, and config.json with id2label / label2id.
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { CONFIG_FILE, configFromHF, configToHF, exportGPT2, importGPT2, MODEL_FILE } from '../io/gpt2.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { Linear } from '../nn/index.js';
+import { globalRng, noGrad, type Rng, Tensor } from '../tensor/index.js';
+import type { BPETokenizer } from './fundamentals.js';
+import { GPTModel } from './gpt.js';
+
+export const PAD_TOKEN_ID = 50256;
+
+// A GPTModel whose out_head is Linear(embDim, numClasses) with bias: forward() gives (B, T, classes).
+export type ClassifierModel = GPTModel;
+
+// The padded length a classifier was trained with (the book's train_dataset.max_length), so that
+// classifyTexts pads as training did; set by training and by loadClassifierDir.
+const trainedLength = new WeakMap<GPTModel, number>();
+
+export function setClassifierMaxLength(model: GPTModel, maxLength: number): void {
+  trainedLength.set(model, maxLength);
+}
+
+export function classifierMaxLength(model: GPTModel): number {
+  return trainedLength.get(model) ?? model.config.contextLength;
+}
+
+export function numClasses(model: ClassifierModel): number {
+  return model.out_head.weight.shape[0];
+}
+
+// Section 6.5: model.out_head = torch.nn.Linear(emb_dim, num_classes), initialised as PyTorch does.
+export function addClassificationHead(
+  model: GPTModel,
+  classes: number,
+  options: { rng?: Rng } = {},
+): ClassifierModel {
+  if (!Number.isInteger(classes) || classes < 2)
+    throw new UserError(`a classifier needs at least two classes, got ${classes}`);
+  model.out_head = new Linear(model.config.embDim, classes, { rng: options.rng ?? globalRng });
+  return model;
+}
+
+// Logits of the last token of each sequence: ids (B*T) int32 -> (B, classes).
+export function classifierLogits(
+  model: ClassifierModel,
+  ids: Int32Array,
+  batch: number,
+  length: number,
+): Tensor {
+  const out = model.forward(new Tensor(ids, [batch, length]), { lastOnly: true }); // (B, 1, K)
+  return out.reshape([batch, -1]);
+}
+
+export interface EncodedTexts {
+  // One id sequence per text, cut to the length.
+  ids: Int32Array[];
+  // Texts cut because they were longer than the length.
+  truncated: number;
+}
+
+// Token ids of each text, cut to maxLength (at most the context length). A text is encoded as
+// ordinary text throughout (an '<|endoftext|>' inside it is not the special token). Long texts are
+// tokenized from a prefix first, which is enough whenever that prefix already fills the length.
+export function encodeTexts(
+  tokenizer: BPETokenizer,
+  texts: readonly string[],
+  maxLength: number,
+): EncodedTexts {
+  let truncated = 0;
+  const enc = (s: string) => tokenizer.encode(s, { disallowedSpecial: [] });
+  const ids = texts.map((text) => {
+    const prefixChars = maxLength * 16;
+    let tokens = text.length > prefixChars ? enc(text.slice(0, prefixChars)) : null;
+    if (tokens && tokens.length <= maxLength) tokens = null;
+    tokens ??= enc(text);
+    if (tokens.length > maxLength) {
+      truncated++;
+      tokens = tokens.slice(0, maxLength);
+    }
+    return Int32Array.from(tokens);
+  });
+  return { ids, truncated };
+}
+
+// Sequences padded with 50256 at the end to `length`: (B*length) ids, row-major.
+export function padBatch(seqs: readonly Int32Array[], length: number, padId = PAD_TOKEN_ID): Int32Array {
+  const out = new Int32Array(seqs.length * length).fill(padId);
+  seqs.forEach((s, r) => out.set(s.subarray(0, length), r * length));
+  return out;
+}
+
+export interface Classification {
+  label: string;
+  probability: number;
+  probabilities: Record<string, number>;
+}
+
+export interface ClassifyOptions {
+  // Pad (and cut) every text to this many tokens; by default the length the classifier was trained
+  // with, at most the context length (the book's classify_review).
+  maxLength?: number;
+  batchSize?: number;
+}
+
+// The book's classify_review for many texts: each cut to the length, padded with 50256, the softmax
+// of the last token's logits; the label with the highest probability.
+export function classifyTexts(
+  model: ClassifierModel,
+  labels: readonly string[],
+  tokenizer: BPETokenizer,
+  texts: readonly string[],
+  opts: ClassifyOptions = {},
+): Classification[] {
+  const K = numClasses(model);
+  if (labels.length !== K) throw new UserError(`${labels.length} label names for a head of ${K} classes`);
+  const length = Math.min(opts.maxLength ?? classifierMaxLength(model), model.config.contextLength);
+  const batchSize = Math.max(1, opts.batchSize ?? 16);
+  const { ids } = encodeTexts(tokenizer, texts, length);
+  const results: Classification[] = [];
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    noGrad(() => {
+      for (let start = 0; start < ids.length; start += batchSize) {
+        const chunk = ids.slice(start, start + batchSize);
+        const probs = classifierLogits(model, padBatch(chunk, length), chunk.length, length).softmax(-1);
+        const p = probs.f32('classify');
+        for (let r = 0; r < chunk.length; r++) {
+          const row = Array.from(p.subarray(r * K, (r + 1) * K));
+          let best = 0;
+          for (let k = 1; k < K; k++) if (row[k] > row[best]) best = k;
+          results.push({
+            label: labels[best],
+            probability: row[best],
+            probabilities: Object.fromEntries(labels.map((l, k) => [l, row[k]])),
+          });
+        }
+      }
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+  return results;
+}
+
+// ---- the classifier directory (HF GPT2ForSequenceClassification) ----
+
+export interface ClassifierDirOptions {
+  // The padded length it was trained with (default: what setClassifierMaxLength recorded).
+  maxLength?: number;
+}
+
+export function saveClassifierDir(
+  dir: string,
+  model: ClassifierModel,
+  labels: readonly string[],
+  options: ClassifierDirOptions = {},
+): void {
+  const K = numClasses(model);
+  if (labels.length !== K) throw new Error(`saveClassifierDir: ${labels.length} labels for ${K} classes`);
+  if (new Set(labels).size !== labels.length) throw new Error('saveClassifierDir: label names repeat');
+  const head = model.out_head;
+  if (!head.bias) throw new Error('saveClassifierDir: the classification head has no bias');
+  mkdirSync(dir, { recursive: true });
+  const tensors = exportGPT2(model);
+  tensors.delete('lm_head.weight');
+  tensors.set('score.weight', head.weight);
+  tensors.set('score.bias', head.bias);
+  writeSafetensors(join(dir, MODEL_FILE), tensors, { format: 'pt' });
+  const base = configToHF(model.config, 'classifier');
+  const maxLength = options.maxLength ?? trainedLength.get(model);
+  const config = {
+    ...base,
+    architectures: ['GPT2ForSequenceClassification'],
+    // The head is separate; nothing to tie.
+    tie_word_embeddings: false,
+    num_labels: K,
+    id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
+    label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+    llm_scratch: {
+      ...(base.llm_scratch as Record<string, unknown>),
+      // Our classifier reads the last position (padding included), as the book does; transformers'
+      // GPT2ForSequenceClassification would look for the last non-pad token instead.
+      classifier: { maxLength, padTokenId: PAD_TOKEN_ID, position: 'last' },
+    },
+  };
+  writeFileAtomic(join(dir, CONFIG_FILE), [JSON.stringify(config, null, 2) + '\n']);
+}
+
+interface ClassifierHFConfig {
+  id2label?: Record<string, string>;
+  num_labels?: number;
+  llm_scratch?: { classifier?: { maxLength?: number } };
+}
+
+export function loadClassifierDir(dir: string): {
+  model: ClassifierModel;
+  labels: string[];
+  maxLength: number;
+} {
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UserError(
+      `${dir}: not a classifier directory (expected ${MODEL_FILE} and ${CONFIG_FILE} inside)`,
+    );
+  const configPath = join(dir, CONFIG_FILE);
+  if (!existsSync(configPath)) throw new UserError(`${dir}: missing ${CONFIG_FILE}`);
+  let hf: ClassifierHFConfig & Parameters<typeof configFromHF>[0];
+  try {
+    hf = JSON.parse(readFileSync(configPath, 'utf8')) as typeof hf;
+  } catch (err) {
+    throw new UserError(`${configPath}: not valid JSON (${(err as Error).message})`);
+  }
+  const config = configFromHF(hf, configPath);
+  config.tieWeights = true; // no lm_head to read: the score head replaces it
+  const id2label = hf.id2label;
+  if (!id2label || typeof id2label !== 'object')
+    throw new UserError(`${configPath}: no id2label: not a classifier (train one with finetune-classifier)`);
+  const K = Object.keys(id2label).length;
+  const labels = Array.from({ length: K }, (_, i) => {
+    const l = id2label[String(i)];
+    if (typeof l !== 'string') throw new UserError(`${configPath}: id2label has no entry '${i}'`);
+    return l;
+  });
+  const weights = join(dir, MODEL_FILE);
+  if (!existsSync(weights)) throw new UserError(`${dir}: missing ${MODEL_FILE}`);
+  const tensors = readSafetensors(weights).tensors;
+  const scoreW = tensors.get('score.weight');
+  const scoreB = tensors.get('score.bias');
+  if (!scoreW) throw new UserError(`${weights}: no 'score.weight': not a classifier`);
+  if (scoreW.shape.length !== 2 || scoreW.shape[0] !== K || scoreW.shape[1] !== config.embDim)
+    throw new UserError(
+      `${weights}: score.weight has shape [${scoreW.shape.join(', ')}], expected [${K}, ${config.embDim}]`,
+    );
+  tensors.delete('score.weight');
+  tensors.delete('score.bias');
+  const model = importGPT2(tensors, config, weights);
+  addClassificationHead(model, K);
+  model.out_head.weight.data.set(scoreW.f32('score.weight'));
+  if (scoreB) model.out_head.bias!.data.set(scoreB.f32('score.bias'));
+  else model.out_head.bias!.data.fill(0);
+  const maxLength = Math.min(
+    hf.llm_scratch?.classifier?.maxLength ?? config.contextLength,
+    config.contextLength,
+  );
+  setClassifierMaxLength(model, maxLength);
+  return { model, labels, maxLength };
+}

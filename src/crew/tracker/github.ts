@@ -9,9 +9,14 @@ import { createRequire } from 'node:module';
 import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
+import type Database from 'better-sqlite3';
 import { UserError } from '../../errors.js';
+import type { CrewEvent } from '../agents/types.js';
+import { addEvent, listEvents } from './events.js';
+import { openDatabase } from './local.js';
 import type {
   Comment,
+  EventFilter,
   Issue,
   IssueFilter,
   IssuePatch,
@@ -54,6 +59,8 @@ export interface GitHubOptions {
   /** Multiplies retry-after and backoff delays (1000 = seconds as given). Tests set it small. */
   retryScaleMs?: number;
   log?: (message: string) => void;
+  /** The SQLite file that holds the runtime's events (opened on first use); default .crew/events.db. */
+  eventsDb?: string;
 }
 
 interface GhIssue {
@@ -114,6 +121,8 @@ export class GitHubTracker implements Tracker {
   private readonly octokit: InstanceType<typeof CrewOctokit>;
   private readonly owner: string;
   private readonly name: string;
+  private readonly eventsFile: string;
+  private eventsDbHandle: Database.Database | null = null;
 
   constructor(options: GitHubOptions) {
     const [owner, name] = options.repo.split('/');
@@ -121,6 +130,7 @@ export class GitHubTracker implements Tracker {
     this.owner = owner;
     this.name = name;
     this.where = options.repo;
+    this.eventsFile = options.eventsDb ?? '.crew/events.db';
     const log = options.log ?? (() => {});
     const scale = options.retryScaleMs ?? 1000;
     const writeMs = options.writeIntervalMs ?? 1000;
@@ -383,5 +393,23 @@ export class GitHubTracker implements Tracker {
     });
   }
 
-  async close(): Promise<void> {}
+  // Events stay on this machine, in SQLite: a supervisor records one every few seconds at worst,
+  // which would spam an issue's comments and spend the API's rate limit (docs/crew-agents.md).
+  private get eventsDb(): Database.Database {
+    this.eventsDbHandle ??= openDatabase(this.eventsFile);
+    return this.eventsDbHandle;
+  }
+
+  async addEvent(e: Omit<CrewEvent, 'id' | 'at'>): Promise<CrewEvent> {
+    return addEvent(this.eventsDb, e);
+  }
+
+  async listEvents(filter?: EventFilter): Promise<CrewEvent[]> {
+    return listEvents(this.eventsDb, filter);
+  }
+
+  async close(): Promise<void> {
+    this.eventsDbHandle?.close();
+    this.eventsDbHandle = null;
+  }
 }

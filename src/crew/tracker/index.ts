@@ -8,6 +8,8 @@ export {
   resolveRepo,
   repoFromRemote,
   DEFAULT_DB,
+  DEFAULT_EVENTS_DB,
   type OpenOptions,
 } from './open.js';
+export { addEvent, listEvents } from './events.js';
 export { syncTracker, issueBody, type SyncAction, type SyncResult } from './sync.js';

@@ -10,8 +10,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../../errors.js';
+import type { CrewEvent } from '../agents/types.js';
+import { addEvent, listEvents } from './events.js';
 import type {
   Comment,
+  EventFilter,
   Issue,
   IssueFilter,
   IssuePatch,
@@ -63,6 +66,16 @@ export const MIGRATIONS: string[] = [
   // 2: keyed comments, so that `issues comment --key K` can be repeated safely.
   `ALTER TABLE comments ADD COLUMN key TEXT;
    CREATE UNIQUE INDEX comments_key ON comments(issue, key) WHERE key IS NOT NULL;`,
+  // 3: the runtime's event log (events.ts).
+  `CREATE TABLE events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at TEXT NOT NULL,
+     agent TEXT,
+     kind TEXT NOT NULL,
+     message TEXT NOT NULL,
+     data TEXT
+   );
+   CREATE INDEX events_agent ON events(agent, id);`,
 ];
 
 // Long enough for eight agents queueing behind each other's short transactions.
@@ -327,6 +340,14 @@ export class LocalTracker implements Tracker {
         'SELECT id, key, author, body, created_at AS createdAt FROM comments WHERE issue = ? ORDER BY id',
       )
       .all(number) as Comment[];
+  }
+
+  async addEvent(e: Omit<CrewEvent, 'id' | 'at'>): Promise<CrewEvent> {
+    return addEvent(this.db, e);
+  }
+
+  async listEvents(filter?: EventFilter): Promise<CrewEvent[]> {
+    return listEvents(this.db, filter);
   }
 
   async close(): Promise<void> {

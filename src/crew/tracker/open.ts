@@ -11,6 +11,8 @@ import { LocalTracker } from './local.js';
 import type { Tracker } from './types.js';
 
 export const DEFAULT_DB = join('.crew', 'tracker.db');
+/** The GitHub tracker's event log, beside the plan (events.ts). */
+export const DEFAULT_EVENTS_DB = join('.crew', 'events.db');
 
 export interface OpenOptions {
   kind: 'local' | 'github';
@@ -69,5 +71,11 @@ export function openTracker(o: OpenOptions): Tracker {
   const env = o.env ?? process.env;
   const repo = resolveRepo(o.repo, o.dir);
   const token = resolveToken(env, o.dir);
-  return new GitHubTracker({ token, repo, baseUrl: env.GITHUB_API_URL || undefined, log: o.log });
+  return new GitHubTracker({
+    token,
+    repo,
+    baseUrl: env.GITHUB_API_URL || undefined,
+    log: o.log,
+    eventsDb: join(o.dir, DEFAULT_EVENTS_DB),
+  });
 }

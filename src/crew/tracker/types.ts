@@ -1,3 +1,5 @@
+import type { CrewEvent, CrewEventKind } from '../agents/types.js';
+
 /**
  * The tracker: one small interface with two backends, `local` (SQLite, the default) and `github`.
  * Commands and the sync see only this, so agents and the coordinator use one command set whichever
@@ -65,6 +67,15 @@ export interface IssueFilter {
   milestone?: string;
 }
 
+export interface EventFilter {
+  /** ISO time: events at or after it. */
+  since?: string;
+  agent?: string;
+  kind?: CrewEventKind;
+  /** The most recent N. */
+  limit?: number;
+}
+
 export interface Tracker {
   readonly kind: 'local' | 'github';
   /** Where the state lives, for messages: a file path or OWNER/NAME. */
@@ -84,5 +95,9 @@ export interface Tracker {
   /** With a key, returns the issue's comment of that key when there is one instead of adding another. */
   addComment(number: number, body: string, author?: string, key?: string | null): Promise<Comment>;
   listComments(number: number): Promise<Comment[]>;
+  /** The runtime's event log (docs/crew-agents.md): what the supervisor, `up`, `down` and `test` did. */
+  addEvent(e: Omit<CrewEvent, 'id' | 'at'>): Promise<CrewEvent>;
+  /** Oldest first. */
+  listEvents(filter?: EventFilter): Promise<CrewEvent[]>;
   close(): Promise<void>;
 }

@@ -67,18 +67,33 @@ export function sampleNext(logits: Tensor, options: GenerateOptions, rng: Rng): 
 
 // Generates up to maxNewTokens after the prompt ids; returns the new ids.
 export function generate(model: GPTModel, promptIds: readonly number[], options: GenerateOptions): number[] {
+  const out: number[] = [];
+  for (const next of generateTokens(model, promptIds, options)) {
+    out.push(next);
+    options.onToken?.(next);
+  }
+  return out;
+}
+
+// The same generation one token at a time, for a caller that interleaves it with other work (the
+// server yields to its event loop between tokens, so that streams flow and disconnects are seen).
+// Stopping early (break, return()) restores the model's training mode.
+export function* generateTokens(
+  model: GPTModel,
+  promptIds: readonly number[],
+  options: Omit<GenerateOptions, 'onToken'>,
+): Generator<number, void, undefined> {
   if (promptIds.length === 0) throw new Error('generate: the prompt must contain at least one token');
   const contextSize = Math.min(options.contextSize ?? model.config.contextLength, model.config.contextLength);
   const rng = new Rng(options.seed ?? 0);
   const useCache = options.kvCache ?? true;
   const seq = [...promptIds];
-  const out: number[] = [];
   const wasTraining = model.training;
   model.eval();
   const cache = useCache ? model.newCache(1) : null;
   try {
-    noGrad(() => {
-      for (let step = 0; step < options.maxNewTokens; step++) {
+    for (let step = 0; step < options.maxNewTokens; step++) {
+      const next = noGrad(() => {
         let input: number[];
         if (cache && cache.length > 0 && cache.length < contextSize) {
           input = seq.slice(-1);
@@ -90,16 +105,13 @@ export function generate(model: GPTModel, promptIds: readonly number[], options:
         }
         const ids = new Tensor(Int32Array.from(input), [1, input.length]);
         const logits = model.forward(ids, { cache: cache ?? undefined, lastOnly: true }); // (1, 1, V)
-        const last = logits.reshape([logits.shape[2]]);
-        const next = sampleNext(last, options, rng);
-        seq.push(next);
-        out.push(next);
-        options.onToken?.(next);
-        if (next === options.eosId) break;
-      }
-    });
+        return sampleNext(logits.reshape([logits.shape[2]]), options, rng);
+      });
+      seq.push(next);
+      yield next;
+      if (next === options.eosId) break;
+    }
   } finally {
     model.train(wasTraining);
   }
-  return out;
 }

@@ -1,0 +1,60 @@
+// What every route needs: the models, the tokenizer, the limits, and two helpers (which model a
+// request means, and a signal that fires when its client goes away).
+import type { FastifyReply } from 'fastify';
+import type { ModelKind } from '../io/gpt2.js';
+import type { BPETokenizer } from '../llm/fundamentals.js';
+import { ApiError } from './errors.js';
+import type { ModelRegistry, ServedModel } from './registry.js';
+
+export interface Limits {
+  // The most tokens one request may ask for.
+  maxNewTokens: number;
+  // The longest prompt or text accepted, in characters (tokenizing is itself work).
+  maxPromptChars: number;
+}
+
+export interface ServeContext {
+  registry: ModelRegistry;
+  tokenizer: BPETokenizer;
+  limits: Limits;
+  // Unix seconds, for OpenAI's `created` fields.
+  startedAt: number;
+}
+
+// The named model (404 when none has that name), or the first served one of the kinds the endpoint
+// accepts; 400 when the named model is of another kind.
+export function pickModel(
+  ctx: ServeContext,
+  name: string | undefined,
+  kinds: readonly ModelKind[],
+  endpoint: string,
+): ServedModel {
+  const wanted = kinds.join(' or ');
+  if (name === undefined) {
+    const first = ctx.registry.firstOf(kinds);
+    if (!first) throw new ApiError(400, `${endpoint} needs a ${wanted} model and none is served`, 'model');
+    return first;
+  }
+  const served = ctx.registry.get(name);
+  if (!served) {
+    const names = ctx.registry.list().map((m) => m.name);
+    throw new ApiError(404, `model: unknown model '${name}'; served: ${names.join(', ')}`, 'model');
+  }
+  if (!kinds.includes(served.kind))
+    throw new ApiError(
+      400,
+      `model: '${name}' is a ${served.kind} model; ${endpoint} needs a ${wanted} one`,
+      'model',
+    );
+  return served;
+}
+
+// Fires when the client disconnects before its response is complete. The response's 'close' is the
+// reliable sign: a request's own 'close' fires as soon as its body has been read.
+export function disconnectSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}

@@ -7,6 +7,7 @@ import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
 import { logitsCommand } from './logits.js';
 import { prepareCommand } from './prepare.js';
+import { serveCommand } from './serve.js';
 import { tokenizeCommand } from './tokenize.js';
 import { trainCommand } from './train.js';
 
@@ -19,5 +20,6 @@ export const commands = [
   generateCommand,
   logitsCommand,
   trainCommand,
+  serveCommand,
   benchGemmCommand,
 ] as unknown as Command[];

@@ -1,0 +1,70 @@
+/**
+ * Running the programs the crew drives (tmux, git, agents' test commands): always an argument
+ * list, never a shell string, asynchronously so that a supervisor or a test never blocks its event
+ * loop. A missing program is a user error that says what to install.
+ */
+import { execFile } from 'node:child_process';
+import { UserError } from '../../errors.js';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Written to the program's stdin. */
+  input?: string;
+  timeoutMs?: number;
+}
+
+const INSTALL: Record<string, string> = {
+  tmux: 'tmux is not installed or not on PATH: install it (Debian/Ubuntu: sudo apt-get install tmux; macOS: brew install tmux)',
+  git: 'git is not installed or not on PATH: install it (Debian/Ubuntu: sudo apt-get install git; macOS: xcode-select --install)',
+};
+
+/** Runs to the end; a non-zero exit is returned, not thrown. Only a program that cannot start throws. */
+export function run(cmd: string, args: string[], o: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      cmd,
+      args,
+      {
+        cwd: o.cwd,
+        env: o.env,
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: o.timeoutMs ?? 0,
+      },
+      (err, stdout, stderr) => {
+        const e = err as (NodeJS.ErrnoException & { code?: unknown }) | null;
+        if (e && typeof e.code === 'string') {
+          if (e.code === 'ENOENT') reject(new UserError(INSTALL[cmd] ?? `${cmd}: command not found`));
+          else reject(new UserError(`${cmd}: cannot run (${e.code})`));
+          return;
+        }
+        const code = e ? (typeof e.code === 'number' ? e.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    if (o.input !== undefined) child.stdin?.end(o.input);
+    else child.stdin?.end();
+  });
+}
+
+/** Like run, but a non-zero exit throws a UserError carrying the program's own message. */
+export async function runOk(cmd: string, args: string[], o: RunOptions = {}): Promise<string> {
+  const r = await run(cmd, args, o);
+  if (r.code !== 0)
+    throw new UserError(
+      `${cmd} ${args.slice(0, 3).join(' ')}: ${r.stderr.trim().split('\n')[0] || `exit code ${r.code}`}`,
+    );
+  return r.stdout;
+}
+
+/** Checks that tmux and git run, so that `up` fails with what to install before doing anything. */
+export async function requireTools(tools: ('tmux' | 'git')[], env?: NodeJS.ProcessEnv): Promise<void> {
+  for (const t of tools) await run(t, [t === 'tmux' ? '-V' : '--version'], { env });
+}

@@ -1,0 +1,96 @@
+/**
+ * `llm-crew status`: per agent, what tmux, git and the tracker say about it. The dashboard renders
+ * the same AgentStatus objects.
+ */
+import { existsSync } from 'node:fs';
+import { agentLabel, type Plan } from '../plan/index.js';
+import type { Issue, Tracker } from '../tracker/index.js';
+import { aheadOf, dirtyFiles, recentCommits } from './git.js';
+import { readRuntime, worktreeDir, type RuntimeState } from './layout.js';
+import { looksWaiting, profileFor } from './profiles.js';
+import { Tmux, type PaneInfo } from './tmux.js';
+import type { AgentStatus } from './types.js';
+
+export interface StatusOptions {
+  plan: Plan;
+  /** crew.yaml's directory, inside the git repository: `.crew/` there holds the runtime state. */
+  repoDir: string;
+  /** -L socket name; undefined: the one `up` used (runtime.json), else the default server. */
+  socket?: string | null;
+  tracker: Tracker;
+  /** Clock in ms, for tests. */
+  now?: () => number;
+}
+
+/** The label an agent puts on the issue it works on; without it, its first open issue not yet in review. */
+export const IN_PROGRESS = 'in-progress';
+
+export function currentIssue(plan: Plan, agent: string, issues: Issue[]): Issue | null {
+  const label = agentLabel(plan, agent);
+  const mine = issues.filter((i) => i.state === 'open' && label !== null && i.labels.includes(label));
+  return (
+    mine.find((i) => i.labels.includes(IN_PROGRESS)) ??
+    mine.find((i) => !i.labels.includes('ready-for-review')) ??
+    null
+  );
+}
+
+/** Restarts since the crew last came up, counted from the supervisor's events. */
+async function restartCounts(tracker: Tracker): Promise<Map<string, number>> {
+  const ups = await tracker.listEvents({ kind: 'up', limit: 1 });
+  const restarts = await tracker.listEvents({ kind: 'restart', since: ups[0]?.at });
+  const counts = new Map<string, number>();
+  for (const e of restarts) if (e.agent) counts.set(e.agent, (counts.get(e.agent) ?? 0) + 1);
+  return counts;
+}
+
+export async function collectStatus(o: StatusOptions): Promise<AgentStatus[]> {
+  const state: RuntimeState | null = readRuntime(o.repoDir);
+  const tmux = new Tmux(o.socket === undefined ? (state?.socket ?? null) : o.socket);
+  const now = (o.now ?? Date.now)();
+  const [panes, issues, restarts] = await Promise.all([
+    tmux.panes(),
+    o.tracker.listIssues({ state: 'open' }),
+    restartCounts(o.tracker),
+  ]);
+  return Promise.all(
+    o.plan.agents.map(async (a): Promise<AgentStatus> => {
+      const rt = state?.agents[a.id];
+      const session = rt?.session ?? a.session;
+      const pane: PaneInfo | undefined = panes.find((p) => p.session === session);
+      const cwd = rt?.cwd ?? (existsSync(worktreeDir(o.repoDir, a.id)) ? worktreeDir(o.repoDir, a.id) : null);
+      const branch = rt?.branch ?? (cwd ? `crew/${a.id}` : null);
+      const base = state?.base ?? null;
+      const onOwnBranch = rt ? rt.worktree : cwd !== null;
+      const [commits, ahead, dirty, screen] = await Promise.all([
+        branch && cwd ? recentCommits(cwd, branch, 1) : Promise.resolve([]),
+        base && branch && onOwnBranch ? aheadOf(cwd!, base, branch) : Promise.resolve(null),
+        cwd ? dirtyFiles(cwd) : Promise.resolve([]),
+        pane && !pane.dead ? tmux.capture(session) : Promise.resolve(''),
+      ]);
+      const issue = currentIssue(o.plan, a.id, issues);
+      const last = commits[0];
+      return {
+        agent: a.id,
+        session,
+        state: !pane ? 'missing' : pane.dead ? 'exited' : 'running',
+        pid: pane && !pane.dead ? pane.pid : null,
+        idleSeconds: pane?.activity ? Math.max(0, Math.round(now / 1000 - pane.activity)) : null,
+        waitingForInput: screen !== '' && looksWaiting(profileFor(rt?.argv ?? [a.command]), screen),
+        issue: issue ? { number: issue.number, title: issue.title } : null,
+        branch,
+        worktree: cwd,
+        ahead,
+        lastCommit: last
+          ? {
+              sha: last.sha,
+              subject: last.subject,
+              ageSeconds: Math.max(0, Math.round(now / 1000 - last.time)),
+            }
+          : null,
+        dirtyFiles: dirty.length,
+        restarts: restarts.get(a.id) ?? 0,
+      };
+    }),
+  );
+}

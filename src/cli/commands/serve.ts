@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError, UserError } from '../../errors.js';
+import { ModelRegistry, parseModelSpec } from '../../serve/registry.js';
+import { buildServer, DEFAULT_LIMITS } from '../../serve/server.js';
+import { defineCommand } from '../command.js';
+
+export const serveCommand = defineCommand({
+  name: 'serve',
+  summary: 'Serve models over HTTP: a web page at /, a JSON API (generate, chat completions, classify)',
+  usage: '--model DIR [--model NAME=DIR ...] [--host 127.0.0.1] [--port 8000]',
+  options: {
+    model: {
+      type: 'strings',
+      value: '[NAME=]DIR',
+      description: 'a model directory to load (repeatable); named after the directory unless NAME= is given',
+    },
+    host: {
+      type: 'string',
+      value: 'HOST',
+      default: '127.0.0.1',
+      description: 'address to listen on (0.0.0.0 opens it to the network)',
+    },
+    port: {
+      type: 'integer',
+      value: 'PORT',
+      default: 8000,
+      description: 'port to listen on (0: any free one)',
+    },
+    queue: {
+      type: 'integer',
+      value: 'N',
+      default: 8,
+      description: 'requests that may wait per model while it works; more get HTTP 429',
+    },
+    'max-new-tokens': {
+      type: 'integer',
+      value: 'N',
+      default: DEFAULT_LIMITS.maxNewTokens,
+      description: 'the most tokens one request may ask for',
+    },
+    'web-dir': { type: 'string', value: 'DIR', description: 'serve this built page instead of dist/web' },
+    log: { type: 'boolean', description: 'log every request (JSON lines on stdout)' },
+    json: { type: 'boolean', description: 'print {"url","models"} as JSON once listening' },
+  },
+  examples: [
+    'llm-scratch serve --model runs/verdict/final',
+    'llm-scratch serve --model chat=runs/instruct/final --model spam=runs/spam/final --port 8080',
+  ],
+  async run({ options, positionals, stdout, stderr }) {
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (!options.model?.length) throw new UsageError('--model is required');
+    if (options.port < 0 || options.port > 65535) throw new UsageError('--port must be in 0..65535');
+    if (options.queue < 0) throw new UsageError('--queue must be >= 0');
+    if (options['max-new-tokens'] < 1) throw new UsageError('--max-new-tokens must be >= 1');
+    const webDir = options['web-dir'];
+    if (webDir !== undefined && !existsSync(join(webDir, 'index.html')))
+      throw new UserError(`${webDir}: no index.html (build the page with npm run build:web)`);
+    const registry = ModelRegistry.load(options.model.map(parseModelSpec), options.queue);
+    const app = await buildServer({
+      registry,
+      webDir,
+      limits: { maxNewTokens: options['max-new-tokens'] },
+      logger: options.log ?? false,
+    });
+    try {
+      await app.listen({ host: options.host, port: options.port });
+    } catch (err) {
+      await app.close();
+      throw new UserError(`cannot listen on ${options.host}:${options.port}: ${(err as Error).message}`);
+    }
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : options.port;
+    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+    const url = `http://${host}:${port}`;
+    const models = registry.list().map((m) => ({ name: m.name, kind: m.kind }));
+    if (options.json) stdout(JSON.stringify({ url, models }) + '\n');
+    else {
+      stdout(`serving ${models.map((m) => `${m.name} (${m.kind})`).join(', ')} at ${url}\n`);
+      stderr('press Ctrl-C to stop\n');
+    }
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        void app.close().then(() => resolve());
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  },
+});

@@ -13,7 +13,7 @@ import {
 import { openTracker, syncTracker, type Issue, type Tracker } from '../../crew/tracker/index.js';
 import { defineCommand } from '../command.js';
 
-const trackerOptions = {
+export const trackerOptions = {
   plan: { type: 'string', value: 'FILE', description: 'the plan', default: 'crew.yaml' },
   tracker: {
     type: 'string',
@@ -28,14 +28,14 @@ const trackerOptions = {
   json: { type: 'boolean', description: 'print JSON' },
 } as const;
 
-interface TrackerArgs {
+export interface TrackerArgs {
   plan: string;
   tracker?: string;
   db?: string;
 }
 
 /** The plan when there is one (list and friends work without it), and the tracker it points at. */
-async function withTracker<T>(
+export async function withTracker<T>(
   o: TrackerArgs,
   stderr: (t: string) => void,
   fn: (tracker: Tracker, plan: Plan | null) => Promise<T>,

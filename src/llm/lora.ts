@@ -34,6 +34,7 @@ export class LoRALayer extends Module {
   B: Parameter;
   readonly rank: number;
   readonly alpha: number;
+  readonly scaleByRank: boolean;
   readonly scale: number;
 
   constructor(inDim: number, outDim: number, options: LoRAOptions) {
@@ -46,6 +47,7 @@ export class LoRALayer extends Module {
     this.B = new Parameter(T.zeros([options.rank, outDim]));
     this.rank = options.rank;
     this.alpha = options.alpha;
+    this.scaleByRank = options.scaleByRank ?? false;
     this.scale = loraScale(options);
   }
 
@@ -103,6 +105,16 @@ function setSlot({ owner, key }: Slot, value: Module): void {
 
 export function hasLoRA(model: Module): boolean {
   return slotsOf(model, (v) => v instanceof LinearWithLoRA).length > 0;
+}
+
+export type LoRAConfig = Required<Pick<LoRAOptions, 'rank' | 'alpha' | 'scaleByRank'>>;
+
+// How the model's adapters were made (those of its first LoRA layer), or null without any.
+export function loraConfig(model: Module): LoRAConfig | null {
+  for (const [, m] of model.namedModules()) {
+    if (m instanceof LoRALayer) return { rank: m.rank, alpha: m.alpha, scaleByRank: m.scaleByRank };
+  }
+  return null;
 }
 
 // Section E.5's replace_linear_with_lora after freezing the model: every parameter of the model is

@@ -83,19 +83,29 @@ export function makeBatch(dataset: GPTDatasetV1, indices: ArrayLike<number>): Ba
   return { inputs, targets, shape: [indices.length, Tn] };
 }
 
+// What the training loop draws batches from: a number of examples and the batch of any of them.
+// Pretraining's sliding windows (GPTDatasetV1) are one; chapter 7's InstructionDataset is another.
+export interface BatchSource {
+  readonly length: number;
+  batch(indices: ArrayLike<number>): Batch;
+}
+
+export function asBatchSource(data: GPTDatasetV1 | BatchSource): BatchSource {
+  if ('batch' in data) return data;
+  return { length: data.length, batch: (indices) => makeBatch(data, indices) };
+}
+
 // Every batch of a dataset in order (the last one smaller unless dropLast), for evaluation.
 export function* orderedBatches(
-  dataset: GPTDatasetV1,
+  dataset: GPTDatasetV1 | BatchSource,
   batchSize: number,
   dropLast = false,
 ): Generator<Batch> {
-  for (let start = 0; start < dataset.length; start += batchSize) {
-    const end = Math.min(start + batchSize, dataset.length);
+  const source = asBatchSource(dataset);
+  for (let start = 0; start < source.length; start += batchSize) {
+    const end = Math.min(start + batchSize, source.length);
     if (dropLast && end - start < batchSize) return;
-    yield makeBatch(
-      dataset,
-      Int32Array.from({ length: end - start }, (_, i) => start + i),
-    );
+    yield source.batch(Int32Array.from({ length: end - start }, (_, i) => start + i));
   }
 }
 

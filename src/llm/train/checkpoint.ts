@@ -10,14 +10,24 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } fro
 import { basename, dirname, join } from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { loadModelDir, saveModelDir } from '../../io/gpt2.js';
+import { loadModelDir, saveModelDir, type ModelKind } from '../../io/gpt2.js';
 import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
 import type { AdamWOptions, OptimizerState } from '../../optim/index.js';
 import type { RngState } from '../../tensor/index.js';
 import type { GPTConfig, GPTModel } from '../gpt.js';
+import {
+  applyLoRA,
+  loadLoRAStateDict,
+  loraConfig,
+  loraStateDict,
+  withPlainLinears,
+  type LoRAConfig,
+} from '../lora.js';
 
 export const TRAINER_FILE = 'trainer.json';
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
+// A LoRA run's adapters (appendix E); the model files beside them hold the frozen base weights.
+export const LORA_FILE = 'lora.safetensors';
 const FORMAT = 'llm-scratch-checkpoint';
 const VERSION = 1;
 
@@ -51,6 +61,8 @@ export interface CheckpointFile extends TrainerState {
   optimizer: { step: number; groups: AdamWOptions[] };
   // Windows per epoch when saved: a resume on other data would continue at a meaningless position.
   trainWindows: number;
+  // Present when the model trains LoRA adapters (saved in lora.safetensors).
+  lora?: LoRAConfig;
 }
 
 export function saveCheckpoint(
@@ -59,12 +71,15 @@ export function saveCheckpoint(
   optimizer: OptimizerState<AdamWOptions>,
   state: TrainerState,
   trainWindows: number,
+  kind: ModelKind = 'base',
 ): void {
   mkdirSync(dirname(dir), { recursive: true });
   const temp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
   const old = join(dirname(dir), `.${basename(dir)}.old-${process.pid}`);
   rmSync(temp, { recursive: true, force: true });
-  saveModelDir(temp, model);
+  const lora = loraConfig(model);
+  withPlainLinears(model, () => saveModelDir(temp, model, kind));
+  if (lora) writeSafetensors(join(temp, LORA_FILE), loraStateDict(model));
   writeSafetensors(join(temp, OPTIMIZER_FILE), optimizer.tensors);
   const file: CheckpointFile = {
     format: FORMAT,
@@ -72,6 +87,7 @@ export function saveCheckpoint(
     config: model.config,
     optimizer: { step: optimizer.step, groups: optimizer.groups },
     trainWindows,
+    ...(lora ? { lora } : {}),
     ...state,
   };
   saveJson(join(temp, TRAINER_FILE), file);
@@ -97,7 +113,8 @@ export function resolveCheckpoint(path: string): string {
 export interface LoadedCheckpoint {
   file: CheckpointFile;
   optimizer: OptimizerState<AdamWOptions>;
-  // The weights as saved; the caller copies them into a model built with its own generator.
+  // The weights as saved (with the LoRA adapters of a LoRA run applied); the caller copies them into
+  // a model built with its own generator.
   weights: GPTModel;
 }
 
@@ -117,6 +134,10 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
     );
   }
   const weights = loadModelDir(dir);
+  if (file.lora) {
+    applyLoRA(weights, file.lora);
+    loadLoRAStateDict(weights, readSafetensors(join(dir, LORA_FILE)).tensors);
+  }
   const tensors = readSafetensors(join(dir, OPTIMIZER_FILE)).tensors;
   return { file, weights, optimizer: { step: file.optimizer.step, groups: file.optimizer.groups, tensors } };
 }

@@ -10,7 +10,13 @@
 import { AdamW, clipGradNorm, warmupCosine, type ParamGroup, type AdamWOptions } from '../../optim/index.js';
 import { Rng, type Tensor } from '../../tensor/index.js';
 import type { GPTModel } from '../gpt.js';
-import { calcLossBatch, evaluateModel, makeBatch, orderedBatches } from '../pretrain.js';
+import {
+  asBatchSource,
+  calcLossBatch,
+  evaluateModel,
+  orderedBatches,
+  type BatchSource,
+} from '../pretrain.js';
 import type { GPTDatasetV1 } from '../text.js';
 import type { LossHistory, TrainerState } from './checkpoint.js';
 
@@ -81,8 +87,9 @@ export class DivergedError extends Error {
   }
 }
 
+// The trainable parameters (a LoRA model's adapters; every parameter otherwise), grouped.
 export function paramGroups(model: GPTModel, decayAll: boolean): ParamGroup<AdamWOptions>[] {
-  const params = model.parameters();
+  const params = model.parameters().filter((p) => p.requiresGrad);
   if (decayAll) return [{ params }];
   return [
     { params: params.filter((p) => p.ndim >= 2) },
@@ -97,11 +104,14 @@ export function makeOptimizer(model: GPTModel, options: TrainOptions): AdamW {
   });
 }
 
-export function batchesPerEpoch(train: GPTDatasetV1, batchSize: number): number {
+// Training examples: pretraining's windows or any other batch source (chapter 7's instructions).
+export type TrainingData = GPTDatasetV1 | BatchSource;
+
+export function batchesPerEpoch(train: { length: number }, batchSize: number): number {
   return Math.floor(train.length / batchSize); // drop_last=True, as the book's train loader
 }
 
-export function totalSteps(train: GPTDatasetV1, options: TrainOptions): number {
+export function totalSteps(train: { length: number }, options: TrainOptions): number {
   const all = options.epochs * batchesPerEpoch(train, options.batchSize);
   return options.maxSteps !== undefined ? Math.min(options.maxSteps, all) : all;
 }
@@ -124,13 +134,14 @@ export function initialState(seed: number, modelRng: Rng): TrainerState {
 export async function trainModel(
   model: GPTModel,
   optimizer: AdamW,
-  data: { train: GPTDatasetV1; val: GPTDatasetV1 },
+  data: { train: TrainingData; val: TrainingData },
   options: TrainOptions,
   start: TrainerState,
   modelRng: Rng,
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
-  const perEpoch = batchesPerEpoch(data.train, options.batchSize);
+  const train = asBatchSource(data.train);
+  const perEpoch = batchesPerEpoch(train, options.batchSize);
   const total = totalSteps(data.train, options);
   const schedule =
     options.warmupSteps > 0 || options.minLr !== undefined
@@ -146,7 +157,7 @@ export async function trainModel(
   modelRng.setState(state.modelRng);
   const dataRng = new Rng(0);
   dataRng.setState(state.dataRng);
-  const params = model.parameters();
+  const params = model.parameters().filter((p) => p.requiresGrad);
   const evaluate = () => {
     const report = evaluateModel(
       model,
@@ -176,7 +187,7 @@ export async function trainModel(
       : Int32Array.from({ length: data.train.length }, (_, i) => i);
     while (state.batchInEpoch < perEpoch && state.step < total) {
       const b = state.batchInEpoch;
-      const batch = makeBatch(data.train, order.subarray(b * options.batchSize, (b + 1) * options.batchSize));
+      const batch = train.batch(order.subarray(b * options.batchSize, (b + 1) * options.batchSize));
       const lr = schedule(state.step);
       optimizer.setLr(lr);
       optimizer.zeroGrad();

@@ -5,7 +5,8 @@
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
-import { loadModelDir } from '../../io/gpt2.js';
+import { loadModelDir, type ModelKind } from '../../io/gpt2.js';
+import type { AdamW } from '../../optim/index.js';
 import { Rng } from '../../tensor/index.js';
 import { gpt2Tokenizer } from '../fundamentals.js';
 import { GPTModel, presetConfig, type GPTConfig } from '../gpt.js';
@@ -19,6 +20,7 @@ import {
   makeOptimizer,
   totalSteps,
   trainModel,
+  type TrainingData,
   type TrainOptions,
 } from './loop.js';
 import { lossPlotAscii, lossPlotPng } from './plot.js';
@@ -192,13 +194,84 @@ export async function pretrain(o: PretrainOptions, io: PretrainIO): Promise<Pret
     };
   }
 
+  const run = await runTraining(
+    {
+      model,
+      optimizer,
+      data: { train, val },
+      start,
+      modelRng,
+      resumed: source.resume !== undefined,
+      started,
+      intro: `training ${model.numParameters().toLocaleString('en-US')} parameters on ${corpus.train.length} tokens (${train.length} windows of ${T}), validating on ${corpus.val.length}`,
+      sample:
+        o.sampleTokens === 0 ? undefined : () => sampleText(model, tokenizer, o.startContext, o.sampleTokens),
+      plotTitle: (state) =>
+        `${config.nLayers} layers, ${config.embDim} dims, context ${T}: ${state.tokensSeen.toLocaleString('en-US')} tokens`,
+    },
+    o,
+    io,
+  );
+  const { state, seconds, plot, checkpoint: checkpointDir } = run;
+  return {
+    state,
+    status: run.status,
+    config,
+    checkpoint: checkpointDir,
+    trainTokens: corpus.train.length,
+    valTokens: corpus.val.length,
+    seconds,
+    plot,
+  };
+}
+
+// What runTraining needs besides the options: a model and its optimizer ready to train, the data, the
+// state to start from (fresh or a checkpoint's) and how to describe the run.
+export interface TrainingSetup {
+  model: GPTModel;
+  optimizer: AdamW;
+  data: { train: TrainingData; val: TrainingData };
+  start: TrainerState;
+  modelRng: Rng;
+  resumed: boolean;
+  // performance.now() when the command started (the reported time includes loading).
+  started: number;
+  // The first line printed ("training N parameters on ...").
+  intro: string;
+  // A sample printed after each epoch.
+  sample?: () => string;
+  plotTitle: (state: TrainerState) => string;
+  // What the checkpoint's config.json says the model is (chapter 7 saves 'instruct').
+  kind?: ModelKind;
+}
+
+export type RunOutputOptions = TrainOptions &
+  Pick<PretrainOptions, 'out' | 'logJson' | 'checkpointEvery' | 'plot'>;
+
+export interface TrainingRun {
+  state: TrainerState;
+  status: 'done' | 'stopped';
+  checkpoint: string;
+  seconds: number;
+  plot?: string;
+}
+
+// The part of a run that every kind of training shares: the loop with a progress bar, evaluation
+// lines, the JSON log, checkpoints (every N steps, at the end, on Ctrl-C), samples after each epoch,
+// the loss history and plot, and a clear message when the loss diverges.
+export async function runTraining(
+  setup: TrainingSetup,
+  o: RunOutputOptions,
+  io: PretrainIO,
+): Promise<TrainingRun> {
+  const { model, optimizer, data, start, modelRng } = setup;
   mkdirSync(o.out, { recursive: true });
   const checkpointDir = join(o.out, 'checkpoint');
-  const total = totalSteps(train, o);
-  const log = o.logJson !== undefined ? openSync(o.logJson, source.resume ? 'a' : 'w') : null;
+  const total = totalSteps(data.train, o);
+  const log = o.logJson !== undefined ? openSync(o.logJson, setup.resumed ? 'a' : 'w') : null;
   const writeLog = (x: unknown) => log !== null && writeSync(log, JSON.stringify(x) + '\n');
   const progress = new Progress(io, total, start.step);
-  let lastCheckpoint: number | null = source.resume ? start.step : null;
+  let lastCheckpoint: number | null = setup.resumed ? start.step : null;
   let stop = false;
   const onSigint = () => {
     stop = true;
@@ -207,13 +280,11 @@ export async function pretrain(o: PretrainOptions, io: PretrainIO): Promise<Pret
   };
   if (io.handleSignals) process.once('SIGINT', onSigint);
 
-  io.stderr(
-    `training ${model.numParameters().toLocaleString('en-US')} parameters on ${corpus.train.length} tokens (${train.length} windows of ${T}), validating on ${corpus.val.length}; ${total - start.step} steps to go\n`,
-  );
+  io.stderr(`${setup.intro}; ${total - start.step} steps to go\n`);
   const samples: string[] = [];
   let result;
   try {
-    result = await trainModel(model, optimizer, { train, val }, o, start, modelRng, {
+    result = await trainModel(model, optimizer, data, o, start, modelRng, {
       checkpointEvery: o.checkpointEvery,
       onStep: (r) => {
         writeLog({ step: r.step, epoch: r.epoch, loss: r.loss, lr: r.lr, tokensSeen: r.tokensSeen });
@@ -226,13 +297,13 @@ export async function pretrain(o: PretrainOptions, io: PretrainIO): Promise<Pret
         );
       },
       onEpochEnd: (epoch) => {
-        if (o.sampleTokens === 0) return;
-        const text = sampleText(model, tokenizer, o.startContext, o.sampleTokens);
+        if (!setup.sample) return;
+        const text = setup.sample();
         samples.push(`epoch ${epoch}: ${text}`);
         progress.result(`${text}\n`);
       },
       checkpoint: (state) => {
-        saveCheckpoint(checkpointDir, model, optimizer.stateDict(), state, train.length);
+        saveCheckpoint(checkpointDir, model, optimizer.stateDict(), state, data.train.length, setup.kind);
         lastCheckpoint = state.step;
       },
       shouldStop: () => stop,
@@ -255,7 +326,7 @@ export async function pretrain(o: PretrainOptions, io: PretrainIO): Promise<Pret
   const { state } = result;
   if (samples.length) writeFileSync(join(o.out, 'samples.txt'), samples.join('\n') + '\n', { flag: 'a' });
   writeFileSync(join(o.out, 'losses.json'), JSON.stringify(state.history) + '\n');
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (performance.now() - setup.started) / 1000;
   let plot: string | undefined;
   if (result.status === 'stopped') {
     io.stderr(`stopped at step ${state.step}; continue with --resume ${o.out}\n`);
@@ -264,21 +335,11 @@ export async function pretrain(o: PretrainOptions, io: PretrainIO): Promise<Pret
     if (chart) io.stdout(chart + '\n');
     if (o.plot) {
       plot = join(o.out, 'loss.png');
-      const title = `${config.nLayers} layers, ${config.embDim} dims, context ${T}: ${state.tokensSeen.toLocaleString('en-US')} tokens`;
-      writeFileSync(plot, await lossPlotPng(state.history, title));
+      writeFileSync(plot, await lossPlotPng(state.history, setup.plotTitle(state)));
     }
   }
   io.stderr(
     `${result.status === 'done' ? 'done' : 'saved'}: step ${state.step} in ${seconds.toFixed(1)} s; model and checkpoint in ${checkpointDir}${plot ? `, loss plot ${plot}` : ''}\n`,
   );
-  return {
-    state,
-    status: result.status,
-    config,
-    checkpoint: checkpointDir,
-    trainTokens: corpus.train.length,
-    valTokens: corpus.val.length,
-    seconds,
-    plot,
-  };
+  return { state, status: result.status, checkpoint: checkpointDir, seconds, plot };
 }

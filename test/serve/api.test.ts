@@ -27,7 +27,7 @@ beforeAll(async () => {
   writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>page</title>');
   writeFileSync(join(webDir, 'assets', 'app.js'), 'console.log(1)');
   app = await buildServer({ registry, webDir, limits: { maxNewTokens: 64 } });
-});
+}, 60_000);
 
 afterAll(async () => {
   await app?.close();

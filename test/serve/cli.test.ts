@@ -10,7 +10,7 @@ import { saveTinyModels, type TinyModels } from './models.js';
 let models: TinyModels;
 beforeAll(() => {
   models = saveTinyModels();
-});
+}, 60_000);
 afterAll(() => models?.cleanup());
 
 const cli = new URL('../../src/cli/llm-scratch.ts', import.meta.url).pathname;

@@ -1,7 +1,8 @@
 // The loss plot of section 5.2 (figure 5.12): training and validation loss against tokens seen. The
-// image is a Vega-Lite chart rendered to SVG by vega (no browser, no canvas) and rasterised to PNG by
-// resvg (prebuilt binaries inside its npm packages); the terminal gets a compact asciichart.
+// image is a Vega-Lite chart rendered by the shared chart helper (src/chart/vega.ts); the terminal
+// gets a compact asciichart.
 import asciichart from 'asciichart';
+import { svgToPng, vegaLiteSvg } from '../../chart/vega.js';
 import type { LossHistory } from './checkpoint.js';
 
 export function lossPlotSpec(history: LossHistory, title: string): Record<string, unknown> {
@@ -42,21 +43,12 @@ export function lossPlotSpec(history: LossHistory, title: string): Record<string
   };
 }
 
-export async function lossPlotSvg(history: LossHistory, title: string): Promise<string> {
-  const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
-  const spec = vegaLite.compile(lossPlotSpec(history, title) as never).spec;
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
-  try {
-    return await view.toSVG(2);
-  } finally {
-    view.finalize();
-  }
+export function lossPlotSvg(history: LossHistory, title: string): Promise<string> {
+  return vegaLiteSvg(lossPlotSpec(history, title));
 }
 
 export async function lossPlotPng(history: LossHistory, title: string): Promise<Uint8Array> {
-  const { Resvg } = await import('@resvg/resvg-js');
-  const svg = await lossPlotSvg(history, title);
-  return new Resvg(svg, { background: 'white', font: { loadSystemFonts: true } }).render().asPng();
+  return svgToPng(await lossPlotSvg(history, title));
 }
 
 // Both losses in a few terminal rows (training solid, validation in the second colour).

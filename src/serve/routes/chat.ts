@@ -91,6 +91,22 @@ export function chatPrompt(messages: ChatBody['messages']): string {
   return formatPrompt({ instruction });
 }
 
+// Passes text pieces on as the book's strip() would leave the whole: leading white space dropped,
+// trailing white space held back until more text follows, so that a stream adds up to the
+// non-streamed answer.
+export function strippedStream(send: (text: string) => void): (text: string) => void {
+  let started = false;
+  let held = '';
+  return (text) => {
+    const content = started ? held + text : text.trimStart();
+    const visible = content.trimEnd();
+    held = content.slice(visible.length);
+    if (!visible) return;
+    started = true;
+    send(visible);
+  };
+}
+
 // OpenAI's finish reasons: the end token is 'stop', the token limit 'length'.
 function openaiFinish(reason: FinishReason): 'stop' | 'length' {
   return reason === 'length' ? 'length' : 'stop';
@@ -154,16 +170,9 @@ export function chatRoute(app: FastifyInstance, ctx: ServeContext): void {
         });
         try {
           events.send(chunk({ role: 'assistant', content: '' }, null, { prompt }));
-          // The book strips the answer; leading whitespace is held back so the stream matches.
-          let started = false;
           const result = await runGeneration(served.model, ctx.tokenizer, promptIds, sampling, {
             signal,
-            onText: (text) => {
-              const content = started ? text : text.trimStart();
-              if (!content) return;
-              started = true;
-              events.send(chunk({ content }, null));
-            },
+            onText: strippedStream((content) => events.send(chunk({ content }, null))),
           });
           const usage = usageOf(result.ids.length);
           events.send(chunk({}, openaiFinish(result.finishReason), { usage }));

@@ -23,7 +23,7 @@ export const trackerOptions = {
   db: {
     type: 'string',
     value: 'FILE',
-    description: "the local tracker's database (default: .crew/tracker.db beside the plan)",
+    description: "the local tracker's database (default: $CREW_DB, else .crew/tracker.db beside the plan)",
   },
   json: { type: 'boolean', description: 'print JSON' },
 } as const;
@@ -40,15 +40,19 @@ export async function withTracker<T>(
   stderr: (t: string) => void,
   fn: (tracker: Tracker, plan: Plan | null) => Promise<T>,
 ): Promise<T> {
-  const plan = existsSync(o.plan) ? parsePlan(readPlanText(o.plan), o.plan) : null;
+  // In an agent's session (`llm-crew up`), CREW_PLAN and CREW_DB name the crew's plan and tracker,
+  // which a worktree's own .crew/ does not hold.
+  const planFile =
+    o.plan === 'crew.yaml' && !existsSync(o.plan) && process.env.CREW_PLAN ? process.env.CREW_PLAN : o.plan;
+  const plan = existsSync(planFile) ? parsePlan(readPlanText(planFile), planFile) : null;
   const kind = o.tracker ?? plan?.project.tracker ?? 'local';
   if (kind !== 'local' && kind !== 'github')
     throw new UsageError(`--tracker expects local or github, got '${kind}'`);
-  const dir = plan ? dirname(resolve(o.plan)) : process.cwd();
+  const dir = plan ? dirname(resolve(planFile)) : process.cwd();
   const tracker = openTracker({
     kind,
     dir,
-    db: o.db,
+    db: o.db ?? process.env.CREW_DB,
     repo: plan?.project.repo,
     log: (m) => stderr(`${m}\n`),
   });

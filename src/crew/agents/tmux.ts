@@ -4,6 +4,8 @@
  * any session it is a prefix of). Agents' panes stay after their process ends (remain-on-exit), so
  * that the supervisor sees an exit and its status instead of a vanished session.
  */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { run, runOk, type RunOptions } from './exec.js';
 
 export interface PaneInfo {
@@ -163,6 +165,7 @@ export class Tmux {
    * string in the crew, whose only variable part is the file name, single-quoted.
    */
   async pipeToFile(session: string, file: string): Promise<void> {
+    mkdirSync(dirname(file), { recursive: true });
     const quoted = `'${file.replace(/'/g, `'\\''`)}'`;
     await this.runOk(['pipe-pane', '-t', Tmux.pane(session), `exec cat >> ${quoted}`]);
   }

@@ -2,16 +2,12 @@
 import type { Command } from '../command.js';
 import { agentCommands } from './agents.js';
 import { bookCommands } from './book.js';
-import { dashboardCommand } from './dashboard.js';
 import { issuesCommands } from './issues.js';
 import { planCommands } from './plan.js';
-import { reportCommand } from './report.js';
 
 export const crewCommands: Command[] = [
   ...(bookCommands as unknown as Command[]),
   ...(planCommands as unknown as Command[]),
   ...(issuesCommands as unknown as Command[]),
   ...(agentCommands as unknown as Command[]),
-  dashboardCommand as unknown as Command,
-  reportCommand as unknown as Command,
 ];

@@ -50,13 +50,15 @@ describe('llm-scratch serve', () => {
         { name: 'chat', kind: 'instruct' },
       ]);
       const health = await fetch(`${started.url}/healthz`);
-      expect((await health.json()).status).toBe('ok');
+      expect(((await health.json()) as { status: string }).status).toBe('ok');
       const chat = await fetch(`${started.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 3 }),
       });
-      expect((await chat.json()).usage.completion_tokens).toBe(3);
+      expect(((await chat.json()) as { usage: { completion_tokens: number } }).usage.completion_tokens).toBe(
+        3,
+      );
     } finally {
       child.kill('SIGTERM');
     }

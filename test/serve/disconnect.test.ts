@@ -44,7 +44,10 @@ const long = (stream: boolean, signal: AbortSignal) =>
   });
 
 async function health() {
-  return (await (await fetch(`${url}/healthz`)).json()).models[0] as { busy: boolean; waiting: number };
+  const body = (await (await fetch(`${url}/healthz`)).json()) as {
+    models: Array<{ busy: boolean; waiting: number }>;
+  };
+  return body.models[0];
 }
 
 async function until(check: () => Promise<boolean>, ms = 10_000) {
@@ -99,7 +102,7 @@ describe('client disconnects', () => {
     const refused = await long(false, new AbortController().signal);
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect((await refused.json()).error.type).toBe('rate_limit_error');
+    expect(((await refused.json()) as { error: { type: string } }).error.type).toBe('rate_limit_error');
     second.abort();
     await until(async () => (await health()).waiting === 0);
     expect((await health()).busy).toBe(true);

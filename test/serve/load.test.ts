@@ -111,10 +111,10 @@ describe(`${CONCURRENT} concurrent requests`, () => {
       for (const [name, codes] of statuses)
         expect(codes.filter((s) => s === 200).length, name).toBeGreaterThan(0);
       expect(statuses.get('models')!.every((s) => s === 200)).toBe(true);
-      const health = await (await fetch(`${url}/healthz`)).json();
-      expect(health.models.every((m: { busy: boolean; waiting: number }) => !m.busy && m.waiting === 0)).toBe(
-        true,
-      );
+      const health = (await (await fetch(`${url}/healthz`)).json()) as {
+        models: Array<{ busy: boolean; waiting: number }>;
+      };
+      expect(health.models.every((m) => !m.busy && m.waiting === 0)).toBe(true);
       memory.push(liveBytes());
       console.log(
         `round ${r + 1}: ${all.filter((s) => s === 200).length} ok, ${all.filter((s) => s === 429).length} x 429 ` +

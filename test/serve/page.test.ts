@@ -29,6 +29,22 @@ let url: string;
 let browser: Browser;
 let page: Page;
 
+// The browser globals the page checks use (this TypeScript project has no DOM library).
+interface Seen {
+  t: number;
+  length: number;
+  status: string;
+}
+interface Browserish {
+  document: { getElementById(id: string): { textContent: string | null } };
+  MutationObserver: new (callback: () => void) => { observe(target: unknown, options: object): void };
+  seen: Seen[];
+}
+interface Classified {
+  label: string;
+  probabilities: Record<string, number>;
+}
+
 // Holds the event loop for ms on every forward pass, so that a tiny model's tokens arrive over a
 // visible stretch of time rather than all in one network read.
 function slowDown(name: string, ms: number) {
@@ -87,22 +103,20 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
     await page.fill('#max-tokens', '30');
     // Record when the generated text changes, and what the status line said at the first change.
     await page.evaluate(() => {
-      const generated = document.getElementById('generated')!;
-      const seen: Array<{ t: number; length: number; status: string }> = [];
-      (window as unknown as { seen: typeof seen }).seen = seen;
-      new MutationObserver(() =>
-        seen.push({
+      const w = globalThis as unknown as Browserish;
+      const generated = w.document.getElementById('generated');
+      w.seen = [];
+      new w.MutationObserver(() =>
+        w.seen.push({
           t: performance.now(),
           length: generated.textContent!.length,
-          status: document.getElementById('generate-status')!.textContent!,
+          status: w.document.getElementById('generate-status').textContent!,
         }),
       ).observe(generated, { childList: true, characterData: true, subtree: true });
     });
     await page.click('#generate');
     await page.locator('#generate-status', { hasText: /30 tokens in .* s · length/ }).waitFor();
-    const seen = await page.evaluate(
-      () => (window as unknown as { seen: Array<{ t: number; length: number; status: string }> }).seen,
-    );
+    const seen = await page.evaluate(() => (globalThis as unknown as Browserish).seen);
     const changes = seen.filter((s) => s.length > 0);
     expect(changes.length).toBeGreaterThan(5);
     expect(changes[0].status).toBe('generating...');
@@ -113,7 +127,7 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ prompt: 'Every effort moves you', maxNewTokens: 30 }),
-    }).then((r) => r.json());
+    }).then((r) => r.json() as Promise<{ text: string }>);
     expect(text).toBe(api.text);
     await page.screenshot({ path: join(artifacts, 'serve-generate.png'), fullPage: true });
   });
@@ -139,13 +153,13 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ text: 'You won a free prize, call now!' }),
-    }).then((r) => r.json());
+    }).then((r) => r.json() as Promise<Classified>);
     expect(await page.locator('.bar.best').getAttribute('data-label')).toBe(api.label);
     const values = await page.locator('.bar .value').allTextContents();
     expect(values).toEqual(['ham', 'spam'].map((l) => `${(api.probabilities[l] * 100).toFixed(1)}%`));
     const widths = await page
       .locator('.bar .fill')
-      .evaluateAll((fills) => fills.map((f) => (f as HTMLElement).style.width));
+      .evaluateAll((fills) => fills.map((f) => (f as unknown as { style: { width: string } }).style.width));
     expect(widths).toEqual(['ham', 'spam'].map((l) => `${(api.probabilities[l] * 100).toFixed(1)}%`));
     await page.screenshot({ path: join(artifacts, 'serve-classify.png'), fullPage: true });
     expect(existsSync(join(artifacts, 'serve-classify.png'))).toBe(true);

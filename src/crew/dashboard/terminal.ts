@@ -1,0 +1,194 @@
+/**
+ * The terminal dashboard (Ink 6 on React 19; Ink 7 needs Node 22). Components are written with
+ * React.createElement (`h`) so the project keeps plain .ts files: no JSX setting in tsconfig, the
+ * linter or the test globs. `Dashboard` draws one snapshot; `LiveDashboard` reloads it on a timer.
+ */
+import { Box, Text, render } from 'ink';
+import { createElement as h, useEffect, useState, type ReactElement } from 'react';
+import type { CrewEvent } from '../agents/types.js';
+import { age, ageSince, agentState, bar, shortSha, testVerdict, type Tone } from './format.js';
+import type { Snapshot } from './snapshot.js';
+
+const COLOR: Record<Tone, string | undefined> = { good: 'green', warn: 'yellow', bad: 'red', dim: 'gray' };
+
+const cell = (text: string | number, width: number) => {
+  const s = String(text);
+  return s.length >= width ? `${s.slice(0, width - 1)}…` : s.padEnd(width);
+};
+
+function Heading({ title }: { title: string }): ReactElement {
+  return h(Box, { marginTop: 1 }, h(Text, { bold: true, underline: true }, title));
+}
+
+// children is optional only because createElement passes it outside the props object.
+function Line({ children, tone }: { children?: string; tone?: Tone }): ReactElement {
+  return h(Text, { wrap: 'truncate-end', color: tone ? COLOR[tone] : undefined }, children);
+}
+
+// Columns sized for a 100-column terminal; the last commit goes on a dim line of its own.
+function Agents({ s }: { s: Snapshot }): ReactElement {
+  const head = `${cell('AGENT', 14)}${cell('STATE', 19)}${cell('IDLE', 6)}${cell('DONE', 7)}${cell('AHEAD', 6)}${cell('DIRTY', 6)}${cell('RESTARTS', 9)}ISSUE`;
+  return h(
+    Box,
+    { flexDirection: 'column' },
+    h(Heading, { title: 'Agents' }),
+    h(Text, { dimColor: true, wrap: 'truncate-end' }, head),
+    ...s.agents.map((a) => {
+      const st = agentState(a);
+      const commit = a.lastCommit ? `${a.lastCommit.subject} (${age(a.lastCommit.ageSeconds)} ago)` : 'none';
+      return h(
+        Box,
+        { key: a.agent, flexDirection: 'column' },
+        h(
+          Text,
+          { wrap: 'truncate-end' },
+          cell(a.agent, 14),
+          h(Text, { color: COLOR[st.tone] }, cell(st.text, 19)),
+          cell(age(a.idleSeconds), 6),
+          cell(`${a.closed}/${a.closed + a.open}`, 7),
+          cell(a.ahead ?? '-', 6),
+          cell(a.dirtyFiles, 6),
+          cell(a.restarts, 9),
+          a.issue ? `#${a.issue.number} ${a.issue.title}` : '-',
+        ),
+        h(
+          Text,
+          { dimColor: true, wrap: 'truncate-end' },
+          `${' '.repeat(14)}${a.branch ?? 'no branch'}, last commit: ${commit}`,
+        ),
+      );
+    }),
+  );
+}
+
+function Milestones({ s }: { s: Snapshot }): ReactElement {
+  return h(
+    Box,
+    { flexDirection: 'column' },
+    h(Heading, { title: 'Milestones' }),
+    ...s.milestones.map((m) =>
+      h(
+        Line,
+        { key: m.id, tone: m.state === 'done' ? 'good' : m.state === 'late' ? 'bad' : undefined },
+        `${cell(m.title, 26)}${bar(m.closed, m.total)} ${cell(`${m.closed}/${m.total}`, 6)}${cell(m.owner, 14)}${m.due ? `due ${m.due}` : `day ${m.day}`}${m.blocked ? `  ${m.blocked} blocked` : ''}${m.state === 'late' ? '  LATE' : ''}`,
+      ),
+    ),
+  );
+}
+
+function Integration({ s }: { s: Snapshot }): ReactElement {
+  return h(
+    Box,
+    { flexDirection: 'column' },
+    h(Heading, { title: 'Integration points: planned / actual' }),
+    ...s.integration.map((x) =>
+      h(
+        Line,
+        { key: x.id, tone: x.state === 'closed' ? (x.late ? 'warn' : 'good') : x.late ? 'bad' : undefined },
+        `${cell(x.id, 26)}${cell(`${x.from} -> ${x.to}`, 28)}${cell(`day ${x.plannedDay} (${x.plannedDate})`, 20)}${cell(x.actualDay !== null ? `day ${x.actualDay}` : '-', 10)}${x.state}${x.late ? ', late' : ''}`,
+      ),
+    ),
+  );
+}
+
+function Commits({ s }: { s: Snapshot }): ReactElement {
+  return h(
+    Box,
+    { flexDirection: 'column' },
+    h(Heading, { title: 'Recent commits (x: breaks type(scope): subject)' }),
+    ...(s.commits.length === 0
+      ? [h(Line, { key: 'none', tone: 'dim' }, 'no commits yet')]
+      : s.commits.map((c) =>
+          h(
+            Line,
+            { key: c.sha, tone: c.conventional ? undefined : 'bad' },
+            `${c.conventional ? ' ' : 'x'} ${shortSha(c.sha)} ${cell(c.agent ?? 'main', 14)}${cell(ageSince(c.at, s.at), 5)}${c.subject}`,
+          ),
+        )),
+  );
+}
+
+function eventLine(e: CrewEvent, now: string): string {
+  return `${cell(ageSince(e.at, now), 5)}${cell(e.kind, 9)}${cell(e.agent ?? 'crew', 14)}${e.message}`;
+}
+
+function Events({ s }: { s: Snapshot }): ReactElement {
+  const test = s.lastTest ? testVerdict(s.lastTest) : null;
+  return h(
+    Box,
+    { flexDirection: 'column' },
+    h(Heading, { title: 'Last test' }),
+    test && s.lastTest
+      ? h(Line, { tone: test.tone }, `${test.text} (${ageSince(s.lastTest.at, s.at)} ago)`)
+      : h(Line, { tone: 'dim' }, 'no test run yet (llm-crew test)'),
+    h(Heading, { title: 'Supervisor events' }),
+    ...(s.events.length === 0
+      ? [h(Line, { key: 'none', tone: 'dim' }, 'no events yet')]
+      : s.events.map((e) =>
+          h(
+            Line,
+            { key: e.id, tone: e.kind === 'gave-up' || e.kind === 'conflict' ? 'bad' : undefined },
+            eventLine(e, s.at),
+          ),
+        )),
+  );
+}
+
+export function Dashboard({
+  snapshot: s,
+  error,
+}: {
+  snapshot: Snapshot;
+  error?: string | null;
+}): ReactElement {
+  return h(
+    Box,
+    { flexDirection: 'column' },
+    h(
+      Text,
+      { wrap: 'truncate-end' },
+      h(Text, { bold: true }, `llm-crew: ${s.project}`),
+      `  tracker ${s.tracker}  ·  ${s.at.slice(11, 19)} UTC`,
+    ),
+    error ? h(Line, { tone: 'bad' }, `refresh failed: ${error}`) : null,
+    h(Agents, { s }),
+    h(Milestones, { s }),
+    h(Integration, { s }),
+    h(Commits, { s }),
+    h(Events, { s }),
+  );
+}
+
+export interface LiveProps {
+  first: Snapshot;
+  load: () => Promise<Snapshot>;
+  intervalMs: number;
+}
+
+/** Reloads the snapshot every intervalMs; a failed load keeps the last one on screen with the error. */
+export function LiveDashboard({ first, load, intervalMs }: LiveProps): ReactElement {
+  const [snapshot, setSnapshot] = useState(first);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      load()
+        .then((s) => {
+          setSnapshot(s);
+          setError(null);
+        })
+        .catch((err: Error) => setError(err.message))
+        .finally(() => (busy = false));
+    }, intervalMs);
+    return () => clearInterval(timer);
+  }, [load, intervalMs]);
+  return h(Dashboard, { snapshot, error });
+}
+
+/** Runs the live dashboard until Ctrl+C. */
+export async function runTerminalDashboard(props: LiveProps): Promise<void> {
+  const app = render(h(LiveDashboard, props));
+  await app.waitUntilExit();
+}

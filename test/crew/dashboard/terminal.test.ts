@@ -1,0 +1,96 @@
+// The terminal dashboard drawn by Ink into ink-testing-library's fake terminal, from snapshots of a
+// real tracker and git repository; the live view redraws when an issue closes.
+import { render } from 'ink-testing-library';
+import { createElement as h } from 'react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildSnapshot } from '../../../src/crew/dashboard/snapshot.js';
+import { Dashboard, LiveDashboard } from '../../../src/crew/dashboard/terminal.js';
+import { closeByKey, crewProject, running, type Project } from './fixtures.js';
+
+let project: Project | null = null;
+afterEach(async () => {
+  await project?.tracker.close();
+  project = null;
+});
+
+const load = (p: Project) => () =>
+  buildSnapshot({
+    plan: p.plan,
+    tracker: p.tracker,
+    repo: p.dir,
+    status: async () => [
+      running('foundation', 'llm-foundation', {
+        issue: { number: 1, title: 'Tokenizers and vocabulary' },
+        restarts: 2,
+      }),
+      running('architecture', 'llm-architecture', { state: 'exited', pid: null }),
+    ],
+    now: () => new Date('2026-12-02T12:00:00Z'),
+  });
+
+const until = async (check: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('timed out waiting for the dashboard to redraw');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('terminal dashboard', () => {
+  it('shows agents, milestones, integration points, commits with the convention breaker marked, test and events', async () => {
+    const p = (project = await crewProject());
+    await p.tracker.addEvent({
+      agent: 'training',
+      kind: 'gave-up',
+      message: 'gave up after 5 restarts',
+      data: null,
+    });
+    await p.tracker.addEvent({ agent: null, kind: 'test', message: '12 passed', data: { ok: true } });
+    const { lastFrame, unmount } = render(h(Dashboard, { snapshot: await load(p)() }));
+    const frame = lastFrame()!;
+    unmount();
+    const line = (start: string) => frame.split('\n').find((l) => l.trimStart().startsWith(start)) ?? '';
+    expect(frame).toContain('llm-crew: llm-scratch');
+    expect(line('foundation')).toMatch(
+      /^foundation\s+running\s+12s\s+0\/4\s+2\s+0\s+2\s+#1 Tokenizers and vocabulary$/,
+    );
+    expect(frame).toContain('crew/foundation, last commit: none');
+    expect(line('architecture')).toMatch(/architecture\s+exited/);
+    expect(line('training')).toMatch(/training\s+no session/);
+    expect(line('M1: Foundation')).toMatch(/\[----------\] 0\/2\s+foundation\s+due 2026-12-04/);
+    expect(line('tokenizer-interface')).toMatch(
+      /foundation -> architecture\s+day 3 \(2026-12-04\)\s+-\s+open/,
+    );
+    // The commit that breaks type(scope): subject is marked with an x, the others are not.
+    expect(frame).toMatch(/^x [0-9a-f]{7} foundation .*added the loader$/m);
+    expect(frame).toMatch(/^ {2}[0-9a-f]{7} foundation .*feat\(fundamentals\): a BPE tokenizer$/m);
+    expect(frame).toContain('passed: 12 passed');
+    expect(frame).toMatch(/gave-up\s+training\s+gave up after 5 restarts/);
+  });
+
+  it('redraws live: closing an issue moves its milestone forward', async () => {
+    const p = (project = await crewProject());
+    const reload = load(p);
+    const app = render(h(LiveDashboard, { first: await reload(), load: reload, intervalMs: 50 }));
+    expect(app.lastFrame()).toMatch(/M1: Foundation\s+\[----------\] 0\/2/);
+    await closeByKey(p, 'task/m1/tokenizer');
+    await until(() => /M1: Foundation\s+\[#####-----\] 1\/2/.test(app.lastFrame()!));
+    expect(app.lastFrame()).toMatch(/^foundation\s+running\s+12s\s+1\/4 /m);
+    app.unmount();
+  });
+
+  it('keeps the last snapshot on screen and says why when a refresh fails', async () => {
+    const p = (project = await crewProject());
+    const first = await load(p)();
+    const app = render(
+      h(LiveDashboard, {
+        first,
+        load: () => Promise.reject(new Error('tracker database is locked')),
+        intervalMs: 30,
+      }),
+    );
+    await until(() => app.lastFrame()!.includes('refresh failed: tracker database is locked'));
+    expect(app.lastFrame()).toContain('M1: Foundation');
+    app.unmount();
+  });
+});

@@ -5,10 +5,29 @@ import asciichart from 'asciichart';
 import { svgToPng, vegaLiteSvg } from '../../chart/vega.js';
 import type { LossHistory } from './checkpoint.js';
 
-export function lossPlotSpec(history: LossHistory, title: string): Record<string, unknown> {
+// The axis and series names; chapter 6 plots accuracy against examples seen with the same chart.
+export interface PlotLabels {
+  x: string;
+  y: string;
+  train: string;
+  val: string;
+}
+
+const LOSS_LABELS: PlotLabels = {
+  x: 'Tokens seen',
+  y: 'Loss',
+  train: 'Training loss',
+  val: 'Validation loss',
+};
+
+export function lossPlotSpec(
+  history: LossHistory,
+  title: string,
+  labels: PlotLabels = LOSS_LABELS,
+): Record<string, unknown> {
   const values = history.tokensSeen.flatMap((tokens, i) => [
-    { tokens, step: history.steps[i], loss: history.trainLosses[i], series: 'Training loss' },
-    { tokens, step: history.steps[i], loss: history.valLosses[i], series: 'Validation loss' },
+    { tokens, step: history.steps[i], loss: history.trainLosses[i], series: labels.train },
+    { tokens, step: history.steps[i], loss: history.valLosses[i], series: labels.val },
   ]);
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -19,8 +38,8 @@ export function lossPlotSpec(history: LossHistory, title: string): Record<string
     data: { values },
     mark: { type: 'line', point: { size: 18 } },
     encoding: {
-      x: { field: 'tokens', type: 'quantitative', title: 'Tokens seen' },
-      y: { field: 'loss', type: 'quantitative', title: 'Loss', scale: { zero: false } },
+      x: { field: 'tokens', type: 'quantitative', title: labels.x },
+      y: { field: 'loss', type: 'quantitative', title: labels.y, scale: { zero: false } },
       color: {
         field: 'series',
         type: 'nominal',
@@ -43,16 +62,25 @@ export function lossPlotSpec(history: LossHistory, title: string): Record<string
   };
 }
 
-export function lossPlotSvg(history: LossHistory, title: string): Promise<string> {
-  return vegaLiteSvg(lossPlotSpec(history, title));
+export function lossPlotSvg(history: LossHistory, title: string, labels?: PlotLabels): Promise<string> {
+  return vegaLiteSvg(lossPlotSpec(history, title, labels));
 }
 
-export async function lossPlotPng(history: LossHistory, title: string): Promise<Uint8Array> {
-  return svgToPng(await lossPlotSvg(history, title));
+export async function lossPlotPng(
+  history: LossHistory,
+  title: string,
+  labels?: PlotLabels,
+): Promise<Uint8Array> {
+  return svgToPng(await lossPlotSvg(history, title, labels));
 }
 
 // Both losses in a few terminal rows (training solid, validation in the second colour).
-export function lossPlotAscii(history: LossHistory, height = 10, width = 60): string {
+export function lossPlotAscii(
+  history: LossHistory,
+  height = 10,
+  width = 60,
+  labels: PlotLabels = LOSS_LABELS,
+): string {
   const n = history.trainLosses.length;
   if (n < 2) return '';
   // Resampled to at most `width` columns.
@@ -66,5 +94,6 @@ export function lossPlotAscii(history: LossHistory, height = 10, width = 60): st
     colors: [asciichart.blue, asciichart.red],
     format: (x: number) => x.toFixed(2).padStart(6),
   });
-  return `${chart}\n  ${asciichart.blue}── training loss${asciichart.reset}   ${asciichart.red}── validation loss${asciichart.reset} (x: ${history.tokensSeen[n - 1]} tokens seen)`;
+  const l = (s: string) => s.toLowerCase();
+  return `${chart}\n  ${asciichart.blue}── ${l(labels.train)}${asciichart.reset}   ${asciichart.red}── ${l(labels.val)}${asciichart.reset} (x: ${history.tokensSeen[n - 1]} ${l(labels.x)})`;
 }

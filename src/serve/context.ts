@@ -29,10 +29,10 @@ export function pickModel(
   kinds: readonly ModelKind[],
   endpoint: string,
 ): ServedModel {
-  const wanted = kinds.join(' or ');
+  const wanted = `a model of kind ${kinds.join(' or ')}`;
   if (name === undefined) {
     const first = ctx.registry.firstOf(kinds);
-    if (!first) throw new ApiError(400, `${endpoint} needs a ${wanted} model and none is served`, 'model');
+    if (!first) throw new ApiError(400, `${endpoint} needs ${wanted} and none is served`, 'model');
     return first;
   }
   const served = ctx.registry.get(name);
@@ -43,7 +43,7 @@ export function pickModel(
   if (!kinds.includes(served.kind))
     throw new ApiError(
       400,
-      `model: '${name}' is a ${served.kind} model; ${endpoint} needs a ${wanted} one`,
+      `model: '${name}' is of kind ${served.kind}; ${endpoint} needs ${wanted}`,
       'model',
     );
   return served;

@@ -186,7 +186,9 @@ describe('POST /v1/generate', () => {
     });
     const wrongKind = await post('/v1/generate', { model: 'tiny-spam', prompt: 'hi' });
     expect(wrongKind.statusCode).toBe(400);
-    expect(wrongKind.json().error.message).toMatch(/'tiny-spam' is a classifier model/);
+    expect(wrongKind.json().error.message).toMatch(
+      /'tiny-spam' is of kind classifier; \/v1\/generate needs a model of kind base or instruct/,
+    );
   });
 });
 
@@ -252,7 +254,9 @@ describe('POST /v1/chat/completions (OpenAI-compatible)', () => {
     expect(tooMany.json().error).toMatchObject({ param: 'max_tokens', message: 'max_tokens: must be <= 64' });
     const base = await post('/v1/chat/completions', { model: 'tiny-base', messages });
     expect(base.statusCode).toBe(400);
-    expect(base.json().error.message).toMatch(/needs a instruct one/);
+    expect(base.json().error.message).toMatch(
+      /'tiny-base' is of kind base; \/v1\/chat\/completions needs a model of kind instruct/,
+    );
     expect((await post('/v1/chat/completions', { model: 'nope', messages })).statusCode).toBe(404);
   });
 });

@@ -45,6 +45,18 @@ export const upCommand = defineCommand({
       description:
         'agents work in the repository itself, on its branch, instead of worktrees on crew/<agent>',
     },
+    interval: {
+      type: 'number',
+      value: 'S',
+      description: "seconds between the supervisor's looks",
+      default: 5,
+    },
+    backoff: {
+      type: 'number',
+      value: 'S',
+      description: "the supervisor's first restart delay, doubled each time",
+      default: DEFAULT_SETTINGS.backoffS,
+    },
     json: { type: 'boolean', description: 'print the result as JSON' },
   },
   examples: [
@@ -68,6 +80,7 @@ export const upCommand = defineCommand({
         socket: options.socket ?? null,
         worktrees: !options['no-worktrees'],
         self: selfCommand(),
+        superviseArgs: ['--interval', String(options.interval), '--backoff', String(options.backoff)],
         coordinatorWindows: dashboard ? [{ name: 'dashboard', args: ['dashboard'] }] : [],
       });
     });

@@ -2,6 +2,7 @@
 import type { Command } from '../command.js';
 import { agentCommands } from './agents.js';
 import { bookCommands } from './book.js';
+import { integrateCommands } from './integrate.js';
 import { issuesCommands } from './issues.js';
 import { planCommands } from './plan.js';
 
@@ -10,4 +11,5 @@ export const crewCommands: Command[] = [
   ...(planCommands as unknown as Command[]),
   ...(issuesCommands as unknown as Command[]),
   ...(agentCommands as unknown as Command[]),
+  ...(integrateCommands as unknown as Command[]),
 ];

@@ -36,6 +36,8 @@ export interface UpOptions {
   worktrees: boolean;
   /** How to run llm-crew itself: [node, ...flags, script]. */
   self: string[];
+  /** More arguments for `llm-crew supervise` (--interval, --backoff, ...). */
+  superviseArgs?: string[];
   /** Extra windows in the coordinator's session: name and llm-crew arguments (the dashboard). */
   coordinatorWindows?: { name: string; args: string[] }[];
   env?: NodeJS.ProcessEnv;
@@ -139,11 +141,12 @@ export async function crewUp(o: UpOptions): Promise<UpResult> {
     await tmux.newSession({
       name: COORDINATOR_SESSION,
       cwd: dir,
-      argv: [...o.self, 'supervise', ...planArgs],
+      argv: [...o.self, 'supervise', ...planArgs, ...(o.superviseArgs ?? [])],
       env: { PATH: env.PATH ?? '' },
       remainOnExit: false,
     });
     await tmux.runOk(['rename-window', '-t', Tmux.pane(COORDINATOR_SESSION), 'supervisor']);
+    // The dashboard finds the socket in runtime.json; it takes the plan only.
     for (const w of o.coordinatorWindows ?? [])
       await tmux.runOk([
         'new-window',
@@ -157,7 +160,8 @@ export async function crewUp(o: UpOptions): Promise<UpResult> {
         '--',
         ...o.self,
         ...w.args,
-        ...planArgs,
+        '--plan',
+        resolve(ctx.file),
       ]);
     coordinator = 'started';
   }

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { CONFIG_FILE, configFromHF, configToHF, exportGPT2, importGPT2, MODEL_FILE } from '../io/gpt2.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { Linear } from '../nn/index.js';
+import * as T from '../tensor/index.js';
 import { globalRng, noGrad, type Rng, Tensor } from '../tensor/index.js';
 import type { BPETokenizer } from './fundamentals.js';
 import { GPTModel } from './gpt.js';
@@ -59,6 +60,32 @@ export function classifierLogits(
   return out.reshape([batch, -1]);
 }
 
+// The hidden states after the first `blocks` transformer blocks: ids (B*T) -> (B, T, C). With those
+// blocks frozen and no dropout they are a fixed function of the tokens (see finetune/train.ts).
+export function hiddenAfterBlocks(
+  model: GPTModel,
+  ids: Int32Array,
+  batch: number,
+  length: number,
+  blocks: number,
+): Tensor {
+  const positions = T.arange(0, length, 1, { dtype: 'int32' });
+  let x = model.tok_emb.forward(new Tensor(ids, [batch, length])).add(model.pos_emb.forward(positions));
+  x = model.drop_emb.forward(x);
+  for (let i = 0; i < blocks; i++) x = model.trf_blocks.at(i).forward(x);
+  return x;
+}
+
+// The rest of the classifier from those hidden states: blocks from `fromBlock` on, the final norm and
+// the head at the last position -> (B, classes).
+export function classifierLogitsFrom(model: ClassifierModel, hidden: Tensor, fromBlock: number): Tensor {
+  let x = hidden;
+  for (let i = fromBlock; i < model.trf_blocks.length; i++) x = model.trf_blocks.at(i).forward(x);
+  const [B, Tn] = x.shape;
+  x = x.narrow(1, Tn - 1, 1); // (B, 1, C)
+  return model.out_head.forward(model.final_norm.forward(x)).reshape([B, -1]);
+}
+
 export interface EncodedTexts {
   // One id sequence per text, cut to the length.
   ids: Int32Array[];
@@ -77,7 +104,7 @@ export function encodeTexts(
   let truncated = 0;
   const enc = (s: string) => tokenizer.encode(s, { disallowedSpecial: [] });
   const ids = texts.map((text) => {
-    const prefixChars = maxLength * 16;
+    const prefixChars = maxLength * 8;
     let tokens = text.length > prefixChars ? enc(text.slice(0, prefixChars)) : null;
     if (tokens && tokens.length <= maxLength) tokens = null;
     tokens ??= enc(text);

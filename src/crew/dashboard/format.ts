@@ -34,12 +34,27 @@ export function bar(done: number, total: number, width = 10): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
 }
 
-/** A test event's verdict: `passed` / `failed` from its data when the runtime recorded one. */
+/**
+ * A test event's verdict. `llm-crew test` records counts (`passed`, `failed`, `conflicts`): green
+ * when nothing failed or conflicted; an `ok` boolean, when an event has one, says it outright.
+ */
 export function testVerdict(e: CrewEvent): { text: string; tone: Tone } {
   const d = e.data ?? {};
-  const ok = typeof d.ok === 'boolean' ? d.ok : typeof d.passed === 'boolean' ? d.passed : null;
+  const num = (k: string) => (typeof d[k] === 'number' ? (d[k] as number) : null);
+  const failed = num('failed');
+  const ok = typeof d.ok === 'boolean' ? d.ok : failed !== null ? failed === 0 && !num('conflicts') : null;
   if (ok === null) return { text: e.message, tone: 'dim' };
-  return { text: `${ok ? 'passed' : 'failed'}: ${e.message}`, tone: ok ? 'good' : 'bad' };
+  return { text: `${ok ? 'green' : 'red'}: ${e.message}`, tone: ok ? 'good' : 'bad' };
+}
+
+/** Each integration point's status in a test event (`data.perIntegrationPoint`), in the event's order. */
+export function testPoints(e: CrewEvent): { id: string; status: string }[] {
+  const per = e.data?.perIntegrationPoint;
+  if (!per || typeof per !== 'object') return [];
+  return Object.entries(per as Record<string, { status?: unknown }>).map(([id, p]) => ({
+    id,
+    status: typeof p?.status === 'string' ? p.status : 'unknown',
+  }));
 }
 
 export const shortSha = (sha: string) => sha.slice(0, 7);

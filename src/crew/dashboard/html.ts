@@ -4,7 +4,7 @@
  * script swaps the fragment in. Nothing in the page can change the crew: it is read-only.
  */
 import type { CrewEvent } from '../agents/types.js';
-import { age, ageSince, agentState, shortSha, testVerdict, type Tone } from './format.js';
+import { age, ageSince, agentState, shortSha, testPoints, testVerdict, type Tone } from './format.js';
 import type { Snapshot } from './snapshot.js';
 
 const escapeHtml = (s: string | number) =>
@@ -171,6 +171,7 @@ function events(s: Snapshot): Markup {
   return html`<section id="test">
       <h2>Last test</h2>
       ${test && s.lastTest ? html`<p${new Markup(tone(test.tone))}>${test.text} (${ageSince(s.lastTest.at, s.at)} ago)</p>` : html`<p class="dim">no test run yet (llm-crew test)</p>`}
+      ${s.lastTest ? testPoints(s.lastTest).map((p) => html`<span class="${p.status === 'passed' ? 'good' : 'bad'}" data-point="${p.id}">${p.id}: ${p.status}</span> `) : null}
     </section>
     <section id="events">
       <h2>Supervisor events</h2>

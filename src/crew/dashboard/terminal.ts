@@ -6,7 +6,7 @@
 import { Box, Text, render } from 'ink';
 import { createElement as h, useEffect, useState, type ReactElement } from 'react';
 import type { CrewEvent } from '../agents/types.js';
-import { age, ageSince, agentState, bar, shortSha, testVerdict, type Tone } from './format.js';
+import { age, ageSince, agentState, bar, shortSha, testPoints, testVerdict, type Tone } from './format.js';
 import type { Snapshot } from './snapshot.js';
 
 const COLOR: Record<Tone, string | undefined> = { good: 'green', warn: 'yellow', bad: 'red', dim: 'gray' };
@@ -121,6 +121,9 @@ function Events({ s }: { s: Snapshot }): ReactElement {
     test && s.lastTest
       ? h(Line, { tone: test.tone }, `${test.text} (${ageSince(s.lastTest.at, s.at)} ago)`)
       : h(Line, { tone: 'dim' }, 'no test run yet (llm-crew test)'),
+    ...(s.lastTest ? testPoints(s.lastTest) : []).map((p) =>
+      h(Line, { key: p.id, tone: p.status === 'passed' ? 'good' : 'bad' }, `  ${cell(p.id, 26)}${p.status}`),
+    ),
     h(Heading, { title: 'Supervisor events' }),
     ...(s.events.length === 0
       ? [h(Line, { key: 'none', tone: 'dim' }, 'no events yet')]

@@ -45,7 +45,20 @@ describe('terminal dashboard', () => {
       message: 'gave up after 5 restarts',
       data: null,
     });
-    await p.tracker.addEvent({ agent: null, kind: 'test', message: '12 passed', data: { ok: true } });
+    await p.tracker.addEvent({
+      agent: null,
+      kind: 'test',
+      message: 'test: 1 passed, 1 failed, 0 conflicts',
+      data: {
+        passed: 1,
+        failed: 1,
+        conflicts: 0,
+        perIntegrationPoint: {
+          'tokenizer-interface': { status: 'passed' },
+          'data-pipeline': { status: 'failed' },
+        },
+      },
+    });
     const { lastFrame, unmount } = render(h(Dashboard, { snapshot: await load(p)() }));
     const frame = lastFrame()!;
     unmount();
@@ -64,7 +77,9 @@ describe('terminal dashboard', () => {
     // The commit that breaks type(scope): subject is marked with an x, the others are not.
     expect(frame).toMatch(/^x [0-9a-f]{7} foundation .*added the loader$/m);
     expect(frame).toMatch(/^ {2}[0-9a-f]{7} foundation .*feat\(fundamentals\): a BPE tokenizer$/m);
-    expect(frame).toContain('passed: 12 passed');
+    expect(frame).toContain('red: test: 1 passed, 1 failed, 0 conflicts');
+    expect(frame).toMatch(/^ {2}tokenizer-interface\s+passed$/m);
+    expect(frame).toMatch(/^ {2}data-pipeline\s+failed$/m);
     expect(frame).toMatch(/gave-up\s+training\s+gave up after 5 restarts/);
   });
 

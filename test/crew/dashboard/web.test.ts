@@ -57,8 +57,17 @@ describe('web dashboard', () => {
     await p.tracker.addEvent({
       agent: null,
       kind: 'test',
-      message: '41 passed, 1 failed',
-      data: { ok: false },
+      message: 'test: 3 passed, 0 failed, 0 conflicts',
+      data: {
+        passed: 3,
+        failed: 0,
+        conflicts: 0,
+        perIntegrationPoint: {
+          'tokenizer-interface': { status: 'passed' },
+          'data-pipeline': { status: 'passed' },
+          'model-forward': { status: 'passed' },
+        },
+      },
     });
     web = await serve(p);
     expect(web.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -81,7 +90,14 @@ describe('web dashboard', () => {
       'no session',
     ]);
     expect(await agents.first().innerText()).toContain('#1 Tokenizers and vocabulary');
-    expect(await page.locator('#test').innerText()).toContain('failed: 41 passed, 1 failed');
+    expect(await page.locator('#test p').innerText()).toMatch(
+      /^green: test: 3 passed, 0 failed, 0 conflicts \(\d+s ago\)$/,
+    );
+    expect(await page.locator('#test [data-point]').allInnerTexts()).toEqual([
+      'tokenizer-interface: passed',
+      'data-pipeline: passed',
+      'model-forward: passed',
+    ]);
     expect(await page.locator('#commits tr.bad').innerText()).toContain('added the loader');
     const progress = page.locator('tr[data-milestone="m1"] [data-field="progress"]');
     expect(await progress.innerText()).toBe('0/2');

@@ -2,9 +2,11 @@
 import type { Command } from '../command.js';
 import { agentCommands } from './agents.js';
 import { bookCommands } from './book.js';
+import { dashboardCommand } from './dashboard.js';
 import { integrateCommands } from './integrate.js';
 import { issuesCommands } from './issues.js';
 import { planCommands } from './plan.js';
+import { reportCommand } from './report.js';
 
 export const crewCommands: Command[] = [
   ...(bookCommands as unknown as Command[]),
@@ -12,4 +14,6 @@ export const crewCommands: Command[] = [
   ...(issuesCommands as unknown as Command[]),
   ...(agentCommands as unknown as Command[]),
   ...(integrateCommands as unknown as Command[]),
+  dashboardCommand as unknown as Command,
+  reportCommand as unknown as Command,
 ];

@@ -1,0 +1,71 @@
+// llm-crew dashboard [--web [--port P]]: the coordinator's view of the crew, live.
+import { dirname, resolve } from 'node:path';
+import { UsageError } from '../../errors.js';
+import { collectStatus } from '../../crew/agents/status.js';
+import { buildSnapshot, type Snapshot } from '../../crew/dashboard/snapshot.js';
+import { runTerminalDashboard } from '../../crew/dashboard/terminal.js';
+import { startWebDashboard } from '../../crew/dashboard/web.js';
+import { parsePlan, readPlanText } from '../../crew/plan/index.js';
+import { defineCommand } from '../command.js';
+import { trackerOptions, withTracker } from './issues.js';
+
+export const DEFAULT_PORT = 4680;
+
+export const dashboardCommand = defineCommand({
+  name: 'dashboard',
+  summary:
+    'Show the crew live: agents, milestones, integration points, commits, the last test and the supervisor',
+  usage: '[--web [--port P]] [--interval S] [--json]',
+  options: {
+    ...trackerOptions,
+    json: { type: 'boolean', description: 'print one snapshot as JSON and exit' },
+    web: { type: 'boolean', description: 'serve the dashboard on 127.0.0.1 instead of the terminal' },
+    port: {
+      type: 'integer',
+      value: 'P',
+      description: 'the web port (0: any free one)',
+      default: DEFAULT_PORT,
+    },
+    interval: { type: 'number', value: 'S', description: 'seconds between refreshes', default: 2 },
+  },
+  examples: ['llm-crew dashboard', 'llm-crew dashboard --web --port 8080', 'llm-crew dashboard --json'],
+  async run({ options, positionals, stdout, stderr }) {
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (!(options.interval > 0))
+      throw new UsageError(`--interval expects seconds above 0, got ${options.interval}`);
+    if (options.port < 0 || options.port > 65_535)
+      throw new UsageError(`--port expects 0 to 65535, got ${options.port}`);
+    const plan = parsePlan(readPlanText(options.plan), options.plan);
+    const repo = dirname(resolve(options.plan));
+    await withTracker(options, stderr, async (tracker) => {
+      const load = (): Promise<Snapshot> =>
+        buildSnapshot({ plan, tracker, repo, status: () => collectStatus({ plan, repoDir: repo, tracker }) });
+      const first = await load();
+      if (options.json) {
+        stdout(JSON.stringify(first, null, 2) + '\n');
+        return;
+      }
+      const intervalMs = options.interval * 1000;
+      if (!options.web) {
+        await runTerminalDashboard({ first, load, intervalMs });
+        return;
+      }
+      const web = await startWebDashboard({
+        load,
+        port: options.port,
+        intervalMs,
+        log: (m) => stderr(`${m}\n`),
+      });
+      stdout(`dashboard on ${web.url} (read-only; Ctrl+C stops it)\n`);
+      await new Promise<void>((done) => {
+        const stop = () => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          void web.close().then(done);
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+    });
+  },
+});

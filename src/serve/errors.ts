@@ -17,6 +17,7 @@ const TYPES: Record<number, string> = {
   400: 'invalid_request_error',
   404: 'not_found_error',
   429: 'rate_limit_error',
+  499: 'client_closed_request',
   500: 'server_error',
 };
 
@@ -56,7 +57,7 @@ export function installErrorHandler(app: FastifyInstance): void {
       return reply.code(429).header('retry-after', '1').send(errorBody(429, error.message));
     }
     // The client is gone; nobody reads this.
-    if (error instanceof AbortedError) return reply.code(499).send(errorBody(400, error.message));
+    if (error instanceof AbortedError) return reply.code(499).send(errorBody(499, error.message));
     const status =
       error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 500) reply.log.error(error);

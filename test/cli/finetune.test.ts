@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
 import { runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'finetune-cli-'));
@@ -153,5 +154,47 @@ describe('llm-scratch finetune-classifier', () => {
 
     const usage = await runCli(llmScratch, ['finetune-classifier', '--data', sms, '--trainable', 'some']);
     expect(usage.code).toBe(2);
+  });
+
+  it('trains LoRA adapters and the head only (appendix E) and saves the merged classifier', async () => {
+    const lora = join(dir, 'lora');
+    const r = await runCli(llmScratch, [
+      'finetune-classifier',
+      '--data',
+      out,
+      ...quick,
+      '--lora-rank',
+      '4',
+      '--lora-alpha',
+      '8',
+      '--max-length',
+      '16',
+      '--max-steps',
+      '3',
+      '--epochs',
+      '1',
+      '--lr',
+      '1e-2',
+      '--json',
+      '--out',
+      lora,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    // Per block: q, k, v and out_proj 4*(64*4 + 4*64), the feed-forward 2*(64*4 + 4*256); the head
+    // Linear(64, 2) in full: 2 * 4608 + 130.
+    expect(r.stderr).toMatch(
+      /trainable: LoRA rank 4 alpha 8 adapters \+ the head: 9,346 of [\d,]+ parameters/,
+    );
+    expect(JSON.parse(r.stdout).trainableParameters).toBe(9346);
+    const tensors = readSafetensors(join(lora, 'model.safetensors')).tensors;
+    expect([...tensors.keys()].some((k) => k.includes('lora'))).toBe(false);
+    // The adapters were folded in: the transformer's weights differ from the random start.
+    const start = readSafetensors(join(out, 'model.safetensors')).tensors;
+    expect(tensors.get('h.0.attn.c_attn.weight')!.f32()).not.toEqual(
+      start.get('h.0.attn.c_attn.weight')!.f32(),
+    );
+    const c = await runCli(llmScratch, ['classify', '--model', lora, '--json', 'hello']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(Object.keys(JSON.parse(c.stdout))).toEqual(['label', 'probability']);
   });
 });

@@ -321,7 +321,7 @@ export async function finetuneClassifier(o: FinetuneOptions, io: FinetuneIO): Pr
     `classes: ${labels.join(', ')}; ${split.train.length} training, ${split.validation.length} validation, ${split.test.length} test examples of ${data.maxLength} tokens (split in ${o.out}/train.csv, validation.csv, test.csv)\n`,
   );
   io.stderr(
-    `trainable: ${o.trainable}${o.loraRank !== undefined ? ` + LoRA rank ${o.loraRank} alpha ${o.loraAlpha ?? o.loraRank}` : ''}: ${trainableParameters.toLocaleString('en-US')} of ${parameters.toLocaleString('en-US')} parameters\n`,
+    `trainable: ${o.loraRank !== undefined ? `LoRA rank ${o.loraRank} alpha ${o.loraAlpha ?? o.loraRank} adapters + the head` : o.trainable}: ${trainableParameters.toLocaleString('en-US')} of ${parameters.toLocaleString('en-US')} parameters\n`,
   );
   const perEpoch = batchesPerEpoch(data.train, o.batchSize);
   const steps = Math.min(o.epochs * perEpoch, o.maxSteps ?? Infinity);

@@ -132,6 +132,23 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
     await page.screenshot({ path: join(artifacts, 'serve-generate.png'), fullPage: true });
   });
 
+  it('stops a generation with the Stop button', async () => {
+    await page.fill('#max-tokens', '40');
+    await page.click('#generate');
+    await page.waitForFunction(() => {
+      const w = globalThis as unknown as Browserish;
+      return (w.document.getElementById('generated').textContent ?? '').length > 0;
+    });
+    await page.click('#stop');
+    await page.locator('#generate-status', { hasText: /^stopped after \d+ pieces$/ }).waitFor();
+    await expect
+      .poll(async () => {
+        const health = (await (await fetch(`${url}healthz`)).json()) as { models: Array<{ busy: boolean }> };
+        return health.models[0].busy;
+      })
+      .toBe(false);
+  });
+
   it('answers in the chat view of an instruction model', async () => {
     await page.selectOption('#model', 'tiny-instruct');
     expect(await page.locator('#view-chat').isVisible()).toBe(true);

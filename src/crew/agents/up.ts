@@ -91,7 +91,7 @@ export async function crewUp(o: UpOptions): Promise<UpResult> {
     return { id: a.id, rt };
   });
   const sessions = new Set(await tmux.sessions());
-  if (o.worktrees) await excludeCrewDir(repo);
+  await excludeCrewDir(repo);
 
   const state: RuntimeState = {
     version: 1,

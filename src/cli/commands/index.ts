@@ -2,13 +2,18 @@
 import type { Command } from '../command.js';
 import { benchGemmCommand } from './bench.js';
 import { bpeTrainCommand } from './bpe-train.js';
+import { chatCommand } from './chat.js';
 import { classifyCommand } from './classify.js';
 import { decodeCommand } from './decode.js';
+import { dpoCommand } from './dpo.js';
 import { finetuneClassifierCommand } from './finetune-classifier.js';
+import { finetuneInstructCommand } from './finetune-instruct.js';
 import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
+import { judgeCommand } from './judge.js';
 import { logitsCommand } from './logits.js';
 import { prepareCommand } from './prepare.js';
+import { respondCommand } from './respond.js';
 import { serveCommand } from './serve.js';
 import { tokenizeCommand } from './tokenize.js';
 import { trainCommand } from './train.js';
@@ -22,6 +27,11 @@ export const commands = [
   generateCommand,
   logitsCommand,
   trainCommand,
+  finetuneInstructCommand,
+  respondCommand,
+  chatCommand,
+  dpoCommand,
+  judgeCommand,
   finetuneClassifierCommand,
   classifyCommand,
   serveCommand,

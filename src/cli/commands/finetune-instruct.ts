@@ -1,0 +1,153 @@
+import { UsageError } from '../../errors.js';
+import { finetuneInstruct, INSTRUCT_DEFAULTS as d } from '../../llm/instruct/finetune.js';
+import { defineCommand } from '../command.js';
+
+export const finetuneInstructCommand = defineCommand({
+  name: 'finetune-instruct',
+  summary: "Fine-tune a GPT to follow Alpaca-style instructions (the book's chapter 7), optionally with LoRA",
+  usage: '(--model DIR | --resume DIR) [--data FILE] [options]',
+  options: {
+    model: { type: 'string', value: 'DIR', description: 'pretrained model directory to start from' },
+    resume: {
+      type: 'string',
+      value: 'DIR',
+      description: 'continue a run from its checkpoint or --out directory',
+    },
+    data: {
+      type: 'string',
+      value: 'FILE',
+      default: d.data,
+      description: 'JSON or JSONL records with instruction, input, output (split 85/10/5)',
+    },
+    'allowed-max-length': {
+      type: 'integer',
+      value: 'N',
+      description: "cut examples to N tokens (default: the model's context length)",
+    },
+    'lora-rank': {
+      type: 'integer',
+      value: 'R',
+      description: 'train LoRA adapters of rank R instead of all weights',
+    },
+    'lora-alpha': { type: 'number', value: 'A', description: 'LoRA scale (default: the rank)' },
+    'lora-scale-by-rank': {
+      type: 'boolean',
+      description: 'scale the LoRA update by alpha/rank (the printed book uses alpha)',
+    },
+    'batch-size': { type: 'integer', value: 'B', default: d.batchSize, description: 'examples per step' },
+    epochs: {
+      type: 'integer',
+      value: 'E',
+      default: d.epochs,
+      description: 'passes over the training examples',
+    },
+    'max-steps': { type: 'integer', value: 'N', description: 'stop after N optimizer steps in all' },
+    lr: { type: 'number', value: 'LR', default: d.lr, description: 'AdamW learning rate' },
+    'weight-decay': { type: 'number', value: 'W', default: d.weightDecay, description: 'AdamW weight decay' },
+    'warmup-steps': {
+      type: 'integer',
+      value: 'N',
+      default: 0,
+      description: 'linear warmup, then cosine decay',
+    },
+    'min-lr': {
+      type: 'number',
+      value: 'LR',
+      description: 'cosine decay to this rate (turns the schedule on)',
+    },
+    'grad-clip': { type: 'number', value: 'C', description: 'clip the global gradient norm to C' },
+    'drop-rate': { type: 'number', value: 'P', description: "dropout (default: the model's)" },
+    'eval-freq': { type: 'integer', value: 'N', default: d.evalFreq, description: 'evaluate every N steps' },
+    'eval-iter': { type: 'integer', value: 'N', default: d.evalIter, description: 'batches per evaluation' },
+    seed: { type: 'integer', value: 'S', default: d.seed, description: 'seeds dropout, LoRA and data order' },
+    out: {
+      type: 'string',
+      value: 'DIR',
+      default: 'runs/instruct',
+      description: 'checkpoint, model, responses',
+    },
+    'log-json': { type: 'string', value: 'FILE', description: 'one JSON line per step and per evaluation' },
+    'checkpoint-every': {
+      type: 'integer',
+      value: 'N',
+      default: 0,
+      description: 'also checkpoint every N steps',
+    },
+    'max-new-tokens': {
+      type: 'integer',
+      value: 'N',
+      default: d.maxNewTokens,
+      description: 'longest test response',
+    },
+    'respond-limit': { type: 'integer', value: 'N', description: 'answer only the first N test entries' },
+    'no-respond': { type: 'boolean', description: 'skip the test-set responses' },
+    'no-plot': { type: 'boolean', description: 'skip the loss plot PNG' },
+    'no-progress': { type: 'boolean', description: 'no progress bar' },
+    json: { type: 'boolean', description: 'print the summary as JSON' },
+  },
+  examples: [
+    'llm-scratch finetune-instruct --model runs/brown-mini/checkpoint --allowed-max-length 128 --out runs/instruct',
+    'llm-scratch finetune-instruct --model runs/brown-mini/checkpoint --lora-rank 16 --lr 1e-4 --out runs/instruct-lora',
+    'llm-scratch respond --model runs/instruct/model --out runs/instruct/responses.json',
+  ],
+  async run({ options: o, positionals, stdout, stderr }) {
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    for (const flag of [
+      'batch-size',
+      'epochs',
+      'eval-freq',
+      'eval-iter',
+      'max-steps',
+      'allowed-max-length',
+      'lora-rank',
+    ] as const) {
+      const v = o[flag];
+      if (v !== undefined && v < 1) throw new UsageError(`--${flag} must be at least 1`);
+    }
+    if (!(o.lr > 0)) throw new UsageError('--lr must be positive');
+    if (o['lora-alpha'] !== undefined && o['lora-rank'] === undefined)
+      throw new UsageError('--lora-alpha needs --lora-rank');
+    const drop = o['drop-rate'];
+    if (drop !== undefined && !(drop >= 0 && drop < 1)) throw new UsageError('--drop-rate must be in [0, 1)');
+    const rank = o['lora-rank'];
+    const summary = await finetuneInstruct(
+      {
+        model: o.model,
+        resume: o.resume,
+        data: o.data,
+        allowedMaxLength: o['allowed-max-length'],
+        dropRate: drop,
+        lora:
+          rank !== undefined
+            ? { rank, alpha: o['lora-alpha'] ?? rank, scaleByRank: o['lora-scale-by-rank'] ?? false }
+            : undefined,
+        batchSize: o['batch-size'],
+        epochs: o.epochs,
+        maxSteps: o['max-steps'],
+        lr: o.lr,
+        weightDecay: o['weight-decay'],
+        decayAll: true,
+        warmupSteps: o['warmup-steps'],
+        minLr: o['min-lr'],
+        gradClip: o['grad-clip'],
+        evalFreq: o['eval-freq'],
+        evalIter: o['eval-iter'],
+        shuffle: true,
+        seed: o.seed,
+        out: o.out,
+        logJson: o['log-json'],
+        checkpointEvery: o['checkpoint-every'],
+        plot: !o['no-plot'],
+        respond: !o['no-respond'],
+        respondLimit: o['respond-limit'],
+        maxNewTokens: o['max-new-tokens'],
+      },
+      { stdout, stderr, progressBar: !o['no-progress'], handleSignals: true },
+    );
+    if (o.json) stdout(JSON.stringify(summary) + '\n');
+    else
+      stdout(
+        `validation loss ${summary.firstValLoss.toFixed(3)} -> ${summary.lastValLoss.toFixed(3)}; ${summary.trainable.toLocaleString('en-US')} of ${summary.total.toLocaleString('en-US')} parameters trained; ${summary.seconds.toFixed(1)} s${summary.modelDir ? `; model ${summary.modelDir}` : ''}${summary.responsesFile ? `; responses ${summary.responsesFile}` : ''}\n`,
+      );
+  },
+});

@@ -1,0 +1,142 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { UsageError, UserError } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import {
+  checkResponses,
+  JUDGE_DEFAULTS as d,
+  judgeResponses,
+  summarize,
+  type ItemScore,
+  type JudgeApi,
+} from '../../llm/instruct/judge.js';
+import { defineCommand } from '../command.js';
+
+interface ScoresFile {
+  responses: string;
+  judge: { url: string; model: string; api: JudgeApi };
+  total: number;
+  scored: number;
+  average: number;
+  scores: ItemScore[];
+}
+
+export const judgeCommand = defineCommand({
+  name: 'judge',
+  summary:
+    'Score model responses 0-100 with a judge model over Ollama or an OpenAI-compatible API (section 7.8)',
+  usage: '--responses FILE [--judge-url URL] [--judge-model NAME] [--api ollama|openai] [--out FILE]',
+  options: {
+    responses: {
+      type: 'string',
+      value: 'FILE',
+      description: "JSON array with instruction, input, output and model_response (what 'respond' writes)",
+    },
+    'judge-url': { type: 'string', value: 'URL', default: d.url, description: 'the judge server' },
+    'judge-model': { type: 'string', value: 'NAME', default: d.model, description: 'the judge model' },
+    api: {
+      type: 'string',
+      value: 'ollama|openai',
+      default: d.api,
+      description: "Ollama's /api/chat or an OpenAI-compatible /v1/chat/completions",
+    },
+    out: {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'scores, written after each one; an earlier partial file is continued (default: FILE-scores.json)',
+    },
+    tries: {
+      type: 'integer',
+      value: 'N',
+      default: d.tries,
+      description: 'tries per request on transient failures',
+    },
+    'retry-delay': {
+      type: 'number',
+      value: 'MS',
+      default: d.retryDelayMs,
+      description: 'first backoff delay in milliseconds (doubles after each try)',
+    },
+    timeout: { type: 'number', value: 'S', default: d.timeoutMs / 1000, description: 'seconds per request' },
+    json: { type: 'boolean', description: 'print the report as JSON' },
+  },
+  examples: [
+    'llm-scratch judge --responses runs/instruct/instruction-data-with-response.json',
+    'llm-scratch judge --responses r.json --api openai --judge-url http://localhost:8000 --judge-model my-model',
+  ],
+  async run({ options: o, positionals, stdout, stderr }) {
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if (!o.responses) throw new UsageError('--responses FILE is required');
+    if (o.api !== 'ollama' && o.api !== 'openai')
+      throw new UsageError(`--api must be ollama or openai, got '${o.api}'`);
+    if (o.tries < 1) throw new UsageError('--tries must be at least 1');
+    if (!existsSync(o.responses)) throw new UserError(`cannot read ${o.responses}: no such file`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(o.responses, 'utf8'));
+    } catch (err) {
+      throw new UserError(`${o.responses}: not valid JSON (${(err as Error).message})`);
+    }
+    const entries = checkResponses(raw, o.responses);
+    const out = o.out ?? o.responses.replace(/\.json$/, '') + '-scores.json';
+    const judge = { url: o['judge-url'], model: o['judge-model'], api: o.api as JudgeApi };
+    // Continue a partial file from an earlier run of the same responses and judge.
+    let start: ItemScore[] = [];
+    if (existsSync(out)) {
+      const prev = JSON.parse(readFileSync(out, 'utf8')) as ScoresFile;
+      if (
+        prev.responses === o.responses &&
+        prev.total === entries.length &&
+        prev.judge?.model === judge.model
+      ) {
+        start = prev.scores.filter((s) => s.score !== null);
+        if (start.length) stderr(`continuing ${out}: ${start.length} of ${entries.length} already scored\n`);
+      }
+    }
+    const save = (scores: ItemScore[]) => {
+      const s = summarize(scores, entries.length);
+      const file: ScoresFile = {
+        responses: o.responses!,
+        judge,
+        total: s.total,
+        scored: s.scored,
+        average: s.average,
+        scores,
+      };
+      writeFileAtomic(out, [JSON.stringify(file, null, 1) + '\n']);
+    };
+    const kept: ItemScore[] = [...start];
+    let report;
+    try {
+      report = await judgeResponses(
+        entries,
+        { ...judge, tries: o.tries, retryDelayMs: o['retry-delay'], timeoutMs: o.timeout * 1000 },
+        (item, done) => {
+          kept.push(item);
+          save(kept);
+          stderr(`\rscoring: ${done}/${entries.length}`);
+        },
+        start,
+      );
+    } catch (err) {
+      if (kept.length) {
+        save(kept);
+        stderr('\n');
+        throw new UserError(`${(err as Error).message}; the scores so far are in ${out}`);
+      }
+      throw err;
+    }
+    stderr('\n');
+    save(report.scores);
+    if (o.json) stdout(JSON.stringify({ ...report, out }) + '\n');
+    else {
+      for (const s of report.scores) {
+        stdout(`${s.index}\t${s.score ?? `unscored (reply: ${JSON.stringify(s.reply)})`}\n`);
+      }
+      stdout(
+        `Number of scores: ${report.scored} of ${report.total}\nAverage score: ${report.average.toFixed(2)}\n`,
+      );
+      stdout(`scores written to ${out}\n`);
+    }
+  },
+});

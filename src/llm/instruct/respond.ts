@@ -1,0 +1,80 @@
+// Section 7.7: the fine-tuned model's responses. Each entry's prompt is continued greedily until the
+// end token (or maxNewTokens), and the text after `### Response:` is the answer; the book writes the
+// test set with a `model_response` field to instruction-data-with-response.json.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../../errors.js';
+import { loadModelDir, readModelKind } from '../../io/gpt2.js';
+import { readSafetensors } from '../../io/safetensors.js';
+import type { BPETokenizer } from '../fundamentals.js';
+import { generate } from '../generate.js';
+import type { GPTModel } from '../gpt.js';
+import { extractResponse, formatPrompt, PAD_TOKEN_ID, type InstructionEntry } from '../instruction.js';
+import { applyLoRA, loadLoRAStateDict, mergeLoRA, type LoRAConfig } from '../lora.js';
+import { LORA_FILE, TRAINER_FILE } from '../train/checkpoint.js';
+
+export interface RespondOptions {
+  // The book generates up to 256 tokens.
+  maxNewTokens: number;
+  temperature?: number;
+  topK?: number;
+  seed?: number;
+}
+
+export type EntryWithResponse<E> = E & { model_response: string };
+
+// A language model directory, or the checkpoint of a LoRA run (base weights plus lora.safetensors:
+// the adapters are merged in). A classifier has no language-model head and is refused.
+export function loadInstructModel(dir: string): GPTModel {
+  if (existsSync(join(dir, 'config.json')) && readModelKind(dir) === 'classifier') {
+    throw new UserError(
+      `${dir}: a classifier, not a language model; give an instruction-tuned model directory`,
+    );
+  }
+  const model = loadModelDir(dir);
+  if (existsSync(join(dir, LORA_FILE))) {
+    const trainer = JSON.parse(readFileSync(join(dir, TRAINER_FILE), 'utf8')) as { lora?: LoRAConfig };
+    if (!trainer.lora) throw new UserError(`${dir}: ${LORA_FILE} without a LoRA config in ${TRAINER_FILE}`);
+    applyLoRA(model, trainer.lora);
+    loadLoRAStateDict(model, readSafetensors(join(dir, LORA_FILE)).tensors);
+    mergeLoRA(model);
+  }
+  return model.eval();
+}
+
+// The model's answer to one instruction (the book's generate + extraction).
+export function respond(
+  model: GPTModel,
+  tokenizer: BPETokenizer,
+  entry: Pick<InstructionEntry, 'instruction' | 'input'>,
+  options: RespondOptions,
+): string {
+  const prompt = formatPrompt(entry);
+  const ids = tokenizer.encode(prompt);
+  const out = generate(model, ids, {
+    maxNewTokens: options.maxNewTokens,
+    temperature: options.temperature,
+    topK: options.topK,
+    seed: options.seed,
+    eosId: PAD_TOKEN_ID,
+  });
+  const answer = out[out.length - 1] === PAD_TOKEN_ID ? out.slice(0, -1) : out;
+  return extractResponse(tokenizer.decode([...ids, ...answer]), prompt);
+}
+
+export async function respondAll<E extends InstructionEntry>(
+  model: GPTModel,
+  tokenizer: BPETokenizer,
+  entries: readonly E[],
+  options: RespondOptions,
+  onEach?: (done: number, entry: EntryWithResponse<E>) => void,
+): Promise<EntryWithResponse<E>[]> {
+  const out: EntryWithResponse<E>[] = [];
+  for (const entry of entries) {
+    out.push({ ...entry, model_response: respond(model, tokenizer, entry, options) });
+    onEach?.(out.length, out[out.length - 1]);
+    // Let the event loop breathe between entries (progress, signals).
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return out;
+}

@@ -4,6 +4,13 @@ import type { IntegrationMeasure, Point } from './measures.js';
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
+/** Axis labels that suit the span: seconds for a short run, days for a long one. */
+function timeFormat(points: Point[]): string {
+  const ms = points.map((p) => Date.parse(p.at));
+  const span = Math.max(...ms) - Math.min(...ms);
+  return span < 3_600_000 ? '%H:%M:%S' : span < 86_400_000 ? '%H:%M' : '%b %d %H:%M';
+}
+
 /** A step line per agent: how a running total (issues closed, commits) grew. */
 export function runningTotalSpec(points: Point[], title: string, yTitle: string): Record<string, unknown> {
   return {
@@ -15,22 +22,30 @@ export function runningTotalSpec(points: Point[], title: string, yTitle: string)
     data: { values: points },
     mark: { type: 'line', interpolate: 'step-after', point: { size: 24 } },
     encoding: {
-      x: { field: 'at', type: 'temporal', title: 'Time (UTC)', axis: { format: '%b %d %H:%M' } },
+      // A utc scale so that the axis says UTC whatever the machine's time zone.
+      x: {
+        field: 'at',
+        type: 'temporal',
+        title: 'Time (UTC)',
+        scale: { type: 'utc' },
+        axis: { format: timeFormat(points) },
+      },
       y: { field: 'total', type: 'quantitative', title: yTitle, axis: { tickMinStep: 1 } },
       color: { field: 'agent', type: 'nominal', title: 'Agent' },
     },
   };
 }
 
-/** Hours from an interface being ready to its consumer integrating it; pending ones so far. */
+/** The overhead per point, in hours, minutes or seconds, whichever suits the longest. */
 export function overheadSpec(points: IntegrationMeasure[]): Record<string, unknown> {
-  const values = points
-    .filter((p) => p.overheadHours !== null)
-    .map((p) => ({
-      point: `${p.id} (${p.from} -> ${p.to})`,
-      hours: p.overheadHours,
-      status: p.pending ? 'waiting (so far)' : 'integrated',
-    }));
+  const measured = points.filter((p) => p.overheadHours !== null);
+  const longest = Math.max(0, ...measured.map((p) => p.overheadHours!));
+  const [unit, per] = longest >= 1 ? ['Hours', 1] : longest * 60 >= 1 ? ['Minutes', 60] : ['Seconds', 3600];
+  const values = measured.map((p) => ({
+    point: `${p.id} (${p.from} -> ${p.to})`,
+    value: Math.round(p.overheadHours! * per * 10) / 10,
+    status: p.pending ? 'waiting (so far)' : 'integrated',
+  }));
   return {
     $schema: SCHEMA,
     title: 'Integration overhead: interface ready to integrated',
@@ -40,8 +55,8 @@ export function overheadSpec(points: IntegrationMeasure[]): Record<string, unkno
     data: { values },
     mark: 'bar',
     encoding: {
-      y: { field: 'point', type: 'nominal', title: null, sort: null },
-      x: { field: 'hours', type: 'quantitative', title: 'Hours' },
+      y: { field: 'point', type: 'nominal', title: null, sort: null, axis: { labelLimit: 400 } },
+      x: { field: 'value', type: 'quantitative', title: unit },
       color: {
         field: 'status',
         type: 'nominal',

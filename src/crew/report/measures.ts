@@ -70,7 +70,8 @@ export interface ReportInput {
 }
 
 const HOUR_MS = 3_600_000;
-const hours = (ms: number) => Math.round((ms / HOUR_MS) * 100) / 100;
+// Four decimals: a short run still shows its seconds.
+const hours = (ms: number) => Math.round((ms / HOUR_MS) * 10_000) / 10_000;
 
 /** The agent an issue counts for, from its tracker key as the plan's sync wrote it. */
 export function issueAgent(plan: Plan, issue: Issue): string | null {

@@ -15,7 +15,13 @@ export const CHARTS = {
 } as const;
 
 const fmt = (hours: number | null) =>
-  hours === null ? '-' : hours < 1 ? `${Math.round(hours * 60)} min` : `${hours} h`;
+  hours === null
+    ? '-'
+    : hours >= 1
+      ? `${hours} h`
+      : hours * 60 >= 1
+        ? `${Math.round(hours * 60)} min`
+        : `${Math.round(hours * 3600)} s`;
 const cellText = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function table(head: string[], rows: (string | number)[][]): string {

@@ -44,7 +44,7 @@ describe('llm-crew report', () => {
       expect([...readFileSync(join(out, png)).subarray(0, 4)]).toEqual(PNG);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toContain('# Crew report: llm-scratch');
-    expect(md).toMatch(/\| foundation \| 2 \| 2 \| 0 \| 0 \| 0 min \| 1 \| 0 \|/);
+    expect(md).toMatch(/\| foundation \| 2 \| 2 \| 0 \| 0 \| 0 s \| 1 \| 0 \|/);
     expect(md).toContain('![Issues closed per agent over time](issues-closed.png)');
     expect(md).toContain('_no commit on an agent branch yet_');
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).toMatchObject({

@@ -2,9 +2,10 @@
 // (base, instruct or classifier) read from config.json.
 import { basename, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { loadModelDir, readModelKind, type ModelKind } from '../io/gpt2.js';
+import { readModelKind, type ModelKind } from '../io/gpt2.js';
 import { loadClassifierDir } from '../llm/classifier.js';
 import type { GPTConfig, GPTModel } from '../llm/gpt.js';
+import { loadInstructModel } from '../llm/instruct/respond.js';
 import { ModelQueue } from './queue.js';
 
 export interface ServedModel {
@@ -41,7 +42,8 @@ export function loadModel(spec: ModelSpec, maxQueue: number): ServedModel {
   if (kind === 'classifier') {
     ({ model, labels } = loadClassifierDir(spec.dir));
   } else {
-    model = loadModelDir(spec.dir);
+    // A language model directory, or a LoRA checkpoint of finetune-instruct with its adapters merged.
+    model = loadInstructModel(spec.dir);
   }
   // Serving never trains: dropout off for good.
   model.eval();

@@ -44,8 +44,8 @@ export const serveCommand = defineCommand({
     json: { type: 'boolean', description: 'print {"url","models"} as JSON once listening' },
   },
   examples: [
-    'llm-scratch serve --model runs/verdict/final',
-    'llm-scratch serve --model chat=runs/instruct/final --model spam=runs/spam/final --port 8080',
+    'llm-scratch serve --model runs/start/checkpoint',
+    'llm-scratch serve --model chat=runs/instruct/model --model spam=runs/classifier --port 8080',
   ],
   async run({ options, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);

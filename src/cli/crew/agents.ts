@@ -40,6 +40,10 @@ export const upCommand = defineCommand({
       value: 'CMD',
       description: "run CMD for every agent instead of the plan's commands",
     },
+    'no-dashboard': {
+      type: 'boolean',
+      description: "leave the dashboard out of the coordinator's session (the supervisor still runs)",
+    },
     'no-worktrees': {
       type: 'boolean',
       description:
@@ -68,7 +72,7 @@ export const upCommand = defineCommand({
     noPositionals(positionals);
     const result = await withCrew(options, stderr, async (ctx, tracker) => {
       const { crewCommands } = await import('./index.js');
-      const dashboard = crewCommands.some((c) => c.name === 'dashboard');
+      const dashboard = !options['no-dashboard'] && crewCommands.some((c) => c.name === 'dashboard');
       return crewUp({
         ctx,
         tracker,

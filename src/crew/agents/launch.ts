@@ -52,10 +52,17 @@ export async function launchAgent(tmux: Tmux, o: LaunchOptions): Promise<void> {
     resume: o.resume,
   });
   const env = agentEnv(o);
-  if (o.resume) await tmux.respawn(o.rt.session, o.rt.cwd, launch.argv, env);
+  const log = logFile(o.dir, o.agent);
+  if (o.resume) await tmux.respawn(o.rt.session, o.rt.cwd, launch.argv, env, log);
   else
-    await tmux.newSession({ name: o.rt.session, cwd: o.rt.cwd, argv: launch.argv, env, remainOnExit: true });
-  await tmux.pipeToFile(o.rt.session, logFile(o.dir, o.agent));
+    await tmux.newSession({
+      name: o.rt.session,
+      cwd: o.rt.cwd,
+      argv: launch.argv,
+      env,
+      remainOnExit: true,
+      log,
+    });
   if (launch.typed !== null) {
     await waitForScreen(tmux, o.rt.session, o.readyTimeoutMs ?? 15_000);
     await tmux.paste(o.rt.session, launch.typed);

@@ -43,6 +43,8 @@ interface Watch {
   gaveUp: boolean;
   /** A silence already reported (waiting for the user), until the pane prints again. */
   silentSince: number | null;
+  /** Looks at a dead pane whose exit status tmux did not know yet. */
+  unreaped: number;
 }
 
 export interface SupervisorOptions {
@@ -72,7 +74,7 @@ export class Supervisor {
   private watch(agent: string): Watch {
     let w = this.watches.get(agent);
     if (!w) {
-      w = { restarts: 0, dueAt: null, reason: null, gaveUp: false, silentSince: null };
+      w = { restarts: 0, dueAt: null, reason: null, gaveUp: false, silentSince: null, unreaped: 0 };
       this.watches.set(agent, w);
     }
     return w;
@@ -107,6 +109,12 @@ export class Supervisor {
     const s = this.o.settings;
     const now = this.now();
     if (w.dueAt === null) {
+      // tmux marks a pane dead when its terminal closes, and learns the exit status a moment later.
+      if (pane.dead && pane.exitStatus === null && w.unreaped < 3) {
+        w.unreaped += 1;
+        return;
+      }
+      w.unreaped = 0;
       if (pane.dead) {
         w.reason = `its process exited with status ${pane.exitStatus ?? 'unknown'}`;
         await this.schedule(agent, w, 'exit', `exited with status ${pane.exitStatus ?? 'unknown'}`, {

@@ -26,6 +26,8 @@ export interface NewSession {
   env: Record<string, string>;
   /** Keep the pane when its process exits (agents); the coordinator's session goes when it ends. */
   remainOnExit: boolean;
+  /** Append the pane's output to this file. */
+  log?: string;
 }
 
 // tmux reads an argument that ends in ';' as the end of a command; a backslash keeps it literal.
@@ -36,6 +38,18 @@ const literal = (arg: string) => (arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` :
 const execArgv = (argv: string[]) => (argv.length === 1 ? ['env', '--', ...argv] : argv);
 
 const SEP = '\t';
+
+/**
+ * `; pipe-pane ...` appending the pane's output to a log file, chained to the command that starts
+ * the pane so that nothing it prints (or its exit) comes first. pipe-pane only takes a shell
+ * command: the one shell string in the crew, whose only variable part is the file name, quoted.
+ */
+function pipeTo(target: string, file: string | undefined): string[] {
+  if (!file) return [];
+  mkdirSync(dirname(file), { recursive: true });
+  const quoted = `'${file.replace(/'/g, `'\\''`)}'`;
+  return [';', 'pipe-pane', '-t', target, `exec cat >> ${quoted}`];
+}
 
 export class Tmux {
   constructor(
@@ -82,9 +96,10 @@ export class Tmux {
     // Wide enough that agents' TUIs do not wrap; a client that attaches resizes it.
     const args = ['new-session', '-d', '-s', s.name, '-c', s.cwd, '-x', '200', '-y', '50', ...envArgs];
     // One tmux invocation: the option is set before the server reaps a process that exits at once.
-    const tail = s.remainOnExit
-      ? [';', 'set-option', '-w', '-t', Tmux.pane(s.name), 'remain-on-exit', 'on']
-      : [];
+    const tail = [
+      ...(s.remainOnExit ? [';', 'set-option', '-w', '-t', Tmux.pane(s.name), 'remain-on-exit', 'on'] : []),
+      ...pipeTo(Tmux.pane(s.name), s.log),
+    ];
     const r = await run(
       'tmux',
       [...this.base(), ...args.map(literal), '--', ...execArgv(s.argv).map(literal), ...tail],
@@ -96,9 +111,15 @@ export class Tmux {
   }
 
   /** Starts the pane's command again (killing a live one), with a new argument list. */
-  async respawn(session: string, cwd: string, argv: string[], env: Record<string, string>): Promise<void> {
+  async respawn(
+    session: string,
+    cwd: string,
+    argv: string[],
+    env: Record<string, string>,
+    log?: string,
+  ): Promise<void> {
     const envArgs = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-    await this.runOk([
+    const args = [
       'respawn-pane',
       '-k',
       '-t',
@@ -107,7 +128,11 @@ export class Tmux {
       cwd,
       ...envArgs,
       ...execArgv(argv),
-    ]);
+    ].map(literal);
+    const r = await run('tmux', [...this.base(), ...args, ...pipeTo(Tmux.pane(session), log)], {
+      env: this.childEnv(),
+    });
+    if (r.code !== 0) throw new Error(`tmux respawn-pane ${session}: ${r.stderr.trim()}`);
   }
 
   async panes(): Promise<PaneInfo[]> {
@@ -158,16 +183,6 @@ export class Tmux {
     await this.runOk(['load-buffer', '-b', buffer, '-'], { input: text });
     await this.runOk(['paste-buffer', '-p', '-d', '-b', buffer, '-t', Tmux.pane(session)]);
     if (enter) await this.runOk(['send-keys', '-t', Tmux.pane(session), 'Enter']);
-  }
-
-  /**
-   * Appends the pane's output to a log file. pipe-pane only takes a shell command: the one shell
-   * string in the crew, whose only variable part is the file name, single-quoted.
-   */
-  async pipeToFile(session: string, file: string): Promise<void> {
-    mkdirSync(dirname(file), { recursive: true });
-    const quoted = `'${file.replace(/'/g, `'\\''`)}'`;
-    await this.runOk(['pipe-pane', '-t', Tmux.pane(session), `exec cat >> ${quoted}`]);
   }
 
   async killSession(name: string): Promise<boolean> {

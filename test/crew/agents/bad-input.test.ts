@@ -1,0 +1,121 @@
+// Bad input to the runtime: a missing agent command stops `up` before any session starts and names
+// the agent and the command; a missing tmux or git says what to install; command lines split like
+// a shell's words without a shell; unknown programs get the plain profile.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { looksWaiting, profileFor } from '../../../src/crew/agents/profiles.js';
+import { splitWords } from '../../../src/crew/agents/words.js';
+import { UserError } from '../../../src/errors.js';
+import { makeProject } from './project.js';
+import { runCrew } from './run-crew.js';
+
+const exec = promisify(execFile);
+const sockets: string[] = [];
+afterAll(async () => {
+  await Promise.all(sockets.map((s) => exec('tmux', ['-L', s, 'kill-server']).catch(() => {})));
+});
+
+async function serverRunning(socket: string): Promise<boolean> {
+  return exec('tmux', ['-L', socket, 'list-sessions']).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** A PATH holding only the named programs. */
+async function pathWith(...programs: string[]): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'crew-path-'));
+  for (const p of programs) symlinkSync((await exec('which', [p])).stdout.trim(), join(dir, p));
+  return dir;
+}
+
+describe('llm-crew up refuses bad input before starting anything', () => {
+  it('names the agent and the command that does not exist, and starts no session', async () => {
+    const p = await makeProject({ b: 'no-such-agent-program --flag' });
+    sockets.push(p.socket);
+    const r = await runCrew(p.dir, ['up', '--socket', p.socket]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("agent 'beta': command 'no-such-agent-program' not found (not on PATH)");
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    // alpha's command is fine, but nothing started: not even a tmux server.
+    expect(await serverRunning(p.socket)).toBe(false);
+
+    const all = await runCrew(p.dir, ['up', '--socket', p.socket, '--command', './missing.sh']);
+    expect(all.code).toBe(1);
+    expect(all.stderr).toContain(
+      `agent 'alpha': command './missing.sh' not found (no executable file at ${p.dir}/missing.sh)`,
+    );
+    expect(await serverRunning(p.socket)).toBe(false);
+  }, 60_000);
+
+  it('says to install tmux, or git, when it is missing', async () => {
+    const p = await makeProject();
+    sockets.push(p.socket);
+    const noTmux = await runCrew(p.dir, ['up', '--socket', p.socket], {
+      ...process.env,
+      PATH: await pathWith('node'),
+    });
+    expect(noTmux.code).toBe(1);
+    expect(noTmux.stderr).toContain(
+      'tmux is not installed or not on PATH: install it (Debian/Ubuntu: sudo apt-get install tmux',
+    );
+    const noGit = await runCrew(p.dir, ['up', '--socket', p.socket], {
+      ...process.env,
+      PATH: await pathWith('node', 'tmux'),
+    });
+    expect(noGit.code).toBe(1);
+    expect(noGit.stderr).toContain(
+      'git is not installed or not on PATH: install it (Debian/Ubuntu: sudo apt-get install git',
+    );
+    expect(await serverRunning(p.socket)).toBe(false);
+  }, 60_000);
+});
+
+describe('command lines', () => {
+  it('split into words like a shell, with no expansion, keeping ;, $ and quotes inside words', () => {
+    expect(splitWords(`node "my agent.mjs" --say "it's a; \\"quoted\\" test" 'a b' x\\ y`)).toEqual([
+      'node',
+      'my agent.mjs',
+      '--say',
+      `it's a; "quoted" test`,
+      'a b',
+      'x y',
+    ]);
+    expect(splitWords('a;b $HOME `x` *')).toEqual(['a;b', '$HOME', '`x`', '*']);
+    expect(splitWords(`say ''`)).toEqual(['say', '']);
+    expect(() => splitWords('say "oops')).toThrow(UserError);
+  });
+
+  it('pick the profile by program: claude resumes with --continue; unknown programs are plain', () => {
+    const claude = profileFor(['/usr/local/bin/claude', '--model', 'opus']);
+    expect(claude.name).toBe('claude');
+    const first = claude.launch({ argv: ['claude'], promptFile: '/b.md', prompt: 'x', resume: false });
+    expect(first.argv).toEqual(['claude', 'Read your brief in /b.md and follow it.']);
+    const again = claude.launch({ argv: ['claude'], promptFile: '/r.md', prompt: 'x', resume: true });
+    expect(again.argv.slice(0, 2)).toEqual(['claude', '--continue']);
+    expect(
+      profileFor(['codex']).launch({ argv: ['codex'], promptFile: '/r.md', prompt: 'x', resume: true }).argv,
+    ).toContain('--last');
+    const aider = profileFor(['aider']).launch({
+      argv: ['aider'],
+      promptFile: '/b.md',
+      prompt: 'the brief',
+      resume: false,
+    });
+    expect(aider).toEqual({ argv: ['aider'], typed: 'the brief' });
+    const plain = profileFor(['./my-agent.sh', 'x']);
+    expect(plain.name).toBe('plain');
+    expect(plain.launch({ argv: ['./my-agent.sh'], promptFile: '/b.md', prompt: 'x', resume: true })).toEqual(
+      {
+        argv: ['./my-agent.sh'],
+        typed: null,
+      },
+    );
+    expect(looksWaiting(plain, 'working...\nOverwrite the file? (y/n) ')).toBe(true);
+    expect(looksWaiting(plain, 'compiling 3 files\n')).toBe(false);
+  });
+});

@@ -1,6 +1,7 @@
 // The web dashboard in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core): it
 // shows the agents, and the page updates over server-sent events when an issue closes, without a
 // reload. The screenshot is kept in test-artifacts/ (gitignored). Also: loopback only, read-only.
+// Starting Chromium on a loaded two-core machine has taken over 30 s, hence the longer timeout.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -115,7 +116,7 @@ describe('web dashboard', () => {
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'web-dashboard.png'), fullPage: true });
-  });
+  }, 120_000);
 
   it('is read-only: GET serves the page and the snapshot, nothing else is routed', async () => {
     const p = (project = await crewProject());

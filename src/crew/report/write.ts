@@ -22,6 +22,7 @@ const fmt = (hours: number | null) =>
       : hours * 60 >= 1
         ? `${Math.round(hours * 60)} min`
         : `${Math.round(hours * 3600)} s`;
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 const cellText = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function table(head: string[], rows: (string | number)[][]): string {
@@ -39,7 +40,7 @@ export function reportMarkdown(r: Report, charts: Set<keyof typeof CHARTS>): str
     r.agents.reduce((s, a) => s + a[k], 0);
   return `# Crew report: ${r.project}
 
-From ${r.from.slice(0, 16).replace('T', ' ')} to ${r.to.slice(0, 16).replace('T', ' ')} UTC. ${total('issuesClosed')} issues closed, ${total('commits')} commits, ${r.restarts} restarts, ${r.conflicts.length} merge conflicts.
+From ${r.from.slice(0, 16).replace('T', ' ')} to ${r.to.slice(0, 16).replace('T', ' ')} UTC. ${count(total('issuesClosed'), 'issue')} closed, ${count(total('commits'), 'commit')}, ${count(r.restarts, 'restart')}, ${count(r.conflicts.length, 'merge conflict')}.
 
 ## Per agent
 

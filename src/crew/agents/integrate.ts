@@ -227,7 +227,7 @@ async function report(tracker: Tracker, r: IntegrationResult): Promise<void> {
     });
 }
 
-/** `merge AGENT`: only when every open issue of the agent is ready for review. */
+/** `merge AGENT`: only when every open task issue of the agent is ready for review. */
 export async function mergeAgent(
   o: Omit<IntegrateOptions, 'agents' | 'merge'> & { agent: string },
 ): Promise<IntegrationResult> {
@@ -237,7 +237,10 @@ export async function mergeAgent(
       `no agent '${o.agent}' in the plan (agents: ${o.ctx.plan.agents.map((a) => a.id).join(', ')})`,
     );
   const open = await o.tracker.listIssues({ state: 'open', label: [label] });
-  const notReady = open.filter((i) => !i.labels.includes('ready-for-review'));
+  // Integration issues carry both agents' labels but close once integrated, after the merge.
+  const notReady = open.filter(
+    (i) => !i.key?.startsWith('integration/') && !i.labels.includes('ready-for-review'),
+  );
   if (notReady.length > 0)
     throw new UserError(
       `${o.agent}: ${notReady.length} open issues are not ready for review (${notReady.map((i) => `#${i.number}`).join(', ')}); nothing merged`,

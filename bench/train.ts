@@ -4,6 +4,7 @@
 // (bench/train_torch.py) on the same threads. Each side runs in a child process of its own so that
 // its peak RSS is its own. Dropout 0 on both (the same work per step). Random token ids.
 // Usage: npm run bench:train [-- --threads N --steps N --only small|gpt2-small]
+// One side with a kernel profile: node --import tsx bench/train.ts --child small --threads 1 --steps 4 --profile
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { kernels } from '../src/backend/index.js';
@@ -12,6 +13,7 @@ import { GPTModel, type GPTConfig } from '../src/llm/gpt.js';
 import { calcLossBatch } from '../src/llm/pretrain.js';
 import { makeOptimizer } from '../src/llm/train/loop.js';
 import { Rng } from '../src/tensor/index.js';
+import { profileKernels } from './lib/kernel-profile.js';
 import { hasTorch, median, runPeer, threadsArg } from './lib/peer.js';
 
 interface Job {
@@ -63,7 +65,10 @@ function child(job: Job): void {
     targets.set(ids.subarray(b * (job.context + 1) + 1, (b + 1) * (job.context + 1)), b * job.context);
   }
   const times: number[] = [];
+  // --profile: time every kernel (after the first step, which allocates) and report to stderr.
+  let profile: ReturnType<typeof profileKernels> | null = null;
   for (let s = 0; s < steps; s++) {
+    if (s === 1 && process.argv.includes('--profile')) profile = profileKernels(kernels());
     const t0 = performance.now();
     optimizer.zeroGrad();
     calcLossBatch(model, { inputs, targets, shape: [job.batch, job.context] }).backward();
@@ -71,6 +76,7 @@ function child(job: Job): void {
     times.push((performance.now() - t0) / 1000);
   }
   const timed = times.slice(1).sort((a, b) => a - b); // the first step allocates the optimizer state
+  if (profile) console.error(profile.report(median(timed), steps - 1));
   const rate = (s: number) => (job.batch * job.context) / s;
   console.log(
     JSON.stringify({

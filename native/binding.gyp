@@ -10,14 +10,17 @@
         "gemm_avx2.cc",
         "gemm_scalar.cc",
         "elementwise.cc",
+        "elementwise_avx2.cc",
+        "dispatch.cc",
         "reduce.cc",
-        "nn.cc"
+        "nn.cc",
+        "nn_avx2.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fopenmp", "-fno-math-errno", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fopenmp", "-fno-math-errno", "-fno-trapping-math", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "ldflags": ["-fopenmp"]
     }
   ]

@@ -1,6 +1,7 @@
 // Elementwise kernels: unary maps, broadcasting binaries and where, affine, fill, strided copy.
 // Broadcasting reaches us as strides (0 on a broadcast axis); the fast paths are the layouts
 // a GPT step produces: both operands contiguous, one a scalar, one a row repeated over rows.
+#include <algorithm>
 #include <cmath>
 #include <omp.h>
 
@@ -10,18 +11,26 @@
 #include "kernels.h"
 #include "runtime.h"
 
-namespace llm {
+#ifndef LLM_KERNEL_NS
+#define LLM_KERNEL_NS portable
+#endif
 
-int threadsFor(double work) {
-  if (work < kParallelElements) return 1;
-  return threads();
-}
+// Compiled twice: as llm::portable here and as llm::avx2 by elementwise_avx2.cc.
+namespace llm::LLM_KERNEL_NS {
 
+// f(i) for i in [0, n): blocks of 4096 split among threads, each block a plain loop that GCC
+// vectorizes (a parallel loop over single elements through a shared closure it does not).
 template <class F>
 static void mapN(long n, F f) {
+  constexpr long kBlock = 4096;
+  const long blocks = (n + kBlock - 1) / kBlock;
   const int nt = threadsFor(static_cast<double>(n));
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-  for (long i = 0; i < n; i++) f(i);
+  for (long blk = 0; blk < blocks; blk++) {
+    const long i1 = std::min(n, (blk + 1) * kBlock);
+#pragma omp simd
+    for (long i = blk * kBlock; i < i1; i++) f(i);
+  }
 }
 
 void unary(Unary op, const float* x, float* out, long n) {
@@ -306,4 +315,4 @@ void copyStrided(const void* src, bool srcInt, const long* ss, void* dst, bool d
   copyStridedT(static_cast<const float*>(src), ss, static_cast<int32_t*>(dst), ds, shape, rank);
 }
 
-}  // namespace llm
+}  // namespace llm::LLM_KERNEL_NS

@@ -3,6 +3,7 @@
 // along a row accumulate in double to stay within float rounding of the float64 reference.
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -11,7 +12,12 @@
 #include "fastmath.h"
 #include "kernels.h"
 
-namespace llm {
+#ifndef LLM_KERNEL_NS
+#define LLM_KERNEL_NS portable
+#endif
+
+// Compiled twice: as llm::portable here and as llm::avx2 by nn_avx2.cc.
+namespace llm::LLM_KERNEL_NS {
 
 void softmax(const float* x, long rows, long cols, float* out, bool log) {
   const int nt = threadsFor(static_cast<double>(rows) * cols);
@@ -25,11 +31,13 @@ void softmax(const float* x, long rows, long cols, float* out, bool log) {
     // A row of -Infinity (fully masked) gives NaN, as in PyTorch: x - max is NaN there.
     double sum = 0;
     if (log) {
+#pragma omp simd reduction(+ : sum)
       for (long j = 0; j < cols; j++) sum += fastExp(xr[j] - max);
       // In double: x - logSum cancels when one entry dominates, as the reference computes it.
       const double logSum = std::log(sum) + max;
       for (long j = 0; j < cols; j++) yr[j] = static_cast<float>(xr[j] - logSum);
     } else {
+#pragma omp simd reduction(+ : sum)
       for (long j = 0; j < cols; j++) {
         const float e = fastExp(xr[j] - max);
         yr[j] = e;
@@ -52,6 +60,7 @@ void softmaxBackward(const float* y, const float* dy, long rows, long cols, floa
     if (log) {
       for (long j = 0; j < cols; j++) acc += gr[j];
       const float s = static_cast<float>(acc);
+#pragma omp simd
       for (long j = 0; j < cols; j++) dr[j] = gr[j] - fastExp(yr[j]) * s;
     } else {
       for (long j = 0; j < cols; j++) acc += static_cast<double>(gr[j]) * yr[j];
@@ -132,18 +141,25 @@ void layerNormBackward(const float* x, const float* gamma, const float* mean, co
 static constexpr float kSqrt2OverPi = 0.7978845608028654f;
 
 void geluBackward(const float* x, const float* dy, float* dx, long n) {
+  // Blocks of plain loops, which GCC vectorizes (see mapN in elementwise.cc).
+  constexpr long kBlock = 4096;
+  const long blocks = (n + kBlock - 1) / kBlock;
   const int nt = threadsFor(static_cast<double>(n));
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-  for (long i = 0; i < n; i++) {
-    const float v = x[i];
-    const float u = kSqrt2OverPi * (v + 0.044715f * v * v * v);
-    const float dInner = kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * v * v);
-    // With s = sigmoid(2u): 0.5 (1 + tanh u) = s and 1 - tanh^2 u = 4 s (1 - s). Taking the
-    // exponential of -|2u| gives s and 1 - s without cancellation on either tail, where
-    // 1 + tanh(u) in float loses the digits the float64 reference keeps.
-    float s, sc;
-    sigmoidPair(2.0f * u, &s, &sc);
-    dx[i] = dy[i] * (s + 2.0f * v * s * sc * dInner);
+  for (long blk = 0; blk < blocks; blk++) {
+    const long i1 = std::min(n, (blk + 1) * kBlock);
+#pragma omp simd
+    for (long i = blk * kBlock; i < i1; i++) {
+      const float v = x[i];
+      const float u = kSqrt2OverPi * (v + 0.044715f * v * v * v);
+      const float dInner = kSqrt2OverPi * (1.0f + 3.0f * 0.044715f * v * v);
+      // With s = sigmoid(2u): 0.5 (1 + tanh u) = s and 1 - tanh^2 u = 4 s (1 - s). Taking the
+      // exponential of -|2u| gives s and 1 - s without cancellation on either tail, where
+      // 1 + tanh(u) in float loses the digits the float64 reference keeps.
+      float s, sc;
+      sigmoidPair(2.0f * u, &s, &sc);
+      dx[i] = dy[i] * (s + 2.0f * v * s * sc * dInner);
+    }
   }
 }
 
@@ -191,6 +207,7 @@ void crossEntropyBackward(const float* logits, const int32_t* targets, const flo
     }
     const float* lr = logits + r * vocab;
     const float l = lse[r];
+#pragma omp simd
     for (long j = 0; j < vocab; j++) dr[j] = fastExp(lr[j] - l) * scale;
     dr[t] -= scale;
   }
@@ -234,4 +251,4 @@ double sumSquares(const float* x, long n) {
   return total;
 }
 
-}  // namespace llm
+}  // namespace llm::LLM_KERNEL_NS

@@ -1,5 +1,7 @@
 #include "runtime.h"
 
+#include "kernels.h"
+
 #include <omp.h>
 #include <sched.h>
 
@@ -85,5 +87,10 @@ static int& threadCount() {
 int threads() { return threadCount(); }
 
 void setThreads(int n) { threadCount() = n > 0 ? n : initialThreads(); }
+
+int threadsFor(double work) {
+  if (work < kParallelElements) return 1;
+  return threads();
+}
 
 }  // namespace llm

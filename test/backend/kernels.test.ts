@@ -5,6 +5,7 @@
 // floor scaled to the inputs for sums (gemm, reductions) where float rounding grows with length.
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { availableBackends, useBackend, type BackendName } from '../../src/backend/index.js';
 import { BINARY_OPS, UNARY_OPS, type Kernels, type MatmulParams } from '../../src/backend/kernels.js';
@@ -685,6 +686,32 @@ for (const name of backends) {
       });
 
       describe('every instruction set this CPU can run', () => {
+        it('the portable and AVX2 builds of the elementwise and nn kernels agree (child processes)', () => {
+          if (!existsSync(addonPath())) return;
+          const script = join(import.meta.dirname, 'scripts', 'nn-kernels.mjs');
+          const outputs = (isa: string | undefined) => {
+            const env = { ...process.env, LLM_SCRATCH_ISA: isa };
+            if (isa === undefined) delete env.LLM_SCRATCH_ISA;
+            const text = execFileSync(process.execPath, [script, addonPath()], {
+              env,
+              encoding: 'utf8',
+              maxBuffer: 64 << 20,
+            });
+            return JSON.parse(text) as { isa: string; out: Record<string, number[]> };
+          };
+          const portable = outputs('scalar');
+          const best = outputs(undefined);
+          expect(portable.isa).toBe('scalar');
+          expect(Object.keys(best.out)).toEqual(Object.keys(portable.out));
+          for (const [name, want] of Object.entries(portable.out)) {
+            const got = best.out[name];
+            const scale = Math.max(1, ...want.map(Math.abs));
+            let worst = 0;
+            for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / scale);
+            expect(worst, `${name} on ${best.isa}`).toBeLessThan(1e-5);
+          }
+        });
+
         it('the scalar GEMM path matches too (LLM_SCRATCH_ISA=scalar in a child process)', () => {
           if (!existsSync(addonPath())) return;
           const script = `

@@ -1,0 +1,70 @@
+// Runs the elementwise and nn kernels of the native addon on fixed awkward-sized inputs and prints
+// every output as JSON. The test runs it twice, with LLM_SCRATCH_ISA=scalar (the portable build)
+// and without (the AVX2 build where the CPU has it), and compares the two.
+import { createRequire } from 'node:module';
+
+const k = createRequire(import.meta.url)(process.argv[2]);
+function data(n, seed, scale = 3) {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.sin(i * 12.9898 + seed * 78.233) * scale;
+  return out;
+}
+const rows = 7,
+  cols = 769,
+  n = rows * cols;
+const x = data(n, 1),
+  dy = data(n, 2),
+  gamma = data(cols, 3, 1),
+  beta = data(cols, 4, 1);
+const out = {};
+const f = (len) => new Float32Array(len);
+for (const op of ['neg', 'exp', 'gelu', 'relu', 'tanh', 'sqrt', 'abs']) {
+  out[op] = f(n);
+  k.unary(op, op === 'sqrt' ? x.map(Math.abs) : x, out[op]);
+}
+for (const log of [false, true]) {
+  const y = f(n),
+    dx = f(n);
+  k.softmax(x, rows, cols, y, log);
+  k.softmaxBackward(y, dy, rows, cols, dx, log);
+  out[`softmax${log}`] = y;
+  out[`softmaxBackward${log}`] = dx;
+}
+{
+  const y = f(n),
+    mean = f(rows),
+    rstd = f(rows),
+    dx = f(n),
+    dg = f(cols),
+    db = f(cols);
+  k.layerNorm(x, gamma, beta, rows, cols, 1e-5, y, mean, rstd);
+  k.layerNormBackward(x, gamma, mean, rstd, dy, rows, cols, dx, dg, db);
+  Object.assign(out, { layerNorm: y, layerNormDx: dx, layerNormDgamma: dg, layerNormDbeta: db });
+}
+out.geluBackward = f(n);
+k.geluBackward(x, dy, out.geluBackward);
+{
+  const targets = Int32Array.from({ length: rows }, (_, i) => (i * 101) % cols);
+  targets[2] = -100;
+  const lse = f(rows),
+    d = f(n);
+  out.crossEntropy = [k.crossEntropy(x, targets, rows, cols, -100, lse)];
+  k.crossEntropyBackward(x, targets, lse, rows, cols, -100, 1 / 6, d);
+  Object.assign(out, { lse, crossEntropyBackward: d });
+}
+out.add = f(n);
+k.binary('add', x, [cols, 1], gamma, [0, 1], out.add, [rows, cols]);
+{
+  const p = x.slice(),
+    m = f(n),
+    v = f(n);
+  k.adamw(p, dy, m, v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step: 3 });
+  out.adamw = p;
+}
+out.sumSquares = [k.sumSquares(x)];
+console.log(
+  JSON.stringify({
+    isa: k.info().isa,
+    out: Object.fromEntries(Object.entries(out).map(([key, a]) => [key, Array.from(a)])),
+  }),
+);

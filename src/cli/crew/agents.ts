@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { UsageError, UserError } from '../../errors.js';
 import { collectStatus } from '../../crew/agents/status.js';
+import { loadPlan } from '../../crew/plan/index.js';
 import { crewDown } from '../../crew/agents/down.js';
 import { crewUp } from '../../crew/agents/up.js';
 import { logFile, readRuntime, requireRuntime } from '../../crew/agents/layout.js';
@@ -71,6 +72,7 @@ export const upCommand = defineCommand({
   async run({ options, positionals, stdout, stderr }) {
     noPositionals(positionals);
     const result = await withCrew(options, stderr, async (ctx, tracker) => {
+      // index.ts imports this file: read the command list at run time, once both are loaded.
       const { crewCommands } = await import('./index.js');
       const dashboard = !options['no-dashboard'] && crewCommands.some((c) => c.name === 'dashboard');
       return crewUp({
@@ -149,7 +151,7 @@ export const attachCommand = defineCommand({
   examples: ['llm-crew attach foundation'],
   async run({ options, positionals }) {
     const agent = oneAgent(positionals);
-    const ctx = (await import('../../crew/plan/index.js')).loadPlan(options.plan, { check: false });
+    const ctx = loadPlan(options.plan, { check: false });
     const session = agentSession(ctx.dir, ctx.plan.agents, agent);
     const socket = socketFor(ctx.dir, options.socket);
     const tmux = new Tmux(socket);
@@ -180,7 +182,7 @@ export const sendCommand = defineCommand({
     const agent = oneAgent(positionals);
     if (positionals.length < 2) throw new UsageError('missing the TEXT to send');
     const text = positionals.slice(1).join(' ');
-    const ctx = (await import('../../crew/plan/index.js')).loadPlan(options.plan, { check: false });
+    const ctx = loadPlan(options.plan, { check: false });
     const session = agentSession(ctx.dir, ctx.plan.agents, agent);
     const tmux = new Tmux(socketFor(ctx.dir, options.socket));
     if (!(await tmux.hasSession(session)))
@@ -209,7 +211,7 @@ export const logsCommand = defineCommand({
   examples: ['llm-crew logs foundation', 'llm-crew logs foundation --follow'],
   async run({ options, positionals, stdout }) {
     const agent = oneAgent(positionals);
-    const ctx = (await import('../../crew/plan/index.js')).loadPlan(options.plan, { check: false });
+    const ctx = loadPlan(options.plan, { check: false });
     agentSession(ctx.dir, ctx.plan.agents, agent);
     const file = logFile(ctx.dir, agent);
     if (!existsSync(file))

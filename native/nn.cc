@@ -58,11 +58,13 @@ void softmaxBackward(const float* y, const float* dy, long rows, long cols, floa
     float* dr = dx + r * cols;
     double acc = 0;
     if (log) {
+#pragma omp simd reduction(+ : acc)
       for (long j = 0; j < cols; j++) acc += gr[j];
       const float s = static_cast<float>(acc);
 #pragma omp simd
       for (long j = 0; j < cols; j++) dr[j] = gr[j] - fastExp(yr[j]) * s;
     } else {
+#pragma omp simd reduction(+ : acc)
       for (long j = 0; j < cols; j++) acc += static_cast<double>(gr[j]) * yr[j];
       const float dot = static_cast<float>(acc);
       for (long j = 0; j < cols; j++) dr[j] = yr[j] * (gr[j] - dot);
@@ -77,10 +79,13 @@ void layerNorm(const float* x, const float* gamma, const float* beta, long rows,
   for (long r = 0; r < rows; r++) {
     const float* xr = x + r * cols;
     float* yr = out + r * cols;
+    // simd reductions: lanes of doubles, added at the end (a sequential double sum is scalar).
     double sum = 0;
+#pragma omp simd reduction(+ : sum)
     for (long j = 0; j < cols; j++) sum += xr[j];
     const double mu = sum / cols;
     double sq = 0;
+#pragma omp simd reduction(+ : sq)
     for (long j = 0; j < cols; j++) {
       const double d = xr[j] - mu;
       sq += d * d;
@@ -113,6 +118,7 @@ void layerNormBackward(const float* x, const float* gamma, const float* mean, co
       const float mu = mean[r], rs = rstd[r];
       // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), with g = dy * gamma.
       double sumG = 0, sumGX = 0;
+#pragma omp simd reduction(+ : sumG, sumGX)
       for (long j = 0; j < cols; j++) {
         const float xhat = (xr[j] - mu) * rs;
         const float g = gr[j] * gamma[j];

@@ -60,7 +60,11 @@ async function crewOk(p: Project, ...args: string[]): Promise<string> {
 }
 
 async function runCrewOnce(worktrees: boolean): Promise<void> {
+  const t0 = performance.now();
+  const times: string[] = [];
+  const step = (name: string) => times.push(`${name} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const p = await makeProject();
+  step('project');
   sockets.push(p.socket);
   // The dashboard has tests of its own; left out here it leaves the CPU to the agents.
   const upArgs = [
@@ -76,6 +80,7 @@ async function runCrewOnce(worktrees: boolean): Promise<void> {
   ];
   if (!worktrees) upArgs.push('--no-worktrees');
   const up = JSON.parse(await crewOk(p, ...upArgs)) as { started: string[] };
+  step('up');
   expect(up.started).toEqual(['alpha', 'beta']);
   expect(await tmuxSessions(p.socket)).toEqual(["crew alpha; 'one'", 'crew-beta', 'llm-coordinator']);
 
@@ -92,6 +97,7 @@ async function runCrewOnce(worktrees: boolean): Promise<void> {
       const done = s.every((a, i) => a.state === 'running' && subjects[i]!.includes(`feat(${a.agent})`));
       return done && s.find((a) => a.agent === 'beta')!.restarts >= 1 ? s : null;
     });
+    step('agents done');
     // The command line's view of the same.
     const [alpha, beta] = JSON.parse(await crewOk(p, 'status', '--json')) as AgentStatus[];
     expect(alpha!.restarts).toBe(0);
@@ -104,6 +110,25 @@ async function runCrewOnce(worktrees: boolean): Promise<void> {
       `alpha was here\nit's a; "quoted" test\n`,
     );
     expect(readFileSync(join(cwd('beta'), 'beta.txt'), 'utf8')).toContain('after a restart');
+
+    if (worktrees) {
+      // send types into the session (tmux echoes it on the idle agent's terminal); logs reads pipe-pane's file.
+      await crewOk(p, 'send', 'alpha', `hello; 'there' "you"`);
+      await waitFor("the sent text on alpha's screen", async () => {
+        const { stdout } = await exec('tmux', [
+          '-L',
+          p.socket,
+          'capture-pane',
+          '-p',
+          '-t',
+          `=crew alpha; 'one':`,
+        ]);
+        return stdout.includes(`hello; 'there' "you"`) ? true : null;
+      });
+      expect(await crewOk(p, 'logs', 'beta')).toMatch(
+        /beta: crashing on purpose[\s\S]*beta: committed beta.txt/,
+      );
+    }
 
     // `up` again starts nothing twice.
     const again = JSON.parse(await crewOk(p, ...upArgs)) as { started: string[]; alreadyRunning: string[] };
@@ -118,7 +143,9 @@ async function runCrewOnce(worktrees: boolean): Promise<void> {
     expect(kinds.slice(0, 3)).toEqual(['start', 'exit', 'restart']);
     expect((await tracker.listEvents({ agent: 'alpha' })).map((e) => e.kind)).toEqual(['start']);
 
+    step('issues ready');
     const test = await runCrew(p.dir, ['test', '--merge', '--json']);
+    step('test --merge');
     expect(test.code, test.stderr).toBe(0);
     const result = JSON.parse(test.stdout) as { merged: string[]; passed: number; mergedIntoBase: boolean };
     expect(result).toMatchObject({ merged: worktrees ? ['alpha', 'beta'] : [], passed: 1, failed: 0 });
@@ -151,10 +178,11 @@ async function runCrewOnce(worktrees: boolean): Promise<void> {
     10_000,
   );
   if (worktrees) expect(existsSync(join(p.dir, '.crew', 'worktrees', 'alpha'))).toBe(false);
+  step('down');
+  console.log(`${worktrees ? 'worktrees' : '--no-worktrees'}: ${times.join(', ')}`);
 }
 
-// Concurrently: each waits on its own child processes most of the time.
-describe.concurrent('llm-crew on real tmux', () => {
+describe('llm-crew on real tmux', () => {
   it(
     'up, a crash restarted by the supervisor, test --merge, down (worktrees)',
     () => runCrewOnce(true),

@@ -81,7 +81,8 @@ export const dpoCommand = defineCommand({
         seed: o.seed,
         out: o.out,
       },
-      { stdout, stderr, progressBar: !o['no-progress'], handleSignals: false },
+      // With --json, stdout holds the summary only: the evaluation lines go to stderr.
+      { stdout: o.json ? stderr : stdout, stderr, progressBar: !o['no-progress'], handleSignals: false },
     );
     if (o.json) stdout(JSON.stringify(s) + '\n');
     else

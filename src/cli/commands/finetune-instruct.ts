@@ -142,7 +142,8 @@ export const finetuneInstructCommand = defineCommand({
         respondLimit: o['respond-limit'],
         maxNewTokens: o['max-new-tokens'],
       },
-      { stdout, stderr, progressBar: !o['no-progress'], handleSignals: true },
+      // With --json, stdout holds the summary only: the evaluation lines go to stderr.
+      { stdout: o.json ? stderr : stdout, stderr, progressBar: !o['no-progress'], handleSignals: true },
     );
     if (o.json) stdout(JSON.stringify(summary) + '\n');
     else

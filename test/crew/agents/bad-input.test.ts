@@ -50,7 +50,7 @@ describe('llm-crew up refuses bad input before starting anything', () => {
       `agent 'alpha': command './missing.sh' not found (no executable file at ${p.dir}/missing.sh)`,
     );
     expect(await serverRunning(p.socket)).toBe(false);
-  }, 60_000);
+  }, 180_000);
 
   it('says to install tmux, or git, when it is missing', async () => {
     const p = await makeProject();
@@ -72,7 +72,7 @@ describe('llm-crew up refuses bad input before starting anything', () => {
       'git is not installed or not on PATH: install it (Debian/Ubuntu: sudo apt-get install git',
     );
     expect(await serverRunning(p.socket)).toBe(false);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('command lines', () => {

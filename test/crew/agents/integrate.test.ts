@@ -74,5 +74,5 @@ describe('llm-crew test and merge', () => {
     } finally {
       await tracker.close();
     }
-  }, 60_000);
+  }, 180_000);
 });

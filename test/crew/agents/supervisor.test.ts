@@ -73,4 +73,4 @@ it('restarts a crashing agent up to the limit, then gives up and blocks its issu
     await tracker.close();
     await runCrew(p.dir, ['down']);
   }
-}, 120_000);
+}, 180_000);

@@ -57,9 +57,19 @@ export function addonPath(): string {
   return join(root, 'native', 'build', 'Release', 'llm_scratch_native.node');
 }
 
+// libgomp reads its settings when the addon loads it. Its workers spin for 300,000 iterations
+// waiting for the next parallel region before they sleep; between two kernels our main thread runs
+// JavaScript, and on a busy machine a spinning worker holds a core that another process (or the
+// worker's own peers) needed. A short spin keeps a quiet machine's speed. The user's own
+// OMP_WAIT_POLICY or GOMP_SPINCOUNT wins.
+function tuneOpenMP(env: NodeJS.ProcessEnv): void {
+  if (env.OMP_WAIT_POLICY === undefined && env.GOMP_SPINCOUNT === undefined) env.GOMP_SPINCOUNT = '10000';
+}
+
 export function loadNative(): NativeKernels | null {
   if (loaded !== undefined) return loaded;
   try {
+    tuneOpenMP(process.env);
     const require = createRequire(import.meta.url);
     const addon = require(addonPath()) as Record<string, unknown>;
     const missing = [...Object.keys(KERNEL_NAMES), 'info', 'setThreads'].filter(

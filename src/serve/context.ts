@@ -13,6 +13,8 @@ export interface Limits {
   maxPromptChars: number;
 }
 
+export const DEFAULT_LIMITS: Limits = { maxNewTokens: 1024, maxPromptChars: 100_000 };
+
 export interface ServeContext {
   registry: ModelRegistry;
   tokenizer: BPETokenizer;

@@ -6,15 +6,13 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gpt2Tokenizer, type BPETokenizer } from '../llm/fundamentals.js';
-import type { Limits, ServeContext } from './context.js';
+import { DEFAULT_LIMITS, type Limits, type ServeContext } from './context.js';
 import { errorBody, installErrorHandler } from './errors.js';
 import type { ModelRegistry } from './registry.js';
 import { chatRoute } from './routes/chat.js';
 import { classifyRoute } from './routes/classify.js';
 import { generateRoute } from './routes/generate.js';
 import { modelsRoutes } from './routes/models.js';
-
-export const DEFAULT_LIMITS: Limits = { maxNewTokens: 1024, maxPromptChars: 100_000 };
 
 export interface ServerOptions {
   registry: ModelRegistry;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, UserError } from '../../errors.js';
 import { ModelRegistry, parseModelSpec } from '../../serve/registry.js';
-import { buildServer, DEFAULT_LIMITS } from '../../serve/server.js';
+import { DEFAULT_LIMITS } from '../../serve/context.js';
 import { defineCommand } from '../command.js';
 
 export const serveCommand = defineCommand({
@@ -57,6 +57,8 @@ export const serveCommand = defineCommand({
     if (webDir !== undefined && !existsSync(join(webDir, 'index.html')))
       throw new UserError(`${webDir}: no index.html (build the page with npm run build:web)`);
     const registry = ModelRegistry.load(options.model.map(parseModelSpec), options.queue);
+    // Fastify loads only here, so every other command starts without it.
+    const { buildServer } = await import('../../serve/server.js');
     const app = await buildServer({
       registry,
       webDir,

@@ -3,8 +3,6 @@ import { dirname, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { collectStatus } from '../../crew/agents/status.js';
 import { buildSnapshot, type Snapshot } from '../../crew/dashboard/snapshot.js';
-import { runTerminalDashboard } from '../../crew/dashboard/terminal.js';
-import { startWebDashboard } from '../../crew/dashboard/web.js';
 import { parsePlan, readPlanText } from '../../crew/plan/index.js';
 import { defineCommand } from '../command.js';
 import { trackerOptions, withTracker } from './issues.js';
@@ -46,10 +44,13 @@ export const dashboardCommand = defineCommand({
         return;
       }
       const intervalMs = options.interval * 1000;
+      // Ink, React and Fastify load only here: every other llm-crew command starts without them.
       if (!options.web) {
+        const { runTerminalDashboard } = await import('../../crew/dashboard/terminal.js');
         await runTerminalDashboard({ first, load, intervalMs });
         return;
       }
+      const { startWebDashboard } = await import('../../crew/dashboard/web.js');
       const web = await startWebDashboard({
         load,
         port: options.port,

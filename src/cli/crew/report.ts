@@ -5,7 +5,6 @@ import { readCommits } from '../../crew/dashboard/commits.js';
 import { dayZero } from '../../crew/dashboard/snapshot.js';
 import { parsePlan, readPlanText } from '../../crew/plan/index.js';
 import { computeReport } from '../../crew/report/measures.js';
-import { writeReport } from '../../crew/report/write.js';
 import { defineCommand } from '../command.js';
 import { trackerOptions, withTracker } from './issues.js';
 
@@ -38,6 +37,8 @@ export const reportCommand = defineCommand({
       const since = dayZero(plan, issues, now).toISOString();
       return computeReport({ plan, issues, events, commits: readCommits(repo, { since }), now });
     });
+    // The charting libraries load only when a report is written.
+    const { writeReport } = await import('../../crew/report/write.js');
     const files = await writeReport(report, resolve(options.out));
     if (options.json) stdout(JSON.stringify({ ...report, files }, null, 2) + '\n');
     else stdout(`wrote ${files.join(', ')}\n`);

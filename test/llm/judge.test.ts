@@ -225,6 +225,29 @@ describe('llm-scratch judge', () => {
     }
   });
 
+  it('a judge that answers nonsense only: a clear message, exit 1', async () => {
+    const { url, server } = await judgeServer(() => [200, ollama('What a lovely answer!')]);
+    try {
+      const out = join(dir, 'nonsense.json');
+      const r = await runCli(llmScratch, [
+        'judge',
+        '--responses',
+        responses,
+        '--judge-url',
+        url,
+        '--out',
+        out,
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        'the judge gave no usable score (an integer 0-100) for any of the 3 responses, e.g. "What a lovely answer!"',
+      );
+      expect((JSON.parse(readFileSync(out, 'utf8')) as { scores: unknown[] }).scores.length).toBe(3);
+    } finally {
+      server.close();
+    }
+  });
+
   it('bad input: a missing field named by index; nothing listening: a clear message', async () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify([entries[0], { instruction: 'x', output: 'y' }]));

@@ -128,6 +128,12 @@ export const judgeCommand = defineCommand({
     }
     stderr('\n');
     save(report.scores);
+    if (report.scored === 0) {
+      const example = report.scores.find((x) => x.reply !== undefined)?.reply ?? '';
+      throw new UserError(
+        `the judge gave no usable score (an integer 0-100) for any of the ${report.total} responses, e.g. ${JSON.stringify(example)}; its replies are in ${out}`,
+      );
+    }
     if (o.json) stdout(JSON.stringify({ ...report, out }) + '\n');
     else {
       for (const s of report.scores) {

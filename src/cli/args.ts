@@ -19,3 +19,10 @@ export function checkIdsInVocabulary(ids: readonly number[], vocabSize: number):
     throw new UserError(`token id ${bad} is out of range for the model's vocabulary of ${vocabSize}`);
   }
 }
+
+// Count-like options ({ 'batch-size': 8, ... }): each one given must be at least 1.
+export function checkAtLeastOne(values: Record<string, number | undefined>): void {
+  for (const [flag, v] of Object.entries(values)) {
+    if (v !== undefined && v < 1) throw new UsageError(`--${flag} must be at least 1`);
+  }
+}

@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { DPO_DEFAULTS as d, trainDPO } from '../../llm/instruct/dpo-train.js';
+import { checkAtLeastOne } from '../args.js';
 import { defineCommand } from '../command.js';
 
 export const dpoCommand = defineCommand({
@@ -51,17 +52,14 @@ export const dpoCommand = defineCommand({
   async run({ options: o, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!o.model) throw new UsageError('--model is required');
-    for (const flag of [
-      'batch-size',
-      'epochs',
-      'eval-freq',
-      'eval-iter',
-      'max-steps',
-      'allowed-max-length',
-    ] as const) {
-      const v = o[flag];
-      if (v !== undefined && v < 1) throw new UsageError(`--${flag} must be at least 1`);
-    }
+    checkAtLeastOne({
+      'batch-size': o['batch-size'],
+      epochs: o.epochs,
+      'eval-freq': o['eval-freq'],
+      'eval-iter': o['eval-iter'],
+      'max-steps': o['max-steps'],
+      'allowed-max-length': o['allowed-max-length'],
+    });
     if (!(o.beta > 0)) throw new UsageError('--beta must be positive');
     if (!(o.lr > 0)) throw new UsageError('--lr must be positive');
     const s = await trainDPO(

@@ -2,6 +2,7 @@ import { UsageError } from '../../errors.js';
 import type { DataFormat } from '../../llm/finetune/data.js';
 import { CLASSIFIER_DEFAULTS, finetuneClassifier } from '../../llm/finetune/run.js';
 import { TRAINABLE, type Trainable } from '../../llm/finetune/train.js';
+import { checkAtLeastOne } from '../args.js';
 import { defineCommand } from '../command.js';
 
 const d = CLASSIFIER_DEFAULTS;
@@ -117,12 +118,7 @@ export const finetuneClassifierCommand = defineCommand({
     if (!(o.lr > 0)) throw new UsageError('--lr must be positive');
     if (o['weight-decay'] < 0) throw new UsageError('--weight-decay must be 0 or more');
     if (!(o['drop-rate'] >= 0 && o['drop-rate'] < 1)) throw new UsageError('--drop-rate must be in [0, 1)');
-    for (const [flag, v] of Object.entries({
-      'max-steps': o['max-steps'],
-      limit: o.limit,
-      'lora-rank': o['lora-rank'],
-    }))
-      if (v !== undefined && v < 1) throw new UsageError(`--${flag} must be at least 1`);
+    checkAtLeastOne({ 'max-steps': o['max-steps'], limit: o.limit, 'lora-rank': o['lora-rank'] });
     if (o['lora-alpha'] !== undefined && o['lora-rank'] === undefined)
       throw new UsageError('--lora-alpha needs --lora-rank');
     const labels = o.labels?.split(',').map((l) => l.trim());

@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { finetuneInstruct, INSTRUCT_DEFAULTS as d } from '../../llm/instruct/finetune.js';
+import { checkAtLeastOne } from '../args.js';
 import { defineCommand } from '../command.js';
 
 export const finetuneInstructCommand = defineCommand({
@@ -92,18 +93,15 @@ export const finetuneInstructCommand = defineCommand({
   ],
   async run({ options: o, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    for (const flag of [
-      'batch-size',
-      'epochs',
-      'eval-freq',
-      'eval-iter',
-      'max-steps',
-      'allowed-max-length',
-      'lora-rank',
-    ] as const) {
-      const v = o[flag];
-      if (v !== undefined && v < 1) throw new UsageError(`--${flag} must be at least 1`);
-    }
+    checkAtLeastOne({
+      'batch-size': o['batch-size'],
+      epochs: o.epochs,
+      'eval-freq': o['eval-freq'],
+      'eval-iter': o['eval-iter'],
+      'max-steps': o['max-steps'],
+      'allowed-max-length': o['allowed-max-length'],
+      'lora-rank': o['lora-rank'],
+    });
     if (!(o.lr > 0)) throw new UsageError('--lr must be positive');
     if (o['lora-alpha'] !== undefined && o['lora-rank'] === undefined)
       throw new UsageError('--lora-alpha needs --lora-rank');

@@ -1,5 +1,6 @@
 import { UsageError, UserError } from '../../errors.js';
 import { BOOK_DEFAULTS, pretrain } from '../../llm/train/run.js';
+import { checkAtLeastOne } from '../args.js';
 import { defineCommand } from '../command.js';
 
 const d = BOOK_DEFAULTS;
@@ -115,7 +116,7 @@ export const trainCommand = defineCommand({
   async run({ options: o, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!o.data?.length) throw new UsageError('--data FILE is required');
-    const positive = {
+    checkAtLeastOne({
       'batch-size': o['batch-size'],
       epochs: o.epochs,
       'eval-freq': o['eval-freq'],
@@ -124,10 +125,7 @@ export const trainCommand = defineCommand({
       stride: o.stride,
       'max-steps': o['max-steps'],
       'sample-tokens': o['sample-tokens'] + 1,
-    };
-    for (const [flag, v] of Object.entries(positive)) {
-      if (v !== undefined && v < 1) throw new UsageError(`--${flag} must be at least 1`);
-    }
+    });
     if (!(o.lr > 0)) throw new UsageError('--lr must be positive');
     if (o['weight-decay'] < 0) throw new UsageError('--weight-decay must be 0 or more');
     if (o['warmup-steps'] < 0 || o['checkpoint-every'] < 0) {

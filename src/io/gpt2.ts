@@ -199,15 +199,19 @@ export const CONFIG_FILE = 'config.json';
 // classifier (chapter 6: HF's GPT2ForSequenceClassification layout with `id2label`).
 export type ModelKind = 'base' | 'instruct' | 'classifier';
 
-export function readModelKind(dir: string): ModelKind {
-  const configPath = join(dir, CONFIG_FILE);
-  if (!existsSync(configPath)) throw new UserError(`${dir}: missing ${CONFIG_FILE}`);
-  let hf: { architectures?: unknown; llm_scratch?: { kind?: unknown } };
+// A model directory's config.json, parsed; one-line errors name the file.
+export function readConfigJson<T>(dir: string): { config: T; path: string } {
+  const path = join(dir, CONFIG_FILE);
+  if (!existsSync(path)) throw new UserError(`${dir}: missing ${CONFIG_FILE}`);
   try {
-    hf = JSON.parse(readFileSync(configPath, 'utf8')) as typeof hf;
+    return { config: JSON.parse(readFileSync(path, 'utf8')) as T, path };
   } catch (err) {
-    throw new UserError(`${configPath}: not valid JSON (${(err as Error).message})`);
+    throw new UserError(`${path}: not valid JSON (${(err as Error).message})`);
   }
+}
+
+export function readModelKind(dir: string): ModelKind {
+  const hf = readConfigJson<{ architectures?: unknown; llm_scratch?: { kind?: unknown } }>(dir).config;
   if (Array.isArray(hf.architectures) && hf.architectures.includes('GPT2ForSequenceClassification'))
     return 'classifier';
   const kind = hf.llm_scratch?.kind;
@@ -219,15 +223,8 @@ export function loadModelDir(dir: string): GPTModel {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new UserError(`${dir}: not a model directory (expected ${MODEL_FILE} and ${CONFIG_FILE} inside)`);
   }
-  const configPath = join(dir, CONFIG_FILE);
-  if (!existsSync(configPath)) throw new UserError(`${dir}: missing ${CONFIG_FILE}`);
-  let hf: HFConfig;
-  try {
-    hf = JSON.parse(readFileSync(configPath, 'utf8')) as HFConfig;
-  } catch (err) {
-    throw new UserError(`${configPath}: not valid JSON (${(err as Error).message})`);
-  }
-  const config = configFromHF(hf, configPath);
+  const { config: hf, path } = readConfigJson<HFConfig>(dir);
+  const config = configFromHF(hf, path);
   const weights = join(dir, MODEL_FILE);
   return importGPT2(readSafetensors(weights).tensors, config, weights);
 }

@@ -4,11 +4,19 @@
 // the context (section 6.3), and the classifier stored in Hugging Face's
 // GPT2ForSequenceClassification layout: the transformer's tensors as saveModelDir names them plus
 // `score.weight` [numClasses, embDim] and `score.bias`, and config.json with id2label / label2id.
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { CONFIG_FILE, configFromHF, configToHF, exportGPT2, importGPT2, MODEL_FILE } from '../io/gpt2.js';
+import {
+  CONFIG_FILE,
+  configFromHF,
+  configToHF,
+  exportGPT2,
+  importGPT2,
+  MODEL_FILE,
+  readConfigJson,
+} from '../io/gpt2.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { Linear } from '../nn/index.js';
 import * as T from '../tensor/index.js';
@@ -237,14 +245,9 @@ export function loadClassifierDir(dir: string): {
     throw new UserError(
       `${dir}: not a classifier directory (expected ${MODEL_FILE} and ${CONFIG_FILE} inside)`,
     );
-  const configPath = join(dir, CONFIG_FILE);
-  if (!existsSync(configPath)) throw new UserError(`${dir}: missing ${CONFIG_FILE}`);
-  let hf: ClassifierHFConfig & Parameters<typeof configFromHF>[0];
-  try {
-    hf = JSON.parse(readFileSync(configPath, 'utf8')) as typeof hf;
-  } catch (err) {
-    throw new UserError(`${configPath}: not valid JSON (${(err as Error).message})`);
-  }
+  const { config: hf, path: configPath } = readConfigJson<
+    ClassifierHFConfig & Parameters<typeof configFromHF>[0]
+  >(dir);
   const config = configFromHF(hf, configPath);
   config.tieWeights = true; // no lm_head to read: the score head replaces it
   const id2label = hf.id2label;

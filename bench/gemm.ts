@@ -1,37 +1,57 @@
-// `npm run bench:gemm`: our SGEMM beside numpy's (OpenBLAS) on the same shapes, at 1 and 2 threads,
-// measured alternately shape by shape so that both see the same machine load (BENCHMARKS.md).
+// `npm run bench:gemm`: our SGEMM beside numpy's (OpenBLAS) on the same shapes, at 1 and 2 threads.
 //
-//   node --import tsx bench/gemm.ts [--threads 1,2] [--rounds 2] [--repeats 5] [--json]
+//   node --import tsx bench/gemm.ts [--threads 1,2] [--pairs 9] [--shape M,K,N,TA,TB]...  [--json]
 //
-// The peer runs as `python3 bench/gemm_numpy.py` with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE
-// removed from its environment (the machine sets them to force the AVX2 kernel) and
-// OPENBLAS_NUM_THREADS set to our thread count. Without python3 and numpy, only ours is printed.
-import { execFileSync } from 'node:child_process';
+// The two are timed in pairs: one run of ours (back-to-back calls lasting at least 100 ms), then
+// one run of the peer, then the next pair in the other order, and so on. The ratio reported for a
+// shape is the median of the pairs' ratios, so a burst of load on the shared machine lands inside
+// one pair and moves one ratio, not a whole side of the comparison (BENCHMARKS.md).
+//
+// The peer is `python3 bench/gemm_numpy.py`, kept running for a thread count and asked for one run
+// at a time, with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment (the machine
+// sets them to force the AVX2 kernel) and OPENBLAS_NUM_THREADS set to our thread count. Without
+// python3 and numpy, only ours is printed.
+import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   GEMM_SHAPES,
+  gemmTimer,
   summarize,
-  timeGemm,
   type GemmResult,
   type GemmShape,
 } from '../src/backend/bench-gemm.js';
 import { loadNative, nativeLoadError } from '../src/backend/native.js';
 
 const MIN_RUN_MS = 100;
+// OpenBLAS's idle workers spin for about 0.1 s after a product before they sleep; a pause after
+// each side keeps one side's spinning threads from taking the cores of the other's run.
+const SETTLE_MS = 150;
 
 const { values } = parseArgs({
   options: {
     threads: { type: 'string', default: '1,2' },
-    rounds: { type: 'string', default: '2' },
-    repeats: { type: 'string', default: '5' },
+    pairs: { type: 'string', default: '9' },
+    shape: { type: 'string', multiple: true },
     json: { type: 'boolean', default: false },
   },
 });
 const threadCounts = values.threads.split(',').map(Number);
-const rounds = Number(values.rounds);
-const repeats = Number(values.repeats);
+const pairs = Number(values.pairs);
+if (!threadCounts.every((t) => Number.isInteger(t) && t > 0) || !(Number.isInteger(pairs) && pairs > 0)) {
+  console.error('bench:gemm: --threads takes positive integers (1,2) and --pairs a positive integer');
+  process.exit(2);
+}
+const specOf = (s: GemmShape): string => [s.m, s.k, s.n, Number(s.transA), Number(s.transB)].join(',');
+const shapes = values.shape ? GEMM_SHAPES.filter((s) => values.shape!.includes(specOf(s))) : GEMM_SHAPES;
+if (shapes.length === 0) {
+  console.error(`bench:gemm: no shape matches --shape; the shapes are ${GEMM_SHAPES.map(specOf).join(' ')}`);
+  process.exit(2);
+}
 
 const native = loadNative();
 if (!native) {
@@ -43,29 +63,39 @@ if (!native) {
 
 const script = join(dirname(fileURLToPath(import.meta.url)), 'gemm_numpy.py');
 
-function peerEnv(threads: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
-  delete env.OPENBLAS_CORETYPE;
-  delete env.OPENBLAS_L2_SIZE;
-  return env;
-}
+class Peer {
+  private readonly child: ChildProcessByStdio<Writable, Readable, null>;
+  private readonly lines: AsyncIterator<string>;
+  private readonly reader: Interface;
 
-interface PeerRun {
-  info: Record<string, unknown>;
-  samples: number[];
-}
+  constructor(threads: number) {
+    const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
+    delete env.OPENBLAS_CORETYPE;
+    delete env.OPENBLAS_L2_SIZE;
+    this.child = spawn('python3', [script, String(MIN_RUN_MS)], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+    this.reader = createInterface({ input: this.child.stdout });
+    this.lines = this.reader[Symbol.asyncIterator]();
+  }
 
-function runPeer(shape: GemmShape, threads: number): PeerRun {
-  const spec = [shape.m, shape.k, shape.n, Number(shape.transA), Number(shape.transB)].join(',');
-  const out = execFileSync('python3', [script, String(repeats), String(MIN_RUN_MS), spec], {
-    env: peerEnv(threads),
-    encoding: 'utf8',
-  });
-  const [header, row] = out
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-  return { info: header.peer as Record<string, unknown>, samples: row.samples as number[] };
+  private async next(): Promise<Record<string, unknown>> {
+    const { value, done } = await this.lines.next();
+    if (done) throw new Error('bench:gemm: the numpy peer exited early');
+    return JSON.parse(value) as Record<string, unknown>;
+  }
+
+  info(): Promise<Record<string, unknown>> {
+    return this.next().then((line) => line.peer as Record<string, unknown>);
+  }
+
+  async run(shape: GemmShape): Promise<number> {
+    this.child.stdin.write(specOf(shape) + '\n');
+    return (await this.next()).gflops as number;
+  }
+
+  close(): void {
+    this.reader.close();
+    this.child.stdin.end();
+  }
 }
 
 function peerProblem(): string | null {
@@ -76,6 +106,11 @@ function peerProblem(): string | null {
     return 'python3 with numpy was not found, so there is no peer to compare with';
   }
 }
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 const problem = peerProblem();
 if (problem) console.error(`bench:gemm: ${problem}; printing ours only.`);
@@ -102,44 +137,63 @@ if (!values.json) {
 }
 for (const threads of threadCounts) {
   native.setThreads(threads);
-  for (const shape of GEMM_SHAPES) {
+  const peer = problem ? null : new Peer(threads);
+  if (peer) {
+    const described = await peer.info();
+    peerInfo ??= described;
+  }
+  for (const shape of shapes) {
+    const runOurs = gemmTimer(native, shape, MIN_RUN_MS);
     const ours: number[] = [];
-    const peer: number[] = [];
-    // Alternate ours and the peer so that a burst of load on the shared machine hits both.
-    for (let r = 0; r < rounds; r++) {
-      ours.push(...timeGemm(native, shape, repeats, MIN_RUN_MS));
-      if (!problem) {
-        const run = runPeer(shape, threads);
-        peerInfo ??= run.info;
-        peer.push(...run.samples);
+    const theirs: number[] = [];
+    const ratios: number[] = [];
+    for (let p = 0; p < pairs; p++) {
+      if (!peer) {
+        ours.push(runOurs());
+        continue;
       }
+      // Alternate which side goes first, so neither always follows the other's cache footprint.
+      let o: number;
+      let t: number;
+      if (p % 2 === 0) {
+        o = runOurs();
+        await sleep(SETTLE_MS);
+        t = await peer.run(shape);
+      } else {
+        t = await peer.run(shape);
+        await sleep(SETTLE_MS);
+        o = runOurs();
+      }
+      await sleep(SETTLE_MS);
+      ours.push(o);
+      theirs.push(t);
+      ratios.push(o / t);
     }
     const o = summarize(shape, threads, ours);
-    const p = problem ? null : summarize(shape, threads, peer);
-    const ratio = p ? Math.round((o.gflops / p.gflops) * 100) / 100 : null;
-    rows.push({ ours: o, peer: p, ratio });
+    const t = peer ? summarize(shape, threads, theirs) : null;
+    const ratio = peer ? Math.round(median(ratios) * 100) / 100 : null;
+    rows.push({ ours: o, peer: t, ratio });
     if (values.json) {
-      console.log(JSON.stringify({ ...o, peer: p ? { gflops: p.gflops, best: p.best } : null, ratio }));
+      console.log(JSON.stringify({ ...o, peer: t ? { gflops: t.gflops, best: t.best } : null, ratio }));
     } else {
       console.log(
         `${String(threads).padStart(7)} ${String(o.m).padStart(5)} ${String(o.k).padStart(6)} ${String(o.n).padStart(6)}  ` +
           `${layout(o).padEnd(7)}  ${o.gflops.toFixed(1).padStart(12)} ${o.best.toFixed(1).padStart(7)}  ` +
-          `${p ? p.gflops.toFixed(1).padStart(12) : '-'.padStart(12)} ${p ? p.best.toFixed(1).padStart(7) : ''.padStart(7)}  ` +
+          `${t ? t.gflops.toFixed(1).padStart(12) : '-'.padStart(12)} ${t ? t.best.toFixed(1).padStart(7) : ''.padStart(7)}  ` +
           `${ratio === null ? '-' : ratio.toFixed(2)}`,
       );
     }
   }
+  peer?.close();
 }
 native.setThreads(defaultThreads);
 
 if (peerInfo) console.error(`peer: ${JSON.stringify({ ...peerInfo, threads: threadCounts.join(',') })}`);
-const ratios = rows.map((r) => r.ratio).filter((r): r is number => r !== null);
-if (ratios.length > 0) {
-  for (const threads of threadCounts) {
-    const mine = rows.filter((r) => r.ours.threads === threads && r.ratio !== null).map((r) => r.ratio!);
-    console.error(
-      `threads ${threads}: ratio ours/numpy min ${Math.min(...mine).toFixed(2)}, ` +
-        `geometric mean ${Math.exp(mine.reduce((s, x) => s + Math.log(x), 0) / mine.length).toFixed(2)}`,
-    );
-  }
+for (const threads of threadCounts) {
+  const mine = rows.filter((r) => r.ours.threads === threads && r.ratio !== null).map((r) => r.ratio!);
+  if (mine.length === 0) continue;
+  console.error(
+    `threads ${threads}: ratio ours/numpy (median of ${pairs} paired runs per shape) min ${Math.min(...mine).toFixed(2)}, ` +
+      `geometric mean ${Math.exp(mine.reduce((s, x) => s + Math.log(x), 0) / mine.length).toFixed(2)}`,
+  );
 }

@@ -1,8 +1,10 @@
-"""The numpy (OpenBLAS) peer of `llm-scratch bench gemm`: the same shapes, warmup and repeats.
+"""The numpy (OpenBLAS) peer of `npm run bench:gemm`, run as a server so that the bench can
+alternate our runs and the peer's one by one.
 
-Usage: python3 bench/gemm_numpy.py REPEATS MIN_RUN_MS M,K,N,TA,TB [...]
-Prints one JSON object per shape, like the bench's --json lines, and a first line describing the
-BLAS (library, version, kernel core) so the table can say which OpenBLAS kernel it ran against.
+Usage: python3 bench/gemm_numpy.py MIN_RUN_MS
+Prints a first JSON line describing the BLAS (library, version, kernel core), then for every line
+`M,K,N,TA,TB` read from stdin times one run of that product (back-to-back calls lasting at least
+MIN_RUN_MS, after a warmup the first time the shape is seen) and prints `{"gflops": x}`.
 Threads come from OPENBLAS_NUM_THREADS, set by the caller.
 """
 
@@ -55,7 +57,7 @@ def blas_info():
     return info
 
 
-def time_gemm(m, k, n, ta, tb, repeats, min_run_ms):
+def gemm_timer(m, k, n, ta, tb, min_run_ms):
     rng = np.random.default_rng(0)
     # Stored layouts as in our bench: A is k x m when transposed, B is n x k; .T is a free view
     # that numpy hands to sgemm as a transpose flag.
@@ -71,28 +73,28 @@ def time_gemm(m, k, n, ta, tb, repeats, min_run_ms):
     once = max((time.perf_counter() - t0) / 2, 1e-6)
     calls = max(1, int(-(-min_run_ms / 1000 // once)))
     flops = 2.0 * m * k * n * calls
-    samples = []
-    for _ in range(repeats):
+
+    def run():
         t0 = time.perf_counter()
         for _ in range(calls):
             np.matmul(opa, opb, out=out)
-        samples.append(flops / (time.perf_counter() - t0) / 1e9)
-    return samples
+        return flops / (time.perf_counter() - t0) / 1e9
+
+    return run
 
 
 def main():
-    repeats = int(sys.argv[1])
-    min_run_ms = float(sys.argv[2])
+    min_run_ms = float(sys.argv[1])
     print(json.dumps({"peer": blas_info()}), flush=True)
-    for spec in sys.argv[3:]:
-        m, k, n, ta, tb = (int(x) for x in spec.split(","))
-        samples = sorted(time_gemm(m, k, n, bool(ta), bool(tb), repeats, min_run_ms))
-        row = {"kernel": "gemm", "m": m, "k": k, "n": n, "transA": bool(ta), "transB": bool(tb)}
-        row["threads"] = int(os.environ.get("OPENBLAS_NUM_THREADS", "0"))
-        row["gflops"] = round(samples[(len(samples) - 1) // 2], 1)
-        row["best"] = round(samples[-1], 1)
-        row["samples"] = [round(x, 2) for x in samples]
-        print(json.dumps(row), flush=True)
+    timers = {}
+    for line in sys.stdin:
+        spec = line.strip()
+        if not spec:
+            continue
+        if spec not in timers:
+            m, k, n, ta, tb = (int(x) for x in spec.split(","))
+            timers = {spec: gemm_timer(m, k, n, bool(ta), bool(tb), min_run_ms)}
+        print(json.dumps({"gflops": timers[spec]()}), flush=True)
 
 
 if __name__ == "__main__":

@@ -66,12 +66,9 @@ function fillRandom(x: Float32Array, seed: number): Float32Array {
   return x;
 }
 
-export function timeGemm(
-  native: NativeKernels,
-  shape: GemmShape,
-  repeats: number,
-  minRunMs: number,
-): number[] {
+// Prepares a product of `shape` (random operands, warmed up) and returns a function that times
+// one run of it: enough back-to-back calls to last at least minRunMs, in GFLOPS.
+export function gemmTimer(native: NativeKernels, shape: GemmShape, minRunMs: number): () => number {
   const { m, k, n, transA, transB } = shape;
   const params = {
     a: fillRandom(new Float32Array(m * k), 1),
@@ -90,19 +87,27 @@ export function timeGemm(
   };
   // Warm up (page in C, grow the packing buffers, wake the threads), then size a run so that
   // small products are timed over several calls.
-  let t0 = performance.now();
+  const t0 = performance.now();
   native.matmul(params);
   native.matmul(params);
   const once = Math.max((performance.now() - t0) / 2, 1e-3);
   const calls = Math.max(1, Math.ceil(minRunMs / once));
   const flops = 2 * m * k * n * calls;
-  const gflops: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    t0 = performance.now();
+  return () => {
+    const start = performance.now();
     for (let i = 0; i < calls; i++) native.matmul(params);
-    gflops.push(flops / ((performance.now() - t0) * 1e6));
-  }
-  return gflops;
+    return flops / ((performance.now() - start) * 1e6);
+  };
+}
+
+export function timeGemm(
+  native: NativeKernels,
+  shape: GemmShape,
+  repeats: number,
+  minRunMs: number,
+): number[] {
+  const run = gemmTimer(native, shape, minRunMs);
+  return Array.from({ length: repeats }, run);
 }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;

@@ -3,9 +3,9 @@
 //   node --import tsx bench/gemm.ts [--threads 1,2] [--pairs 9] [--shape M,K,N,TA,TB]...  [--json]
 //
 // The two are timed in pairs: one run of ours (back-to-back calls lasting at least 100 ms), then
-// one run of the peer, then the next pair in the other order, and so on. The ratio reported for a
-// shape is the median of the pairs' ratios, so a burst of load on the shared machine lands inside
-// one pair and moves one ratio, not a whole side of the comparison (BENCHMARKS.md).
+// one run of the peer, the next pair in the other order, and so on, shape after shape in turn.
+// The ratio reported for a shape is the median of its pairs' ratios, so a burst of load on the
+// shared machine lands inside one pair and moves one ratio, not a whole side of the comparison.
 //
 // The peer is `python3 bench/gemm_numpy.py`, kept running for a thread count and asked for one run
 // at a time, with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment (the machine
@@ -142,36 +142,40 @@ for (const threads of threadCounts) {
     const described = await peer.info();
     peerInfo ??= described;
   }
-  for (const shape of shapes) {
-    const runOurs = gemmTimer(native, shape, MIN_RUN_MS);
-    const ours: number[] = [];
-    const theirs: number[] = [];
-    const ratios: number[] = [];
-    for (let p = 0; p < pairs; p++) {
+  // Round robin: pair p of every shape before pair p + 1 of any, so that each shape's pairs are
+  // spread over the whole run and a slow or fast spell of the machine touches every shape alike.
+  const timers = shapes.map((shape) => gemmTimer(native, shape, MIN_RUN_MS));
+  const ours: number[][] = shapes.map(() => []);
+  const theirs: number[][] = shapes.map(() => []);
+  const ratios: number[][] = shapes.map(() => []);
+  for (let p = 0; p < pairs; p++) {
+    for (const [i, shape] of shapes.entries()) {
       if (!peer) {
-        ours.push(runOurs());
+        ours[i].push(timers[i]());
         continue;
       }
       // Alternate which side goes first, so neither always follows the other's cache footprint.
       let o: number;
       let t: number;
       if (p % 2 === 0) {
-        o = runOurs();
+        o = timers[i]();
         await sleep(SETTLE_MS);
         t = await peer.run(shape);
       } else {
         t = await peer.run(shape);
         await sleep(SETTLE_MS);
-        o = runOurs();
+        o = timers[i]();
       }
       await sleep(SETTLE_MS);
-      ours.push(o);
-      theirs.push(t);
-      ratios.push(o / t);
+      ours[i].push(o);
+      theirs[i].push(t);
+      ratios[i].push(o / t);
     }
-    const o = summarize(shape, threads, ours);
-    const t = peer ? summarize(shape, threads, theirs) : null;
-    const ratio = peer ? Math.round(median(ratios) * 100) / 100 : null;
+  }
+  for (const [i, shape] of shapes.entries()) {
+    const o = summarize(shape, threads, ours[i]);
+    const t = peer ? summarize(shape, threads, theirs[i]) : null;
+    const ratio = peer ? Math.round(median(ratios[i]) * 100) / 100 : null;
     rows.push({ ours: o, peer: t, ratio });
     if (values.json) {
       console.log(JSON.stringify({ ...o, peer: t ? { gflops: t.gflops, best: t.best } : null, ratio }));

@@ -4,7 +4,8 @@ alternate our runs and the peer's one by one.
 Usage: python3 bench/gemm_numpy.py MIN_RUN_MS
 Prints a first JSON line describing the BLAS (library, version, kernel core), then for every line
 `M,K,N,TA,TB` read from stdin times one run of that product (back-to-back calls lasting at least
-MIN_RUN_MS, after a warmup the first time the shape is seen) and prints `{"gflops": x}`.
+MIN_RUN_MS, after a warmup the first time the shape is seen; its operands are kept for the next
+time) and prints `{"gflops": x}`.
 Threads come from OPENBLAS_NUM_THREADS, set by the caller.
 """
 
@@ -93,7 +94,7 @@ def main():
             continue
         if spec not in timers:
             m, k, n, ta, tb = (int(x) for x in spec.split(","))
-            timers = {spec: gemm_timer(m, k, n, bool(ta), bool(tb), min_run_ms)}
+            timers[spec] = gemm_timer(m, k, n, bool(ta), bool(tb), min_run_ms)
         print(json.dumps({"gflops": timers[spec]()}), flush=True)
 
 

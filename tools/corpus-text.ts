@@ -26,6 +26,12 @@ if (!make || !out || (needsDir && !args[1])) {
   console.error('usage: tsx tools/corpus-text.ts (brown | spamassassin | split-train DIR) OUT.txt');
   process.exit(2);
 }
-const text = make(args[1]!);
+let text: string;
+try {
+  text = make(args[1]!);
+} catch (err) {
+  console.error(`corpus-text: ${(err as Error).message}`);
+  process.exit(1);
+}
 writeFileAtomic(out, [text]);
 console.error(`${out}: ${text.length.toLocaleString('en-US')} characters of ${name}`);

@@ -96,9 +96,15 @@ static void packA(const GemmConfig& cfg, const float* a, long rs, long cs, long 
   // keeps the hardware prefetcher on one stream instead of one cache line per panel per p.
   const long full = mc / MR;
   const int tail = static_cast<int>(mc - full * MR);
+  long q0 = 0;
+  if (cfg.packAT) {
+    cfg.packAT(a, cs, kc, full, dst);
+    q0 = full;
+    if (!tail) return;
+  }
   for (long p = 0; p < kc; p++) {
     const float* src = a + p * cs;
-    for (long q = 0; q < full; q++)
+    for (long q = q0; q < full; q++)
       for (int i = 0; i < MR; i++) dst[q * MR * kc + p * MR + i] = src[q * MR + i];
     if (tail)
       for (int i = 0; i < MR; i++) dst[full * MR * kc + p * MR + i] = i < tail ? src[full * MR + i] : 0.0f;
@@ -181,11 +187,14 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
         for (long jr = 0; jr < nc; jr += NR) {
           const long nr = std::min<long>(NR, nc - jr);
           const float* bp = pb + jr * kc;
-          // Bring the next B micro-panel from L3 towards L2 while this one is in use: the first
-          // micro-kernel on a panel would otherwise wait on L3 for its B rows.
-          if (jr + NR < nc)
-            for (long l = 0; l < NR * kc; l += 16) __builtin_prefetch(bp + NR * kc + l, 0, 2);
+          // Bring the next B micro-panel from L3 towards L2 while this one is in use (the first
+          // micro-kernel on a panel would otherwise wait on L3 for its B rows), a few lines before
+          // each micro-kernel: issued all at once they fill the miss queue and stall the loop.
+          const float* next = bp + NR * kc;
+          const float* nextEnd = jr + NR < nc ? next + NR * kc : next;
+          const long step = ((NR * kc + 15) / 16 * MR + mc - 1) / mc * 16;
           for (long ir = 0; ir < mc; ir += MR) {
+            for (const float* e = std::min(nextEnd, next + step); next < e; next += 16) __builtin_prefetch(next, 0, 2);
             const long mr = std::min<long>(MR, mc - ir);
             float* cp = c + (ic + ir) * ldc + jc + jr;
             const float* ap = pa + ir * kc;

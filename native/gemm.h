@@ -27,12 +27,16 @@ using PackTransposedB = void (*)(const float* b, long ld, long kc, long panels, 
 // Packs `panels` full MR-tall panels of A whose rows are contiguous (row i at a + i*lda), with
 // up to 8 floats of overrun past the block (the buffers have the slack). Optional, like packBT.
 using PackA = void (*)(const float* a, long lda, long kc, long panels, float* dst);
+// Packs `panels` full MR-tall panels of op(A) = A^T, where column p of the panels is the
+// contiguous row a + p*ld of the stored matrix. Optional, like packBT.
+using PackTransposedA = void (*)(const float* a, long ld, long kc, long panels, float* dst);
 
 struct GemmConfig {
   int mr, nr;      // register block: the micro-kernel's tile
   int mc, kc, nc;  // cache blocks: A block (mc x kc) lives in L2, B micro-panel (kc x nr) in L1
   MicroKernel kernel;
   PackA packA;
+  PackTransposedA packAT;
   PackTransposedB packBT;
   const char* name;
 };

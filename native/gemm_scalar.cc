@@ -22,6 +22,6 @@ static void ukernelScalar(long kc, const float* __restrict a, const float* __res
     for (int j = 0; j < NR; j++) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
 }
 
-void scalarKernel(GemmConfig* out) { *out = GemmConfig{MR, NR, 128, 256, 4096, ukernelScalar, nullptr, nullptr, "scalar 4x8"}; }
+void scalarKernel(GemmConfig* out) { *out = GemmConfig{MR, NR, 128, 256, 4096, ukernelScalar, nullptr, nullptr, nullptr, "scalar 4x8"}; }
 
 }  // namespace llm

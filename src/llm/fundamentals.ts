@@ -2,9 +2,9 @@
 // byte-level BPE of section 2.5 (exact to tiktoken), and BPE training from the chapter's bonus
 // material. The implementations live under tokenizer/; this module is the chapter's front door.
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { UserError } from '../errors.js';
+import { dataPath } from '../paths.js';
 import { BPETokenizer } from './tokenizer/bpe.js';
 import { formatVocab, type BPEVocab } from './tokenizer/vocab-files.js';
 
@@ -22,21 +22,11 @@ export {
   UNK,
 } from './tokenizer/simple.js';
 
-// data/gpt2 of the package, found upwards from this file (src/llm or dist/src/llm).
-export function gpt2VocabDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let up = 0; up < 6; up++, dir = dirname(dir)) {
-    const candidate = join(dir, 'data', 'gpt2');
-    if (existsSync(join(candidate, 'encoder.json'))) return candidate;
-  }
-  throw new Error('data/gpt2/encoder.json not found above ' + fileURLToPath(import.meta.url));
-}
-
 let gpt2: BPETokenizer | null = null;
 
 // GPT-2's tokenizer (tiktoken's 'gpt2' / 'r50k_base'), loaded once.
 export function gpt2Tokenizer(): BPETokenizer {
-  gpt2 ??= BPETokenizer.fromDirectory(gpt2VocabDir(), 'gpt2');
+  gpt2 ??= BPETokenizer.fromDirectory(dataPath('gpt2'), 'gpt2');
   return gpt2;
 }
 

@@ -3,13 +3,14 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BPETokenizer, gpt2VocabDir, loadTokenizer } from '../../src/llm/fundamentals.js';
+import { BPETokenizer, loadTokenizer } from '../../src/llm/fundamentals.js';
+import { dataPath } from '../../src/paths.js';
 import { UserError } from '../../src/errors.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vocab-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const gpt2Encoder = readFileSync(join(gpt2VocabDir(), 'encoder.json'), 'utf8');
-const gpt2Merges = readFileSync(join(gpt2VocabDir(), 'vocab.bpe'), 'utf8');
+const gpt2Encoder = readFileSync(dataPath('gpt2', 'encoder.json'), 'utf8');
+const gpt2Merges = readFileSync(dataPath('gpt2', 'vocab.bpe'), 'utf8');
 
 let n = 0;
 function vocabDir(encoder: string, merges: string): string {

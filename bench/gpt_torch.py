@@ -1,7 +1,8 @@
-"""The book's GPT model in PyTorch, the peer for bench/generate.ts (and later training benchmarks).
+"""The book's GPT model in PyTorch, the peer for bench/generate.ts and (imported) bench/train_torch.py.
 
-The model follows chapter 4 (GPTModel, TransformerBlock, MultiHeadAttention) with the KV cache of the
-book's bonus material (keys and values concatenated per step). Run with Debian's torch:
+The model follows chapter 4 (GPTModel, TransformerBlock, MultiHeadAttention, with its dropout layers)
+with the KV cache of the book's bonus material (keys and values concatenated per step). Run with
+Debian's torch:
   /usr/bin/python3 bench/gpt_torch.py generate --threads 2 --tokens 100 [--preset gpt2-small]
 Prints one JSON line per mode.
 """
@@ -19,13 +20,14 @@ PRESETS = {
 
 
 class MultiHeadAttention(nn.Module):
-    def __init__(self, d_in, d_out, context_length, num_heads, qkv_bias=False):
+    def __init__(self, d_in, d_out, context_length, dropout, num_heads, qkv_bias=False):
         super().__init__()
         self.d_out, self.num_heads, self.head_dim = d_out, num_heads, d_out // num_heads
         self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
         self.out_proj = nn.Linear(d_out, d_out)
+        self.dropout = nn.Dropout(dropout)
         self.register_buffer("mask", torch.triu(torch.ones(context_length, context_length), diagonal=1), persistent=False)
         self.cache_k = self.cache_v = None
 
@@ -43,21 +45,22 @@ class MultiHeadAttention(nn.Module):
         start = total - t
         mask = self.mask.bool()[start:start + t, :total]
         scores.masked_fill_(mask, -torch.inf)
-        w = torch.softmax(scores / self.head_dim ** 0.5, dim=-1)
+        w = self.dropout(torch.softmax(scores / self.head_dim ** 0.5, dim=-1))
         return self.out_proj((w @ v).transpose(1, 2).reshape(b, t, self.d_out))
 
 
-class Block(nn.Module):
+class TransformerBlock(nn.Module):
     def __init__(self, c):
         super().__init__()
-        self.att = MultiHeadAttention(c["emb_dim"], c["emb_dim"], c["context_length"], c["n_heads"])
-        self.ff = nn.Sequential(nn.Linear(c["emb_dim"], 4 * c["emb_dim"]), nn.GELU(approximate="tanh"),
-                                nn.Linear(4 * c["emb_dim"], c["emb_dim"]))
-        self.norm1, self.norm2 = nn.LayerNorm(c["emb_dim"]), nn.LayerNorm(c["emb_dim"])
+        d, drop = c["emb_dim"], c.get("drop_rate", 0.0)
+        self.att = MultiHeadAttention(d, d, c["context_length"], drop, c["n_heads"], c.get("qkv_bias", False))
+        self.ff = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(approximate="tanh"), nn.Linear(4 * d, d))
+        self.norm1, self.norm2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.drop_shortcut = nn.Dropout(drop)
 
     def forward(self, x, use_cache=False):
-        x = x + self.att(self.norm1(x), use_cache)
-        return x + self.ff(self.norm2(x))
+        x = x + self.drop_shortcut(self.att(self.norm1(x), use_cache))
+        return x + self.drop_shortcut(self.ff(self.norm2(x)))
 
 
 class GPTModel(nn.Module):
@@ -65,7 +68,8 @@ class GPTModel(nn.Module):
         super().__init__()
         self.tok_emb = nn.Embedding(c["vocab_size"], c["emb_dim"])
         self.pos_emb = nn.Embedding(c["context_length"], c["emb_dim"])
-        self.trf_blocks = nn.ModuleList([Block(c) for _ in range(c["n_layers"])])
+        self.drop_emb = nn.Dropout(c.get("drop_rate", 0.0))
+        self.trf_blocks = nn.ModuleList([TransformerBlock(c) for _ in range(c["n_layers"])])
         self.final_norm = nn.LayerNorm(c["emb_dim"])
         self.out_head = nn.Linear(c["emb_dim"], c["vocab_size"], bias=False)
         self.pos = 0
@@ -78,7 +82,7 @@ class GPTModel(nn.Module):
     def forward(self, idx, use_cache=False):
         t = idx.shape[1]
         start = self.pos if use_cache else 0
-        x = self.tok_emb(idx) + self.pos_emb(torch.arange(start, start + t))
+        x = self.drop_emb(self.tok_emb(idx) + self.pos_emb(torch.arange(start, start + t)))
         if use_cache:
             self.pos += t
         for blk in self.trf_blocks:

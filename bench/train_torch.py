@@ -1,4 +1,4 @@
-"""The PyTorch peer for bench/train.ts: the book's chapter-4 GPT model (with its dropout layers)
+"""The PyTorch peer for bench/train.ts: the book's chapter-4 GPT model (bench/gpt_torch.py)
 trained with AdamW on CPU, in two modes. Run with Debian's torch at /usr/bin/python3:
 
   speed: tokens/s of training steps on random token ids, and the process's peak RSS
@@ -15,58 +15,8 @@ import resource
 import time
 
 import torch
-import torch.nn as nn
 
-
-class MultiHeadAttention(nn.Module):
-    def __init__(self, d_in, d_out, context_length, dropout, num_heads, qkv_bias=False):
-        super().__init__()
-        self.d_out, self.num_heads, self.head_dim = d_out, num_heads, d_out // num_heads
-        self.W_query = nn.Linear(d_in, d_out, bias=qkv_bias)
-        self.W_key = nn.Linear(d_in, d_out, bias=qkv_bias)
-        self.W_value = nn.Linear(d_in, d_out, bias=qkv_bias)
-        self.out_proj = nn.Linear(d_out, d_out)
-        self.dropout = nn.Dropout(dropout)
-        self.register_buffer("mask", torch.triu(torch.ones(context_length, context_length), diagonal=1))
-
-    def forward(self, x):
-        b, t, _ = x.shape
-        split = lambda z: z.view(b, t, self.num_heads, self.head_dim).transpose(1, 2)
-        q, k, v = split(self.W_query(x)), split(self.W_key(x)), split(self.W_value(x))
-        scores = q @ k.transpose(2, 3)
-        scores.masked_fill_(self.mask.bool()[:t, :t], -torch.inf)
-        w = self.dropout(torch.softmax(scores / k.shape[-1] ** 0.5, dim=-1))
-        return self.out_proj((w @ v).transpose(1, 2).contiguous().view(b, t, self.d_out))
-
-
-class TransformerBlock(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        d = c["emb_dim"]
-        self.att = MultiHeadAttention(d, d, c["context_length"], c["drop_rate"], c["n_heads"], c["qkv_bias"])
-        self.ff = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(approximate="tanh"), nn.Linear(4 * d, d))
-        self.norm1, self.norm2 = nn.LayerNorm(d), nn.LayerNorm(d)
-        self.drop_shortcut = nn.Dropout(c["drop_rate"])
-
-    def forward(self, x):
-        x = x + self.drop_shortcut(self.att(self.norm1(x)))
-        return x + self.drop_shortcut(self.ff(self.norm2(x)))
-
-
-class GPTModel(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        self.tok_emb = nn.Embedding(c["vocab_size"], c["emb_dim"])
-        self.pos_emb = nn.Embedding(c["context_length"], c["emb_dim"])
-        self.drop_emb = nn.Dropout(c["drop_rate"])
-        self.trf_blocks = nn.Sequential(*[TransformerBlock(c) for _ in range(c["n_layers"])])
-        self.final_norm = nn.LayerNorm(c["emb_dim"])
-        self.out_head = nn.Linear(c["emb_dim"], c["vocab_size"], bias=False)
-
-    def forward(self, idx):
-        t = idx.shape[1]
-        x = self.drop_emb(self.tok_emb(idx) + self.pos_emb(torch.arange(t)))
-        return self.out_head(self.final_norm(self.trf_blocks(x)))
+from gpt_torch import GPTModel
 
 
 def calc_loss_batch(model, x, y):

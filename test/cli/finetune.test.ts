@@ -109,6 +109,32 @@ describe('llm-scratch finetune-classifier', () => {
     expect(readFileSync(join(again, 'test.csv'), 'utf8')).toBe(readFileSync(join(out, 'test.csv'), 'utf8'));
   });
 
+  it('sizes a --config model to --context-length, so that --max-length can pass the preset', async () => {
+    const longer = join(dir, 'longer');
+    const args = ['finetune-classifier', '--data', out, ...quick, '--max-length', '72', '--max-steps', '1'];
+    const tooLong = await runCli(llmScratch, [...args, '--out', longer]);
+    expect(tooLong.code).toBe(1);
+    expect(tooLong.stderr).toMatch(/--max-length 72 is longer than the model's context length 64/);
+
+    const r = await runCli(llmScratch, [...args, '--context-length', '80', '--json', '--out', longer]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ steps: 1, maxLength: 72 });
+    expect(JSON.parse(readFileSync(join(longer, 'config.json'), 'utf8')).n_positions).toBe(80);
+
+    const fromModel = await runCli(llmScratch, [
+      'finetune-classifier',
+      '--data',
+      out,
+      '--model',
+      out,
+      '--context-length',
+      '80',
+      '--no-progress',
+    ]);
+    expect(fromModel.code).toBe(1);
+    expect(fromModel.stderr).toMatch(/--context-length sizes a --config model; a --model keeps its own/);
+  });
+
   it('names the line of an unknown label, counts empty texts and rejects a single class', async () => {
     const csv = join(dir, 'bad.csv');
     writeFileSync(csv, 'text,label\nhello there,ham\nbuy now,spam\nwhat,eggs\n');

@@ -46,6 +46,11 @@ export const finetuneClassifierCommand = defineCommand({
       value: 'PRESET',
       description: 'start from random weights of this preset instead',
     },
+    'context-length': {
+      type: 'integer',
+      value: 'T',
+      description: "the context length of the --config model (default: the preset's)",
+    },
     'max-length': {
       type: 'integer',
       value: 'N',
@@ -136,6 +141,7 @@ export const finetuneClassifierCommand = defineCommand({
         labels,
         model: o.model,
         config: o.config,
+        contextLength: o['context-length'],
         maxLength: o['max-length'],
         trainable: o.trainable as Trainable,
         epochs: o.epochs,

@@ -18,7 +18,7 @@ import {
   type ClassifierModel,
 } from '../classifier.js';
 import { gpt2Tokenizer, type BPETokenizer } from '../fundamentals.js';
-import { GPTModel, presetConfig } from '../gpt.js';
+import { GPTModel, presetConfig, validateConfig } from '../gpt.js';
 import { applyLoRA, mergeLoRA, type LinearWithLoRA } from '../lora.js';
 import { lossPlotAscii, lossPlotPng, type PlotLabels } from '../train/plot.js';
 import { Progress } from '../train/progress.js';
@@ -80,6 +80,8 @@ export interface FinetuneOptions {
   // weights.
   model?: string;
   config?: string;
+  // The context length of a --config model (default: the preset's); a --model keeps its own.
+  contextLength?: number;
   maxLength?: number;
   trainable: Trainable;
   epochs: number;
@@ -197,8 +199,14 @@ function loadSplit(o: FinetuneOptions, io: FinetuneIO): LoadedSplit {
 function baseModel(o: FinetuneOptions, rng: Rng): GPTModel {
   if ((o.model === undefined) === (o.config === undefined))
     throw new UserError('give one of --model DIR (pretrained weights) and --config PRESET (random weights)');
-  if (o.config !== undefined)
-    return new GPTModel({ ...presetConfig(o.config), dropRate: o.dropRate }, { rng });
+  if (o.contextLength !== undefined && o.config === undefined)
+    throw new UserError('--context-length sizes a --config model; a --model keeps its own context length');
+  if (o.config !== undefined) {
+    const config = { ...presetConfig(o.config), dropRate: o.dropRate };
+    if (o.contextLength !== undefined) config.contextLength = o.contextLength;
+    validateConfig(config);
+    return new GPTModel(config, { rng });
+  }
   let dir = o.model!;
   if (!existsSync(join(dir, 'model.safetensors')) && existsSync(join(dir, 'checkpoint', 'model.safetensors')))
     dir = join(dir, 'checkpoint');

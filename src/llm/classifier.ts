@@ -186,6 +186,22 @@ export function classifyTexts(
   return results;
 }
 
+// Several classifiers of the same classes as one: each text's class probabilities averaged over
+// them (an ensemble), the label the class of the highest mean.
+export function averageClassifications(
+  perModel: readonly (readonly Classification[])[],
+  labels: readonly string[],
+): Classification[] {
+  if (perModel.length === 0) throw new Error('averageClassifications: no classifications');
+  return perModel[0].map((_, i) => {
+    const probabilities = Object.fromEntries(
+      labels.map((l) => [l, perModel.reduce((sum, r) => sum + r[i].probabilities[l], 0) / perModel.length]),
+    );
+    const label = labels.reduce((best, l) => (probabilities[l] > probabilities[best] ? l : best));
+    return { label, probability: probabilities[label], probabilities };
+  });
+}
+
 // ---- the classifier directory (HF GPT2ForSequenceClassification) ----
 
 export interface ClassifierDirOptions {

@@ -135,6 +135,50 @@ describe('llm-scratch finetune-classifier', () => {
     expect(fromModel.stderr).toMatch(/--context-length sizes a --config model; a --model keeps its own/);
   });
 
+  it('scores a classifier on labelled data (--eval) and averages several classifiers', async () => {
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+    const scored = await runCli(llmScratch, ['classify', '--model', out, '--eval', out, '--json']);
+    expect(scored.code, scored.stderr).toBe(0);
+    expect(JSON.parse(scored.stdout)).toEqual({
+      examples: 60,
+      correct: Math.round(metrics.accuracy.test * 60),
+      accuracy: metrics.accuracy.test,
+    });
+
+    const again = join(dir, 'again');
+    const both = await runCli(llmScratch, ['classify', '--model', out, '--model', again, '--eval', out]);
+    expect(both.code, both.stderr).toBe(0);
+    expect(both.stderr).toMatch(new RegExp(`^${out}: \\d+\\.\\d\\d% \\(\\d+ of 60\\)\\n${again}: `));
+    expect(both.stdout).toMatch(/^accuracy \d+\.\d\d% \(\d+ of 60\) for the average of 2 classifiers\n$/);
+
+    const text = 'FREE money!!! Click here now';
+    const spamProbability = async (models: string[]): Promise<number> => {
+      const r = await runCli(llmScratch, [
+        'classify',
+        ...models.flatMap((m) => ['--model', m]),
+        text,
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      const { label, probability } = JSON.parse(r.stdout);
+      return label === 'spam' ? probability : 1 - probability;
+    };
+    const [a, b, mean] = [
+      await spamProbability([out]),
+      await spamProbability([again]),
+      await spamProbability([out, again]),
+    ];
+    expect(mean).toBeCloseTo((a + b) / 2, 6);
+
+    const usage = await runCli(llmScratch, ['classify', '--model', out, '--eval', out, text]);
+    expect(usage.code).toBe(2);
+    const badLabel = join(dir, 'eggs.csv');
+    writeFileSync(badLabel, 'text,label\nhello,ham\nscrambled,eggs\n');
+    const bad = await runCli(llmScratch, ['classify', '--model', out, '--eval', badLabel]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/eggs\.csv:3: unknown label 'eggs' \(expected 'ham' or 'spam'\)/);
+  });
+
   it('names the line of an unknown label, counts empty texts and rejects a single class', async () => {
     const csv = join(dir, 'bad.csv');
     writeFileSync(csv, 'text,label\nhello there,ham\nbuy now,spam\nwhat,eggs\n');

@@ -1,52 +1,125 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { UsageError, UserError } from '../../errors.js';
-import { classifyTexts, loadClassifierDir } from '../../llm/classifier.js';
+import {
+  averageClassifications,
+  classifyTexts,
+  loadClassifierDir,
+  type Classification,
+} from '../../llm/classifier.js';
 import { gpt2Tokenizer } from '../../llm/fundamentals.js';
+import { findSplitDir, loadLabelledFile, type Example } from '../../llm/finetune/data.js';
 import { defineCommand } from '../command.js';
+
+function readLines(file: string, stderr: (s: string) => void): string[] {
+  if (!existsSync(file)) throw new UserError(`cannot read ${file}: no such file`);
+  if (statSync(file).isDirectory()) throw new UserError(`cannot read ${file}: is a directory`);
+  const lines = readFileSync(file, 'utf8').split(/\r?\n/);
+  const texts = lines.filter((l) => l.trim() !== '');
+  const blank = lines.length - texts.length - (lines.at(-1) === '' ? 1 : 0);
+  if (blank > 0) stderr(`skipped ${blank} empty line${blank === 1 ? '' : 's'}\n`);
+  if (texts.length === 0) throw new UserError(`${file}: no text to classify`);
+  return texts;
+}
+
+// Labelled examples to score: a CSV/TSV/JSONL/SMS file, or a written split's test.csv.
+function readLabelled(path: string, labels: readonly string[], stderr: (s: string) => void): Example[] {
+  const split = findSplitDir(path);
+  const file = split ? join(split, 'test.csv') : path;
+  if (!existsSync(file)) throw new UserError(`cannot read ${file}: no such file`);
+  if (statSync(file).isDirectory())
+    throw new UserError(`${file}: a directory without train.csv, validation.csv and test.csv`);
+  const data = loadLabelledFile(file, undefined, { labels });
+  if (data.emptySkipped > 0) stderr(`skipped ${data.emptySkipped} examples with an empty text\n`);
+  if (data.examples.length === 0) throw new UserError(`${file}: no labelled example to score`);
+  return data.examples;
+}
+
+function accuracyOf(results: readonly Classification[], examples: readonly Example[]): number {
+  return results.filter((r, i) => r.label === examples[i].label).length;
+}
 
 export const classifyCommand = defineCommand({
   name: 'classify',
-  summary: 'Classify texts with a fine-tuned classifier: the label and its probability',
-  usage: '--model DIR (TEXT | --file F) [--json]',
+  summary:
+    'Classify texts with a fine-tuned classifier (or the average of several), or score it on labelled data',
+  usage: '--model DIR... (TEXT | --file F | --eval FILE) [--json]',
   options: {
     model: {
-      type: 'string',
+      type: 'strings',
       value: 'DIR',
-      description: 'a classifier directory (finetune-classifier --out)',
+      description: 'a classifier directory (finetune-classifier --out); repeat it to average several',
     },
     file: { type: 'string', value: 'F', description: 'classify each non-empty line of F' },
+    eval: {
+      type: 'string',
+      value: 'FILE',
+      description: "accuracy on labelled data: a CSV/TSV/JSONL/SMS file, or a split directory's test.csv",
+    },
     'max-length': {
       type: 'integer',
       value: 'N',
-      description: 'pad and cut to N tokens (default: the length it was trained with)',
+      description: 'pad and cut to N tokens (default: the length each was trained with)',
     },
     json: { type: 'boolean', description: 'one {"label","probability"} object per text' },
   },
   examples: [
     'llm-scratch classify --model runs/spam "You are a winner! Claim your free prize now"',
     'llm-scratch classify --model runs/spam --file messages.txt --json',
+    'llm-scratch classify --model runs/spam --model runs/spam256 --eval runs/spam',
   ],
   run({ options: o, positionals, stdout, stderr }) {
-    if (!o.model) throw new UsageError('--model is required');
-    if ((o.file === undefined) === (positionals.length === 0))
-      throw new UsageError('give the text to classify or --file F (not both)');
+    const dirs = o.model ?? [];
+    if (dirs.length === 0) throw new UsageError('--model is required');
+    const inputs = [o.file !== undefined, o.eval !== undefined, positionals.length > 0].filter(
+      Boolean,
+    ).length;
+    if (inputs !== 1)
+      throw new UsageError('give the text to classify, --file F or --eval FILE (one of them)');
     if (o['max-length'] !== undefined && o['max-length'] < 1)
       throw new UsageError('--max-length must be at least 1');
+    const classifiers = dirs.map((dir) => ({ dir, ...loadClassifierDir(dir) }));
+    const labels = classifiers[0].labels;
+    for (const c of classifiers.slice(1))
+      if (c.labels.join() !== labels.join())
+        throw new UserError(
+          `${c.dir}: classes ${c.labels.join(', ')} differ from ${classifiers[0].dir}'s ${labels.join(', ')}`,
+        );
+
     let texts: string[];
-    if (o.file !== undefined) {
-      if (!existsSync(o.file)) throw new UserError(`cannot read ${o.file}: no such file`);
-      if (statSync(o.file).isDirectory()) throw new UserError(`cannot read ${o.file}: is a directory`);
-      const lines = readFileSync(o.file, 'utf8').split(/\r?\n/);
-      texts = lines.filter((l) => l.trim() !== '');
-      const blank = lines.length - texts.length - (lines.at(-1) === '' ? 1 : 0);
-      if (blank > 0) stderr(`skipped ${blank} empty line${blank === 1 ? '' : 's'}\n`);
-      if (texts.length === 0) throw new UserError(`${o.file}: no text to classify`);
+    let examples: Example[] | undefined;
+    if (o.eval !== undefined) {
+      examples = readLabelled(o.eval, labels, stderr);
+      texts = examples.map((e) => e.text);
+    } else if (o.file !== undefined) {
+      texts = readLines(o.file, stderr);
     } else {
       texts = [positionals.join(' ')];
       if (texts[0].trim() === '') throw new UserError('the text is empty');
     }
-    const { model, labels } = loadClassifierDir(o.model);
-    const results = classifyTexts(model, labels, gpt2Tokenizer(), texts, { maxLength: o['max-length'] });
+
+    const tokenizer = gpt2Tokenizer();
+    const perModel = classifiers.map((c) =>
+      classifyTexts(c.model, labels, tokenizer, texts, { maxLength: o['max-length'] }),
+    );
+    const results = perModel.length === 1 ? perModel[0] : averageClassifications(perModel, labels);
+
+    if (examples) {
+      const n = examples.length;
+      if (classifiers.length > 1)
+        perModel.forEach((r, k) => {
+          const correct = accuracyOf(r, examples);
+          stderr(`${classifiers[k].dir}: ${((100 * correct) / n).toFixed(2)}% (${correct} of ${n})\n`);
+        });
+      const correct = accuracyOf(results, examples);
+      const what = classifiers.length > 1 ? `the average of ${classifiers.length} classifiers` : dirs[0];
+      stdout(
+        o.json
+          ? JSON.stringify({ examples: n, correct, accuracy: correct / n }) + '\n'
+          : `accuracy ${((100 * correct) / n).toFixed(2)}% (${correct} of ${n}) for ${what}\n`,
+      );
+      return;
+    }
     for (const r of results) {
       stdout(
         o.json

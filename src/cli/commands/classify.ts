@@ -61,7 +61,11 @@ export const classifyCommand = defineCommand({
       value: 'N',
       description: 'pad and cut to N tokens (default: the length each was trained with)',
     },
-    json: { type: 'boolean', description: 'one {"label","probability"} object per text' },
+    json: {
+      type: 'boolean',
+      description:
+        'one {"label","probability"} object per text; with --eval {"examples","correct","accuracy"}',
+    },
   },
   examples: [
     'llm-scratch classify --model runs/spam "You are a winner! Claim your free prize now"',

@@ -35,7 +35,7 @@ function readLabelled(path: string, labels: readonly string[], stderr: (s: strin
   return data.examples;
 }
 
-function accuracyOf(results: readonly Classification[], examples: readonly Example[]): number {
+function countCorrect(results: readonly Classification[], examples: readonly Example[]): number {
   return results.filter((r, i) => r.label === examples[i].label).length;
 }
 
@@ -112,10 +112,10 @@ export const classifyCommand = defineCommand({
       const n = examples.length;
       if (classifiers.length > 1)
         perModel.forEach((r, k) => {
-          const correct = accuracyOf(r, examples);
+          const correct = countCorrect(r, examples);
           stderr(`${classifiers[k].dir}: ${((100 * correct) / n).toFixed(2)}% (${correct} of ${n})\n`);
         });
-      const correct = accuracyOf(results, examples);
+      const correct = countCorrect(results, examples);
       const what = classifiers.length > 1 ? `the average of ${classifiers.length} classifiers` : dirs[0];
       stdout(
         o.json

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, UserError } from '../../errors.js';
 import {
@@ -7,14 +7,12 @@ import {
   loadClassifierDir,
   type Classification,
 } from '../../llm/classifier.js';
-import { gpt2Tokenizer } from '../../llm/fundamentals.js';
+import { gpt2Tokenizer, readTextFile } from '../../llm/fundamentals.js';
 import { findSplitDir, loadLabelledFile, type Example } from '../../llm/finetune/data.js';
 import { defineCommand } from '../command.js';
 
 function readLines(file: string, stderr: (s: string) => void): string[] {
-  if (!existsSync(file)) throw new UserError(`cannot read ${file}: no such file`);
-  if (statSync(file).isDirectory()) throw new UserError(`cannot read ${file}: is a directory`);
-  const lines = readFileSync(file, 'utf8').split(/\r?\n/);
+  const lines = readTextFile(file).split(/\r?\n/);
   const texts = lines.filter((l) => l.trim() !== '');
   const blank = lines.length - texts.length - (lines.at(-1) === '' ? 1 : 0);
   if (blank > 0) stderr(`skipped ${blank} empty line${blank === 1 ? '' : 's'}\n`);

@@ -192,9 +192,11 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
           // each micro-kernel: issued all at once they fill the miss queue and stall the loop.
           const float* next = bp + NR * kc;
           const float* nextEnd = jr + NR < nc ? next + NR * kc : next;
-          const long step = ((NR * kc + 15) / 16 * MR + mc - 1) / mc * 16;
+          const long panelLines = (NR * kc + 15) / 16;
+          const long linesPerKernel = (panelLines * MR + mc - 1) / mc;  // the panel over mc / MR kernels
           for (long ir = 0; ir < mc; ir += MR) {
-            for (const float* e = std::min(nextEnd, next + step); next < e; next += 16) __builtin_prefetch(next, 0, 2);
+            for (const float* e = std::min(nextEnd, next + linesPerKernel * 16); next < e; next += 16)
+              __builtin_prefetch(next, 0, 2);
             const long mr = std::min<long>(MR, mc - ir);
             float* cp = c + (ic + ir) * ldc + jc + jr;
             const float* ap = pa + ir * kc;

@@ -143,6 +143,9 @@ void packBTransposedAvx2_32(const float* b, long ld, long kc, long panels, float
 
 #pragma GCC pop_options
 
+#include <cstdlib>
+#include <cstring>
+
 namespace llm {
 bool avx2Kernel(GemmConfig* out) {
   // KC = 256 keeps the 16 KiB B micro-panel in a 32 KiB L1. MC = 96 (96 KiB of packed A) and
@@ -151,6 +154,15 @@ bool avx2Kernel(GemmConfig* out) {
   // the 1-thread geometric-mean ratio from 0.93 (BLIS's 144/256/4080) to 0.99, and the
   // 50,257-wide LM-head products from 0.78-0.84 to 0.92-0.95.
   *out = GemmConfig{6, 16, 96, 256, 1024, ukernelAvx2_6x16, packAAvx2_6, packATransposedAvx2_6, packBTransposedAvx2_16, "avx2 6x16"};
+#if defined(__x86_64__) && defined(__GNUC__)
+  // The assembly kernel, unless LLM_SCRATCH_GEMM_KERNEL=c asks for the C++ one (which the
+  // AVX-512 kernel shares; the tests run both).
+  const char* choice = std::getenv("LLM_SCRATCH_GEMM_KERNEL");
+  if (!choice || std::strcmp(choice, "c") != 0) {
+    out->kernel = ukernelAvx2Asm6x16;
+    out->name = "avx2 6x16 asm";
+  }
+#endif
   return true;
 }
 }  // namespace llm

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { availableBackends, useBackend, type BackendName } from '../../src/backend/index.js';
 import { BINARY_OPS, UNARY_OPS, type Kernels, type MatmulParams } from '../../src/backend/kernels.js';
-import { addonPath, nativeLoadError } from '../../src/backend/native.js';
+import { addonPath, loadNative, nativeLoadError } from '../../src/backend/native.js';
 import { tsKernels } from '../../src/backend/ts/index.js';
 
 const SIZES = [1, 3, 7, 33, 127, 511, 769];
@@ -712,19 +712,26 @@ for (const name of backends) {
           }
         });
 
-        it('the scalar GEMM path matches too (LLM_SCRATCH_ISA=scalar in a child process)', () => {
+        // The default AVX2 micro-kernel is assembly; the C++ one (shared with AVX-512) and the
+        // portable one run only when asked, so each gets a child process of its own.
+        it.each([
+          ['scalar', { LLM_SCRATCH_ISA: 'scalar' }, 'scalar 4x8'],
+          ['C++ AVX2', { LLM_SCRATCH_GEMM_KERNEL: 'c' }, 'avx2 6x16'],
+        ])('the %s GEMM kernel matches too (in a child process)', (_, env, kernel) => {
           if (!existsSync(addonPath())) return;
+          if (kernel.startsWith('avx2') && loadNative()?.info().isa !== 'avx2+fma') return;
           const script = `
             const k = require(${JSON.stringify(addonPath())});
-            if (k.info().isa !== 'scalar') throw new Error('isa ' + k.info().isa);
+            if (k.info().gemmKernel !== ${JSON.stringify(kernel)}) throw new Error('kernel ' + k.info().gemmKernel);
             let worst = 0;
-            for (const [m, kk, n, ta, tb] of [[33, 127, 7, 0, 1], [127, 33, 769, 1, 0], [7, 769, 33, 1, 1], [1, 3, 1, 0, 0]]) {
+            for (const [m, kk, n, ta, tb, acc] of [[33, 127, 7, 0, 1, 0], [127, 33, 769, 1, 0, 1], [7, 769, 33, 1, 1, 0], [1, 3, 1, 0, 0, 1], [61, 520, 50, 0, 0, 1]]) {
               const a = Float32Array.from({ length: m * kk }, (_, i) => Math.sin(i));
               const b = Float32Array.from({ length: kk * n }, (_, i) => Math.cos(i));
-              const c = new Float32Array(m * n);
-              k.matmul({ a, b, c, batch: 1, m, k: kk, n, transA: !!ta, transB: !!tb, strideA: 0, strideB: 0, strideC: 0, accumulate: false });
+              const c = Float32Array.from({ length: m * n }, (_, i) => Math.sin(3 * i));
+              const c0 = c.slice();
+              k.matmul({ a, b, c, batch: 1, m, k: kk, n, transA: !!ta, transB: !!tb, strideA: 0, strideB: 0, strideC: 0, accumulate: !!acc });
               for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-                let s = 0;
+                let s = acc ? c0[i * n + j] : 0;
                 for (let p = 0; p < kk; p++) s += (ta ? a[p * m + i] : a[i * kk + p]) * (tb ? b[j * kk + p] : b[p * n + j]);
                 worst = Math.max(worst, Math.abs(c[i * n + j] - s) / (1 + Math.abs(s)));
               }
@@ -732,7 +739,7 @@ for (const name of backends) {
             process.stdout.write(String(worst));
           `;
           const out = execFileSync(process.execPath, ['-e', script], {
-            env: { ...process.env, LLM_SCRATCH_ISA: 'scalar' },
+            env: { ...process.env, ...env },
             encoding: 'utf8',
           });
           expect(Number(out)).toBeLessThan(1e-4);

@@ -1,0 +1,101 @@
+// Our SGEMM with the assembly AVX2 micro-kernel against the same SGEMM with the C++ one, in one
+// process, call by call: the sources are compiled twice (the second copy in namespace llmB) and the
+// second copy's configuration is made while LLM_SCRATCH_GEMM_KERNEL=c is set. For each shape it
+// alternates the two (which one goes first flips every pair) and prints the median of the per-pair
+// time ratios, so load on a shared machine hits both sides of a pair; it also checks that the two
+// results are identical (the kernels do the same FMAs in the same order).
+//
+//   S="native/gemm.cc native/gemm_avx2.cc native/gemm_avx2_asm.cc native/gemm_avx512.cc native/gemm_scalar.cc native/runtime.cc"
+//   F="-O3 -std=c++17 -fopenmp -fno-math-errno -fno-trapping-math -Inative"
+//   mkdir -p /tmp/gk && for f in $S; do g++ $F -c $f -o /tmp/gk/a_$(basename $f .cc).o; g++ $F -Dllm=llmB -c $f -o /tmp/gk/b_$(basename $f .cc).o; done
+//   g++ $F bench/gemm_kernels.cc /tmp/gk/*.o -o /tmp/gemm_kernels && /tmp/gemm_kernels [PAIRS]
+//
+// Times are process CPU time (1 thread): preemption does not count.
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "gemm.h"
+
+namespace llmB {
+struct GemmArgs {
+  const float* a;
+  const float* b;
+  float* c;
+  long batch, m, k, n;
+  bool transA, transB;
+  long strideA, strideB, strideC;
+  bool accumulate;
+};
+void gemm(const GemmArgs& args);
+void setThreads(int n);
+struct GemmConfig {
+  int mr, nr, mc, kc, nc;
+  void *kernel, *packA, *packAT, *packBT;
+  const char* name;
+};
+const GemmConfig& gemmConfig();
+}  // namespace llmB
+namespace llm {
+void setThreads(int n);
+}
+
+static double cpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+int main(int argc, char** argv) {
+  const int pairs = argc > 1 ? std::atoi(argv[1]) : 21;
+  setenv("LLM_SCRATCH_GEMM_KERNEL", "c", 1);
+  const char* nameB = llmB::gemmConfig().name;
+  unsetenv("LLM_SCRATCH_GEMM_KERNEL");
+  const char* nameA = llm::gemmConfig().name;
+  llm::setThreads(1);
+  llmB::setThreads(1);
+  std::printf("A = %s, B = %s; ratio = time B / time A (above 1: A is faster)\n", nameA, nameB);
+  const long shapes[][5] = {{512, 768, 768, 0, 0},    {512, 768, 768, 0, 1},    {768, 512, 768, 1, 0},
+                            {512, 768, 3072, 0, 0},   {512, 3072, 768, 0, 1},   {768, 512, 3072, 1, 0},
+                            {512, 3072, 768, 0, 0},   {512, 768, 3072, 0, 1},   {3072, 512, 768, 1, 0},
+                            {512, 768, 50257, 0, 0},  {512, 50257, 768, 0, 1},  {768, 512, 50257, 1, 0},
+                            {2048, 2048, 2048, 0, 0}, {2048, 2048, 2048, 0, 1}, {2048, 2048, 2048, 1, 0}};
+  for (const auto& s : shapes) {
+    const long m = s[0], k = s[1], n = s[2];
+    const bool ta = s[3], tb = s[4];
+    std::vector<float> a(m * k), b(k * n), ca(m * n), cb(m * n);
+    for (long i = 0; i < m * k; i++) a[i] = static_cast<float>(std::rand() % 1000) / 1000 - 0.5f;
+    for (long i = 0; i < k * n; i++) b[i] = static_cast<float>(std::rand() % 1000) / 1000 - 0.5f;
+    const llm::GemmArgs ga{a.data(), b.data(), ca.data(), 1, m, k, n, ta, tb, 0, 0, 0, false};
+    const llmB::GemmArgs gb{a.data(), b.data(), cb.data(), 1, m, k, n, ta, tb, 0, 0, 0, false};
+    const double flops = 2.0 * m * n * k;
+    const long calls = std::max(1L, static_cast<long>(2e9 / flops));
+    auto time = [&](bool first) {
+      const double t0 = cpuSeconds();
+      for (long i = 0; i < calls; i++) first ? llm::gemm(ga) : llmB::gemm(gb);
+      return cpuSeconds() - t0;
+    };
+    time(true);
+    time(false);
+    std::vector<double> ratio, gA, gB;
+    for (int p = 0; p < pairs; p++) {
+      const bool aFirst = p % 2 == 0;
+      const double t1 = time(aFirst), t2 = time(!aFirst);
+      const double tA = aFirst ? t1 : t2, tB = aFirst ? t2 : t1;
+      ratio.push_back(tB / tA);
+      gA.push_back(flops * calls / tA / 1e9);
+      gB.push_back(flops * calls / tB / 1e9);
+    }
+    long differ = 0;
+    for (long i = 0; i < m * n; i++) differ += ca[i] != cb[i];
+    std::sort(ratio.begin(), ratio.end());
+    std::sort(gA.begin(), gA.end());
+    std::sort(gB.begin(), gB.end());
+    std::printf("%5ld %5ld %5ld %s%s  A %5.1f GFLOPS  B %5.1f GFLOPS  ratio %.3f (quartiles %.3f-%.3f)%s\n", m, k, n,
+                ta ? "A^T" : "A", tb ? " B^T" : " B", gA[pairs / 2], gB[pairs / 2], ratio[pairs / 2], ratio[pairs / 4],
+                ratio[3 * pairs / 4], differ ? "  RESULTS DIFFER" : "");
+  }
+}

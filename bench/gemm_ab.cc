@@ -1,21 +1,26 @@
-// Our SGEMM with the assembly AVX2 micro-kernel against the same SGEMM with the C++ one, in one
-// process, call by call: the sources are compiled twice (the second copy in namespace llmB) and the
-// second copy's configuration is made while LLM_SCRATCH_GEMM_KERNEL=c is set. For each shape it
-// alternates the two (which one goes first flips every pair) and prints the median of the per-pair
-// time ratios, so load on a shared machine hits both sides of a pair; it also checks that the two
-// results are identical (the kernels do the same FMAs in the same order).
+// Our SGEMM against itself under other settings, in one process, call by call: the sources are
+// compiled twice (the second copy in namespace llmB) and the second copy's configuration is made
+// while the NAME=VALUE arguments are set in the environment (LLM_SCRATCH_GEMM_KERNEL=c for the C++
+// micro-kernel instead of the assembly one, LLM_SCRATCH_GEMM_NC=1024 for other blocking, ...). For
+// each shape it alternates the two (which goes first flips every pair) and prints the median of
+// the per-pair time ratios, so load on a shared machine hits both sides of a pair, and says whether
+// the two results differ. With no arguments it compares two identical copies: the ratios then show
+// the harness's own spread.
 //
 //   S="native/gemm.cc native/gemm_avx2.cc native/gemm_avx2_asm.cc native/gemm_avx512.cc native/gemm_scalar.cc native/runtime.cc"
 //   F="-O3 -std=c++17 -fopenmp -fno-math-errno -fno-trapping-math -Inative"
-//   mkdir -p /tmp/gk && for f in $S; do g++ $F -c $f -o /tmp/gk/a_$(basename $f .cc).o; g++ $F -Dllm=llmB -c $f -o /tmp/gk/b_$(basename $f .cc).o; done
-//   g++ $F bench/gemm_kernels.cc /tmp/gk/*.o -o /tmp/gemm_kernels && /tmp/gemm_kernels [PAIRS]
+//   mkdir -p /tmp/gab && for f in $S; do g++ $F -c $f -o /tmp/gab/a_$(basename $f .cc).o; g++ $F -Dllm=llmB -c $f -o /tmp/gab/b_$(basename $f .cc).o; done
+//   g++ $F bench/gemm_ab.cc /tmp/gab/*.o -o /tmp/gemm_ab && PAIRS=21 /tmp/gemm_ab LLM_SCRATCH_GEMM_KERNEL=c
 //
-// Times are process CPU time (1 thread): preemption does not count.
+// ONLY="2048,2048,2048,01 ..." restricts the shapes (m,k,n,transA transB). Times are process CPU
+// time at 1 thread: preemption does not count.
 #include <time.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <string>
 #include <vector>
 
 #include "gemm.h"
@@ -50,14 +55,26 @@ static double cpuSeconds() {
 }
 
 int main(int argc, char** argv) {
-  const int pairs = argc > 1 ? std::atoi(argv[1]) : 21;
-  setenv("LLM_SCRATCH_GEMM_KERNEL", "c", 1);
-  const char* nameB = llmB::gemmConfig().name;
-  unsetenv("LLM_SCRATCH_GEMM_KERNEL");
-  const char* nameA = llm::gemmConfig().name;
+  const int pairs = std::getenv("PAIRS") ? std::atoi(std::getenv("PAIRS")) : 21;
+  std::string settings;
+  for (int i = 1; i < argc; i++) {
+    const char* eq = std::strchr(argv[i], '=');
+    if (!eq) {
+      std::fprintf(stderr, "gemm_ab: arguments are NAME=VALUE settings for the second copy, got '%s'\n", argv[i]);
+      return 2;
+    }
+    setenv(std::string(argv[i], eq - argv[i]).c_str(), eq + 1, 1);
+    settings += std::string(" ") + argv[i];
+  }
+  const llmB::GemmConfig& b = llmB::gemmConfig();
+  for (int i = 1; i < argc; i++) unsetenv(std::string(argv[i], std::strchr(argv[i], '=') - argv[i]).c_str());
+  const llm::GemmConfig& a = llm::gemmConfig();
   llm::setThreads(1);
   llmB::setThreads(1);
-  std::printf("A = %s, B = %s; ratio = time B / time A (above 1: A is faster)\n", nameA, nameB);
+  std::printf("A = %s (mc %d kc %d nc %d); B = %s (mc %d kc %d nc %d) with%s\n", a.name, a.mc, a.kc, a.nc, b.name,
+              b.mc, b.kc, b.nc, settings.empty() ? " nothing changed" : settings.c_str());
+  std::printf("ratio = time B / time A (above 1: A is faster)\n");
+  const char* only = std::getenv("ONLY");
   const long shapes[][5] = {{512, 768, 768, 0, 0},    {512, 768, 768, 0, 1},    {768, 512, 768, 1, 0},
                             {512, 768, 3072, 0, 0},   {512, 3072, 768, 0, 1},   {768, 512, 3072, 1, 0},
                             {512, 3072, 768, 0, 0},   {512, 768, 3072, 0, 1},   {3072, 512, 768, 1, 0},
@@ -66,6 +83,9 @@ int main(int argc, char** argv) {
   for (const auto& s : shapes) {
     const long m = s[0], k = s[1], n = s[2];
     const bool ta = s[3], tb = s[4];
+    const std::string spec = std::to_string(m) + "," + std::to_string(k) + "," + std::to_string(n) + "," +
+                             std::to_string(ta) + std::to_string(tb);
+    if (only && !std::strstr(only, spec.c_str())) continue;
     std::vector<float> a(m * k), b(k * n), ca(m * n), cb(m * n);
     for (long i = 0; i < m * k; i++) a[i] = static_cast<float>(std::rand() % 1000) / 1000 - 0.5f;
     for (long i = 0; i < k * n; i++) b[i] = static_cast<float>(std::rand() % 1000) / 1000 - 0.5f;

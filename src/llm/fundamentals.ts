@@ -11,7 +11,8 @@ import { formatVocab, type BPEVocab } from './tokenizer/vocab-files.js';
 export { BPETokenizer, type EncodeOptions, type SpecialSet } from './tokenizer/bpe.js';
 export { bytesToUnicode } from './tokenizer/byte-unicode.js';
 export { pretokenize } from './tokenizer/pretokenize.js';
-export { formatVocab, parseVocab, readTextFile, readVocab, type BPEVocab } from './tokenizer/vocab-files.js';
+export { readTextFile } from '../io/text-file.js';
+export { formatVocab, parseVocab, readVocab, type BPEVocab } from './tokenizer/vocab-files.js';
 export { trainBPE, type BPETrainOptions, type BPETrainResult } from './tokenizer/bpe-train.js';
 export {
   buildVocabulary,

@@ -1,8 +1,8 @@
 // Chapter 7: instruction fine-tuning. The Alpaca-style prompt exactly as the book formats it, the
 // data (JSON or JSONL records with instruction, input and output), the 85/10/5 split, the dataset
 // that tokenizes once and the book's collate function.
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import { UserError } from '../errors.js';
+import { readTextFile } from '../io/text-file.js';
 import type { Batch } from './text.js';
 
 export interface InstructionEntry {
@@ -80,9 +80,7 @@ export function parseInstructionData(text: string, source: string): InstructionE
 }
 
 export function loadInstructionData(file: string): InstructionEntry[] {
-  if (!existsSync(file)) throw new UserError(`cannot read ${file}: no such file`);
-  if (statSync(file).isDirectory()) throw new UserError(`cannot read ${file}: is a directory`);
-  return parseInstructionData(readFileSync(file, 'utf8'), file);
+  return parseInstructionData(readTextFile(file), file);
 }
 
 export interface InstructionSplit<E> {

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join } from 'node:path';
 import { UserError } from '../../errors.js';
+import { readTextFile } from '../../io/text-file.js';
 import { Rng } from '../../tensor/index.js';
 import { emailToText } from './email.js';
 
@@ -111,12 +112,6 @@ export function writeCsv(file: string, examples: readonly Example[]): void {
 
 // ---- the file formats ----
 
-function readText(file: string): string {
-  if (!existsSync(file)) throw new UserError(`cannot read ${file}: no such file`);
-  if (statSync(file).isDirectory()) throw new UserError(`cannot read ${file}: is a directory`);
-  return readFileSync(file, 'utf8');
-}
-
 class Collector {
   readonly examples: Example[] = [];
   emptySkipped = 0;
@@ -149,7 +144,7 @@ class Collector {
 // The book's SMS Spam Collection: `ham<TAB>text` or `spam<TAB>text` per line, no header.
 export function loadSmsSpamCollection(file: string, labels: readonly string[] = ['ham', 'spam']): LoadedData {
   const c = new Collector(file, labels);
-  readText(file)
+  readTextFile(file)
     .split(/\r?\n/)
     .forEach((raw, i) => {
       if (raw.trim() === '') return;
@@ -172,7 +167,7 @@ function columnIndex(file: string, header: string[], name: string, flag: string)
 
 // CSV or TSV with a header line naming a text and a label column.
 export function loadDelimited(file: string, sep: ',' | '\t', o: ColumnOptions = {}): LoadedData {
-  const records = parseDelimited(readText(file), sep);
+  const records = parseDelimited(readTextFile(file), sep);
   if (records.length === 0) throw new UserError(`${file}: the file is empty`);
   const header = records[0].fields;
   const ti = columnIndex(file, header, o.textColumn ?? 'text', '--text-column');
@@ -187,7 +182,7 @@ export function loadJsonl(file: string, o: ColumnOptions = {}): LoadedData {
   const tk = o.textColumn ?? 'text';
   const lk = o.labelColumn ?? 'label';
   const c = new Collector(file, o.labels);
-  readText(file)
+  readTextFile(file)
     .split(/\r?\n/)
     .forEach((raw, i) => {
       if (raw.trim() === '') return;
@@ -216,7 +211,7 @@ export function detectFormat(file: string, o: ColumnOptions = {}): DataFormat {
   if (ext === '.csv') return 'csv';
   if (ext === '.jsonl' || ext === '.ndjson' || ext === '.json') return 'jsonl';
   if (ext === '.tsv') {
-    const first = readText(file).split(/\r?\n/, 1)[0] ?? '';
+    const first = readTextFile(file).split(/\r?\n/, 1)[0] ?? '';
     const names = first.split('\t').map((s) => s.trim().toLowerCase());
     return names.includes((o.labelColumn ?? 'label').toLowerCase()) ? 'tsv' : 'sms';
   }

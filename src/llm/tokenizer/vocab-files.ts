@@ -3,9 +3,9 @@
 //   vocab.bpe     '#version: 0.2' then one merge per line, 'left right', in rank order
 // The reader is as strict as tiktoken's data_gym loader: every merge must name tokens of the encoder,
 // every byte must be present, ids must be 0..N-1, and any problem is one line naming the file.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
+import { readTextFile } from '../../io/text-file.js';
 import { bytesToUnicode, unicodeToBytes } from './byte-unicode.js';
 
 // A vocabulary in memory. Ranks order the merges: byte b has rank b, merge i has rank 256 + i.
@@ -22,17 +22,6 @@ export interface BPEVocab {
 
 // The largest vocabulary: ids must fit a uint16 shard, and pairs of ranks a 32-bit key.
 export const MAX_VOCAB = 65535;
-
-export function readTextFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new UserError(`cannot read ${file}: ${why}`);
-  }
-}
 
 export function parseVocab(
   encoderText: string,

@@ -46,9 +46,9 @@ const GemmConfig& gemmConfig();
 
 // Per-ISA micro-kernels, each compiled with its own target attributes (gemm_*.cc).
 bool avx512Kernel(GemmConfig* out);
-// The AVX2 kernel in assembly (gemm_avx2_asm.cc; x86-64 with GCC or Clang only).
-void ukernelAvx2Asm6x16(long kc, const float* a, const float* b, float* c, long ldc, int accumulate);
 bool avx2Kernel(GemmConfig* out);
 void scalarKernel(GemmConfig* out);
+// The AVX2 kernel in assembly, which avx2Kernel picks (gemm_avx2_asm.cc; x86-64 with GCC or Clang).
+void ukernelAvx2Asm6x16(long kc, const float* a, const float* b, float* c, long ldc, int accumulate);
 
 }  // namespace llm

@@ -3,6 +3,9 @@
 // 12 FMAs, enough independent chains to cover 2 FMA pipes x 4-5 cycles of latency.
 #include "gemm.h"
 
+#include <cstdlib>
+#include <cstring>
+
 #if defined(__x86_64__) || defined(__i386__)
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
@@ -142,9 +145,6 @@ void packBTransposedAvx2_32(const float* b, long ld, long kc, long panels, float
 }  // namespace llm
 
 #pragma GCC pop_options
-
-#include <cstdlib>
-#include <cstring>
 
 namespace llm {
 bool avx2Kernel(GemmConfig* out) {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "gemm_shapes.h"
 
 #include "runtime.h"
 
@@ -64,17 +65,10 @@ int main(int argc, char** argv) {
               b.mc, b.kc, b.nc, settings.empty() ? " nothing changed" : settings.c_str());
   std::printf("ratio = time B / time A (above 1: A is faster)\n");
   const char* only = std::getenv("ONLY");
-  const long shapes[][5] = {{512, 768, 768, 0, 0},    {512, 768, 768, 0, 1},    {768, 512, 768, 1, 0},
-                            {512, 768, 3072, 0, 0},   {512, 3072, 768, 0, 1},   {768, 512, 3072, 1, 0},
-                            {512, 3072, 768, 0, 0},   {512, 768, 3072, 0, 1},   {3072, 512, 768, 1, 0},
-                            {512, 768, 50257, 0, 0},  {512, 50257, 768, 0, 1},  {768, 512, 50257, 1, 0},
-                            {2048, 2048, 2048, 0, 0}, {2048, 2048, 2048, 0, 1}, {2048, 2048, 2048, 1, 0}};
-  for (const auto& s : shapes) {
-    const long m = s[0], k = s[1], n = s[2];
-    const bool ta = s[3], tb = s[4];
-    const std::string spec = std::to_string(m) + "," + std::to_string(k) + "," + std::to_string(n) + "," +
-                             std::to_string(ta) + std::to_string(tb);
-    if (only && !std::strstr(only, spec.c_str())) continue;
+  for (const BenchShape& s : benchShapes()) {
+    const long m = s.m, k = s.k, n = s.n;
+    const bool ta = s.transA, tb = s.transB;
+    if (only && !std::strstr(only, s.spec().c_str())) continue;
     std::vector<float> a(m * k), b(k * n), ca(m * n), cb(m * n);
     for (long i = 0; i < m * k; i++) a[i] = static_cast<float>(std::rand() % 1000) / 1000 - 0.5f;
     for (long i = 0; i < k * n; i++) b[i] = static_cast<float>(std::rand() % 1000) / 1000 - 0.5f;

@@ -11,6 +11,7 @@
 // ONLY="512,768,768,00 ..." restricts the shapes (m,k,n,transA transB).
 #include <cmath>
 #include "gemm.h"
+#include "gemm_shapes.h"
 #include "runtime.h"
 #include <dlfcn.h>
 #include <chrono>
@@ -32,14 +33,12 @@ int main(int argc, char** argv){
   int nt = atoi(argv[1]); setth(nt); setThreads(nt);
   int pairs = atoi(argv[2]);
   printf("peer core %s, ours %s threads %d\n", core(), gemmConfig().name, nt);
-  long shapes[][3]={{512,768,768},{512,768,3072},{512,3072,768},{512,768,50257},{2048,2048,2048}};
   const char* only = getenv("ONLY");
   double logsum=0; int cnt=0;
-  for(auto&s:shapes) for(int v=0;v<3;v++){
-    long M=s[0],K=s[1],N=s[2]; long m=M,k=K,n=N; bool ta=false,tb=false;
-    if(v==1){m=M;k=N;n=K;tb=true;} if(v==2){m=K;k=M;n=N;ta=true;}
-    char tag[64]; snprintf(tag,64,"%ld,%ld,%ld,%d%d",m,k,n,ta,tb);
-    if(only && !strstr(only, tag)) continue;
+  for(const BenchShape& s : benchShapes()){
+    long m=s.m,k=s.k,n=s.n; bool ta=s.transA,tb=s.transB;
+    const std::string tag = s.spec();
+    if(only && !strstr(only, tag.c_str())) continue;
     std::vector<float>A(m*k),B(k*n),C(m*n);
     for (auto& x : A) x = rand() / (float)RAND_MAX - 0.5f;
     for (auto& x : B) x = rand() / (float)RAND_MAX - 0.5f;
@@ -51,7 +50,7 @@ int main(int argc, char** argv){
     for(int p=0;p<pairs;p++){ double t0=now(); ours(); double t1=now(); theirs(); double t2=now(); to.push_back(t1-t0); tt.push_back(t2-t1); r.push_back((t2-t1)/(t1-t0)); }
     std::sort(r.begin(),r.end()); std::sort(to.begin(),to.end()); std::sort(tt.begin(),tt.end());
     double f=2.0*m*k*n/1e9;
-    printf("%-22s ours %6.1f (best %6.1f)  peer %6.1f (best %6.1f)  paired ratio %.3f  best ratio %.3f\n", tag, f/to[pairs/2], f/to[0], f/tt[pairs/2], f/tt[0], r[pairs/2], tt[0]/to[0]);
+    printf("%-22s ours %6.1f (best %6.1f)  peer %6.1f (best %6.1f)  paired ratio %.3f  best ratio %.3f\n", tag.c_str(), f/to[pairs/2], f/to[0], f/tt[pairs/2], f/tt[0], r[pairs/2], tt[0]/to[0]);
     logsum+=log(r[pairs/2]); cnt++;
   }
   printf("geomean paired ratio %.3f\n", exp(logsum/cnt));

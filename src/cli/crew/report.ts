@@ -1,5 +1,6 @@
 // llm-crew report [--out DIR]: the experiment's measures as Markdown and charts.
 import { dirname, resolve } from 'node:path';
+import { now as clockNow } from '../../clock.js';
 import { UsageError } from '../../errors.js';
 import { readCommits } from '../../crew/dashboard/commits.js';
 import { dayZero } from '../../crew/dashboard/snapshot.js';
@@ -28,7 +29,7 @@ export const reportCommand = defineCommand({
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const plan = parsePlan(readPlanText(options.plan), options.plan);
     const repo = dirname(resolve(options.plan));
-    const now = new Date();
+    const now = clockNow();
     const report = await withTracker(options, stderr, async (tracker) => {
       const [issues, events] = await Promise.all([
         tracker.listIssues({ state: 'all' }),

@@ -3,6 +3,7 @@
  * runtime's events), git and a status source (`collectStatus` in production, anything in tests).
  * Both the terminal and the web dashboard render this one object, so they cannot disagree.
  */
+import { now as clockNow } from '../../clock.js';
 import { agentLabel, type Plan } from '../plan/index.js';
 import type { Issue, Tracker } from '../tracker/index.js';
 import type { AgentStatus, CrewEvent } from '../agents/types.js';
@@ -163,7 +164,7 @@ function integrationProgress(plan: Plan, issues: Issue[], start: Date, now: Date
 }
 
 export async function buildSnapshot(s: SnapshotSources): Promise<Snapshot> {
-  const now = (s.now ?? (() => new Date()))();
+  const now = (s.now ?? clockNow)();
   const [issues, statuses, events, tests] = await Promise.all([
     s.tracker.listIssues({ state: 'all' }),
     s.status(),

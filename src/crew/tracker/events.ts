@@ -5,6 +5,7 @@
  * event is machine state that does not belong in the repository's issues.
  */
 import type Database from 'better-sqlite3';
+import { nowIso } from '../../clock.js';
 import type { CrewEvent, CrewEventKind } from '../agents/types.js';
 import type { EventFilter } from './types.js';
 
@@ -23,7 +24,7 @@ const toEvent = (r: EventRow): CrewEvent => ({
 });
 
 export function addEvent(db: Database.Database, e: Omit<CrewEvent, 'id' | 'at'>): CrewEvent {
-  const at = new Date().toISOString();
+  const at = nowIso();
   const data = e.data === null || e.data === undefined ? null : JSON.stringify(e.data);
   const { lastInsertRowid } = db
     .prepare('INSERT INTO events (at, agent, kind, message, data) VALUES (?, ?, ?, ?, ?)')

@@ -9,6 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { nowIso as now } from '../../clock.js';
 import { UserError } from '../../errors.js';
 import type { CrewEvent } from '../agents/types.js';
 import { addEvent, listEvents } from './events.js';
@@ -92,8 +93,6 @@ interface IssueRow {
   updated_at: string;
   labels: string | null;
 }
-
-const now = () => new Date().toISOString();
 
 export function openDatabase(file: string): Database.Database {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });

@@ -3,6 +3,7 @@
 // model's answer is what it writes after '### Response:' (earlier turns are not part of the prompt).
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { now } from '../../clock.js';
 import { formatPrompt } from '../../llm/instruction.js';
 import { ApiError } from '../errors.js';
 import { disconnectSignal, pickModel, type ServeContext } from '../context.js';
@@ -133,7 +134,7 @@ export function chatRoute(app: FastifyInstance, ctx: ServeContext): void {
         seed: body.seed,
       };
       const id = `chatcmpl-${randomUUID()}`;
-      const created = Math.floor(Date.now() / 1000);
+      const created = Math.floor(now().getTime() / 1000);
       const usageOf = (completion: number) => ({
         prompt_tokens: promptIds.length,
         completion_tokens: completion,

@@ -27,8 +27,14 @@ export async function crew(dir: string, ...args: string[]) {
   }
 }
 
-export const git = (dir: string, ...args: string[]) =>
-  execFileSync('git', args, {
+// Commits are dated from a fixed instant, a minute apart, before the seed plan's day 0
+// (2026-12-01), so what the report counts does not depend on the day the tests run.
+let commitMinute = 0;
+const commitDate = () => new Date(Date.UTC(2026, 10, 20, 9, commitMinute++)).toISOString();
+
+export const git = (dir: string, ...args: string[]) => {
+  const date = args[0] === 'commit' ? commitDate() : undefined;
+  return execFileSync('git', args, {
     cwd: dir,
     encoding: 'utf8',
     env: {
@@ -37,8 +43,10 @@ export const git = (dir: string, ...args: string[]) =>
       GIT_AUTHOR_EMAIL: 'test@example.com',
       GIT_COMMITTER_NAME: 'Test',
       GIT_COMMITTER_EMAIL: 'test@example.com',
+      ...(date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {}),
     },
   });
+};
 
 /** Commits a file change on the current branch, with the given subject. */
 export function commit(dir: string, file: string, subject: string): void {

@@ -33,7 +33,8 @@ describe('llm-crew report', () => {
       'report.json',
       'report.md',
     ]);
-    // Day 0 is the plan's 2026-12-01, after today's commits: none counted, so no commits chart.
+    // Day 0 is the plan's 2026-12-01, after the fixture's commits (dated 2026-11-20): none
+    // counted, so no commits chart.
     expect(report.from).toBe('2026-12-01T00:00:00.000Z');
     expect(report.agents[0]).toMatchObject({ agent: 'foundation', issuesClosed: 2, restarts: 1 });
     const point = report.integration[0]!;

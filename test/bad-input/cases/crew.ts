@@ -1,0 +1,3 @@
+import type { BadInputCase } from '../case.js';
+
+export const cases: BadInputCase[] = [];

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { now } from '../../../src/clock.js';
 import { GitHubTracker, LocalTracker, type Tracker } from '../../../src/crew/tracker/index.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'crew-events-'));
@@ -29,7 +30,7 @@ async function exercise(t: Tracker): Promise<void> {
   expect((await t.listEvents({ agent: 'foundation' })).map((e) => e.kind)).toEqual(['exit', 'restart']);
   expect((await t.listEvents({ kind: 'restart' })).map((e) => e.id)).toEqual([restart.id]);
   expect((await t.listEvents({ limit: 2 })).map((e) => e.kind)).toEqual(['restart', 'silent']);
-  expect(await t.listEvents({ since: new Date(Date.now() + 60_000).toISOString() })).toEqual([]);
+  expect(await t.listEvents({ since: new Date(now().getTime() + 60_000).toISOString() })).toEqual([]);
   expect(await t.listEvents({ since: up.at })).toHaveLength(4);
 }
 

@@ -4,6 +4,7 @@
 // injectable faults (a 403 secondary rate limit with retry-after, 5xx).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { nowIso as now } from '../../../src/clock.js';
 
 const PAGE = 5;
 
@@ -82,7 +83,6 @@ export async function startFakeGitHub(
   };
   let ids = 1000;
   const base = `/repos/${repo}`;
-  const now = () => new Date().toISOString();
 
   const issueJson = (i: Issue, url: string) => ({
     id: i.number + 5000,

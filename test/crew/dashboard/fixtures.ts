@@ -27,13 +27,12 @@ export async function crew(dir: string, ...args: string[]) {
   }
 }
 
-// Commits are dated from a fixed instant, a minute apart, before the seed plan's day 0
-// (2026-12-01), so what the report counts does not depend on the day the tests run.
-let commitMinute = 0;
-const commitDate = () => new Date(Date.UTC(2026, 10, 20, 9, commitMinute++)).toISOString();
+// Commits (merges too) are dated from a fixed instant, a minute per git call, before the seed
+// plan's day 0 (2026-12-01), so what the report counts does not depend on the day the tests run.
+let gitMinute = 0;
 
 export const git = (dir: string, ...args: string[]) => {
-  const date = args[0] === 'commit' ? commitDate() : undefined;
+  const date = new Date(Date.UTC(2026, 10, 20, 9, gitMinute++)).toISOString();
   return execFileSync('git', args, {
     cwd: dir,
     encoding: 'utf8',
@@ -43,7 +42,8 @@ export const git = (dir: string, ...args: string[]) => {
       GIT_AUTHOR_EMAIL: 'test@example.com',
       GIT_COMMITTER_NAME: 'Test',
       GIT_COMMITTER_EMAIL: 'test@example.com',
-      ...(date ? { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date } : {}),
+      GIT_AUTHOR_DATE: date,
+      GIT_COMMITTER_DATE: date,
     },
   });
 };

@@ -39,6 +39,11 @@ const mutations: [string, string, string][] = [
     'agents[2].command: expected a string, got number 42',
   ],
   ['role: Training', 'role: Training\n    session: [a]', 'agents[2].session: expected a string, got a list'],
+  [
+    'role: Training',
+    'role: Training\n    session: crew $training',
+    "agents[2].session: expected a tmux session name (no '.', ':', '$' or '\\'",
+  ],
   ['chapters: [3, 4]', 'chapters: 3', 'agents[1].chapters: expected a list, got number 3'],
   [
     'chapters: [3, 4]',

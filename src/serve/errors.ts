@@ -15,6 +15,7 @@ export class ApiError extends Error {
 
 const TYPES: Record<number, string> = {
   400: 'invalid_request_error',
+  403: 'permission_error',
   404: 'not_found_error',
   429: 'rate_limit_error',
   499: 'client_closed_request',

@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installHostCheck } from '../host-check.js';
 import { gpt2Tokenizer, type BPETokenizer } from '../llm/fundamentals.js';
 import { DEFAULT_LIMITS, type Limits, type ServeContext } from './context.js';
 import { errorBody, installErrorHandler } from './errors.js';
@@ -21,6 +22,8 @@ export interface ServerOptions {
   // The built page; by default dist/web of the package. null serves the API alone.
   webDir?: string | null;
   logger?: boolean;
+  // The Host names answered (host-check.ts); undefined or null: any, as for a server on every interface.
+  allowedHosts?: Set<string> | null;
 }
 
 // dist/web of the package, found upwards from this file (src/serve or dist/serve).
@@ -47,6 +50,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     startedAt: Math.floor(Date.now() / 1000),
   };
   installErrorHandler(app);
+  installHostCheck(
+    app,
+    options.allowedHosts ?? null,
+    (reply, message) => reply.send(errorBody(403, message)),
+    'add a name with --allow-host NAME',
+  );
   modelsRoutes(app, ctx);
   generateRoute(app, ctx);
   chatRoute(app, ctx);

@@ -10,6 +10,7 @@ import { gpt2Tokenizer } from '../../src/llm/fundamentals.js';
 import { generate } from '../../src/llm/generate.js';
 import { extractResponse, formatPrompt } from '../../src/llm/instruction.js';
 import type { ModelRegistry } from '../../src/serve/registry.js';
+import { allowedHosts, normalizeHost } from '../../src/host-check.js';
 import { buildServer } from '../../src/serve/server.js';
 import { LABELS, parseSse, saveTinyModels, tinyRegistry, type TinyModels } from './models.js';
 
@@ -44,6 +45,52 @@ function expected(modelName: string, prompt: string, maxNewTokens: number, speci
   const out = generate(registry.get(modelName)!.model, ids, { maxNewTokens, eosId: 50256 });
   return { promptTokens: ids.length, text: tokenizer.decode(out.filter((id) => id !== 50256)), ids: out };
 }
+
+describe('the Host header (DNS rebinding)', () => {
+  it('normalizes names as a Host header carries them', () => {
+    expect(normalizeHost('LocalHost:8000')).toBe('localhost');
+    expect(normalizeHost('localhost.')).toBe('localhost');
+    expect(normalizeHost('[::1]:8000')).toBe('[::1]');
+    expect(normalizeHost('::1')).toBe('[::1]');
+    expect(normalizeHost('127.0.0.1')).toBe('127.0.0.1');
+    expect(allowedHosts('127.0.0.1')).toEqual(new Set(['localhost', '127.0.0.1', '[::1]']));
+    expect(allowedHosts('192.168.1.5', ['llm.lan:80'])).toEqual(
+      new Set(['localhost', '127.0.0.1', '[::1]', 'llm.lan', '192.168.1.5']),
+    );
+    // On every interface the server is open to the network anyway: any name, unless names are given.
+    expect(allowedHosts('0.0.0.0')).toBeNull();
+    expect(allowedHosts('::', ['llm.lan'])).toEqual(new Set(['localhost', '127.0.0.1', '[::1]', 'llm.lan']));
+  });
+
+  it('answers loopback names and allowed ones, and refuses the others with 403 before any route', async () => {
+    const guarded = await buildServer({
+      registry,
+      webDir,
+      allowedHosts: allowedHosts('127.0.0.1', ['llm.lan']),
+    });
+    try {
+      const get = (host: string, url = '/v1/models') => guarded.inject({ url, headers: { host } });
+      for (const host of ['localhost:8000', '127.0.0.1:8000', '[::1]:8000', 'LOCALHOST', 'llm.lan:8000'])
+        expect((await get(host)).statusCode, host).toBe(200);
+      for (const host of ['evil.example', 'evil.example:8000', 'localhost.evil.example', '127.0.0.2']) {
+        const r = await get(host);
+        expect(r.statusCode, host).toBe(403);
+        expect(r.json().error).toMatchObject({ type: 'permission_error', code: 403, param: null });
+        expect(r.json().error.message).toContain(`host '${host}' is not allowed`);
+      }
+      const post = await guarded.inject({
+        method: 'POST',
+        url: '/v1/chat/completions',
+        headers: { host: 'evil.example' },
+        payload: { model: 'tiny-instruct', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 1 },
+      });
+      expect(post.statusCode).toBe(403);
+      expect((await get('evil.example', '/')).statusCode).toBe(403);
+    } finally {
+      await guarded.close();
+    }
+  });
+});
 
 describe('GET /healthz and /v1/models', () => {
   it('reports health and every model with its kind, config and parameter count', async () => {

@@ -2,10 +2,24 @@
 // 127.0.0.1 unless told otherwise, answers, and stops on SIGTERM; and its usage errors.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
 import { runCli } from '../helpers/cli.js';
 import { saveTinyModels, type TinyModels } from './models.js';
+
+/** GET with a Host header of our choosing, as a DNS-rebinding page's request would carry. */
+function getWithHost(url: string, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: { host } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 let models: TinyModels;
 beforeAll(() => {
@@ -51,6 +65,13 @@ describe('llm-scratch serve', () => {
       ]);
       const health = await fetch(`${started.url}/healthz`);
       expect(((await health.json()) as { status: string }).status).toBe('ok');
+      // Only loopback names are answered: a forged Host gets 403 in the API's error shape.
+      const port = new URL(started.url).port;
+      expect((await getWithHost(`${started.url}/healthz`, `localhost:${port}`)).status).toBe(200);
+      const forged = await getWithHost(`${started.url}/v1/models`, `evil.example:${port}`);
+      expect(forged.status).toBe(403);
+      expect(JSON.parse(forged.body).error).toMatchObject({ type: 'permission_error', code: 403 });
+      expect(JSON.parse(forged.body).error.message).toContain(`host 'evil.example:${port}' is not allowed`);
       const chat = await fetch(`${started.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },

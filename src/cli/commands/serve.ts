@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, UserError } from '../../errors.js';
+import { allowedHosts } from '../../host-check.js';
 import { ModelRegistry, parseModelSpec } from '../../serve/registry.js';
 import { DEFAULT_LIMITS } from '../../serve/context.js';
 import { defineCommand } from '../command.js';
@@ -20,6 +21,12 @@ export const serveCommand = defineCommand({
       value: 'HOST',
       default: '127.0.0.1',
       description: 'address to listen on (0.0.0.0 opens it to the network)',
+    },
+    'allow-host': {
+      type: 'strings',
+      value: 'NAME',
+      description:
+        'answer requests with this Host name too (repeatable); by default only localhost, 127.0.0.1, [::1] and the --host address',
     },
     port: {
       type: 'integer',
@@ -64,6 +71,7 @@ export const serveCommand = defineCommand({
       webDir,
       limits: { maxNewTokens: options['max-new-tokens'] },
       logger: options.log ?? false,
+      allowedHosts: allowedHosts(options.host, options['allow-host'] ?? []),
     });
     try {
       await app.listen({ host: options.host, port: options.port });

@@ -9,7 +9,7 @@ import { crewUp } from '../../crew/agents/up.js';
 import { logFile, readRuntime, requireRuntime } from '../../crew/agents/layout.js';
 import { DEFAULT_SETTINGS, Supervisor } from '../../crew/agents/supervisor.js';
 import { Tmux } from '../../crew/agents/tmux.js';
-import { requireTools } from '../../crew/agents/exec.js';
+import { requireTools, startFailure } from '../../crew/agents/exec.js';
 import type { AgentStatus } from '../../crew/agents/types.js';
 import { defineCommand } from '../command.js';
 import { oneAgent, runtimeOptions, selfCommand, withCrew } from './runtime-context.js';
@@ -165,7 +165,7 @@ export const attachCommand = defineCommand({
     ];
     const code = await new Promise<number>((resolve, reject) => {
       const child = spawn('tmux', args, { stdio: 'inherit' });
-      child.on('error', reject);
+      child.on('error', (err) => reject(startFailure('tmux', err)));
       child.on('close', (c) => resolve(c ?? 1));
     });
     if (code !== 0) throw new UserError(`tmux ${args.join(' ')} exited with ${code}`);

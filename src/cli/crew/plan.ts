@@ -1,6 +1,7 @@
 // llm-crew init | plan: thin commands over src/crew/plan.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError, UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import {
@@ -11,6 +12,7 @@ import {
   planDocuments,
   writeDocuments,
   planToYaml,
+  PLAN_SCHEMA_FILE,
   PlanError,
   proposePlan,
   readPlanText,
@@ -58,7 +60,7 @@ export const initCommand = defineCommand({
       chunksDir: options.chunks ? rel(options.chunks) : null,
       project: options.project,
     });
-    const text = planToYaml(plan);
+    const text = planToYaml(plan, { schema: rel(fileURLToPath(PLAN_SCHEMA_FILE)) });
     let status: 'written' | 'unchanged';
     if (existsSync(out) && readFileSync(out, 'utf8') === text) status = 'unchanged';
     else if (existsSync(out) && !options.force)

@@ -58,13 +58,17 @@ export async function collectStatus(o: StatusOptions): Promise<AgentStatus[]> {
       const rt = state?.agents[a.id];
       const session = rt?.session ?? a.session;
       const pane: PaneInfo | undefined = panes.find((p) => p.session === session);
-      const cwd = rt?.cwd ?? (existsSync(worktreeDir(o.repoDir, a.id)) ? worktreeDir(o.repoDir, a.id) : null);
+      // After `down` the runtime still names the agent's worktree, but the directory is gone.
+      const dir = rt?.cwd ?? worktreeDir(o.repoDir, a.id);
+      const cwd = existsSync(dir) ? dir : null;
       const branch = rt?.branch ?? (cwd ? `crew/${a.id}` : null);
       const base = state?.base ?? null;
       const onOwnBranch = rt ? rt.worktree : cwd !== null;
+      // Branches live in the repository, so they are read there when the worktree is gone.
+      const gitDir = cwd ?? o.repoDir;
       const [commits, ahead, dirty, screen] = await Promise.all([
-        branch && cwd ? recentCommits(cwd, branch, 1) : Promise.resolve([]),
-        base && branch && onOwnBranch ? aheadOf(cwd!, base, branch) : Promise.resolve(null),
+        branch ? recentCommits(gitDir, branch, 1) : Promise.resolve([]),
+        base && branch && onOwnBranch ? aheadOf(gitDir, base, branch) : Promise.resolve(null),
         cwd ? dirtyFiles(cwd) : Promise.resolve([]),
         pane && !pane.dead ? tmux.capture(session) : Promise.resolve(''),
       ]);

@@ -33,6 +33,14 @@ export interface NewSession {
 // tmux reads an argument that ends in ';' as the end of a command; a backslash keeps it literal.
 const literal = (arg: string) => (arg.endsWith(';') ? `${arg.slice(0, -1)}\\;` : arg);
 
+// tmux expands formats in a new session's name (-s), in start directories (-c) and in pipe-pane's
+// command (FORMATS in tmux(1)), and '#(...)' in a format runs a shell command: a crew directory
+// named 'x#(rm -rf ~)' would run it. '##' is a literal '#' there. Targets, -e values and the pane's
+// argument list are not expanded (checked on tmux 3.3a).
+const noFormats = (arg: string) => arg.replace(/#/g, '##');
+// pipe-pane's command also goes through strftime(3), where '%%' is a literal '%'.
+const noFormatsOrTime = (arg: string) => noFormats(arg).replace(/%/g, '%%');
+
 // With one argument tmux runs the command through `sh -c`; two or more are exec'd as they are.
 // `env --` turns a bare program into an exec'd argument list.
 const execArgv = (argv: string[]) => (argv.length === 1 ? ['env', '--', ...argv] : argv);
@@ -48,7 +56,7 @@ function pipeTo(target: string, file: string | undefined): string[] {
   if (!file) return [];
   mkdirSync(dirname(file), { recursive: true });
   const quoted = `'${file.replace(/'/g, `'\\''`)}'`;
-  return [';', 'pipe-pane', '-t', target, `exec cat >> ${quoted}`];
+  return [';', 'pipe-pane', '-t', target, noFormatsOrTime(`exec cat >> ${quoted}`)];
 }
 
 export class Tmux {
@@ -94,7 +102,19 @@ export class Tmux {
   async newSession(s: NewSession): Promise<void> {
     const envArgs = Object.entries(s.env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
     // Wide enough that agents' TUIs do not wrap; a client that attaches resizes it.
-    const args = ['new-session', '-d', '-s', s.name, '-c', s.cwd, '-x', '200', '-y', '50', ...envArgs];
+    const args = [
+      'new-session',
+      '-d',
+      '-s',
+      noFormats(s.name),
+      '-c',
+      noFormats(s.cwd),
+      '-x',
+      '200',
+      '-y',
+      '50',
+      ...envArgs,
+    ];
     // One tmux invocation: the option is set before the server reaps a process that exits at once.
     const tail = [
       ...(s.remainOnExit ? [';', 'set-option', '-w', '-t', Tmux.pane(s.name), 'remain-on-exit', 'on'] : []),
@@ -125,7 +145,7 @@ export class Tmux {
       '-t',
       Tmux.pane(session),
       '-c',
-      cwd,
+      noFormats(cwd),
       ...envArgs,
       ...execArgv(argv),
     ].map(literal);

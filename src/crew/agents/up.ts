@@ -50,11 +50,13 @@ export interface UpResult {
   socket: string | null;
 }
 
-// tmux turns '.' and ':' in a session name into '_', and then exact targets would miss it.
+// tmux turns '.' and ':' in a session name into '_' and escapes '$' and '\' (tmux 3.3a), and then
+// exact targets would miss the session. crew.schema.json refuses them in `session:`; this also
+// catches the default name crew-<id> of an id with a '.'.
 function checkSessionName(agent: string, session: string): void {
-  if (session === '' || /[.:]/.test(session))
+  if (session === '' || /[.:$\\]/.test(session))
     throw new UserError(
-      `agent '${agent}': session name '${session}' cannot contain '.' or ':' (tmux changes them)`,
+      `agent '${agent}': session name '${session}' cannot contain '.', ':', '$' or '\\' (tmux changes them)`,
     );
 }
 

@@ -49,7 +49,28 @@ export async function readPdfFile(path: string): Promise<Uint8Array> {
   }
 }
 
+let strayGuard = false;
+
+/**
+ * pdf.js leaves some promises of its own without a handler while it parses a corrupt file (found by
+ * fuzzing: a forged xref entry rejects one with XRefEntryException after getDocument has already
+ * resolved). In a browser that is a console line; in Node it ends the process with a stack trace.
+ * Those rejections carry nothing we need (the reads we await fail or recover on their own), so
+ * the ones that come from pdf.js are dropped; any other unhandled rejection still ends the process
+ * as Node would.
+ */
+function ignoreStrayPdfjsRejections(): void {
+  if (strayGuard) return;
+  strayGuard = true;
+  process.on('unhandledRejection', (reason) => {
+    if (reason instanceof Error && reason.stack?.includes('pdfjs-dist')) return;
+    throw reason;
+  });
+}
+
+/** The options of every document pdf.js opens here (the main thread's and the page workers'). */
 export function pdfjsOptions() {
+  ignoreStrayPdfjsRejections();
   return { verbosity: 0, isEvalSupported: false, disableFontFace: true, standardFontDataUrl: STANDARD_FONTS };
 }
 

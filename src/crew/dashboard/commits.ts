@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { UserError } from '../../errors.js';
+import { startFailure } from '../agents/exec.js';
 
 /**
  * The convention: `type(scope): subject`. The scope may be left out (`docs: ...`) as Conventional
@@ -40,7 +41,8 @@ export function git(repo: string, args: string[]): string {
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new UserError('git is not installed: install it (apt install git)');
+    // A string code is a failure to start; an exit status is a number (`status`), not a code.
+    if (typeof e.code === 'string') throw startFailure('git', e, repo);
     const why = (e.stderr ?? e.message).trim().split('\n')[0];
     throw new UserError(`git ${args[0]} in ${repo} failed: ${why}`);
   }

@@ -1,13 +1,17 @@
 /**
  * `llm-crew dashboard --web`: Fastify on 127.0.0.1 serving the page, the snapshot as JSON and a
  * server-sent event stream that pushes a fresh fragment every interval. Only GET routes exist, so
- * the dashboard is read-only; it binds to the loopback address only, never to the network.
+ * the dashboard is read-only; it binds to the loopback address only, never to the network, and
+ * answers only requests addressed to a loopback name (host-check.ts: no DNS rebinding).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { UserError } from '../../errors.js';
+import { allowedHosts, installHostCheck } from '../../host-check.js';
 import { dashboardFragment, dashboardPage } from './html.js';
 import type { Snapshot } from './snapshot.js';
+
+const HOST = '127.0.0.1';
 
 export interface WebOptions {
   load: () => Promise<Snapshot>;
@@ -24,6 +28,9 @@ export interface WebDashboard {
 
 export async function startWebDashboard(o: WebOptions): Promise<WebDashboard> {
   const app: FastifyInstance = Fastify({ logger: false });
+  installHostCheck(app, allowedHosts(HOST), (reply, message) =>
+    reply.type('text/plain').send(`${message}\n`),
+  );
   const clients = new Set<ServerResponse>();
   let latest = await o.load();
   let failed: string | null = null;
@@ -65,7 +72,7 @@ export async function startWebDashboard(o: WebOptions): Promise<WebDashboard> {
   });
 
   try {
-    await app.listen({ host: '127.0.0.1', port: o.port });
+    await app.listen({ host: HOST, port: o.port });
   } catch (err) {
     clearInterval(timer);
     const e = err as NodeJS.ErrnoException;
@@ -75,7 +82,7 @@ export async function startWebDashboard(o: WebOptions): Promise<WebDashboard> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : o.port;
   return {
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://${HOST}:${port}/`,
     async close() {
       clearInterval(timer);
       for (const res of clients) res.end();

@@ -1,6 +1,7 @@
 // The plan: crew.yaml's schema, a first plan from a book, checks, documents, and the tracker state it implies.
 export * from './types.js';
 export { parsePlan, planToYaml, PlanError, formatIssue, slug, type PlanIssue } from './schema.js';
+export { PLAN_SCHEMA_FILE } from './json-schema.js';
 export { checkPlan, findCycle, withLines } from './check.js';
 export { proposePlan, balancedGroups, moduleName, type ProposeOptions } from './propose.js';
 export { loadPlan, readPlanText, type PlanContext } from './load.js';

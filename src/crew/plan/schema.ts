@@ -1,10 +1,13 @@
 /**
- * crew.yaml -> Plan. Validation by hand: every error names the path of the bad field
- * (`agents[1].chapters[0]`) and the line it is on, which a generic schema library would make us
- * reconstruct anyway. Defaults are filled here, so the rest of the code sees a complete Plan.
+ * crew.yaml -> Plan. The shape (types, required and unknown fields) is schema/crew.schema.json
+ * (json-schema.ts); what a JSON Schema cannot say (the version, a real date, unique ids, references
+ * between agents and milestones) is checked here. Every error names the path of the bad field
+ * (`agents[1].chapters[0]`) and the line it is on. Defaults are filled here, so the rest of the code
+ * sees a complete Plan.
  */
 import { isMap, LineCounter, parseDocument, stringify, type Document, type Node } from 'yaml';
 import { UserError } from '../../errors.js';
+import { shapeIssues, type Key } from './json-schema.js';
 import {
   PLAN_VERSION,
   type Agent,
@@ -37,136 +40,43 @@ export function formatIssue(file: string, i: PlanIssue): string {
   return `${file}${i.line !== null ? `:${i.line}` : ''}: ${i.path ? `${i.path}: ` : ''}${i.message}`;
 }
 
-type Key = string | number;
-
 function pathText(path: Key[]): string {
   let out = '';
   for (const k of path) out += typeof k === 'number' ? `[${k}]` : out ? `.${k}` : k;
   return out;
 }
 
-const ID = /^[a-z0-9][a-z0-9._-]*$/;
-
-/** Walks the parsed YAML with a path, collecting issues instead of stopping at the first one. */
-class Reader {
-  readonly issues: PlanIssue[] = [];
-  constructor(
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
-  ) {}
-
-  /** The line of the node at path, or of its nearest existing parent. */
-  line(path: Key[]): number | null {
-    for (let n = path.length; n >= 0; n--) {
-      const node = (n === 0 ? this.doc.contents : this.doc.getIn(path.slice(0, n), true)) as Node | null;
-      if (node && node.range) return this.lines.linePos(node.range[0]).line;
-    }
-    return null;
+/** The line of the node at path, or of its nearest existing parent. */
+function lineOf(doc: Document, lines: LineCounter, path: Key[]): number | null {
+  for (let n = path.length; n >= 0; n--) {
+    const node = (n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true)) as Node | null;
+    if (node && node.range) return lines.linePos(node.range[0]).line;
   }
-
-  fail(path: Key[], message: string): void {
-    this.issues.push({ path: pathText(path), line: this.line(path), message });
-  }
-
-  /** Reports keys that the schema does not know: a typo would otherwise be silently ignored. */
-  keys(value: Record<string, unknown>, path: Key[], known: string[]): void {
-    for (const k of Object.keys(value))
-      if (!known.includes(k)) this.fail([...path, k], `unknown field (expected one of: ${known.join(', ')})`);
-  }
-
-  object(value: unknown, path: Key[], known: string[]): Record<string, unknown> | null {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      this.fail(path, `expected a mapping, got ${describe(value)}`);
-      return null;
-    }
-    this.keys(value as Record<string, unknown>, path, known);
-    return value as Record<string, unknown>;
-  }
-
-  string(obj: Record<string, unknown>, key: string, path: Key[], fallback?: string | null): string | null {
-    const v = obj[key];
-    if (v === undefined || v === null) {
-      if (fallback === undefined) this.fail([...path, key], 'missing (required)');
-      return fallback ?? null;
-    }
-    if (typeof v !== 'string' && typeof v !== 'number') {
-      this.fail([...path, key], `expected a string, got ${describe(v)}`);
-      return fallback ?? null;
-    }
-    const s = String(v).trim();
-    if (s === '') this.fail([...path, key], 'must not be empty');
-    return s;
-  }
-
-  id(obj: Record<string, unknown>, key: string, path: Key[], fallback?: string): string {
-    const s = this.string(obj, key, path, fallback) ?? '';
-    if (s && !ID.test(s))
-      this.fail([...path, key], `'${s}' is not an id (lower-case letters, digits, '.', '_', '-')`);
-    return s;
-  }
-
-  integer(obj: Record<string, unknown>, key: string, path: Key[], fallback?: number): number {
-    const v = obj[key];
-    if (v === undefined || v === null) {
-      if (fallback === undefined) this.fail([...path, key], 'missing (required)');
-      return fallback ?? 0;
-    }
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-      this.fail([...path, key], `expected a whole number >= 0, got ${describe(v)}`);
-      return fallback ?? 0;
-    }
-    return v;
-  }
-
-  strings(obj: Record<string, unknown>, key: string, path: Key[], required = false): string[] {
-    const v = obj[key];
-    if (v === undefined || v === null) {
-      if (required) this.fail([...path, key], 'missing (required)');
-      return [];
-    }
-    if (!Array.isArray(v)) {
-      this.fail([...path, key], `expected a list, got ${describe(v)}`);
-      return [];
-    }
-    const out: string[] = [];
-    v.forEach((item, i) => {
-      if (typeof item === 'string' || typeof item === 'number') out.push(String(item).trim());
-      else this.fail([...path, key, i], `expected a string or number, got ${describe(item)}`);
-    });
-    return out;
-  }
-
-  list(obj: Record<string, unknown>, key: string, path: Key[], required = false): unknown[] {
-    const v = obj[key];
-    if (v === undefined || v === null) {
-      if (required) this.fail([...path, key], 'missing (required)');
-      return [];
-    }
-    if (!Array.isArray(v)) {
-      this.fail([...path, key], `expected a list, got ${describe(v)}`);
-      return [];
-    }
-    return v;
-  }
-
-  /** Reports the second and later uses of an id in a list. */
-  unique(items: { id: string }[], path: Key[], what: string): void {
-    const seen = new Set<string>();
-    items.forEach((item, i) => {
-      if (item.id && seen.has(item.id)) this.fail([...path, i, 'id'], `duplicate ${what} id '${item.id}'`);
-      seen.add(item.id);
-    });
-  }
+  return null;
 }
 
-function describe(v: unknown): string {
-  if (v === null || v === undefined) return 'nothing';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return `${typeof v} ${JSON.stringify(v)}`;
-}
+// The schema has vouched for the types by the time these read a value; they still fall back to the
+// default on a wrong type, so that the checks below run (and report) on a plan with shape errors.
+type Fields = Record<string, unknown>;
+const fields = (v: unknown): Fields =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Fields) : {};
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v.trim() : null);
+const texts = (v: unknown): string[] =>
+  list(v).flatMap((x) => (typeof x === 'string' || typeof x === 'number' ? [String(x).trim()] : []));
+const count = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
 
-const TOP = ['version', 'project', 'book', 'agents', 'milestones', 'integration', 'labels'];
+/** The YAML's value as plain data; an alias bomb trips the parser's guard here. */
+function toData(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS();
+  } catch (err) {
+    const why = /excessive alias count/i.test((err as Error).message)
+      ? 'too many aliases (a YAML alias bomb?)'
+      : (err as Error).message.split('\n')[0]!;
+    throw new PlanError(file, [{ path: '', line: null, message: `not valid YAML: ${why}` }]);
+  }
+}
 
 export function parsePlan(text: string, file = 'crew.yaml'): Plan {
   const lines = new LineCounter();
@@ -186,110 +96,93 @@ export function parsePlan(text: string, file = 'crew.yaml'): Plan {
     throw new PlanError(file, [
       { path: '', line: 1, message: 'expected a mapping at the top (project:, book:, agents:, ...)' },
     ]);
-  const r = new Reader(doc, lines);
-  const raw = doc.toJS() as Record<string, unknown>;
-  r.keys(raw, [], TOP);
+  const raw = fields(toData(doc, file));
+  const issues: PlanIssue[] = shapeIssues(raw).map((i) => ({
+    path: pathText(i.path),
+    line: lineOf(doc, lines, i.path),
+    message: i.message,
+  }));
+  const fail = (path: Key[], message: string) =>
+    issues.push({ path: pathText(path), line: lineOf(doc, lines, path), message });
 
-  const version = r.integer(raw, 'version', [], PLAN_VERSION);
-  if (version !== PLAN_VERSION)
-    r.fail(['version'], `this llm-crew reads version ${PLAN_VERSION}, got ${version}`);
+  if (raw.version !== undefined && raw.version !== null && raw.version !== PLAN_VERSION)
+    fail(['version'], `this llm-crew reads version ${PLAN_VERSION}, got ${JSON.stringify(raw.version)}`);
 
-  const p = r.object(raw.project ?? {}, ['project'], ['name', 'repo', 'tracker', 'start', 'templates']) ?? {};
-  const tracker = r.string(p, 'tracker', ['project'], 'local');
-  if (tracker !== 'local' && tracker !== 'github')
-    r.fail(['project', 'tracker'], `expected local or github, got '${tracker}'`);
-  const repo = r.string(p, 'repo', ['project'], null);
-  if (repo !== null && !/^[\w.-]+\/[\w.-]+$/.test(repo))
-    r.fail(['project', 'repo'], `expected OWNER/NAME, got '${repo}'`);
-  const start = r.string(p, 'start', ['project'], null);
-  if (start !== null && (!/^\d{4}-\d{2}-\d{2}$/.test(start) || Number.isNaN(Date.parse(start))))
-    r.fail(['project', 'start'], `expected a date YYYY-MM-DD, got '${start}'`);
-  // yaml turns an unquoted 2026-12-01 into a string (core schema), so start stays a string.
+  const p = fields(raw.project);
+  const start = str(p.start);
+  if (start !== null && /^\d{4}-\d{2}-\d{2}$/.test(start) && Number.isNaN(Date.parse(start)))
+    fail(['project', 'start'], `expected a date YYYY-MM-DD, got '${start}'`);
   const project = {
-    name: r.string(p, 'name', ['project'], 'project') ?? 'project',
-    repo,
-    tracker: (tracker === 'github' ? 'github' : 'local') as Plan['project']['tracker'],
+    name: str(p.name) ?? 'project',
+    repo: str(p.repo),
+    tracker: (p.tracker === 'github' ? 'github' : 'local') as Plan['project']['tracker'],
     start,
-    templates: r.string(p, 'templates', ['project'], null),
+    templates: str(p.templates),
   };
 
-  const b = r.object(raw.book, ['book'], ['file', 'structure', 'chunks']) ?? {};
-  const book = {
-    file: r.string(b, 'file', ['book'], null),
-    structure: r.string(b, 'structure', ['book']) ?? '',
-    chunks: r.string(b, 'chunks', ['book'], null),
-  };
+  const b = fields(raw.book);
+  const book = { file: str(b.file), structure: str(b.structure) ?? '', chunks: str(b.chunks) };
 
-  const agents: Agent[] = r.list(raw, 'agents', [], true).map((value, i) => {
-    const path = ['agents', i];
-    const a =
-      r.object(value, path, ['id', 'role', 'session', 'chapters', 'modules', 'command', 'brief']) ?? {};
-    const id = r.id(a, 'id', path);
+  const agents: Agent[] = list(raw.agents).map((value) => {
+    const a = fields(value);
+    const id = str(a.id) ?? '';
     return {
       id,
-      role: r.string(a, 'role', path, id) ?? id,
-      session: r.string(a, 'session', path, `crew-${id}`) ?? `crew-${id}`,
-      chapters: r.strings(a, 'chapters', path, true),
-      modules: r.strings(a, 'modules', path),
-      command: r.string(a, 'command', path, 'claude') ?? 'claude',
-      brief: r.string(a, 'brief', path, null),
+      role: str(a.role) ?? id,
+      session: str(a.session) ?? `crew-${id}`,
+      chapters: texts(a.chapters),
+      modules: texts(a.modules),
+      command: str(a.command) ?? 'claude',
+      brief: str(a.brief),
     };
   });
-  if (agents.length === 0 && Array.isArray(raw.agents)) r.fail(['agents'], 'needs at least one agent');
-  r.unique(agents, ['agents'], 'agent');
+  unique(agents, ['agents'], 'agent', fail);
 
-  const milestones: Milestone[] = r.list(raw, 'milestones', [], true).map((value, i) => {
-    const path = ['milestones', i];
-    const m = r.object(value, path, ['id', 'title', 'owner', 'deliverables', 'depends', 'day']) ?? {};
-    const deliverables: Deliverable[] = r.list(m, 'deliverables', path).map((dv, j) => {
-      const dpath = [...path, 'deliverables', j];
-      const d = r.object(dv, dpath, ['id', 'title', 'sections', 'module']) ?? {};
-      const title = r.string(d, 'title', dpath) ?? '';
+  const milestones: Milestone[] = list(raw.milestones).map((value, i) => {
+    const m = fields(value);
+    const deliverables: Deliverable[] = list(m.deliverables).map((dv, j) => {
+      const d = fields(dv);
+      const title = str(d.title) ?? '';
       return {
-        id: r.id(d, 'id', dpath, slug(title) || `d${j + 1}`),
+        id: str(d.id) ?? (slug(title) || `d${j + 1}`),
         title,
-        sections: r.strings(d, 'sections', dpath, true),
-        module: r.string(d, 'module', dpath, null),
+        sections: texts(d.sections),
+        module: str(d.module),
       };
     });
-    r.unique(deliverables, [...path, 'deliverables'], 'deliverable');
+    unique(deliverables, ['milestones', i, 'deliverables'], 'deliverable', fail);
     return {
-      id: r.id(m, 'id', path),
-      title: r.string(m, 'title', path) ?? '',
-      owner: r.id(m, 'owner', path),
+      id: str(m.id) ?? '',
+      title: str(m.title) ?? '',
+      owner: str(m.owner) ?? '',
       deliverables,
-      depends: r.strings(m, 'depends', path),
-      day: r.integer(m, 'day', path),
+      depends: texts(m.depends),
+      day: count(m.day),
     };
   });
-  r.unique(milestones, ['milestones'], 'milestone');
+  unique(milestones, ['milestones'], 'milestone', fail);
 
-  const integration: IntegrationPoint[] = r.list(raw, 'integration', []).map((value, i) => {
-    const path = ['integration', i];
-    const known = ['id', 'from', 'to', 'module', 'interface', 'day', 'test', 'milestone'];
-    const x = r.object(value, path, known) ?? {};
+  const integration: IntegrationPoint[] = list(raw.integration).map((value) => {
+    const x = fields(value);
     return {
-      id: r.id(x, 'id', path),
-      from: r.id(x, 'from', path),
-      to: r.id(x, 'to', path),
-      module: r.string(x, 'module', path) ?? '',
-      interface: r.string(x, 'interface', path) ?? '',
-      day: r.integer(x, 'day', path),
-      test: r.string(x, 'test', path) ?? '',
-      milestone: r.string(x, 'milestone', path, null),
+      id: str(x.id) ?? '',
+      from: str(x.from) ?? '',
+      to: str(x.to) ?? '',
+      module: str(x.module) ?? '',
+      interface: str(x.interface) ?? '',
+      day: count(x.day),
+      test: str(x.test) ?? '',
+      milestone: str(x.milestone),
     };
   });
-  r.unique(integration, ['integration'], 'integration point');
+  unique(integration, ['integration'], 'integration point', fail);
 
-  const labels: LabelSpec[] = r.list(raw, 'labels', []).map((value, i) => {
-    const path = ['labels', i];
-    const l = r.object(value, path, ['name', 'color', 'description']) ?? {};
-    const color = r.string(l, 'color', path, 'ededed') ?? 'ededed';
-    if (!/^[0-9a-fA-F]{6}$/.test(color)) r.fail([...path, 'color'], `expected 6 hex digits, got '${color}'`);
+  const labels: LabelSpec[] = list(raw.labels).map((value) => {
+    const l = fields(value);
     return {
-      name: r.string(l, 'name', path) ?? '',
-      color: color.toLowerCase(),
-      description: r.string(l, 'description', path, '') ?? '',
+      name: str(l.name) ?? '',
+      color: (str(l.color) ?? 'ededed').toLowerCase(),
+      description: str(l.description) ?? '',
     };
   });
 
@@ -298,27 +191,46 @@ export function parsePlan(text: string, file = 'crew.yaml'): Plan {
   const milestoneIds = new Set(milestones.map((m) => m.id));
   milestones.forEach((m, i) => {
     if (m.owner && m.owner !== 'coordinator' && !agentIds.has(m.owner))
-      r.fail(['milestones', i, 'owner'], `'${m.owner}' is not an agent id (or 'coordinator')`);
+      fail(['milestones', i, 'owner'], `'${m.owner}' is not an agent id (or 'coordinator')`);
     m.depends.forEach((d, j) => {
-      if (!milestoneIds.has(d)) r.fail(['milestones', i, 'depends', j], `'${d}' is not a milestone id`);
+      if (!milestoneIds.has(d)) fail(['milestones', i, 'depends', j], `'${d}' is not a milestone id`);
     });
   });
   integration.forEach((x, i) => {
     for (const end of ['from', 'to'] as const)
-      if (x[end] && !agentIds.has(x[end])) r.fail(['integration', i, end], `'${x[end]}' is not an agent id`);
-    if (x.from && x.from === x.to) r.fail(['integration', i, 'to'], 'an integration point joins two agents');
+      if (x[end] && !agentIds.has(x[end])) fail(['integration', i, end], `'${x[end]}' is not an agent id`);
+    if (x.from && x.from === x.to) fail(['integration', i, 'to'], 'an integration point joins two agents');
     if (x.milestone !== null && !milestoneIds.has(x.milestone))
-      r.fail(['integration', i, 'milestone'], `'${x.milestone}' is not a milestone id`);
+      fail(['integration', i, 'milestone'], `'${x.milestone}' is not a milestone id`);
   });
 
-  if (r.issues.length > 0) throw new PlanError(file, r.issues);
+  if (issues.length > 0) throw new PlanError(file, issues);
   return { version: PLAN_VERSION, project, book, agents, milestones, integration, labels };
 }
 
-/** The plan as crew.yaml text, with a header saying where the format is described. */
-export function planToYaml(plan: Plan): string {
+/** Reports the second and later uses of an id in a list. */
+function unique(
+  items: { id: string }[],
+  path: Key[],
+  what: string,
+  fail: (p: Key[], m: string) => void,
+): void {
+  const seen = new Set<string>();
+  items.forEach((item, i) => {
+    if (item.id && seen.has(item.id)) fail([...path, i, 'id'], `duplicate ${what} id '${item.id}'`);
+    seen.add(item.id);
+  });
+}
+
+/**
+ * The plan as crew.yaml text, with a header saying where the format is described; with `schema`
+ * (the path of schema/crew.schema.json, relative to crew.yaml), the modeline that makes editors
+ * with yaml-language-server complete and check the file.
+ */
+export function planToYaml(plan: Plan, { schema }: { schema?: string } = {}): string {
+  const modeline = schema ? `# yaml-language-server: $schema=${schema}\n` : '';
   const header = '# llm-crew plan: see docs/crew-plan-and-tracker.md for the format.\n';
-  return header + stringify(plan, { lineWidth: 110 });
+  return modeline + header + stringify(plan, { lineWidth: 110 });
 }
 
 export function slug(text: string): string {

@@ -2,12 +2,16 @@
 // the agent and the command; a missing tmux or git says what to install; command lines split like
 // a shell's words without a shell; unknown programs get the plain profile.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { run } from '../../../src/crew/agents/exec.js';
+import type { RuntimeState } from '../../../src/crew/agents/layout.js';
 import { looksWaiting, profileFor } from '../../../src/crew/agents/profiles.js';
+import type { AgentStatus } from '../../../src/crew/agents/types.js';
+import { git as dashboardGit } from '../../../src/crew/dashboard/commits.js';
 import { splitWords } from '../../../src/crew/agents/words.js';
 import { UserError } from '../../../src/errors.js';
 import { makeProject } from './project.js';
@@ -73,6 +77,56 @@ describe('llm-crew up refuses bad input before starting anything', () => {
     );
     expect(await serverRunning(p.socket)).toBe(false);
   }, 180_000);
+});
+
+describe('a program that cannot start names what is missing', () => {
+  it('a working directory that does not exist is not a missing program', async () => {
+    const gone = join(tmpdir(), `crew-gone-${process.pid}`, 'worktree');
+    await expect(run('git', ['status'], { cwd: gone })).rejects.toThrow(
+      `git: cannot run in ${gone}: no such directory`,
+    );
+    expect(() => dashboardGit(gone, ['log'])).toThrow(`git: cannot run in ${gone}: no such directory`);
+    const file = join(mkdtempSync(join(tmpdir(), 'crew-file-')), 'f');
+    writeFileSync(file, '');
+    await expect(run('git', ['status'], { cwd: file })).rejects.toThrow(
+      `git: cannot run in ${file}: not a directory`,
+    );
+    await expect(run('no-such-program-here', [])).rejects.toThrow(
+      'no-such-program-here: command not found (not on PATH)',
+    );
+  });
+
+  it('status after down (worktrees removed) reads the branches from the repository', async () => {
+    const p = await makeProject();
+    const head = (await exec('git', ['rev-parse', 'HEAD'], { cwd: p.dir })).stdout.trim();
+    await exec('git', ['branch', 'crew/alpha', head], { cwd: p.dir });
+    const agent = (id: string, session: string) => ({
+      session,
+      branch: `crew/${id}`,
+      cwd: join(p.dir, '.crew', 'worktrees', id),
+      worktree: true,
+      argv: ['node'],
+      profile: 'plain',
+    });
+    const state: RuntimeState = {
+      version: 1,
+      socket: p.socket,
+      repo: p.dir,
+      base: 'main',
+      worktrees: true,
+      self: [],
+      agents: { alpha: agent('alpha', "crew alpha; 'one'"), beta: agent('beta', 'crew-beta') },
+    };
+    mkdirSync(join(p.dir, '.crew'), { recursive: true });
+    writeFileSync(join(p.dir, '.crew', 'runtime.json'), JSON.stringify(state));
+    const r = await runCrew(p.dir, ['status', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const [alpha, beta] = JSON.parse(r.stdout) as AgentStatus[];
+    expect(alpha).toMatchObject({ state: 'missing', worktree: null, branch: 'crew/alpha', ahead: 0 });
+    expect(alpha!.lastCommit?.subject).toBe('chore: the project');
+    expect(beta).toMatchObject({ state: 'missing', worktree: null, branch: 'crew/beta', lastCommit: null });
+  }, 60_000);
 });
 
 describe('command lines', () => {

@@ -68,8 +68,12 @@ if (missing.length) { console.error('missing ' + missing.join(', ')); process.ex
 console.log('both files present');
 `;
 
-export async function makeProject(commands?: { a?: string; b?: string }): Promise<Project> {
-  const dir = mkdtempSync(join(tmpdir(), 'crew-e2e-'));
+/** `prefix`: the start of the project directory's name (in the system's temporary directory). */
+export async function makeProject(
+  commands?: { a?: string; b?: string },
+  prefix = 'crew-e2e-',
+): Promise<Project> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const agentScript = join(dir, 'fake agent.mjs');
   copyFileSync(FAKE_AGENT, agentScript);
   writeFileSync(join(dir, 'cli.json'), JSON.stringify([process.execPath, '--import', TSX, CLI]));

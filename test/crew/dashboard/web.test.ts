@@ -1,8 +1,10 @@
 // The web dashboard in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core): it
 // shows the agents, and the page updates over server-sent events when an issue closes, without a
-// reload. The screenshot is kept in test-artifacts/ (gitignored). Also: loopback only, read-only.
+// reload. The screenshot is kept in test-artifacts/ (gitignored). Also: loopback only (the address and
+// the Host names it answers), read-only.
 // Starting Chromium on a loaded two-core machine has taken over 30 s, hence the longer timeout.
 import { mkdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -134,6 +136,27 @@ describe('web dashboard', () => {
       expect((await fetch(web.url, { method })).status).toBe(404);
       expect((await fetch(`${web.url}api/snapshot`, { method })).status).toBe(404);
     }
+  });
+
+  it('answers only requests addressed to a loopback name (no DNS rebinding)', async () => {
+    const p = (project = await crewProject());
+    web = await serve(p);
+    const port = new URL(web.url).port;
+    const get = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(`${web!.url}api/snapshot`, { headers: { host } }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`])
+      expect((await get(host)).status, host).toBe(200);
+    const forged = await get(`evil.example:${port}`);
+    expect(forged.status).toBe(403);
+    expect(forged.body).toContain(`host 'evil.example:${port}' is not allowed`);
   });
 
   it('says which port is taken', async () => {

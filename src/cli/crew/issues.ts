@@ -1,6 +1,6 @@
 // llm-crew issues sync | list | show | comment | label | close: the same commands on both trackers.
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { UsageError, UserError } from '../../errors.js';
 import {
   agentLabel,
@@ -10,7 +10,7 @@ import {
   readPlanText,
   type Plan,
 } from '../../crew/plan/index.js';
-import { openTracker, syncTracker, type Issue, type Tracker } from '../../crew/tracker/index.js';
+import { DEFAULT_DB, openTracker, syncTracker, type Issue, type Tracker } from '../../crew/tracker/index.js';
 import { defineCommand } from '../command.js';
 
 export const trackerOptions = {
@@ -39,20 +39,29 @@ export async function withTracker<T>(
   o: TrackerArgs,
   stderr: (t: string) => void,
   fn: (tracker: Tracker, plan: Plan | null) => Promise<T>,
+  { existing = false } = {},
 ): Promise<T> {
   // In an agent's session (`llm-crew up`), CREW_PLAN and CREW_DB name the crew's plan and tracker,
   // which a worktree's own .crew/ does not hold.
   const planFile =
     o.plan === 'crew.yaml' && !existsSync(o.plan) && process.env.CREW_PLAN ? process.env.CREW_PLAN : o.plan;
-  const plan = existsSync(planFile) ? parsePlan(readPlanText(planFile), planFile) : null;
+  // Only the default plan may be absent; a plan named with --plan must be there.
+  const named = o.plan !== trackerOptions.plan.default;
+  const plan = named || existsSync(planFile) ? parsePlan(readPlanText(planFile), planFile) : null;
   const kind = o.tracker ?? plan?.project.tracker ?? 'local';
   if (kind !== 'local' && kind !== 'github')
     throw new UsageError(`--tracker expects local or github, got '${kind}'`);
   const dir = plan ? dirname(resolve(planFile)) : process.cwd();
+  const db = o.db ?? process.env.CREW_DB;
+  // Reading issues must not leave an empty tracker in a directory that had none.
+  if (existing && kind === 'local' && !existsSync(db ?? join(dir, DEFAULT_DB)))
+    throw new UserError(
+      `${db ?? join(dir, DEFAULT_DB)}: no tracker here; 'llm-crew issues sync' makes it from crew.yaml`,
+    );
   const tracker = openTracker({
     kind,
     dir,
-    db: o.db ?? process.env.CREW_DB,
+    db,
     repo: plan?.project.repo,
     log: (m) => stderr(`${m}\n`),
   });
@@ -134,23 +143,28 @@ export const issuesListCommand = defineCommand({
     const state = options.state;
     if (state !== 'open' && state !== 'closed' && state !== 'all')
       throw new UsageError(`--state expects open, closed or all, got '${state}'`);
-    const issues = await withTracker(options, stderr, async (t, plan) => {
-      const labels = [...(options.label ?? [])];
-      if (options.agent) {
-        let label = plan ? agentLabel(plan, options.agent) : null;
-        if (!label)
-          label =
-            (await t.listLabels())
-              .map((l) => l.name)
-              .find((n) => new RegExp(`^agent-\\d+-${options.agent}$`).test(n)) ?? null;
-        if (!label) throw new UserError(`no agent '${options.agent}'${plan ? ` in ${options.plan}` : ''}`);
-        labels.push(label);
-      }
-      const milestone = options.milestone
-        ? (plan?.milestones.find((m) => m.id === options.milestone)?.title ?? options.milestone)
-        : undefined;
-      return t.listIssues({ state, label: labels, milestone });
-    });
+    const issues = await withTracker(
+      options,
+      stderr,
+      async (t, plan) => {
+        const labels = [...(options.label ?? [])];
+        if (options.agent) {
+          let label = plan ? agentLabel(plan, options.agent) : null;
+          if (!label)
+            label =
+              (await t.listLabels())
+                .map((l) => l.name)
+                .find((n) => new RegExp(`^agent-\\d+-${options.agent}$`).test(n)) ?? null;
+          if (!label) throw new UserError(`no agent '${options.agent}'${plan ? ` in ${options.plan}` : ''}`);
+          labels.push(label);
+        }
+        const milestone = options.milestone
+          ? (plan?.milestones.find((m) => m.id === options.milestone)?.title ?? options.milestone)
+          : undefined;
+        return t.listIssues({ state, label: labels, milestone });
+      },
+      { existing: true },
+    );
     if (options.json) stdout(JSON.stringify({ issues }, null, 2) + '\n');
     else stdout(issues.length ? issues.map(issueLine).join('\n') + '\n' : 'no issues\n');
   },
@@ -164,10 +178,12 @@ export const issuesShowCommand = defineCommand({
   examples: ['llm-crew issues show 3', 'llm-crew issues show 3 --json'],
   async run({ options, positionals, stdout, stderr }) {
     const n = issueNumber(positionals);
-    const { issue, comments } = await withTracker(options, stderr, async (t) => ({
-      issue: await t.getIssue(n),
-      comments: await t.listComments(n),
-    }));
+    const { issue, comments } = await withTracker(
+      options,
+      stderr,
+      async (t) => ({ issue: await t.getIssue(n), comments: await t.listComments(n) }),
+      { existing: true },
+    );
     if (options.json) {
       stdout(JSON.stringify({ issue, comments }, null, 2) + '\n');
       return;
@@ -206,8 +222,11 @@ export const issuesCommentCommand = defineCommand({
     const n = issueNumber(positionals);
     if (!options.body) throw new UsageError('missing --body TEXT');
     const author = options.author ?? process.env.LLM_CREW_AGENT ?? process.env.USER ?? 'local';
-    const comment = await withTracker(options, stderr, (t) =>
-      t.addComment(n, options.body!, author, options.key ?? null),
+    const comment = await withTracker(
+      options,
+      stderr,
+      (t) => t.addComment(n, options.body!, author, options.key ?? null),
+      { existing: true },
     );
     stdout(options.json ? JSON.stringify({ issue: n, comment }, null, 2) + '\n' : `commented on #${n}\n`);
   },
@@ -229,7 +248,9 @@ export const issuesLabelCommand = defineCommand({
     const add = options.add ?? [];
     const remove = options.remove ?? [];
     if (add.length === 0 && remove.length === 0) throw new UsageError('give --add L or --remove L');
-    const issue = await withTracker(options, stderr, (t) => t.editLabels(n, add, remove));
+    const issue = await withTracker(options, stderr, (t) => t.editLabels(n, add, remove), {
+      existing: true,
+    });
     stdout(options.json ? JSON.stringify({ issue }, null, 2) + '\n' : `${issueLine(issue)}\n`);
   },
 });
@@ -245,13 +266,18 @@ export const issuesCloseCommand = defineCommand({
   examples: ["llm-crew issues close 3 --comment 'merged in 1a2b3c'"],
   async run({ options, positionals, stdout, stderr }) {
     const n = issueNumber(positionals);
-    const issue = await withTracker(options, stderr, async (t) => {
-      const before = await t.getIssue(n);
-      if (before.state === 'closed') return before;
-      if (options.comment)
-        await t.addComment(n, options.comment, process.env.LLM_CREW_AGENT ?? process.env.USER ?? 'local');
-      return t.updateIssue(n, { state: 'closed' });
-    });
+    const issue = await withTracker(
+      options,
+      stderr,
+      async (t) => {
+        const before = await t.getIssue(n);
+        if (before.state === 'closed') return before;
+        if (options.comment)
+          await t.addComment(n, options.comment, process.env.LLM_CREW_AGENT ?? process.env.USER ?? 'local');
+        return t.updateIssue(n, { state: 'closed' });
+      },
+      { existing: true },
+    );
     stdout(options.json ? JSON.stringify({ issue }, null, 2) + '\n' : `${issueLine(issue)}\n`);
   },
 });

@@ -116,4 +116,18 @@ export const cases: BadInputCase[] = [
     exit: 1,
     stderr: '/cut.pdf: truncated or corrupt PDF (no %%EOF marker at the end of the file)',
   },
+  {
+    program: 'llm-crew',
+    kind: 'missing file',
+    args: ['issues', 'list', '--plan', '{dir}/nope.yaml'],
+    exit: 1,
+    stderr: "/nope.yaml: no plan here; make one with 'llm-crew init",
+  },
+  {
+    program: 'llm-crew',
+    kind: 'no project here',
+    args: ['issues', 'close', '3'],
+    exit: 1,
+    stderr: "/.crew/tracker.db: no tracker here; 'llm-crew issues sync' makes it from crew.yaml",
+  },
 ];

@@ -3,7 +3,7 @@
 // (0 success, 1 user error as one line, 2 bad usage).
 import { parseArgs } from 'node:util';
 import { UsageError, UserError } from '../errors.js';
-import { parseValue, type Command, type OptionSpec } from './command.js';
+import { constraintText, parseValue, takesNumber, type Command, type OptionSpec } from './command.js';
 
 export interface Program {
   name: string;
@@ -43,6 +43,13 @@ function optionLabel(name: string, spec: OptionSpec): string {
   return `${short}--${name}${value}`;
 }
 
+// 'tokens per window (default: the model's)' + ['at least 1'] -> '... (default: the model's; at least 1)'
+function withNotes(description: string, notes: string[]): string {
+  if (notes.length === 0) return description;
+  if (description.endsWith(')')) return `${description.slice(0, -1)}; ${notes.join('; ')})`;
+  return `${description} (${notes.join('; ')})`;
+}
+
 export function commandHelp(program: Program, command: Command): string {
   const lines = [
     `Usage: ${program.name} ${command.name}${command.usage ? ` ${command.usage}` : ''}`,
@@ -55,9 +62,9 @@ export function commandHelp(program: Program, command: Command): string {
     const labels = entries.map(([name, spec]) => optionLabel(name, spec));
     const width = Math.max(...labels.map((l) => l.length), 10) + 2;
     entries.forEach(([, spec], i) => {
-      const fallback =
-        spec.default !== undefined && spec.default !== false ? ` (default: ${spec.default})` : '';
-      lines.push(`  ${labels[i].padEnd(width)}${spec.description}${fallback}`);
+      const notes = constraintText(spec);
+      if (spec.default !== undefined && spec.default !== false) notes.push(`default: ${spec.default}`);
+      lines.push(`  ${labels[i].padEnd(width)}${withNotes(spec.description, notes)}`);
     });
   }
   lines.push(`  ${'-h, --help'.padEnd(12)}  show this help`);
@@ -82,7 +89,32 @@ export function programHelp(program: Program): string {
   ].join('\n');
 }
 
-function parseCommandArgs(command: Command, args: string[]) {
+// node:util parseArgs reads '-1' after an option as another option ("argument is ambiguous"); where
+// the option takes a number, a word that looks like a negative number is its value.
+function joinNegativeNumbers(options: Record<string, OptionSpec>, args: string[]): string[] {
+  const numeric = new Set<string>();
+  for (const [name, spec] of Object.entries(options)) {
+    if (!takesNumber(spec)) continue;
+    numeric.add(`--${name}`);
+    if (spec.short) numeric.add(`-${spec.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    if (numeric.has(arg) && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+export function parseCommandArgs(command: Command, args: string[]) {
   const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     help: { type: 'boolean', short: 'h' },
   };
@@ -95,22 +127,32 @@ function parseCommandArgs(command: Command, args: string[]) {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args, options: config, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: joinNegativeNumbers(command.options, args),
+      options: config,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]);
   }
+  // --help answers whatever else the line holds.
+  if (parsed.values.help === true) return { help: true, options: {}, positionals: parsed.positionals };
   const options: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(command.options)) {
     const raw = parsed.values[name] as string | boolean | string[] | undefined;
     if (raw === undefined) {
+      if (spec.required) throw new UsageError(`--${name} is required`);
       options[name] = spec.type === 'strings' && spec.default === undefined ? undefined : spec.default;
     } else if (typeof raw === 'string') {
       options[name] = parseValue(name, spec, raw);
+    } else if (Array.isArray(raw)) {
+      options[name] = raw.map((r) => parseValue(name, spec, r));
     } else {
       options[name] = raw;
     }
   }
-  return { help: parsed.values.help === true, options, positionals: parsed.positionals };
+  return { help: false, options, positionals: parsed.positionals };
 }
 
 export async function runProgram(

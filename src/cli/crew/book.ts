@@ -81,10 +81,21 @@ export const bookSplitCommand = defineCommand({
     by: {
       type: 'string',
       value: 'chapter|plan',
+      choices: ['chapter', 'plan'],
       description: 'one chunk per chapter, or the chunks of a plan file',
     },
-    'max-pages': { type: 'integer', value: 'N', description: 'pack chapters into chunks of at most N pages' },
-    out: { type: 'string', value: 'DIR', description: 'output directory (replaced as a whole when done)' },
+    'max-pages': {
+      type: 'integer',
+      value: 'N',
+      min: 1,
+      description: 'pack chapters into chunks of at most N pages',
+    },
+    out: {
+      type: 'string',
+      value: 'DIR',
+      required: true,
+      description: 'output directory (replaced as a whole when done)',
+    },
     password: { type: 'string', value: 'P', description: 'password of an encrypted PDF' },
     json: { type: 'boolean', description: 'print splits.json on stdout' },
   },
@@ -93,7 +104,6 @@ export const bookSplitCommand = defineCommand({
     'llm-crew book split book.pdf --max-pages 40 --out chunks',
   ],
   async run({ options, positionals, stdout, stderr }) {
-    if (!options.out) throw new UsageError('missing --out DIR');
     const maxPages = options['max-pages'];
     if ((options.by === undefined) === (maxPages === undefined))
       throw new UsageError('give one of --by chapter, --by plan FILE, --max-pages N');
@@ -117,11 +127,7 @@ export const bookSplitCommand = defineCommand({
     } else if (options.by === 'chapter') {
       book = oneBook(positionals);
       split = { by: 'chapter' };
-    } else if (options.by !== undefined) {
-      throw new UsageError(`--by expects chapter or plan, got '${options.by}'`);
     } else {
-      if (!Number.isInteger(maxPages) || maxPages! < 1)
-        throw new UsageError('--max-pages expects a positive integer');
       book = oneBook(positionals);
       split = { by: 'max-pages', maxPages: maxPages! };
     }

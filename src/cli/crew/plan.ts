@@ -32,9 +32,10 @@ export const initCommand = defineCommand({
     book: {
       type: 'string',
       value: 'FILE',
+      required: true,
       description: 'structure.json from llm-crew book analyze or split',
     },
-    agents: { type: 'integer', value: 'N', description: 'number of coding agents' },
+    agents: { type: 'integer', value: 'N', required: true, min: 1, description: 'number of coding agents' },
     out: { type: 'string', value: 'FILE', description: 'where to write the plan', default: 'crew.yaml' },
     chunks: { type: 'string', value: 'DIR', description: 'the directory written by llm-crew book split' },
     project: { type: 'string', value: 'NAME', description: 'project name (default: from the book title)' },
@@ -47,8 +48,6 @@ export const initCommand = defineCommand({
   ],
   run({ options, positionals, stdout, stderr }) {
     noPositionals(positionals);
-    if (!options.book) throw new UsageError('missing --book structure.json');
-    if (options.agents === undefined) throw new UsageError('missing --agents N');
     const out = options.out;
     const base = dirname(resolve(out));
     const rel = (p: string) => relative(base, resolve(p)) || '.';

@@ -97,9 +97,17 @@ export function constraintText(spec: OptionSpec): string[] {
   if (spec.min !== undefined && spec.max !== undefined) notes.push(`${spec.min} to ${spec.max}`);
   else {
     const lower =
-      spec.min !== undefined ? `at least ${spec.min}` : spec.above !== undefined ? `above ${spec.above}` : null;
+      spec.min !== undefined
+        ? `at least ${spec.min}`
+        : spec.above !== undefined
+          ? `above ${spec.above}`
+          : null;
     const upper =
-      spec.max !== undefined ? `at most ${spec.max}` : spec.below !== undefined ? `below ${spec.below}` : null;
+      spec.max !== undefined
+        ? `at most ${spec.max}`
+        : spec.below !== undefined
+          ? `below ${spec.below}`
+          : null;
     const range = [lower, upper].filter((r) => r !== null).join(', ');
     if (range) notes.push(range);
   }

@@ -29,7 +29,9 @@ export function resolveModelDir(path: string, flag = 'model'): string {
     throw new UserError(`--${flag} ${path}: no such directory`);
   }
   if (!stat.isDirectory())
-    throw new UserError(`--${flag} ${path}: not a directory (a model directory holds ${MODEL_FILES.join(' and ')})`);
+    throw new UserError(
+      `--${flag} ${path}: not a directory (a model directory holds ${MODEL_FILES.join(' and ')})`,
+    );
   for (const dir of [path, ...RUN_SUBDIRS.map((d) => join(path, d))]) if (holdsModel(dir)) return dir;
   throw new UserError(
     `--${flag} ${path}: no model (${MODEL_FILES.join(' and ')}) there or in ${RUN_SUBDIRS.map((d) => `${d}/`).join(' or ')}; ${listing(path)}`,

@@ -92,11 +92,12 @@ export function programHelp(program: Program): string {
 // node:util parseArgs reads '-1' after an option as another option ("argument is ambiguous"); where
 // the option takes a number, a word that looks like a negative number is its value.
 function joinNegativeNumbers(options: Record<string, OptionSpec>, args: string[]): string[] {
-  const numeric = new Set<string>();
+  // Each spelling of a numeric option -> its long form, which takes '--name=-1'.
+  const numeric = new Map<string, string>();
   for (const [name, spec] of Object.entries(options)) {
     if (!takesNumber(spec)) continue;
-    numeric.add(`--${name}`);
-    if (spec.short) numeric.add(`-${spec.short}`);
+    numeric.set(`--${name}`, `--${name}`);
+    if (spec.short) numeric.set(`-${spec.short}`, `--${name}`);
   }
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -106,8 +107,9 @@ function joinNegativeNumbers(options: Record<string, OptionSpec>, args: string[]
       break;
     }
     const next = args[i + 1];
-    if (numeric.has(arg) && next !== undefined && /^-\.?\d/.test(next)) {
-      out.push(`${arg}=${next}`);
+    const long = numeric.get(arg);
+    if (long !== undefined && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`${long}=${next}`);
       i++;
     } else out.push(arg);
   }

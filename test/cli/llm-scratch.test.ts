@@ -85,7 +85,7 @@ describe('llm-scratch', () => {
         "--ids: token id 99999 is outside the model's vocabulary (ids 0 to 50256)",
       ],
       [['logits', '--model', model, '--ids', '1,x'], 2, "'x' is not a token id"],
-      [['info', '--config', 'gpt9'], 2, "--config must be one of gpt2-small, gpt2-medium"],
+      [['info', '--config', 'gpt9'], 2, '--config must be one of gpt2-small, gpt2-medium'],
     ];
     for (const [argv, code, message] of cases) {
       const r = await run(...argv);

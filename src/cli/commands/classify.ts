@@ -85,7 +85,8 @@ export const classifyCommand = defineCommand({
       throw new UsageError('give the text to classify, --file F or --eval FILE (one of them)');
     if (o.file !== undefined) requireFile('file', o.file);
     if (o.eval !== undefined) requireLabelledData('eval', o.eval);
-    for (const dir of dirs) checkModelBounds(readModelSize(dir), { lengths: { 'max-length': o['max-length'] } });
+    for (const dir of dirs)
+      checkModelBounds(readModelSize(dir), { lengths: { 'max-length': o['max-length'] } });
     const classifiers = dirs.map((dir) => ({ dir, ...loadClassifierDir(dir) }));
     const labels = classifiers[0].labels;
     for (const c of classifiers.slice(1))

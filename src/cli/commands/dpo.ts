@@ -15,7 +15,8 @@ export const dpoCommand = defineCommand({
       type: 'string',
       value: 'DIR',
       required: true,
-      description: 'instruction-tuned model (also the frozen reference), or a finetune-instruct run directory',
+      description:
+        'instruction-tuned model (also the frozen reference), or a finetune-instruct run directory',
     },
     data: {
       type: 'string',
@@ -38,7 +39,13 @@ export const dpoCommand = defineCommand({
       min: 0,
       description: 'AdamW weight decay',
     },
-    'batch-size': { type: 'integer', value: 'B', default: d.batchSize, min: 1, description: 'pairs per step' },
+    'batch-size': {
+      type: 'integer',
+      value: 'B',
+      default: d.batchSize,
+      min: 1,
+      description: 'pairs per step',
+    },
     epochs: {
       type: 'integer',
       value: 'E',

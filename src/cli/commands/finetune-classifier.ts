@@ -197,7 +197,10 @@ export const finetuneClassifierCommand = defineCommand({
       model !== undefined
         ? readModelSize(model)
         : o.config !== undefined
-          ? { ...presetConfig(o.config), ...(o['context-length'] ? { contextLength: o['context-length'] } : {}) }
+          ? {
+              ...presetConfig(o.config),
+              ...(o['context-length'] ? { contextLength: o['context-length'] } : {}),
+            }
           : undefined;
     if (size) checkModelBounds(size, { lengths: { 'max-length': o['max-length'] } });
     const summary = await finetuneClassifier(

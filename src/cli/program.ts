@@ -43,13 +43,6 @@ function optionLabel(name: string, spec: OptionSpec): string {
   return `${short}--${name}${value}`;
 }
 
-// 'tokens per window (default: the model's)' + ['at least 1'] -> '... (default: the model's; at least 1)'
-function withNotes(description: string, notes: string[]): string {
-  if (notes.length === 0) return description;
-  if (description.endsWith(')')) return `${description.slice(0, -1)}; ${notes.join('; ')})`;
-  return `${description} (${notes.join('; ')})`;
-}
-
 export function commandHelp(program: Program, command: Command): string {
   const lines = [
     `Usage: ${program.name} ${command.name}${command.usage ? ` ${command.usage}` : ''}`,
@@ -64,7 +57,8 @@ export function commandHelp(program: Program, command: Command): string {
     entries.forEach(([, spec], i) => {
       const notes = constraintText(spec);
       if (spec.default !== undefined && spec.default !== false) notes.push(`default: ${spec.default}`);
-      lines.push(`  ${labels[i].padEnd(width)}${withNotes(spec.description, notes)}`);
+      const suffix = notes.length ? ` (${notes.join('; ')})` : '';
+      lines.push(`  ${labels[i].padEnd(width)}${spec.description}${suffix}`);
     });
   }
   lines.push(`  ${'-h, --help'.padEnd(12)}  show this help`);

@@ -106,7 +106,7 @@ describe('options validated from the table', () => {
     expect(r.stdout).toContain('--rate R        a share (above 0, below 1)');
     expect(r.stdout).toContain('--mode M        a mode (one of a, b; default: a)');
     expect(r.stdout).toContain('--tag T         tags (one of x, y)');
-    expect(r.stdout).toContain('--model DIR     a model (description; required)');
+    expect(r.stdout).toContain('--model DIR     a model (description) (required)');
   });
 });
 

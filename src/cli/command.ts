@@ -69,7 +69,8 @@ export function parseValue(name: string, spec: OptionSpec, raw: string): string 
     if (raw.trim() === '' || !Number.isFinite(value)) {
       throw new UsageError(`--${name} expects a number, got '${raw}'`);
     }
-    if (spec.type === 'integer' && !Number.isInteger(value)) {
+    // Past 2^53 an integer is no longer exact: 1e20 would count in steps of thousands.
+    if (spec.type === 'integer' && !Number.isSafeInteger(value)) {
       throw new UsageError(`--${name} expects an integer, got '${raw}'`);
     }
     checkRange(name, spec, value);

@@ -63,6 +63,7 @@ describe('options validated from the table', () => {
       [['--count', '11'], '--count must be at most 10, got 11'],
       [['--count', '2.5'], "--count expects an integer, got '2.5'"],
       [['--count', 'many'], "--count expects a number, got 'many'"],
+      [['--offset', '1e20'], "--offset expects an integer, got '1e20'"],
       [['--rate', '0'], '--rate must be above 0, got 0'],
       [['--rate', '-0.5'], '--rate must be above 0, got -0.5'],
       [['--rate', '1'], '--rate must be below 1, got 1'],

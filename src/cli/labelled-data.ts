@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { findSplitDir } from '../llm/finetune/data.js';
-import { requireFile } from './input-files.js';
+import { requireFile } from './file-checks.js';
 
 /** Labelled examples: a file, or a directory holding the split (train.csv, ...) of an earlier run. */
 export function requireLabelledData(flag: string, path: string): string {

@@ -3,7 +3,7 @@ import { UsageError } from '../../errors.js';
 import { BPETokenizer, readTextFile, saveVocab, trainBPE } from '../../llm/fundamentals.js';
 import { MAX_VOCAB } from '../../llm/tokenizer/vocab-files.js';
 import { defineCommand } from '../command.js';
-import { requireFile } from '../input-files.js';
+import { requireFile, requireOutputDir } from '../file-checks.js';
 
 export const bpeTrainCommand = defineCommand({
   name: 'bpe-train',
@@ -49,6 +49,7 @@ export const bpeTrainCommand = defineCommand({
     const inputs = [...(options.input ?? []), ...positionals];
     if (inputs.length === 0) throw new UsageError('give the text files with --input F...');
     for (const file of inputs) requireFile('input', file);
+    requireOutputDir('out', options.out);
     const texts = inputs.map(readTextFile);
     const t0 = performance.now();
     const result = trainBPE(texts, {

@@ -10,7 +10,7 @@ import {
 import { gpt2Tokenizer, readTextFile } from '../../llm/fundamentals.js';
 import { findSplitDir, loadLabelledFile, type Example } from '../../llm/finetune/data.js';
 import { defineCommand } from '../command.js';
-import { requireFile } from '../input-files.js';
+import { requireFile } from '../file-checks.js';
 import { requireLabelledData } from '../labelled-data.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';

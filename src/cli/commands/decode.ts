@@ -2,7 +2,7 @@
 import { UsageError, UserError } from '../../errors.js';
 import { loadTokenizer, readTextFile } from '../../llm/fundamentals.js';
 import { defineCommand } from '../command.js';
-import { requireFile } from '../input-files.js';
+import { requireFile } from '../file-checks.js';
 import { encodingOption } from './tokenize.js';
 
 // Ids written as a JSON array or separated by white space or commas.

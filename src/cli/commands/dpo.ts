@@ -2,7 +2,7 @@ import { UsageError } from '../../errors.js';
 import { DPO_DEFAULTS as d, trainDPO } from '../../llm/instruct/dpo-train.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
-import { requireFile } from '../input-files.js';
+import { requireFile, requireOutputDir } from '../file-checks.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
 
@@ -95,6 +95,7 @@ export const dpoCommand = defineCommand({
   async run({ options: o, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const data = requireFile('data', o.data ?? d.data);
+    requireOutputDir('out', o.out);
     const model = resolveModelDir(o.model);
     checkModelBounds(readModelSize(model), { lengths: { 'allowed-max-length': o['allowed-max-length'] } });
     const s = await trainDPO(

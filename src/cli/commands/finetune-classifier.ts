@@ -5,6 +5,7 @@ import { TRAINABLE, type Trainable } from '../../llm/finetune/train.js';
 import { presetConfig, PRESETS } from '../../llm/gpt.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
+import { requireOutputDir } from '../file-checks.js';
 import { requireLabelledData } from '../labelled-data.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
@@ -192,6 +193,7 @@ export const finetuneClassifierCommand = defineCommand({
     )
       throw new UsageError('--labels needs at least two different names, e.g. ham,spam');
     if (o.data !== 'spamassassin') requireLabelledData('data', o.data);
+    requireOutputDir('out', o.out);
     const model = o.model !== undefined ? resolveModelDir(o.model) : undefined;
     const size =
       model !== undefined

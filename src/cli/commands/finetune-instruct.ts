@@ -2,7 +2,7 @@ import { UsageError } from '../../errors.js';
 import { finetuneInstruct, INSTRUCT_DEFAULTS as d } from '../../llm/instruct/finetune.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
-import { requireFile } from '../input-files.js';
+import { requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
 
@@ -153,6 +153,8 @@ export const finetuneInstructCommand = defineCommand({
     const drop = o['drop-rate'];
     const rank = o['lora-rank'];
     const data = requireFile('data', o.data ?? d.data);
+    requireOutputDir('out', o.out);
+    if (o['log-json'] !== undefined) requireOutputFile('log-json', o['log-json']);
     const model = o.model !== undefined ? resolveModelDir(o.model) : undefined;
     if (model !== undefined)
       checkModelBounds(readModelSize(model), { lengths: { 'allowed-max-length': o['allowed-max-length'] } });

@@ -10,7 +10,7 @@ import {
   type JudgeApi,
 } from '../../llm/instruct/judge.js';
 import { defineCommand } from '../command.js';
-import { requireFile } from '../input-files.js';
+import { requireFile, requireOutputFile } from '../file-checks.js';
 
 interface ScoresFile {
   responses: string;
@@ -85,7 +85,7 @@ export const judgeCommand = defineCommand({
       throw new UserError(`${o.responses}: not valid JSON (${(err as Error).message})`);
     }
     const entries = checkResponses(raw, o.responses);
-    const out = o.out ?? o.responses.replace(/\.json$/, '') + '-scores.json';
+    const out = requireOutputFile('out', o.out ?? o.responses.replace(/\.json$/, '') + '-scores.json');
     const judge = { url: o['judge-url'], model: o['judge-model'], api: o.api as JudgeApi };
     // Continue a partial file from an earlier run of the same responses and judge.
     let start: ItemScore[] = [];

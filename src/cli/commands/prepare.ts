@@ -4,7 +4,7 @@ import { UsageError } from '../../errors.js';
 import { loadTokenizer } from '../../llm/fundamentals.js';
 import { prepareShard } from '../../llm/text.js';
 import { defineCommand } from '../command.js';
-import { requireFile } from '../input-files.js';
+import { requireFile, requireOutputFile } from '../file-checks.js';
 import { encodingOption } from './tokenize.js';
 
 export const prepareCommand = defineCommand({
@@ -27,6 +27,7 @@ export const prepareCommand = defineCommand({
     if (inputs.length === 0) throw new UsageError('give the text files with --input F...');
     if (options.out === undefined) throw new UsageError('give the shard to write with --out FILE.bin');
     for (const file of inputs) requireFile('input', file);
+    requireOutputFile('out', options.out);
     const tokenizer = loadTokenizer(options.encoding);
     const t0 = performance.now();
     const report = prepareShard(inputs, options.out, tokenizer);

@@ -5,7 +5,7 @@ import { loadInstructionData, splitInstructionData } from '../../llm/instruction
 import { INSTRUCT_DEFAULTS, RESPONSES_FILE } from '../../llm/instruct/finetune.js';
 import { loadInstructModel, respondAll } from '../../llm/instruct/respond.js';
 import { defineCommand } from '../command.js';
-import { requireFile } from '../input-files.js';
+import { requireFile, requireOutputFile } from '../file-checks.js';
 import { resolveModelDir } from '../model-dir.js';
 
 export const respondCommand = defineCommand({
@@ -52,6 +52,7 @@ export const respondCommand = defineCommand({
   async run({ options: o, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const data = requireFile('data', o.data ?? INSTRUCT_DEFAULTS.data);
+    requireOutputFile('out', o.out);
     const modelDir = resolveModelDir(o.model);
     const all = loadInstructionData(data);
     const parts = { ...splitInstructionData(all), all };

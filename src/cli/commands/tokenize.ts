@@ -2,7 +2,7 @@
 import { UsageError } from '../../errors.js';
 import { loadTokenizer, readTextFile } from '../../llm/fundamentals.js';
 import { defineCommand } from '../command.js';
-import { requireFile } from '../input-files.js';
+import { requireFile } from '../file-checks.js';
 
 export const encodingOption = {
   type: 'string',

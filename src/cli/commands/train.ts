@@ -3,7 +3,7 @@ import { PRESETS } from '../../llm/gpt.js';
 import { BOOK_DEFAULTS, pretrain } from '../../llm/train/run.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
-import { requireDirectory, requireFile } from '../input-files.js';
+import { requireDirectory, requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
 
@@ -181,6 +181,8 @@ export const trainCommand = defineCommand({
     if (init !== undefined)
       checkModelBounds(readModelSize(init), { lengths: { 'context-length': o['context-length'] } });
     if (o.resume !== undefined) requireDirectory('resume', o.resume);
+    requireOutputDir('out', o.out);
+    if (o['log-json'] !== undefined) requireOutputFile('log-json', o['log-json']);
     const drop = o['drop-rate'];
     await pretrain(
       {

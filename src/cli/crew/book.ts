@@ -12,6 +12,7 @@ import {
 import type { SplitBy } from '../../crew/book/chunks.js';
 import { labelRange } from '../../crew/book/page-labels.js';
 import { defineCommand } from '../command.js';
+import { requireOutputDir, requireOutputFile } from '../file-checks.js';
 
 function oneBook(positionals: string[], max = 1): string {
   if (positionals.length === 0) throw new UsageError('missing BOOK.pdf');
@@ -66,7 +67,9 @@ export const bookAnalyzeCommand = defineCommand({
   },
   examples: ['llm-crew book analyze book.pdf', 'llm-crew book analyze book.pdf --json --out structure.json'],
   async run({ options, positionals, stdout }) {
-    const s = await analyzeBook(oneBook(positionals), { password: options.password });
+    const book = oneBook(positionals);
+    if (options.out) requireOutputFile('out', options.out);
+    const s = await analyzeBook(book, { password: options.password });
     const json = JSON.stringify(s, null, 2) + '\n';
     if (options.out) await writeAtomic(options.out, json);
     stdout(options.json ? json : structureText(s));
@@ -131,6 +134,7 @@ export const bookSplitCommand = defineCommand({
       book = oneBook(positionals);
       split = { by: 'max-pages', maxPages: maxPages! };
     }
+    requireOutputDir('out', options.out);
     const result = await splitBook(book, split, options.out, {
       password: options.password,
       log: (m) => stderr(`${m}\n`),

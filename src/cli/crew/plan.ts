@@ -19,6 +19,7 @@ import {
   type PlanIssue,
 } from '../../crew/plan/index.js';
 import { defineCommand } from '../command.js';
+import { requireOutputDir, requireOutputFile } from '../file-checks.js';
 
 function noPositionals(positionals: string[]): void {
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
@@ -48,7 +49,7 @@ export const initCommand = defineCommand({
   ],
   run({ options, positionals, stdout, stderr }) {
     noPositionals(positionals);
-    const out = options.out;
+    const out = requireOutputFile('out', options.out);
     const base = dirname(resolve(out));
     const rel = (p: string) => relative(base, resolve(p)) || '.';
     const plan = proposePlan(readStructure(options.book), {
@@ -126,7 +127,7 @@ export const planCommand = defineCommand({
       return;
     }
     const ctx = loadPlan(file);
-    const outDir = options.out ?? ctx.dir;
+    const outDir = options.out !== undefined ? requireOutputDir('out', options.out) : ctx.dir;
     const docs = planDocuments(ctx);
     const written = writeDocuments(docs, outDir);
     if (options.json) stdout(JSON.stringify({ documents: written }, null, 2) + '\n');

@@ -31,6 +31,9 @@ const scratch = (
   setup?: (dir: string) => void,
 ) => ({ program: 'llm-scratch', kind, args, exit, stderr, setup }) satisfies BadInputCase;
 
+const crew = (kind: string, args: string[], exit: 0 | 1 | 2, stderr: string, setup?: (dir: string) => void) =>
+  ({ program: 'llm-crew', kind, args, exit, stderr, setup }) satisfies BadInputCase;
+
 export const cases: BadInputCase[] = [
   scratch(
     'missing file',
@@ -180,6 +183,69 @@ export const cases: BadInputCase[] = [
     1,
     /\/data\/instruction-data\.json: \d+ records make/,
   ),
+
+  scratch(
+    'output path',
+    ['train', '--data', 'text.txt', '--out', 'text.txt'],
+    1,
+    '--out text.txt: a file, not a directory',
+    text,
+  ),
+  scratch(
+    'output path',
+    ['train', '--data', 'text.txt', '--log-json', 'nodir/log.jsonl'],
+    1,
+    '--log-json nodir/log.jsonl: no directory nodir',
+    text,
+  ),
+  scratch(
+    'output path',
+    ['finetune-instruct', '--model', '{model}', '--out', 'text.txt/run'],
+    1,
+    '--out text.txt/run: ',
+    text,
+  ),
+  scratch(
+    'output path',
+    ['finetune-classifier', '--data', 'spamassassin', '--config', 'gpt2-tiny', '--out', 'text.txt'],
+    1,
+    '--out text.txt: a file, not a directory',
+    text,
+  ),
+  scratch(
+    'output path',
+    ['dpo', '--model', '{model}', '--out', 'text.txt'],
+    1,
+    '--out text.txt: a file, not a directory',
+    text,
+  ),
+  scratch(
+    'output path',
+    ['respond', '--model', '{model}', '--out', 'nodir/r.json'],
+    1,
+    '--out nodir/r.json: no directory nodir',
+  ),
+  scratch(
+    'output path',
+    ['bpe-train', '--input', 'text.txt', '--vocab-size', '300', '--out', 'text.txt'],
+    1,
+    '--out text.txt: a file, not a directory',
+    text,
+  ),
+  scratch(
+    'output path',
+    ['prepare', '--input', 'text.txt', '--out', '{dir}'],
+    1,
+    ': a directory, not a file',
+    text,
+  ),
+  crew(
+    'output path',
+    ['init', '--book', 's.json', '--agents', '2', '--out', 'nodir/crew.yaml'],
+    1,
+    '--out nodir/crew.yaml: no directory nodir',
+  ),
+  crew('output path', ['report', '--out', 'text.txt'], 1, '--out text.txt: a file, not a directory', text),
 
   scratch('corrupt file', ['judge', '--responses', 'r.json'], 1, 'r-scores.json: not valid JSON', responses),
 ];

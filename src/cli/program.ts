@@ -3,7 +3,7 @@
 // (0 success, 1 user error as one line, 2 bad usage).
 import { parseArgs } from 'node:util';
 import { UsageError, UserError } from '../errors.js';
-import { constraintText, parseValue, takesNumber, type Command, type OptionSpec } from './command.js';
+import { constraintText, parseValue, type Command, type OptionSpec } from './command.js';
 
 export interface Program {
   name: string;
@@ -83,15 +83,16 @@ export function programHelp(program: Program): string {
   ].join('\n');
 }
 
-// node:util parseArgs reads '-1' after an option as another option ("argument is ambiguous"); where
-// the option takes a number, a word that looks like a negative number is its value.
+// node:util parseArgs reads '-1' after an option as another option ("argument is ambiguous"). No
+// option is spelled like a negative number, so after an option that takes a value such a word is
+// that value: '--max-new-tokens -1' then says what is wrong with -1.
 function joinNegativeNumbers(options: Record<string, OptionSpec>, args: string[]): string[] {
-  // Each spelling of a numeric option -> its long form, which takes '--name=-1'.
-  const numeric = new Map<string, string>();
+  // Each spelling of an option with a value -> its long form, which takes '--name=-1'.
+  const valued = new Map<string, string>();
   for (const [name, spec] of Object.entries(options)) {
-    if (!takesNumber(spec)) continue;
-    numeric.set(`--${name}`, `--${name}`);
-    if (spec.short) numeric.set(`-${spec.short}`, `--${name}`);
+    if (spec.type === 'boolean') continue;
+    valued.set(`--${name}`, `--${name}`);
+    if (spec.short) valued.set(`-${spec.short}`, `--${name}`);
   }
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -101,7 +102,7 @@ function joinNegativeNumbers(options: Record<string, OptionSpec>, args: string[]
       break;
     }
     const next = args[i + 1];
-    const long = numeric.get(arg);
+    const long = valued.get(arg);
     if (long !== undefined && next !== undefined && /^-\.?\d/.test(next)) {
       out.push(`${long}=${next}`);
       i++;

@@ -49,6 +49,13 @@ describe('options validated from the table', () => {
     );
   });
 
+  it('reads a negative number after an option with a text value as that value', async () => {
+    expect((await run('--model', '-1')).code).toBe(0);
+    expect(seen!.options.model).toBe('-1');
+    const r = await run('--model', 'm', '--mode', '-2');
+    expect(r.stderr).toContain("--mode must be one of a, b, got '-2'");
+  });
+
   it('keeps words after -- as positionals, negative numbers included', async () => {
     const r = await run('--model', 'm', '--', '--offset', '-3');
     expect(r.code).toBe(0);

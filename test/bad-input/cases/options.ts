@@ -35,6 +35,12 @@ export const cases: BadInputCase[] = [
 
   scratch(
     'negative number',
+    ['logits', '--model', '{model}', '--ids', '-1'],
+    2,
+    "--ids: '-1' is not a token id",
+  ),
+  scratch(
+    'negative number',
     ['generate', '--model', '{model}', '--ids', '1,2', '--max-new-tokens', '-1'],
     2,
     '--max-new-tokens must be at least 1, got -1',

@@ -61,7 +61,7 @@ export function defineCommand<O extends Record<string, OptionSpec>>(command: Com
   return command;
 }
 
-export const takesNumber = (spec: OptionSpec) => spec.type === 'number' || spec.type === 'integer';
+const takesNumber = (spec: OptionSpec) => spec.type === 'number' || spec.type === 'integer';
 
 export function parseValue(name: string, spec: OptionSpec, raw: string): string | number {
   if (takesNumber(spec)) {

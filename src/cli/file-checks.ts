@@ -20,17 +20,6 @@ export function requireFile(flag: string, path: string): string {
   return path;
 }
 
-export function requireDirectory(flag: string, path: string): string {
-  let stat;
-  try {
-    stat = statSync(path);
-  } catch {
-    throw new UserError(`--${flag} ${path}: no such directory`);
-  }
-  if (!stat.isDirectory()) throw new UserError(`--${flag} ${path}: not a directory`);
-  return path;
-}
-
 const writable = (path: string) => {
   try {
     accessSync(path, constants.W_OK);

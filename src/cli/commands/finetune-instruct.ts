@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { finetuneInstruct, INSTRUCT_DEFAULTS as d } from '../../llm/instruct/finetune.js';
+import { resolveCheckpoint } from '../../llm/train/checkpoint.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
 import { requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
@@ -156,8 +157,12 @@ export const finetuneInstructCommand = defineCommand({
     requireOutputDir('out', o.out);
     if (o['log-json'] !== undefined) requireOutputFile('log-json', o['log-json']);
     const model = o.model !== undefined ? resolveModelDir(o.model) : undefined;
-    if (model !== undefined)
-      checkModelBounds(readModelSize(model), { lengths: { 'allowed-max-length': o['allowed-max-length'] } });
+    // The model of a resumed run is its checkpoint's.
+    const modelDir = o.resume !== undefined ? resolveCheckpoint(o.resume) : model;
+    if (modelDir !== undefined)
+      checkModelBounds(readModelSize(modelDir), {
+        lengths: { 'allowed-max-length': o['allowed-max-length'] },
+      });
     const summary = await finetuneInstruct(
       {
         model,

@@ -1,9 +1,10 @@
 import { UsageError } from '../../errors.js';
 import { PRESETS } from '../../llm/gpt.js';
+import { resolveCheckpoint } from '../../llm/train/checkpoint.js';
 import { BOOK_DEFAULTS, pretrain } from '../../llm/train/run.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
-import { requireDirectory, requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
+import { requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
 
@@ -178,9 +179,10 @@ export const trainCommand = defineCommand({
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const data = o.data.map((file) => requireFile('data', file));
     const init = o.init !== undefined ? resolveModelDir(o.init, 'init') : undefined;
-    if (init !== undefined)
-      checkModelBounds(readModelSize(init), { lengths: { 'context-length': o['context-length'] } });
-    if (o.resume !== undefined) requireDirectory('resume', o.resume);
+    // The model of a resumed run is its checkpoint's.
+    const modelDir = o.resume !== undefined ? resolveCheckpoint(o.resume) : init;
+    if (modelDir !== undefined)
+      checkModelBounds(readModelSize(modelDir), { lengths: { 'context-length': o['context-length'] } });
     requireOutputDir('out', o.out);
     if (o['log-json'] !== undefined) requireOutputFile('log-json', o['log-json']);
     const drop = o['drop-rate'];

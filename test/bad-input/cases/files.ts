@@ -114,6 +114,17 @@ export const cases: BadInputCase[] = [
     '--input missing.txt: no such file',
   ),
 
+  crew('missing file', ['issues', 'list', '--plan', 'nope.yaml'], 1, 'nope.yaml: no such plan file'),
+  crew(
+    'missing file',
+    ['plan', '--check', '--plan', 'nope.yaml'],
+    1,
+    "nope.yaml: no plan here; make one with 'llm-crew init",
+  ),
+  crew('missing file', ['init', '--book', 'nope.json', '--agents', '2'], 1, 'nope.json: cannot read'),
+  crew('missing file', ['book', 'analyze', 'nope.pdf'], 1, 'nope.pdf: cannot read (no such file)'),
+  crew('missing file', ['book', 'summarize', 'nope'], 1, 'nope/splits.json: no splits.json'),
+
   scratch('a directory for a file', ['train', '--data', '{dir}'], 1, ': a directory, not a file'),
   scratch(
     'a directory for a file',

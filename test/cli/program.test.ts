@@ -133,6 +133,22 @@ describe('the option tables of both programs', () => {
     expect(parseValue(name, spec, String(spec.default))).toBe(spec.default);
   });
 
+  const commands = [llmScratch, llmCrew].flatMap((p) =>
+    p.commands.map((c) => [`${p.name} ${c.name}`, p, c] as const),
+  );
+
+  it.each(commands)('%s --help lists every option with what the table declares', async (_, p, c) => {
+    const r = await runCli(p, [...c.name.split(' '), '--help']);
+    expect(r.code).toBe(0);
+    for (const [name, spec] of Object.entries(c.options as Record<string, OptionSpec>)) {
+      const line = r.stdout.split('\n').find((l) => l.includes(`--${name}`) && l.includes(spec.description));
+      expect(line, `--${name}`).toBeDefined();
+      if (spec.required) expect(line).toContain('required');
+      if (spec.min !== undefined) expect(line).toContain(String(spec.min));
+      if (spec.choices) expect(line).toContain(`one of ${spec.choices.join(', ')}`);
+    }
+  });
+
   it('declares ranges where the brief asks for them', () => {
     const find = (program: Program, command: string, option: string) =>
       (program.commands.find((c) => c.name === command)!.options as Record<string, OptionSpec>)[option];

@@ -111,7 +111,7 @@ function joinNegativeNumbers(options: Record<string, OptionSpec>, args: string[]
   return out;
 }
 
-export function parseCommandArgs(command: Command, args: string[]) {
+function parseCommandArgs(command: Command, args: string[]) {
   const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     help: { type: 'boolean', short: 'h' },
   };

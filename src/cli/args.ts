@@ -1,5 +1,5 @@
 // Parsers for option values that several commands share.
-import { UsageError, UserError } from '../errors.js';
+import { UsageError } from '../errors.js';
 
 // '1,2,3' (or '1 2 3') -> [1, 2, 3]; every entry a non-negative integer.
 export function parseIdList(flag: string, raw: string): number[] {
@@ -12,17 +12,5 @@ export function parseIdList(flag: string, raw: string): number[] {
   });
 }
 
-// Token ids must index the model's vocabulary.
-export function checkIdsInVocabulary(ids: readonly number[], vocabSize: number): void {
-  const bad = ids.find((id) => id >= vocabSize);
-  if (bad !== undefined) {
-    throw new UserError(`token id ${bad} is out of range for the model's vocabulary of ${vocabSize}`);
-  }
-}
-
-// Count-like options ({ 'batch-size': 8, ... }): each one given must be at least 1.
-export function checkAtLeastOne(values: Record<string, number | undefined>): void {
-  for (const [flag, v] of Object.entries(values)) {
-    if (v !== undefined && v < 1) throw new UsageError(`--${flag} must be at least 1`);
-  }
-}
+// The generator takes its seed modulo 2^32 (splitmix32): a wider range would alias silently.
+export const SEED_RANGE = { min: 0, max: 2 ** 32 - 1 } as const;

@@ -11,6 +11,16 @@ export interface OptionSpec {
   // Shown in help as --name VALUE.
   value?: string;
   short?: string;
+  // The command cannot run without it (checked before run, listed in help).
+  required?: boolean;
+  // Numbers: inclusive bounds (min, max) and exclusive ones (above, below), e.g. a learning rate
+  // above 0 or a dropout rate from 0 to below 1.
+  min?: number;
+  max?: number;
+  above?: number;
+  below?: number;
+  // Strings: the only values accepted (each value of a 'strings' option).
+  choices?: readonly string[];
 }
 
 type ValueOf<T extends OptionType> = T extends 'number' | 'integer'
@@ -22,7 +32,7 @@ type ValueOf<T extends OptionType> = T extends 'number' | 'integer'
       : string;
 
 export type Options<O extends Record<string, OptionSpec>> = {
-  [K in keyof O]: O[K] extends { default: string | number | boolean }
+  [K in keyof O]: O[K] extends { default: string | number | boolean } | { required: true }
     ? ValueOf<O[K]['type']>
     : ValueOf<O[K]['type']> | undefined;
 };
@@ -51,16 +61,56 @@ export function defineCommand<O extends Record<string, OptionSpec>>(command: Com
   return command;
 }
 
+const takesNumber = (spec: OptionSpec) => spec.type === 'number' || spec.type === 'integer';
+
 export function parseValue(name: string, spec: OptionSpec, raw: string): string | number {
-  if (spec.type === 'number' || spec.type === 'integer') {
+  if (takesNumber(spec)) {
     const value = Number(raw);
     if (raw.trim() === '' || !Number.isFinite(value)) {
       throw new UsageError(`--${name} expects a number, got '${raw}'`);
     }
-    if (spec.type === 'integer' && !Number.isInteger(value)) {
+    // Past 2^53 an integer is no longer exact: 1e20 would count in steps of thousands.
+    if (spec.type === 'integer' && !Number.isSafeInteger(value)) {
       throw new UsageError(`--${name} expects an integer, got '${raw}'`);
     }
+    checkRange(name, spec, value);
     return value;
   }
+  if (spec.choices && !spec.choices.includes(raw)) {
+    throw new UsageError(`--${name} must be one of ${spec.choices.join(', ')}, got '${raw}'`);
+  }
   return raw;
+}
+
+function checkRange(name: string, spec: OptionSpec, value: number): void {
+  const bad = (rule: string) => new UsageError(`--${name} must be ${rule}, got ${value}`);
+  if (spec.min !== undefined && value < spec.min) throw bad(`at least ${spec.min}`);
+  if (spec.max !== undefined && value > spec.max) throw bad(`at most ${spec.max}`);
+  if (spec.above !== undefined && !(value > spec.above)) throw bad(`above ${spec.above}`);
+  if (spec.below !== undefined && !(value < spec.below)) throw bad(`below ${spec.below}`);
+}
+
+// What help says about the values an option accepts: 'required', '1 to 65535', 'one of a, b'.
+export function constraintText(spec: OptionSpec): string[] {
+  const notes: string[] = [];
+  if (spec.required) notes.push('required');
+  if (spec.choices) notes.push(`one of ${spec.choices.join(', ')}`);
+  if (spec.min !== undefined && spec.max !== undefined) notes.push(`${spec.min} to ${spec.max}`);
+  else {
+    const lower =
+      spec.min !== undefined
+        ? `at least ${spec.min}`
+        : spec.above !== undefined
+          ? `above ${spec.above}`
+          : null;
+    const upper =
+      spec.max !== undefined
+        ? `at most ${spec.max}`
+        : spec.below !== undefined
+          ? `below ${spec.below}`
+          : null;
+    const range = [lower, upper].filter((r) => r !== null).join(', ');
+    if (range) notes.push(range);
+  }
+  return notes;
 }

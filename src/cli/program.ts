@@ -3,7 +3,7 @@
 // (0 success, 1 user error as one line, 2 bad usage).
 import { parseArgs } from 'node:util';
 import { UsageError, UserError } from '../errors.js';
-import { parseValue, type Command, type OptionSpec } from './command.js';
+import { constraintText, parseValue, type Command, type OptionSpec } from './command.js';
 
 export interface Program {
   name: string;
@@ -55,9 +55,10 @@ export function commandHelp(program: Program, command: Command): string {
     const labels = entries.map(([name, spec]) => optionLabel(name, spec));
     const width = Math.max(...labels.map((l) => l.length), 10) + 2;
     entries.forEach(([, spec], i) => {
-      const fallback =
-        spec.default !== undefined && spec.default !== false ? ` (default: ${spec.default})` : '';
-      lines.push(`  ${labels[i].padEnd(width)}${spec.description}${fallback}`);
+      const notes = constraintText(spec);
+      if (spec.default !== undefined && spec.default !== false) notes.push(`default: ${spec.default}`);
+      const suffix = notes.length ? ` (${notes.join('; ')})` : '';
+      lines.push(`  ${labels[i].padEnd(width)}${spec.description}${suffix}`);
     });
   }
   lines.push(`  ${'-h, --help'.padEnd(12)}  show this help`);
@@ -82,6 +83,34 @@ export function programHelp(program: Program): string {
   ].join('\n');
 }
 
+// node:util parseArgs reads '-1' after an option as another option ("argument is ambiguous"). No
+// option is spelled like a negative number, so after an option that takes a value such a word is
+// that value: '--max-new-tokens -1' then says what is wrong with -1.
+function joinNegativeNumbers(options: Record<string, OptionSpec>, args: string[]): string[] {
+  // Each spelling of an option with a value -> its long form, which takes '--name=-1'.
+  const valued = new Map<string, string>();
+  for (const [name, spec] of Object.entries(options)) {
+    if (spec.type === 'boolean') continue;
+    valued.set(`--${name}`, `--${name}`);
+    if (spec.short) valued.set(`-${spec.short}`, `--${name}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    const long = valued.get(arg);
+    if (long !== undefined && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`${long}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 function parseCommandArgs(command: Command, args: string[]) {
   const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
     help: { type: 'boolean', short: 'h' },
@@ -95,22 +124,32 @@ function parseCommandArgs(command: Command, args: string[]) {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args, options: config, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: joinNegativeNumbers(command.options, args),
+      options: config,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]);
   }
+  // --help answers whatever else the line holds.
+  if (parsed.values.help === true) return { help: true, options: {}, positionals: parsed.positionals };
   const options: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(command.options)) {
     const raw = parsed.values[name] as string | boolean | string[] | undefined;
     if (raw === undefined) {
+      if (spec.required) throw new UsageError(`--${name} is required`);
       options[name] = spec.type === 'strings' && spec.default === undefined ? undefined : spec.default;
     } else if (typeof raw === 'string') {
       options[name] = parseValue(name, spec, raw);
+    } else if (Array.isArray(raw)) {
+      options[name] = raw.map((r) => parseValue(name, spec, r));
     } else {
       options[name] = raw;
     }
   }
-  return { help: parsed.values.help === true, options, positionals: parsed.positionals };
+  return { help: false, options, positionals: parsed.positionals };
 }
 
 export async function runProgram(

@@ -114,7 +114,7 @@ describe('llm-scratch finetune-classifier', () => {
     const args = ['finetune-classifier', '--data', out, ...quick, '--max-length', '72', '--max-steps', '1'];
     const tooLong = await runCli(llmScratch, [...args, '--out', longer]);
     expect(tooLong.code).toBe(1);
-    expect(tooLong.stderr).toMatch(/--max-length 72 is longer than the model's context length 64/);
+    expect(tooLong.stderr).toMatch(/--max-length 72 is above the model's context length of 64/);
 
     const r = await runCli(llmScratch, [...args, '--context-length', '80', '--json', '--out', longer]);
     expect(r.code, r.stderr).toBe(0);

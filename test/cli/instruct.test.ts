@@ -193,6 +193,6 @@ describe('llm-scratch finetune-instruct', { timeout: SLOW }, () => {
       '100',
     ]);
     expect(long.code).toBe(1);
-    expect(long.stderr).toContain("--allowed-max-length 100 is longer than the model's context length 64");
+    expect(long.stderr).toContain("--allowed-max-length 100 is above the model's context length of 64");
   });
 });

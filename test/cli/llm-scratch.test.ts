@@ -22,7 +22,8 @@ describe('llm-scratch', () => {
     expect((await run('--version')).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
     const gen = await run('generate', '--help');
     expect(gen.stdout).toContain('--max-new-tokens N');
-    expect(gen.stdout).toContain('(default: 50)');
+    expect(gen.stdout).toContain('(at least 1; default: 50)');
+    expect(gen.stdout).toContain('(required)');
   });
 
   it('info reports the backend, and a preset size as the book computes it', async () => {
@@ -77,10 +78,14 @@ describe('llm-scratch', () => {
         2,
         "--max-new-tokens expects a number, got 'many'",
       ],
-      [['generate', '--model', join(dir, 'missing'), '--ids', '1'], 1, 'not a model directory'],
-      [['generate', '--model', model, '--ids', '99999'], 1, 'token id 99999 is out of range'],
+      [['generate', '--model', join(dir, 'missing'), '--ids', '1'], 1, '/missing: no such directory'],
+      [
+        ['generate', '--model', model, '--ids', '99999'],
+        1,
+        "--ids: token id 99999 is outside the model's vocabulary (ids 0 to 50256)",
+      ],
       [['logits', '--model', model, '--ids', '1,x'], 2, "'x' is not a token id"],
-      [['info', '--config', 'gpt9'], 1, "unknown config 'gpt9'"],
+      [['info', '--config', 'gpt9'], 2, '--config must be one of gpt2-small, gpt2-medium'],
     ];
     for (const [argv, code, message] of cases) {
       const r = await run(...argv);

@@ -107,7 +107,7 @@ describe('llm-scratch train', () => {
   }, 60_000);
 
   it.each([
-    ['a missing file', ['--data', join(dir, 'nope.txt')], /cannot read .*nope\.txt: no such file/],
+    ['a missing file', ['--data', join(dir, 'nope.txt')], /--data .*nope\.txt: no such file/],
     ['an empty file', ['--data', 'EMPTY'], /the file is empty/],
     [
       'a text shorter than one window',
@@ -122,14 +122,13 @@ describe('llm-scratch train', () => {
     [
       'a window longer than the model',
       ['--data', verdict, '--init', 'MODEL', '--context-length', '128'],
-      /longer than the model's context length 64/,
+      /--context-length 128 is above the model's context length of 64/,
     ],
     [
       'a validation part too small',
       ['--data', verdict, '--train-ratio', '0.999'],
       /the validation part: \d+ tokens/,
     ],
-    ['an unknown preset', ['--data', verdict, '--config', 'gpt9'], /unknown config 'gpt9'/],
     ['a resume without a checkpoint', ['--data', verdict, '--resume', 'EMPTYDIR'], /no trainer\.json/],
   ])('%s: one line, exit 1', async (_, args, message) => {
     const empty = join(dir, 'empty.txt');
@@ -161,5 +160,8 @@ describe('llm-scratch train', () => {
     expect((await runCli(llmScratch, ['train'])).code).toBe(2);
     expect((await runCli(llmScratch, ['train', '--data', verdict, '--batch-size', '0'])).code).toBe(2);
     expect((await runCli(llmScratch, ['train', '--data', verdict, '--lr', 'fast'])).code).toBe(2);
+    const preset = await runCli(llmScratch, ['train', '--data', verdict, '--config', 'gpt9']);
+    expect(preset.code).toBe(2);
+    expect(preset.stderr).toMatch(/--config must be one of gpt2-small, .*, got 'gpt9'/);
   });
 });

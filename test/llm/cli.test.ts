@@ -47,7 +47,7 @@ describe('llm-scratch tokenize / decode', () => {
 
   it('gives one-line errors with exit code 1 for bad input', async () => {
     for (const [argv, message] of [
-      [['tokenize', '--file', join(dir, 'nope.txt')], /cannot read .*nope.txt: no such file/],
+      [['tokenize', '--file', join(dir, 'nope.txt')], /--file .*nope.txt: no such file/],
       [['tokenize', '--encoding', join(dir, 'nope'), 'x'], /unknown encoding/],
       [['decode', '15496', 'abc'], /'abc' is not a token id/],
       [['decode', '50257'], /unknown token id 50257/],
@@ -72,7 +72,9 @@ describe('llm-scratch bpe-train / prepare', () => {
     expect(summary.bytesPerToken).toBeGreaterThan(1.5);
     const ids = (await run('tokenize', '--encoding', out, 'It was the last')).stdout.trim().split(' ');
     expect((await run('decode', '--encoding', out, ...ids)).stdout).toBe('It was the last');
-    expect((await run('bpe-train', '--input', verdict, '--vocab-size', '100', '--out', out)).code).toBe(1);
+    const small = await run('bpe-train', '--input', verdict, '--vocab-size', '100', '--out', out);
+    expect(small.code).toBe(2);
+    expect(small.stderr).toContain('--vocab-size must be at least 257, got 100');
   });
 
   it('prepares a shard, and leaves nothing behind on error', async () => {

@@ -93,7 +93,7 @@ describe('llm-scratch serve', () => {
     expect(missing.stderr).toMatch(/--model is required/);
     const noDir = await runCli(llmScratch, ['serve', '--model', `${models.root}/nope`]);
     expect(noDir.code).toBe(1);
-    expect(noDir.stderr).toMatch(/nope: missing config.json/);
+    expect(noDir.stderr).toMatch(/--model .*\/nope: no such directory/);
     expect(noDir.stderr.trim().split('\n')).toHaveLength(1);
     const twice = await runCli(llmScratch, ['serve', '--model', models.base, '--model', models.base]);
     expect(twice.code).toBe(1);

@@ -17,12 +17,14 @@ export const benchGemmCommand = defineCommand({
       type: 'integer',
       description: 'threads (0: the default, physical cores)',
       default: 0,
+      min: 0,
       value: 'N',
     },
     repeats: {
       type: 'integer',
       description: 'timed runs per shape (median and best reported)',
       default: 5,
+      min: 1,
       value: 'N',
     },
     json: { type: 'boolean', description: 'print one JSON object per shape on stdout' },
@@ -31,8 +33,6 @@ export const benchGemmCommand = defineCommand({
   run({ options, stdout, stderr }) {
     const native = loadNative();
     if (!native) throw new UserError('bench gemm needs the native kernels; run `npm run build:native`');
-    if (options.threads < 0) throw new UserError('--threads must be 0 or more');
-    if (options.repeats < 1) throw new UserError('--repeats must be 1 or more');
     const info = native.info();
     if (!options.json) {
       stderr(

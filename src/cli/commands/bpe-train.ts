@@ -1,7 +1,9 @@
 // `llm-scratch bpe-train`: learn a byte-level BPE vocabulary from text files (chapter 2's bonus).
 import { UsageError } from '../../errors.js';
 import { BPETokenizer, readTextFile, saveVocab, trainBPE } from '../../llm/fundamentals.js';
+import { MAX_VOCAB } from '../../llm/tokenizer/vocab-files.js';
 import { defineCommand } from '../command.js';
+import { requireFile, requireOutputDir } from '../file-checks.js';
 
 export const bpeTrainCommand = defineCommand({
   name: 'bpe-train',
@@ -10,8 +12,21 @@ export const bpeTrainCommand = defineCommand({
   usage: '--input F... --vocab-size N --out DIR',
   options: {
     input: { type: 'strings', description: 'text files to learn from (UTF-8)', value: 'F...' },
-    'vocab-size': { type: 'integer', description: '256 bytes + merges + special tokens', value: 'N' },
-    out: { type: 'string', description: 'directory to write encoder.json and vocab.bpe to', value: 'DIR' },
+    'vocab-size': {
+      type: 'integer',
+      required: true,
+      // The 256 bytes and at least one special token; ids must fit a uint16 shard.
+      min: 257,
+      max: MAX_VOCAB,
+      description: '256 bytes + merges + special tokens',
+      value: 'N',
+    },
+    out: {
+      type: 'string',
+      required: true,
+      description: 'directory to write encoder.json and vocab.bpe to',
+      value: 'DIR',
+    },
     special: {
       type: 'strings',
       description: 'special tokens, given the last ids (default: <|endoftext|>)',
@@ -21,6 +36,7 @@ export const bpeTrainCommand = defineCommand({
       type: 'integer',
       description: 'merge only pairs seen at least this often',
       default: 2,
+      min: 1,
       value: 'N',
     },
     json: { type: 'boolean', description: 'print a JSON summary' },
@@ -32,9 +48,8 @@ export const bpeTrainCommand = defineCommand({
   run({ options, positionals, stdout, stderr }) {
     const inputs = [...(options.input ?? []), ...positionals];
     if (inputs.length === 0) throw new UsageError('give the text files with --input F...');
-    if (options['vocab-size'] === undefined)
-      throw new UsageError('give the vocabulary size with --vocab-size N');
-    if (options.out === undefined) throw new UsageError('give the output directory with --out DIR');
+    for (const file of inputs) requireFile('input', file);
+    requireOutputDir('out', options.out);
     const texts = inputs.map(readTextFile);
     const t0 = performance.now();
     const result = trainBPE(texts, {

@@ -2,7 +2,10 @@ import { createInterface } from 'node:readline';
 import { UsageError } from '../../errors.js';
 import { gpt2Tokenizer } from '../../llm/fundamentals.js';
 import { loadInstructModel, respond } from '../../llm/instruct/respond.js';
+import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
+import { resolveModelDir } from '../model-dir.js';
+import { checkModelBounds, readModelSize } from '../model-limits.js';
 
 // An interactive prompt: each line is an instruction, answered in the Alpaca format the model was
 // fine-tuned on. `/input TEXT` gives the next instruction an input; `/quit` (or end of input) ends.
@@ -11,21 +14,32 @@ export const chatCommand = defineCommand({
   summary: 'Talk to an instruction-tuned model: each line is an instruction, answered in the Alpaca format',
   usage: '--model DIR [options]',
   options: {
-    model: { type: 'string', value: 'DIR', description: 'instruction-tuned model directory' },
-    'max-new-tokens': { type: 'integer', value: 'N', default: 256, description: 'longest answer' },
-    temperature: { type: 'number', value: 'T', default: 0, description: 'sampling temperature; 0 is greedy' },
-    'top-k': { type: 'integer', value: 'K', description: 'sample among the K most likely tokens' },
-    seed: { type: 'integer', value: 'S', default: 123, description: 'seed for sampling' },
+    model: {
+      type: 'string',
+      value: 'DIR',
+      required: true,
+      description: 'instruction-tuned model directory, or the run directory of finetune-instruct or dpo',
+    },
+    'max-new-tokens': { type: 'integer', value: 'N', default: 256, min: 1, description: 'longest answer' },
+    temperature: {
+      type: 'number',
+      value: 'T',
+      default: 0,
+      min: 0,
+      description: 'sampling temperature; 0 is greedy',
+    },
+    'top-k': { type: 'integer', value: 'K', min: 1, description: 'sample among the K most likely tokens' },
+    seed: { type: 'integer', value: 'S', default: 123, ...SEED_RANGE, description: 'seed for sampling' },
   },
   examples: [
-    'llm-scratch chat --model runs/instruct/model',
+    'llm-scratch chat --model runs/instruct',
     'printf "Name a colour.\\n/input 2 and 3\\nAdd the numbers.\\n" | llm-scratch chat --model runs/instruct/model',
   ],
   async run({ options: o, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (!o.model) throw new UsageError('--model is required');
-    if (o['max-new-tokens'] < 1) throw new UsageError('--max-new-tokens must be at least 1');
-    const model = loadInstructModel(o.model);
+    const modelDir = resolveModelDir(o.model);
+    checkModelBounds(readModelSize(modelDir), { vocabularyCounts: { 'top-k': o['top-k'] } });
+    const model = loadInstructModel(modelDir);
     const tokenizer = gpt2Tokenizer();
     const interactive = process.stdin.isTTY === true;
     if (interactive)

@@ -10,6 +10,10 @@ import {
 import { gpt2Tokenizer, readTextFile } from '../../llm/fundamentals.js';
 import { findSplitDir, loadLabelledFile, type Example } from '../../llm/finetune/data.js';
 import { defineCommand } from '../command.js';
+import { requireFile } from '../file-checks.js';
+import { requireLabelledData } from '../labelled-data.js';
+import { resolveModelDir } from '../model-dir.js';
+import { checkModelBounds, readModelSize } from '../model-limits.js';
 
 function readLines(file: string, stderr: (s: string) => void): string[] {
   const lines = readTextFile(file).split(/\r?\n/);
@@ -46,6 +50,7 @@ export const classifyCommand = defineCommand({
     model: {
       type: 'strings',
       value: 'DIR',
+      required: true,
       description: 'a classifier directory (finetune-classifier --out); repeat it to average several',
     },
     file: { type: 'string', value: 'F', description: 'classify each non-empty line of F' },
@@ -57,6 +62,7 @@ export const classifyCommand = defineCommand({
     'max-length': {
       type: 'integer',
       value: 'N',
+      min: 1,
       description: 'pad and cut to N tokens (default: the length each was trained with)',
     },
     json: {
@@ -71,15 +77,16 @@ export const classifyCommand = defineCommand({
     'llm-scratch classify --model runs/spam --model runs/spam256 --eval runs/spam',
   ],
   run({ options: o, positionals, stdout, stderr }) {
-    const dirs = o.model ?? [];
-    if (dirs.length === 0) throw new UsageError('--model is required');
+    const dirs = o.model.map((dir) => resolveModelDir(dir));
     const inputs = [o.file !== undefined, o.eval !== undefined, positionals.length > 0].filter(
       Boolean,
     ).length;
     if (inputs !== 1)
       throw new UsageError('give the text to classify, --file F or --eval FILE (one of them)');
-    if (o['max-length'] !== undefined && o['max-length'] < 1)
-      throw new UsageError('--max-length must be at least 1');
+    if (o.file !== undefined) requireFile('file', o.file);
+    if (o.eval !== undefined) requireLabelledData('eval', o.eval);
+    for (const dir of dirs)
+      checkModelBounds(readModelSize(dir), { lengths: { 'max-length': o['max-length'] } });
     const classifiers = dirs.map((dir) => ({ dir, ...loadClassifierDir(dir) }));
     const labels = classifiers[0].labels;
     for (const c of classifiers.slice(1))

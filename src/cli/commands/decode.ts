@@ -2,6 +2,7 @@
 import { UsageError, UserError } from '../../errors.js';
 import { loadTokenizer, readTextFile } from '../../llm/fundamentals.js';
 import { defineCommand } from '../command.js';
+import { requireFile } from '../file-checks.js';
 import { encodingOption } from './tokenize.js';
 
 // Ids written as a JSON array or separated by white space or commas.
@@ -40,7 +41,7 @@ export const decodeCommand = defineCommand({
     }
     const ids =
       options.file !== undefined
-        ? parseIds(readTextFile(options.file), options.file)
+        ? parseIds(readTextFile(requireFile('file', options.file)), options.file)
         : parseIds(positionals.join(' '), 'ids');
     const text = loadTokenizer(options.encoding).decode(ids);
     stdout(options.json ? JSON.stringify(text) + '\n' : text);

@@ -1,7 +1,10 @@
 import { UsageError } from '../../errors.js';
 import { DPO_DEFAULTS as d, trainDPO } from '../../llm/instruct/dpo-train.js';
-import { checkAtLeastOne } from '../args.js';
+import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
+import { requireFile, requireOutputDir } from '../file-checks.js';
+import { resolveModelDir } from '../model-dir.js';
+import { checkModelBounds, readModelSize } from '../model-limits.js';
 
 export const dpoCommand = defineCommand({
   name: 'dpo',
@@ -11,34 +14,74 @@ export const dpoCommand = defineCommand({
     model: {
       type: 'string',
       value: 'DIR',
-      description: 'instruction-tuned model (also the frozen reference)',
+      required: true,
+      description:
+        'instruction-tuned model (also the frozen reference), or a finetune-instruct run directory',
     },
     data: {
       type: 'string',
       value: 'FILE',
-      default: d.data,
-      description: 'JSON or JSONL records with instruction, input, chosen, rejected (split 85/10/5)',
+      description:
+        "JSON or JSONL records with instruction, input, chosen, rejected, split 85/10/5 (default: the package's data/instruction-data-with-preference.json)",
     },
     beta: {
       type: 'number',
       value: 'B',
       default: d.beta,
+      above: 0,
       description: 'how far the policy may move from the reference',
     },
-    lr: { type: 'number', value: 'LR', default: d.lr, description: 'AdamW learning rate' },
-    'weight-decay': { type: 'number', value: 'W', default: d.weightDecay, description: 'AdamW weight decay' },
-    'batch-size': { type: 'integer', value: 'B', default: d.batchSize, description: 'pairs per step' },
-    epochs: { type: 'integer', value: 'E', default: d.epochs, description: 'passes over the training pairs' },
-    'max-steps': { type: 'integer', value: 'N', description: 'stop after N steps' },
-    'eval-freq': { type: 'integer', value: 'N', default: d.evalFreq, description: 'evaluate every N steps' },
-    'eval-iter': { type: 'integer', value: 'N', default: d.evalIter, description: 'batches per evaluation' },
-    'grad-clip': { type: 'number', value: 'C', description: 'clip the global gradient norm to C' },
+    lr: { type: 'number', value: 'LR', default: d.lr, above: 0, description: 'AdamW learning rate' },
+    'weight-decay': {
+      type: 'number',
+      value: 'W',
+      default: d.weightDecay,
+      min: 0,
+      description: 'AdamW weight decay',
+    },
+    'batch-size': {
+      type: 'integer',
+      value: 'B',
+      default: d.batchSize,
+      min: 1,
+      description: 'pairs per step',
+    },
+    epochs: {
+      type: 'integer',
+      value: 'E',
+      default: d.epochs,
+      min: 1,
+      description: 'passes over the training pairs',
+    },
+    'max-steps': { type: 'integer', value: 'N', min: 1, description: 'stop after N steps' },
+    'eval-freq': {
+      type: 'integer',
+      value: 'N',
+      default: d.evalFreq,
+      min: 1,
+      description: 'evaluate every N steps',
+    },
+    'eval-iter': {
+      type: 'integer',
+      value: 'N',
+      default: d.evalIter,
+      min: 1,
+      description: 'batches per evaluation',
+    },
+    'grad-clip': { type: 'number', value: 'C', above: 0, description: 'clip the global gradient norm to C' },
     'allowed-max-length': {
       type: 'integer',
       value: 'N',
+      min: 1,
       description: "cut pairs to N tokens (default: the model's context length)",
     },
-    seed: { type: 'integer', value: 'S', default: d.seed, description: 'seeds the order of the pairs' },
+    seed: {
+      type: 'integer',
+      value: 'S',
+      default: d.seed,
+      ...SEED_RANGE,
+      description: 'seeds the order of the pairs',
+    },
     out: {
       type: 'string',
       value: 'DIR',
@@ -48,24 +91,17 @@ export const dpoCommand = defineCommand({
     'no-progress': { type: 'boolean', description: 'no progress bar' },
     json: { type: 'boolean', description: 'print the summary as JSON' },
   },
-  examples: ['llm-scratch dpo --model runs/instruct/model --beta 0.1 --max-steps 50 --out runs/dpo'],
+  examples: ['llm-scratch dpo --model runs/instruct --beta 0.1 --max-steps 50 --out runs/dpo'],
   async run({ options: o, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (!o.model) throw new UsageError('--model is required');
-    checkAtLeastOne({
-      'batch-size': o['batch-size'],
-      epochs: o.epochs,
-      'eval-freq': o['eval-freq'],
-      'eval-iter': o['eval-iter'],
-      'max-steps': o['max-steps'],
-      'allowed-max-length': o['allowed-max-length'],
-    });
-    if (!(o.beta > 0)) throw new UsageError('--beta must be positive');
-    if (!(o.lr > 0)) throw new UsageError('--lr must be positive');
+    const data = requireFile('data', o.data ?? d.data);
+    requireOutputDir('out', o.out);
+    const model = resolveModelDir(o.model);
+    checkModelBounds(readModelSize(model), { lengths: { 'allowed-max-length': o['allowed-max-length'] } });
     const s = await trainDPO(
       {
-        model: o.model,
-        data: o.data,
+        model,
+        data,
         beta: o.beta,
         lr: o.lr,
         weightDecay: o['weight-decay'],

@@ -2,8 +2,13 @@ import { UsageError } from '../../errors.js';
 import type { DataFormat } from '../../llm/finetune/data.js';
 import { CLASSIFIER_DEFAULTS, finetuneClassifier } from '../../llm/finetune/run.js';
 import { TRAINABLE, type Trainable } from '../../llm/finetune/train.js';
-import { checkAtLeastOne } from '../args.js';
+import { presetConfig, PRESETS } from '../../llm/gpt.js';
+import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
+import { requireOutputDir } from '../file-checks.js';
+import { requireLabelledData } from '../labelled-data.js';
+import { resolveModelDir } from '../model-dir.js';
+import { checkModelBounds, readModelSize } from '../model-limits.js';
 
 const d = CLASSIFIER_DEFAULTS;
 const FORMATS: DataFormat[] = ['sms', 'csv', 'tsv', 'jsonl'];
@@ -16,12 +21,14 @@ export const finetuneClassifierCommand = defineCommand({
     data: {
       type: 'string',
       value: 'SRC',
+      required: true,
       description:
         "'spamassassin' (the npm corpus), a labelled file, or a directory with train.csv, validation.csv and test.csv from an earlier run",
     },
     format: {
       type: 'string',
       value: 'sms|csv|tsv|jsonl',
+      choices: FORMATS,
       description:
         "the file's format (default: from its name; sms = the SMS Spam Collection's label<TAB>text)",
     },
@@ -44,16 +51,19 @@ export const finetuneClassifierCommand = defineCommand({
     config: {
       type: 'string',
       value: 'PRESET',
+      choices: Object.keys(PRESETS),
       description: 'start from random weights of this preset instead',
     },
     'context-length': {
       type: 'integer',
       value: 'T',
+      min: 1,
       description: "the context length of the --config model (default: the preset's)",
     },
     'max-length': {
       type: 'integer',
       value: 'N',
+      min: 1,
       description:
         'pad and cut every text to N tokens (default: the longest training text, at most the context)',
     },
@@ -61,36 +71,95 @@ export const finetuneClassifierCommand = defineCommand({
       type: 'string',
       value: TRAINABLE.join('|'),
       default: d.trainable,
+      choices: TRAINABLE,
       description:
         'what trains: the last block, final norm and head (the book), everything, or the head only',
     },
     'lora-rank': {
       type: 'integer',
       value: 'R',
+      min: 1,
       description: 'train LoRA adapters of rank R instead (appendix E)',
     },
-    'lora-alpha': { type: 'number', value: 'A', description: 'LoRA scale alpha (default: the rank)' },
-    epochs: { type: 'integer', value: 'E', default: d.epochs, description: 'passes over the training data' },
-    'batch-size': { type: 'integer', value: 'B', default: d.batchSize, description: 'examples per step' },
-    'max-steps': { type: 'integer', value: 'N', description: 'stop after N optimizer steps' },
-    lr: { type: 'number', value: 'LR', default: d.lr, description: 'AdamW learning rate' },
-    'weight-decay': { type: 'number', value: 'W', default: d.weightDecay, description: 'AdamW weight decay' },
+    'lora-alpha': {
+      type: 'number',
+      value: 'A',
+      above: 0,
+      description: 'LoRA scale alpha (default: the rank)',
+    },
+    epochs: {
+      type: 'integer',
+      value: 'E',
+      default: d.epochs,
+      min: 1,
+      description: 'passes over the training data',
+    },
+    'batch-size': {
+      type: 'integer',
+      value: 'B',
+      default: d.batchSize,
+      min: 1,
+      description: 'examples per step',
+    },
+    'max-steps': { type: 'integer', value: 'N', min: 1, description: 'stop after N optimizer steps' },
+    lr: { type: 'number', value: 'LR', default: d.lr, above: 0, description: 'AdamW learning rate' },
+    'weight-decay': {
+      type: 'number',
+      value: 'W',
+      default: d.weightDecay,
+      min: 0,
+      description: 'AdamW weight decay',
+    },
     'drop-rate': {
       type: 'number',
       value: 'P',
       default: d.dropRate,
+      min: 0,
+      below: 1,
       description: 'dropout while fine-tuning',
     },
-    'eval-freq': { type: 'integer', value: 'N', default: d.evalFreq, description: 'evaluate every N steps' },
-    'eval-iter': { type: 'integer', value: 'N', default: d.evalIter, description: 'batches per evaluation' },
+    'eval-freq': {
+      type: 'integer',
+      value: 'N',
+      default: d.evalFreq,
+      min: 1,
+      description: 'evaluate every N steps',
+    },
+    'eval-iter': {
+      type: 'integer',
+      value: 'N',
+      default: d.evalIter,
+      min: 1,
+      description: 'batches per evaluation',
+    },
     'no-balance': { type: 'boolean', description: 'keep every example (the book undersamples to balance)' },
-    limit: { type: 'integer', value: 'N', description: 'use at most N examples, the same number per class' },
-    'train-frac': { type: 'number', value: 'F', default: d.trainFrac, description: 'share for training' },
-    'val-frac': { type: 'number', value: 'F', default: d.valFrac, description: 'share for validation' },
+    limit: {
+      type: 'integer',
+      value: 'N',
+      min: 1,
+      description: 'use at most N examples, the same number per class',
+    },
+    'train-frac': {
+      type: 'number',
+      value: 'F',
+      default: d.trainFrac,
+      above: 0,
+      below: 1,
+      description: 'share for training',
+    },
+    'val-frac': {
+      type: 'number',
+      value: 'F',
+      default: d.valFrac,
+      above: 0,
+      below: 1,
+      description: 'share for validation',
+    },
     seed: {
       type: 'integer',
       value: 'S',
       default: d.seed,
+      ...SEED_RANGE,
       description: 'seeds the split, head and data order',
     },
     out: {
@@ -115,15 +184,6 @@ export const finetuneClassifierCommand = defineCommand({
   ],
   async run({ options: o, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (!o.data) throw new UsageError('--data is required (spamassassin, a file, or a split directory)');
-    if (o.format !== undefined && !FORMATS.includes(o.format as DataFormat))
-      throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
-    if (!TRAINABLE.includes(o.trainable as Trainable))
-      throw new UsageError(`--trainable must be one of ${TRAINABLE.join(', ')}`);
-    if (!(o.lr > 0)) throw new UsageError('--lr must be positive');
-    if (o['weight-decay'] < 0) throw new UsageError('--weight-decay must be 0 or more');
-    if (!(o['drop-rate'] >= 0 && o['drop-rate'] < 1)) throw new UsageError('--drop-rate must be in [0, 1)');
-    checkAtLeastOne({ 'max-steps': o['max-steps'], limit: o.limit, 'lora-rank': o['lora-rank'] });
     if (o['lora-alpha'] !== undefined && o['lora-rank'] === undefined)
       throw new UsageError('--lora-alpha needs --lora-rank');
     const labels = o.labels?.split(',').map((l) => l.trim());
@@ -132,6 +192,19 @@ export const finetuneClassifierCommand = defineCommand({
       (labels.length < 2 || labels.some((l) => l === '') || new Set(labels).size !== labels.length)
     )
       throw new UsageError('--labels needs at least two different names, e.g. ham,spam');
+    if (o.data !== 'spamassassin') requireLabelledData('data', o.data);
+    requireOutputDir('out', o.out);
+    const model = o.model !== undefined ? resolveModelDir(o.model) : undefined;
+    const size =
+      model !== undefined
+        ? readModelSize(model)
+        : o.config !== undefined
+          ? {
+              ...presetConfig(o.config),
+              ...(o['context-length'] ? { contextLength: o['context-length'] } : {}),
+            }
+          : undefined;
+    if (size) checkModelBounds(size, { lengths: { 'max-length': o['max-length'] } });
     const summary = await finetuneClassifier(
       {
         data: o.data,
@@ -139,7 +212,7 @@ export const finetuneClassifierCommand = defineCommand({
         textColumn: o['text-column'],
         labelColumn: o['label-column'],
         labels,
-        model: o.model,
+        model,
         config: o.config,
         contextLength: o['context-length'],
         maxLength: o['max-length'],

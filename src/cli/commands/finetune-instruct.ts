@@ -1,14 +1,22 @@
 import { UsageError } from '../../errors.js';
 import { finetuneInstruct, INSTRUCT_DEFAULTS as d } from '../../llm/instruct/finetune.js';
-import { checkAtLeastOne } from '../args.js';
+import { resolveCheckpoint } from '../../llm/train/checkpoint.js';
+import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
+import { requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
+import { resolveModelDir } from '../model-dir.js';
+import { checkModelBounds, readModelSize } from '../model-limits.js';
 
 export const finetuneInstructCommand = defineCommand({
   name: 'finetune-instruct',
   summary: "Fine-tune a GPT to follow Alpaca-style instructions (the book's chapter 7), optionally with LoRA",
   usage: '(--model DIR | --resume DIR) [--data FILE] [options]',
   options: {
-    model: { type: 'string', value: 'DIR', description: 'pretrained model directory to start from' },
+    model: {
+      type: 'string',
+      value: 'DIR',
+      description: 'pretrained model directory (or a train run directory) to start from',
+    },
     resume: {
       type: 'string',
       value: 'DIR',
@@ -17,50 +25,91 @@ export const finetuneInstructCommand = defineCommand({
     data: {
       type: 'string',
       value: 'FILE',
-      default: d.data,
-      description: 'JSON or JSONL records with instruction, input, output (split 85/10/5)',
+      description:
+        "JSON or JSONL records with instruction, input, output, split 85/10/5 (default: the package's data/instruction-data.json)",
     },
     'allowed-max-length': {
       type: 'integer',
       value: 'N',
+      min: 1,
       description: "cut examples to N tokens (default: the model's context length)",
     },
     'lora-rank': {
       type: 'integer',
       value: 'R',
+      min: 1,
       description: 'train LoRA adapters of rank R instead of all weights',
     },
-    'lora-alpha': { type: 'number', value: 'A', description: 'LoRA scale (default: the rank)' },
+    'lora-alpha': { type: 'number', value: 'A', above: 0, description: 'LoRA scale (default: the rank)' },
     'lora-scale-by-rank': {
       type: 'boolean',
       description: 'scale the LoRA update by alpha/rank (the printed book uses alpha)',
     },
-    'batch-size': { type: 'integer', value: 'B', default: d.batchSize, description: 'examples per step' },
+    'batch-size': {
+      type: 'integer',
+      value: 'B',
+      default: d.batchSize,
+      min: 1,
+      description: 'examples per step',
+    },
     epochs: {
       type: 'integer',
       value: 'E',
       default: d.epochs,
+      min: 1,
       description: 'passes over the training examples',
     },
-    'max-steps': { type: 'integer', value: 'N', description: 'stop after N optimizer steps in all' },
-    lr: { type: 'number', value: 'LR', default: d.lr, description: 'AdamW learning rate' },
-    'weight-decay': { type: 'number', value: 'W', default: d.weightDecay, description: 'AdamW weight decay' },
+    'max-steps': { type: 'integer', value: 'N', min: 1, description: 'stop after N optimizer steps in all' },
+    lr: { type: 'number', value: 'LR', default: d.lr, above: 0, description: 'AdamW learning rate' },
+    'weight-decay': {
+      type: 'number',
+      value: 'W',
+      default: d.weightDecay,
+      min: 0,
+      description: 'AdamW weight decay',
+    },
     'warmup-steps': {
       type: 'integer',
       value: 'N',
       default: 0,
+      min: 0,
       description: 'linear warmup, then cosine decay',
     },
     'min-lr': {
       type: 'number',
       value: 'LR',
+      min: 0,
       description: 'cosine decay to this rate (turns the schedule on)',
     },
-    'grad-clip': { type: 'number', value: 'C', description: 'clip the global gradient norm to C' },
-    'drop-rate': { type: 'number', value: 'P', description: "dropout (default: the model's)" },
-    'eval-freq': { type: 'integer', value: 'N', default: d.evalFreq, description: 'evaluate every N steps' },
-    'eval-iter': { type: 'integer', value: 'N', default: d.evalIter, description: 'batches per evaluation' },
-    seed: { type: 'integer', value: 'S', default: d.seed, description: 'seeds dropout, LoRA and data order' },
+    'grad-clip': { type: 'number', value: 'C', above: 0, description: 'clip the global gradient norm to C' },
+    'drop-rate': {
+      type: 'number',
+      value: 'P',
+      min: 0,
+      below: 1,
+      description: "dropout (default: the model's)",
+    },
+    'eval-freq': {
+      type: 'integer',
+      value: 'N',
+      default: d.evalFreq,
+      min: 1,
+      description: 'evaluate every N steps',
+    },
+    'eval-iter': {
+      type: 'integer',
+      value: 'N',
+      default: d.evalIter,
+      min: 1,
+      description: 'batches per evaluation',
+    },
+    seed: {
+      type: 'integer',
+      value: 'S',
+      default: d.seed,
+      ...SEED_RANGE,
+      description: 'seeds dropout, LoRA and data order',
+    },
     out: {
       type: 'string',
       value: 'DIR',
@@ -72,15 +121,22 @@ export const finetuneInstructCommand = defineCommand({
       type: 'integer',
       value: 'N',
       default: 0,
-      description: 'also checkpoint every N steps',
+      min: 0,
+      description: 'also checkpoint every N steps (0: only at the end and on Ctrl-C)',
     },
     'max-new-tokens': {
       type: 'integer',
       value: 'N',
       default: d.maxNewTokens,
+      min: 1,
       description: 'longest test response',
     },
-    'respond-limit': { type: 'integer', value: 'N', description: 'answer only the first N test entries' },
+    'respond-limit': {
+      type: 'integer',
+      value: 'N',
+      min: 1,
+      description: 'answer only the first N test entries',
+    },
     'no-respond': { type: 'boolean', description: 'skip the test-set responses' },
     'no-plot': { type: 'boolean', description: 'skip the loss plot PNG' },
     'no-progress': { type: 'boolean', description: 'no progress bar' },
@@ -93,26 +149,25 @@ export const finetuneInstructCommand = defineCommand({
   ],
   async run({ options: o, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    checkAtLeastOne({
-      'batch-size': o['batch-size'],
-      epochs: o.epochs,
-      'eval-freq': o['eval-freq'],
-      'eval-iter': o['eval-iter'],
-      'max-steps': o['max-steps'],
-      'allowed-max-length': o['allowed-max-length'],
-      'lora-rank': o['lora-rank'],
-    });
-    if (!(o.lr > 0)) throw new UsageError('--lr must be positive');
     if (o['lora-alpha'] !== undefined && o['lora-rank'] === undefined)
       throw new UsageError('--lora-alpha needs --lora-rank');
     const drop = o['drop-rate'];
-    if (drop !== undefined && !(drop >= 0 && drop < 1)) throw new UsageError('--drop-rate must be in [0, 1)');
     const rank = o['lora-rank'];
+    const data = requireFile('data', o.data ?? d.data);
+    requireOutputDir('out', o.out);
+    if (o['log-json'] !== undefined) requireOutputFile('log-json', o['log-json']);
+    const model = o.model !== undefined ? resolveModelDir(o.model) : undefined;
+    // The model of a resumed run is its checkpoint's.
+    const modelDir = o.resume !== undefined ? resolveCheckpoint(o.resume) : model;
+    if (modelDir !== undefined)
+      checkModelBounds(readModelSize(modelDir), {
+        lengths: { 'allowed-max-length': o['allowed-max-length'] },
+      });
     const summary = await finetuneInstruct(
       {
-        model: o.model,
+        model,
         resume: o.resume,
-        data: o.data,
+        data,
         allowedMaxLength: o['allowed-max-length'],
         dropRate: drop,
         lora:

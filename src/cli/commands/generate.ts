@@ -2,8 +2,10 @@ import { loadModelDir } from '../../io/gpt2.js';
 import { loadTokenizer } from '../../llm/fundamentals.js';
 import { generate } from '../../llm/generate.js';
 import { UsageError, UserError } from '../../errors.js';
-import { checkIdsInVocabulary, parseIdList } from '../args.js';
+import { parseIdList, SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
+import { resolveModelDir } from '../model-dir.js';
+import { checkIdsInVocabulary, checkModelBounds, readModelSize } from '../model-limits.js';
 
 const END_OF_TEXT = 50256;
 
@@ -12,19 +14,48 @@ export const generateCommand = defineCommand({
   summary: 'Continue a prompt with a model (greedy or sampled), streaming tokens as they come',
   usage: '--model DIR (--prompt TEXT | --ids 1,2,3) [options]',
   options: {
-    model: { type: 'string', value: 'DIR', description: 'model directory (model.safetensors + config.json)' },
+    model: {
+      type: 'string',
+      value: 'DIR',
+      required: true,
+      description: 'model directory (model.safetensors + config.json) or a run directory',
+    },
     prompt: { type: 'string', value: 'TEXT', description: 'text to continue' },
     ids: { type: 'string', value: '1,2,3', description: 'token ids to continue, instead of --prompt' },
     encoding: { type: 'string', value: 'gpt2|DIR', default: 'gpt2', description: 'tokenizer' },
-    'max-new-tokens': { type: 'integer', value: 'N', default: 50, description: 'tokens to generate' },
-    temperature: { type: 'number', value: 'T', default: 0, description: 'sampling temperature; 0 is greedy' },
-    'top-k': { type: 'integer', value: 'K', description: 'sample only among the K most likely tokens' },
-    'top-p': { type: 'number', value: 'P', description: 'sample only within probability mass P' },
-    seed: { type: 'integer', value: 'S', default: 123, description: 'seed for sampling' },
+    'max-new-tokens': {
+      type: 'integer',
+      value: 'N',
+      default: 50,
+      min: 1,
+      description: 'tokens to generate',
+    },
+    temperature: {
+      type: 'number',
+      value: 'T',
+      default: 0,
+      min: 0,
+      description: 'sampling temperature; 0 is greedy',
+    },
+    'top-k': {
+      type: 'integer',
+      value: 'K',
+      min: 1,
+      description: 'sample only among the K most likely tokens',
+    },
+    'top-p': {
+      type: 'number',
+      value: 'P',
+      above: 0,
+      max: 1,
+      description: 'sample only within probability mass P',
+    },
+    seed: { type: 'integer', value: 'S', default: 123, ...SEED_RANGE, description: 'seed for sampling' },
     'eos-id': {
       type: 'integer',
       value: 'ID',
       default: END_OF_TEXT,
+      min: -1,
       description: 'stop at this token (-1: never)',
     },
     'no-kv-cache': { type: 'boolean', description: 'recompute the whole context for every token' },
@@ -39,22 +70,23 @@ export const generateCommand = defineCommand({
   ],
   run({ options, positionals, stdout }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (!options.model) throw new UsageError('--model is required');
     if ((options.prompt === undefined) === (options.ids === undefined)) {
       throw new UsageError('give exactly one of --prompt and --ids');
     }
-    if (options['max-new-tokens'] < 0) throw new UsageError('--max-new-tokens must be >= 0');
-    if (options['top-p'] !== undefined && !(options['top-p'] > 0 && options['top-p'] <= 1)) {
-      throw new UsageError('--top-p must be in (0, 1]');
-    }
+    const modelDir = resolveModelDir(options.model);
     const tokenizer = loadTokenizer(options.encoding);
-    const model = loadModelDir(options.model);
     const promptIds =
       options.ids !== undefined
         ? parseIdList('ids', options.ids)
         : tokenizer.encode(options.prompt!, { allowedSpecial: 'all' });
-    checkIdsInVocabulary(promptIds, model.config.vocabSize);
     if (promptIds.length === 0) throw new UserError('the prompt is empty');
+    const size = readModelSize(modelDir);
+    checkIdsInVocabulary(options.ids !== undefined ? 'ids' : 'prompt', promptIds, size);
+    checkModelBounds(size, {
+      tokenIds: { 'eos-id': options['eos-id'] },
+      vocabularyCounts: { 'top-k': options['top-k'] },
+    });
+    const model = loadModelDir(modelDir);
     // Stream text as soon as each token completes a character (a token may end mid UTF-8 sequence).
     const decoder = new TextDecoder('utf-8');
     if (!options.json && options.prompt !== undefined) stdout(options.prompt);

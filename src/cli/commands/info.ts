@@ -1,6 +1,6 @@
 import { kernels } from '../../backend/index.js';
 import { loadNative, nativeLoadError } from '../../backend/native.js';
-import { modelSize, presetConfig } from '../../llm/gpt.js';
+import { modelSize, presetConfig, PRESETS } from '../../llm/gpt.js';
 import { version } from '../../version.js';
 import { defineCommand } from '../command.js';
 
@@ -30,6 +30,7 @@ export const infoCommand = defineCommand({
     config: {
       type: 'string',
       value: 'PRESET',
+      choices: Object.keys(PRESETS),
       description: 'print the parameter count and memory of a preset',
     },
     json: { type: 'boolean', description: 'print JSON on stdout' },

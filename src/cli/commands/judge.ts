@@ -10,6 +10,7 @@ import {
   type JudgeApi,
 } from '../../llm/instruct/judge.js';
 import { defineCommand } from '../command.js';
+import { requireFile, requireOutputFile } from '../file-checks.js';
 
 interface ScoresFile {
   responses: string;
@@ -29,6 +30,7 @@ export const judgeCommand = defineCommand({
     responses: {
       type: 'string',
       value: 'FILE',
+      required: true,
       description: "JSON array with instruction, input, output and model_response (what 'respond' writes)",
     },
     'judge-url': { type: 'string', value: 'URL', default: d.url, description: 'the judge server' },
@@ -37,6 +39,7 @@ export const judgeCommand = defineCommand({
       type: 'string',
       value: 'ollama|openai',
       default: d.api,
+      choices: ['ollama', 'openai'],
       description: "Ollama's /api/chat or an OpenAI-compatible /v1/chat/completions",
     },
     out: {
@@ -49,15 +52,23 @@ export const judgeCommand = defineCommand({
       type: 'integer',
       value: 'N',
       default: d.tries,
+      min: 1,
       description: 'tries per request on transient failures',
     },
     'retry-delay': {
       type: 'number',
       value: 'MS',
       default: d.retryDelayMs,
+      min: 0,
       description: 'first backoff delay in milliseconds (doubles after each try)',
     },
-    timeout: { type: 'number', value: 'S', default: d.timeoutMs / 1000, description: 'seconds per request' },
+    timeout: {
+      type: 'number',
+      value: 'S',
+      default: d.timeoutMs / 1000,
+      above: 0,
+      description: 'seconds per request',
+    },
     json: { type: 'boolean', description: 'print the report as JSON' },
   },
   examples: [
@@ -66,11 +77,7 @@ export const judgeCommand = defineCommand({
   ],
   async run({ options: o, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (!o.responses) throw new UsageError('--responses FILE is required');
-    if (o.api !== 'ollama' && o.api !== 'openai')
-      throw new UsageError(`--api must be ollama or openai, got '${o.api}'`);
-    if (o.tries < 1) throw new UsageError('--tries must be at least 1');
-    if (!existsSync(o.responses)) throw new UserError(`cannot read ${o.responses}: no such file`);
+    requireFile('responses', o.responses);
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(o.responses, 'utf8'));
@@ -78,13 +85,21 @@ export const judgeCommand = defineCommand({
       throw new UserError(`${o.responses}: not valid JSON (${(err as Error).message})`);
     }
     const entries = checkResponses(raw, o.responses);
-    const out = o.out ?? o.responses.replace(/\.json$/, '') + '-scores.json';
+    const out = requireOutputFile('out', o.out ?? o.responses.replace(/\.json$/, '') + '-scores.json');
     const judge = { url: o['judge-url'], model: o['judge-model'], api: o.api as JudgeApi };
     // Continue a partial file from an earlier run of the same responses and judge.
     let start: ItemScore[] = [];
     if (existsSync(out)) {
-      const prev = JSON.parse(readFileSync(out, 'utf8')) as ScoresFile;
+      let prev: Partial<ScoresFile> | null;
+      try {
+        prev = JSON.parse(readFileSync(out, 'utf8')) as Partial<ScoresFile> | null;
+      } catch (err) {
+        throw new UserError(
+          `${out}: not valid JSON (${(err as Error).message}); remove it or give another --out`,
+        );
+      }
       if (
+        Array.isArray(prev?.scores) &&
         prev.responses === o.responses &&
         prev.total === entries.length &&
         prev.judge?.model === judge.model

@@ -1,16 +1,23 @@
 import { loadModelDir } from '../../io/gpt2.js';
-import { UsageError, UserError } from '../../errors.js';
+import { UserError } from '../../errors.js';
 import { noGrad, Tensor } from '../../tensor/index.js';
-import { checkIdsInVocabulary, parseIdList } from '../args.js';
+import { parseIdList } from '../args.js';
 import { defineCommand } from '../command.js';
+import { resolveModelDir } from '../model-dir.js';
+import { checkIdsInVocabulary, readModelSize } from '../model-limits.js';
 
 export const logitsCommand = defineCommand({
   name: 'logits',
   summary: "Print a model's logits for token ids (to check against other implementations)",
   usage: '--model DIR --ids 1,2,3 [--all] [--json]',
   options: {
-    model: { type: 'string', value: 'DIR', description: 'model directory (model.safetensors + config.json)' },
-    ids: { type: 'string', value: '1,2,3', description: 'input token ids' },
+    model: {
+      type: 'string',
+      value: 'DIR',
+      required: true,
+      description: 'model directory (model.safetensors + config.json) or a run directory',
+    },
+    ids: { type: 'string', value: '1,2,3', required: true, description: 'input token ids' },
     all: { type: 'boolean', description: "every position's logits, not only the last" },
     json: {
       type: 'boolean',
@@ -19,14 +26,15 @@ export const logitsCommand = defineCommand({
   },
   examples: ['llm-scratch logits --model runs/verdict/final --ids 464,1893 --json'],
   run({ options, stdout }) {
-    if (!options.model) throw new UsageError('--model is required');
-    if (options.ids === undefined) throw new UsageError('--ids is required');
     const ids = parseIdList('ids', options.ids);
-    const model = loadModelDir(options.model).eval();
-    const { vocabSize, contextLength } = model.config;
-    checkIdsInVocabulary(ids, vocabSize);
-    if (ids.length > contextLength)
-      throw new UserError(`${ids.length} ids exceed the context length ${contextLength}`);
+    const modelDir = resolveModelDir(options.model);
+    const size = readModelSize(modelDir);
+    checkIdsInVocabulary('ids', ids, size);
+    if (ids.length > size.contextLength)
+      throw new UserError(
+        `--ids: ${ids.length} ids are more than the model's context length of ${size.contextLength}`,
+      );
+    const model = loadModelDir(modelDir).eval();
     const logits = noGrad(() =>
       model.forward(new Tensor(Int32Array.from(ids), [1, ids.length]), { lastOnly: !options.all }),
     );

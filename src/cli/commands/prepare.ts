@@ -4,6 +4,7 @@ import { UsageError } from '../../errors.js';
 import { loadTokenizer } from '../../llm/fundamentals.js';
 import { prepareShard } from '../../llm/text.js';
 import { defineCommand } from '../command.js';
+import { requireFile, requireOutputFile } from '../file-checks.js';
 import { encodingOption } from './tokenize.js';
 
 export const prepareCommand = defineCommand({
@@ -25,6 +26,8 @@ export const prepareCommand = defineCommand({
     const inputs = [...(options.input ?? []), ...positionals];
     if (inputs.length === 0) throw new UsageError('give the text files with --input F...');
     if (options.out === undefined) throw new UsageError('give the shard to write with --out FILE.bin');
+    for (const file of inputs) requireFile('input', file);
+    requireOutputFile('out', options.out);
     const tokenizer = loadTokenizer(options.encoding);
     const t0 = performance.now();
     const report = prepareShard(inputs, options.out, tokenizer);

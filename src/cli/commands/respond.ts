@@ -5,26 +5,33 @@ import { loadInstructionData, splitInstructionData } from '../../llm/instruction
 import { INSTRUCT_DEFAULTS, RESPONSES_FILE } from '../../llm/instruct/finetune.js';
 import { loadInstructModel, respondAll } from '../../llm/instruct/respond.js';
 import { defineCommand } from '../command.js';
+import { requireFile, requireOutputFile } from '../file-checks.js';
+import { resolveModelDir } from '../model-dir.js';
 
 export const respondCommand = defineCommand({
   name: 'respond',
   summary: "Answer instructions with a fine-tuned model and write them with 'model_response' (section 7.7)",
   usage: '--model DIR [--data FILE] [--out FILE] [options]',
   options: {
-    model: { type: 'string', value: 'DIR', description: 'instruction-tuned model directory' },
+    model: {
+      type: 'string',
+      value: 'DIR',
+      required: true,
+      description: 'instruction-tuned model directory, or the run directory of finetune-instruct or dpo',
+    },
     data: {
       type: 'string',
       value: 'FILE',
-      default: INSTRUCT_DEFAULTS.data,
-      description: 'JSON or JSONL records',
+      description: "JSON or JSONL records (default: the package's data/instruction-data.json)",
     },
     split: {
       type: 'string',
       value: 'test|val|train|all',
       default: 'test',
+      choices: ['test', 'val', 'train', 'all'],
       description: "which part of the book's 85/10/5 split to answer",
     },
-    limit: { type: 'integer', value: 'N', description: 'answer only the first N entries' },
+    limit: { type: 'integer', value: 'N', min: 1, description: 'answer only the first N entries' },
     out: {
       type: 'string',
       value: 'FILE',
@@ -35,25 +42,24 @@ export const respondCommand = defineCommand({
       type: 'integer',
       value: 'N',
       default: INSTRUCT_DEFAULTS.maxNewTokens,
+      min: 1,
       description: 'longest response',
     },
     'no-progress': { type: 'boolean', description: 'no progress line' },
     json: { type: 'boolean', description: 'print the responses as JSON on stdout too' },
   },
-  examples: ['llm-scratch respond --model runs/instruct/model --out runs/instruct/responses.json --limit 10'],
+  examples: ['llm-scratch respond --model runs/instruct --out runs/instruct/responses.json --limit 10'],
   async run({ options: o, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (!o.model) throw new UsageError('--model is required');
-    if (o.limit !== undefined && o.limit < 1) throw new UsageError('--limit must be at least 1');
-    if (o['max-new-tokens'] < 1) throw new UsageError('--max-new-tokens must be at least 1');
-    const all = loadInstructionData(o.data);
+    const data = requireFile('data', o.data ?? INSTRUCT_DEFAULTS.data);
+    requireOutputFile('out', o.out);
+    const modelDir = resolveModelDir(o.model);
+    const all = loadInstructionData(data);
     const parts = { ...splitInstructionData(all), all };
-    if (!(o.split in parts))
-      throw new UsageError(`--split must be test, val, train or all, got '${o.split}'`);
     let entries = parts[o.split as keyof typeof parts];
     if (o.limit !== undefined) entries = entries.slice(0, o.limit);
-    if (entries.length === 0) throw new UserError(`${o.data}: the ${o.split} part is empty`);
-    const model = loadInstructModel(o.model);
+    if (entries.length === 0) throw new UserError(`${data}: the ${o.split} part is empty`);
+    const model = loadInstructModel(modelDir);
     const tokenizer = gpt2Tokenizer();
     const started = performance.now();
     const out = await respondAll(model, tokenizer, entries, { maxNewTokens: o['max-new-tokens'] }, (done) => {

@@ -5,6 +5,7 @@ import { allowedHosts } from '../../host-check.js';
 import { ModelRegistry, parseModelSpec } from '../../serve/registry.js';
 import { DEFAULT_LIMITS } from '../../serve/context.js';
 import { defineCommand } from '../command.js';
+import { resolveModelDir } from '../model-dir.js';
 
 export const serveCommand = defineCommand({
   name: 'serve',
@@ -14,7 +15,9 @@ export const serveCommand = defineCommand({
     model: {
       type: 'strings',
       value: '[NAME=]DIR',
-      description: 'a model directory to load (repeatable); named after the directory unless NAME= is given',
+      required: true,
+      description:
+        'a model or run directory to load (repeatable); named after the directory unless NAME= is given',
     },
     host: {
       type: 'string',
@@ -32,18 +35,22 @@ export const serveCommand = defineCommand({
       type: 'integer',
       value: 'PORT',
       default: 8000,
+      min: 0,
+      max: 65535,
       description: 'port to listen on (0: any free one)',
     },
     queue: {
       type: 'integer',
       value: 'N',
       default: 8,
+      min: 0,
       description: 'requests that may wait per model while it works; more get HTTP 429',
     },
     'max-new-tokens': {
       type: 'integer',
       value: 'N',
       default: DEFAULT_LIMITS.maxNewTokens,
+      min: 1,
       description: 'the most tokens one request may ask for',
     },
     'web-dir': { type: 'string', value: 'DIR', description: 'serve this built page instead of dist/web' },
@@ -56,14 +63,14 @@ export const serveCommand = defineCommand({
   ],
   async run({ options, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (!options.model?.length) throw new UsageError('--model is required');
-    if (options.port < 0 || options.port > 65535) throw new UsageError('--port must be in 0..65535');
-    if (options.queue < 0) throw new UsageError('--queue must be >= 0');
-    if (options['max-new-tokens'] < 1) throw new UsageError('--max-new-tokens must be >= 1');
+    const specs = options.model.map((m) => {
+      const spec = parseModelSpec(m);
+      return { ...spec, dir: resolveModelDir(spec.dir) };
+    });
     const webDir = options['web-dir'];
     if (webDir !== undefined && !existsSync(join(webDir, 'index.html')))
       throw new UserError(`${webDir}: no index.html (build the page with npm run build:web)`);
-    const registry = ModelRegistry.load(options.model.map(parseModelSpec), options.queue);
+    const registry = ModelRegistry.load(specs, options.queue);
     // Fastify loads only here, so every other command starts without it.
     const { buildServer } = await import('../../serve/server.js');
     const app = await buildServer({

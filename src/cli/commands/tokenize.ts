@@ -2,6 +2,7 @@
 import { UsageError } from '../../errors.js';
 import { loadTokenizer, readTextFile } from '../../llm/fundamentals.js';
 import { defineCommand } from '../command.js';
+import { requireFile } from '../file-checks.js';
 
 export const encodingOption = {
   type: 'string',
@@ -32,7 +33,8 @@ export const tokenizeCommand = defineCommand({
     if ((options.file === undefined) === (positionals.length === 0)) {
       throw new UsageError('give either --file F or the text to tokenize');
     }
-    const text = options.file !== undefined ? readTextFile(options.file) : positionals.join(' ');
+    const text =
+      options.file !== undefined ? readTextFile(requireFile('file', options.file)) : positionals.join(' ');
     const tokenizer = loadTokenizer(options.encoding);
     const ids = tokenizer.encode(text, { allowedSpecial: options['allow-special'] ? 'all' : [] });
     stdout((options.json ? JSON.stringify(ids) : ids.join(' ')) + '\n');

@@ -1,7 +1,12 @@
-import { UsageError, UserError } from '../../errors.js';
+import { UsageError } from '../../errors.js';
+import { PRESETS } from '../../llm/gpt.js';
+import { resolveCheckpoint } from '../../llm/train/checkpoint.js';
 import { BOOK_DEFAULTS, pretrain } from '../../llm/train/run.js';
-import { checkAtLeastOne } from '../args.js';
+import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
+import { requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
+import { resolveModelDir } from '../model-dir.js';
+import { checkModelBounds, readModelSize } from '../model-limits.js';
 
 const d = BOOK_DEFAULTS;
 
@@ -10,12 +15,22 @@ export const trainCommand = defineCommand({
   summary: "Pretrain a GPT on text files or token shards (the book's chapter 5), with checkpoints and resume",
   usage: '--data FILE... [--config PRESET | --init DIR | --resume DIR] [options]',
   options: {
-    data: { type: 'strings', value: 'FILE...', description: "text files or 'prepare'd token shards" },
-    config: { type: 'string', value: 'PRESET', description: `model preset (default: ${d.config})` },
+    data: {
+      type: 'strings',
+      value: 'FILE...',
+      required: true,
+      description: "text files or 'prepare'd token shards",
+    },
+    config: {
+      type: 'string',
+      value: 'PRESET',
+      choices: Object.keys(PRESETS),
+      description: `model preset (default: ${d.config})`,
+    },
     init: {
       type: 'string',
       value: 'DIR',
-      description: 'start from the weights of a model directory (HF layout)',
+      description: 'start from the weights of a model directory (HF layout) or a run directory',
     },
     resume: {
       type: 'string',
@@ -25,19 +40,39 @@ export const trainCommand = defineCommand({
     'context-length': {
       type: 'integer',
       value: 'T',
+      min: 1,
       description: `tokens per window (default: the model's, at most ${d.maxContextLength})`,
     },
-    stride: { type: 'integer', value: 'S', description: 'tokens between window starts (default: T)' },
-    'batch-size': { type: 'integer', value: 'B', default: d.batchSize, description: 'windows per step' },
-    epochs: { type: 'integer', value: 'E', default: d.epochs, description: 'passes over the training data' },
-    'max-steps': { type: 'integer', value: 'N', description: 'stop after N optimizer steps in all' },
+    stride: { type: 'integer', value: 'S', min: 1, description: 'tokens between window starts (default: T)' },
+    'batch-size': {
+      type: 'integer',
+      value: 'B',
+      default: d.batchSize,
+      min: 1,
+      description: 'windows per step',
+    },
+    epochs: {
+      type: 'integer',
+      value: 'E',
+      default: d.epochs,
+      min: 1,
+      description: 'passes over the training data',
+    },
+    'max-steps': { type: 'integer', value: 'N', min: 1, description: 'stop after N optimizer steps in all' },
     lr: {
       type: 'number',
       value: 'LR',
       default: d.lr,
+      above: 0,
       description: 'AdamW learning rate (the peak with a schedule)',
     },
-    'weight-decay': { type: 'number', value: 'W', default: d.weightDecay, description: 'AdamW weight decay' },
+    'weight-decay': {
+      type: 'number',
+      value: 'W',
+      default: d.weightDecay,
+      min: 0,
+      description: 'AdamW weight decay',
+    },
     'no-decay-norms': {
       type: 'boolean',
       description: 'no weight decay on biases and LayerNorm parameters (the book decays all)',
@@ -46,30 +81,54 @@ export const trainCommand = defineCommand({
       type: 'integer',
       value: 'N',
       default: 0,
+      min: 0,
       description: 'linear warmup steps, then cosine decay (appendix D)',
     },
-    'initial-lr': { type: 'number', value: 'LR', description: 'where the warmup starts (default: 0)' },
+    'initial-lr': {
+      type: 'number',
+      value: 'LR',
+      min: 0,
+      description: 'where the warmup starts (default: 0)',
+    },
     'min-lr': {
       type: 'number',
       value: 'LR',
+      min: 0,
       description: 'cosine decay to this rate (turns the schedule on)',
     },
     'grad-clip': {
       type: 'number',
       value: 'C',
+      above: 0,
       description: 'clip the global gradient norm to C after the warmup',
     },
     'drop-rate': {
       type: 'number',
       value: 'P',
+      min: 0,
+      below: 1,
       description: "dropout (default: the config's, 0.1 for presets)",
     },
-    'eval-freq': { type: 'integer', value: 'N', default: d.evalFreq, description: 'evaluate every N steps' },
-    'eval-iter': { type: 'integer', value: 'N', default: d.evalIter, description: 'batches per evaluation' },
+    'eval-freq': {
+      type: 'integer',
+      value: 'N',
+      default: d.evalFreq,
+      min: 1,
+      description: 'evaluate every N steps',
+    },
+    'eval-iter': {
+      type: 'integer',
+      value: 'N',
+      default: d.evalIter,
+      min: 1,
+      description: 'batches per evaluation',
+    },
     'train-ratio': {
       type: 'number',
       value: 'R',
       default: d.trainRatio,
+      above: 0,
+      below: 1,
       description: 'share of the data for training',
     },
     'no-shuffle': { type: 'boolean', description: 'visit the training windows in order' },
@@ -77,6 +136,7 @@ export const trainCommand = defineCommand({
       type: 'integer',
       value: 'S',
       default: d.seed,
+      ...SEED_RANGE,
       description: 'seeds the weights, dropout and data order',
     },
     out: {
@@ -90,6 +150,7 @@ export const trainCommand = defineCommand({
       type: 'integer',
       value: 'N',
       default: 0,
+      min: 0,
       description: 'also save a checkpoint every N steps (always at the end and on Ctrl-C)',
     },
     'start-context': {
@@ -102,6 +163,7 @@ export const trainCommand = defineCommand({
       type: 'integer',
       value: 'N',
       default: d.sampleTokens,
+      min: 0,
       description: 'tokens per sample',
     },
     'no-plot': { type: 'boolean', description: 'skip the loss plot PNG' },
@@ -115,31 +177,20 @@ export const trainCommand = defineCommand({
   ],
   async run({ options: o, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (!o.data?.length) throw new UsageError('--data FILE is required');
-    checkAtLeastOne({
-      'batch-size': o['batch-size'],
-      epochs: o.epochs,
-      'eval-freq': o['eval-freq'],
-      'eval-iter': o['eval-iter'],
-      'context-length': o['context-length'],
-      stride: o.stride,
-      'max-steps': o['max-steps'],
-      'sample-tokens': o['sample-tokens'] + 1,
-    });
-    if (!(o.lr > 0)) throw new UsageError('--lr must be positive');
-    if (o['weight-decay'] < 0) throw new UsageError('--weight-decay must be 0 or more');
-    if (o['warmup-steps'] < 0 || o['checkpoint-every'] < 0) {
-      throw new UsageError('--warmup-steps and --checkpoint-every must be 0 or more');
-    }
-    if (o['grad-clip'] !== undefined && !(o['grad-clip'] > 0))
-      throw new UsageError('--grad-clip must be positive');
+    const data = o.data.map((file) => requireFile('data', file));
+    const init = o.init !== undefined ? resolveModelDir(o.init, 'init') : undefined;
+    // The model of a resumed run is its checkpoint's.
+    const modelDir = o.resume !== undefined ? resolveCheckpoint(o.resume) : init;
+    if (modelDir !== undefined)
+      checkModelBounds(readModelSize(modelDir), { lengths: { 'context-length': o['context-length'] } });
+    requireOutputDir('out', o.out);
+    if (o['log-json'] !== undefined) requireOutputFile('log-json', o['log-json']);
     const drop = o['drop-rate'];
-    if (drop !== undefined && !(drop >= 0 && drop < 1)) throw new UserError('--drop-rate must be in [0, 1)');
     await pretrain(
       {
-        data: o.data,
+        data,
         config: o.config,
-        init: o.init,
+        init,
         resume: o.resume,
         contextLength: o['context-length'],
         stride: o.stride,

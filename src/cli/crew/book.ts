@@ -12,6 +12,7 @@ import {
 import type { SplitBy } from '../../crew/book/chunks.js';
 import { labelRange } from '../../crew/book/page-labels.js';
 import { defineCommand } from '../command.js';
+import { requireOutputDir, requireOutputFile } from '../file-checks.js';
 
 function oneBook(positionals: string[], max = 1): string {
   if (positionals.length === 0) throw new UsageError('missing BOOK.pdf');
@@ -66,7 +67,9 @@ export const bookAnalyzeCommand = defineCommand({
   },
   examples: ['llm-crew book analyze book.pdf', 'llm-crew book analyze book.pdf --json --out structure.json'],
   async run({ options, positionals, stdout }) {
-    const s = await analyzeBook(oneBook(positionals), { password: options.password });
+    const book = oneBook(positionals);
+    if (options.out) requireOutputFile('out', options.out);
+    const s = await analyzeBook(book, { password: options.password });
     const json = JSON.stringify(s, null, 2) + '\n';
     if (options.out) await writeAtomic(options.out, json);
     stdout(options.json ? json : structureText(s));
@@ -81,10 +84,21 @@ export const bookSplitCommand = defineCommand({
     by: {
       type: 'string',
       value: 'chapter|plan',
+      choices: ['chapter', 'plan'],
       description: 'one chunk per chapter, or the chunks of a plan file',
     },
-    'max-pages': { type: 'integer', value: 'N', description: 'pack chapters into chunks of at most N pages' },
-    out: { type: 'string', value: 'DIR', description: 'output directory (replaced as a whole when done)' },
+    'max-pages': {
+      type: 'integer',
+      value: 'N',
+      min: 1,
+      description: 'pack chapters into chunks of at most N pages',
+    },
+    out: {
+      type: 'string',
+      value: 'DIR',
+      required: true,
+      description: 'output directory (replaced as a whole when done)',
+    },
     password: { type: 'string', value: 'P', description: 'password of an encrypted PDF' },
     json: { type: 'boolean', description: 'print splits.json on stdout' },
   },
@@ -93,7 +107,6 @@ export const bookSplitCommand = defineCommand({
     'llm-crew book split book.pdf --max-pages 40 --out chunks',
   ],
   async run({ options, positionals, stdout, stderr }) {
-    if (!options.out) throw new UsageError('missing --out DIR');
     const maxPages = options['max-pages'];
     if ((options.by === undefined) === (maxPages === undefined))
       throw new UsageError('give one of --by chapter, --by plan FILE, --max-pages N');
@@ -117,14 +130,11 @@ export const bookSplitCommand = defineCommand({
     } else if (options.by === 'chapter') {
       book = oneBook(positionals);
       split = { by: 'chapter' };
-    } else if (options.by !== undefined) {
-      throw new UsageError(`--by expects chapter or plan, got '${options.by}'`);
     } else {
-      if (!Number.isInteger(maxPages) || maxPages! < 1)
-        throw new UsageError('--max-pages expects a positive integer');
       book = oneBook(positionals);
       split = { by: 'max-pages', maxPages: maxPages! };
     }
+    requireOutputDir('out', options.out);
     const result = await splitBook(book, split, options.out, {
       password: options.password,
       log: (m) => stderr(`${m}\n`),

@@ -23,16 +23,20 @@ export const dashboardCommand = defineCommand({
       value: 'P',
       description: 'the web port (0: any free one)',
       default: DEFAULT_PORT,
+      min: 0,
+      max: 65_535,
     },
-    interval: { type: 'number', value: 'S', description: 'seconds between refreshes', default: 2 },
+    interval: {
+      type: 'number',
+      value: 'S',
+      description: 'seconds between refreshes',
+      default: 2,
+      above: 0,
+    },
   },
   examples: ['llm-crew dashboard', 'llm-crew dashboard --web --port 8080', 'llm-crew dashboard --json'],
   async run({ options, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (!(options.interval > 0))
-      throw new UsageError(`--interval expects seconds above 0, got ${options.interval}`);
-    if (options.port < 0 || options.port > 65_535)
-      throw new UsageError(`--port expects 0 to 65535, got ${options.port}`);
     const plan = parsePlan(readPlanText(options.plan), options.plan);
     const repo = dirname(resolve(options.plan));
     await withTracker(options, stderr, async (tracker) => {

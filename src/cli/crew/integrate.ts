@@ -8,7 +8,7 @@ import { oneAgent, runtimeOptions, withCrew } from './runtime-context.js';
 const options = {
   plan: runtimeOptions.plan,
   db: runtimeOptions.db,
-  timeout: { type: 'number', value: 'S', description: 'seconds each test may run', default: 600 },
+  timeout: { type: 'number', value: 'S', description: 'seconds each test may run', default: 600, above: 0 },
   json: { type: 'boolean', description: 'print the result as JSON' },
 } as const;
 
@@ -38,8 +38,6 @@ export const testCommand = defineCommand({
   examples: ['llm-crew test', 'llm-crew test --merge --json'],
   async run({ options, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    if (!(options.timeout > 0))
-      throw new UsageError(`--timeout expects seconds above 0, got ${options.timeout}`);
     await requireTools(['git']);
     const r = await withCrew(options, stderr, (ctx, tracker) =>
       integrate({ ctx, tracker, merge: options.merge === true, timeoutMs: options.timeout * 1000 }),

@@ -18,6 +18,7 @@ export const trackerOptions = {
   tracker: {
     type: 'string',
     value: 'local|github',
+    choices: ['local', 'github'],
     description: "the backend (default: the plan's project.tracker, else local)",
   },
   db: {
@@ -135,14 +136,18 @@ export const issuesListCommand = defineCommand({
       description: 'a milestone id from the plan, or a milestone title',
     },
     label: { type: 'strings', value: 'L', description: 'a label the issues carry (repeatable)' },
-    state: { type: 'string', value: 'open|closed|all', description: 'which issues', default: 'open' },
+    state: {
+      type: 'string',
+      value: 'open|closed|all',
+      description: 'which issues',
+      default: 'open',
+      choices: ['open', 'closed', 'all'],
+    },
   },
   examples: ['llm-crew issues list --agent ch3-4', 'llm-crew issues list --label blocked --json'],
   async run({ options, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const state = options.state;
-    if (state !== 'open' && state !== 'closed' && state !== 'all')
-      throw new UsageError(`--state expects open, closed or all, got '${state}'`);
+    const state = options.state as 'open' | 'closed' | 'all';
     const issues = await withTracker(
       options,
       stderr,
@@ -205,7 +210,7 @@ export const issuesCommentCommand = defineCommand({
   usage: 'NUMBER --body TEXT',
   options: {
     ...trackerOptions,
-    body: { type: 'string', value: 'TEXT', description: 'the comment' },
+    body: { type: 'string', value: 'TEXT', required: true, description: 'the comment' },
     key: {
       type: 'string',
       value: 'K',
@@ -220,12 +225,11 @@ export const issuesCommentCommand = defineCommand({
   examples: ["llm-crew issues comment 3 --body 'tokenizer interface ready'"],
   async run({ options, positionals, stdout, stderr }) {
     const n = issueNumber(positionals);
-    if (!options.body) throw new UsageError('missing --body TEXT');
     const author = options.author ?? process.env.LLM_CREW_AGENT ?? process.env.USER ?? 'local';
     const comment = await withTracker(
       options,
       stderr,
-      (t) => t.addComment(n, options.body!, author, options.key ?? null),
+      (t) => t.addComment(n, options.body, author, options.key ?? null),
       { existing: true },
     );
     stdout(options.json ? JSON.stringify({ issue: n, comment }, null, 2) + '\n' : `commented on #${n}\n`);

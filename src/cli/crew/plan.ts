@@ -21,6 +21,7 @@ import {
   type PlanIssue,
 } from '../../crew/plan/index.js';
 import { defineCommand } from '../command.js';
+import { requireOutputDir, requireOutputFile } from '../file-checks.js';
 
 function noPositionals(positionals: string[]): void {
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
@@ -34,9 +35,10 @@ export const initCommand = defineCommand({
     book: {
       type: 'string',
       value: 'FILE',
+      required: true,
       description: 'structure.json from llm-crew book analyze or split',
     },
-    agents: { type: 'integer', value: 'N', description: 'number of coding agents' },
+    agents: { type: 'integer', value: 'N', required: true, min: 1, description: 'number of coding agents' },
     out: { type: 'string', value: 'FILE', description: 'where to write the plan', default: 'crew.yaml' },
     chunks: { type: 'string', value: 'DIR', description: 'the directory written by llm-crew book split' },
     project: { type: 'string', value: 'NAME', description: 'project name (default: from the book title)' },
@@ -49,9 +51,7 @@ export const initCommand = defineCommand({
   ],
   run({ options, positionals, stdout, stderr }) {
     noPositionals(positionals);
-    if (!options.book) throw new UsageError('missing --book structure.json');
-    if (options.agents === undefined) throw new UsageError('missing --agents N');
-    const out = options.out;
+    const out = requireOutputFile('out', options.out);
     const base = dirname(resolve(out));
     const rel = (p: string) => relative(base, resolve(p)) || '.';
     const plan = proposePlan(readStructure(options.book), {
@@ -129,7 +129,7 @@ export const planCommand = defineCommand({
       return;
     }
     const ctx = loadPlan(file);
-    const outDir = options.out ?? ctx.dir;
+    const outDir = options.out !== undefined ? requireOutputDir('out', options.out) : ctx.dir;
     const docs = planDocuments(ctx);
     const written = writeDocuments(docs, outDir);
     if (options.json) stdout(JSON.stringify({ documents: written }, null, 2) + '\n');

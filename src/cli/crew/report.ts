@@ -7,6 +7,7 @@ import { dayZero } from '../../crew/dashboard/snapshot.js';
 import { parsePlan, readPlanText } from '../../crew/plan/index.js';
 import { computeReport } from '../../crew/report/measures.js';
 import { defineCommand } from '../command.js';
+import { requireOutputDir } from '../file-checks.js';
 import { trackerOptions, withTracker } from './issues.js';
 
 export const reportCommand = defineCommand({
@@ -27,6 +28,7 @@ export const reportCommand = defineCommand({
   examples: ['llm-crew report', 'llm-crew report --out docs/run-1 --json'],
   async run({ options, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    requireOutputDir('out', options.out);
     const plan = parsePlan(readPlanText(options.plan), options.plan);
     const repo = dirname(resolve(options.plan));
     const now = clockNow();

@@ -1,11 +1,12 @@
 // The DPO bonus's training run (train_model_dpo_simple): AdamW on the policy, a frozen copy of the
 // starting model as the reference, the loss and reward margins of the training and validation pairs
 // every evalFreq steps, and the held-out (validation) pairs scored before and after.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { saveModelDir } from '../../io/gpt2.js';
+import { readTextFile } from '../../io/text-file.js';
+import { dataPath } from '../../paths.js';
 import { AdamW, clipGradNorm } from '../../optim/index.js';
 import { Rng } from '../../tensor/index.js';
 import {
@@ -27,7 +28,7 @@ import { loadInstructModel } from './respond.js';
 // The notebook's settings: beta 0.1, AdamW lr 5e-6 with weight decay 0.01, batch 8, 1 epoch,
 // evaluation every 5 steps over 5 batches.
 export const DPO_DEFAULTS = {
-  data: 'data/instruction-data-with-preference.json',
+  data: dataPath('instruction-data-with-preference.json'),
   beta: 0.1,
   lr: 5e-6,
   weightDecay: 0.01,
@@ -94,7 +95,7 @@ function batchesOf(
 
 export async function trainDPO(o: DPOOptions, io: PretrainIO): Promise<DPOSummary> {
   const started = performance.now();
-  const entries = parsePreferenceData(readFileSync(o.data, 'utf8'), o.data);
+  const entries = parsePreferenceData(readTextFile(o.data), o.data);
   const split = splitInstructionData(entries);
   if (split.train.length < o.batchSize || split.val.length === 0) {
     throw new UserError(

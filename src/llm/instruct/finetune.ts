@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { saveModelDir } from '../../io/gpt2.js';
+import { dataPath } from '../../paths.js';
 import { Rng } from '../../tensor/index.js';
 import { gpt2Tokenizer } from '../fundamentals.js';
 import { GPTModel } from '../gpt.js';
@@ -18,7 +19,7 @@ import { loadInstructModel, respond, respondAll } from './respond.js';
 // The book's chapter-7 run: AdamW lr 5e-5, weight decay 0.1, batch 8, 2 epochs, evaluation every 5
 // steps over 5 batches, torch seed 123, responses of up to 256 tokens.
 export const INSTRUCT_DEFAULTS = {
-  data: 'data/instruction-data.json',
+  data: dataPath('instruction-data.json'),
   batchSize: 8,
   epochs: 2,
   lr: 5e-5,

@@ -118,13 +118,6 @@ export const cases: BadInputCase[] = [
   },
   {
     program: 'llm-crew',
-    kind: 'missing file',
-    args: ['issues', 'list', '--plan', '{dir}/nope.yaml'],
-    exit: 1,
-    stderr: "/nope.yaml: no plan here; make one with 'llm-crew init",
-  },
-  {
-    program: 'llm-crew',
     kind: 'no project here',
     args: ['issues', 'close', '3'],
     exit: 1,

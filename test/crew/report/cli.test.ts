@@ -92,7 +92,7 @@ describe('llm-crew dashboard --json', () => {
   it('rejects bad usage and a missing plan', async () => {
     const p = (project = await crewProject());
     expect((await crew(p.dir, 'dashboard', '--interval', '0')).stderr).toContain(
-      '--interval expects seconds above 0, got 0',
+      '--interval must be above 0, got 0',
     );
     expect((await crew(p.dir, 'dashboard', '--port', '70000')).code).toBe(2);
     const missing = await crew(p.dir, 'dashboard', '--plan', 'nope.yaml');

@@ -4,6 +4,7 @@ import { gpt2Tokenizer } from '../../llm/fundamentals.js';
 import { loadInstructionData, splitInstructionData } from '../../llm/instruction.js';
 import { INSTRUCT_DEFAULTS, RESPONSES_FILE } from '../../llm/instruct/finetune.js';
 import { loadInstructModel, respondAll } from '../../llm/instruct/respond.js';
+import { counter } from '../../terminal.js';
 import { defineCommand } from '../command.js';
 
 export const respondCommand = defineCommand({
@@ -56,10 +57,11 @@ export const respondCommand = defineCommand({
     const model = loadInstructModel(o.model);
     const tokenizer = gpt2Tokenizer();
     const started = performance.now();
+    const shown = counter(stderr, 'responses', entries.length);
     const out = await respondAll(model, tokenizer, entries, { maxNewTokens: o['max-new-tokens'] }, (done) => {
-      if (!o['no-progress']) stderr(`\rresponses: ${done}/${entries.length}`);
+      if (!o['no-progress']) shown.update(done);
     });
-    if (!o['no-progress']) stderr('\n');
+    shown.end();
     writeFileAtomic(o.out, [JSON.stringify(out, null, 4) + '\n']);
     const seconds = (performance.now() - started) / 1000;
     if (o.json) stdout(JSON.stringify(out) + '\n');

@@ -6,6 +6,7 @@ import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { saveModelDir } from '../../io/gpt2.js';
 import { Rng } from '../../tensor/index.js';
+import { counter } from '../../terminal.js';
 import { gpt2Tokenizer } from '../fundamentals.js';
 import { GPTModel } from '../gpt.js';
 import { InstructionDataset, loadInstructionData, splitInstructionData } from '../instruction.js';
@@ -170,10 +171,11 @@ export async function finetuneInstruct(
   io.stderr(`saved the instruction-tuned model to ${summary.modelDir}\n`);
   if (o.respond) {
     const test = o.respondLimit !== undefined ? split.test.slice(0, o.respondLimit) : split.test;
+    const shown = counter(io.stderr, 'responses', test.length);
     const responded = await respondAll(model, tokenizer, test, { maxNewTokens: o.maxNewTokens }, (done) => {
-      if (io.progressBar) io.stderr(`\rresponses: ${done}/${test.length}`);
+      if (io.progressBar) shown.update(done);
     });
-    if (io.progressBar) io.stderr('\n');
+    shown.end();
     summary.responsesFile = join(o.out, RESPONSES_FILE);
     writeFileAtomic(summary.responsesFile, [JSON.stringify(responded, null, 4) + '\n']);
     io.stderr(`wrote ${responded.length} test responses to ${summary.responsesFile}\n`);

@@ -1,4 +1,4 @@
-import { UsageError } from '../../errors.js';
+import { Interrupted, UsageError } from '../../errors.js';
 import { DPO_DEFAULTS as d, trainDPO } from '../../llm/instruct/dpo-train.js';
 import { checkAtLeastOne } from '../args.js';
 import { defineCommand } from '../command.js';
@@ -80,12 +80,14 @@ export const dpoCommand = defineCommand({
         out: o.out,
       },
       // With --json, stdout holds the summary only: the evaluation lines go to stderr.
-      { stdout: o.json ? stderr : stdout, stderr, progressBar: !o['no-progress'], handleSignals: false },
+      { stdout: o.json ? stderr : stdout, stderr, progressBar: !o['no-progress'], handleSignals: true },
     );
     if (o.json) stdout(JSON.stringify(s) + '\n');
     else
       stdout(
         `held-out pairs: reward accuracy ${(100 * s.before.accuracy).toFixed(1)}% -> ${(100 * s.after.accuracy).toFixed(1)}%, margin ${s.before.margin.toFixed(3)} -> ${s.after.margin.toFixed(3)}, loss ${s.before.loss.toFixed(3)} -> ${s.after.loss.toFixed(3)}; ${s.steps} steps in ${s.seconds.toFixed(1)} s; model ${s.modelDir}\n`,
       );
+    if (s.status === 'stopped')
+      throw new Interrupted(`interrupted; the model trained so far is in ${s.modelDir}`);
   },
 });

@@ -1,4 +1,4 @@
-import { UsageError } from '../../errors.js';
+import { Interrupted, UsageError } from '../../errors.js';
 import type { DataFormat } from '../../llm/finetune/data.js';
 import { CLASSIFIER_DEFAULTS, finetuneClassifier } from '../../llm/finetune/run.js';
 import { TRAINABLE, type Trainable } from '../../llm/finetune/train.js';
@@ -175,5 +175,7 @@ export const finetuneClassifierCommand = defineCommand({
       const { history: _history, ...rest } = summary;
       stdout(JSON.stringify(rest) + '\n');
     }
+    if (summary.status === 'stopped')
+      throw new Interrupted(`interrupted; the classifier trained so far is in ${o.out}`);
   },
 });

@@ -1,4 +1,5 @@
-import { UsageError } from '../../errors.js';
+import { join } from 'node:path';
+import { Interrupted, UsageError } from '../../errors.js';
 import { finetuneInstruct, INSTRUCT_DEFAULTS as d } from '../../llm/instruct/finetune.js';
 import { checkAtLeastOne } from '../args.js';
 import { defineCommand } from '../command.js';
@@ -148,5 +149,7 @@ export const finetuneInstructCommand = defineCommand({
       stdout(
         `validation loss ${summary.firstValLoss.toFixed(3)} -> ${summary.lastValLoss.toFixed(3)}; ${summary.trainable.toLocaleString('en-US')} of ${summary.total.toLocaleString('en-US')} parameters trained; ${summary.seconds.toFixed(1)} s${summary.modelDir ? `; model ${summary.modelDir}` : ''}${summary.responsesFile ? `; responses ${summary.responsesFile}` : ''}\n`,
       );
+    if (summary.status === 'stopped')
+      throw new Interrupted(`interrupted; the checkpoint is in ${join(o.out, 'checkpoint')}`);
   },
 });

@@ -1,4 +1,4 @@
-import { UsageError, UserError } from '../../errors.js';
+import { Interrupted, UsageError, UserError } from '../../errors.js';
 import { BOOK_DEFAULTS, pretrain } from '../../llm/train/run.js';
 import { checkAtLeastOne } from '../args.js';
 import { defineCommand } from '../command.js';
@@ -135,7 +135,7 @@ export const trainCommand = defineCommand({
       throw new UsageError('--grad-clip must be positive');
     const drop = o['drop-rate'];
     if (drop !== undefined && !(drop >= 0 && drop < 1)) throw new UserError('--drop-rate must be in [0, 1)');
-    await pretrain(
+    const run = await pretrain(
       {
         data: o.data,
         config: o.config,
@@ -168,5 +168,7 @@ export const trainCommand = defineCommand({
       },
       { stdout, stderr, progressBar: !o['no-progress'], handleSignals: true },
     );
+    if (run.status === 'stopped')
+      throw new Interrupted(`interrupted; the checkpoint is in ${run.checkpoint}`);
   },
 });

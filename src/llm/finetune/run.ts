@@ -20,6 +20,7 @@ import {
 import { gpt2Tokenizer, type BPETokenizer } from '../fundamentals.js';
 import { GPTModel, presetConfig, validateConfig } from '../gpt.js';
 import { applyLoRA, mergeLoRA, type LinearWithLoRA } from '../lora.js';
+import { listenForInterrupt } from '../train/interrupt.js';
 import { lossPlotAscii, lossPlotPng, type PlotLabels } from '../train/plot.js';
 import { Progress } from '../train/progress.js';
 import {
@@ -334,13 +335,7 @@ export async function finetuneClassifier(o: FinetuneOptions, io: FinetuneIO): Pr
   const perEpoch = batchesPerEpoch(data.train, o.batchSize);
   const steps = Math.min(o.epochs * perEpoch, o.maxSteps ?? Infinity);
   const progress = new Progress(io, steps, 0);
-  let stop = false;
-  const onSigint = () => {
-    stop = true;
-    progress.log('interrupted: stopping after this step (Ctrl-C again to quit at once)\n');
-    process.once('SIGINT', () => process.exit(130));
-  };
-  if (io.handleSignals) process.once('SIGINT', onSigint);
+  const interrupt = listenForInterrupt(io.handleSignals, (t) => progress.log(t), 'stopping');
 
   const trainStart = performance.now();
   let result;
@@ -365,12 +360,12 @@ export async function finetuneClassifier(o: FinetuneOptions, io: FinetuneIO): Pr
           ),
         onEpochEnd: (r) =>
           progress.result(`Training accuracy: ${pct(r.trainAcc)} | Validation accuracy: ${pct(r.valAcc)}\n`),
-        shouldStop: () => stop,
+        shouldStop: () => interrupt.requested,
       },
     );
   } finally {
     progress.stop();
-    if (io.handleSignals) process.removeListener('SIGINT', onSigint);
+    interrupt.dispose();
   }
   const trainingSeconds = (performance.now() - trainStart) / 1000;
   io.stdout(`Training completed in ${(trainingSeconds / 60).toFixed(2)} minutes.\n`);

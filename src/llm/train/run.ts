@@ -23,6 +23,7 @@ import {
   type TrainingData,
   type TrainOptions,
 } from './loop.js';
+import { listenForInterrupt } from './interrupt.js';
 import { lossPlotAscii, lossPlotPng } from './plot.js';
 import { Progress } from './progress.js';
 
@@ -272,13 +273,7 @@ export async function runTraining(
   const writeLog = (x: unknown) => log !== null && writeSync(log, JSON.stringify(x) + '\n');
   const progress = new Progress(io, total, start.step);
   let lastCheckpoint: number | null = setup.resumed ? start.step : null;
-  let stop = false;
-  const onSigint = () => {
-    stop = true;
-    progress.log('interrupted: saving a checkpoint after this step (Ctrl-C again to quit at once)\n');
-    process.once('SIGINT', () => process.exit(130));
-  };
-  if (io.handleSignals) process.once('SIGINT', onSigint);
+  const interrupt = listenForInterrupt(io.handleSignals, (t) => progress.log(t), 'saving a checkpoint');
 
   io.stderr(`${setup.intro}; ${total - start.step} steps to go\n`);
   const samples: string[] = [];
@@ -306,7 +301,7 @@ export async function runTraining(
         saveCheckpoint(checkpointDir, model, optimizer.stateDict(), state, data.train.length, setup.kind);
         lastCheckpoint = state.step;
       },
-      shouldStop: () => stop,
+      shouldStop: () => interrupt.requested,
     });
   } catch (err) {
     if (err instanceof DivergedError) {
@@ -319,7 +314,7 @@ export async function runTraining(
     throw err;
   } finally {
     progress.stop();
-    if (io.handleSignals) process.removeListener('SIGINT', onSigint);
+    interrupt.dispose();
     if (log !== null) closeSync(log);
   }
 

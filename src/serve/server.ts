@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { gpt2Tokenizer, type BPETokenizer } from '../llm/fundamentals.js';
 import { DEFAULT_LIMITS, type Limits, type ServeContext } from './context.js';
 import { errorBody, installErrorHandler } from './errors.js';
+import { installJsonBodyParser } from './json-body.js';
 import type { ModelRegistry } from './registry.js';
 import { chatRoute } from './routes/chat.js';
 import { classifyRoute } from './routes/classify.js';
@@ -47,6 +48,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     startedAt: Math.floor(Date.now() / 1000),
   };
   installErrorHandler(app);
+  installJsonBodyParser(app);
   modelsRoutes(app, ctx);
   generateRoute(app, ctx);
   chatRoute(app, ctx);

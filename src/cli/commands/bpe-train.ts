@@ -1,5 +1,5 @@
 // `llm-scratch bpe-train`: learn a byte-level BPE vocabulary from text files (chapter 2's bonus).
-import { UsageError } from '../../errors.js';
+import { UsageError, UserError } from '../../errors.js';
 import { BPETokenizer, readTextFile, saveVocab, trainBPE } from '../../llm/fundamentals.js';
 import { defineCommand } from '../command.js';
 
@@ -35,7 +35,10 @@ export const bpeTrainCommand = defineCommand({
     if (options['vocab-size'] === undefined)
       throw new UsageError('give the vocabulary size with --vocab-size N');
     if (options.out === undefined) throw new UsageError('give the output directory with --out DIR');
-    const texts = inputs.map(readTextFile);
+    const texts = inputs.map((file) => readTextFile(file, stderr));
+    if (texts.every((t) => t === '')) {
+      throw new UserError(`${inputs.join(', ')}: empty, no text to learn merges from`);
+    }
     const t0 = performance.now();
     const result = trainBPE(texts, {
       vocabSize: options['vocab-size'],

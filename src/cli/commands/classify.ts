@@ -12,7 +12,7 @@ import { findSplitDir, loadLabelledFile, type Example } from '../../llm/finetune
 import { defineCommand } from '../command.js';
 
 function readLines(file: string, stderr: (s: string) => void): string[] {
-  const lines = readTextFile(file).split(/\r?\n/);
+  const lines = readTextFile(file, stderr).split(/\r?\n/);
   const texts = lines.filter((l) => l.trim() !== '');
   const blank = lines.length - texts.length - (lines.at(-1) === '' ? 1 : 0);
   if (blank > 0) stderr(`skipped ${blank} empty line${blank === 1 ? '' : 's'}\n`);

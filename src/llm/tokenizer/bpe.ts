@@ -9,6 +9,7 @@
 // with an open-addressing table of rank pairs (no strings inside the loop).
 import { UserError } from '../../errors.js';
 import { utf8Encode } from './byte-unicode.js';
+import { LONG_PIECE, mergeLong, mergeShort, NO_MERGE } from './merge.js';
 import { PieceTable } from './piece-table.js';
 import { bmpClasses, pieceEnd } from './pretokenize.js';
 import { readVocab, type BPEVocab } from './vocab-files.js';
@@ -27,7 +28,6 @@ export interface EncodeOptions {
 // pieces. When full, the cache is dropped at once, which bounds memory on text with endless unique
 // strings. (A bigger table measured no faster: the lookups that miss the CPU caches are the rare ones.)
 const MIN_TABLE_BITS = 18;
-const NO_MERGE = 0x7fffffff;
 
 export class BPETokenizer {
   readonly vocab: BPEVocab;
@@ -125,6 +125,8 @@ export class BPETokenizer {
     return this.vocab.specials;
   }
 
+  private readonly pairRankOf = (left: number, right: number) => this.pairRank(left, right);
+
   private pairRank(left: number, right: number): number {
     const key = (left << 16) | right;
     const keys = this.pairKeys;
@@ -138,8 +140,7 @@ export class BPETokenizer {
     }
   }
 
-  // The merge loop over one piece: bytes (as ranks 0..255) merged lowest rank first, as tiktoken's
-  // _byte_pair_merge. Quadratic in the piece length, which is short except in odd text.
+  // The merge loop over one piece (merge.ts): bytes as ranks 0..255, merged lowest rank first.
   private mergePiece(text: string, start: number, end: number): number[] {
     if (this.bytes.length < 3 * (end - start)) {
       const size = 3 * (end - start) + 16;
@@ -150,24 +151,7 @@ export class BPETokenizer {
     const { bytes, parts, ranks } = this;
     let m = utf8Encode(text, start, end, bytes);
     for (let i = 0; i < m; i++) parts[i] = bytes[i];
-    for (let i = 0; i + 1 < m; i++) ranks[i] = this.pairRank(parts[i], parts[i + 1]);
-    while (m > 1) {
-      let best = NO_MERGE;
-      let at = -1;
-      for (let i = 0; i + 1 < m; i++) {
-        if (ranks[i] < best) {
-          best = ranks[i];
-          at = i;
-        }
-      }
-      if (at < 0) break;
-      parts[at] = best;
-      parts.copyWithin(at + 1, at + 2, m);
-      ranks.copyWithin(at + 1, at + 2, m - 1);
-      m--;
-      if (at + 1 < m) ranks[at] = this.pairRank(best, parts[at + 1]);
-      if (at > 0) ranks[at - 1] = this.pairRank(parts[at - 1], best);
-    }
+    m = m > LONG_PIECE ? mergeLong(parts, m, this.pairRankOf) : mergeShort(parts, ranks, m, this.pairRankOf);
     const ids = new Array<number>(m);
     for (let i = 0; i < m; i++) ids[i] = this.rankToId[parts[i]];
     return ids;
@@ -186,6 +170,13 @@ export class BPETokenizer {
           i = j;
           continue;
         }
+      }
+      if (j - i > LONG_PIECE) {
+        // Too long to repeat, and to keep in the cache.
+        const ids = this.mergePiece(text, i, j);
+        for (let k = 0; k < ids.length; k++) out.push(ids[k]);
+        i = j;
+        continue;
       }
       const h = PieceTable.hash(text, i, j);
       const slot = table.find(text, i, j, h);

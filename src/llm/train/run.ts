@@ -137,7 +137,7 @@ export async function pretrain(o: PretrainOptions, io: PretrainIO): Promise<Pret
   if (!(Number.isInteger(stride) && stride >= 1)) throw new UserError(`--stride must be a positive integer`);
 
   const tokenizer = gpt2Tokenizer();
-  const corpus = o.corpus ?? loadCorpus(o.data, o.trainRatio, tokenizer);
+  const corpus = o.corpus ?? loadCorpus(o.data, o.trainRatio, tokenizer, io.stderr);
   const what = o.data.length === 1 ? o.data[0] : `${o.data.length} data files`;
   checkFits(
     `${what}: the training part`,

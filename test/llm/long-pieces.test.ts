@@ -2,6 +2,7 @@
 // tiktoken's ids exactly, and whose work grows as n log n: a 100,000-letter word sent to the server
 // took 55 s of the quadratic loop.
 import fc from 'fast-check';
+import { readFileSync } from 'node:fs';
 import { get_encoding, type Tiktoken } from 'tiktoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpt2Tokenizer, type BPETokenizer } from '../../src/llm/fundamentals.js';
@@ -54,6 +55,24 @@ describe('long pieces', () => {
         },
       ),
       { seed: 42, numRuns: 500 },
+    );
+  });
+
+  it('encodeAsync gives the ids of encode, whatever its budget', async () => {
+    const verdict = readFileSync(new URL('../../data/the-verdict.txt', import.meta.url), 'utf8');
+    const text = `${verdict.slice(0, 3000)}<|endoftext|>${'ab'.repeat(10_000)} x${verdict.slice(3000, 6000)}`;
+    const options = { allowedSpecial: 'all' } as const;
+    for (const budget of [1, 7, 100, 1 << 14])
+      expect(await ours.encodeAsync(text, options, budget)).toEqual(ours.encode(text, options));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: 'grapheme', maxLength: 200 }),
+        fc.integer({ min: 1, max: 50 }),
+        async (t, b) => {
+          expect(await ours.encodeAsync(t, {}, b)).toEqual(ours.encode(t));
+        },
+      ),
+      { seed: 42, numRuns: 200 },
     );
   });
 

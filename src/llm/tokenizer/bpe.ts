@@ -7,6 +7,7 @@
 // directly. Speed comes from three lookups before any merging: the whole piece as a token (most
 // English words), then a bounded cache of pieces seen before, then the merge loop over an int array
 // with an open-addressing table of rank pairs (no strings inside the loop).
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { UserError } from '../../errors.js';
 import { utf8Encode } from './byte-unicode.js';
 import { LONG_PIECE, mergeLong, mergeShort, NO_MERGE } from './merge.js';
@@ -28,6 +29,8 @@ export interface EncodeOptions {
 // pieces. When full, the cache is dropped at once, which bounds memory on text with endless unique
 // strings. (A bigger table measured no faster: the lookups that miss the CPU caches are the rare ones.)
 const MIN_TABLE_BITS = 18;
+// The longest piece merged in one go, in UTF-16 units (mergeChunk).
+const MAX_PIECE = 8192;
 
 export class BPETokenizer {
   readonly vocab: BPEVocab;
@@ -157,10 +160,27 @@ export class BPETokenizer {
     return ids;
   }
 
+  // Merges the next chunk of the long piece text[at, end) into out and returns where the chunk
+  // ends. A piece is merged MAX_PIECE units at a time (never splitting a surrogate pair), which
+  // bounds the cost of one absurd "word" and lets encodeAsync yield inside it; GPT-2 text has no
+  // piece that long, so its ids are tiktoken's.
+  private mergeChunk(text: string, at: number, end: number, out: number[]): number {
+    let stop = Math.min(end, at + MAX_PIECE);
+    const last = text.charCodeAt(stop - 1);
+    if (stop < end && last >= 0xd800 && last <= 0xdbff) stop--;
+    const ids = this.mergePiece(text, at, stop);
+    for (let k = 0; k < ids.length; k++) out.push(ids[k]);
+    return stop;
+  }
+
   // Appends the ids of text[start, end), which holds no special token to honour, to out.
-  private encodeSegment(text: string, start: number, end: number, out: number[]): void {
+  // Stops at the first piece boundary at or after `stop` and returns it; with stop < end it also
+  // stops before a piece longer than MAX_PIECE (for encodeAsync to merge in turns). The pieces are
+  // always those of text[start, end) as a whole.
+  private encodeSegment(text: string, start: number, end: number, out: number[], stop = end): number {
     const { table, classes, single } = this;
-    for (let i = start; i < end;) {
+    let i = start;
+    while (i < end && i < stop) {
       const j = pieceEnd(text, i, end, classes);
       if (j === i + 1) {
         // One UTF-16 unit ('.', ',', '\n', a CJK character...): a table indexed by the unit.
@@ -172,9 +192,10 @@ export class BPETokenizer {
         }
       }
       if (j - i > LONG_PIECE) {
+        if (j - i > MAX_PIECE && stop < end) return i;
         // Too long to repeat, and to keep in the cache.
-        const ids = this.mergePiece(text, i, j);
-        for (let k = 0; k < ids.length; k++) out.push(ids[k]);
+        let c = i;
+        while (c < j) c = this.mergeChunk(text, c, j, out);
         i = j;
         continue;
       }
@@ -198,6 +219,7 @@ export class BPETokenizer {
       }
       i = j;
     }
+    return i;
   }
 
   // Encodes text as ordinary text: special-token text gets no special treatment.
@@ -208,6 +230,48 @@ export class BPETokenizer {
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {
+    const out: number[] = [];
+    const segments = this.segments(text, options);
+    for (let s = 0; s < segments.length; s += 3) {
+      if (segments[s + 2] >= 0) out.push(segments[s + 2]);
+      else this.encodeSegment(text, segments[s], segments[s + 1], out);
+    }
+    return out;
+  }
+
+  /**
+   * The same ids as encode, with a turn of the event loop after about every `budget` UTF-16 units
+   * of text and between the chunks of a long piece, so that a server goes on answering other
+   * requests while it tokenizes a long prompt.
+   */
+  async encodeAsync(text: string, options: EncodeOptions = {}, budget = 1 << 14): Promise<number[]> {
+    const out: number[] = [];
+    const segments = this.segments(text, options);
+    for (let s = 0; s < segments.length; s += 3) {
+      const [start, end, special] = [segments[s], segments[s + 1], segments[s + 2]];
+      if (special >= 0) {
+        out.push(special);
+        continue;
+      }
+      for (let i = start; i < end;) {
+        const reached = this.encodeSegment(text, i, end, out, i + budget);
+        if (reached < i + budget && reached < end) {
+          // Stopped before a long piece: its chunks, one turn each.
+          const j = pieceEnd(text, reached, end, this.classes);
+          for (let c = reached; c < j; await nextTurn()) c = this.mergeChunk(text, c, j, out);
+          i = j;
+        } else {
+          i = reached;
+          await nextTurn();
+        }
+      }
+    }
+    return out;
+  }
+
+  // The text cut into ordinary runs and allowed special tokens, as triples (start, end, id), the id
+  // -1 for ordinary text; throws on a special token that is not allowed.
+  private segments(text: string, options: EncodeOptions): number[] {
     const specials = this.vocab.specials;
     const allowed = new Set(
       options.allowedSpecial === 'all' ? specials.keys() : (options.allowedSpecial ?? []),
@@ -229,7 +293,7 @@ export class BPETokenizer {
         );
       }
     }
-    const out: number[] = [];
+    const segments: number[] = [];
     let start = 0;
     while (allowed.size > 0) {
       // The leftmost allowed special token, the longest on a tie.
@@ -243,12 +307,11 @@ export class BPETokenizer {
         }
       }
       if (at < 0) break;
-      this.encodeSegment(text, start, at, out);
-      out.push(specials.get(found)!);
+      segments.push(start, at, -1, at, at + found.length, specials.get(found)!);
       start = at + found.length;
     }
-    this.encodeSegment(text, start, text.length, out);
-    return out;
+    segments.push(start, text.length, -1);
+    return segments;
   }
 
   // The bytes of a token sequence; tokens may split a UTF-8 character, so bytes are the exact inverse.

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCheckpoint } from '../../src/llm/train/checkpoint.js';
+import { writeFixtureModel } from '../helpers/gpt2-fixture.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const entry = join(root, 'src/cli/llm-scratch.ts');
@@ -26,12 +27,14 @@ function llmScratch(
   args: string[],
   onStderr?: (text: string, child: ReturnType<typeof spawn>) => void,
   env: Record<string, string> = {},
+  stdin = '',
 ): Promise<Exit> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: root,
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
+  child.stdin.end(stdin);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -93,6 +96,20 @@ describe('llm-scratch as a process', () => {
     expect(output).not.toContain('\r');
     expect(output).not.toContain('\u001b');
   }, 120_000);
+
+  it('chat says so when the model is not instruction-tuned', async () => {
+    const model = join(dir, 'base-model');
+    writeFixtureModel(model);
+    const r = await llmScratch(
+      ['chat', '--model', model, '--max-new-tokens', '2'],
+      undefined,
+      {},
+      'Hi\n/quit\n',
+    );
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^note: .*base-model is a base \(pretrained\) model, not instruction-tuned/m);
+    expect(r.stdout).toContain('### Response:');
+  }, 60_000);
 
   it('a closed stdout (| head) ends the command quietly', async () => {
     // Far more ids than a pipe buffers, so that writing goes on after the reader has gone.

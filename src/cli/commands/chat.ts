@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../errors.js';
+import { readModelKind } from '../../io/gpt2.js';
 import { gpt2Tokenizer } from '../../llm/fundamentals.js';
 import { loadInstructModel, respond } from '../../llm/instruct/respond.js';
 import { defineCommand } from '../command.js';
@@ -26,6 +29,11 @@ export const chatCommand = defineCommand({
     if (!o.model) throw new UsageError('--model is required');
     if (o['max-new-tokens'] < 1) throw new UsageError('--max-new-tokens must be at least 1');
     const model = loadInstructModel(o.model);
+    const kind = existsSync(join(o.model, 'config.json')) ? readModelKind(o.model) : 'instruct';
+    if (kind !== 'instruct')
+      stderr(
+        `note: ${o.model} is a ${kind} (pretrained) model, not instruction-tuned: it continues the prompt's text rather than following the instruction\n`,
+      );
     const tokenizer = gpt2Tokenizer();
     const interactive = process.stdin.isTTY === true;
     if (interactive)
@@ -50,6 +58,7 @@ export const chatCommand = defineCommand({
             temperature: o.temperature,
             topK: o['top-k'],
             seed: o.seed + turn++,
+            onCropped: (w) => stderr(`warning: ${w.warning}\n`),
           },
         );
         stdout(`### Response:\n${answer}\n\n`);

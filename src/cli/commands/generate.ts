@@ -1,6 +1,6 @@
 import { loadModelDir } from '../../io/gpt2.js';
 import { loadTokenizer } from '../../llm/fundamentals.js';
-import { generate } from '../../llm/generate.js';
+import { generate, promptWindow } from '../../llm/generate.js';
 import { UsageError, UserError } from '../../errors.js';
 import { checkIdsInVocabulary, parseIdList } from '../args.js';
 import { defineCommand } from '../command.js';
@@ -37,7 +37,7 @@ export const generateCommand = defineCommand({
     'llm-scratch generate --model runs/verdict/final --prompt "Every effort moves you" --max-new-tokens 25',
     'llm-scratch generate --model path/to/gpt2 --prompt "Hello" --temperature 1.4 --top-k 25 --seed 123',
   ],
-  run({ options, positionals, stdout }) {
+  run({ options, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!options.model) throw new UsageError('--model is required');
     if ((options.prompt === undefined) === (options.ids === undefined)) {
@@ -55,6 +55,8 @@ export const generateCommand = defineCommand({
         : tokenizer.encode(options.prompt!, { allowedSpecial: 'all' });
     checkIdsInVocabulary(promptIds, model.config.vocabSize);
     if (promptIds.length === 0) throw new UserError('the prompt is empty');
+    const window = promptWindow(promptIds.length, model.config.contextLength);
+    if (window.cropped) stderr(`warning: ${window.warning}\n`);
     // Stream text as soon as each token completes a character (a token may end mid UTF-8 sequence).
     const decoder = new TextDecoder('utf-8');
     if (!options.json && options.prompt !== undefined) stdout(options.prompt);

@@ -58,10 +58,16 @@ export const respondCommand = defineCommand({
     const tokenizer = gpt2Tokenizer();
     const started = performance.now();
     const shown = counter(stderr, 'responses', entries.length);
-    const out = await respondAll(model, tokenizer, entries, { maxNewTokens: o['max-new-tokens'] }, (done) => {
+    let cropped = 0;
+    const options = { maxNewTokens: o['max-new-tokens'], onCropped: () => cropped++ };
+    const out = await respondAll(model, tokenizer, entries, options, (done) => {
       if (!o['no-progress']) shown.update(done);
     });
     shown.end();
+    if (cropped > 0)
+      stderr(
+        `warning: ${cropped} of ${entries.length} prompts are longer than the model's context of ${model.config.contextLength} tokens: their beginnings were cropped\n`,
+      );
     writeFileAtomic(o.out, [JSON.stringify(out, null, 4) + '\n']);
     const seconds = (performance.now() - started) / 1000;
     if (o.json) stdout(JSON.stringify(out) + '\n');

@@ -2,9 +2,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../errors.js';
-import { readModelKind } from '../../io/gpt2.js';
-import { gpt2Tokenizer } from '../../llm/fundamentals.js';
-import { loadInstructModel, respond } from '../../llm/instruct/respond.js';
 import { defineCommand } from '../command.js';
 
 // An interactive prompt: each line is an instruction, answered in the Alpaca format the model was
@@ -25,6 +22,10 @@ export const chatCommand = defineCommand({
     'printf "Name a colour.\\n/input 2 and 3\\nAdd the numbers.\\n" | llm-scratch chat --model runs/instruct/model',
   ],
   async run({ options: o, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { readModelKind } = await import('../../io/gpt2.js');
+    const { gpt2Tokenizer } = await import('../../llm/fundamentals.js');
+    const { loadInstructModel, respond } = await import('../../llm/instruct/respond.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!o.model) throw new UsageError('--model is required');
     if (o['max-new-tokens'] < 1) throw new UsageError('--max-new-tokens must be at least 1');

@@ -1,5 +1,5 @@
 import { Interrupted, UsageError } from '../../errors.js';
-import { DPO_DEFAULTS as d, trainDPO } from '../../llm/instruct/dpo-train.js';
+import { DPO_DEFAULTS as d } from '../../llm/instruct/defaults.js';
 import { checkAtLeastOne } from '../args.js';
 import { defineCommand } from '../command.js';
 
@@ -50,6 +50,8 @@ export const dpoCommand = defineCommand({
   },
   examples: ['llm-scratch dpo --model runs/instruct/model --beta 0.1 --max-steps 50 --out runs/dpo'],
   async run({ options: o, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { trainDPO } = await import('../../llm/instruct/dpo-train.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!o.model) throw new UsageError('--model is required');
     checkAtLeastOne({

@@ -1,7 +1,7 @@
 import { Interrupted, UsageError } from '../../errors.js';
 import type { DataFormat } from '../../llm/finetune/data.js';
-import { CLASSIFIER_DEFAULTS, finetuneClassifier } from '../../llm/finetune/run.js';
-import { TRAINABLE, type Trainable } from '../../llm/finetune/train.js';
+import { CLASSIFIER_DEFAULTS, TRAINABLE } from '../../llm/finetune/defaults.js';
+import type { Trainable } from '../../llm/finetune/train.js';
 import { checkAtLeastOne } from '../args.js';
 import { defineCommand } from '../command.js';
 
@@ -114,6 +114,8 @@ export const finetuneClassifierCommand = defineCommand({
     'llm-scratch classify --model runs/spam "You are a winner! Claim your prize now"',
   ],
   async run({ options: o, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { finetuneClassifier } = await import('../../llm/finetune/run.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!o.data) throw new UsageError('--data is required (spamassassin, a file, or a split directory)');
     if (o.format !== undefined && !FORMATS.includes(o.format as DataFormat))

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Interrupted, UsageError } from '../../errors.js';
-import { finetuneInstruct, INSTRUCT_DEFAULTS as d } from '../../llm/instruct/finetune.js';
+import { INSTRUCT_DEFAULTS as d } from '../../llm/instruct/defaults.js';
 import { checkAtLeastOne } from '../args.js';
 import { defineCommand } from '../command.js';
 
@@ -93,6 +93,8 @@ export const finetuneInstructCommand = defineCommand({
     'llm-scratch respond --model runs/instruct/model --out runs/instruct/responses.json',
   ],
   async run({ options: o, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { finetuneInstruct } = await import('../../llm/instruct/finetune.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     checkAtLeastOne({
       'batch-size': o['batch-size'],

@@ -1,6 +1,3 @@
-import { loadModelDir } from '../../io/gpt2.js';
-import { loadTokenizer } from '../../llm/fundamentals.js';
-import { generate, promptWindow } from '../../llm/generate.js';
 import { UsageError, UserError } from '../../errors.js';
 import { checkIdsInVocabulary, parseIdList } from '../args.js';
 import { defineCommand } from '../command.js';
@@ -37,7 +34,11 @@ export const generateCommand = defineCommand({
     'llm-scratch generate --model runs/verdict/final --prompt "Every effort moves you" --max-new-tokens 25',
     'llm-scratch generate --model path/to/gpt2 --prompt "Hello" --temperature 1.4 --top-k 25 --seed 123',
   ],
-  run({ options, positionals, stdout, stderr }) {
+  async run({ options, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { loadModelDir } = await import('../../io/gpt2.js');
+    const { loadTokenizer } = await import('../../llm/fundamentals.js');
+    const { generate, promptWindow } = await import('../../llm/generate.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!options.model) throw new UsageError('--model is required');
     if ((options.prompt === undefined) === (options.ids === undefined)) {

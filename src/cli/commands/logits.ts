@@ -1,6 +1,4 @@
-import { loadModelDir } from '../../io/gpt2.js';
 import { UsageError, UserError } from '../../errors.js';
-import { noGrad, Tensor } from '../../tensor/index.js';
 import { checkIdsInVocabulary, parseIdList } from '../args.js';
 import { defineCommand } from '../command.js';
 
@@ -18,7 +16,10 @@ export const logitsCommand = defineCommand({
     },
   },
   examples: ['llm-scratch logits --model runs/verdict/final --ids 464,1893 --json'],
-  run({ options, stdout }) {
+  async run({ options, stdout }) {
+    // Loaded here, so that other commands start without them.
+    const { loadModelDir } = await import('../../io/gpt2.js');
+    const { noGrad, Tensor } = await import('../../tensor/index.js');
     if (!options.model) throw new UsageError('--model is required');
     if (options.ids === undefined) throw new UsageError('--ids is required');
     const ids = parseIdList('ids', options.ids);

@@ -1,9 +1,6 @@
 import { UsageError, UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { gpt2Tokenizer } from '../../llm/fundamentals.js';
-import { loadInstructionData, splitInstructionData } from '../../llm/instruction.js';
-import { INSTRUCT_DEFAULTS, RESPONSES_FILE } from '../../llm/instruct/finetune.js';
-import { loadInstructModel, respondAll } from '../../llm/instruct/respond.js';
+import { INSTRUCT_DEFAULTS, RESPONSES_FILE } from '../../llm/instruct/defaults.js';
 import { counter } from '../../terminal.js';
 import { defineCommand } from '../command.js';
 
@@ -43,6 +40,10 @@ export const respondCommand = defineCommand({
   },
   examples: ['llm-scratch respond --model runs/instruct/model --out runs/instruct/responses.json --limit 10'],
   async run({ options: o, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { gpt2Tokenizer } = await import('../../llm/fundamentals.js');
+    const { loadInstructionData, splitInstructionData } = await import('../../llm/instruction.js');
+    const { loadInstructModel, respondAll } = await import('../../llm/instruct/respond.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!o.model) throw new UsageError('--model is required');
     if (o.limit !== undefined && o.limit < 1) throw new UsageError('--limit must be at least 1');

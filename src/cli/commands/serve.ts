@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, UserError } from '../../errors.js';
-import { ModelRegistry, parseModelSpec } from '../../serve/registry.js';
 import { DEFAULT_LIMITS } from '../../serve/context.js';
 import { defineCommand } from '../command.js';
 
@@ -48,6 +47,8 @@ export const serveCommand = defineCommand({
     'llm-scratch serve --model chat=runs/instruct/model --model spam=runs/classifier --port 8080',
   ],
   async run({ options, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { ModelRegistry, parseModelSpec } = await import('../../serve/registry.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!options.model?.length) throw new UsageError('--model is required');
     if (options.port < 0 || options.port > 65535) throw new UsageError('--port must be in 0..65535');

@@ -1,5 +1,5 @@
 import { Interrupted, UsageError, UserError } from '../../errors.js';
-import { BOOK_DEFAULTS, pretrain } from '../../llm/train/run.js';
+import { BOOK_DEFAULTS } from '../../llm/train/defaults.js';
 import { checkAtLeastOne } from '../args.js';
 import { defineCommand } from '../command.js';
 
@@ -114,6 +114,8 @@ export const trainCommand = defineCommand({
     'llm-scratch generate --model runs/book/checkpoint --prompt "Every effort moves you"',
   ],
   async run({ options: o, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { pretrain } = await import('../../llm/train/run.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!o.data?.length) throw new UsageError('--data FILE is required');
     checkAtLeastOne({

@@ -25,19 +25,7 @@ import { Progress } from '../train/progress.js';
 import type { PretrainIO } from '../train/run.js';
 import { loadInstructModel } from './respond.js';
 
-// The notebook's settings: beta 0.1, AdamW lr 5e-6 with weight decay 0.01, batch 8, 1 epoch,
-// evaluation every 5 steps over 5 batches.
-export const DPO_DEFAULTS = {
-  data: 'data/instruction-data-with-preference.json',
-  beta: 0.1,
-  lr: 5e-6,
-  weightDecay: 0.01,
-  batchSize: 8,
-  epochs: 1,
-  evalFreq: 5,
-  evalIter: 5,
-  seed: 123,
-};
+export { DPO_DEFAULTS } from './defaults.js';
 
 export interface DPOOptions {
   model: string;

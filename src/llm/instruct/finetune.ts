@@ -14,23 +14,10 @@ import { applyLoRA, mergeLoRA, type LoRAConfig } from '../lora.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { batchesPerEpoch, initialState, makeOptimizer, type TrainOptions } from '../train/loop.js';
 import { runTraining, type PretrainIO, type RunOutputOptions } from '../train/run.js';
+import { RESPONSES_FILE } from './defaults.js';
 import { loadInstructModel, respond, respondAll } from './respond.js';
 
-// The book's chapter-7 run: AdamW lr 5e-5, weight decay 0.1, batch 8, 2 epochs, evaluation every 5
-// steps over 5 batches, torch seed 123, responses of up to 256 tokens.
-export const INSTRUCT_DEFAULTS = {
-  data: 'data/instruction-data.json',
-  batchSize: 8,
-  epochs: 2,
-  lr: 5e-5,
-  weightDecay: 0.1,
-  evalFreq: 5,
-  evalIter: 5,
-  seed: 123,
-  maxNewTokens: 256,
-};
-
-export const RESPONSES_FILE = 'instruction-data-with-response.json';
+export { INSTRUCT_DEFAULTS, RESPONSES_FILE } from './defaults.js';
 
 export interface FinetuneInstructOptions extends TrainOptions, RunOutputOptions {
   // The model directory to start from, or (resume) a checkpoint of an earlier instruction run.

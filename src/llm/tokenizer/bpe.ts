@@ -32,6 +32,29 @@ const MIN_TABLE_BITS = 18;
 // The longest piece merged in one go, in UTF-16 units (mergeChunk).
 const MAX_PIECE = 8192;
 
+// Every split of every token into two tokens is a pair that merges (tiktoken's rule), as a flat
+// list of (left rank << 16 | right rank, rank of the merged token).
+export function mergeablePairs(vocab: BPEVocab): Int32Array {
+  // Tokens as Latin-1 strings (one char per byte), so that splits are cheap slices.
+  const spelled: string[] = [];
+  for (const id of vocab.rankToId) {
+    const b = vocab.tokens[id];
+    let s = '';
+    for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+    spelled.push(s);
+  }
+  const rankOf = new Map<string, number>(spelled.map((s, rank) => [s, rank]));
+  const pairs: number[] = [];
+  spelled.forEach((s, rank) => {
+    for (let k = 1; k < s.length; k++) {
+      const left = rankOf.get(s.slice(0, k));
+      const right = rankOf.get(s.slice(k));
+      if (left !== undefined && right !== undefined) pairs.push((left << 16) | right, rank);
+    }
+  });
+  return Int32Array.from(pairs);
+}
+
 export class BPETokenizer {
   readonly vocab: BPEVocab;
   readonly name: string;
@@ -55,28 +78,11 @@ export class BPETokenizer {
   // ignoreBOM: a leading U+FEFF is text here, not a byte-order mark to drop.
   private readonly utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
-  constructor(vocab: BPEVocab, name = 'bpe') {
+  // pairs: mergeablePairs(vocab), passed in when it was precompiled (vocab-cache.ts).
+  constructor(vocab: BPEVocab, name = 'bpe', pairs: Int32Array = mergeablePairs(vocab)) {
     this.vocab = vocab;
     this.name = name;
     this.rankToId = vocab.rankToId;
-    // Tokens as Latin-1 strings (one char per byte), so that splits are cheap slices.
-    const spelled: string[] = [];
-    for (const id of vocab.rankToId) {
-      const b = vocab.tokens[id];
-      let s = '';
-      for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-      spelled.push(s);
-    }
-    const rankOf = new Map<string, number>(spelled.map((s, rank) => [s, rank]));
-    // Every split of every token into two tokens is a pair that merges (tiktoken's rule).
-    const pairs: number[] = [];
-    spelled.forEach((s, rank) => {
-      for (let k = 1; k < s.length; k++) {
-        const left = rankOf.get(s.slice(0, k));
-        const right = rankOf.get(s.slice(k));
-        if (left !== undefined && right !== undefined) pairs.push((left << 16) | right, rank);
-      }
-    });
     let bits = 4;
     while (1 << bits < pairs.length) bits++; // load factor <= 0.5
     this.pairShift = 32 - bits;

@@ -48,7 +48,10 @@ export function encodeVocabCache({ vocab, pairs }: CompiledVocab, sourceHash: Bu
   const out = Buffer.alloc(size);
   out.write(MAGIC, 0, 'latin1');
   let at = 8;
-  const u32 = (v: number) => (out.writeUInt32LE(v, at), (at += 4));
+  const u32 = (v: number) => {
+    out.writeUInt32LE(v, at);
+    at += 4;
+  };
   u32(VERSION);
   sourceHash.copy(out, at);
   at += 32;
@@ -63,10 +66,16 @@ export function encodeVocabCache({ vocab, pairs }: CompiledVocab, sourceHash: Bu
   let offset = 0;
   u32(0);
   for (const t of vocab.tokens) u32((offset += t.length));
-  for (const t of vocab.tokens) (out.set(t, at), (at += t.length));
+  for (const t of vocab.tokens) {
+    out.set(t, at);
+    at += t.length;
+  }
   at = pad4(at);
   for (const id of vocab.rankToId) u32(id);
-  for (const [a, b] of vocab.merges) (u32(a), u32(b));
+  for (const [a, b] of vocab.merges) {
+    u32(a);
+    u32(b);
+  }
   for (const p of pairs) u32(p >>> 0);
   specials.copy(out, at);
   return out;

@@ -86,12 +86,26 @@ describe('llm-scratch as a process', () => {
 
   it('progress into a pipe is plain lines: no carriage return and no escape code', async () => {
     const r = await llmScratch(
-      [...tinyTraining, '--epochs', '1', '--max-steps', '3', '--out', join(dir, 'piped')],
+      // Evaluations at every step, so that the loss chart is drawn too.
+      [
+        ...tinyTraining,
+        '--epochs',
+        '1',
+        '--max-steps',
+        '3',
+        '--eval-freq',
+        '1',
+        '--eval-iter',
+        '1',
+        '--out',
+        join(dir, 'piped'),
+      ],
       undefined,
       { NO_COLOR: '1' },
     );
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/^step 1\/3: loss \d+\.\d{3}, \d+ tok\/s$/m);
+    expect(r.stdout).toMatch(/^ {2}validation loss:$/m);
     const output = r.stderr + r.stdout;
     expect(output).not.toContain('\r');
     expect(output).not.toContain('\u001b');

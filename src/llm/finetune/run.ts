@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
+import { colorEnabled } from '../../terminal.js';
 import { loadModelDir } from '../../io/gpt2.js';
 import { AdamW } from '../../optim/index.js';
 import { Rng } from '../../tensor/index.js';
@@ -391,7 +392,7 @@ export async function finetuneClassifier(o: FinetuneOptions, io: FinetuneIO): Pr
     trainLosses: history.trainAccs,
     valLosses: history.valAccs,
   };
-  const chart = lossPlotAscii(lossHistory, 10, 60, LOSS_LABELS);
+  const chart = lossPlotAscii(lossHistory, 10, 60, LOSS_LABELS, colorEnabled(process.stderr));
   if (chart) io.stderr(chart + '\n');
   if (o.plot) {
     const title = `${labels.join(' / ')}: ${o.trainable}, ${model.config.nLayers} layers, ${model.config.embDim} dims`;

@@ -5,6 +5,7 @@
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
+import { colorEnabled } from '../../terminal.js';
 import { loadModelDir, type ModelKind } from '../../io/gpt2.js';
 import type { AdamW } from '../../optim/index.js';
 import { Rng } from '../../tensor/index.js';
@@ -310,7 +311,7 @@ export async function runTraining(
   if (result.status === 'stopped') {
     io.stderr(`stopped at step ${state.step}; continue with --resume ${o.out}\n`);
   } else if (state.history.steps.length >= 2) {
-    const chart = lossPlotAscii(state.history);
+    const chart = lossPlotAscii(state.history, 10, 60, undefined, colorEnabled(process.stdout));
     if (chart) io.stdout(chart + '\n');
     if (o.plot) {
       plot = join(o.out, 'loss.png');

@@ -1,8 +1,12 @@
 // The UTF-8 check behind every text reader's warning: the offset it names is the first byte that
-// TextDecoder rejects, on hand-picked cases and on random bytes.
+// TextDecoder rejects, on hand-picked cases and on random bytes; and a reader that passes it on.
 import fc from 'fast-check';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeUtf8, firstBadUtf8Byte } from '../../src/io/utf8.js';
+import { loadCorpus } from '../../src/llm/pretrain.js';
 
 const fatal = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const valid = (bytes: Uint8Array) => {
@@ -67,5 +71,26 @@ describe('decodeUtf8', () => {
     const warnings: string[] = [];
     expect(decodeUtf8(Buffer.from('\ufeffnaïve', 'utf8'), 'x', (w) => warnings.push(w))).toBe('\ufeffnaïve');
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('readers that warn', () => {
+  it('train reads a Latin-1 corpus with a warning naming the file and the offset', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latin1-'));
+    try {
+      const file = join(dir, 'corpus.txt');
+      writeFileSync(
+        file,
+        Buffer.concat([Buffer.from('Every effort moves you, caf'), Buffer.from([0xe9]), Buffer.from('.\n')]),
+      );
+      const warnings: string[] = [];
+      const corpus = loadCorpus([file], 0.9, undefined, (w) => warnings.push(w));
+      expect(warnings).toEqual([
+        `warning: ${file}: not valid UTF-8 (byte 0xe9 at offset 27); bad bytes read as U+FFFD\n`,
+      ]);
+      expect(corpus.totalTokens).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

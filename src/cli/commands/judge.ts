@@ -1,8 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError, UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { JUDGE_DEFAULTS as d } from '../../llm/instruct/judge.js';
-import type { ItemScore, JudgeApi } from '../../llm/instruct/judge.js';
+import {
+  checkResponses,
+  JUDGE_DEFAULTS as d,
+  judgeResponses,
+  summarize,
+  type ItemScore,
+  type JudgeApi,
+} from '../../llm/instruct/judge.js';
 import { counter } from '../../terminal.js';
 import { defineCommand } from '../command.js';
 
@@ -60,8 +66,6 @@ export const judgeCommand = defineCommand({
     'llm-scratch judge --responses r.json --api openai --judge-url http://localhost:8000 --judge-model my-model',
   ],
   async run({ options: o, positionals, stdout, stderr }) {
-    // Loaded here, so that other commands start without them.
-    const { checkResponses, judgeResponses, summarize } = await import('../../llm/instruct/judge.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!o.responses) throw new UsageError('--responses FILE is required');
     if (o.api !== 'ollama' && o.api !== 'openai')

@@ -91,25 +91,27 @@ export function decodeVocabCache(bytes: Buffer, sourceHash: Buffer): CompiledVoc
   );
   const size = HEADER + 4 * (nTokens + 1) + pad4(nBytes) + 4 * nRanks + 8 * nMerges + 4 * nPairs + nSpecials;
   if (size !== bytes.length) return null;
-  // One aligned copy, so that the sections can be typed-array views.
-  const buffer = new ArrayBuffer(bytes.length);
-  new Uint8Array(buffer).set(bytes);
+  // The sections are typed-array views: of the file's own buffer when it is 4-byte aligned (a file
+  // this size is read into a buffer of its own), else of an aligned copy.
+  let buffer = bytes.buffer;
+  let base = bytes.byteOffset;
+  if (base % 4 !== 0) {
+    buffer = new ArrayBuffer(bytes.length);
+    new Uint8Array(buffer).set(bytes);
+    base = 0;
+  }
   let at = HEADER;
   const ints = (n: number) => {
-    const view = new Int32Array(buffer, at, n);
+    const view = new Int32Array(buffer, base + at, n);
     at += 4 * n;
     return view;
   };
   const offsets = ints(nTokens + 1);
-  const flat = new Uint8Array(buffer, at, nBytes);
+  const flat = new Uint8Array(buffer, base + at, nBytes);
   at += pad4(nBytes);
   const tokens = Array.from({ length: nTokens }, (_, id) => flat.subarray(offsets[id], offsets[id + 1]));
   const rankToId = ints(nRanks);
   const mergeInts = ints(2 * nMerges);
-  const merges = Array.from({ length: nMerges }, (_, i): [number, number] => [
-    mergeInts[2 * i],
-    mergeInts[2 * i + 1],
-  ]);
   const pairs = ints(nPairs);
   // Our own file, but a reader checks what it indexes with.
   if (offsets[0] !== 0 || offsets[nTokens] !== nBytes) return null;
@@ -123,7 +125,22 @@ export function decodeVocabCache(bytes: Buffer, sourceHash: Buffer): CompiledVoc
   } catch {
     return null;
   }
-  return { vocab: { tokens, rankToId, merges, specials }, pairs };
+  // The merges as pairs only when asked (saving a vocabulary): 50,000 small arrays at every start
+  // would be garbage for the collector.
+  let merges: Array<[number, number]> | null = null;
+  const vocab: BPEVocab = {
+    tokens,
+    rankToId,
+    get merges() {
+      merges ??= Array.from({ length: nMerges }, (_, i): [number, number] => [
+        mergeInts[2 * i],
+        mergeInts[2 * i + 1],
+      ]);
+      return merges;
+    },
+    specials,
+  };
+  return { vocab, pairs };
 }
 
 // The cache file for a vocabulary directory, if it is there and current.

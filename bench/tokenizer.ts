@@ -5,12 +5,19 @@
 // encode is reported per second of process CPU time (user + system, GC threads included), which a
 // shared, loaded machine disturbs less than the wall clock.
 //
-//   npm run bench:tokenizer [-- --reps 3 --json]
+// Then the whole process, start-up included (bench/lib/whole-process.ts): our CLI beside tiktoken
+// and gpt-tokenizer in scripts of their own, on "hi" and on the Brown corpus. It runs the built CLI
+// (bin/llm-scratch.js): `npm run build` first.
+//
+//   npm run bench:tokenizer [-- --reps 3 --process-runs 5 --process-only --json]
 import { encode as gptTokenizerEncode, decode as gptTokenizerDecode } from 'gpt-tokenizer/encoding/r50k_base';
 import { getEncoding } from 'js-tiktoken';
+import { cpus } from 'node:os';
 import { get_encoding } from 'tiktoken';
+import { backendInfo } from '../src/cli/commands/info.js';
 import { gpt2Tokenizer } from '../src/llm/fundamentals.js';
 import { brownText, spamAssassinText } from './corpora.js';
+import { wholeProcess } from './lib/whole-process.js';
 
 interface Peer {
   name: string;
@@ -20,6 +27,9 @@ interface Peer {
 
 const args = process.argv.slice(2);
 const reps = Number(args[args.indexOf('--reps') + 1]) || 3;
+const processRuns = Number(args[args.indexOf('--process-runs') + 1]) || 5;
+// Only the whole-process comparison (the in-process one takes minutes, js-tiktoken being slow).
+const processOnly = args.includes('--process-only');
 const json = args.includes('--json');
 const log = (line: string) => process.stderr.write(line + '\n');
 
@@ -58,6 +68,7 @@ for (const [corpus, text] of [
   ['Brown', brownText()],
   ['SpamAssassin', spamAssassinText()],
 ] as const) {
+  if (processOnly) break;
   const megabytes = Buffer.byteLength(text) / 1e6;
   log(`\n${corpus}: ${megabytes.toFixed(1)} MB of UTF-8, ${reps} timed runs each after a warm-up run`);
   let reference: number[] | null = null;
@@ -106,4 +117,14 @@ for (const [corpus, text] of [
   results.push({ corpus, megabytes, tokens: reference!.length, rows });
 }
 wasm.free();
-if (json) process.stdout.write(JSON.stringify(results) + '\n');
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores; ${backendInfo().backend} kernels (${backendInfo().isa ?? 'no ISA'})`;
+log(`\n${machine}`);
+const processes = wholeProcess(
+  [
+    ['"hi"', 'hi'],
+    ['Brown', brownText()],
+  ],
+  processRuns,
+  log,
+);
+if (json) process.stdout.write(JSON.stringify({ machine, results, processes }) + '\n');

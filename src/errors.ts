@@ -8,3 +8,10 @@ export class UserError extends Error {
 export class UsageError extends Error {
   override name = 'UsageError';
 }
+
+// The user pressed Ctrl-C and the run saved its work before stopping: the CLI prints the message and
+// exits 130, as a shell expects of a process ended by SIGINT (128 + 2), so that `train && next`
+// does not go on.
+export class Interrupted extends Error {
+  override name = 'Interrupted';
+}

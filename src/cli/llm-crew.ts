@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url';
+import { exitQuietlyOnClosedPipe } from '../terminal.js';
 import { version } from '../version.js';
 import { crewCommands } from './crew/index.js';
 import { runProgram } from './program.js';
@@ -10,7 +11,9 @@ export const llmCrew = {
   commands: crewCommands,
 };
 
+// The program as a process: also ends quietly when its output pipe closes.
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedPipe();
   return runProgram(llmCrew, argv);
 }
 

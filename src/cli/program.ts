@@ -2,7 +2,7 @@
 // option table with node:util parseArgs, prints help, and maps errors to exit codes
 // (0 success, 1 user error as one line, 2 bad usage).
 import { parseArgs } from 'node:util';
-import { UsageError, UserError } from '../errors.js';
+import { Interrupted, UsageError, UserError } from '../errors.js';
 import { constraintText, parseValue, type Command, type OptionSpec } from './command.js';
 
 export interface Program {
@@ -190,6 +190,10 @@ export async function runProgram(
     if (err instanceof UserError) {
       io.stderr(`${program.name} ${command.name}: ${err.message}\n`);
       return 1;
+    }
+    if (err instanceof Interrupted) {
+      io.stderr(`${program.name} ${command.name}: ${err.message}\n`);
+      return 130;
     }
     throw err;
   }

@@ -4,9 +4,10 @@
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { dataPath } from '../paths.js';
-import { BPETokenizer } from './tokenizer/bpe.js';
-import { formatVocab, type BPEVocab } from './tokenizer/vocab-files.js';
+import { dataPath, packageRoot } from '../paths.js';
+import { BPETokenizer, mergeablePairs } from './tokenizer/bpe.js';
+import { readVocabCache, writeVocabCache } from './tokenizer/vocab-cache.js';
+import { formatVocab, readVocab, type BPEVocab } from './tokenizer/vocab-files.js';
 
 export { BPETokenizer, type EncodeOptions, type SpecialSet } from './tokenizer/bpe.js';
 export { bytesToUnicode } from './tokenizer/byte-unicode.js';
@@ -25,10 +26,26 @@ export {
 
 let gpt2: BPETokenizer | null = null;
 
-// GPT-2's tokenizer (tiktoken's 'gpt2' / 'r50k_base'), loaded once.
+// The precompiled GPT-2 vocabulary (vocab-cache.ts), written by `npm run build`.
+export const GPT2_VOCAB_CACHE = join(packageRoot, 'dist', 'gpt2-vocab.bin');
+
+// GPT-2's tokenizer (tiktoken's 'gpt2' / 'r50k_base'), loaded once: from the precompiled vocabulary
+// when it is current, else from encoder.json and vocab.bpe.
 export function gpt2Tokenizer(): BPETokenizer {
-  gpt2 ??= BPETokenizer.fromDirectory(dataPath('gpt2'), 'gpt2');
+  if (gpt2) return gpt2;
+  const dir = dataPath('gpt2');
+  const compiled = readVocabCache(GPT2_VOCAB_CACHE, dir);
+  gpt2 = compiled
+    ? new BPETokenizer(compiled.vocab, 'gpt2', compiled.pairs)
+    : BPETokenizer.fromDirectory(dir, 'gpt2');
   return gpt2;
+}
+
+// Writes the precompiled GPT-2 vocabulary (the build's step, scripts/build-vocab.mjs).
+export function writeGpt2VocabCache(file = GPT2_VOCAB_CACHE): void {
+  const dir = dataPath('gpt2');
+  const vocab = readVocab(dir);
+  writeVocabCache(file, dir, { vocab, pairs: mergeablePairs(vocab) });
 }
 
 // 'gpt2' or a directory holding encoder.json and vocab.bpe.

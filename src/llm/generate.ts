@@ -115,3 +115,23 @@ export function* generateTokens(
     model.train(wasTraining);
   }
 }
+
+// What of the prompt the model saw: generation keeps the last contextLength tokens (and slides the
+// window on as it generates), so a longer prompt loses its beginning.
+export interface PromptWindow {
+  tokens: number;
+  contextLength: number;
+  cropped: boolean;
+  droppedTokens: number;
+  warning?: string;
+}
+
+export function promptWindow(tokens: number, contextLength: number): PromptWindow {
+  const droppedTokens = Math.max(0, tokens - contextLength);
+  const window: PromptWindow = { tokens, contextLength, cropped: droppedTokens > 0, droppedTokens };
+  if (droppedTokens > 0)
+    window.warning =
+      `the prompt has ${tokens} tokens, more than the model's context of ${contextLength}: ` +
+      `its first ${droppedTokens} were cropped`;
+  return window;
+}

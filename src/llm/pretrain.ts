@@ -138,6 +138,7 @@ export function loadCorpus(
   files: string[],
   trainRatio: number,
   tokenizer: BPETokenizer = gpt2Tokenizer(),
+  warn?: (text: string) => void,
 ): Corpus {
   if (files.length === 0) throw new UserError('no data: give --data FILE...');
   if (!(trainRatio > 0 && trainRatio < 1))
@@ -169,7 +170,7 @@ export function loadCorpus(
     const cut = Math.floor(trainRatio * ids.length);
     return { train: ids.subarray(0, cut), val: ids.subarray(cut), kind: 'shards', totalTokens: ids.length };
   }
-  const text = files.map((f) => readTextFile(f)).join('<|endoftext|>');
+  const text = files.map((f) => readTextFile(f, warn)).join('<|endoftext|>');
   if (text.trim() === '') throw new UserError(`${files.join(', ')}: no text`);
   // Section 5.1.3: split_idx = int(train_ratio * len(text_data)).
   const cut = Math.floor(trainRatio * text.length);

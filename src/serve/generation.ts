@@ -3,6 +3,8 @@
 // noticed (and stops the work) while the model is busy.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { generateTokens } from '../llm/generate.js';
+
+export { promptWindow, type PromptWindow } from '../llm/generate.js';
 import type { BPETokenizer } from '../llm/fundamentals.js';
 import type { GPTModel } from '../llm/gpt.js';
 
@@ -14,26 +16,6 @@ export interface SamplingOptions {
   topK?: number;
   topP?: number;
   seed: number;
-}
-
-// What of the prompt the model saw: generation keeps the last contextLength tokens (and slides the
-// window on as it generates), so a longer prompt loses its beginning.
-export interface PromptWindow {
-  tokens: number;
-  contextLength: number;
-  cropped: boolean;
-  droppedTokens: number;
-  warning?: string;
-}
-
-export function promptWindow(tokens: number, contextLength: number): PromptWindow {
-  const droppedTokens = Math.max(0, tokens - contextLength);
-  const window: PromptWindow = { tokens, contextLength, cropped: droppedTokens > 0, droppedTokens };
-  if (droppedTokens > 0)
-    window.warning =
-      `the prompt has ${tokens} tokens, more than the model's context of ${contextLength}: ` +
-      `its first ${droppedTokens} were cropped`;
-  return window;
 }
 
 // 'stop': the end-of-text token; 'length': maxNewTokens reached; 'aborted': the client left.

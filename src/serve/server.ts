@@ -9,6 +9,7 @@ import { installHostCheck } from '../host-check.js';
 import { gpt2Tokenizer, type BPETokenizer } from '../llm/fundamentals.js';
 import { DEFAULT_LIMITS, type Limits, type ServeContext } from './context.js';
 import { errorBody, installErrorHandler } from './errors.js';
+import { installJsonBodyParser } from './json-body.js';
 import type { ModelRegistry } from './registry.js';
 import { chatRoute } from './routes/chat.js';
 import { classifyRoute } from './routes/classify.js';
@@ -56,6 +57,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     (reply, message) => reply.send(errorBody(403, message)),
     'add a name with --allow-host NAME',
   );
+  installJsonBodyParser(app);
   modelsRoutes(app, ctx);
   generateRoute(app, ctx);
   chatRoute(app, ctx);

@@ -280,6 +280,11 @@ describe('the loss plot', () => {
     const chart = lossPlotAscii(history);
     expect(chart.split('\n').length).toBeGreaterThan(10);
     expect(chart).toContain('9.90');
+    expect(chart).toContain('\u001b[');
+    const plain = lossPlotAscii(history, 10, 60, undefined, false);
+    expect(plain).not.toContain('\u001b');
+    expect(plain).toMatch(/^ {2}training loss:$/m);
+    expect(plain).toMatch(/^ {2}validation loss:$/m);
     expect(lossPlotAscii({ ...history, steps: [1], tokensSeen: [1], trainLosses: [1], valLosses: [1] })).toBe(
       '',
     );

@@ -1,7 +1,7 @@
 // `llm-scratch bench gemm`: SGEMM throughput of the native kernels on the products of a GPT-2
 // training step. `npm run bench:gemm` runs the same shapes beside numpy (OpenBLAS).
-import { GEMM_SHAPES, runGemmBench, type GemmResult } from '../../backend/bench-gemm.js';
-import { loadNative } from '../../backend/native.js';
+import { GEMM_SHAPES } from '../../backend/bench-gemm.js';
+import type { GemmResult } from '../../backend/bench-gemm.js';
 import { UserError } from '../../errors.js';
 import { defineCommand } from '../command.js';
 
@@ -30,7 +30,10 @@ export const benchGemmCommand = defineCommand({
     json: { type: 'boolean', description: 'print one JSON object per shape on stdout' },
   },
   examples: ['llm-scratch bench gemm', 'llm-scratch bench gemm --threads 1 --json'],
-  run({ options, stdout, stderr }) {
+  async run({ options, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { runGemmBench } = await import('../../backend/bench-gemm.js');
+    const { loadNative } = await import('../../backend/native.js');
     const native = loadNative();
     if (!native) throw new UserError('bench gemm needs the native kernels; run `npm run build:native`');
     const info = native.info();

@@ -1,5 +1,5 @@
 // `llm-scratch bpe-train`: learn a byte-level BPE vocabulary from text files (chapter 2's bonus).
-import { UsageError } from '../../errors.js';
+import { UsageError, UserError } from '../../errors.js';
 import { BPETokenizer, readTextFile, saveVocab, trainBPE } from '../../llm/fundamentals.js';
 import { MAX_VOCAB } from '../../llm/tokenizer/vocab-files.js';
 import { defineCommand } from '../command.js';
@@ -50,7 +50,10 @@ export const bpeTrainCommand = defineCommand({
     if (inputs.length === 0) throw new UsageError('give the text files with --input F...');
     for (const file of inputs) requireFile('input', file);
     requireOutputDir('out', options.out);
-    const texts = inputs.map(readTextFile);
+    const texts = inputs.map((file) => readTextFile(file, stderr));
+    if (texts.every((t) => t === '')) {
+      throw new UserError(`${inputs.join(', ')}: empty, no text to learn merges from`);
+    }
     const t0 = performance.now();
     const result = trainBPE(texts, {
       vocabSize: options['vocab-size'],

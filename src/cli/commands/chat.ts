@@ -1,7 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UsageError } from '../../errors.js';
-import { gpt2Tokenizer } from '../../llm/fundamentals.js';
-import { loadInstructModel, respond } from '../../llm/instruct/respond.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
 import { resolveModelDir } from '../model-dir.js';
@@ -36,10 +36,19 @@ export const chatCommand = defineCommand({
     'printf "Name a colour.\\n/input 2 and 3\\nAdd the numbers.\\n" | llm-scratch chat --model runs/instruct/model',
   ],
   async run({ options: o, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { readModelKind } = await import('../../io/gpt2.js');
+    const { gpt2Tokenizer } = await import('../../llm/fundamentals.js');
+    const { loadInstructModel, respond } = await import('../../llm/instruct/respond.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const modelDir = resolveModelDir(o.model);
     checkModelBounds(readModelSize(modelDir), { vocabularyCounts: { 'top-k': o['top-k'] } });
     const model = loadInstructModel(modelDir);
+    const kind = existsSync(join(modelDir, 'config.json')) ? readModelKind(modelDir) : 'instruct';
+    if (kind !== 'instruct')
+      stderr(
+        `note: ${modelDir} is a ${kind} (pretrained) model, not instruction-tuned: it continues the prompt's text rather than following the instruction\n`,
+      );
     const tokenizer = gpt2Tokenizer();
     const interactive = process.stdin.isTTY === true;
     if (interactive)
@@ -64,6 +73,7 @@ export const chatCommand = defineCommand({
             temperature: o.temperature,
             topK: o['top-k'],
             seed: o.seed + turn++,
+            onCropped: (w) => stderr(`warning: ${w.warning}\n`),
           },
         );
         stdout(`### Response:\n${answer}\n\n`);

@@ -1,14 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, UserError } from '../../errors.js';
-import {
-  averageClassifications,
-  classifyTexts,
-  loadClassifierDir,
-  type Classification,
-} from '../../llm/classifier.js';
-import { gpt2Tokenizer, readTextFile } from '../../llm/fundamentals.js';
-import { findSplitDir, loadLabelledFile, type Example } from '../../llm/finetune/data.js';
+import type { Classification } from '../../llm/classifier.js';
+import type { Example } from '../../llm/finetune/data.js';
+import { readTextFile } from '../../io/text-file.js';
 import { defineCommand } from '../command.js';
 import { requireFile } from '../file-checks.js';
 import { requireLabelledData } from '../labelled-data.js';
@@ -16,7 +11,7 @@ import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
 
 function readLines(file: string, stderr: (s: string) => void): string[] {
-  const lines = readTextFile(file).split(/\r?\n/);
+  const lines = readTextFile(file, stderr).split(/\r?\n/);
   const texts = lines.filter((l) => l.trim() !== '');
   const blank = lines.length - texts.length - (lines.at(-1) === '' ? 1 : 0);
   if (blank > 0) stderr(`skipped ${blank} empty line${blank === 1 ? '' : 's'}\n`);
@@ -25,7 +20,12 @@ function readLines(file: string, stderr: (s: string) => void): string[] {
 }
 
 // Labelled examples to score: a CSV/TSV/JSONL/SMS file, or a written split's test.csv.
-function readLabelled(path: string, labels: readonly string[], stderr: (s: string) => void): Example[] {
+async function readLabelled(
+  path: string,
+  labels: readonly string[],
+  stderr: (s: string) => void,
+): Promise<Example[]> {
+  const { findSplitDir, loadLabelledFile } = await import('../../llm/finetune/data.js');
   const split = findSplitDir(path);
   const file = split ? join(split, 'test.csv') : path;
   if (!existsSync(file)) throw new UserError(`cannot read ${file}: no such file`);
@@ -76,7 +76,11 @@ export const classifyCommand = defineCommand({
     'llm-scratch classify --model runs/spam --file messages.txt --json',
     'llm-scratch classify --model runs/spam --model runs/spam256 --eval runs/spam',
   ],
-  run({ options: o, positionals, stdout, stderr }) {
+  async run({ options: o, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { averageClassifications, classifyTexts, loadClassifierDir } =
+      await import('../../llm/classifier.js');
+    const { gpt2Tokenizer } = await import('../../llm/fundamentals.js');
     const dirs = o.model.map((dir) => resolveModelDir(dir));
     const inputs = [o.file !== undefined, o.eval !== undefined, positionals.length > 0].filter(
       Boolean,
@@ -98,7 +102,7 @@ export const classifyCommand = defineCommand({
     let texts: string[];
     let examples: Example[] | undefined;
     if (o.eval !== undefined) {
-      examples = readLabelled(o.eval, labels, stderr);
+      examples = await readLabelled(o.eval, labels, stderr);
       texts = examples.map((e) => e.text);
     } else if (o.file !== undefined) {
       texts = readLines(o.file, stderr);

@@ -1,5 +1,5 @@
-import { UsageError } from '../../errors.js';
-import { DPO_DEFAULTS as d, trainDPO } from '../../llm/instruct/dpo-train.js';
+import { Interrupted, UsageError } from '../../errors.js';
+import { DPO_DEFAULTS as d } from '../../llm/instruct/defaults.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
 import { requireFile, requireOutputDir } from '../file-checks.js';
@@ -93,6 +93,8 @@ export const dpoCommand = defineCommand({
   },
   examples: ['llm-scratch dpo --model runs/instruct --beta 0.1 --max-steps 50 --out runs/dpo'],
   async run({ options: o, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { trainDPO } = await import('../../llm/instruct/dpo-train.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const data = requireFile('data', o.data ?? d.data);
     requireOutputDir('out', o.out);
@@ -116,12 +118,14 @@ export const dpoCommand = defineCommand({
         out: o.out,
       },
       // With --json, stdout holds the summary only: the evaluation lines go to stderr.
-      { stdout: o.json ? stderr : stdout, stderr, progressBar: !o['no-progress'], handleSignals: false },
+      { stdout: o.json ? stderr : stdout, stderr, progressBar: !o['no-progress'], handleSignals: true },
     );
     if (o.json) stdout(JSON.stringify(s) + '\n');
     else
       stdout(
         `held-out pairs: reward accuracy ${(100 * s.before.accuracy).toFixed(1)}% -> ${(100 * s.after.accuracy).toFixed(1)}%, margin ${s.before.margin.toFixed(3)} -> ${s.after.margin.toFixed(3)}, loss ${s.before.loss.toFixed(3)} -> ${s.after.loss.toFixed(3)}; ${s.steps} steps in ${s.seconds.toFixed(1)} s; model ${s.modelDir}\n`,
       );
+    if (s.status === 'stopped')
+      throw new Interrupted(`interrupted; the model trained so far is in ${s.modelDir}`);
   },
 });

@@ -1,8 +1,8 @@
-import { UsageError } from '../../errors.js';
+import { Interrupted, UsageError } from '../../errors.js';
 import type { DataFormat } from '../../llm/finetune/data.js';
-import { CLASSIFIER_DEFAULTS, finetuneClassifier } from '../../llm/finetune/run.js';
-import { TRAINABLE, type Trainable } from '../../llm/finetune/train.js';
-import { presetConfig, PRESETS } from '../../llm/gpt.js';
+import { CLASSIFIER_DEFAULTS, TRAINABLE } from '../../llm/finetune/defaults.js';
+import type { Trainable } from '../../llm/finetune/train.js';
+import { PRESETS, presetConfig } from '../../llm/presets.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
 import { requireOutputDir } from '../file-checks.js';
@@ -183,6 +183,8 @@ export const finetuneClassifierCommand = defineCommand({
     'llm-scratch classify --model runs/spam "You are a winner! Claim your prize now"',
   ],
   async run({ options: o, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { finetuneClassifier } = await import('../../llm/finetune/run.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (o['lora-alpha'] !== undefined && o['lora-rank'] === undefined)
       throw new UsageError('--lora-alpha needs --lora-rank');
@@ -248,5 +250,7 @@ export const finetuneClassifierCommand = defineCommand({
       const { history: _history, ...rest } = summary;
       stdout(JSON.stringify(rest) + '\n');
     }
+    if (summary.status === 'stopped')
+      throw new Interrupted(`interrupted; the classifier trained so far is in ${o.out}`);
   },
 });

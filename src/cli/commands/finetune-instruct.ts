@@ -1,6 +1,6 @@
-import { UsageError } from '../../errors.js';
-import { finetuneInstruct, INSTRUCT_DEFAULTS as d } from '../../llm/instruct/finetune.js';
-import { resolveCheckpoint } from '../../llm/train/checkpoint.js';
+import { join } from 'node:path';
+import { Interrupted, UsageError } from '../../errors.js';
+import { INSTRUCT_DEFAULTS as d } from '../../llm/instruct/defaults.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
 import { requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
@@ -148,6 +148,9 @@ export const finetuneInstructCommand = defineCommand({
     'llm-scratch respond --model runs/instruct/model --out runs/instruct/responses.json',
   ],
   async run({ options: o, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { finetuneInstruct } = await import('../../llm/instruct/finetune.js');
+    const { resolveCheckpoint } = await import('../../llm/train/checkpoint.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (o['lora-alpha'] !== undefined && o['lora-rank'] === undefined)
       throw new UsageError('--lora-alpha needs --lora-rank');
@@ -203,5 +206,7 @@ export const finetuneInstructCommand = defineCommand({
       stdout(
         `validation loss ${summary.firstValLoss.toFixed(3)} -> ${summary.lastValLoss.toFixed(3)}; ${summary.trainable.toLocaleString('en-US')} of ${summary.total.toLocaleString('en-US')} parameters trained; ${summary.seconds.toFixed(1)} s${summary.modelDir ? `; model ${summary.modelDir}` : ''}${summary.responsesFile ? `; responses ${summary.responsesFile}` : ''}\n`,
       );
+    if (summary.status === 'stopped')
+      throw new Interrupted(`interrupted; the checkpoint is in ${join(o.out, 'checkpoint')}`);
   },
 });

@@ -1,6 +1,3 @@
-import { loadModelDir } from '../../io/gpt2.js';
-import { loadTokenizer } from '../../llm/fundamentals.js';
-import { generate } from '../../llm/generate.js';
 import { UsageError, UserError } from '../../errors.js';
 import { parseIdList, SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
@@ -68,7 +65,11 @@ export const generateCommand = defineCommand({
     'llm-scratch generate --model runs/verdict/final --prompt "Every effort moves you" --max-new-tokens 25',
     'llm-scratch generate --model path/to/gpt2 --prompt "Hello" --temperature 1.4 --top-k 25 --seed 123',
   ],
-  run({ options, positionals, stdout }) {
+  async run({ options, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { loadModelDir } = await import('../../io/gpt2.js');
+    const { loadTokenizer } = await import('../../llm/fundamentals.js');
+    const { generate, promptWindow } = await import('../../llm/generate.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if ((options.prompt === undefined) === (options.ids === undefined)) {
       throw new UsageError('give exactly one of --prompt and --ids');
@@ -87,6 +88,8 @@ export const generateCommand = defineCommand({
       vocabularyCounts: { 'top-k': options['top-k'] },
     });
     const model = loadModelDir(modelDir);
+    const window = promptWindow(promptIds.length, model.config.contextLength);
+    if (window.cropped) stderr(`warning: ${window.warning}\n`);
     // Stream text as soon as each token completes a character (a token may end mid UTF-8 sequence).
     const decoder = new TextDecoder('utf-8');
     if (!options.json && options.prompt !== undefined) stdout(options.prompt);

@@ -1,6 +1,6 @@
 import { kernels } from '../../backend/index.js';
 import { loadNative, nativeLoadError } from '../../backend/native.js';
-import { modelSize, presetConfig, PRESETS } from '../../llm/gpt.js';
+import { PRESETS } from '../../llm/presets.js';
 import { version } from '../../version.js';
 import { defineCommand } from '../command.js';
 
@@ -40,7 +40,9 @@ export const infoCommand = defineCommand({
     'llm-scratch info --config gpt2-small',
     'LLM_SCRATCH_BACKEND=ts llm-scratch info --json',
   ],
-  run({ options, stdout }) {
+  async run({ options, stdout }) {
+    // Loaded here, so that other commands start without them.
+    const { modelSize, presetConfig } = await import('../../llm/gpt.js');
     if (options.config) {
       const config = presetConfig(options.config);
       const size = modelSize(config);

@@ -9,6 +9,7 @@ import {
   type ItemScore,
   type JudgeApi,
 } from '../../llm/instruct/judge.js';
+import { counter } from '../../terminal.js';
 import { defineCommand } from '../command.js';
 import { requireFile, requireOutputFile } from '../file-checks.js';
 
@@ -121,6 +122,7 @@ export const judgeCommand = defineCommand({
       writeFileAtomic(out, [JSON.stringify(file, null, 1) + '\n']);
     };
     const kept: ItemScore[] = [...start];
+    const shown = counter(stderr, 'scoring', entries.length);
     let report;
     try {
       report = await judgeResponses(
@@ -129,19 +131,19 @@ export const judgeCommand = defineCommand({
         (item, done) => {
           kept.push(item);
           save(kept);
-          stderr(`\rscoring: ${done}/${entries.length}`);
+          shown.update(done);
         },
         start,
       );
     } catch (err) {
       if (kept.length) {
         save(kept);
-        stderr('\n');
+        shown.end();
         throw new UserError(`${(err as Error).message}; the scores so far are in ${out}`);
       }
       throw err;
     }
-    stderr('\n');
+    shown.end();
     save(report.scores);
     if (report.scored === 0) {
       const example = report.scores.find((x) => x.reply !== undefined)?.reply ?? '';

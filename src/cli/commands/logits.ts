@@ -1,6 +1,4 @@
-import { loadModelDir } from '../../io/gpt2.js';
 import { UserError } from '../../errors.js';
-import { noGrad, Tensor } from '../../tensor/index.js';
 import { parseIdList } from '../args.js';
 import { defineCommand } from '../command.js';
 import { resolveModelDir } from '../model-dir.js';
@@ -25,7 +23,10 @@ export const logitsCommand = defineCommand({
     },
   },
   examples: ['llm-scratch logits --model runs/verdict/final --ids 464,1893 --json'],
-  run({ options, stdout }) {
+  async run({ options, stdout }) {
+    // Loaded here, so that other commands start without them.
+    const { loadModelDir } = await import('../../io/gpt2.js');
+    const { noGrad, Tensor } = await import('../../tensor/index.js');
     const ids = parseIdList('ids', options.ids);
     const modelDir = resolveModelDir(options.model);
     const size = readModelSize(modelDir);

@@ -1,8 +1,6 @@
 // `llm-scratch prepare`: text files -> one token shard (uint16 ids after a 1024-byte header, as llm.c),
 // which GPTDatasetV1 reads from disk window by window (ShardTokens).
 import { UsageError } from '../../errors.js';
-import { loadTokenizer } from '../../llm/fundamentals.js';
-import { prepareShard } from '../../llm/text.js';
 import { defineCommand } from '../command.js';
 import { requireFile, requireOutputFile } from '../file-checks.js';
 import { encodingOption } from './tokenize.js';
@@ -22,7 +20,10 @@ export const prepareCommand = defineCommand({
     json: { type: 'boolean', description: 'print a JSON summary' },
   },
   examples: ['llm-scratch prepare --input data/the-verdict.txt --out runs/verdict.bin'],
-  run({ options, positionals, stdout }) {
+  async run({ options, positionals, stdout }) {
+    // Loaded here, so that other commands start without them.
+    const { prepareShard } = await import('../../llm/text.js');
+    const { loadTokenizer } = await import('../../llm/fundamentals.js');
     const inputs = [...(options.input ?? []), ...positionals];
     if (inputs.length === 0) throw new UsageError('give the text files with --input F...');
     if (options.out === undefined) throw new UsageError('give the shard to write with --out FILE.bin');

@@ -1,9 +1,7 @@
 import { UsageError, UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { gpt2Tokenizer } from '../../llm/fundamentals.js';
-import { loadInstructionData, splitInstructionData } from '../../llm/instruction.js';
-import { INSTRUCT_DEFAULTS, RESPONSES_FILE } from '../../llm/instruct/finetune.js';
-import { loadInstructModel, respondAll } from '../../llm/instruct/respond.js';
+import { INSTRUCT_DEFAULTS, RESPONSES_FILE } from '../../llm/instruct/defaults.js';
+import { counter } from '../../terminal.js';
 import { defineCommand } from '../command.js';
 import { requireFile, requireOutputFile } from '../file-checks.js';
 import { resolveModelDir } from '../model-dir.js';
@@ -50,6 +48,10 @@ export const respondCommand = defineCommand({
   },
   examples: ['llm-scratch respond --model runs/instruct --out runs/instruct/responses.json --limit 10'],
   async run({ options: o, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { gpt2Tokenizer } = await import('../../llm/fundamentals.js');
+    const { loadInstructionData, splitInstructionData } = await import('../../llm/instruction.js');
+    const { loadInstructModel, respondAll } = await import('../../llm/instruct/respond.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const data = requireFile('data', o.data ?? INSTRUCT_DEFAULTS.data);
     requireOutputFile('out', o.out);
@@ -62,10 +64,17 @@ export const respondCommand = defineCommand({
     const model = loadInstructModel(modelDir);
     const tokenizer = gpt2Tokenizer();
     const started = performance.now();
-    const out = await respondAll(model, tokenizer, entries, { maxNewTokens: o['max-new-tokens'] }, (done) => {
-      if (!o['no-progress']) stderr(`\rresponses: ${done}/${entries.length}`);
+    const shown = counter(stderr, 'responses', entries.length);
+    let cropped = 0;
+    const options = { maxNewTokens: o['max-new-tokens'], onCropped: () => cropped++ };
+    const out = await respondAll(model, tokenizer, entries, options, (done) => {
+      if (!o['no-progress']) shown.update(done);
     });
-    if (!o['no-progress']) stderr('\n');
+    shown.end();
+    if (cropped > 0)
+      stderr(
+        `warning: ${cropped} of ${entries.length} prompts are longer than the model's context of ${model.config.contextLength} tokens: their beginnings were cropped\n`,
+      );
     writeFileAtomic(o.out, [JSON.stringify(out, null, 4) + '\n']);
     const seconds = (performance.now() - started) / 1000;
     if (o.json) stdout(JSON.stringify(out) + '\n');

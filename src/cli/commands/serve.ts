@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, UserError } from '../../errors.js';
 import { allowedHosts } from '../../host-check.js';
-import { ModelRegistry, parseModelSpec } from '../../serve/registry.js';
 import { DEFAULT_LIMITS } from '../../serve/context.js';
 import { defineCommand } from '../command.js';
 import { resolveModelDir } from '../model-dir.js';
@@ -62,6 +61,8 @@ export const serveCommand = defineCommand({
     'llm-scratch serve --model chat=runs/instruct/model --model spam=runs/classifier --port 8080',
   ],
   async run({ options, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { ModelRegistry, parseModelSpec } = await import('../../serve/registry.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const specs = options.model.map((m) => {
       const spec = parseModelSpec(m);

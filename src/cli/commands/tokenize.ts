@@ -29,12 +29,14 @@ export const tokenizeCommand = defineCommand({
     'llm-scratch tokenize --json --file data/the-verdict.txt',
     'llm-scratch tokenize --allow-special "Hello<|endoftext|>"',
   ],
-  run({ options, positionals, stdout }) {
+  run({ options, positionals, stdout, stderr }) {
     if ((options.file === undefined) === (positionals.length === 0)) {
       throw new UsageError('give either --file F or the text to tokenize');
     }
     const text =
-      options.file !== undefined ? readTextFile(requireFile('file', options.file)) : positionals.join(' ');
+      options.file !== undefined
+        ? readTextFile(requireFile('file', options.file), stderr)
+        : positionals.join(' ');
     const tokenizer = loadTokenizer(options.encoding);
     const ids = tokenizer.encode(text, { allowedSpecial: options['allow-special'] ? 'all' : [] });
     stdout((options.json ? JSON.stringify(ids) : ids.join(' ')) + '\n');

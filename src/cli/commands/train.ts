@@ -1,7 +1,6 @@
-import { UsageError } from '../../errors.js';
-import { PRESETS } from '../../llm/gpt.js';
-import { resolveCheckpoint } from '../../llm/train/checkpoint.js';
-import { BOOK_DEFAULTS, pretrain } from '../../llm/train/run.js';
+import { Interrupted, UsageError } from '../../errors.js';
+import { BOOK_DEFAULTS } from '../../llm/train/defaults.js';
+import { PRESETS } from '../../llm/presets.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
 import { requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
@@ -176,6 +175,9 @@ export const trainCommand = defineCommand({
     'llm-scratch generate --model runs/book/checkpoint --prompt "Every effort moves you"',
   ],
   async run({ options: o, positionals, stdout, stderr }) {
+    // Loaded here, so that other commands start without them.
+    const { pretrain } = await import('../../llm/train/run.js');
+    const { resolveCheckpoint } = await import('../../llm/train/checkpoint.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const data = o.data.map((file) => requireFile('data', file));
     const init = o.init !== undefined ? resolveModelDir(o.init, 'init') : undefined;
@@ -186,7 +188,7 @@ export const trainCommand = defineCommand({
     requireOutputDir('out', o.out);
     if (o['log-json'] !== undefined) requireOutputFile('log-json', o['log-json']);
     const drop = o['drop-rate'];
-    await pretrain(
+    const run = await pretrain(
       {
         data,
         config: o.config,
@@ -219,5 +221,7 @@ export const trainCommand = defineCommand({
       },
       { stdout, stderr, progressBar: !o['no-progress'], handleSignals: true },
     );
+    if (run.status === 'stopped')
+      throw new Interrupted(`interrupted; the checkpoint is in ${run.checkpoint}`);
   },
 });

@@ -4,12 +4,23 @@
  * linter or the test globs. `Dashboard` draws one snapshot; `LiveDashboard` reloads it on a timer.
  */
 import { Box, Text, render } from 'ink';
-import { createElement as h, useEffect, useState, type ReactElement } from 'react';
+import { createContext, createElement as h, useContext, useEffect, useState, type ReactElement } from 'react';
+import { colorEnabled } from '../../terminal.js';
 import type { CrewEvent } from '../agents/types.js';
 import { age, ageSince, agentState, bar, shortSha, testPoints, testVerdict, type Tone } from './format.js';
 import type { Snapshot } from './snapshot.js';
 
 const COLOR: Record<Tone, string | undefined> = { good: 'green', warn: 'yellow', bad: 'red', dim: 'gray' };
+
+// Whether to colour at all (NO_COLOR, a pipe): Ink's chalk does not read NO_COLOR, so we ask once.
+const Colors = createContext(true);
+const useTint = () => {
+  const on = useContext(Colors);
+  return {
+    tone: (tone?: Tone) => (on && tone ? { color: COLOR[tone] } : {}),
+    dim: on ? { dimColor: true } : {},
+  };
+};
 
 const cell = (text: string | number, width: number) => {
   const s = String(text);
@@ -22,17 +33,18 @@ function Heading({ title }: { title: string }): ReactElement {
 
 // children is optional only because createElement passes it outside the props object.
 function Line({ children, tone }: { children?: string; tone?: Tone }): ReactElement {
-  return h(Text, { wrap: 'truncate-end', color: tone ? COLOR[tone] : undefined }, children);
+  return h(Text, { wrap: 'truncate-end', ...useTint().tone(tone) }, children);
 }
 
 // Columns sized for a 100-column terminal; the last commit goes on a dim line of its own.
 function Agents({ s }: { s: Snapshot }): ReactElement {
+  const tint = useTint();
   const head = `${cell('AGENT', 14)}${cell('STATE', 19)}${cell('IDLE', 6)}${cell('DONE', 7)}${cell('AHEAD', 6)}${cell('DIRTY', 6)}${cell('RESTARTS', 9)}ISSUE`;
   return h(
     Box,
     { flexDirection: 'column' },
     h(Heading, { title: 'Agents' }),
-    h(Text, { dimColor: true, wrap: 'truncate-end' }, head),
+    h(Text, { ...tint.dim, wrap: 'truncate-end' }, head),
     ...s.agents.map((a) => {
       const st = agentState(a);
       const commit = a.lastCommit ? `${a.lastCommit.subject} (${age(a.lastCommit.ageSeconds)} ago)` : 'none';
@@ -43,7 +55,7 @@ function Agents({ s }: { s: Snapshot }): ReactElement {
           Text,
           { wrap: 'truncate-end' },
           cell(a.agent, 14),
-          h(Text, { color: COLOR[st.tone] }, cell(st.text, 19)),
+          h(Text, tint.tone(st.tone), cell(st.text, 19)),
           cell(age(a.idleSeconds), 6),
           cell(`${a.closed}/${a.closed + a.open}`, 7),
           cell(a.ahead ?? '-', 6),
@@ -53,7 +65,7 @@ function Agents({ s }: { s: Snapshot }): ReactElement {
         ),
         h(
           Text,
-          { dimColor: true, wrap: 'truncate-end' },
+          { ...tint.dim, wrap: 'truncate-end' },
           `${' '.repeat(14)}${a.branch ?? 'no branch'}, last commit: ${commit}`,
         ),
       );
@@ -140,25 +152,31 @@ function Events({ s }: { s: Snapshot }): ReactElement {
 export function Dashboard({
   snapshot: s,
   error,
+  colors = true,
 }: {
   snapshot: Snapshot;
   error?: string | null;
+  colors?: boolean;
 }): ReactElement {
   return h(
-    Box,
-    { flexDirection: 'column' },
+    Colors.Provider,
+    { value: colors },
     h(
-      Text,
-      { wrap: 'truncate-end' },
-      h(Text, { bold: true }, `llm-crew: ${s.project}`),
-      `  tracker ${s.tracker}  ·  ${s.at.slice(11, 19)} UTC`,
+      Box,
+      { flexDirection: 'column' },
+      h(
+        Text,
+        { wrap: 'truncate-end' },
+        h(Text, { bold: true }, `llm-crew: ${s.project}`),
+        `  tracker ${s.tracker}  ·  ${s.at.slice(11, 19)} UTC`,
+      ),
+      error ? h(Line, { tone: 'bad' }, `refresh failed: ${error}`) : null,
+      h(Agents, { s }),
+      h(Milestones, { s }),
+      h(Integration, { s }),
+      h(Commits, { s }),
+      h(Events, { s }),
     ),
-    error ? h(Line, { tone: 'bad' }, `refresh failed: ${error}`) : null,
-    h(Agents, { s }),
-    h(Milestones, { s }),
-    h(Integration, { s }),
-    h(Commits, { s }),
-    h(Events, { s }),
   );
 }
 
@@ -166,10 +184,11 @@ export interface LiveProps {
   first: Snapshot;
   load: () => Promise<Snapshot>;
   intervalMs: number;
+  colors?: boolean;
 }
 
 /** Reloads the snapshot every intervalMs; a failed load keeps the last one on screen with the error. */
-export function LiveDashboard({ first, load, intervalMs }: LiveProps): ReactElement {
+export function LiveDashboard({ first, load, intervalMs, colors }: LiveProps): ReactElement {
   const [snapshot, setSnapshot] = useState(first);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -187,11 +206,11 @@ export function LiveDashboard({ first, load, intervalMs }: LiveProps): ReactElem
     }, intervalMs);
     return () => clearInterval(timer);
   }, [load, intervalMs]);
-  return h(Dashboard, { snapshot, error });
+  return h(Dashboard, { snapshot, error, colors });
 }
 
 /** Runs the live dashboard until Ctrl+C. */
 export async function runTerminalDashboard(props: LiveProps): Promise<void> {
-  const app = render(h(LiveDashboard, props));
+  const app = render(h(LiveDashboard, { colors: colorEnabled(process.stdout), ...props }));
   await app.waitUntilExit();
 }

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
+import { colorEnabled } from '../../terminal.js';
 import { loadModelDir } from '../../io/gpt2.js';
 import { AdamW } from '../../optim/index.js';
 import { Rng } from '../../tensor/index.js';
@@ -20,6 +21,7 @@ import {
 import { gpt2Tokenizer, type BPETokenizer } from '../fundamentals.js';
 import { GPTModel, presetConfig, validateConfig } from '../gpt.js';
 import { applyLoRA, mergeLoRA, type LinearWithLoRA } from '../lora.js';
+import { listenForInterrupt } from '../train/interrupt.js';
 import { lossPlotAscii, lossPlotPng, type PlotLabels } from '../train/plot.js';
 import { Progress } from '../train/progress.js';
 import {
@@ -52,21 +54,7 @@ import {
   type Trainable,
 } from './train.js';
 
-// Chapter 6's settings: AdamW lr 5e-5, weight decay 0.1, 5 epochs of batch 8, evaluation every 50
-// steps over 5 batches, dropout 0, seed 123, a 70/10/20 split.
-export const CLASSIFIER_DEFAULTS = {
-  epochs: 5,
-  batchSize: 8,
-  lr: 5e-5,
-  weightDecay: 0.1,
-  evalFreq: 50,
-  evalIter: 5,
-  dropRate: 0,
-  seed: 123,
-  trainFrac: 0.7,
-  valFrac: 0.1,
-  trainable: 'last-block' as Trainable,
-};
+export { CLASSIFIER_DEFAULTS } from './defaults.js';
 
 export interface FinetuneOptions {
   // 'spamassassin', a labelled file, or a split directory (train.csv, validation.csv, test.csv).
@@ -334,13 +322,7 @@ export async function finetuneClassifier(o: FinetuneOptions, io: FinetuneIO): Pr
   const perEpoch = batchesPerEpoch(data.train, o.batchSize);
   const steps = Math.min(o.epochs * perEpoch, o.maxSteps ?? Infinity);
   const progress = new Progress(io, steps, 0);
-  let stop = false;
-  const onSigint = () => {
-    stop = true;
-    progress.log('interrupted: stopping after this step (Ctrl-C again to quit at once)\n');
-    process.once('SIGINT', () => process.exit(130));
-  };
-  if (io.handleSignals) process.once('SIGINT', onSigint);
+  const interrupt = listenForInterrupt(io.handleSignals, (t) => progress.log(t), 'stopping');
 
   const trainStart = performance.now();
   let result;
@@ -365,12 +347,12 @@ export async function finetuneClassifier(o: FinetuneOptions, io: FinetuneIO): Pr
           ),
         onEpochEnd: (r) =>
           progress.result(`Training accuracy: ${pct(r.trainAcc)} | Validation accuracy: ${pct(r.valAcc)}\n`),
-        shouldStop: () => stop,
+        shouldStop: () => interrupt.requested,
       },
     );
   } finally {
     progress.stop();
-    if (io.handleSignals) process.removeListener('SIGINT', onSigint);
+    interrupt.dispose();
   }
   const trainingSeconds = (performance.now() - trainStart) / 1000;
   io.stdout(`Training completed in ${(trainingSeconds / 60).toFixed(2)} minutes.\n`);
@@ -410,7 +392,7 @@ export async function finetuneClassifier(o: FinetuneOptions, io: FinetuneIO): Pr
     trainLosses: history.trainAccs,
     valLosses: history.valAccs,
   };
-  const chart = lossPlotAscii(lossHistory, 10, 60, LOSS_LABELS);
+  const chart = lossPlotAscii(lossHistory, 10, 60, LOSS_LABELS, colorEnabled(process.stderr));
   if (chart) io.stderr(chart + '\n');
   if (o.plot) {
     const title = `${labels.join(' / ')}: ${o.trainable}, ${model.config.nLayers} layers, ${model.config.embDim} dims`;

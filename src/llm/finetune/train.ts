@@ -88,7 +88,7 @@ export function batchesPerEpoch(data: ClassificationDataset, batchSize: number):
 // ---- which parameters train ----
 
 export type Trainable = 'last-block' | 'all' | 'head';
-export const TRAINABLE: readonly Trainable[] = ['last-block', 'all', 'head'];
+export { TRAINABLE } from './defaults.js';
 
 // Section 6.5: everything frozen, then the head (and, for last-block, the last transformer block and
 // the final LayerNorm) unfrozen; 'all' trains every parameter.

@@ -6,7 +6,6 @@ import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { saveModelDir } from '../../io/gpt2.js';
 import { readTextFile } from '../../io/text-file.js';
-import { dataPath } from '../../paths.js';
 import { AdamW, clipGradNorm } from '../../optim/index.js';
 import { Rng } from '../../tensor/index.js';
 import {
@@ -21,23 +20,12 @@ import {
 } from '../dpo.js';
 import { gpt2Tokenizer } from '../fundamentals.js';
 import { splitInstructionData } from '../instruction.js';
+import { listenForInterrupt } from '../train/interrupt.js';
 import { Progress } from '../train/progress.js';
 import type { PretrainIO } from '../train/run.js';
 import { loadInstructModel } from './respond.js';
 
-// The notebook's settings: beta 0.1, AdamW lr 5e-6 with weight decay 0.01, batch 8, 1 epoch,
-// evaluation every 5 steps over 5 batches.
-export const DPO_DEFAULTS = {
-  data: dataPath('instruction-data-with-preference.json'),
-  beta: 0.1,
-  lr: 5e-6,
-  weightDecay: 0.01,
-  batchSize: 8,
-  epochs: 1,
-  evalFreq: 5,
-  evalIter: 5,
-  seed: 123,
-};
+export { DPO_DEFAULTS } from './defaults.js';
 
 export interface DPOOptions {
   model: string;
@@ -63,6 +51,8 @@ export interface DPOHistoryPoint {
 }
 
 export interface DPOSummary {
+  // 'stopped': Ctrl-C ended training early; the model trained so far is saved all the same.
+  status: 'done' | 'stopped';
   // Every validation pair, before training (policy = reference) and after.
   before: DPOEval;
   after: DPOEval;
@@ -126,12 +116,13 @@ export async function trainDPO(o: DPOOptions, io: PretrainIO): Promise<DPOSummar
   );
   const history: DPOHistoryPoint[] = [];
   const progress = new Progress(io, total, 0);
+  const interrupt = listenForInterrupt(io.handleSignals, (t) => progress.log(t), 'saving the model');
   const rng = new Rng(o.seed);
   let step = 0;
   try {
-    for (let epoch = 0; epoch < o.epochs && step < total; epoch++) {
+    for (let epoch = 0; epoch < o.epochs && step < total && !interrupt.requested; epoch++) {
       const order = rng.permutation(train.length);
-      for (let b = 0; b < perEpoch && step < total; b++) {
+      for (let b = 0; b < perEpoch && step < total && !interrupt.requested; b++) {
         const batch = collatePreferences(
           Array.from(order.subarray(b * o.batchSize, (b + 1) * o.batchSize), (i) => train[i]),
           { allowedMaxLength: allowed },
@@ -162,6 +153,7 @@ export async function trainDPO(o: DPOOptions, io: PretrainIO): Promise<DPOSummar
     }
   } finally {
     progress.stop();
+    interrupt.dispose();
   }
   const after = evaluateDPO(policy, reference, valBatches, o.beta);
   io.stderr(
@@ -170,7 +162,8 @@ export async function trainDPO(o: DPOOptions, io: PretrainIO): Promise<DPOSummar
   const modelDir = join(o.out, 'model');
   saveModelDir(modelDir, policy, 'instruct');
   const seconds = (performance.now() - started) / 1000;
-  const summary: DPOSummary = { before, after, history, steps: step, seconds, modelDir };
+  const status = interrupt.requested ? 'stopped' : 'done';
+  const summary: DPOSummary = { status, before, after, history, steps: step, seconds, modelDir };
   writeFileAtomic(join(o.out, 'dpo.json'), [JSON.stringify(summary, null, 1) + '\n']);
   return summary;
 }

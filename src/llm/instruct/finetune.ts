@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { saveModelDir } from '../../io/gpt2.js';
-import { dataPath } from '../../paths.js';
 import { Rng } from '../../tensor/index.js';
+import { counter } from '../../terminal.js';
 import { gpt2Tokenizer } from '../fundamentals.js';
 import { GPTModel } from '../gpt.js';
 import { InstructionDataset, loadInstructionData, splitInstructionData } from '../instruction.js';
@@ -14,23 +14,10 @@ import { applyLoRA, mergeLoRA, type LoRAConfig } from '../lora.js';
 import { loadCheckpoint } from '../train/checkpoint.js';
 import { batchesPerEpoch, initialState, makeOptimizer, type TrainOptions } from '../train/loop.js';
 import { runTraining, type PretrainIO, type RunOutputOptions } from '../train/run.js';
+import { RESPONSES_FILE } from './defaults.js';
 import { loadInstructModel, respond, respondAll } from './respond.js';
 
-// The book's chapter-7 run: AdamW lr 5e-5, weight decay 0.1, batch 8, 2 epochs, evaluation every 5
-// steps over 5 batches, torch seed 123, responses of up to 256 tokens.
-export const INSTRUCT_DEFAULTS = {
-  data: dataPath('instruction-data.json'),
-  batchSize: 8,
-  epochs: 2,
-  lr: 5e-5,
-  weightDecay: 0.1,
-  evalFreq: 5,
-  evalIter: 5,
-  seed: 123,
-  maxNewTokens: 256,
-};
-
-export const RESPONSES_FILE = 'instruction-data-with-response.json';
+export { INSTRUCT_DEFAULTS, RESPONSES_FILE } from './defaults.js';
 
 export interface FinetuneInstructOptions extends TrainOptions, RunOutputOptions {
   // The model directory to start from, or (resume) a checkpoint of an earlier instruction run.
@@ -171,10 +158,11 @@ export async function finetuneInstruct(
   io.stderr(`saved the instruction-tuned model to ${summary.modelDir}\n`);
   if (o.respond) {
     const test = o.respondLimit !== undefined ? split.test.slice(0, o.respondLimit) : split.test;
+    const shown = counter(io.stderr, 'responses', test.length);
     const responded = await respondAll(model, tokenizer, test, { maxNewTokens: o.maxNewTokens }, (done) => {
-      if (io.progressBar) io.stderr(`\rresponses: ${done}/${test.length}`);
+      if (io.progressBar) shown.update(done);
     });
-    if (io.progressBar) io.stderr('\n');
+    shown.end();
     summary.responsesFile = join(o.out, RESPONSES_FILE);
     writeFileAtomic(summary.responsesFile, [JSON.stringify(responded, null, 4) + '\n']);
     io.stderr(`wrote ${responded.length} test responses to ${summary.responsesFile}\n`);

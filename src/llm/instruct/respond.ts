@@ -7,7 +7,7 @@ import { UserError } from '../../errors.js';
 import { loadModelDir, readModelKind } from '../../io/gpt2.js';
 import { readSafetensors } from '../../io/safetensors.js';
 import type { BPETokenizer } from '../fundamentals.js';
-import { generate } from '../generate.js';
+import { generate, promptWindow, type PromptWindow } from '../generate.js';
 import type { GPTModel } from '../gpt.js';
 import { extractResponse, formatPrompt, PAD_TOKEN_ID, type InstructionEntry } from '../instruction.js';
 import { applyLoRA, loadLoRAStateDict, mergeLoRA, type LoRAConfig } from '../lora.js';
@@ -19,6 +19,8 @@ export interface RespondOptions {
   temperature?: number;
   topK?: number;
   seed?: number;
+  // Told when the prompt is longer than the model's context and loses its beginning.
+  onCropped?: (window: PromptWindow) => void;
 }
 
 export type EntryWithResponse<E> = E & { model_response: string };
@@ -51,6 +53,8 @@ export function respond(
 ): string {
   const prompt = formatPrompt(entry);
   const ids = tokenizer.encode(prompt);
+  const window = promptWindow(ids.length, model.config.contextLength);
+  if (window.cropped) options.onCropped?.(window);
   const out = generate(model, ids, {
     maxNewTokens: options.maxNewTokens,
     temperature: options.temperature,

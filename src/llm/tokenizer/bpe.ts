@@ -7,8 +7,10 @@
 // directly. Speed comes from three lookups before any merging: the whole piece as a token (most
 // English words), then a bounded cache of pieces seen before, then the merge loop over an int array
 // with an open-addressing table of rank pairs (no strings inside the loop).
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { UserError } from '../../errors.js';
 import { utf8Encode } from './byte-unicode.js';
+import { LONG_PIECE, mergeLong, mergeShort, NO_MERGE } from './merge.js';
 import { PieceTable } from './piece-table.js';
 import { bmpClasses, pieceEnd } from './pretokenize.js';
 import { readVocab, type BPEVocab } from './vocab-files.js';
@@ -27,7 +29,31 @@ export interface EncodeOptions {
 // pieces. When full, the cache is dropped at once, which bounds memory on text with endless unique
 // strings. (A bigger table measured no faster: the lookups that miss the CPU caches are the rare ones.)
 const MIN_TABLE_BITS = 18;
-const NO_MERGE = 0x7fffffff;
+// The longest piece merged in one go, in UTF-16 units (mergeChunk).
+const MAX_PIECE = 8192;
+
+// Every split of every token into two tokens is a pair that merges (tiktoken's rule), as a flat
+// list of (left rank << 16 | right rank, rank of the merged token).
+export function mergeablePairs(vocab: BPEVocab): Int32Array {
+  // Tokens as Latin-1 strings (one char per byte), so that splits are cheap slices.
+  const spelled: string[] = [];
+  for (const id of vocab.rankToId) {
+    const b = vocab.tokens[id];
+    let s = '';
+    for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+    spelled.push(s);
+  }
+  const rankOf = new Map<string, number>(spelled.map((s, rank) => [s, rank]));
+  const pairs: number[] = [];
+  spelled.forEach((s, rank) => {
+    for (let k = 1; k < s.length; k++) {
+      const left = rankOf.get(s.slice(0, k));
+      const right = rankOf.get(s.slice(k));
+      if (left !== undefined && right !== undefined) pairs.push((left << 16) | right, rank);
+    }
+  });
+  return Int32Array.from(pairs);
+}
 
 export class BPETokenizer {
   readonly vocab: BPEVocab;
@@ -52,28 +78,11 @@ export class BPETokenizer {
   // ignoreBOM: a leading U+FEFF is text here, not a byte-order mark to drop.
   private readonly utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
-  constructor(vocab: BPEVocab, name = 'bpe') {
+  // pairs: mergeablePairs(vocab), passed in when it was precompiled (vocab-cache.ts).
+  constructor(vocab: BPEVocab, name = 'bpe', pairs: Int32Array = mergeablePairs(vocab)) {
     this.vocab = vocab;
     this.name = name;
     this.rankToId = vocab.rankToId;
-    // Tokens as Latin-1 strings (one char per byte), so that splits are cheap slices.
-    const spelled: string[] = [];
-    for (const id of vocab.rankToId) {
-      const b = vocab.tokens[id];
-      let s = '';
-      for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-      spelled.push(s);
-    }
-    const rankOf = new Map<string, number>(spelled.map((s, rank) => [s, rank]));
-    // Every split of every token into two tokens is a pair that merges (tiktoken's rule).
-    const pairs: number[] = [];
-    spelled.forEach((s, rank) => {
-      for (let k = 1; k < s.length; k++) {
-        const left = rankOf.get(s.slice(0, k));
-        const right = rankOf.get(s.slice(k));
-        if (left !== undefined && right !== undefined) pairs.push((left << 16) | right, rank);
-      }
-    });
     let bits = 4;
     while (1 << bits < pairs.length) bits++; // load factor <= 0.5
     this.pairShift = 32 - bits;
@@ -125,6 +134,8 @@ export class BPETokenizer {
     return this.vocab.specials;
   }
 
+  private readonly pairRankOf = (left: number, right: number) => this.pairRank(left, right);
+
   private pairRank(left: number, right: number): number {
     const key = (left << 16) | right;
     const keys = this.pairKeys;
@@ -138,8 +149,7 @@ export class BPETokenizer {
     }
   }
 
-  // The merge loop over one piece: bytes (as ranks 0..255) merged lowest rank first, as tiktoken's
-  // _byte_pair_merge. Quadratic in the piece length, which is short except in odd text.
+  // The merge loop over one piece (merge.ts): bytes as ranks 0..255, merged lowest rank first.
   private mergePiece(text: string, start: number, end: number): number[] {
     if (this.bytes.length < 3 * (end - start)) {
       const size = 3 * (end - start) + 16;
@@ -150,33 +160,33 @@ export class BPETokenizer {
     const { bytes, parts, ranks } = this;
     let m = utf8Encode(text, start, end, bytes);
     for (let i = 0; i < m; i++) parts[i] = bytes[i];
-    for (let i = 0; i + 1 < m; i++) ranks[i] = this.pairRank(parts[i], parts[i + 1]);
-    while (m > 1) {
-      let best = NO_MERGE;
-      let at = -1;
-      for (let i = 0; i + 1 < m; i++) {
-        if (ranks[i] < best) {
-          best = ranks[i];
-          at = i;
-        }
-      }
-      if (at < 0) break;
-      parts[at] = best;
-      parts.copyWithin(at + 1, at + 2, m);
-      ranks.copyWithin(at + 1, at + 2, m - 1);
-      m--;
-      if (at + 1 < m) ranks[at] = this.pairRank(best, parts[at + 1]);
-      if (at > 0) ranks[at - 1] = this.pairRank(parts[at - 1], best);
-    }
+    m = m > LONG_PIECE ? mergeLong(parts, m, this.pairRankOf) : mergeShort(parts, ranks, m, this.pairRankOf);
     const ids = new Array<number>(m);
     for (let i = 0; i < m; i++) ids[i] = this.rankToId[parts[i]];
     return ids;
   }
 
+  // Merges the next chunk of the long piece text[at, end) into out and returns where the chunk
+  // ends. A piece is merged MAX_PIECE units at a time (never splitting a surrogate pair), which
+  // bounds the cost of one absurd "word" and lets encodeAsync yield inside it; GPT-2 text has no
+  // piece that long, so its ids are tiktoken's.
+  private mergeChunk(text: string, at: number, end: number, out: number[]): number {
+    let stop = Math.min(end, at + MAX_PIECE);
+    const last = text.charCodeAt(stop - 1);
+    if (stop < end && last >= 0xd800 && last <= 0xdbff) stop--;
+    const ids = this.mergePiece(text, at, stop);
+    for (let k = 0; k < ids.length; k++) out.push(ids[k]);
+    return stop;
+  }
+
   // Appends the ids of text[start, end), which holds no special token to honour, to out.
-  private encodeSegment(text: string, start: number, end: number, out: number[]): void {
+  // Stops at the first piece boundary at or after `stop` and returns it; with stop < end it also
+  // stops before a piece longer than MAX_PIECE (for encodeAsync to merge in turns). The pieces are
+  // always those of text[start, end) as a whole.
+  private encodeSegment(text: string, start: number, end: number, out: number[], stop = end): number {
     const { table, classes, single } = this;
-    for (let i = start; i < end;) {
+    let i = start;
+    while (i < end && i < stop) {
       const j = pieceEnd(text, i, end, classes);
       if (j === i + 1) {
         // One UTF-16 unit ('.', ',', '\n', a CJK character...): a table indexed by the unit.
@@ -186,6 +196,14 @@ export class BPETokenizer {
           i = j;
           continue;
         }
+      }
+      if (j - i > LONG_PIECE) {
+        if (j - i > MAX_PIECE && stop < end) return i;
+        // Too long to repeat, and to keep in the cache.
+        let c = i;
+        while (c < j) c = this.mergeChunk(text, c, j, out);
+        i = j;
+        continue;
       }
       const h = PieceTable.hash(text, i, j);
       const slot = table.find(text, i, j, h);
@@ -207,6 +225,7 @@ export class BPETokenizer {
       }
       i = j;
     }
+    return i;
   }
 
   // Encodes text as ordinary text: special-token text gets no special treatment.
@@ -217,6 +236,48 @@ export class BPETokenizer {
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {
+    const out: number[] = [];
+    const segments = this.segments(text, options);
+    for (let s = 0; s < segments.length; s += 3) {
+      if (segments[s + 2] >= 0) out.push(segments[s + 2]);
+      else this.encodeSegment(text, segments[s], segments[s + 1], out);
+    }
+    return out;
+  }
+
+  /**
+   * The same ids as encode, with a turn of the event loop after about every `budget` UTF-16 units
+   * of text and between the chunks of a long piece, so that a server goes on answering other
+   * requests while it tokenizes a long prompt.
+   */
+  async encodeAsync(text: string, options: EncodeOptions = {}, budget = 1 << 14): Promise<number[]> {
+    const out: number[] = [];
+    const segments = this.segments(text, options);
+    for (let s = 0; s < segments.length; s += 3) {
+      const [start, end, special] = [segments[s], segments[s + 1], segments[s + 2]];
+      if (special >= 0) {
+        out.push(special);
+        continue;
+      }
+      for (let i = start; i < end;) {
+        const reached = this.encodeSegment(text, i, end, out, i + budget);
+        if (reached < i + budget && reached < end) {
+          // Stopped before a long piece: its chunks, one turn each.
+          const j = pieceEnd(text, reached, end, this.classes);
+          for (let c = reached; c < j; await nextTurn()) c = this.mergeChunk(text, c, j, out);
+          i = j;
+        } else {
+          i = reached;
+          await nextTurn();
+        }
+      }
+    }
+    return out;
+  }
+
+  // The text cut into ordinary runs and allowed special tokens, as triples (start, end, id), the id
+  // -1 for ordinary text; throws on a special token that is not allowed.
+  private segments(text: string, options: EncodeOptions): number[] {
     const specials = this.vocab.specials;
     const allowed = new Set(
       options.allowedSpecial === 'all' ? specials.keys() : (options.allowedSpecial ?? []),
@@ -238,7 +299,7 @@ export class BPETokenizer {
         );
       }
     }
-    const out: number[] = [];
+    const segments: number[] = [];
     let start = 0;
     while (allowed.size > 0) {
       // The leftmost allowed special token, the longest on a tie.
@@ -252,12 +313,11 @@ export class BPETokenizer {
         }
       }
       if (at < 0) break;
-      this.encodeSegment(text, start, at, out);
-      out.push(specials.get(found)!);
+      segments.push(start, at, -1, at, at + found.length, specials.get(found)!);
       start = at + found.length;
     }
-    this.encodeSegment(text, start, text.length, out);
-    return out;
+    segments.push(start, text.length, -1);
+    return segments;
   }
 
   // The bytes of a token sequence; tokens may split a UTF-8 character, so bytes are the exact inverse.

@@ -74,12 +74,15 @@ export async function lossPlotPng(
   return svgToPng(await lossPlotSvg(history, title, labels));
 }
 
-// Both losses in a few terminal rows (training solid, validation in the second colour).
+// Both losses in a few terminal rows, training and validation in two colours; without colours (a
+// pipe, NO_COLOR: see src/terminal.ts) the two curves could not be told apart, so each gets a chart
+// of half the height under its name.
 export function lossPlotAscii(
   history: LossHistory,
   height = 10,
   width = 60,
   labels: PlotLabels = LOSS_LABELS,
+  colors = true,
 ): string {
   const n = history.trainLosses.length;
   if (n < 2) return '';
@@ -89,11 +92,22 @@ export function lossPlotAscii(
       { length: Math.min(width, n) },
       (_, i) => xs[Math.round((i * (n - 1)) / (Math.min(width, n) - 1))],
     );
+  const format = (x: number) => x.toFixed(2).padStart(6);
+  const l = (s: string) => s.toLowerCase();
+  if (!colors) {
+    const half = Math.max(2, Math.round(height / 2));
+    return [
+      `  ${l(labels.train)}:`,
+      asciichart.plot(pick(history.trainLosses), { height: half, format }),
+      `  ${l(labels.val)}:`,
+      asciichart.plot(pick(history.valLosses), { height: half, format }),
+      `  (x: ${history.tokensSeen[n - 1]} ${l(labels.x)})`,
+    ].join('\n');
+  }
   const chart = asciichart.plot([pick(history.trainLosses), pick(history.valLosses)], {
     height,
     colors: [asciichart.blue, asciichart.red],
-    format: (x: number) => x.toFixed(2).padStart(6),
+    format,
   });
-  const l = (s: string) => s.toLowerCase();
   return `${chart}\n  ${asciichart.blue}── ${l(labels.train)}${asciichart.reset}   ${asciichart.red}── ${l(labels.val)}${asciichart.reset} (x: ${history.tokensSeen[n - 1]} ${l(labels.x)})`;
 }

@@ -5,6 +5,7 @@
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
+import { colorEnabled } from '../../terminal.js';
 import { loadModelDir, type ModelKind } from '../../io/gpt2.js';
 import type { AdamW } from '../../optim/index.js';
 import { Rng } from '../../tensor/index.js';
@@ -23,27 +24,12 @@ import {
   type TrainingData,
   type TrainOptions,
 } from './loop.js';
+import { BOOK_DEFAULTS } from './defaults.js';
+import { listenForInterrupt } from './interrupt.js';
 import { lossPlotAscii, lossPlotPng } from './plot.js';
 import { Progress } from './progress.js';
 
-// The chapter's settings: section 5.2's run (AdamW lr 4e-4, weight decay 0.1, GPT_CONFIG_124M with
-// context 256 and dropout 0.1, batch 2, train ratio 0.9, eval every 5 steps over 5 batches, torch
-// seed 123) with stride = context length.
-export const BOOK_DEFAULTS = {
-  config: 'gpt2-small',
-  maxContextLength: 256,
-  batchSize: 2,
-  epochs: 10,
-  lr: 4e-4,
-  weightDecay: 0.1,
-  dropRate: 0.1,
-  trainRatio: 0.9,
-  evalFreq: 5,
-  evalIter: 5,
-  seed: 123,
-  startContext: 'Every effort moves you',
-  sampleTokens: 50,
-};
+export { BOOK_DEFAULTS };
 
 export interface PretrainOptions extends TrainOptions {
   data: string[];
@@ -136,7 +122,7 @@ export async function pretrain(o: PretrainOptions, io: PretrainIO): Promise<Pret
   if (!(Number.isInteger(stride) && stride >= 1)) throw new UserError(`--stride must be a positive integer`);
 
   const tokenizer = gpt2Tokenizer();
-  const corpus = o.corpus ?? loadCorpus(o.data, o.trainRatio, tokenizer);
+  const corpus = o.corpus ?? loadCorpus(o.data, o.trainRatio, tokenizer, io.stderr);
   const what = o.data.length === 1 ? o.data[0] : `${o.data.length} data files`;
   checkFits(
     `${what}: the training part`,
@@ -272,13 +258,7 @@ export async function runTraining(
   const writeLog = (x: unknown) => log !== null && writeSync(log, JSON.stringify(x) + '\n');
   const progress = new Progress(io, total, start.step);
   let lastCheckpoint: number | null = setup.resumed ? start.step : null;
-  let stop = false;
-  const onSigint = () => {
-    stop = true;
-    progress.log('interrupted: saving a checkpoint after this step (Ctrl-C again to quit at once)\n');
-    process.once('SIGINT', () => process.exit(130));
-  };
-  if (io.handleSignals) process.once('SIGINT', onSigint);
+  const interrupt = listenForInterrupt(io.handleSignals, (t) => progress.log(t), 'saving a checkpoint');
 
   io.stderr(`${setup.intro}; ${total - start.step} steps to go\n`);
   const samples: string[] = [];
@@ -306,7 +286,7 @@ export async function runTraining(
         saveCheckpoint(checkpointDir, model, optimizer.stateDict(), state, data.train.length, setup.kind);
         lastCheckpoint = state.step;
       },
-      shouldStop: () => stop,
+      shouldStop: () => interrupt.requested,
     });
   } catch (err) {
     if (err instanceof DivergedError) {
@@ -319,7 +299,7 @@ export async function runTraining(
     throw err;
   } finally {
     progress.stop();
-    if (io.handleSignals) process.removeListener('SIGINT', onSigint);
+    interrupt.dispose();
     if (log !== null) closeSync(log);
   }
 
@@ -331,7 +311,7 @@ export async function runTraining(
   if (result.status === 'stopped') {
     io.stderr(`stopped at step ${state.step}; continue with --resume ${o.out}\n`);
   } else if (state.history.steps.length >= 2) {
-    const chart = lossPlotAscii(state.history);
+    const chart = lossPlotAscii(state.history, 10, 60, undefined, colorEnabled(process.stdout));
     if (chart) io.stdout(chart + '\n');
     if (o.plot) {
       plot = join(o.out, 'loss.png');

@@ -121,7 +121,7 @@ export function chatRoute(app: FastifyInstance, ctx: ServeContext): void {
       const body = request.body;
       const served = pickModel(ctx, body.model, ['instruct'], '/v1/chat/completions');
       const promptText = chatPrompt(body.messages);
-      const promptIds = ctx.tokenizer.encode(promptText, { disallowedSpecial: [] });
+      const promptIds = await ctx.tokenizer.encodeAsync(promptText, { disallowedSpecial: [] });
       const prompt = promptWindow(promptIds.length, served.config.contextLength);
       const sampling = {
         maxNewTokens:

@@ -41,7 +41,7 @@ export function generateRoute(app: FastifyInstance, ctx: ServeContext): void {
     async (request, reply) => {
       const body = request.body;
       const served = pickModel(ctx, body.model, ['base', 'instruct'], '/v1/generate');
-      const promptIds = ctx.tokenizer.encode(body.prompt, { allowedSpecial: 'all' });
+      const promptIds = await ctx.tokenizer.encodeAsync(body.prompt, { allowedSpecial: 'all' });
       const prompt = promptWindow(promptIds.length, served.config.contextLength);
       const sampling = {
         maxNewTokens: body.maxNewTokens,

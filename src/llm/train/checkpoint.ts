@@ -141,10 +141,27 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
   const opt = file.optimizer as Partial<CheckpointFile['optimizer']> | undefined;
   if (!opt || !Number.isSafeInteger(opt.step) || !Array.isArray(opt.groups))
     throw new UserError(`${trainerPath}: no valid optimizer state (step and groups)`);
-  if (file.lora) {
-    applyLoRA(weights, file.lora);
-    loadLoRAStateDict(weights, readSafetensors(join(dir, LORA_FILE)).tensors);
-  }
+  if (file.lora) loadLoRAAdapters(dir, weights, file.lora, trainerPath);
   const tensors = readSafetensors(join(dir, OPTIMIZER_FILE)).tensors;
   return { file, weights, optimizer: { step: file.optimizer.step, groups: file.optimizer.groups, tensors } };
+}
+
+// Applies a LoRA run's adapters to weights loaded from `dir`: the config saved in trainer.json
+// (checked, since a forged rank would be allocated), the tensors from lora.safetensors.
+export function loadLoRAAdapters(dir: string, model: GPTModel, lora: unknown, trainerPath: string): void {
+  const saved = lora as Partial<LoRAConfig> | null;
+  const rank = saved?.rank;
+  if (
+    typeof saved !== 'object' ||
+    saved === null ||
+    !Number.isInteger(rank) ||
+    rank! < 1 ||
+    rank! > model.config.embDim
+  )
+    throw new UserError(`${trainerPath}: lora.rank must be an integer in 1..${model.config.embDim}`);
+  if (typeof saved.alpha !== 'number' || !Number.isFinite(saved.alpha))
+    throw new UserError(`${trainerPath}: lora.alpha must be a finite number`);
+  applyLoRA(model, saved as LoRAConfig);
+  const file = join(dir, LORA_FILE);
+  loadLoRAStateDict(model, readSafetensors(file).tensors, file);
 }

@@ -15,23 +15,14 @@ export const CONFIG_FILE = 'config.json';
 // classifier (chapter 6: HF's GPT2ForSequenceClassification layout with `id2label`).
 export type ModelKind = 'base' | 'instruct' | 'classifier';
 
-export interface HFConfig {
-  vocab_size?: unknown;
-  n_positions?: unknown;
-  n_ctx?: unknown;
-  n_embd?: unknown;
-  n_layer?: unknown;
-  n_head?: unknown;
-  layer_norm_epsilon?: unknown;
-  tie_word_embeddings?: unknown;
-  resid_pdrop?: unknown;
-  // Our own fields, kept beside HF's (transformers ignores unknown keys).
-  llm_scratch?: unknown;
-}
-
-// Far above any GPT-2-shaped model that fits in memory (GPT-2 XL: 48 layers, 1,600 wide, 1,024
-// positions; the largest open models: ~128 layers, ~16k wide, 256k vocabulary, 128k positions),
-// and far below what would exhaust memory before the weights are even compared with the config.
+// The fields read from HF's GPT2Config: vocab_size, n_positions, n_embd, n_layer, n_head,
+// tie_word_embeddings, resid_pdrop; our own under llm_scratch (transformers ignores unknown keys).
+//
+// Limits far above any GPT-2-shaped model that fits in memory (GPT-2 XL: 48 layers, 1,600 wide,
+// 1,024 positions; the largest open models: ~128 layers, ~16k wide, 256k vocabulary, 128k
+// positions). Nothing is allocated from these sizes until the weights' header agrees with them,
+// and the header's byte ranges are bounded by the file's real size; the limits keep the checks
+// themselves cheap (one expected tensor list per layer) and refuse the absurd at once.
 export const CONFIG_LIMITS = {
   vocab_size: 1 << 24,
   n_positions: 1 << 20,

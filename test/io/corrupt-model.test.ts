@@ -412,25 +412,30 @@ const generateArgs = (dir: string) => ['generate', '--model', dir, '--ids', '1,2
 describe(`${cases.length} corrupted model directories`, () => {
   it('are at least 60', () => expect(cases.length).toBeGreaterThanOrEqual(60));
 
-  it.each(cases)('%s', async (_, make, message) => {
-    const dir = corrupted(make);
-    try {
-      const r = await runCli(llmScratch, generateArgs(dir));
-      if (message === OK) {
-        expect(r.stderr).toBe('');
-        expect(r.code).toBe(0);
-        expect(r.stdout.length).toBeGreaterThan(0);
-      } else {
-        expect(r.stderr).toMatch(message);
-        expect(r.stderr).toMatch(/^llm-scratch generate: /);
-        expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
-        expect(r.code).toBe(1);
-        expect(r.stdout).toBe('');
+  it.each(cases)(
+    '%s',
+    async (_, make, message) => {
+      const dir = corrupted(make);
+      try {
+        const r = await runCli(llmScratch, generateArgs(dir));
+        if (message === OK) {
+          expect(r.stderr).toBe('');
+          expect(r.code).toBe(0);
+          expect(r.stdout.length).toBeGreaterThan(0);
+        } else {
+          expect(r.stderr).toMatch(message);
+          expect(r.stderr).toMatch(/^llm-scratch generate: /);
+          expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+          expect(r.code).toBe(1);
+          expect(r.stdout).toBe('');
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+      // Loading and generating with a 13 MB model takes about a second on a loaded machine.
+    },
+    20_000,
+  );
 });
 
 // The CLI as a user runs it: a real process, with a time limit.

@@ -176,6 +176,16 @@ export function importGPT2(tensors: Map<string, Tensor>, config: GPTConfig, file
     throw new UserError(
       `${file}: 'lm_head.weight' differs from 'wte.weight', but config.json says tie_word_embeddings: true (set it to false to use the stored head)`,
     );
+  // A flipped exponent bit in the data makes a NaN or an infinity that no header check sees; it
+  // would surface as a sampling failure deep in generation.
+  for (const [name, t] of source) {
+    if (IGNORED.some((r) => r.test(name))) continue;
+    const at = firstNonFinite(t.data);
+    if (at >= 0)
+      throw new UserError(
+        `${file}: tensor ${quoteName(name)} holds ${t.data[at]} at element ${at} (corrupted data?)`,
+      );
+  }
   // Every weight is loaded next, so the random initialisation is skipped.
   const model = new GPTModel(config, { skipInit: true });
   const own = model.stateDict();
@@ -191,6 +201,13 @@ export function importGPT2(tensors: Map<string, Tensor>, config: GPTConfig, file
   if (!config.tieWeights) state.set('out_head.weight', head!);
   model.loadStateDict(state);
   return model;
+}
+
+// A plain loop (x - x is 0 for every finite x, NaN otherwise): it scans every weight of the model,
+// 124M for GPT-2 small, on each load.
+function firstNonFinite(data: Float32Array | Int32Array): number {
+  for (let i = 0; i < data.length; i++) if (data[i] - data[i] !== 0) return i;
+  return -1;
 }
 
 function sameValues(a: Tensor, b: Tensor): boolean {

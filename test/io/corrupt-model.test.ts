@@ -55,6 +55,13 @@ function flipped(at: number, mask: number): Make {
   return writeWeights(bytes);
 }
 
+// The file with bytes written at `at`.
+function writeAt(at: number, values: number[]): Make {
+  const bytes = Buffer.from(weights);
+  bytes.set(values, at);
+  return writeWeights(bytes);
+}
+
 // The file with a header edited as JSON (the length rewritten to fit) and the data as it was.
 function header(edit: (h: Record<string, unknown>) => void, tail: Uint8Array = data): Make {
   const h = structuredClone(headerJson) as Record<string, unknown>;
@@ -165,6 +172,16 @@ const cases: [string, Make, RegExp | null][] = [
     'a byte of the metadata value flipped',
     flipped(8 + JSON.stringify(headerJson).indexOf('"pt"') + 1, 0x04),
     OK,
+  ],
+  [
+    'a float in the data made NaN',
+    writeAt(8 + headerLength + 4, [0xff, 0xff, 0xff, 0x7f]),
+    /tensor 'h.0.attn.c_attn.bias' holds NaN at element 1/,
+  ],
+  [
+    'a float in the data made infinite',
+    writeAt(weights.length - 4, [0, 0, 0x80, 0xff]),
+    /tensor 'wte.weight' holds -Infinity at element 3216447/,
   ],
   [
     'a byte of the header made invalid UTF-8',

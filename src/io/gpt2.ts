@@ -2,14 +2,33 @@
 // trained here continues in transformers and OpenAI's GPT-2 checkpoints load here.
 // The mapping is one declared table: HF name -> our parameter path, with the Conv1D weights
 // (stored [in, out]) transposed into our Linear layout ([out, in]) and c_attn split into q, k, v.
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { GPTModel, validateConfig, type GPTConfig } from '../llm/gpt.js';
+import { GPTModel, type GPTConfig } from '../llm/gpt.js';
 import * as T from '../tensor/index.js';
 import { formatShape, Tensor } from '../tensor/index.js';
 import { writeFileAtomic } from './atomic.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { CONFIG_FILE, configFromHF, configToHF, readConfigJson, type ModelKind } from './gpt2-config.js';
+import { quoteName } from './input-file.js';
+import {
+  FLOAT_DTYPES,
+  readSafetensors,
+  readSafetensorsHeader,
+  writeSafetensors,
+  type DType,
+} from './safetensors.js';
+
+export {
+  CONFIG_FILE,
+  CONFIG_LIMITS,
+  configFromHF,
+  configToHF,
+  parseConfigJson,
+  readConfigJson,
+  readModelKind,
+  type ModelKind,
+} from './gpt2-config.js';
 
 // Buffers some HF checkpoints carry (the causal mask); they are derived, not learned.
 const IGNORED = [/^h\.\d+\.attn\.(masked_)?bias$/];
@@ -17,96 +36,41 @@ const IGNORED = [/^h\.\d+\.attn\.(masked_)?bias$/];
 interface Mapping {
   hf: string;
   ours: string[];
+  // The tensor's shape in the HF file, derived from the config.
+  shape: number[];
   // Conv1D weight: stored [in, out]; split: how many equal parts along the output axis.
   conv1d?: boolean;
 }
 
-function layerMappings(i: number): Mapping[] {
+function layerMappings(i: number, C: number): Mapping[] {
   const h = `h.${i}`;
   const b = `trf_blocks.${i}`;
   const qkv = (suffix: string) => ['W_query', 'W_key', 'W_value'].map((w) => `${b}.att.${w}.${suffix}`);
   return [
-    { hf: `${h}.ln_1.weight`, ours: [`${b}.norm1.scale`] },
-    { hf: `${h}.ln_1.bias`, ours: [`${b}.norm1.shift`] },
-    { hf: `${h}.attn.c_attn.weight`, ours: qkv('weight'), conv1d: true },
-    { hf: `${h}.attn.c_attn.bias`, ours: qkv('bias') },
-    { hf: `${h}.attn.c_proj.weight`, ours: [`${b}.att.out_proj.weight`], conv1d: true },
-    { hf: `${h}.attn.c_proj.bias`, ours: [`${b}.att.out_proj.bias`] },
-    { hf: `${h}.ln_2.weight`, ours: [`${b}.norm2.scale`] },
-    { hf: `${h}.ln_2.bias`, ours: [`${b}.norm2.shift`] },
-    { hf: `${h}.mlp.c_fc.weight`, ours: [`${b}.ff.layers.0.weight`], conv1d: true },
-    { hf: `${h}.mlp.c_fc.bias`, ours: [`${b}.ff.layers.0.bias`] },
-    { hf: `${h}.mlp.c_proj.weight`, ours: [`${b}.ff.layers.2.weight`], conv1d: true },
-    { hf: `${h}.mlp.c_proj.bias`, ours: [`${b}.ff.layers.2.bias`] },
+    { hf: `${h}.ln_1.weight`, ours: [`${b}.norm1.scale`], shape: [C] },
+    { hf: `${h}.ln_1.bias`, ours: [`${b}.norm1.shift`], shape: [C] },
+    { hf: `${h}.attn.c_attn.weight`, ours: qkv('weight'), shape: [C, 3 * C], conv1d: true },
+    { hf: `${h}.attn.c_attn.bias`, ours: qkv('bias'), shape: [3 * C] },
+    { hf: `${h}.attn.c_proj.weight`, ours: [`${b}.att.out_proj.weight`], shape: [C, C], conv1d: true },
+    { hf: `${h}.attn.c_proj.bias`, ours: [`${b}.att.out_proj.bias`], shape: [C] },
+    { hf: `${h}.ln_2.weight`, ours: [`${b}.norm2.scale`], shape: [C] },
+    { hf: `${h}.ln_2.bias`, ours: [`${b}.norm2.shift`], shape: [C] },
+    { hf: `${h}.mlp.c_fc.weight`, ours: [`${b}.ff.layers.0.weight`], shape: [C, 4 * C], conv1d: true },
+    { hf: `${h}.mlp.c_fc.bias`, ours: [`${b}.ff.layers.0.bias`], shape: [4 * C] },
+    { hf: `${h}.mlp.c_proj.weight`, ours: [`${b}.ff.layers.2.weight`], shape: [4 * C, C], conv1d: true },
+    { hf: `${h}.mlp.c_proj.bias`, ours: [`${b}.ff.layers.2.bias`], shape: [C] },
   ];
 }
 
 export function gpt2Mappings(config: GPTConfig): Mapping[] {
+  const { vocabSize: V, contextLength: P, embDim: C } = config;
   return [
-    { hf: 'wte.weight', ours: ['tok_emb.weight'] },
-    { hf: 'wpe.weight', ours: ['pos_emb.weight'] },
-    ...Array.from({ length: config.nLayers }, (_, i) => layerMappings(i)).flat(),
-    { hf: 'ln_f.weight', ours: ['final_norm.scale'] },
-    { hf: 'ln_f.bias', ours: ['final_norm.shift'] },
+    { hf: 'wte.weight', ours: ['tok_emb.weight'], shape: [V, C] },
+    { hf: 'wpe.weight', ours: ['pos_emb.weight'], shape: [P, C] },
+    ...Array.from({ length: config.nLayers }, (_, i) => layerMappings(i, C)).flat(),
+    { hf: 'ln_f.weight', ours: ['final_norm.scale'], shape: [C] },
+    { hf: 'ln_f.bias', ours: ['final_norm.shift'], shape: [C] },
   ];
-}
-
-interface HFConfig {
-  vocab_size?: number;
-  n_positions?: number;
-  n_ctx?: number;
-  n_embd?: number;
-  n_layer?: number;
-  n_head?: number;
-  layer_norm_epsilon?: number;
-  tie_word_embeddings?: boolean;
-  resid_pdrop?: number;
-  // Our own fields, kept beside HF's (transformers ignores unknown keys).
-  llm_scratch?: Partial<GPTConfig>;
-}
-
-export function configFromHF(hf: HFConfig, file: string): GPTConfig {
-  const need = (key: keyof HFConfig) => {
-    const v = hf[key];
-    if (typeof v !== 'number') throw new UserError(`${file}: missing or non-numeric '${key}'`);
-    return v;
-  };
-  const config: GPTConfig = {
-    vocabSize: need('vocab_size'),
-    contextLength: need('n_positions'),
-    embDim: need('n_embd'),
-    nLayers: need('n_layer'),
-    nHeads: need('n_head'),
-    dropRate: hf.llm_scratch?.dropRate ?? hf.resid_pdrop ?? 0.1,
-    // OpenAI's GPT-2 has biases on the q/k/v projections.
-    qkvBias: hf.llm_scratch?.qkvBias ?? true,
-    tieWeights: hf.tie_word_embeddings ?? true,
-  };
-  validateConfig(config);
-  return config;
-}
-
-export function configToHF(config: GPTConfig, kind: ModelKind = 'base'): Record<string, unknown> {
-  return {
-    architectures: ['GPT2LMHeadModel'],
-    model_type: 'gpt2',
-    vocab_size: config.vocabSize,
-    n_positions: config.contextLength,
-    n_ctx: config.contextLength,
-    n_embd: config.embDim,
-    n_layer: config.nLayers,
-    n_head: config.nHeads,
-    n_inner: null,
-    activation_function: 'gelu_new',
-    layer_norm_epsilon: 1e-5,
-    resid_pdrop: config.dropRate,
-    embd_pdrop: config.dropRate,
-    attn_pdrop: config.dropRate,
-    bos_token_id: 50256,
-    eos_token_id: 50256,
-    tie_word_embeddings: config.tieWeights ?? false,
-    llm_scratch: { qkvBias: config.qkvBias, dropRate: config.dropRate, kind },
-  };
 }
 
 // Our tensors for one HF tensor: transposed from Conv1D and split into equal parts.
@@ -129,50 +93,125 @@ function normalizeName(name: string): string {
   return name.startsWith('transformer.') ? name.slice('transformer.'.length) : name;
 }
 
-export function importGPT2(tensors: Map<string, Tensor>, config: GPTConfig, file: string): GPTModel {
-  const source = new Map([...tensors].map(([k, v]) => [normalizeName(k), v]));
-  // Every weight is loaded next, so the random initialisation is skipped.
-  const model = new GPTModel(config, { skipInit: true });
-  const own = model.stateDict();
-  const used = new Set<string>();
-  const state = new Map<string, Tensor>();
+// What a tensor is, from a file's header or from memory: enough to check it before reading it.
+export interface TensorInfo {
+  dtype: DType;
+  shape: readonly number[];
+}
+
+const MAX_PROBLEMS = 3;
+
+// The problems of a set of HF-named tensors (prefix already stripped) against the config: missing,
+// unexpected, of a dtype the model cannot take, of the wrong shape (both shapes named), and an
+// output head that contradicts tie_word_embeddings. Empty when the tensors fit.
+function tensorProblems(source: Map<string, TensorInfo>, config: GPTConfig): string[] {
   const problems: string[] = [];
-  for (const m of gpt2Mappings(config)) {
-    const t = source.get(m.hf);
-    if (!t) {
-      // A model without q/k/v bias may be saved without it; GPT-2 proper always has one.
-      if (!config.qkvBias && m.hf.endsWith('c_attn.bias')) continue;
-      problems.push(`missing tensor '${m.hf}'`);
-      continue;
-    }
-    used.add(m.hf);
-    const pieces = toOurs(t, m);
-    m.ours.forEach((name, i) => {
-      const target = own.get(name);
-      if (!target) return; // q/k/v biases when the config has none
-      if (pieces[i].shape.join() !== target.shape.join()) {
-        problems.push(
-          `tensor '${m.hf}' has shape ${formatShape(t.shape)}, which does not fit ${name} ${formatShape(target.shape)}`,
-        );
-      } else {
-        state.set(name, pieces[i]);
-      }
-    });
+  // The layer count first: one line says more than a thousand missing tensors.
+  const layers = new Set<number>();
+  for (const name of source.keys()) {
+    const m = /^h\.(\d+)\./.exec(name);
+    if (m) layers.add(Number(m[1]));
   }
+  if (layers.size > 0 && layers.size !== config.nLayers)
+    problems.push(`holds ${layers.size} layers (h.N.*), config.json says n_layer ${config.nLayers}`);
+  const expected = gpt2Mappings(config);
   const head = source.get('lm_head.weight');
-  if (head) used.add('lm_head.weight');
-  if (!config.tieWeights) {
-    const w = head ?? source.get('wte.weight');
-    if (w) state.set('out_head.weight', w);
+  const used = new Set<string>(['lm_head.weight']);
+  const check = (name: string, info: TensorInfo, shape: number[]) => {
+    if (!FLOAT_DTYPES.includes(info.dtype))
+      problems.push(`tensor '${name}' is ${info.dtype}; the model takes ${FLOAT_DTYPES.join(', ')}`);
+    else if (info.shape.join() !== shape.join())
+      problems.push(
+        `tensor '${name}' has shape ${formatShape([...info.shape])}, expected ${formatShape(shape)}`,
+      );
+  };
+  for (const m of expected) {
+    used.add(m.hf);
+    const info = source.get(m.hf);
+    // A model without q/k/v bias may be saved without it; GPT-2 proper always has one.
+    if (!info) {
+      if (!(!config.qkvBias && m.hf.endsWith('c_attn.bias'))) problems.push(`missing tensor '${m.hf}'`);
+    } else check(m.hf, info, m.shape);
   }
+  if (head) check('lm_head.weight', head, [config.vocabSize, config.embDim]);
+  else if (!config.tieWeights)
+    problems.push(
+      "no 'lm_head.weight', but config.json says tie_word_embeddings: false (set it to true to use wte.weight as the output head)",
+    );
   const unexpected = [...source.keys()].filter((k) => !used.has(k) && !IGNORED.some((r) => r.test(k)));
   if (unexpected.length)
     problems.push(
-      `unexpected tensors: ${unexpected.slice(0, 5).join(', ')}${unexpected.length > 5 ? ', ...' : ''}`,
+      `unexpected tensors: ${unexpected
+        .slice(0, 5)
+        .map((k) => quoteName(k))
+        .join(', ')}${unexpected.length > 5 ? ', ...' : ''}`,
     );
-  if (problems.length) throw new UserError(`${file}: ${problems.join('; ')}`);
+  return problems;
+}
+
+function throwProblems(file: string, problems: string[]): void {
+  if (!problems.length) return;
+  const more = problems.length > MAX_PROBLEMS ? `; and ${problems.length - MAX_PROBLEMS} more` : '';
+  throw new UserError(`${file}: ${problems.slice(0, MAX_PROBLEMS).join('; ')}${more}`);
+}
+
+function withoutPrefix<V>(tensors: Map<string, V>): Map<string, V> {
+  return new Map([...tensors].map(([k, v]) => [normalizeName(k), v]));
+}
+
+// Checks a file's tensors (from its header) against the config, before anything is allocated.
+export function checkGPT2Tensors(tensors: Map<string, TensorInfo>, config: GPTConfig, file: string): void {
+  throwProblems(file, tensorProblems(withoutPrefix(tensors), config));
+}
+
+const info = (t: Tensor): TensorInfo => ({ dtype: t.dtype === 'int32' ? 'I32' : 'F32', shape: t.shape });
+
+export function importGPT2(tensors: Map<string, Tensor>, config: GPTConfig, file: string): GPTModel {
+  const source = withoutPrefix(tensors);
+  throwProblems(file, tensorProblems(new Map([...source].map(([k, t]) => [k, info(t)])), config));
+  const head = source.get('lm_head.weight');
+  // A tied model has no head of its own: a stored one that differs would be silently dropped, and
+  // which of the two the author meant is not ours to guess (transformers would tie and drop it).
+  if (head && config.tieWeights && !sameValues(head, source.get('wte.weight')!))
+    throw new UserError(
+      `${file}: 'lm_head.weight' differs from 'wte.weight', but config.json says tie_word_embeddings: true (set it to false to use the stored head)`,
+    );
+  // A flipped exponent bit in the data makes a NaN or an infinity that no header check sees; it
+  // would surface as a sampling failure deep in generation.
+  for (const [name, t] of source) {
+    if (IGNORED.some((r) => r.test(name))) continue;
+    const at = firstNonFinite(t.data);
+    if (at >= 0)
+      throw new UserError(
+        `${file}: tensor ${quoteName(name)} holds ${t.data[at]} at element ${at} (corrupted data?)`,
+      );
+  }
+  // Every weight is loaded next, so the random initialisation is skipped.
+  const model = new GPTModel(config, { skipInit: true });
+  const own = model.stateDict();
+  const state = new Map<string, Tensor>();
+  for (const m of gpt2Mappings(config)) {
+    const t = source.get(m.hf);
+    if (!t) continue; // the q/k/v bias of a model without one
+    const pieces = toOurs(t, m);
+    m.ours.forEach((name, i) => {
+      if (own.has(name)) state.set(name, pieces[i]); // q/k/v biases only when the config has them
+    });
+  }
+  if (!config.tieWeights) state.set('out_head.weight', head!);
   model.loadStateDict(state);
   return model;
+}
+
+// A plain loop (x - x is 0 for every finite x, NaN otherwise): it scans every weight of the model,
+// 124M for GPT-2 small, on each load.
+function firstNonFinite(data: Float32Array | Int32Array): number {
+  for (let i = 0; i < data.length; i++) if (data[i] - data[i] !== 0) return i;
+  return -1;
+}
+
+function sameValues(a: Tensor, b: Tensor): boolean {
+  return a.shape.join() === b.shape.join() && a.data.every((v, i) => Object.is(v, b.data[i]));
 }
 
 // The model's tensors under HF names; `pick` selects what to export of each parameter (its value by
@@ -192,41 +231,30 @@ export function exportGPT2(model: GPTModel, pick: (p: Tensor) => Tensor = (p) =>
 }
 
 export const MODEL_FILE = 'model.safetensors';
-export const CONFIG_FILE = 'config.json';
+const SHARD_INDEX = 'model.safetensors.index.json';
 
-// What a model directory holds, for the commands and the server that load it: a language model
-// ('base'), one fine-tuned to follow Alpaca-style instructions ('instruct', chapter 7), or a
-// classifier (chapter 6: HF's GPT2ForSequenceClassification layout with `id2label`).
-export type ModelKind = 'base' | 'instruct' | 'classifier';
-
-// A model directory's config.json, parsed; one-line errors name the file.
-export function readConfigJson<T>(dir: string): { config: T; path: string } {
-  const path = join(dir, CONFIG_FILE);
-  if (!existsSync(path)) throw new UserError(`${dir}: missing ${CONFIG_FILE}`);
-  try {
-    return { config: JSON.parse(readFileSync(path, 'utf8')) as T, path };
-  } catch (err) {
-    throw new UserError(`${path}: not valid JSON (${(err as Error).message})`);
-  }
+// The weights file of a model directory, with what is wrong when there is none to read.
+export function modelWeightsFile(dir: string): string {
+  const weights = join(dir, MODEL_FILE);
+  if (!existsSync(weights) && existsSync(join(dir, SHARD_INDEX)))
+    throw new UserError(
+      `${dir}: sharded weights (${SHARD_INDEX}) are not supported; merge the shards into one ${MODEL_FILE}`,
+    );
+  return weights;
 }
 
-export function readModelKind(dir: string): ModelKind {
-  const hf = readConfigJson<{ architectures?: unknown; llm_scratch?: { kind?: unknown } }>(dir).config;
-  if (Array.isArray(hf.architectures) && hf.architectures.includes('GPT2ForSequenceClassification'))
-    return 'classifier';
-  const kind = hf.llm_scratch?.kind;
-  return kind === 'instruct' || kind === 'classifier' ? kind : 'base';
-}
-
-// Loads a model directory: model.safetensors with config.json beside it.
+// Loads a model directory: model.safetensors with config.json beside it. The config and then the
+// weights' header are checked against each other before the model is allocated.
 export function loadModelDir(dir: string): GPTModel {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new UserError(`${dir}: not a model directory (expected ${MODEL_FILE} and ${CONFIG_FILE} inside)`);
   }
-  const { config: hf, path } = readConfigJson<HFConfig>(dir);
+  const { config: hf, path } = readConfigJson(dir);
   const config = configFromHF(hf, path);
-  const weights = join(dir, MODEL_FILE);
-  return importGPT2(readSafetensors(weights).tensors, config, weights);
+  const weights = modelWeightsFile(dir);
+  checkGPT2Tensors(readSafetensorsHeader(weights).tensors, config, weights);
+  const ignored = (name: string) => IGNORED.some((r) => r.test(normalizeName(name)));
+  return importGPT2(readSafetensors(weights, (name) => !ignored(name)).tensors, config, weights);
 }
 
 export function saveModelDir(dir: string, model: GPTModel, kind: ModelKind = 'base'): void {

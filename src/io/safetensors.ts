@@ -1,19 +1,43 @@
 // The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
 // naming each tensor's dtype, shape and byte range, then the raw little-endian data.
-// The reader validates as strictly as the reference implementation (header bound, known dtypes,
-// shape x dtype size = byte range, ranges inside the file, contiguous and non-overlapping) before
-// it allocates anything, and reads one tensor at a time, so a bad file is one clear error and a
-// large file is never held twice. F16 and BF16 are widened to float32.
+// The reader validates as strictly as the reference implementation (huggingface/safetensors'
+// `SafeTensors::read_metadata`): the header length bounded by 100 MB and by the file, the header
+// UTF-8 JSON starting with '{', `__metadata__` a map of strings, known dtypes, byte range = dtype
+// size x shape, and the ranges tiling the data exactly: from byte 0, no gap, no overlap and nothing
+// after the last tensor (a header length off by a few bytes would otherwise load shifted weights).
+// All of it is checked before any tensor is allocated, and tensors are read one at a time, so a bad
+// file is one clear error and a large file is never held twice. F16 and BF16 are widened to float32.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { Tensor } from '../tensor/index.js';
 import { writeFileAtomic } from './atomic.js';
+import { checkRegularFile, quoteName } from './input-file.js';
 
 // The reference implementation refuses headers over 100 MB.
 const MAX_HEADER_BYTES = 100_000_000;
 
-const DTYPE_BYTES = { F32: 4, F16: 2, BF16: 2, I32: 4 } as const;
-type DType = keyof typeof DTYPE_BYTES;
+// Every dtype the reference knows, with its size; a file may hold any of them, and the caller
+// decides which it can take (decode() widens the float ones we compute with).
+export const DTYPE_BYTES = {
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+  U64: 8,
+} as const;
+export type DType = keyof typeof DTYPE_BYTES;
+const READABLE = new Set<DType>(['F32', 'F16', 'BF16', 'I32']);
+export const FLOAT_DTYPES: readonly DType[] = ['F32', 'F16', 'BF16'];
 
 export interface TensorEntry {
   dtype: DType;
@@ -28,86 +52,124 @@ export interface SafetensorsHeader {
   dataStart: number;
 }
 
+// Where the bytes come from: an open file, or a buffer already in memory.
+interface ByteSource {
+  size: number;
+  read(length: number, position: number): Buffer;
+}
+
 function fail(file: string, problem: string): never {
   throw new UserError(`${file}: not a valid safetensors file: ${problem}`);
 }
 
-function readExactly(fd: number, length: number, position: number): Buffer {
-  const buf = Buffer.allocUnsafe(length);
-  let done = 0;
-  while (done < length) {
-    const n = readSync(fd, buf, done, length - done, position + done);
-    if (n === 0) break;
-    done += n;
-  }
-  return done === length ? buf : buf.subarray(0, done);
+function fileSource(file: string, fd: number, size: number): ByteSource {
+  return {
+    size,
+    read(length, position) {
+      const buf = Buffer.allocUnsafe(length);
+      let done = 0;
+      while (done < length) {
+        const n = readSync(fd, buf, done, length - done, position + done);
+        if (n === 0) break;
+        done += n;
+      }
+      // The size was checked against fstat; a file that shrinks while we read is refused, not padded.
+      if (done !== length) throw new UserError(`${file}: the file shrank while it was read`);
+      return buf;
+    },
+  };
 }
 
-export function parseHeader(file: string, fd: number, fileSize: number): SafetensorsHeader {
+function bufferSource(bytes: Uint8Array): ByteSource {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { size: buf.length, read: (length, position) => buf.subarray(position, position + length) };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function readTensorEntry(file: string, name: string, raw: unknown): TensorEntry {
+  const t = `tensor ${quoteName(name)}`;
+  if (!isObject(raw)) fail(file, `${t} is not an object with dtype, shape and data_offsets`);
+  const dtype = raw.dtype;
+  if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, dtype))
+    fail(file, `${t} has an unknown dtype ${quoteName(String(JSON.stringify(dtype)))}`);
+  const shape = raw.shape;
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+    fail(file, `${t} has an invalid shape ${quoteName(String(JSON.stringify(shape)))}`);
+  const offsets = raw.data_offsets;
+  if (
+    !Array.isArray(offsets) ||
+    offsets.length !== 2 ||
+    !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) ||
+    offsets[0] > offsets[1]
+  )
+    fail(file, `${t} has invalid data_offsets ${quoteName(String(JSON.stringify(offsets)))}`);
+  const [begin, end] = offsets as [number, number];
+  // In BigInt: a forged shape's product can pass 2^53, where float arithmetic would round.
+  const expected =
+    (shape as number[]).reduce((a, d) => a * BigInt(d), 1n) * BigInt(DTYPE_BYTES[dtype as DType]);
+  if (BigInt(end - begin) !== expected)
+    fail(
+      file,
+      `${t} of shape [${shape.join(', ')}] ${dtype} needs ${expected} bytes, but its data_offsets [${begin}, ${end}] hold ${end - begin}`,
+    );
+  return { dtype: dtype as DType, shape: shape as number[], begin, end };
+}
+
+export function parseHeader(file: string, source: ByteSource): SafetensorsHeader {
+  const fileSize = source.size;
+  if (fileSize === 0) fail(file, 'the file is empty');
   if (fileSize < 8) fail(file, `the file is ${fileSize} bytes, shorter than the 8-byte header length`);
-  const headerLength = Number(readExactly(fd, 8, 0).readBigUInt64LE(0));
-  if (headerLength > MAX_HEADER_BYTES)
-    fail(file, `header length ${headerLength} exceeds ${MAX_HEADER_BYTES} bytes`);
+  const length = source.read(8, 0).readBigUInt64LE(0);
+  if (length > BigInt(MAX_HEADER_BYTES))
+    fail(file, `header length ${length} exceeds ${MAX_HEADER_BYTES} bytes (the reference's limit)`);
+  const headerLength = Number(length);
   if (8 + headerLength > fileSize)
-    fail(file, `header length ${headerLength} runs past the end of the file (truncated?)`);
+    fail(file, `header length ${headerLength} runs past the end of the ${fileSize}-byte file (truncated?)`);
+  const bytes = source.read(headerLength, 8);
+  if (bytes[0] !== 0x7b)
+    fail(file, `the header does not start with '{' (wrong header length or not safetensors)`);
   let json: unknown;
   try {
-    json = JSON.parse(readExactly(fd, headerLength, 8).toString('utf8'));
-  } catch {
-    fail(file, 'the header is not valid JSON');
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (err) {
+    fail(file, err instanceof TypeError ? 'the header is not valid UTF-8' : 'the header is not valid JSON');
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json))
-    fail(file, 'the header is not a JSON object');
+  if (!isObject(json)) fail(file, 'the header is not a JSON object');
   const dataStart = 8 + headerLength;
   const dataSize = fileSize - dataStart;
   const tensors = new Map<string, TensorEntry>();
   let metadata: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(json as Record<string, unknown>)) {
+  for (const [name, raw] of Object.entries(json)) {
     if (name === '__metadata__') {
+      if (!isObject(raw) || !Object.values(raw).every((v) => typeof v === 'string'))
+        fail(file, '__metadata__ must map names to strings');
       metadata = raw as Record<string, string>;
       continue;
     }
-    const info = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof info !== 'object' || info === null) fail(file, `tensor '${name}' has no description`);
-    const dtype = info.dtype as DType;
-    if (typeof dtype !== 'string' || !(dtype in DTYPE_BYTES)) {
-      fail(
-        file,
-        `tensor '${name}' has dtype ${String(info.dtype)}; supported: ${Object.keys(DTYPE_BYTES).join(', ')}`,
-      );
-    }
-    const shape = info.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(file, `tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
-    }
-    const offsets = info.data_offsets;
-    if (
-      !Array.isArray(offsets) ||
-      offsets.length !== 2 ||
-      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)
-    ) {
-      fail(file, `tensor '${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
-    }
-    const [begin, end] = offsets as [number, number];
-    const expected = (shape as number[]).reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
-    if (end < begin || end - begin !== expected) {
-      fail(
-        file,
-        `tensor '${name}' of shape [${shape.join(', ')}] ${dtype} needs ${expected} bytes, but its range is ${end - begin}`,
-      );
-    }
-    if (end > dataSize)
-      fail(file, `tensor '${name}' ends at byte ${end}, past the data (${dataSize} bytes; truncated?)`);
-    tensors.set(name, { dtype, shape: shape as number[], begin, end });
+    tensors.set(name, readTensorEntry(file, name, raw));
   }
-  // The ranges must tile the data without gaps or overlaps.
-  const sorted = [...tensors.entries()].sort((a, b) => a[1].begin - b[1].begin);
+  // The ranges must tile the data exactly: from byte 0, without gaps or overlaps, to the file's end.
+  const sorted = [...tensors.entries()].sort((a, b) => a[1].begin - b[1].begin || a[1].end - b[1].end);
   let at = 0;
   for (const [name, e] of sorted) {
-    if (e.begin !== at)
-      fail(file, `tensor '${name}' starts at byte ${e.begin}, expected ${at} (overlap or gap)`);
+    if (e.begin !== at) {
+      const why = e.begin < at ? 'overlaps the tensor before it' : 'leaves a gap after the tensor before it';
+      fail(file, `tensor ${quoteName(name)} starts at byte ${e.begin}, expected ${at} (it ${why})`);
+    }
     at = e.end;
   }
+  if (at > dataSize)
+    fail(
+      file,
+      `the tensors need ${at} bytes of data, the file holds ${dataSize} after the header (truncated?)`,
+    );
+  if (at < dataSize)
+    fail(
+      file,
+      `${dataSize - at} bytes after the last tensor (the data is ${dataSize} bytes, the tensors ${at}): wrong header length or trailing garbage`,
+    );
   return { tensors, metadata, dataStart };
 }
 
@@ -151,28 +213,51 @@ export interface SafetensorsFile {
   tensors: Map<string, Tensor>;
 }
 
-// Reads a whole file (every tensor, or only those named in `only`).
-export function readSafetensors(file: string, only?: (name: string) => boolean): SafetensorsFile {
+function readTensors(file: string, source: ByteSource, only?: (name: string) => boolean): SafetensorsFile {
+  const header = parseHeader(file, source);
+  const tensors = new Map<string, Tensor>();
+  for (const [name, e] of header.tensors) {
+    if (only && !only(name)) continue;
+    if (!READABLE.has(e.dtype))
+      throw new UserError(
+        `${file}: tensor ${quoteName(name)} is ${e.dtype}; this reader takes ${[...READABLE].join(', ')}`,
+      );
+    const bytes = source.read(e.end - e.begin, header.dataStart + e.begin);
+    tensors.set(name, new Tensor(decode(bytes, e.dtype), e.shape));
+  }
+  return { metadata: header.metadata, tensors };
+}
+
+function withFile<R>(file: string, use: (source: ByteSource) => R): R {
+  checkRegularFile(file, 'weights');
   let fd: number;
   try {
     fd = openSync(file, 'r');
   } catch (err) {
     throw new UserError(
-      `${file}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      `cannot read weights ${file}: ${(err as NodeJS.ErrnoException).code ?? 'open failed'}`,
     );
   }
   try {
-    const header = parseHeader(file, fd, fstatSync(fd).size);
-    const tensors = new Map<string, Tensor>();
-    for (const [name, e] of header.tensors) {
-      if (only && !only(name)) continue;
-      const bytes = readExactly(fd, e.end - e.begin, header.dataStart + e.begin);
-      tensors.set(name, new Tensor(decode(bytes, e.dtype), e.shape));
-    }
-    return { metadata: header.metadata, tensors };
+    return use(fileSource(file, fd, fstatSync(fd).size));
   } finally {
     closeSync(fd);
   }
+}
+
+// The header of a file alone (names, dtypes, shapes), for checks before any tensor is read.
+export function readSafetensorsHeader(file: string): SafetensorsHeader {
+  return withFile(file, (source) => parseHeader(file, source));
+}
+
+// Reads a whole file (every tensor, or only those named in `only`).
+export function readSafetensors(file: string, only?: (name: string) => boolean): SafetensorsFile {
+  return withFile(file, (source) => readTensors(file, source, only));
+}
+
+// The same from bytes in memory; `name` stands for the file in messages.
+export function parseSafetensors(bytes: Uint8Array, name = '<buffer>'): SafetensorsFile {
+  return readTensors(name, bufferSource(bytes));
 }
 
 // Writes float32 (and int32) tensors in name order, atomically.

@@ -9,15 +9,17 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import {
+  checkGPT2Tensors,
   CONFIG_FILE,
   configFromHF,
   configToHF,
   exportGPT2,
   importGPT2,
   MODEL_FILE,
+  modelWeightsFile,
   readConfigJson,
 } from '../io/gpt2.js';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { FLOAT_DTYPES, readSafetensors, readSafetensorsHeader, writeSafetensors } from '../io/safetensors.js';
 import { Linear } from '../nn/index.js';
 import * as T from '../tensor/index.js';
 import { globalRng, noGrad, type Rng, Tensor } from '../tensor/index.js';
@@ -275,16 +277,30 @@ export function loadClassifierDir(dir: string): {
     if (typeof l !== 'string') throw new UserError(`${configPath}: id2label has no entry '${i}'`);
     return l;
   });
-  const weights = join(dir, MODEL_FILE);
-  if (!existsSync(weights)) throw new UserError(`${dir}: missing ${MODEL_FILE}`);
+  const weights = modelWeightsFile(dir);
+  // The header is checked against the config before any tensor is read.
+  const header = readSafetensorsHeader(weights).tensors;
+  const head = { weight: header.get('score.weight'), bias: header.get('score.bias') };
+  if (!head.weight) throw new UserError(`${weights}: no 'score.weight': not a classifier`);
+  for (const [name, info, shape] of [
+    ['score.weight', head.weight, [K, config.embDim]],
+    ['score.bias', head.bias, [K]],
+  ] as const) {
+    if (!info) continue;
+    if (!FLOAT_DTYPES.includes(info.dtype))
+      throw new UserError(`${weights}: ${name} is ${info.dtype}; the model takes ${FLOAT_DTYPES.join(', ')}`);
+    if (info.shape.join() !== shape.join())
+      throw new UserError(
+        `${weights}: ${name} has shape [${info.shape.join(', ')}], expected [${shape.join(', ')}]`,
+      );
+  }
+  const body = new Map(header);
+  body.delete('score.weight');
+  body.delete('score.bias');
+  checkGPT2Tensors(body, config, weights);
   const tensors = readSafetensors(weights).tensors;
-  const scoreW = tensors.get('score.weight');
+  const scoreW = tensors.get('score.weight')!;
   const scoreB = tensors.get('score.bias');
-  if (!scoreW) throw new UserError(`${weights}: no 'score.weight': not a classifier`);
-  if (scoreW.shape.length !== 2 || scoreW.shape[0] !== K || scoreW.shape[1] !== config.embDim)
-    throw new UserError(
-      `${weights}: score.weight has shape [${scoreW.shape.join(', ')}], expected [${K}, ${config.embDim}]`,
-    );
   tensors.delete('score.weight');
   tensors.delete('score.bias');
   const model = importGPT2(tensors, config, weights);
@@ -292,10 +308,10 @@ export function loadClassifierDir(dir: string): {
   model.out_head.weight.data.set(scoreW.f32('score.weight'));
   if (scoreB) model.out_head.bias!.data.set(scoreB.f32('score.bias'));
   else model.out_head.bias!.data.fill(0);
-  const maxLength = Math.min(
-    hf.llm_scratch?.classifier?.maxLength ?? config.contextLength,
-    config.contextLength,
-  );
+  const savedLength = hf.llm_scratch?.classifier?.maxLength ?? config.contextLength;
+  if (!Number.isInteger(savedLength) || savedLength < 1)
+    throw new UserError(`${configPath}: llm_scratch.classifier.maxLength must be a positive integer`);
+  const maxLength = Math.min(savedLength, config.contextLength);
   setClassifierMaxLength(model, maxLength);
   return { model, labels, maxLength };
 }

@@ -5,6 +5,7 @@
 // Scaling: the printed book multiplies the update by alpha (`self.alpha * (x @ self.A @ self.B)`);
 // the book's repository later switched to alpha / rank, the convention of the LoRA paper and of
 // Hugging Face's peft. Both are here: alpha by default, alpha / rank with `scaleByRank`.
+import { UserError } from '../errors.js';
 import { Linear, Module, Parameter } from '../nn/index.js';
 import * as T from '../tensor/index.js';
 import { globalRng, noGrad, type Rng, Tensor } from '../tensor/index.js';
@@ -170,18 +171,23 @@ export function loraStateDict(model: Module): Map<string, Tensor> {
 }
 
 // Loads adapter tensors saved by loraStateDict into a model that applyLoRA prepared the same way.
-export function loadLoRAStateDict(model: Module, state: Map<string, Tensor>): void {
+export function loadLoRAStateDict(model: Module, state: Map<string, Tensor>, source = 'LoRA state'): void {
   const own = loraStateDict(model);
   const missing = [...own.keys()].filter((k) => !state.has(k));
   const unexpected = [...state.keys()].filter((k) => !own.has(k));
+  // A file from outside: its problems are the user's to fix, in one line.
   if (missing.length || unexpected.length) {
-    throw new Error(
-      `LoRA state does not fit the model: ${missing.length ? `missing ${missing.slice(0, 3).join(', ')}` : ''}${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected ${unexpected.slice(0, 3).join(', ')}` : ''}`,
+    throw new UserError(
+      `${source} does not fit the model: ${missing.length ? `missing ${missing.slice(0, 3).join(', ')}` : ''}${missing.length && unexpected.length ? '; ' : ''}${unexpected.length ? `unexpected ${unexpected.slice(0, 3).join(', ')}` : ''}`,
     );
   }
   for (const [name, t] of own) {
-    const source = state.get(name)!;
-    if (source.shape.join() !== t.shape.join()) throw new Error(`LoRA state: ${name} has the wrong shape`);
-    (t.data as Float32Array).set(source.data as Float32Array);
+    const saved = state.get(name)!;
+    if (saved.dtype !== 'float32') throw new UserError(`${source}: ${name} is not a float tensor`);
+    if (saved.shape.join() !== t.shape.join())
+      throw new UserError(
+        `${source}: ${name} has shape [${saved.shape.join(', ')}], expected [${t.shape.join(', ')}]`,
+      );
+    (t.data as Float32Array).set(saved.data as Float32Array);
   }
 }

@@ -1,5 +1,6 @@
 // The optimizer base: parameter groups with their own hyperparameters, zeroGrad, and a state dict
 // (hyperparameters, step count and per-parameter state tensors) that checkpoints save and restore.
+import { UserError } from '../errors.js';
 import { formatShape, Tensor } from '../tensor/index.js';
 
 export interface ParamGroup<H> {
@@ -62,9 +63,10 @@ export abstract class Optimizer<H extends { lr: number }> {
     return { step: this.stepCount, groups: this.groups.map((g) => ({ ...g.options })), tensors };
   }
 
+  // The state comes from a checkpoint's files: what does not fit is the user's to fix (UserError).
   loadStateDict(saved: OptimizerState<H>): void {
     if (saved.groups.length !== this.groups.length) {
-      throw new Error(
+      throw new UserError(
         `optimizer state has ${saved.groups.length} parameter groups, this optimizer has ${this.groups.length}`,
       );
     }
@@ -74,11 +76,11 @@ export abstract class Optimizer<H extends { lr: number }> {
       const [index, name] = [Number(key.slice(0, key.indexOf('.'))), key.slice(key.indexOf('.') + 1)];
       const p = params[index];
       if (!p)
-        throw new Error(
+        throw new UserError(
           `optimizer state '${key}' refers to parameter ${index}, but there are ${params.length}`,
         );
       if (t.size !== p.size) {
-        throw new Error(
+        throw new UserError(
           `optimizer state '${key}' has shape ${formatShape(t.shape)}, parameter has ${formatShape(p.shape)}`,
         );
       }

@@ -1,9 +1,18 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../src/io/atomic.js';
-import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
+import { parseSafetensors, readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import * as T from '../../src/tensor/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-scratch-st-'));
@@ -63,25 +72,75 @@ describe('safetensors', () => {
     const cases: [string, string, () => string][] = [
       ['tiny', 'shorter than the 8-byte header length', () => raw('tiny', Buffer.alloc(3))],
       ['huge header', 'exceeds 100000000 bytes', () => craft('huge', ok, new Uint8Array(8), 2 ** 40)],
-      ['header past end', 'runs past the end of the file', () => craft('past', ok, new Uint8Array(8), 5000)],
       [
-        'bad dtype',
-        "tensor 'w' has dtype F64",
-        () => craft('dt', { w: { ...ok.w, dtype: 'F64' } }, new Uint8Array(8)),
+        'header past end',
+        'header length 5000 runs past the end of the 70-byte file',
+        () => craft('past', ok, new Uint8Array(8), 5000),
       ],
       [
+        'unknown dtype',
+        `tensor 'w' has an unknown dtype '"F63"'`,
+        () => craft('dt', { w: { ...ok.w, dtype: 'F63' } }, new Uint8Array(8)),
+      ],
+      [
+        'a dtype this reader cannot take',
+        "tensor 'w' is F64; this reader takes F32, F16, BF16, I32",
+        () => craft('f64', { w: { ...ok.w, dtype: 'F64', shape: [1] } }, new Uint8Array(8)),
+      ],
+      [
+        'a byte past the last tensor (a header length one short, as a foreign writer pads)',
+        '1 bytes after the last tensor',
+        () => craft('trail', ok, new Uint8Array(9)),
+      ],
+      [
+        'a gap between tensors',
+        "tensor 'v' starts at byte 12, expected 8 (it leaves a gap after the tensor before it)",
+        () =>
+          craft(
+            'gap',
+            { ...ok, v: { dtype: 'F32', shape: [1], data_offsets: [12, 16] } },
+            new Uint8Array(16),
+          ),
+      ],
+      [
+        'data that does not start at byte 0',
+        "tensor 'w' starts at byte 4, expected 0",
+        () => craft('late', { w: { ...ok.w, data_offsets: [4, 12] } }, new Uint8Array(12)),
+      ],
+      [
+        'offsets in reverse',
+        "tensor 'w' has invalid data_offsets '[8,0]'",
+        () => craft('rev', { w: { ...ok.w, data_offsets: [8, 0] } }, new Uint8Array(8)),
+      ],
+      [
+        'a shape whose product passes 2^53',
+        'needs 5070602400912917605986812821504 bytes',
+        () => craft('ovf', { w: { ...ok.w, shape: [2 ** 50, 2 ** 50] } }, new Uint8Array(8)),
+      ],
+      [
+        'metadata that is not a map of strings',
+        '__metadata__ must map names to strings',
+        () => craft('meta', { __metadata__: { step: 3 }, ...ok }, new Uint8Array(8)),
+      ],
+      [
+        'a tensor name with a newline, quoted on one line',
+        "tensor 'a\\u000ab' has an unknown dtype",
+        () => craft('nl', { 'a\nb': { ...ok.w, dtype: 'X' } }, new Uint8Array(8)),
+      ],
+      ['an empty file', 'the file is empty', () => raw('empty', new Uint8Array(0))],
+      [
         'size mismatch',
-        "tensor 'w' of shape [3] F32 needs 12 bytes, but its range is 8",
+        "tensor 'w' of shape [3] F32 needs 12 bytes, but its data_offsets [0, 8] hold 8",
         () => craft('sz', { w: { ...ok.w, shape: [3] } }, new Uint8Array(8)),
       ],
       [
         'truncated data',
-        "tensor 'w' ends at byte 8, past the data (4 bytes; truncated?)",
+        'the tensors need 8 bytes of data, the file holds 4 after the header (truncated?)',
         () => craft('tr', ok, new Uint8Array(4)),
       ],
       [
         'overlap',
-        "tensor 'v' starts at byte 4, expected 8 (overlap or gap)",
+        "tensor 'v' starts at byte 4, expected 8 (it overlaps the tensor before it)",
         () =>
           craft('ov', { ...ok, v: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, new Uint8Array(8)),
       ],
@@ -96,7 +155,48 @@ describe('safetensors', () => {
     }
     const notJson = raw('nj', Buffer.concat([Buffer.from([3, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{x]')]));
     expect(() => readSafetensors(notJson)).toThrow('the header is not valid JSON');
-    expect(() => readSafetensors(join(dir, 'missing.safetensors'))).toThrow('cannot open (ENOENT)');
+    const notBrace = raw('nb', Buffer.concat([Buffer.from([3, 0, 0, 0, 0, 0, 0, 0]), Buffer.from(' {}')]));
+    expect(() => readSafetensors(notBrace)).toThrow("the header does not start with '{'");
+    const latin1 = raw(
+      'l1',
+      Buffer.concat([Buffer.from([4, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"\xe9"}', 'latin1')]),
+    );
+    expect(() => readSafetensors(latin1)).toThrow('the header is not valid UTF-8');
+    expect(() => readSafetensors(join(dir, 'missing.safetensors'))).toThrow(
+      `cannot read weights ${join(dir, 'missing.safetensors')}: no such file`,
+    );
+  });
+
+  it('names what stands in place of the file: a directory, a dangling link, a pipe', () => {
+    const where = mkdtempSync(join(dir, 'places-'));
+    mkdirSync(join(where, 'adir'));
+    symlinkSync(join(where, 'gone'), join(where, 'dangling'));
+    execFileSync('mkfifo', [join(where, 'fifo')]);
+    expect(() => readSafetensors(join(where, 'adir'))).toThrow(/adir: is a directory, not a file$/);
+    expect(() => readSafetensors(join(where, 'dangling'))).toThrow(
+      /dangling: a symbolic link to a missing file$/,
+    );
+    // Opening a pipe would block until a writer came: refused before it is opened.
+    expect(() => readSafetensors(join(where, 'fifo'))).toThrow(/fifo: not a regular file$/);
+  });
+
+  it('reads the same tensors from memory as from the file', () => {
+    const file = join(dir, 'mem.safetensors');
+    writeSafetensors(
+      file,
+      new Map([
+        [
+          'x',
+          T.tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+        ],
+      ]),
+    );
+    const fromMemory = parseSafetensors(readFileSync(file), 'mem');
+    expect(Array.from(fromMemory.tensors.get('x')!.data)).toEqual([1, 2, 3, 4]);
+    expect(() => parseSafetensors(readFileSync(file).subarray(0, 20), 'cut')).toThrow(/^cut: not a valid/);
   });
 
   it('leaves the old file in place and no temporary file when a write fails midway', () => {

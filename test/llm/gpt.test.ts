@@ -163,7 +163,7 @@ describe('GPT-2 weights in and out', () => {
     wrong.set('h.0.attn.c_proj.weight', T.zeros([64, 32]));
     writeSafetensors(join(broken, 'model.safetensors'), wrong);
     expect(() => loadModelDir(broken)).toThrow(
-      "tensor 'h.0.attn.c_proj.weight' has shape [64, 32], which does not fit",
+      "tensor 'h.0.attn.c_proj.weight' has shape [64, 32], expected [64, 64]",
     );
 
     writeFileSync(join(broken, 'model.safetensors'), Buffer.alloc(100));

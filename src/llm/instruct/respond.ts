@@ -1,17 +1,17 @@
 // Section 7.7: the fine-tuned model's responses. Each entry's prompt is continued greedily until the
 // end token (or maxNewTokens), and the text after `### Response:` is the answer; the book writes the
 // test set with a `model_response` field to instruction-data-with-response.json.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
-import { loadModelDir, readModelKind } from '../../io/gpt2.js';
-import { readSafetensors } from '../../io/safetensors.js';
+import { loadModelDir, parseConfigJson, readModelKind } from '../../io/gpt2.js';
+import { readTextFile } from '../../io/text-file.js';
 import type { BPETokenizer } from '../fundamentals.js';
 import { generate, promptWindow, type PromptWindow } from '../generate.js';
 import type { GPTModel } from '../gpt.js';
 import { extractResponse, formatPrompt, PAD_TOKEN_ID, type InstructionEntry } from '../instruction.js';
-import { applyLoRA, loadLoRAStateDict, mergeLoRA, type LoRAConfig } from '../lora.js';
-import { LORA_FILE, TRAINER_FILE } from '../train/checkpoint.js';
+import { mergeLoRA } from '../lora.js';
+import { loadLoRAAdapters, LORA_FILE, TRAINER_FILE } from '../train/checkpoint.js';
 
 export interface RespondOptions {
   // The book generates up to 256 tokens.
@@ -35,10 +35,10 @@ export function loadInstructModel(dir: string): GPTModel {
   }
   const model = loadModelDir(dir);
   if (existsSync(join(dir, LORA_FILE))) {
-    const trainer = JSON.parse(readFileSync(join(dir, TRAINER_FILE), 'utf8')) as { lora?: LoRAConfig };
+    const trainerPath = join(dir, TRAINER_FILE);
+    const trainer = parseConfigJson(readTextFile(trainerPath), trainerPath);
     if (!trainer.lora) throw new UserError(`${dir}: ${LORA_FILE} without a LoRA config in ${TRAINER_FILE}`);
-    applyLoRA(model, trainer.lora);
-    loadLoRAStateDict(model, readSafetensors(join(dir, LORA_FILE)).tensors);
+    loadLoRAAdapters(dir, model, trainer.lora, trainerPath);
     mergeLoRA(model);
   }
   return model.eval();

@@ -4,13 +4,15 @@
 // steps as an uninterrupted one: step, epoch, position in the epoch, both RNG states, the optimizer's
 // hyperparameters and step count, and the loss history for the plot.
 //
-// The directory is written beside its final name and renamed into place (the old one renamed away
-// first and removed after), so a crash or Ctrl-C leaves the previous checkpoint or the new one.
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+// The directory is written beside its final name and swapped into place (see checkpoint-swap.ts),
+// so a crash or Ctrl-C at any point leaves a complete checkpoint that --resume finds.
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { loadModelDir, saveModelDir, type ModelKind } from '../../io/gpt2.js';
+import { loadModelDir, parseConfigJson, saveModelDir, type ModelKind } from '../../io/gpt2.js';
+import { readTextFile } from '../../io/text-file.js';
+import { recoverCheckpoint, swapCheckpoint, TRAINER_FILE } from './checkpoint-swap.js';
 import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';
 import type { AdamWOptions, OptimizerState } from '../../optim/index.js';
 import type { RngState } from '../../tensor/index.js';
@@ -24,7 +26,7 @@ import {
   type LoRAConfig,
 } from '../lora.js';
 
-export const TRAINER_FILE = 'trainer.json';
+export { TRAINER_FILE };
 export const OPTIMIZER_FILE = 'optimizer.safetensors';
 // A LoRA run's adapters (appendix E); the model files beside them hold the frozen base weights.
 export const LORA_FILE = 'lora.safetensors';
@@ -73,27 +75,23 @@ export function saveCheckpoint(
   trainWindows: number,
   kind: ModelKind = 'base',
 ): void {
-  mkdirSync(dirname(dir), { recursive: true });
-  const temp = join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}`);
-  const old = join(dirname(dir), `.${basename(dir)}.old-${process.pid}`);
-  rmSync(temp, { recursive: true, force: true });
-  const lora = loraConfig(model);
-  withPlainLinears(model, () => saveModelDir(temp, model, kind));
-  if (lora) writeSafetensors(join(temp, LORA_FILE), loraStateDict(model));
-  writeSafetensors(join(temp, OPTIMIZER_FILE), optimizer.tensors);
-  const file: CheckpointFile = {
-    format: FORMAT,
-    version: VERSION,
-    config: model.config,
-    optimizer: { step: optimizer.step, groups: optimizer.groups },
-    trainWindows,
-    ...(lora ? { lora } : {}),
-    ...state,
-  };
-  saveJson(join(temp, TRAINER_FILE), file);
-  if (existsSync(dir)) renameSync(dir, old);
-  renameSync(temp, dir);
-  rmSync(old, { recursive: true, force: true });
+  swapCheckpoint(dir, (temp) => {
+    const lora = loraConfig(model);
+    withPlainLinears(model, () => saveModelDir(temp, model, kind));
+    if (lora) writeSafetensors(join(temp, LORA_FILE), loraStateDict(model));
+    writeSafetensors(join(temp, OPTIMIZER_FILE), optimizer.tensors);
+    const file: CheckpointFile = {
+      format: FORMAT,
+      version: VERSION,
+      config: model.config,
+      optimizer: { step: optimizer.step, groups: optimizer.groups },
+      trainWindows,
+      ...(lora ? { lora } : {}),
+      ...state,
+    };
+    // Written last: a directory with trainer.json is complete (see checkpoint-swap.ts).
+    saveJson(join(temp, TRAINER_FILE), file);
+  });
 }
 
 function saveJson(file: string, value: unknown): void {
@@ -103,6 +101,8 @@ function saveJson(file: string, value: unknown): void {
 // A checkpoint directory itself, or a run's output directory holding one under checkpoint/.
 export function resolveCheckpoint(path: string): string {
   for (const dir of [path, join(path, 'checkpoint')]) {
+    // A run killed in the middle of a save may have left the newest copy beside its name.
+    recoverCheckpoint(dir);
     if (existsSync(join(dir, TRAINER_FILE))) return dir;
   }
   if (!existsSync(path)) throw new UserError(`--resume ${path}: no such directory`);
@@ -120,24 +120,48 @@ export interface LoadedCheckpoint {
 
 export function loadCheckpoint(path: string): LoadedCheckpoint {
   const dir = resolveCheckpoint(path);
-  let file: CheckpointFile;
-  try {
-    file = JSON.parse(readFileSync(join(dir, TRAINER_FILE), 'utf8')) as CheckpointFile;
-  } catch (err) {
-    throw new UserError(`${join(dir, TRAINER_FILE)}: not valid JSON (${(err as Error).message})`);
-  }
-  if (file.format !== FORMAT)
-    throw new UserError(`${join(dir, TRAINER_FILE)}: not an llm-scratch checkpoint`);
+  const trainerPath = join(dir, TRAINER_FILE);
+  const file = parseConfigJson(readTextFile(trainerPath), trainerPath) as unknown as CheckpointFile;
+  if (file.format !== FORMAT) throw new UserError(`${trainerPath}: not an llm-scratch checkpoint`);
   if (file.version !== VERSION) {
     throw new UserError(
-      `${join(dir, TRAINER_FILE)}: checkpoint version ${file.version}, this build reads version ${VERSION}`,
+      `${trainerPath}: checkpoint version ${String(file.version)}, this build reads version ${VERSION}`,
     );
   }
   const weights = loadModelDir(dir);
-  if (file.lora) {
-    applyLoRA(weights, file.lora);
-    loadLoRAStateDict(weights, readSafetensors(join(dir, LORA_FILE)).tensors);
+  // The model is rebuilt from trainer.json's config: it must be the one config.json describes and
+  // the weights were checked against (a forged size would otherwise be allocated unchecked).
+  const saved = (typeof file.config === 'object' && file.config) || ({} as Partial<GPTConfig>);
+  for (const key of ['vocabSize', 'contextLength', 'embDim', 'nLayers', 'nHeads'] as const) {
+    if (saved[key] !== weights.config[key])
+      throw new UserError(
+        `${trainerPath}: config.${key} is ${String(saved[key])}, but the model's config.json says ${weights.config[key]}`,
+      );
   }
+  const opt = file.optimizer as Partial<CheckpointFile['optimizer']> | undefined;
+  if (!opt || !Number.isSafeInteger(opt.step) || !Array.isArray(opt.groups))
+    throw new UserError(`${trainerPath}: no valid optimizer state (step and groups)`);
+  if (file.lora) loadLoRAAdapters(dir, weights, file.lora, trainerPath);
   const tensors = readSafetensors(join(dir, OPTIMIZER_FILE)).tensors;
   return { file, weights, optimizer: { step: file.optimizer.step, groups: file.optimizer.groups, tensors } };
+}
+
+// Applies a LoRA run's adapters to weights loaded from `dir`: the config saved in trainer.json
+// (checked, since a forged rank would be allocated), the tensors from lora.safetensors.
+export function loadLoRAAdapters(dir: string, model: GPTModel, lora: unknown, trainerPath: string): void {
+  const saved = lora as Partial<LoRAConfig> | null;
+  const rank = saved?.rank;
+  if (
+    typeof saved !== 'object' ||
+    saved === null ||
+    !Number.isInteger(rank) ||
+    rank! < 1 ||
+    rank! > model.config.embDim
+  )
+    throw new UserError(`${trainerPath}: lora.rank must be an integer in 1..${model.config.embDim}`);
+  if (typeof saved.alpha !== 'number' || !Number.isFinite(saved.alpha))
+    throw new UserError(`${trainerPath}: lora.alpha must be a finite number`);
+  applyLoRA(model, saved as LoRAConfig);
+  const file = join(dir, LORA_FILE);
+  loadLoRAStateDict(model, readSafetensors(file).tensors, file);
 }

@@ -1,7 +1,7 @@
 // Where a command finds its model: a model directory itself, or the run directory a training
 // command wrote (train and finetune-instruct keep the weights under checkpoint/, finetune-instruct
 // and dpo the final model under model/, finetune-classifier the classifier in the run directory).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 
@@ -9,7 +9,19 @@ const MODEL_FILES = ['config.json', 'model.safetensors'];
 // The final model before the last checkpoint: model/ holds LoRA adapters merged into the weights.
 const RUN_SUBDIRS = ['model', 'checkpoint'];
 
-const holdsModel = (dir: string) => MODEL_FILES.every((f) => existsSync(join(dir, f)));
+const entryExists = (path: string) => {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const holdsModel = (dir: string) => MODEL_FILES.every((f) => entryExists(join(dir, f)));
+// Failing a whole model there or in a run's subdirectory, a directory with any of a model's files
+// (a dangling link included) is taken as the model, so that the loader names what is wrong with it.
+const MODEL_ENTRIES = [...MODEL_FILES, 'model.safetensors.index.json'];
+const looksLikeModel = (dir: string) => MODEL_ENTRIES.some((f) => entryExists(join(dir, f)));
 
 function listing(dir: string): string {
   const names = readdirSync(dir, { withFileTypes: true })
@@ -33,6 +45,7 @@ export function resolveModelDir(path: string, flag = 'model'): string {
       `--${flag} ${path}: not a directory (a model directory holds ${MODEL_FILES.join(' and ')})`,
     );
   for (const dir of [path, ...RUN_SUBDIRS.map((d) => join(path, d))]) if (holdsModel(dir)) return dir;
+  if (looksLikeModel(path)) return path;
   throw new UserError(
     `--${flag} ${path}: no model (${MODEL_FILES.join(' and ')}) there or in ${RUN_SUBDIRS.map((d) => `${d}/`).join(' or ')}; ${listing(path)}`,
   );

@@ -243,9 +243,9 @@ export function modelWeightsFile(dir: string): string {
   return weights;
 }
 
-// Loads a model directory: model.safetensors with config.json beside it. The config and then the
-// weights' header are checked against each other before the model is allocated.
-export function loadModelDir(dir: string): GPTModel {
+// Checks a model directory without reading its weights: config.json, then the weights' header
+// against it. Returns the config, so that options can be checked against the model it describes.
+export function checkModelDir(dir: string): GPTConfig {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new UserError(`${dir}: not a model directory (expected ${MODEL_FILE} and ${CONFIG_FILE} inside)`);
   }
@@ -253,6 +253,14 @@ export function loadModelDir(dir: string): GPTModel {
   const config = configFromHF(hf, path);
   const weights = modelWeightsFile(dir);
   checkGPT2Tensors(readSafetensorsHeader(weights).tensors, config, weights);
+  return config;
+}
+
+// Loads a model directory: model.safetensors with config.json beside it, checked before the model
+// is allocated.
+export function loadModelDir(dir: string): GPTModel {
+  const config = checkModelDir(dir);
+  const weights = join(dir, MODEL_FILE);
   const ignored = (name: string) => IGNORED.some((r) => r.test(normalizeName(name)));
   return importGPT2(readSafetensors(weights, (name) => !ignored(name)).tensors, config, weights);
 }

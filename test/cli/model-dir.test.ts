@@ -54,11 +54,20 @@ describe('resolveModelDir', () => {
   it('lists what a directory without a model holds', () => {
     const dir = join(root, 'half');
     mkdirSync(join(dir, 'plots'), { recursive: true });
-    writeFileSync(join(dir, 'config.json'), '{}');
     writeFileSync(join(dir, 'metrics.json'), '{}');
+    writeFileSync(join(dir, 'loss.json'), '{}');
     expect(() => resolveModelDir(dir)).toThrow(
-      `--model ${dir}: no model (config.json and model.safetensors) there or in model/ or checkpoint/; it holds config.json, metrics.json, plots/`,
+      `--model ${dir}: no model (config.json and model.safetensors) there or in model/ or checkpoint/; it holds loss.json, metrics.json, plots/`,
     );
+  });
+
+  it('takes a directory with part of a model as the model, for the loader to name what is missing', () => {
+    const dir = join(root, 'part');
+    mkdirSync(join(dir, 'checkpoint'), { recursive: true });
+    writeFileSync(join(dir, 'config.json'), '{}');
+    expect(resolveModelDir(dir)).toBe(dir);
+    writeFixtureModel(join(dir, 'checkpoint'));
+    expect(resolveModelDir(dir)).toBe(join(dir, 'checkpoint'));
   });
 });
 

@@ -2,7 +2,7 @@ import { UsageError, UserError } from '../../errors.js';
 import { parseIdList, SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
 import { resolveModelDir } from '../model-dir.js';
-import { checkIdsInVocabulary, checkModelBounds, readModelSize } from '../model-limits.js';
+import { checkIdsInVocabulary, checkModelBounds } from '../model-limits.js';
 
 const END_OF_TEXT = 50256;
 
@@ -67,7 +67,7 @@ export const generateCommand = defineCommand({
   ],
   async run({ options, positionals, stdout, stderr }) {
     // Loaded here, so that other commands start without them.
-    const { loadModelDir } = await import('../../io/gpt2.js');
+    const { checkModelDir, loadModelDir } = await import('../../io/gpt2.js');
     const { loadTokenizer } = await import('../../llm/fundamentals.js');
     const { generate, promptWindow } = await import('../../llm/generate.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
@@ -81,7 +81,8 @@ export const generateCommand = defineCommand({
         ? parseIdList('ids', options.ids)
         : tokenizer.encode(options.prompt!, { allowedSpecial: 'all' });
     if (promptIds.length === 0) throw new UserError('the prompt is empty');
-    const size = readModelSize(modelDir);
+    // The config and the weights' header, checked before options are checked against them.
+    const size = checkModelDir(modelDir);
     checkIdsInVocabulary(options.ids !== undefined ? 'ids' : 'prompt', promptIds, size);
     checkModelBounds(size, {
       tokenIds: { 'eos-id': options['eos-id'] },

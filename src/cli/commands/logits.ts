@@ -2,7 +2,7 @@ import { UserError } from '../../errors.js';
 import { parseIdList } from '../args.js';
 import { defineCommand } from '../command.js';
 import { resolveModelDir } from '../model-dir.js';
-import { checkIdsInVocabulary, readModelSize } from '../model-limits.js';
+import { checkIdsInVocabulary } from '../model-limits.js';
 
 export const logitsCommand = defineCommand({
   name: 'logits',
@@ -25,11 +25,12 @@ export const logitsCommand = defineCommand({
   examples: ['llm-scratch logits --model runs/verdict/final --ids 464,1893 --json'],
   async run({ options, stdout }) {
     // Loaded here, so that other commands start without them.
-    const { loadModelDir } = await import('../../io/gpt2.js');
+    const { checkModelDir, loadModelDir } = await import('../../io/gpt2.js');
     const { noGrad, Tensor } = await import('../../tensor/index.js');
     const ids = parseIdList('ids', options.ids);
     const modelDir = resolveModelDir(options.model);
-    const size = readModelSize(modelDir);
+    // The config and the weights' header, checked before options are checked against them.
+    const size = checkModelDir(modelDir);
     checkIdsInVocabulary('ids', ids, size);
     if (ids.length > size.contextLength)
       throw new UserError(

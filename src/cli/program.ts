@@ -131,7 +131,10 @@ function parseCommandArgs(command: Command, args: string[]) {
       strict: true,
     });
   } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]);
+    // node:util's message for an unknown option goes on about '--' and positionals; name the option.
+    const message = (err as Error).message;
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    throw new UsageError(unknown ? `unknown option '${unknown[1]}'` : message.split('\n')[0]);
   }
   // --help answers whatever else the line holds.
   if (parsed.values.help === true) return { help: true, options: {}, positionals: parsed.positionals };

@@ -292,4 +292,6 @@ export const cases: BadInputCase[] = [
   crew('missing required option', ['init', '--agents', '2'], 2, '--book is required'),
   crew('missing required option', ['issues', 'comment', '3'], 2, '--body is required'),
   crew('missing required option', ['book', 'split', 'book.pdf', '--by', 'chapter'], 2, '--out is required'),
+  scratch('unknown option', ['generate', '--model', '{model}', '--nope'], 2, "unknown option '--nope'"),
+  crew('unknown option', ['status', '--verbose'], 2, "unknown option '--verbose'"),
 ];

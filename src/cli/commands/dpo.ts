@@ -2,6 +2,7 @@ import { Interrupted, UsageError } from '../../errors.js';
 import { DPO_DEFAULTS as d } from '../../llm/instruct/defaults.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
+import { evaluationOptions, weightDecayOption } from '../training-options.js';
 import { requireFile, requireOutputDir } from '../file-checks.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
@@ -32,13 +33,7 @@ export const dpoCommand = defineCommand({
       description: 'how far the policy may move from the reference',
     },
     lr: { type: 'number', value: 'LR', default: d.lr, above: 0, description: 'AdamW learning rate' },
-    'weight-decay': {
-      type: 'number',
-      value: 'W',
-      default: d.weightDecay,
-      min: 0,
-      description: 'AdamW weight decay',
-    },
+    ...weightDecayOption(d),
     'batch-size': {
       type: 'integer',
       value: 'B',
@@ -54,20 +49,7 @@ export const dpoCommand = defineCommand({
       description: 'passes over the training pairs',
     },
     'max-steps': { type: 'integer', value: 'N', min: 1, description: 'stop after N steps' },
-    'eval-freq': {
-      type: 'integer',
-      value: 'N',
-      default: d.evalFreq,
-      min: 1,
-      description: 'evaluate every N steps',
-    },
-    'eval-iter': {
-      type: 'integer',
-      value: 'N',
-      default: d.evalIter,
-      min: 1,
-      description: 'batches per evaluation',
-    },
+    ...evaluationOptions(d),
     'grad-clip': { type: 'number', value: 'C', above: 0, description: 'clip the global gradient norm to C' },
     'allowed-max-length': {
       type: 'integer',

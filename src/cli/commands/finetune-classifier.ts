@@ -5,6 +5,7 @@ import type { Trainable } from '../../llm/finetune/train.js';
 import { PRESETS, presetConfig } from '../../llm/presets.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
+import { evaluationOptions, weightDecayOption } from '../training-options.js';
 import { requireOutputDir } from '../file-checks.js';
 import { requireLabelledData } from '../labelled-data.js';
 import { resolveModelDir } from '../model-dir.js';
@@ -103,13 +104,7 @@ export const finetuneClassifierCommand = defineCommand({
     },
     'max-steps': { type: 'integer', value: 'N', min: 1, description: 'stop after N optimizer steps' },
     lr: { type: 'number', value: 'LR', default: d.lr, above: 0, description: 'AdamW learning rate' },
-    'weight-decay': {
-      type: 'number',
-      value: 'W',
-      default: d.weightDecay,
-      min: 0,
-      description: 'AdamW weight decay',
-    },
+    ...weightDecayOption(d),
     'drop-rate': {
       type: 'number',
       value: 'P',
@@ -118,20 +113,7 @@ export const finetuneClassifierCommand = defineCommand({
       below: 1,
       description: 'dropout while fine-tuning',
     },
-    'eval-freq': {
-      type: 'integer',
-      value: 'N',
-      default: d.evalFreq,
-      min: 1,
-      description: 'evaluate every N steps',
-    },
-    'eval-iter': {
-      type: 'integer',
-      value: 'N',
-      default: d.evalIter,
-      min: 1,
-      description: 'batches per evaluation',
-    },
+    ...evaluationOptions(d),
     'no-balance': { type: 'boolean', description: 'keep every example (the book undersamples to balance)' },
     limit: {
       type: 'integer',

@@ -3,6 +3,7 @@ import { Interrupted, UsageError } from '../../errors.js';
 import { INSTRUCT_DEFAULTS as d } from '../../llm/instruct/defaults.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
+import { evaluationOptions, weightDecayOption } from '../training-options.js';
 import { requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
@@ -61,13 +62,7 @@ export const finetuneInstructCommand = defineCommand({
     },
     'max-steps': { type: 'integer', value: 'N', min: 1, description: 'stop after N optimizer steps in all' },
     lr: { type: 'number', value: 'LR', default: d.lr, above: 0, description: 'AdamW learning rate' },
-    'weight-decay': {
-      type: 'number',
-      value: 'W',
-      default: d.weightDecay,
-      min: 0,
-      description: 'AdamW weight decay',
-    },
+    ...weightDecayOption(d),
     'warmup-steps': {
       type: 'integer',
       value: 'N',
@@ -89,20 +84,7 @@ export const finetuneInstructCommand = defineCommand({
       below: 1,
       description: "dropout (default: the model's)",
     },
-    'eval-freq': {
-      type: 'integer',
-      value: 'N',
-      default: d.evalFreq,
-      min: 1,
-      description: 'evaluate every N steps',
-    },
-    'eval-iter': {
-      type: 'integer',
-      value: 'N',
-      default: d.evalIter,
-      min: 1,
-      description: 'batches per evaluation',
-    },
+    ...evaluationOptions(d),
     seed: {
       type: 'integer',
       value: 'S',

@@ -3,6 +3,7 @@ import { BOOK_DEFAULTS } from '../../llm/train/defaults.js';
 import { PRESETS } from '../../llm/presets.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
+import { evaluationOptions, weightDecayOption } from '../training-options.js';
 import { requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
@@ -65,13 +66,7 @@ export const trainCommand = defineCommand({
       above: 0,
       description: 'AdamW learning rate (the peak with a schedule)',
     },
-    'weight-decay': {
-      type: 'number',
-      value: 'W',
-      default: d.weightDecay,
-      min: 0,
-      description: 'AdamW weight decay',
-    },
+    ...weightDecayOption(d),
     'no-decay-norms': {
       type: 'boolean',
       description: 'no weight decay on biases and LayerNorm parameters (the book decays all)',
@@ -108,20 +103,7 @@ export const trainCommand = defineCommand({
       below: 1,
       description: "dropout (default: the config's, 0.1 for presets)",
     },
-    'eval-freq': {
-      type: 'integer',
-      value: 'N',
-      default: d.evalFreq,
-      min: 1,
-      description: 'evaluate every N steps',
-    },
-    'eval-iter': {
-      type: 'integer',
-      value: 'N',
-      default: d.evalIter,
-      min: 1,
-      description: 'batches per evaluation',
-    },
+    ...evaluationOptions(d),
     'train-ratio': {
       type: 'number',
       value: 'R',

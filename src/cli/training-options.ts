@@ -1,0 +1,34 @@
+// Options that every training command (train, finetune-instruct, finetune-classifier, dpo) shares,
+// each with the run's own defaults, so that their ranges and help read the same everywhere.
+import type { OptionSpec } from './command.js';
+
+export function evaluationOptions(d: { evalFreq: number; evalIter: number }) {
+  return {
+    'eval-freq': {
+      type: 'integer',
+      value: 'N',
+      default: d.evalFreq,
+      min: 1,
+      description: 'evaluate every N steps',
+    },
+    'eval-iter': {
+      type: 'integer',
+      value: 'N',
+      default: d.evalIter,
+      min: 1,
+      description: 'batches per evaluation',
+    },
+  } as const satisfies Record<string, OptionSpec>;
+}
+
+export function weightDecayOption(d: { weightDecay: number }) {
+  return {
+    'weight-decay': {
+      type: 'number',
+      value: 'W',
+      default: d.weightDecay,
+      min: 0,
+      description: 'AdamW weight decay',
+    },
+  } as const satisfies Record<string, OptionSpec>;
+}

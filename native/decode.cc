@@ -1,0 +1,342 @@
+// The decode kernels. Decoding a token reads every weight once and does two flops per weight, so
+// it runs at the speed of memory: gemv streams each weight row in its stored (n x k) layout, no
+// packing, contiguous rows per thread, and applies bias, GELU and the residual while the sum is
+// still in a register. attendCached does scores, softmax and the weighted sum of one query row per
+// head without temporaries. bfloat16 weights widen in registers (a shift), or on CPUs with
+// AVX-512 BF16 go straight into vdpbf16ps, with the activations split into two bf16 halves so they
+// keep float32 accuracy (hi + lo carries 16 bits of mantissa).
+//
+// Compiled three times: llm::portable here, llm::avx2 by decode_avx2.cc, llm::avx512 by
+// decode_avx512.cc (LLM_DECODE_ISA says which intrinsics each may use).
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "fastmath.h"
+#include "kernels.h"
+
+#ifndef LLM_KERNEL_NS
+#define LLM_KERNEL_NS portable
+#define LLM_DECODE_ISA 0
+#endif
+
+namespace llm::LLM_KERNEL_NS {
+namespace {
+
+// x rows dotted with one weight row per pass: the row (3 KiB for k = 768) is read from memory once
+// and from L1 for the other rows.
+constexpr int kRowsPerPass = 4;
+// Output rows per scheduling unit: threads take contiguous ranges of these.
+constexpr long kOutBlock = 16;
+
+inline float widen(float w) { return w; }
+inline float widen(uint16_t bits) {
+  const uint32_t u = static_cast<uint32_t>(bits) << 16;
+  float f;
+  std::memcpy(&f, &u, sizeof(f));
+  return f;
+}
+
+#if LLM_DECODE_ISA == 0
+// dots[r] = x[r] . w over k terms, r < R.
+template <int R, class W>
+inline void dotRows(const float* x, long k, const W* w, float* dots) {
+  for (int r = 0; r < R; r++) {
+    const float* xr = x + r * k;
+    float s = 0;
+#pragma omp simd reduction(+ : s)
+    for (long q = 0; q < k; q++) s += xr[q] * widen(w[q]);
+    dots[r] = s;
+  }
+}
+#elif LLM_DECODE_ISA == 1
+using Vec = __m256;
+constexpr long kWidth = 8;
+inline Vec loadW(const float* p) { return _mm256_loadu_ps(p); }
+inline Vec loadW(const uint16_t* p) {
+  const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+inline Vec loadX(const float* p) { return _mm256_loadu_ps(p); }
+inline Vec zero() { return _mm256_setzero_ps(); }
+inline Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+inline Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+inline float hsum(Vec v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+#else
+using Vec = __m512;
+constexpr long kWidth = 16;
+inline Vec loadW(const float* p) { return _mm512_loadu_ps(p); }
+inline Vec loadW(const uint16_t* p) {
+  const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+inline Vec loadX(const float* p) { return _mm512_loadu_ps(p); }
+inline Vec zero() { return _mm512_setzero_ps(); }
+inline Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+inline Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+// Not _mm512_reduce_add_ps: GCC 12's header warns of an uninitialised register in it.
+inline float hsum(Vec v) {
+  __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+#endif
+
+#if LLM_DECODE_ISA != 0
+// dots[r] = x[r] . w over k terms, r < R. One row keeps four accumulators in flight (the FMA
+// latency would otherwise cap a core below its share of the bandwidth); several rows share each
+// weight load and keep two accumulators each.
+template <int R, class W>
+inline void dotRows(const float* x, long k, const W* w, float* dots) {
+  long q = 0;
+  if constexpr (R == 1) {
+    Vec a0 = zero(), a1 = zero(), a2 = zero(), a3 = zero();
+    for (; q + 4 * kWidth <= k; q += 4 * kWidth) {
+      a0 = fma(loadX(x + q), loadW(w + q), a0);
+      a1 = fma(loadX(x + q + kWidth), loadW(w + q + kWidth), a1);
+      a2 = fma(loadX(x + q + 2 * kWidth), loadW(w + q + 2 * kWidth), a2);
+      a3 = fma(loadX(x + q + 3 * kWidth), loadW(w + q + 3 * kWidth), a3);
+    }
+    for (; q + kWidth <= k; q += kWidth) a0 = fma(loadX(x + q), loadW(w + q), a0);
+    float s = hsum(add(add(a0, a1), add(a2, a3)));
+    for (; q < k; q++) s += x[q] * widen(w[q]);
+    dots[0] = s;
+  } else {
+    Vec a[R][2];
+    for (int r = 0; r < R; r++) a[r][0] = a[r][1] = zero();
+    for (; q + 2 * kWidth <= k; q += 2 * kWidth) {
+      const Vec w0 = loadW(w + q), w1 = loadW(w + q + kWidth);
+      for (int r = 0; r < R; r++) {
+        a[r][0] = fma(loadX(x + r * k + q), w0, a[r][0]);
+        a[r][1] = fma(loadX(x + r * k + q + kWidth), w1, a[r][1]);
+      }
+    }
+    for (; q + kWidth <= k; q += kWidth) {
+      const Vec w0 = loadW(w + q);
+      for (int r = 0; r < R; r++) a[r][0] = fma(loadX(x + r * k + q), w0, a[r][0]);
+    }
+    for (int r = 0; r < R; r++) {
+      float s = hsum(add(a[r][0], a[r][1]));
+      for (long t = q; t < k; t++) s += x[r * k + t] * widen(w[t]);
+      dots[r] = s;
+    }
+  }
+}
+#endif
+
+#if LLM_DECODE_ISA == 2
+// vdpbf16ps on bf16 weights: x[r] was split into bf16 hi and lo halves (xs: hi then lo, k each per
+// row); each 32-wide step does two dot-product instructions on one weight load.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) inline void dotRowsDpbf16(
+    const uint16_t* xs, const float* x, long rows, long k, const uint16_t* w, float* dots) {
+  for (long r = 0; r < rows; r++) {
+    const uint16_t* hi = xs + 2 * r * k;
+    const uint16_t* lo = hi + k;
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    long q = 0;
+    for (; q + 32 <= k; q += 32) {
+      const __m512bh wv = (__m512bh)_mm512_loadu_si512(w + q);
+      a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_loadu_si512(hi + q), wv);
+      a1 = _mm512_dpbf16_ps(a1, (__m512bh)_mm512_loadu_si512(lo + q), wv);
+    }
+    float s = hsum(_mm512_add_ps(a0, a1));
+    for (; q < k; q++) s += x[r * k + q] * widen(w[q]);
+    dots[r] = s;
+  }
+}
+
+// x (rows x k) -> per row, k bf16 of round(x) then k bf16 of round(x - round(x)).
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void splitBf16(const float* x, long rows, long k,
+                                                                               uint16_t* xs) {
+  for (long r = 0; r < rows; r++) {
+    const float* xr = x + r * k;
+    uint16_t* hi = xs + 2 * r * k;
+    uint16_t* lo = hi + k;
+    long q = 0;
+    for (; q + 32 <= k; q += 32) {
+      const __m512 x0 = _mm512_loadu_ps(xr + q), x1 = _mm512_loadu_ps(xr + q + 16);
+      const __m512bh h = _mm512_cvtne2ps_pbh(x1, x0);
+      // The rounded halves back in float32, to take the remainders exactly.
+      const __m512i hb = (__m512i)h;
+      const __m512 h0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(hb)), 16));
+      const __m512 h1 =
+          _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(hb, 1)), 16));
+      const __m512bh l = _mm512_cvtne2ps_pbh(_mm512_sub_ps(x1, h1), _mm512_sub_ps(x0, h0));
+      _mm512_storeu_si512(hi + q, hb);
+      _mm512_storeu_si512(lo + q, (__m512i)l);
+    }
+    // The tail is summed in float32 by dotRowsDpbf16 from x itself.
+    for (; q < k; q++) hi[q] = lo[q] = 0;
+  }
+}
+
+bool useDpbf16() {
+  static const bool yes = hasAvx512Bf16();
+  return yes;
+}
+#endif
+
+inline float epilogue(const GemvArgs& p, long r, long j, float dot) {
+  float v = p.bias ? dot + p.bias[j] : dot;
+  if (p.gelu) v = geluF(v);
+  return p.residual ? v + p.residual[r * p.n + j] : v;
+}
+
+template <int R, class W>
+inline void gemvPass(const GemvArgs& p, const W* w, long r0, long j0, long j1) {
+  const float* x = p.x + r0 * p.k;
+  float dots[R];
+  for (long j = j0; j < j1; j++) {
+    dotRows<R>(x, p.k, w + j * p.k, dots);
+    for (int r = 0; r < R; r++) p.out[(r0 + r) * p.n + j] = epilogue(p, r0 + r, j, dots[r]);
+  }
+}
+
+template <class W>
+void gemvRange(const GemvArgs& p, const W* w, long j0, long j1) {
+  long r0 = 0;
+  for (; r0 + kRowsPerPass <= p.rows; r0 += kRowsPerPass) gemvPass<kRowsPerPass>(p, w, r0, j0, j1);
+  switch (p.rows - r0) {
+    case 3:
+      gemvPass<3>(p, w, r0, j0, j1);
+      break;
+    case 2:
+      gemvPass<2>(p, w, r0, j0, j1);
+      break;
+    case 1:
+      gemvPass<1>(p, w, r0, j0, j1);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
+void gemv(const GemvArgs& p) {
+  const long blocks = (p.n + kOutBlock - 1) / kOutBlock;
+  const int nt = std::min<long>(threadsFor(static_cast<double>(p.n) * p.k), blocks);
+#if LLM_DECODE_ISA == 2
+  if (p.bf16 && useDpbf16() && p.k >= 32) {
+    // Shared and read-only inside the region; the per-call allocation is 4 bytes per activation,
+    // small beside the weights the call streams.
+    std::vector<uint16_t> xs(static_cast<size_t>(2 * p.rows * p.k));
+    splitBf16(p.x, p.rows, p.k, xs.data());
+    const uint16_t* w = static_cast<const uint16_t*>(p.weight);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (long b = 0; b < blocks; b++) {
+      float dots[kRowsPerPass];
+      for (long j = b * kOutBlock; j < std::min(p.n, (b + 1) * kOutBlock); j++)
+        for (long r0 = 0; r0 < p.rows; r0 += kRowsPerPass) {
+          const long rr = std::min<long>(kRowsPerPass, p.rows - r0);
+          dotRowsDpbf16(xs.data() + 2 * r0 * p.k, p.x + r0 * p.k, rr, p.k, w + j * p.k, dots);
+          for (long r = 0; r < rr; r++) p.out[(r0 + r) * p.n + j] = epilogue(p, r0 + r, j, dots[r]);
+        }
+    }
+    return;
+  }
+#endif
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (long b = 0; b < blocks; b++) {
+    const long j0 = b * kOutBlock, j1 = std::min(p.n, j0 + kOutBlock);
+    if (p.bf16)
+      gemvRange(p, static_cast<const uint16_t*>(p.weight), j0, j1);
+    else
+      gemvRange(p, static_cast<const float*>(p.weight), j0, j1);
+  }
+}
+
+void attendCached(const AttendArgs& p) {
+  const long hs = p.headDim, C = p.heads * hs, seenMax = p.start + p.tokens;
+  const long tasks = p.batch * p.heads * p.tokens;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
+  const int nt = std::min<long>(threadsFor(2.0 * tasks * seenMax * hs), tasks);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    // One scores row per thread, kept between calls: decoding allocates nothing per token.
+    thread_local std::vector<float> scores;
+    if (static_cast<long>(scores.size()) < seenMax) scores.resize(seenMax);
+    float* s = scores.data();
+#pragma omp for schedule(static)
+    for (long task = 0; task < tasks; task++) {
+      const long i = task % p.tokens, bh = task / p.tokens;
+      const long b = bh / p.heads, h = bh % p.heads;
+      const float* qr = p.q + (b * p.tokens + i) * C + h * hs;
+      const float* kc = p.keys + bh * p.maxLength * hs;
+      const float* vc = p.values + bh * p.maxLength * hs;
+      float* o = p.out + (b * p.tokens + i) * C + h * hs;
+      const long seen = p.start + i + 1;
+      float max = -INFINITY;
+      for (long t = 0; t < seen; t++) {
+        const float* kt = kc + t * hs;
+        float d = 0;
+#pragma omp simd reduction(+ : d)
+        for (long e = 0; e < hs; e++) d += qr[e] * kt[e];
+        s[t] = d * scale;
+        max = s[t] > max ? s[t] : max;
+      }
+      float sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (long t = 0; t < seen; t++) {
+        s[t] = fastExp(s[t] - max);
+        sum += s[t];
+      }
+      // Written only after this head's query row was read in full: out may be q itself.
+      const float inv = 1.0f / sum;
+      for (long e = 0; e < hs; e++) o[e] = 0;
+      for (long t = 0; t < seen; t++) {
+        const float wt = s[t] * inv;
+        const float* vt = vc + t * hs;
+#pragma omp simd
+        for (long e = 0; e < hs; e++) o[e] += wt * vt[e];
+      }
+    }
+  }
+}
+
+double readSum(const float* x, long n, int threads) {
+  constexpr long kChunk = 1 << 16;
+  const long chunks = (n + kChunk - 1) / kChunk;
+  double total = 0;
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : total)
+  for (long c = 0; c < chunks; c++) {
+    const float* xc = x + c * kChunk;
+    const long len = std::min(kChunk, n - c * kChunk);
+#if LLM_DECODE_ISA == 0
+    float s = 0;
+#pragma omp simd reduction(+ : s)
+    for (long q = 0; q < len; q++) s += xc[q];
+    total += s;
+#else
+    Vec a0 = zero(), a1 = zero(), a2 = zero(), a3 = zero();
+    long q = 0;
+    for (; q + 4 * kWidth <= len; q += 4 * kWidth) {
+      a0 = add(a0, loadX(xc + q));
+      a1 = add(a1, loadX(xc + q + kWidth));
+      a2 = add(a2, loadX(xc + q + 2 * kWidth));
+      a3 = add(a3, loadX(xc + q + 3 * kWidth));
+    }
+    float s = hsum(add(add(a0, a1), add(a2, a3)));
+    for (; q < len; q++) s += xc[q];
+    total += s;
+#endif
+  }
+  return total;
+}
+
+}  // namespace llm::LLM_KERNEL_NS

@@ -1,0 +1,280 @@
+// The inference path of the GPT model (chapter 4's forward, the bonus KV cache), written for speed:
+// decoding one token is a matrix-vector product per weight matrix, so its cost is reading every
+// weight once. Products with a few rows go to the gemv kernel (the matrix streamed in its stored
+// layout, bias, GELU and the shortcut add fused); longer prompts keep the GEMM; attention over the
+// cache is one attendCached call per layer. Every buffer is allocated when the decoder is made (or
+// when a longer prompt first arrives), none per token. No autograd, no dropout: inference only.
+// Shapes: T tokens, C embedding size, V vocabulary, nh heads, hs head size.
+import { kernels } from '../backend/index.js';
+import type { F32, Weight } from '../backend/kernels.js';
+import { GELU, Linear } from '../nn/index.js';
+import type { GPTModel } from './gpt.js';
+import type { KVCache } from './kv-cache.js';
+
+export type WeightDType = 'f32' | 'bf16';
+export const WEIGHT_DTYPES: readonly WeightDType[] = ['f32', 'bf16'];
+
+// Up to this many rows the product is bound by reading the weights, which gemv does once; beyond,
+// the GEMM's register blocking wins (bf16 weights always take gemv: the GEMM multiplies float32).
+const GEMV_MAX_ROWS = 8;
+
+// float32 -> bfloat16 bits, rounding to nearest even (NaN stays NaN). One copy per float32 array:
+// a tied output head converts once with the token embedding. The copy is a snapshot: a model that
+// trains further decodes in f32.
+const bf16Copies = new WeakMap<Float32Array, Uint16Array>();
+export function toBf16(x: Float32Array): Uint16Array {
+  let copy = bf16Copies.get(x);
+  if (!copy) {
+    const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
+    copy = new Uint16Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+      const b = bits[i];
+      copy[i] = (b & 0x7fffffff) > 0x7f800000 ? (b >>> 16) | 0x40 : (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+    }
+    bf16Copies.set(x, copy);
+  }
+  return copy;
+}
+
+interface DecodeLinear {
+  weight: Weight;
+  bias: F32 | null;
+  inFeatures: number;
+  outFeatures: number;
+}
+
+interface DecodeBlock {
+  ln1: { gamma: F32; beta: F32; eps: number };
+  query: DecodeLinear;
+  key: DecodeLinear;
+  value: DecodeLinear;
+  proj: DecodeLinear;
+  ln2: { gamma: F32; beta: F32; eps: number };
+  fc1: DecodeLinear;
+  fc2: DecodeLinear;
+}
+
+// Whether the decoder can run this model: plain Linear layers everywhere (a LoRA adapter, for one,
+// is not folded in here, so such a model keeps the module path) and GELU in the feed-forward.
+export function decoderSupports(model: GPTModel): boolean {
+  return (
+    [...model.trf_blocks].every(
+      (b) =>
+        [b.att.W_query, b.att.W_key, b.att.W_value, b.att.out_proj, b.ff.layers[0], b.ff.layers[2]].every(
+          (l) => l instanceof Linear,
+        ) && b.ff.layers[1] instanceof GELU,
+    ) && model.out_head instanceof Linear
+  );
+}
+
+function linear(layer: unknown, dtype: WeightDType): DecodeLinear {
+  const l = layer as Linear;
+  const [outFeatures, inFeatures] = l.weight.shape;
+  const w = l.weight.data as Float32Array;
+  return {
+    weight: dtype === 'bf16' ? toBf16(w) : w,
+    bias: (l.bias?.data as Float32Array | undefined) ?? null,
+    inFeatures,
+    outFeatures,
+  };
+}
+
+function norm(n: { scale: { data: unknown }; shift: { data: unknown }; eps: number }) {
+  return { gamma: n.scale.data as F32, beta: n.shift.data as F32, eps: n.eps };
+}
+
+const weightBytes = (l: DecodeLinear): number => l.weight.byteLength + (l.bias?.byteLength ?? 0);
+
+export class Decoder {
+  readonly cache: KVCache;
+  readonly dtype: WeightDType;
+  // The logits of the last position of the latest step (V); overwritten by the next step.
+  readonly logits: Float32Array;
+  private readonly blocks: DecodeBlock[];
+  private readonly head: DecodeLinear;
+  private readonly finalNorm: { gamma: F32; beta: F32; eps: number };
+  private readonly tokEmb: F32;
+  private readonly posEmb: F32;
+  private readonly C: number;
+  private readonly V: number;
+  private readonly nh: number;
+  private capacity = 0;
+  private buf!: {
+    x: F32;
+    ln: F32;
+    q: F32;
+    k: F32;
+    v: F32;
+    hidden: F32;
+    mean: F32;
+    rstd: F32;
+    ids: Int32Array;
+  };
+
+  constructor(
+    readonly model: GPTModel,
+    options: { dtype?: WeightDType; batch?: 1 } = {},
+  ) {
+    if (!decoderSupports(model)) throw new Error('Decoder: the model has layers the decoder does not run');
+    this.dtype = options.dtype ?? 'f32';
+    const { embDim, vocabSize, nHeads } = model.config;
+    this.C = embDim;
+    this.V = vocabSize;
+    this.nh = nHeads;
+    this.blocks = [...model.trf_blocks].map((b) => ({
+      ln1: norm(b.norm1),
+      query: linear(b.att.W_query, this.dtype),
+      key: linear(b.att.W_key, this.dtype),
+      value: linear(b.att.W_value, this.dtype),
+      proj: linear(b.att.out_proj, this.dtype),
+      ln2: norm(b.norm2),
+      fc1: linear(b.ff.layers[0], this.dtype),
+      fc2: linear(b.ff.layers[2], this.dtype),
+    }));
+    this.head = linear(model.out_head, this.dtype);
+    this.finalNorm = norm(model.final_norm);
+    this.tokEmb = model.tok_emb.weight.data as F32;
+    this.posEmb = model.pos_emb.weight.data as F32;
+    this.cache = model.newCache(1);
+    this.logits = new Float32Array(vocabSize);
+    this.reserve(1);
+  }
+
+  // Tokens in the cache: the position the next step starts at.
+  get length(): number {
+    return this.cache.length;
+  }
+
+  reset(): void {
+    this.cache.reset();
+  }
+
+  // Bytes of weights one decoded token reads: every matrix, bias and norm once, plus one row each
+  // of the token and position embeddings (the KV cache it also reads grows with the position).
+  get weightBytesPerToken(): number {
+    const C = this.C;
+    const norms = (2 * this.blocks.length + 1) * 2 * C * 4;
+    const matrices = this.blocks.reduce(
+      (sum, b) =>
+        sum + [b.query, b.key, b.value, b.proj, b.fc1, b.fc2].reduce((s, l) => s + weightBytes(l), 0),
+      weightBytes(this.head),
+    );
+    return matrices + norms + 2 * C * 4;
+  }
+
+  // Runs ids (the tokens after those cached) through the model, appending their keys and values to
+  // the cache; returns the logits of the last one (this.logits).
+  step(ids: readonly number[]): Float32Array {
+    const Tn = ids.length;
+    const start = this.cache.length;
+    if (Tn === 0) throw new Error('Decoder: step needs at least one token');
+    if (start + Tn > this.cache.maxLength) {
+      throw new Error(`Decoder: ${start + Tn} tokens exceed the context length ${this.cache.maxLength}`);
+    }
+    this.reserve(Tn);
+    const k = kernels();
+    const { C, V } = this;
+    const b = this.buf;
+    const ids32 = b.ids.subarray(0, Tn);
+    for (let i = 0; i < Tn; i++) ids32[i] = ids[i];
+    const x = b.x.subarray(0, Tn * C); // (T, C)
+    k.indexSelect(this.tokEmb, 1, V, C, ids32, x);
+    k.binary('add', x, [C, 1], this.posEmb.subarray(start * C, (start + Tn) * C), [C, 1], x, [Tn, C]);
+    this.blocks.forEach((block, l) => this.block(block, this.cache.layers[l], x, Tn, start));
+    // Only the last position's logits: all that generation needs.
+    const last = x.subarray((Tn - 1) * C, Tn * C);
+    const ln = b.ln.subarray(0, C);
+    const fn = this.finalNorm;
+    k.layerNorm(last, fn.gamma, fn.beta, 1, C, fn.eps, ln, b.mean, b.rstd);
+    this.linear(this.head, ln, 1, this.logits, null, false);
+    return this.logits;
+  }
+
+  private block(p: DecodeBlock, cache: KVCache['layers'][number], x: F32, Tn: number, start: number): void {
+    const k = kernels();
+    const { C, nh } = this;
+    const hs = C / nh;
+    const b = this.buf;
+    const ln = b.ln.subarray(0, Tn * C);
+    const q = b.q.subarray(0, Tn * C);
+    const kk = b.k.subarray(0, Tn * C);
+    const v = b.v.subarray(0, Tn * C);
+    k.layerNorm(x, p.ln1.gamma, p.ln1.beta, Tn, C, p.ln1.eps, ln, b.mean, b.rstd);
+    this.linear(p.query, ln, Tn, q, null, false);
+    this.linear(p.key, ln, Tn, kk, null, false);
+    this.linear(p.value, ln, Tn, v, null, false);
+    // (T, nh, hs) rows into the cache's (nh, maxLength, hs) at position start.
+    const srcStrides = [hs, C, 1];
+    const dstStrides = [cache.maxLength * hs, hs, 1];
+    k.copyStrided(kk, 0, srcStrides, cache.keys, start * hs, dstStrides, [nh, Tn, hs]);
+    k.copyStrided(v, 0, srcStrides, cache.values, start * hs, dstStrides, [nh, Tn, hs]);
+    cache.length = start + Tn;
+    // The context vectors replace the queries in place: (T, nh * hs), ready for the projection.
+    k.attendCached({
+      q,
+      keys: cache.keys,
+      values: cache.values,
+      out: q,
+      batch: 1,
+      heads: nh,
+      headDim: hs,
+      maxLength: cache.maxLength,
+      start,
+      tokens: Tn,
+    });
+    this.linear(p.proj, q, Tn, x, x, false); // x += proj(context)
+    k.layerNorm(x, p.ln2.gamma, p.ln2.beta, Tn, C, p.ln2.eps, ln, b.mean, b.rstd);
+    const hidden = b.hidden.subarray(0, Tn * 4 * C);
+    this.linear(p.fc1, ln, Tn, hidden, null, true);
+    this.linear(p.fc2, hidden, Tn, x, x, false); // x += fc2(gelu(fc1(ln)))
+  }
+
+  // out (rows, n) = act(x W^T + bias) + residual.
+  private linear(l: DecodeLinear, x: F32, rows: number, out: F32, residual: F32 | null, gelu: boolean): void {
+    const k = kernels();
+    const { inFeatures: kk, outFeatures: n } = l;
+    if (rows <= GEMV_MAX_ROWS || !(l.weight instanceof Float32Array)) {
+      k.gemv({ x, rows, k: kk, n, weight: l.weight, bias: l.bias, gelu, residual, out });
+      return;
+    }
+    // Prefill: the GEMM, then bias, GELU and the shortcut as whole-array passes.
+    const y = residual === out ? this.buf.v.subarray(0, rows * n) : out.subarray(0, rows * n);
+    k.matmul({
+      a: x,
+      b: l.weight,
+      c: y,
+      batch: 1,
+      m: rows,
+      k: kk,
+      n,
+      transA: false,
+      transB: true,
+      strideA: 0,
+      strideB: 0,
+      strideC: 0,
+      accumulate: false,
+    });
+    if (l.bias) k.binary('add', y, [n, 1], l.bias, [0, 1], y, [rows, n]);
+    if (gelu) k.unary('gelu', y, y);
+    if (residual) k.binary('add', y, [n, 1], residual, [n, 1], out, [rows, n]);
+  }
+
+  // Grows the activation buffers to hold `rows` tokens (a longer prompt than any before).
+  private reserve(rows: number): void {
+    if (rows <= this.capacity) return;
+    const C = this.C;
+    this.capacity = Math.max(rows, GEMV_MAX_ROWS);
+    const n = this.capacity;
+    this.buf = {
+      x: new Float32Array(n * C),
+      ln: new Float32Array(n * C),
+      q: new Float32Array(n * C),
+      k: new Float32Array(n * C),
+      v: new Float32Array(n * C),
+      hidden: new Float32Array(n * 4 * C),
+      mean: new Float32Array(n),
+      rstd: new Float32Array(n),
+      ids: new Int32Array(n),
+    };
+  }
+}

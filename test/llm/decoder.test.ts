@@ -1,0 +1,121 @@
+// The decode path (src/llm/decoder.ts) against the module forward it replaces: the logits of a
+// prompt run at once (the GEMM path) and token by token (gemv and attendCached) agree with
+// model.forward's, on both backends, with qkv bias and tied heads; and bf16 weights stay within
+// the bound that bf16 rounding explains.
+import { describe, expect, it } from 'vitest';
+import { Decoder, decoderSupports, toBf16 } from '../../src/llm/decoder.js';
+import { GPTModel, presetConfig } from '../../src/llm/gpt.js';
+import { applyLoRA } from '../../src/llm/lora.js';
+import { noGrad, Rng, Tensor } from '../../src/tensor/index.js';
+import { describeEachBackend } from '../helpers/backends.js';
+
+const prompt = [1549, 11, 314, 716, 257, 1110, 13, 198, 464, 3290, 11, 290, 617];
+
+function model(seed: number, extra: object = {}): GPTModel {
+  return new GPTModel({ ...presetConfig('gpt2-tiny'), dropRate: 0, ...extra }, { rng: new Rng(seed) }).eval();
+}
+
+// Logits of every position of ids by the module path, (T, V).
+function moduleLogits(m: GPTModel, ids: number[]): Float32Array {
+  return noGrad(() => m.forward(new Tensor(Int32Array.from(ids), [1, ids.length]))).data as Float32Array;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+describeEachBackend('the decoder', () => {
+  for (const extra of [{}, { qkvBias: true, tieWeights: true }]) {
+    it(`gives the module path's logits, prompt at once and token by token (${JSON.stringify(extra)})`, () => {
+      const m = model(5, extra);
+      const V = m.config.vocabSize;
+      const want = moduleLogits(m, prompt);
+      const atOnce = new Decoder(m);
+      const got = atOnce.step(prompt);
+      expect(maxAbsDiff(got, want.subarray((prompt.length - 1) * V))).toBeLessThan(1e-4);
+      const oneByOne = new Decoder(m);
+      prompt.forEach((id, i) => {
+        const logits = oneByOne.step([id]);
+        expect(maxAbsDiff(logits, want.subarray(i * V, (i + 1) * V)), `position ${i}`).toBeLessThan(1e-4);
+      });
+      expect(oneByOne.length).toBe(prompt.length);
+    });
+  }
+
+  it('continues a prefilled cache with a few tokens at once, and refuses to pass the context', () => {
+    const m = model(6);
+    const V = m.config.vocabSize;
+    const want = moduleLogits(m, prompt);
+    const d = new Decoder(m);
+    d.step(prompt.slice(0, 9));
+    const got = d.step(prompt.slice(9));
+    expect(maxAbsDiff(got, want.subarray((prompt.length - 1) * V))).toBeLessThan(1e-4);
+    d.reset();
+    expect(d.length).toBe(0);
+    expect(() => d.step(new Array<number>(m.config.contextLength + 1).fill(1))).toThrow(/exceed the context/);
+  });
+
+  it('counts the weight bytes one token reads: every matrix once, bf16 half of f32', () => {
+    const m = model(7);
+    const { embDim: C, vocabSize: V, nLayers: L } = m.config;
+    const f32 = new Decoder(m).weightBytesPerToken;
+    // Per block 12 C^2 weights and the biases of out_proj (C), fc1 (4C) and fc2 (C) (no qkv bias);
+    // the norms; one row of each embedding.
+    const blockWeights = 12 * C * C;
+    const small = L * (C + 4 * C + C) + (2 * L + 1) * 2 * C + 2 * C;
+    expect(f32).toBe(4 * (L * blockWeights + V * C + small));
+    expect(new Decoder(m, { dtype: 'bf16' }).weightBytesPerToken).toBe(
+      2 * (L * blockWeights + V * C) + 4 * small,
+    );
+  });
+
+  it('bf16 weights: exactly the logits of the model with its weights rounded to bf16', () => {
+    // bf16 decoding is f32 decoding of a perturbed model: each matrix weight rounded to 8
+    // significant bits (relative change at most 2^-8, half a unit in the 8th bit, checked below), activations untouched. So
+    // the bf16 logits must equal, to float32 accuracy, those of the f32 path on rounded weights.
+    const m = model(8, { qkvBias: true });
+    const rounded = model(8, { qkvBias: true });
+    const widen = (bits: Uint16Array) =>
+      new Float32Array(new Uint32Array(Array.from(bits, (b) => b << 16)).buffer);
+    let worstRelative = 0;
+    for (const [name, p] of rounded.namedParameters()) {
+      if (!name.endsWith('weight') || p.shape.length !== 2 || name.includes('emb')) continue;
+      const w = p.data as Float32Array;
+      const r = widen(toBf16(w.slice()));
+      for (let i = 0; i < w.length; i++)
+        if (w[i] !== 0) worstRelative = Math.max(worstRelative, Math.abs(r[i] - w[i]) / Math.abs(w[i]));
+      w.set(r);
+    }
+    expect(worstRelative).toBeGreaterThan(0);
+    expect(worstRelative).toBeLessThanOrEqual(2 ** -8);
+    const want = new Decoder(rounded).step(prompt).slice();
+    const f32 = new Decoder(m).step(prompt).slice();
+    const bf16 = new Decoder(m, { dtype: 'bf16' });
+    expect(maxAbsDiff(bf16.step(prompt), want)).toBeLessThan(1e-4);
+    // ...and the rounding does move the logits: the test would see weights left in f32.
+    expect(maxAbsDiff(bf16.logits, f32)).toBeGreaterThan(1e-4);
+    // Token by token (gemv on bf16 throughout) too.
+    bf16.reset();
+    for (const id of prompt) bf16.step([id]);
+    expect(maxAbsDiff(bf16.logits, want)).toBeLessThan(1e-4);
+  });
+
+  it('runs only models whose layers it knows (LoRA adapters keep the module path)', () => {
+    const m = model(9);
+    expect(decoderSupports(m)).toBe(true);
+    applyLoRA(m, { rank: 2, alpha: 4 });
+    expect(decoderSupports(m)).toBe(false);
+  });
+});
+
+describe('bf16 conversion', () => {
+  it('rounds to nearest even and keeps NaN and infinities', () => {
+    const x = Float32Array.from([1, 1 + 2 ** -8, 1 + 3 * 2 ** -8, -2.5, Infinity, -Infinity, NaN, 0]);
+    const bits = toBf16(x);
+    const back = new Float32Array(new Uint32Array(Array.from(bits, (b) => b << 16)).buffer);
+    // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties go to the even mantissa (1).
+    expect(Array.from(back)).toEqual([1, 1, 1 + 2 ** -6, -2.5, Infinity, -Infinity, NaN, 0]);
+  });
+});

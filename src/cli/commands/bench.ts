@@ -1,8 +1,14 @@
 // `llm-scratch bench gemm`: SGEMM throughput of the native kernels on the products of a GPT-2
 // training step. `npm run bench:gemm` runs the same shapes beside numpy (OpenBLAS).
+// `llm-scratch bench generate`: decoding and prefill speed against the read-bandwidth limit.
 import { GEMM_SHAPES, runGemmBench, type GemmResult } from '../../backend/bench-gemm.js';
 import { loadNative } from '../../backend/native.js';
-import { UserError } from '../../errors.js';
+import { UsageError, UserError } from '../../errors.js';
+import { loadModelDir } from '../../io/gpt2.js';
+import { benchGenerate } from '../../llm/bench-generate.js';
+import { WEIGHT_DTYPES, type WeightDType } from '../../llm/decoder.js';
+import { GPTModel, PRESETS, presetConfig } from '../../llm/gpt.js';
+import { Rng } from '../../tensor/index.js';
 import { defineCommand } from '../command.js';
 
 function layout(r: GemmResult): string {
@@ -53,6 +59,98 @@ export const benchGemmCommand = defineCommand({
             `${String(r.threads).padStart(7)}  ${r.gflops.toFixed(1).padStart(15)}  ${r.best.toFixed(1).padStart(6)}\n`,
         );
       }
+    }
+  },
+});
+
+export const benchGenerateCommand = defineCommand({
+  name: 'bench generate',
+  summary: 'Time decoding (KV cache) and prefill against the read-bandwidth limit measured in the same run',
+  usage: '(--config PRESET | --model DIR) [options]',
+  options: {
+    config: {
+      type: 'string',
+      value: 'PRESET',
+      description: `random-weight preset (${Object.keys(PRESETS).join(', ')})`,
+    },
+    model: { type: 'string', value: 'DIR', description: 'model directory (model.safetensors + config.json)' },
+    dtype: {
+      type: 'string',
+      value: 'f32|bf16',
+      default: 'f32',
+      description: 'weight type of the decode path',
+    },
+    tokens: { type: 'integer', value: 'N', default: 64, description: 'tokens decoded per run' },
+    'prompt-tokens': { type: 'integer', value: 'N', default: 256, description: 'prompt length (prefill)' },
+    threads: {
+      type: 'integer',
+      value: 'N',
+      default: 0,
+      description: 'threads (0: the default, physical cores)',
+    },
+    runs: {
+      type: 'integer',
+      value: 'N',
+      default: 3,
+      description: 'timed runs, one line each (after a warm-up)',
+    },
+    json: { type: 'boolean', description: 'print one JSON object per run on stdout' },
+  },
+  examples: [
+    'llm-scratch bench generate --config gpt2-small --threads 2',
+    'llm-scratch bench generate --model runs/verdict/final --dtype bf16 --json',
+  ],
+  run({ options, positionals, stdout, stderr }) {
+    if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    if ((options.config === undefined) === (options.model === undefined)) {
+      throw new UsageError('give exactly one of --config and --model');
+    }
+    const dtype = options.dtype as WeightDType;
+    if (!WEIGHT_DTYPES.includes(dtype)) {
+      throw new UsageError(`--dtype must be one of ${WEIGHT_DTYPES.join(', ')}, got '${options.dtype}'`);
+    }
+    for (const name of ['tokens', 'prompt-tokens', 'runs'] as const) {
+      if (options[name] < 1) throw new UsageError(`--${name} must be 1 or more`);
+    }
+    if (options.threads < 0) throw new UsageError('--threads must be 0 or more');
+    const model = options.model
+      ? loadModelDir(options.model)
+      : new GPTModel({ ...presetConfig(options.config!), dropRate: 0 }, { rng: new Rng(123) });
+    model.eval();
+    const context = model.config.contextLength;
+    if (options['prompt-tokens'] + options.tokens > context) {
+      throw new UserError(
+        `--prompt-tokens ${options['prompt-tokens']} + --tokens ${options.tokens} exceed the model's context length ${context}`,
+      );
+    }
+    const native = loadNative();
+    const previous = native?.info().threads;
+    if (native) native.setThreads(options.threads);
+    else if (options.threads > 1) stderr('bench generate: the TypeScript backend runs on one thread\n');
+    try {
+      if (!options.json) {
+        stdout(
+          'run  dtype  threads  prefill tok/s  decode tok/s  weights MB/token  read GB/s  limit tok/s  of limit\n',
+        );
+      }
+      benchGenerate(
+        model,
+        { dtype, tokens: options.tokens, promptTokens: options['prompt-tokens'], runs: options.runs },
+        (r) => {
+          if (options.json) {
+            stdout(JSON.stringify(r) + '\n');
+            return;
+          }
+          stdout(
+            `${String(r.run).padStart(3)}  ${r.dtype.padEnd(5)}  ${String(r.threads).padStart(7)}  ` +
+              `${r.prefillTokensPerSec.toFixed(1).padStart(13)}  ${r.tokensPerSec.toFixed(1).padStart(12)}  ` +
+              `${(r.weightBytesPerToken / 1e6).toFixed(1).padStart(16)}  ${(r.readBandwidth / 1e9).toFixed(1).padStart(9)}  ` +
+              `${r.limitTokensPerSec.toFixed(1).padStart(11)}  ${(100 * r.bandwidthFraction).toFixed(0).padStart(7)}%\n`,
+          );
+        },
+      );
+    } finally {
+      if (native && previous !== undefined) native.setThreads(previous);
     }
   },
 });

@@ -1,0 +1,19 @@
+import type { BadInputCase } from '../case.js';
+
+// bench generate and the --dtype option of the decode path (issue 22).
+export const cases: BadInputCase[] = [
+  {
+    program: 'llm-scratch',
+    kind: 'unknown choice',
+    args: ['bench', 'generate', '--config', 'gpt2-tiny', '--dtype', 'f16'],
+    exit: 2,
+    stderr: "--dtype must be one of f32, bf16, got 'f16'",
+  },
+  {
+    program: 'llm-scratch',
+    kind: 'too long for the model',
+    args: ['bench', 'generate', '--model', '{model}', '--prompt-tokens', '60', '--tokens', '10'],
+    exit: 1,
+    stderr: "exceed the model's context length",
+  },
+];

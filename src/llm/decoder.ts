@@ -7,7 +7,8 @@
 // Shapes: T tokens, C embedding size, V vocabulary, nh heads, hs head size.
 import { kernels } from '../backend/index.js';
 import type { F32, Weight } from '../backend/kernels.js';
-import { GELU, Linear } from '../nn/index.js';
+import { toBf16, widenBf16 } from '../backend/bf16.js';
+import { type Embedding, GELU, Linear } from '../nn/index.js';
 import type { GPTModel } from './gpt.js';
 import type { KVCache } from './kv-cache.js';
 
@@ -18,22 +19,49 @@ export const WEIGHT_DTYPES: readonly WeightDType[] = ['f32', 'bf16'];
 // the GEMM's register blocking wins (bf16 weights always take gemv: the GEMM multiplies float32).
 const GEMV_MAX_ROWS = 8;
 
-// float32 -> bfloat16 bits, rounding to nearest even (NaN stays NaN). One copy per float32 array:
-// a tied output head converts once with the token embedding. The copy is a snapshot: a model that
-// trains further decodes in f32.
+// bf16 copies of float32 weights, made once per weight array (a tied output head converts once
+// with the token embedding). A copy is a snapshot: a model that trains further decodes in f32.
 const bf16Copies = new WeakMap<Float32Array, Uint16Array>();
-export function toBf16(x: Float32Array): Uint16Array {
+function bf16Of(x: Float32Array): Uint16Array {
   let copy = bf16Copies.get(x);
   if (!copy) {
-    const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
-    copy = new Uint16Array(x.length);
-    for (let i = 0; i < x.length; i++) {
-      const b = bits[i];
-      copy[i] = (b & 0x7fffffff) > 0x7f800000 ? (b >>> 16) | 0x40 : (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
-    }
+    copy = toBf16(x);
     bf16Copies.set(x, copy);
   }
   return copy;
+}
+
+// Weights kept only in bf16 (keepWeightsInBf16): the module's float32 weight was released.
+const bf16Only = new WeakMap<object, Uint16Array>();
+
+const RELEASED = new Float32Array(0);
+
+// The matrices the decoder streams, in the order it reads them.
+function streamedLinears(model: GPTModel): Linear[] {
+  const blocks = [...model.trf_blocks].flatMap((b) => [
+    b.att.W_query,
+    b.att.W_key,
+    b.att.W_value,
+    b.att.out_proj,
+    b.ff.layers[0],
+    b.ff.layers[2],
+  ]);
+  return [...blocks, model.out_head] as Linear[];
+}
+
+// Makes a model decode-only with bf16 weights: every matrix the decoder streams, and the token
+// embedding, is kept as bf16 and its float32 array is released, so the model holds about half the
+// bytes (the position embedding, biases and norms stay float32: they are small). The model's own
+// forward then refuses to run (GPTModel.decodeOnly); generation with the KV cache runs it in bf16.
+export function keepWeightsInBf16(model: GPTModel): void {
+  if (model.decodeOnly) return;
+  if (!decoderSupports(model))
+    throw new Error('keepWeightsInBf16: the model has layers the decoder does not run');
+  const owners: (Linear | Embedding)[] = [...streamedLinears(model), model.tok_emb];
+  // Every copy is made before any array is released: a tied head shares the embedding's array.
+  for (const o of owners) bf16Only.set(o, bf16Of(o.weight.data as Float32Array));
+  for (const o of owners) o.weight.data = RELEASED;
+  model.decodeOnly = true;
 }
 
 interface DecodeLinear {
@@ -70,9 +98,10 @@ export function decoderSupports(model: GPTModel): boolean {
 function linear(layer: unknown, dtype: WeightDType): DecodeLinear {
   const l = layer as Linear;
   const [outFeatures, inFeatures] = l.weight.shape;
-  const w = l.weight.data as Float32Array;
+  const kept = bf16Only.get(l);
   return {
-    weight: dtype === 'bf16' ? toBf16(w) : w,
+    weight:
+      kept ?? (dtype === 'bf16' ? bf16Of(l.weight.data as Float32Array) : (l.weight.data as Float32Array)),
     bias: (l.bias?.data as Float32Array | undefined) ?? null,
     inFeatures,
     outFeatures,
@@ -94,6 +123,7 @@ export class Decoder {
   private readonly head: DecodeLinear;
   private readonly finalNorm: { gamma: F32; beta: F32; eps: number };
   private readonly tokEmb: F32;
+  private readonly tokEmbBf16: Uint16Array | undefined;
   private readonly posEmb: F32;
   private readonly C: number;
   private readonly V: number;
@@ -116,7 +146,10 @@ export class Decoder {
     options: { dtype?: WeightDType; batch?: 1 } = {},
   ) {
     if (!decoderSupports(model)) throw new Error('Decoder: the model has layers the decoder does not run');
-    this.dtype = options.dtype ?? 'f32';
+    this.dtype = options.dtype ?? (model.decodeOnly ? 'bf16' : 'f32');
+    if (model.decodeOnly && this.dtype !== 'bf16') {
+      throw new Error('Decoder: the model keeps its weights in bf16 only (keepWeightsInBf16)');
+    }
     const { embDim, vocabSize, nHeads } = model.config;
     this.C = embDim;
     this.V = vocabSize;
@@ -134,6 +167,7 @@ export class Decoder {
     this.head = linear(model.out_head, this.dtype);
     this.finalNorm = norm(model.final_norm);
     this.tokEmb = model.tok_emb.weight.data as F32;
+    this.tokEmbBf16 = bf16Only.get(model.tok_emb);
     this.posEmb = model.pos_emb.weight.data as F32;
     this.cache = model.newCache(1);
     this.logits = new Float32Array(vocabSize);
@@ -159,7 +193,7 @@ export class Decoder {
         sum + [b.query, b.key, b.value, b.proj, b.fc1, b.fc2].reduce((s, l) => s + weightBytes(l), 0),
       weightBytes(this.head),
     );
-    return matrices + norms + 2 * C * 4;
+    return matrices + norms + C * (this.tokEmbBf16 ? 2 : 4) + C * 4;
   }
 
   // Runs ids (the tokens after those cached) through the model, appending their keys and values to
@@ -178,7 +212,12 @@ export class Decoder {
     const ids32 = b.ids.subarray(0, Tn);
     for (let i = 0; i < Tn; i++) ids32[i] = ids[i];
     const x = b.x.subarray(0, Tn * C); // (T, C)
-    k.indexSelect(this.tokEmb, 1, V, C, ids32, x);
+    if (this.tokEmbBf16) {
+      for (let i = 0; i < Tn; i++)
+        widenBf16(this.tokEmbBf16.subarray(ids[i] * C, (ids[i] + 1) * C), x.subarray(i * C, (i + 1) * C));
+    } else {
+      k.indexSelect(this.tokEmb, 1, V, C, ids32, x);
+    }
     k.binary('add', x, [C, 1], this.posEmb.subarray(start * C, (start + Tn) * C), [C, 1], x, [Tn, C]);
     this.blocks.forEach((block, l) => this.block(block, this.cache.layers[l], x, Tn, start));
     // Only the last position's logits: all that generation needs.

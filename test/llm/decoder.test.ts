@@ -3,7 +3,9 @@
 // model.forward's, on both backends, with qkv bias and tied heads; and bf16 weights stay within
 // the bound that bf16 rounding explains.
 import { describe, expect, it } from 'vitest';
-import { Decoder, decoderSupports, toBf16 } from '../../src/llm/decoder.js';
+import { toBf16 } from '../../src/backend/bf16.js';
+import { Decoder, decoderSupports, keepWeightsInBf16 } from '../../src/llm/decoder.js';
+import { generate } from '../../src/llm/generate.js';
 import { GPTModel, presetConfig } from '../../src/llm/gpt.js';
 import { applyLoRA } from '../../src/llm/lora.js';
 import { noGrad, Rng, Tensor } from '../../src/tensor/index.js';
@@ -78,7 +80,7 @@ describeEachBackend('the decoder', () => {
     const m = model(8, { qkvBias: true });
     const rounded = model(8, { qkvBias: true });
     const widen = (bits: Uint16Array) =>
-      new Float32Array(new Uint32Array(Array.from(bits, (b) => b << 16)).buffer);
+      new Float32Array(new Uint32Array(Array.from(bits, (b: number) => b << 16)).buffer);
     let worstRelative = 0;
     for (const [name, p] of rounded.namedParameters()) {
       if (!name.endsWith('weight') || p.shape.length !== 2 || name.includes('emb')) continue;
@@ -102,6 +104,34 @@ describeEachBackend('the decoder', () => {
     expect(maxAbsDiff(bf16.logits, want)).toBeLessThan(1e-4);
   });
 
+  it('a model kept in bf16 only decodes as its rounded twin, and its module forward refuses to run', () => {
+    const m = model(10, { tieWeights: true });
+    const twin = model(10, { tieWeights: true });
+    for (const l of [
+      twin.tok_emb,
+      ...[...twin.trf_blocks].flatMap((b) => [
+        b.att.W_query,
+        b.att.W_key,
+        b.att.W_value,
+        b.att.out_proj,
+        b.ff.layers[0],
+        b.ff.layers[2],
+      ]),
+    ]) {
+      const w = (l as unknown as { weight: { data: Float32Array } }).weight.data;
+      w.set(new Float32Array(new Uint32Array(Array.from(toBf16(w), (b: number) => b << 16)).buffer));
+    }
+    keepWeightsInBf16(m);
+    expect(m.decodeOnly).toBe(true);
+    expect(m.tok_emb.weight.data.length).toBe(0);
+    const d = new Decoder(m);
+    expect(d.dtype).toBe('bf16');
+    expect(maxAbsDiff(d.step(prompt), new Decoder(twin).step(prompt))).toBeLessThan(1e-4);
+    expect(generate(m, prompt, { maxNewTokens: 8 })).toEqual(generate(twin, prompt, { maxNewTokens: 8 }));
+    expect(() => generate(m, prompt, { maxNewTokens: 1, kvCache: false })).toThrow(/bf16 for decoding only/);
+    expect(() => new Decoder(m, { dtype: 'f32' })).toThrow(/bf16 only/);
+  });
+
   it('runs only models whose layers it knows (LoRA adapters keep the module path)', () => {
     const m = model(9);
     expect(decoderSupports(m)).toBe(true);
@@ -114,7 +144,7 @@ describe('bf16 conversion', () => {
   it('rounds to nearest even and keeps NaN and infinities', () => {
     const x = Float32Array.from([1, 1 + 2 ** -8, 1 + 3 * 2 ** -8, -2.5, Infinity, -Infinity, NaN, 0]);
     const bits = toBf16(x);
-    const back = new Float32Array(new Uint32Array(Array.from(bits, (b) => b << 16)).buffer);
+    const back = new Float32Array(new Uint32Array(Array.from(bits, (b: number) => b << 16)).buffer);
     // 1 + 2^-8 is halfway between 1 and 1 + 2^-7: ties go to the even mantissa (1).
     expect(Array.from(back)).toEqual([1, 1, 1 + 2 ** -6, -2.5, Infinity, -Infinity, NaN, 0]);
   });

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import { UsageError } from '../../errors.js';
 import { gpt2Tokenizer } from '../../llm/fundamentals.js';
 import { loadInstructModel, respond } from '../../llm/instruct/respond.js';
+import { applyWeightDType, DTYPE_OPTION, parseWeightDType } from '../../llm/weight-dtype.js';
 import { defineCommand } from '../command.js';
 
 // An interactive prompt: each line is an instruction, answered in the Alpaca format the model was
@@ -12,6 +13,7 @@ export const chatCommand = defineCommand({
   usage: '--model DIR [options]',
   options: {
     model: { type: 'string', value: 'DIR', description: 'instruction-tuned model directory' },
+    dtype: DTYPE_OPTION,
     'max-new-tokens': { type: 'integer', value: 'N', default: 256, description: 'longest answer' },
     temperature: { type: 'number', value: 'T', default: 0, description: 'sampling temperature; 0 is greedy' },
     'top-k': { type: 'integer', value: 'K', description: 'sample among the K most likely tokens' },
@@ -25,7 +27,8 @@ export const chatCommand = defineCommand({
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if (!o.model) throw new UsageError('--model is required');
     if (o['max-new-tokens'] < 1) throw new UsageError('--max-new-tokens must be at least 1');
-    const model = loadInstructModel(o.model);
+    const dtype = parseWeightDType(o.dtype);
+    const model = applyWeightDType(loadInstructModel(o.model), dtype, o.model);
     const tokenizer = gpt2Tokenizer();
     const interactive = process.stdin.isTTY === true;
     if (interactive)

@@ -1,6 +1,7 @@
 import { loadModelDir } from '../../io/gpt2.js';
 import { loadTokenizer } from '../../llm/fundamentals.js';
 import { generate } from '../../llm/generate.js';
+import { applyWeightDType, DTYPE_OPTION, parseWeightDType } from '../../llm/weight-dtype.js';
 import { UsageError, UserError } from '../../errors.js';
 import { checkIdsInVocabulary, parseIdList } from '../args.js';
 import { defineCommand } from '../command.js';
@@ -28,6 +29,7 @@ export const generateCommand = defineCommand({
       description: 'stop at this token (-1: never)',
     },
     'no-kv-cache': { type: 'boolean', description: 'recompute the whole context for every token' },
+    dtype: DTYPE_OPTION,
     json: {
       type: 'boolean',
       description: 'print {"promptIds","newIds","text"} as JSON instead of streaming',
@@ -48,7 +50,16 @@ export const generateCommand = defineCommand({
       throw new UsageError('--top-p must be in (0, 1]');
     }
     const tokenizer = loadTokenizer(options.encoding);
-    const model = loadModelDir(options.model);
+    const dtype = parseWeightDType(options.dtype);
+    if (dtype === 'bf16' && options['no-kv-cache']) {
+      throw new UsageError('--dtype bf16 decodes with the KV cache; drop --no-kv-cache (or use --dtype f32)');
+    }
+    // A bf16 file recomputing without the cache is widened and runs in f32.
+    const model = applyWeightDType(
+      loadModelDir(options.model),
+      options['no-kv-cache'] ? 'f32' : dtype,
+      options.model,
+    );
     const promptIds =
       options.ids !== undefined
         ? parseIdList('ids', options.ids)

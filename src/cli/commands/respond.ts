@@ -4,6 +4,7 @@ import { gpt2Tokenizer } from '../../llm/fundamentals.js';
 import { loadInstructionData, splitInstructionData } from '../../llm/instruction.js';
 import { INSTRUCT_DEFAULTS, RESPONSES_FILE } from '../../llm/instruct/finetune.js';
 import { loadInstructModel, respondAll } from '../../llm/instruct/respond.js';
+import { applyWeightDType, DTYPE_OPTION, parseWeightDType } from '../../llm/weight-dtype.js';
 import { defineCommand } from '../command.js';
 
 export const respondCommand = defineCommand({
@@ -12,6 +13,7 @@ export const respondCommand = defineCommand({
   usage: '--model DIR [--data FILE] [--out FILE] [options]',
   options: {
     model: { type: 'string', value: 'DIR', description: 'instruction-tuned model directory' },
+    dtype: DTYPE_OPTION,
     data: {
       type: 'string',
       value: 'FILE',
@@ -53,7 +55,8 @@ export const respondCommand = defineCommand({
     let entries = parts[o.split as keyof typeof parts];
     if (o.limit !== undefined) entries = entries.slice(0, o.limit);
     if (entries.length === 0) throw new UserError(`${o.data}: the ${o.split} part is empty`);
-    const model = loadInstructModel(o.model);
+    const dtype = parseWeightDType(o.dtype);
+    const model = applyWeightDType(loadInstructModel(o.model), dtype, o.model);
     const tokenizer = gpt2Tokenizer();
     const started = performance.now();
     const out = await respondAll(model, tokenizer, entries, { maxNewTokens: o['max-new-tokens'] }, (done) => {

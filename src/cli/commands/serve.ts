@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UsageError, UserError } from '../../errors.js';
 import { ModelRegistry, parseModelSpec } from '../../serve/registry.js';
 import { DEFAULT_LIMITS } from '../../serve/context.js';
+import { DTYPE_OPTION, parseWeightDType } from '../../llm/weight-dtype.js';
 import { defineCommand } from '../command.js';
 
 export const serveCommand = defineCommand({
@@ -39,6 +40,7 @@ export const serveCommand = defineCommand({
       default: DEFAULT_LIMITS.maxNewTokens,
       description: 'the most tokens one request may ask for',
     },
+    dtype: DTYPE_OPTION,
     'web-dir': { type: 'string', value: 'DIR', description: 'serve this built page instead of dist/web' },
     log: { type: 'boolean', description: 'log every request (JSON lines on stdout)' },
     json: { type: 'boolean', description: 'print {"url","models"} as JSON once listening' },
@@ -53,10 +55,11 @@ export const serveCommand = defineCommand({
     if (options.port < 0 || options.port > 65535) throw new UsageError('--port must be in 0..65535');
     if (options.queue < 0) throw new UsageError('--queue must be >= 0');
     if (options['max-new-tokens'] < 1) throw new UsageError('--max-new-tokens must be >= 1');
+    parseWeightDType(options.dtype);
     const webDir = options['web-dir'];
     if (webDir !== undefined && !existsSync(join(webDir, 'index.html')))
       throw new UserError(`${webDir}: no index.html (build the page with npm run build:web)`);
-    const registry = ModelRegistry.load(options.model.map(parseModelSpec), options.queue);
+    const registry = ModelRegistry.load(options.model.map(parseModelSpec), options.queue, options.dtype);
     // Fastify loads only here, so every other command starts without it.
     const { buildServer } = await import('../../serve/server.js');
     const app = await buildServer({

@@ -16,4 +16,18 @@ export const cases: BadInputCase[] = [
     exit: 1,
     stderr: "exceed the model's context length",
   },
+  {
+    program: 'llm-scratch',
+    kind: 'conflicting options',
+    args: ['generate', '--model', '{model}', '--ids', '1,2', '--dtype', 'bf16', '--no-kv-cache'],
+    exit: 2,
+    stderr: '--dtype bf16 decodes with the KV cache',
+  },
+  {
+    program: 'llm-scratch',
+    kind: 'unknown choice',
+    args: ['serve', '--model', '{model}', '--dtype', 'f8'],
+    exit: 2,
+    stderr: "--dtype must be one of f32, bf16, got 'f8'",
+  },
 ];

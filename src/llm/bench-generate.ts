@@ -5,7 +5,7 @@
 import { kernels } from '../backend/index.js';
 import { loadNative } from '../backend/native.js';
 import { noGrad } from '../tensor/index.js';
-import { Decoder, type WeightDType } from './decoder.js';
+import { Decoder, keepWeightsInBf16, type WeightDType } from './decoder.js';
 import type { GPTModel } from './gpt.js';
 
 export interface GenerateBenchOptions {
@@ -32,6 +32,8 @@ export interface GenerateBenchRun {
   readBandwidth: number;
   limitTokensPerSec: number;
   bandwidthFraction: number;
+  // Resident memory of the process after the run, in bytes.
+  rss: number;
 }
 
 // 512 MiB: many times any L3 here (32 MiB per CCD on EPYC), so the probe reads memory, not cache.
@@ -88,6 +90,8 @@ export function benchGenerate(
   options: GenerateBenchOptions,
   onRun: (r: GenerateBenchRun) => void,
 ): void {
+  // bf16 keeps only the bf16 copies, as generate --dtype bf16 does, so rss compares fairly.
+  if (options.dtype === 'bf16') keepWeightsInBf16(model);
   const decoder = new Decoder(model, { dtype: options.dtype });
   const native = kernels().name === 'native' ? loadNative() : null;
   const info = native?.info();
@@ -111,6 +115,7 @@ export function benchGenerate(
       readBandwidth: bandwidth,
       limitTokensPerSec: limit,
       bandwidthFraction: decode / limit,
+      rss: process.memoryUsage.rss(),
     });
   }
 }

@@ -130,7 +130,7 @@ export const benchGenerateCommand = defineCommand({
     try {
       if (!options.json) {
         stdout(
-          'run  dtype  threads  prefill tok/s  decode tok/s  weights MB/token  read GB/s  limit tok/s  of limit\n',
+          'run  dtype  threads  prefill tok/s  decode tok/s  weights MB/token  read GB/s  limit tok/s  of limit  RSS MB\n',
         );
       }
       benchGenerate(
@@ -145,7 +145,7 @@ export const benchGenerateCommand = defineCommand({
             `${String(r.run).padStart(3)}  ${r.dtype.padEnd(5)}  ${String(r.threads).padStart(7)}  ` +
               `${r.prefillTokensPerSec.toFixed(1).padStart(13)}  ${r.tokensPerSec.toFixed(1).padStart(12)}  ` +
               `${(r.weightBytesPerToken / 1e6).toFixed(1).padStart(16)}  ${(r.readBandwidth / 1e9).toFixed(1).padStart(9)}  ` +
-              `${r.limitTokensPerSec.toFixed(1).padStart(11)}  ${(100 * r.bandwidthFraction).toFixed(0).padStart(7)}%\n`,
+              `${r.limitTokensPerSec.toFixed(1).padStart(11)}  ${(100 * r.bandwidthFraction).toFixed(0).padStart(7)}%  ${(r.rss / 1e6).toFixed(0).padStart(6)}\n`,
           );
         },
       );

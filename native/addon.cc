@@ -5,6 +5,8 @@
 // each call, and nothing here outlives the call, so 100,000 small calls leave memory flat.
 #include <napi.h>
 
+#include <malloc.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -774,6 +776,16 @@ Napi::Value ReadBandwidth(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), llm::readBandwidth(static_cast<long>(mb * 1024 * 1024), static_cast<int>(repeats)));
 }
 
+// Returns freed heap pages to the system (glibc keeps them otherwise): after a bf16 model drops
+// its float32 arrays, the process should shrink by what it dropped.
+Napi::Value TrimMemory(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -834,6 +846,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"info", Info},
       {"setThreads", SetThreads},
       {"readBandwidth", ReadBandwidth},
+      {"trimMemory", TrimMemory},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

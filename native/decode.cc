@@ -233,18 +233,20 @@ void gemv(const GemvArgs& p) {
   const int nt = std::min<long>(threadsFor(static_cast<double>(p.n) * p.k), blocks);
 #if LLM_DECODE_ISA == 2
   if (p.bf16 && useDpbf16() && p.k >= 32) {
-    // Shared and read-only inside the region; the per-call allocation is 4 bytes per activation,
-    // small beside the weights the call streams.
-    std::vector<uint16_t> xs(static_cast<size_t>(2 * p.rows * p.k));
+    // Shared and read-only inside the region; kept between calls (decoding allocates nothing per
+    // token), on the calling thread.
+    static thread_local std::vector<uint16_t> xs;
+    if (xs.size() < static_cast<size_t>(2 * p.rows * p.k)) xs.resize(static_cast<size_t>(2 * p.rows * p.k));
     splitBf16(p.x, p.rows, p.k, xs.data());
     const uint16_t* w = static_cast<const uint16_t*>(p.weight);
+    const uint16_t* split = xs.data();
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (long b = 0; b < blocks; b++) {
       float dots[kRowsPerPass];
       for (long j = b * kOutBlock; j < std::min(p.n, (b + 1) * kOutBlock); j++)
         for (long r0 = 0; r0 < p.rows; r0 += kRowsPerPass) {
           const long rr = std::min<long>(kRowsPerPass, p.rows - r0);
-          dotRowsDpbf16(xs.data() + 2 * r0 * p.k, p.x + r0 * p.k, rr, p.k, w + j * p.k, dots);
+          dotRowsDpbf16(split + 2 * r0 * p.k, p.x + r0 * p.k, rr, p.k, w + j * p.k, dots);
           for (long r = 0; r < rr; r++) p.out[(r0 + r) * p.n + j] = epilogue(p, r0 + r, j, dots[r]);
         }
     }

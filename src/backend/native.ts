@@ -26,6 +26,8 @@ export type NativeKernels = Kernels & {
   // STREAM-like sum over `megabytes` of memory (far beyond the last-level cache), on the
   // kernels' threads, as the decode kernels read their weights.
   readBandwidth(megabytes: number, repeats: number): number;
+  // Hands freed heap pages back to the system (glibc's malloc_trim); true if any were.
+  trimMemory(): boolean;
 };
 
 // Every kernel of the interface, checked by the compiler against KernelName in both directions.
@@ -80,9 +82,13 @@ export function loadNative(): NativeKernels | null {
     tuneOpenMP(process.env);
     const require = createRequire(import.meta.url);
     const addon = require(addonPath()) as Record<string, unknown>;
-    const missing = [...Object.keys(KERNEL_NAMES), 'info', 'setThreads', 'readBandwidth'].filter(
-      (name) => typeof addon[name] !== 'function',
-    );
+    const missing = [
+      ...Object.keys(KERNEL_NAMES),
+      'info',
+      'setThreads',
+      'readBandwidth',
+      'trimMemory',
+    ].filter((name) => typeof addon[name] !== 'function');
     if (missing.length > 0) {
       throw new Error(
         `the addon is out of date (missing ${missing.join(', ')}); run \`npm run build:native\``,

@@ -7,6 +7,7 @@ import { loadNative } from '../backend/native.js';
 import { noGrad } from '../tensor/index.js';
 import { Decoder, keepWeightsInBf16, type WeightDType } from './decoder.js';
 import type { GPTModel } from './gpt.js';
+import { collectGarbage } from './weight-dtype.js';
 
 export interface GenerateBenchOptions {
   dtype: WeightDType;
@@ -85,13 +86,19 @@ function timeRun(decoder: Decoder, options: GenerateBenchOptions): { prefill: nu
 }
 
 // Runs the benchmark, calling onRun after each run (a warm-up run is not reported).
-export function benchGenerate(
+export async function benchGenerate(
   model: GPTModel,
   options: GenerateBenchOptions,
   onRun: (r: GenerateBenchRun) => void,
-): void {
-  // bf16 keeps only the bf16 copies, as generate --dtype bf16 does, so rss compares fairly.
-  if (options.dtype === 'bf16') keepWeightsInBf16(model);
+): Promise<void> {
+  // bf16 keeps only the bf16 copies, as generate --dtype bf16 does, and the released float32
+  // arrays are given the time to leave memory, so that rss compares fairly.
+  if (options.dtype === 'bf16') {
+    keepWeightsInBf16(model);
+    collectGarbage();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    loadNative()?.trimMemory();
+  }
   const decoder = new Decoder(model, { dtype: options.dtype });
   const native = kernels().name === 'native' ? loadNative() : null;
   const info = native?.info();

@@ -61,6 +61,8 @@ export function keepWeightsInBf16(model: GPTModel): void {
   // Every copy is made before any array is released: a tied head shares the embedding's array.
   for (const o of owners) bf16Only.set(o, bf16Of(o.weight.data as Float32Array));
   for (const o of owners) o.weight.data = RELEASED;
+  // The causal masks serve only the module forward (4 MiB per layer at context 1024).
+  for (const b of model.trf_blocks) b.att.mask.data = RELEASED;
   model.decodeOnly = true;
 }
 

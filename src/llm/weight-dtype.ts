@@ -2,6 +2,8 @@
 // stores its matrices in (a bf16 checkpoint stays bf16; everything else is f32).
 import { closeSync, existsSync, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { UsageError } from '../errors.js';
 import { MODEL_FILE } from '../io/gpt2.js';
 import { parseHeader } from '../io/safetensors.js';
@@ -47,6 +49,18 @@ export function parseWeightDType(value: string | undefined): WeightDType | undef
 // keeps only bf16 copies of its matrices (decoding with the KV cache only); f32 leaves it as
 // loaded.
 export function applyWeightDType(model: GPTModel, dtype: WeightDType | undefined, dir: string): GPTModel {
-  if ((dtype ?? storedWeightDType(dir)) === 'bf16') keepWeightsInBf16(model);
+  if ((dtype ?? storedWeightDType(dir)) === 'bf16') {
+    keepWeightsInBf16(model);
+    collectGarbage();
+  }
   return model;
+}
+
+// Runs a full garbage collection, so that the float32 arrays a bf16 model released leave memory
+// now: V8 frees an ArrayBuffer only after a major collection, and decoding allocates too little to
+// trigger one (the model would sit at f32 size plus bf16 for the whole run). The backing stores are
+// then unmapped in the background, within a few hundred milliseconds.
+export function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
-import { Decoder } from '../../src/llm/decoder.js';
+import { Decoder, keepWeightsInBf16 } from '../../src/llm/decoder.js';
 import { GPTModel, presetConfig } from '../../src/llm/gpt.js';
 import { runCli } from '../helpers/cli.js';
 import { writeFixtureModel } from '../helpers/gpt2-fixture.js';
@@ -41,7 +41,10 @@ describe('bench generate', () => {
       .split('\n')
       .map((line) => JSON.parse(line));
     expect(rows.map((x) => x.run)).toEqual([1, 2]);
+    // The bench keeps bf16 weights only, as generate --dtype bf16 does.
     const model = new GPTModel({ ...presetConfig('gpt2-tiny'), dropRate: 0 });
+    keepWeightsInBf16(model);
+    const bytes = new Decoder(model).weightBytesPerToken;
     for (const row of rows) {
       expect(row).toMatchObject({
         kernel: 'generate',
@@ -50,7 +53,8 @@ describe('bench generate', () => {
         tokens: 3,
         threads: 1,
       });
-      expect(row.weightBytesPerToken).toBe(new Decoder(model, { dtype: 'bf16' }).weightBytesPerToken);
+      expect(row.weightBytesPerToken).toBe(bytes);
+      expect(row.rss).toBeGreaterThan(0);
       for (const key of ['tokensPerSec', 'prefillTokensPerSec', 'readBandwidth', 'limitTokensPerSec']) {
         expect(row[key], key).toBeGreaterThan(0);
       }

@@ -100,7 +100,7 @@ export const benchGenerateCommand = defineCommand({
     'llm-scratch bench generate --config gpt2-small --threads 2',
     'llm-scratch bench generate --model runs/verdict/final --dtype bf16 --json',
   ],
-  run({ options, positionals, stdout, stderr }) {
+  async run({ options, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if ((options.config === undefined) === (options.model === undefined)) {
       throw new UsageError('give exactly one of --config and --model');
@@ -133,7 +133,7 @@ export const benchGenerateCommand = defineCommand({
           'run  dtype  threads  prefill tok/s  decode tok/s  weights MB/token  read GB/s  limit tok/s  of limit  RSS MB\n',
         );
       }
-      benchGenerate(
+      await benchGenerate(
         model,
         { dtype, tokens: options.tokens, promptTokens: options['prompt-tokens'], runs: options.runs },
         (r) => {

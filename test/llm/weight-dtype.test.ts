@@ -64,8 +64,8 @@ describe('--dtype', () => {
     // The bf16 file widened to f32 decodes the same numbers the bf16 path does (bf16 -> f32 -> bf16
     // is exact), so the greedy tokens agree.
     expect(await gen('--model', bf16Dir, '--dtype', 'f32')).toEqual(bf16Default);
-    const f32AsBf16 = await gen('--model', f32Dir, '--dtype', 'bf16');
-    expect(f32AsBf16).toHaveLength(30);
+    // Recorded beside f32's: on this fixture bf16 rounding changes none of the 30 greedy tokens.
+    expect(await gen('--model', f32Dir, '--dtype', 'bf16')).toEqual(fixture.greedy);
   });
 
   it('refuses bf16 without the KV cache, and an unknown type', async () => {

@@ -66,6 +66,13 @@ inline Vec loadW(const uint16_t* p) {
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
 inline Vec loadX(const float* p) { return _mm256_loadu_ps(p); }
+// 2 * kWidth bf16 weights as kWidth 32-bit lanes: the low half of a lane is the even weight, the
+// high half the odd one. Shifting the low half up, or masking the low half away, gives each as a
+// float32 with one instruction.
+using VecI = __m256i;
+inline VecI loadPairs(const uint16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+inline Vec evenOf(VecI v) { return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)); }
+inline Vec oddOf(VecI v) { return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(-65536))); }
 inline Vec zero() { return _mm256_setzero_ps(); }
 inline Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
 inline Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
@@ -84,6 +91,10 @@ inline Vec loadW(const uint16_t* p) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 inline Vec loadX(const float* p) { return _mm512_loadu_ps(p); }
+using VecI = __m512i;
+inline VecI loadPairs(const uint16_t* p) { return _mm512_loadu_si512(p); }
+inline Vec evenOf(VecI v) { return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)); }
+inline Vec oddOf(VecI v) { return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(-65536))); }
 inline Vec zero() { return _mm512_setzero_ps(); }
 inline Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
 inline Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
@@ -133,6 +144,60 @@ inline void dotRows(const float* x, long k, const W* w, float* dots) {
     for (int r = 0; r < R; r++) {
       float s = hsum(add(a[r][0], a[r][1]));
       for (long t = q; t < k; t++) s += x[r * k + t] * widen(w[t]);
+      dots[r] = s;
+    }
+  }
+}
+#endif
+
+#if LLM_DECODE_ISA != 0
+// bf16 weights widened in registers: each 2 * kWidth block of x is split once per call into its
+// kWidth even-index values, then its kWidth odd ones (xs, row stride kv = k rounded down to whole
+// blocks), to meet evenOf and oddOf of one weight load. The tail past kv is summed from x.
+void splitPairs(const float* x, long rows, long k, long kv, float* xs) {
+  for (long r = 0; r < rows; r++)
+    for (long b = 0; b < kv; b += 2 * kWidth)
+      for (long i = 0; i < kWidth; i++) {
+        xs[r * kv + b + i] = x[r * k + b + 2 * i];
+        xs[r * kv + b + kWidth + i] = x[r * k + b + 2 * i + 1];
+      }
+}
+
+template <int R>
+inline void dotRowsPairs(const float* xs, long kv, const float* x, long k, const uint16_t* w, float* dots) {
+  constexpr long B = 2 * kWidth;
+  long q = 0;
+  if constexpr (R == 1) {
+    Vec a0 = zero(), a1 = zero(), a2 = zero(), a3 = zero();
+    for (; q + 2 * B <= kv; q += 2 * B) {
+      const VecI v0 = loadPairs(w + q), v1 = loadPairs(w + q + B);
+      a0 = fma(loadX(xs + q), evenOf(v0), a0);
+      a1 = fma(loadX(xs + q + kWidth), oddOf(v0), a1);
+      a2 = fma(loadX(xs + q + B), evenOf(v1), a2);
+      a3 = fma(loadX(xs + q + B + kWidth), oddOf(v1), a3);
+    }
+    for (; q < kv; q += B) {
+      const VecI v = loadPairs(w + q);
+      a0 = fma(loadX(xs + q), evenOf(v), a0);
+      a1 = fma(loadX(xs + q + kWidth), oddOf(v), a1);
+    }
+    float s = hsum(add(add(a0, a1), add(a2, a3)));
+    for (long t = kv; t < k; t++) s += x[t] * widen(w[t]);
+    dots[0] = s;
+  } else {
+    Vec a[R][2];
+    for (int r = 0; r < R; r++) a[r][0] = a[r][1] = zero();
+    for (; q < kv; q += B) {
+      const VecI v = loadPairs(w + q);
+      const Vec we = evenOf(v), wo = oddOf(v);
+      for (int r = 0; r < R; r++) {
+        a[r][0] = fma(loadX(xs + r * kv + q), we, a[r][0]);
+        a[r][1] = fma(loadX(xs + r * kv + q + kWidth), wo, a[r][1]);
+      }
+    }
+    for (int r = 0; r < R; r++) {
+      float s = hsum(add(a[r][0], a[r][1]));
+      for (long t = kv; t < k; t++) s += x[r * k + t] * widen(w[t]);
       dots[r] = s;
     }
   }
@@ -207,6 +272,36 @@ inline void gemvPass(const GemvArgs& p, const W* w, long r0, long j0, long j1) {
   }
 }
 
+#if LLM_DECODE_ISA != 0
+template <int R>
+inline void gemvPassPairs(const GemvArgs& p, const float* xs, long kv, long r0, long j0, long j1) {
+  const uint16_t* w = static_cast<const uint16_t*>(p.weight);
+  float dots[R];
+  for (long j = j0; j < j1; j++) {
+    dotRowsPairs<R>(xs + r0 * kv, kv, p.x + r0 * p.k, p.k, w + j * p.k, dots);
+    for (int r = 0; r < R; r++) p.out[(r0 + r) * p.n + j] = epilogue(p, r0 + r, j, dots[r]);
+  }
+}
+
+void gemvRangePairs(const GemvArgs& p, const float* xs, long kv, long j0, long j1) {
+  long r0 = 0;
+  for (; r0 + kRowsPerPass <= p.rows; r0 += kRowsPerPass) gemvPassPairs<kRowsPerPass>(p, xs, kv, r0, j0, j1);
+  switch (p.rows - r0) {
+    case 3:
+      gemvPassPairs<3>(p, xs, kv, r0, j0, j1);
+      break;
+    case 2:
+      gemvPassPairs<2>(p, xs, kv, r0, j0, j1);
+      break;
+    case 1:
+      gemvPassPairs<1>(p, xs, kv, r0, j0, j1);
+      break;
+    default:
+      break;
+  }
+}
+#endif
+
 template <class W>
 void gemvRange(const GemvArgs& p, const W* w, long j0, long j1) {
   long r0 = 0;
@@ -250,6 +345,19 @@ void gemv(const GemvArgs& p) {
           for (long r = 0; r < rr; r++) p.out[(r0 + r) * p.n + j] = epilogue(p, r0 + r, j, dots[r]);
         }
     }
+    return;
+  }
+#endif
+#if LLM_DECODE_ISA != 0
+  if (p.bf16) {
+    const long kv = p.k - p.k % (2 * kWidth);
+    // Split once on the calling thread, read by all; kept between calls (nothing allocated per token).
+    static thread_local std::vector<float> split;
+    if (split.size() < static_cast<size_t>(p.rows * kv)) split.resize(static_cast<size_t>(p.rows * kv));
+    splitPairs(p.x, p.rows, p.k, kv, split.data());
+    const float* xs = split.data();
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (long b = 0; b < blocks; b++) gemvRangePairs(p, xs, kv, b * kOutBlock, std::min(p.n, (b + 1) * kOutBlock));
     return;
   }
 #endif

@@ -1,7 +1,8 @@
 // Decoding speed against the machine's own limit, for `llm-scratch bench generate`: decoding one
 // token reads every weight once, so its ceiling is the read bandwidth over the weight bytes per
 // token. Each run prefills a prompt (the GEMM path), then decodes greedy tokens with the KV cache
-// (gemv and attendCached); the bandwidth is measured in the same process, on the same threads.
+// (gemv and attendCached); the bandwidth is measured in the same process, on the same threads,
+// just before each run.
 import { kernels } from '../backend/index.js';
 import { loadNative } from '../backend/native.js';
 import { noGrad } from '../tensor/index.js';
@@ -102,10 +103,12 @@ export async function benchGenerate(
   const decoder = new Decoder(model, { dtype: options.dtype });
   const native = kernels().name === 'native' ? loadNative() : null;
   const info = native?.info();
-  const bandwidth = measureReadBandwidth();
   const bytes = decoder.weightBytesPerToken;
   timeRun(decoder, { ...options, tokens: Math.min(options.tokens, 4) });
   for (let run = 1; run <= options.runs; run++) {
+    // Probed right before each run: on a shared machine the bandwidth left to us changes by the
+    // minute, and the run is judged against what the machine gave at that time.
+    const bandwidth = measureReadBandwidth();
     const { prefill, decode } = timeRun(decoder, options);
     const limit = bandwidth / bytes;
     onRun({

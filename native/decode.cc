@@ -34,8 +34,12 @@ namespace {
 // x rows dotted with one weight row per pass: the row (3 KiB for k = 768) is read from memory once
 // and from L1 for the other rows.
 constexpr int kRowsPerPass = 4;
-// Output rows per scheduling unit: threads take contiguous ranges of these.
+// Output rows per scheduling unit, and units a thread takes at a time. Taken dynamically: on a
+// shared machine one of our threads is often descheduled for a time slice, and with a static split
+// every product would wait for it; a chunk of 4 x 16 rows (192 KiB of f32 weights at k = 768) is
+// still one long sequential read.
 constexpr long kOutBlock = 16;
+constexpr long kChunkBlocks = 4;
 
 inline float widen(float w) { return w; }
 inline float widen(uint16_t bits) {
@@ -335,7 +339,7 @@ void gemv(const GemvArgs& p) {
     splitBf16(p.x, p.rows, p.k, xs.data());
     const uint16_t* w = static_cast<const uint16_t*>(p.weight);
     const uint16_t* split = xs.data();
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, kChunkBlocks) if (nt > 1)
     for (long b = 0; b < blocks; b++) {
       float dots[kRowsPerPass];
       for (long j = b * kOutBlock; j < std::min(p.n, (b + 1) * kOutBlock); j++)
@@ -356,12 +360,12 @@ void gemv(const GemvArgs& p) {
     if (split.size() < static_cast<size_t>(p.rows * kv)) split.resize(static_cast<size_t>(p.rows * kv));
     splitPairs(p.x, p.rows, p.k, kv, split.data());
     const float* xs = split.data();
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, kChunkBlocks) if (nt > 1)
     for (long b = 0; b < blocks; b++) gemvRangePairs(p, xs, kv, b * kOutBlock, std::min(p.n, (b + 1) * kOutBlock));
     return;
   }
 #endif
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+#pragma omp parallel for num_threads(nt) schedule(dynamic, kChunkBlocks) if (nt > 1)
   for (long b = 0; b < blocks; b++) {
     const long j0 = b * kOutBlock, j1 = std::min(p.n, j0 + kOutBlock);
     if (p.bf16)

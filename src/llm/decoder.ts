@@ -212,7 +212,12 @@ export class Decoder {
     const { C, V } = this;
     const b = this.buf;
     const ids32 = b.ids.subarray(0, Tn);
-    for (let i = 0; i < Tn; i++) ids32[i] = ids[i];
+    for (let i = 0; i < Tn; i++) {
+      if (!(Number.isInteger(ids[i]) && ids[i] >= 0 && ids[i] < V)) {
+        throw new Error(`Decoder: token id ${ids[i]} is outside the vocabulary of ${V}`);
+      }
+      ids32[i] = ids[i];
+    }
     const x = b.x.subarray(0, Tn * C); // (T, C)
     if (this.tokEmbBf16) {
       for (let i = 0; i < Tn; i++)

@@ -57,6 +57,7 @@ describeEachBackend('the decoder', () => {
     d.reset();
     expect(d.length).toBe(0);
     expect(() => d.step(new Array<number>(m.config.contextLength + 1).fill(1))).toThrow(/exceed the context/);
+    expect(() => d.step([m.config.vocabSize])).toThrow(/outside the vocabulary/);
   });
 
   it('counts the weight bytes one token reads: every matrix once, bf16 half of f32', () => {

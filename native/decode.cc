@@ -32,8 +32,8 @@ namespace llm::LLM_KERNEL_NS {
 namespace {
 
 // x rows dotted with one weight row per pass: the row (3 KiB for k = 768) is read from memory once
-// and from L1 for the other rows.
-constexpr int kRowsPerPass = 4;
+// and from L1 for the other rows. Two on AVX2: 4 accumulators a row must fit 16 registers.
+constexpr int kRowsPerPass = LLM_DECODE_ISA == 1 ? 2 : 4;
 // Output rows per scheduling unit, and units a thread takes at a time. Taken dynamically: on a
 // shared machine one of our threads is often descheduled for a time slice, and with a static split
 // every product would wait for it; a chunk of 4 x 16 rows (192 KiB of f32 weights at k = 768) is
@@ -113,43 +113,34 @@ inline float hsum(Vec v) {
 #endif
 
 #if LLM_DECODE_ISA != 0
-// dots[r] = x[r] . w over k terms, r < R. One row keeps four accumulators in flight (the FMA
-// latency would otherwise cap a core below its share of the bandwidth); several rows share each
-// weight load and keep two accumulators each.
+// dots[r] = x[r] . w over k terms, r < R. Each row keeps four accumulators in flight (the FMA
+// latency would otherwise cap a core below its share of the bandwidth), and every row sums in the
+// same order whatever R is: a row's result does not depend on the rows decoded beside it (a batch
+// gives each sequence what it gets alone), nor on the threads (a row is one thread's).
 template <int R, class W>
 inline void dotRows(const float* x, long k, const W* w, float* dots) {
+  Vec a[R][4];
+  for (int r = 0; r < R; r++) a[r][0] = a[r][1] = a[r][2] = a[r][3] = zero();
   long q = 0;
-  if constexpr (R == 1) {
-    Vec a0 = zero(), a1 = zero(), a2 = zero(), a3 = zero();
-    for (; q + 4 * kWidth <= k; q += 4 * kWidth) {
-      a0 = fma(loadX(x + q), loadW(w + q), a0);
-      a1 = fma(loadX(x + q + kWidth), loadW(w + q + kWidth), a1);
-      a2 = fma(loadX(x + q + 2 * kWidth), loadW(w + q + 2 * kWidth), a2);
-      a3 = fma(loadX(x + q + 3 * kWidth), loadW(w + q + 3 * kWidth), a3);
-    }
-    for (; q + kWidth <= k; q += kWidth) a0 = fma(loadX(x + q), loadW(w + q), a0);
-    float s = hsum(add(add(a0, a1), add(a2, a3)));
-    for (; q < k; q++) s += x[q] * widen(w[q]);
-    dots[0] = s;
-  } else {
-    Vec a[R][2];
-    for (int r = 0; r < R; r++) a[r][0] = a[r][1] = zero();
-    for (; q + 2 * kWidth <= k; q += 2 * kWidth) {
-      const Vec w0 = loadW(w + q), w1 = loadW(w + q + kWidth);
-      for (int r = 0; r < R; r++) {
-        a[r][0] = fma(loadX(x + r * k + q), w0, a[r][0]);
-        a[r][1] = fma(loadX(x + r * k + q + kWidth), w1, a[r][1]);
-      }
-    }
-    for (; q + kWidth <= k; q += kWidth) {
-      const Vec w0 = loadW(w + q);
-      for (int r = 0; r < R; r++) a[r][0] = fma(loadX(x + r * k + q), w0, a[r][0]);
-    }
+  for (; q + 4 * kWidth <= k; q += 4 * kWidth) {
+    const Vec w0 = loadW(w + q), w1 = loadW(w + q + kWidth);
+    const Vec w2 = loadW(w + q + 2 * kWidth), w3 = loadW(w + q + 3 * kWidth);
     for (int r = 0; r < R; r++) {
-      float s = hsum(add(a[r][0], a[r][1]));
-      for (long t = q; t < k; t++) s += x[r * k + t] * widen(w[t]);
-      dots[r] = s;
+      const float* xr = x + r * k + q;
+      a[r][0] = fma(loadX(xr), w0, a[r][0]);
+      a[r][1] = fma(loadX(xr + kWidth), w1, a[r][1]);
+      a[r][2] = fma(loadX(xr + 2 * kWidth), w2, a[r][2]);
+      a[r][3] = fma(loadX(xr + 3 * kWidth), w3, a[r][3]);
     }
+  }
+  for (; q + kWidth <= k; q += kWidth) {
+    const Vec w0 = loadW(w + q);
+    for (int r = 0; r < R; r++) a[r][0] = fma(loadX(x + r * k + q), w0, a[r][0]);
+  }
+  for (int r = 0; r < R; r++) {
+    float s = hsum(add(add(a[r][0], a[r][1]), add(a[r][2], a[r][3])));
+    for (long t = q; t < k; t++) s += x[r * k + t] * widen(w[t]);
+    dots[r] = s;
   }
 }
 #endif
@@ -170,40 +161,32 @@ void splitPairs(const float* x, long rows, long k, long kv, float* xs) {
 template <int R>
 inline void dotRowsPairs(const float* xs, long kv, const float* x, long k, const uint16_t* w, float* dots) {
   constexpr long B = 2 * kWidth;
+  Vec a[R][4];
+  for (int r = 0; r < R; r++) a[r][0] = a[r][1] = a[r][2] = a[r][3] = zero();
   long q = 0;
-  if constexpr (R == 1) {
-    Vec a0 = zero(), a1 = zero(), a2 = zero(), a3 = zero();
-    for (; q + 2 * B <= kv; q += 2 * B) {
-      const VecI v0 = loadPairs(w + q), v1 = loadPairs(w + q + B);
-      a0 = fma(loadX(xs + q), evenOf(v0), a0);
-      a1 = fma(loadX(xs + q + kWidth), oddOf(v0), a1);
-      a2 = fma(loadX(xs + q + B), evenOf(v1), a2);
-      a3 = fma(loadX(xs + q + B + kWidth), oddOf(v1), a3);
-    }
-    for (; q < kv; q += B) {
-      const VecI v = loadPairs(w + q);
-      a0 = fma(loadX(xs + q), evenOf(v), a0);
-      a1 = fma(loadX(xs + q + kWidth), oddOf(v), a1);
-    }
-    float s = hsum(add(add(a0, a1), add(a2, a3)));
-    for (long t = kv; t < k; t++) s += x[t] * widen(w[t]);
-    dots[0] = s;
-  } else {
-    Vec a[R][2];
-    for (int r = 0; r < R; r++) a[r][0] = a[r][1] = zero();
-    for (; q < kv; q += B) {
-      const VecI v = loadPairs(w + q);
-      const Vec we = evenOf(v), wo = oddOf(v);
-      for (int r = 0; r < R; r++) {
-        a[r][0] = fma(loadX(xs + r * kv + q), we, a[r][0]);
-        a[r][1] = fma(loadX(xs + r * kv + q + kWidth), wo, a[r][1]);
-      }
-    }
+  for (; q + 2 * B <= kv; q += 2 * B) {
+    const VecI v0 = loadPairs(w + q), v1 = loadPairs(w + q + B);
+    const Vec e0 = evenOf(v0), o0 = oddOf(v0), e1 = evenOf(v1), o1 = oddOf(v1);
     for (int r = 0; r < R; r++) {
-      float s = hsum(add(a[r][0], a[r][1]));
-      for (long t = kv; t < k; t++) s += x[r * k + t] * widen(w[t]);
-      dots[r] = s;
+      const float* xr = xs + r * kv + q;
+      a[r][0] = fma(loadX(xr), e0, a[r][0]);
+      a[r][1] = fma(loadX(xr + kWidth), o0, a[r][1]);
+      a[r][2] = fma(loadX(xr + B), e1, a[r][2]);
+      a[r][3] = fma(loadX(xr + B + kWidth), o1, a[r][3]);
     }
+  }
+  for (; q < kv; q += B) {
+    const VecI v = loadPairs(w + q);
+    const Vec e = evenOf(v), o = oddOf(v);
+    for (int r = 0; r < R; r++) {
+      a[r][0] = fma(loadX(xs + r * kv + q), e, a[r][0]);
+      a[r][1] = fma(loadX(xs + r * kv + q + kWidth), o, a[r][1]);
+    }
+  }
+  for (int r = 0; r < R; r++) {
+    float s = hsum(add(add(a[r][0], a[r][1]), add(a[r][2], a[r][3])));
+    for (long t = kv; t < k; t++) s += x[r * k + t] * widen(w[t]);
+    dots[r] = s;
   }
 }
 #endif

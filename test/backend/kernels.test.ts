@@ -685,6 +685,38 @@ for (const name of backends) {
         }
       });
 
+      it('gemv: a row gives the same bits alone or among others, on 1 or 2 threads', () => {
+        const native = name === 'native' ? loadNative() : null;
+        try {
+          for (const bf16 of [false, true])
+            for (const [kk, n] of [
+              [769, 33],
+              [768, 768],
+              [33, 7],
+            ]) {
+              const batch = gemvCase(7, kk, n, 3, bf16);
+              native?.setThreads(2);
+              k().gemv(batch);
+              for (let r = 0; r < 7; r++) {
+                native?.setThreads(1 + (r % 2));
+                const one = {
+                  ...batch,
+                  rows: 1,
+                  x: batch.x.slice(r * kk, (r + 1) * kk),
+                  residual: batch.residual?.slice(r * n, (r + 1) * n) ?? null,
+                  out: new Float32Array(n),
+                };
+                k().gemv(one);
+                expect(Array.from(one.out), `row ${r} k ${kk} n ${n} bf16 ${bf16}`).toEqual(
+                  Array.from(batch.out.subarray(r * n, (r + 1) * n)),
+                );
+              }
+            }
+        } finally {
+          native?.setThreads(0);
+        }
+      });
+
       it('gemv: the residual may be the output array (the shortcut add in place)', () => {
         const p = { ...gemvCase(2, 769, 768, 5, false), gelu: false };
         const residual = randn(2 * 768, 9);

@@ -73,6 +73,14 @@ interface DecodeLinear {
   outFeatures: number;
 }
 
+// Rows [row, row + tokens) of a step: tokens of one sequence, at positions from start in its cache.
+interface Segment {
+  cache: KVCache;
+  start: number;
+  row: number;
+  tokens: number;
+}
+
 interface DecodeBlock {
   ln1: { gamma: F32; beta: F32; eps: number };
   query: DecodeLinear;
@@ -121,6 +129,7 @@ export class Decoder {
   readonly dtype: WeightDType;
   // The logits of the last position of the latest step (V); overwritten by the next step.
   readonly logits: Float32Array;
+  private batchLogits = new Float32Array(0);
   private readonly blocks: DecodeBlock[];
   private readonly head: DecodeLinear;
   private readonly finalNorm: { gamma: F32; beta: F32; eps: number };
@@ -201,85 +210,149 @@ export class Decoder {
   // Runs ids (the tokens after those cached) through the model, appending their keys and values to
   // the cache; returns the logits of the last one (this.logits).
   step(ids: readonly number[]): Float32Array {
-    const Tn = ids.length;
-    const start = this.cache.length;
-    if (Tn === 0) throw new Error('Decoder: step needs at least one token');
-    if (start + Tn > this.cache.maxLength) {
-      throw new Error(`Decoder: ${start + Tn} tokens exceed the context length ${this.cache.maxLength}`);
+    return this.stepSequence(this.cache, ids);
+  }
+
+  // A cache for another sequence decoded by this decoder (stepSequence, stepBatch).
+  newSequence(): KVCache {
+    return this.model.newCache(1);
+  }
+
+  // step() on the sequence whose keys and values are in cache.
+  stepSequence(cache: KVCache, ids: readonly number[]): Float32Array {
+    if (ids.length === 0) throw new Error('Decoder: step needs at least one token');
+    this.run([{ cache, start: cache.length, row: 0, tokens: ids.length }], ids, false, this.logits);
+    return this.logits;
+  }
+
+  // One new token for each of several sequences (ids[i] continues caches[i]), decoded together:
+  // every weight is read once for all of them. Returns their logits (B, V), in a buffer the next
+  // call overwrites. Each sequence gets the logits it would get alone (gemv sums a row in one order
+  // whatever rows are beside it; attention is per sequence).
+  stepBatch(caches: readonly KVCache[], ids: readonly number[]): Float32Array {
+    const B = ids.length;
+    if (B === 0 || caches.length !== B) throw new Error('Decoder: stepBatch needs one token per cache');
+    if (new Set(caches).size !== B) throw new Error('Decoder: stepBatch got the same cache twice');
+    if (this.batchLogits.length < B * this.V) this.batchLogits = new Float32Array(B * this.V);
+    const logits = this.batchLogits.subarray(0, B * this.V);
+    this.run(
+      caches.map((cache, i) => ({ cache, start: cache.length, row: i, tokens: 1 })),
+      ids,
+      true,
+      logits,
+    );
+    return logits;
+  }
+
+  private run(segments: Segment[], ids: readonly number[], gemvOnly: boolean, logits: F32): void {
+    const rows = ids.length;
+    for (const seg of segments) {
+      if (seg.start + seg.tokens > seg.cache.maxLength) {
+        throw new Error(
+          `Decoder: ${seg.start + seg.tokens} tokens exceed the context length ${seg.cache.maxLength}`,
+        );
+      }
     }
-    this.reserve(Tn);
+    this.reserve(rows);
     const k = kernels();
     const { C, V } = this;
     const b = this.buf;
-    const ids32 = b.ids.subarray(0, Tn);
-    for (let i = 0; i < Tn; i++) {
+    const ids32 = b.ids.subarray(0, rows);
+    for (let i = 0; i < rows; i++) {
       if (!(Number.isInteger(ids[i]) && ids[i] >= 0 && ids[i] < V)) {
         throw new Error(`Decoder: token id ${ids[i]} is outside the vocabulary of ${V}`);
       }
       ids32[i] = ids[i];
     }
-    const x = b.x.subarray(0, Tn * C); // (T, C)
+    const x = b.x.subarray(0, rows * C); // (rows, C)
     if (this.tokEmbBf16) {
-      for (let i = 0; i < Tn; i++)
+      for (let i = 0; i < rows; i++)
         widenBf16(this.tokEmbBf16.subarray(ids[i] * C, (ids[i] + 1) * C), x.subarray(i * C, (i + 1) * C));
     } else {
       k.indexSelect(this.tokEmb, 1, V, C, ids32, x);
     }
-    k.binary('add', x, [C, 1], this.posEmb.subarray(start * C, (start + Tn) * C), [C, 1], x, [Tn, C]);
-    this.blocks.forEach((block, l) => this.block(block, this.cache.layers[l], x, Tn, start));
-    // Only the last position's logits: all that generation needs.
-    const last = x.subarray((Tn - 1) * C, Tn * C);
-    const ln = b.ln.subarray(0, C);
+    for (const { start, row, tokens } of segments) {
+      const xs = x.subarray(row * C, (row + tokens) * C);
+      k.binary('add', xs, [C, 1], this.posEmb.subarray(start * C, (start + tokens) * C), [C, 1], xs, [
+        tokens,
+        C,
+      ]);
+    }
+    this.blocks.forEach((block, l) => this.block(block, l, segments, x, rows, gemvOnly));
+    for (const seg of segments) for (const layer of seg.cache.layers) layer.length = seg.start + seg.tokens;
+    // Only the last position of each sequence: all that generation needs.
+    const ln = b.ln.subarray(0, segments.length * C);
     const fn = this.finalNorm;
-    k.layerNorm(last, fn.gamma, fn.beta, 1, C, fn.eps, ln, b.mean, b.rstd);
-    this.linear(this.head, ln, 1, this.logits, null, false);
-    return this.logits;
+    segments.forEach(({ row, tokens }, i) => {
+      const last = x.subarray((row + tokens - 1) * C, (row + tokens) * C);
+      k.layerNorm(last, fn.gamma, fn.beta, 1, C, fn.eps, ln.subarray(i * C, (i + 1) * C), b.mean, b.rstd);
+    });
+    this.linear(this.head, ln, segments.length, logits, null, false, gemvOnly);
   }
 
-  private block(p: DecodeBlock, cache: KVCache['layers'][number], x: F32, Tn: number, start: number): void {
+  private block(
+    p: DecodeBlock,
+    l: number,
+    segments: Segment[],
+    x: F32,
+    rows: number,
+    gemvOnly: boolean,
+  ): void {
     const k = kernels();
     const { C, nh } = this;
     const hs = C / nh;
     const b = this.buf;
-    const ln = b.ln.subarray(0, Tn * C);
-    const q = b.q.subarray(0, Tn * C);
-    const kk = b.k.subarray(0, Tn * C);
-    const v = b.v.subarray(0, Tn * C);
-    k.layerNorm(x, p.ln1.gamma, p.ln1.beta, Tn, C, p.ln1.eps, ln, b.mean, b.rstd);
-    this.linear(p.query, ln, Tn, q, null, false);
-    this.linear(p.key, ln, Tn, kk, null, false);
-    this.linear(p.value, ln, Tn, v, null, false);
-    // (T, nh, hs) rows into the cache's (nh, maxLength, hs) at position start.
-    const srcStrides = [hs, C, 1];
-    const dstStrides = [cache.maxLength * hs, hs, 1];
-    k.copyStrided(kk, 0, srcStrides, cache.keys, start * hs, dstStrides, [nh, Tn, hs]);
-    k.copyStrided(v, 0, srcStrides, cache.values, start * hs, dstStrides, [nh, Tn, hs]);
-    cache.length = start + Tn;
-    // The context vectors replace the queries in place: (T, nh * hs), ready for the projection.
-    k.attendCached({
-      q,
-      keys: cache.keys,
-      values: cache.values,
-      out: q,
-      batch: 1,
-      heads: nh,
-      headDim: hs,
-      maxLength: cache.maxLength,
-      start,
-      tokens: Tn,
-    });
-    this.linear(p.proj, q, Tn, x, x, false); // x += proj(context)
-    k.layerNorm(x, p.ln2.gamma, p.ln2.beta, Tn, C, p.ln2.eps, ln, b.mean, b.rstd);
-    const hidden = b.hidden.subarray(0, Tn * 4 * C);
-    this.linear(p.fc1, ln, Tn, hidden, null, true);
-    this.linear(p.fc2, hidden, Tn, x, x, false); // x += fc2(gelu(fc1(ln)))
+    const ln = b.ln.subarray(0, rows * C);
+    const q = b.q.subarray(0, rows * C);
+    const kk = b.k.subarray(0, rows * C);
+    const v = b.v.subarray(0, rows * C);
+    k.layerNorm(x, p.ln1.gamma, p.ln1.beta, rows, C, p.ln1.eps, ln, b.mean, b.rstd);
+    this.linear(p.query, ln, rows, q, null, false, gemvOnly);
+    this.linear(p.key, ln, rows, kk, null, false, gemvOnly);
+    this.linear(p.value, ln, rows, v, null, false, gemvOnly);
+    for (const { cache: seqCache, start, row, tokens } of segments) {
+      const cache = seqCache.layers[l];
+      // (T, nh, hs) rows into the cache's (nh, maxLength, hs) at position start.
+      const srcStrides = [hs, C, 1];
+      const dstStrides = [cache.maxLength * hs, hs, 1];
+      k.copyStrided(kk, row * C, srcStrides, cache.keys, start * hs, dstStrides, [nh, tokens, hs]);
+      k.copyStrided(v, row * C, srcStrides, cache.values, start * hs, dstStrides, [nh, tokens, hs]);
+      // The context vectors replace the queries in place: (T, nh * hs), ready for the projection.
+      const qs = q.subarray(row * C, (row + tokens) * C);
+      k.attendCached({
+        q: qs,
+        keys: cache.keys,
+        values: cache.values,
+        out: qs,
+        batch: 1,
+        heads: nh,
+        headDim: hs,
+        maxLength: cache.maxLength,
+        start,
+        tokens,
+      });
+    }
+    this.linear(p.proj, q, rows, x, x, false, gemvOnly); // x += proj(context)
+    k.layerNorm(x, p.ln2.gamma, p.ln2.beta, rows, C, p.ln2.eps, ln, b.mean, b.rstd);
+    const hidden = b.hidden.subarray(0, rows * 4 * C);
+    this.linear(p.fc1, ln, rows, hidden, null, true, gemvOnly);
+    this.linear(p.fc2, hidden, rows, x, x, false, gemvOnly); // x += fc2(gelu(fc1(ln)))
   }
 
   // out (rows, n) = act(x W^T + bias) + residual.
-  private linear(l: DecodeLinear, x: F32, rows: number, out: F32, residual: F32 | null, gelu: boolean): void {
+  // gemvOnly keeps a batch of sequences on gemv at any size (per-row results independent of it).
+  private linear(
+    l: DecodeLinear,
+    x: F32,
+    rows: number,
+    out: F32,
+    residual: F32 | null,
+    gelu: boolean,
+    gemvOnly: boolean,
+  ): void {
     const k = kernels();
     const { inFeatures: kk, outFeatures: n } = l;
-    if (rows <= GEMV_MAX_ROWS || !(l.weight instanceof Float32Array)) {
+    if (gemvOnly || rows <= GEMV_MAX_ROWS || !(l.weight instanceof Float32Array)) {
       k.gemv({ x, rows, k: kk, n, weight: l.weight, bias: l.bias, gelu, residual, out });
       return;
     }

@@ -150,3 +150,42 @@ describe('bf16 conversion', () => {
     expect(Array.from(back)).toEqual([1, 1, 1 + 2 ** -6, -2.5, Infinity, -Infinity, NaN, 0]);
   });
 });
+
+describeEachBackend('batched decoding', () => {
+  it('gives every sequence of a batch the bits it gets alone, f32 and bf16', () => {
+    for (const dtype of ['f32', 'bf16'] as const) {
+      const m = model(11, { qkvBias: true });
+      const prompts = [prompt, [464, 3290, 11], prompt.slice(3, 12)];
+      const V = m.config.vocabSize;
+      // Alone: each prompt through its own decoder, then 4 greedy tokens, logits kept.
+      const alone = prompts.map((p) => {
+        const d = new Decoder(m, { dtype });
+        let logits = d.step(p);
+        const seen: number[][] = [];
+        for (let i = 0; i < 4; i++) {
+          const next = logits.indexOf(Math.max(...logits));
+          logits = d.step([next]);
+          seen.push(Array.from(logits));
+        }
+        return seen;
+      });
+      // Together: prefilled one by one, then decoded in one batch per step.
+      const d = new Decoder(m, { dtype });
+      const caches = prompts.map(() => d.newSequence());
+      let next = prompts.map((p, s) => {
+        const logits = d.stepSequence(caches[s], p);
+        return logits.indexOf(Math.max(...logits));
+      });
+      for (let i = 0; i < 4; i++) {
+        const logits = d.stepBatch(caches, next);
+        next = prompts.map((_, s) => {
+          const row = Array.from(logits.subarray(s * V, (s + 1) * V));
+          expect(row, `${dtype} sequence ${s} step ${i}`).toEqual(alone[s][i]);
+          return row.indexOf(Math.max(...row));
+        });
+      }
+      expect(caches.map((c) => c.length)).toEqual(prompts.map((p) => p.length + 4));
+      expect(() => d.stepBatch([caches[0], caches[0]], [1, 2])).toThrow(/same cache twice/);
+    }
+  });
+});

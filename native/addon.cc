@@ -5,6 +5,8 @@
 // each call, and nothing here outlives the call, so 100,000 small calls leave memory flat.
 #include <napi.h>
 
+#include <malloc.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -663,6 +665,127 @@ Napi::Value SumSquares(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), llm::sumSquares(x, static_cast<long>(lx)));
 }
 
+// A typed-array property of a params object: Float32Array (or Uint16Array where allowed), or null
+// where optional. Returns the data and its element count.
+const void* arrayProperty(Args& a, const Napi::Object& p, const char* name, bool optional, bool allowU16,
+                          size_t* len, bool* isU16) {
+  *len = 0;
+  if (isU16) *isU16 = false;
+  Napi::Value v = p.Get(name);
+  if (optional && v.IsNull()) return nullptr;
+  if (v.IsTypedArray()) {
+    const napi_typedarray_type t = v.As<Napi::TypedArray>().TypedArrayType();
+    if (t == napi_float32_array) {
+      Napi::Float32Array arr = v.As<Napi::Float32Array>();
+      *len = arr.ElementLength();
+      return arr.Data();
+    }
+    if (allowU16 && t == napi_uint16_array) {
+      Napi::Uint16Array arr = v.As<Napi::Uint16Array>();
+      *len = arr.ElementLength();
+      *isU16 = true;
+      return arr.Data();
+    }
+  }
+  a.error(std::string("params.") + name + " must be a Float32Array" + (allowU16 ? " or a Uint16Array (bf16)" : "") +
+          (optional ? " or null" : ""));
+  return nullptr;
+}
+
+bool boolProperty(Args& a, const Napi::Object& p, const char* name) {
+  Napi::Value v = p.Get(name);
+  if (!v.IsBoolean()) a.error(std::string("params.") + name + " must be a boolean");
+  return v.IsBoolean() && v.As<Napi::Boolean>().Value();
+}
+
+long sizeProperty(Args& a, const Napi::Object& p, const char* name) {
+  const double d = a.prop(p, name);
+  if (a.ok() && (d != std::floor(d) || d < 0 || d > 9.0e15))
+    a.error(std::string("params.") + name + " must be a non-negative integer", true);
+  return a.ok() ? static_cast<long>(d) : 0;
+}
+
+Napi::Value Gemv(const Napi::CallbackInfo& info) {
+  Args a(info, "gemv");
+  if (!info[0].IsObject()) {
+    a.error("expects a params object");
+    return a.fail();
+  }
+  Napi::Object p = info[0].As<Napi::Object>();
+  size_t lx, lw, lb, lr, lo;
+  llm::GemvArgs g{};
+  g.x = static_cast<const float*>(arrayProperty(a, p, "x", false, false, &lx, nullptr));
+  g.weight = arrayProperty(a, p, "weight", false, true, &lw, &g.bf16);
+  g.bias = static_cast<const float*>(arrayProperty(a, p, "bias", true, false, &lb, nullptr));
+  g.residual = static_cast<const float*>(arrayProperty(a, p, "residual", true, false, &lr, nullptr));
+  g.out = static_cast<float*>(const_cast<void*>(arrayProperty(a, p, "out", false, false, &lo, nullptr)));
+  g.rows = sizeProperty(a, p, "rows");
+  g.k = sizeProperty(a, p, "k");
+  g.n = sizeProperty(a, p, "n");
+  g.gelu = boolProperty(a, p, "gelu");
+  need(a, "params.x", lx, g.rows * g.k);
+  need(a, "params.weight", lw, g.n * g.k);
+  need(a, "params.out", lo, g.rows * g.n);
+  if (g.bias) need(a, "params.bias", lb, g.n);
+  if (g.residual) need(a, "params.residual", lr, g.rows * g.n);
+  if (!a.ok()) return a.fail();
+  if (g.rows > 0 && g.n > 0) llm::gemv(g);
+  return info.Env().Undefined();
+}
+
+Napi::Value AttendCached(const Napi::CallbackInfo& info) {
+  Args a(info, "attendCached");
+  if (!info[0].IsObject()) {
+    a.error("expects a params object");
+    return a.fail();
+  }
+  Napi::Object p = info[0].As<Napi::Object>();
+  size_t lq, lk, lv, lo;
+  llm::AttendArgs g{};
+  g.q = static_cast<const float*>(arrayProperty(a, p, "q", false, false, &lq, nullptr));
+  g.keys = static_cast<const float*>(arrayProperty(a, p, "keys", false, false, &lk, nullptr));
+  g.values = static_cast<const float*>(arrayProperty(a, p, "values", false, false, &lv, nullptr));
+  g.out = static_cast<float*>(const_cast<void*>(arrayProperty(a, p, "out", false, false, &lo, nullptr)));
+  g.batch = sizeProperty(a, p, "batch");
+  g.heads = sizeProperty(a, p, "heads");
+  g.headDim = sizeProperty(a, p, "headDim");
+  g.maxLength = sizeProperty(a, p, "maxLength");
+  g.start = sizeProperty(a, p, "start");
+  g.tokens = sizeProperty(a, p, "tokens");
+  if (a.ok() && g.start + g.tokens > g.maxLength)
+    a.error("start + tokens (" + std::to_string(g.start + g.tokens) + ") exceeds maxLength " +
+                std::to_string(g.maxLength),
+            true);
+  const long rowsC = g.batch * g.tokens * g.heads * g.headDim;
+  need(a, "params.q", lq, rowsC);
+  need(a, "params.out", lo, rowsC);
+  need(a, "params.keys", lk, g.batch * g.heads * g.maxLength * g.headDim);
+  need(a, "params.values", lv, g.batch * g.heads * g.maxLength * g.headDim);
+  if (!a.ok()) return a.fail();
+  if (rowsC > 0) llm::attendCached(g);
+  return info.Env().Undefined();
+}
+
+Napi::Value ReadBandwidth(const Napi::CallbackInfo& info) {
+  Args a(info, "readBandwidth");
+  const double mb = a.num(0);
+  const long repeats = a.integer(1);
+  if (a.ok() && !(mb >= 1 && mb <= 65536)) a.error("megabytes must be between 1 and 65536", true);
+  if (a.ok() && (repeats < 1 || repeats > 1000)) a.error("repeats must be between 1 and 1000", true);
+  if (!a.ok()) return a.fail();
+  return Napi::Number::New(info.Env(), llm::readBandwidth(static_cast<long>(mb * 1024 * 1024), static_cast<int>(repeats)));
+}
+
+// Returns freed heap pages to the system (glibc keeps them otherwise): after a bf16 model drops
+// its float32 arrays, the process should shrink by what it dropped.
+Napi::Value TrimMemory(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -670,6 +793,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("isa", llm::isaName(llm::isa()));
   o.Set("threads", llm::threads());
   o.Set("gemmKernel", cfg.name);
+  o.Set("bf16Dot", llm::hasAvx512Bf16() ? "avx512bf16 vdpbf16ps" : "widened to float32");
   Napi::Object blocks = Napi::Object::New(env);
   blocks.Set("mr", cfg.mr);
   blocks.Set("nr", cfg.nr);
@@ -696,6 +820,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   };
   static const Entry entries[] = {
       {"matmul", Matmul},
+      {"gemv", Gemv},
+      {"attendCached", AttendCached},
       {"unary", Unary},
       {"binary", Binary},
       {"where", Where},
@@ -719,6 +845,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"sumSquares", SumSquares},
       {"info", Info},
       {"setThreads", SetThreads},
+      {"readBandwidth", ReadBandwidth},
+      {"trimMemory", TrimMemory},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

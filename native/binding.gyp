@@ -15,7 +15,11 @@
         "dispatch.cc",
         "reduce.cc",
         "nn.cc",
-        "nn_avx2.cc"
+        "nn_avx2.cc",
+        "decode.cc",
+        "decode_avx2.cc",
+        "decode_avx512.cc",
+        "decode_dispatch.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

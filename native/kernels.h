@@ -27,6 +27,43 @@ struct AdamW {
 
 #include "kernel_list.inc"
 
+struct GemvArgs {
+  const float* x;
+  long rows, k, n;
+  const void* weight;
+  bool bf16;
+  const float* bias;      // or null
+  bool gelu;
+  const float* residual;  // or null; may equal out
+  float* out;
+};
+
+struct AttendArgs {
+  const float* q;
+  const float* keys;
+  const float* values;
+  float* out;
+  long batch, heads, headDim, maxLength, start, tokens;
+};
+
+// The decode kernels (decode.cc) and the read-bandwidth probe, in bytes per second: the best of
+// `repeats` read-sums over `bytes` of memory, on the kernels' threads.
+void gemv(const GemvArgs& p);
+void attendCached(const AttendArgs& p);
+double readBandwidth(long bytes, int repeats);
+// Whether the bf16 products use the AVX-512 BF16 dot-product instructions (vdpbf16ps).
+bool hasAvx512Bf16();
+
+namespace portable {
+#include "decode_list.inc"
+}  // namespace portable
+namespace avx2 {
+#include "decode_list.inc"
+}  // namespace avx2
+namespace avx512 {
+#include "decode_list.inc"
+}  // namespace avx512
+
 namespace portable {
 #include "kernel_list.inc"
 }  // namespace portable

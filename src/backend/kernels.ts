@@ -8,6 +8,10 @@
 export type F32 = Float32Array;
 export type I32 = Int32Array;
 export type Buffer32 = Float32Array | Int32Array;
+export type U16 = Uint16Array;
+// A decode product's weights: float32, or bfloat16 kept as its raw bits (the upper 16 bits of the
+// float32 it rounds), so a bf16 model is half the bytes to stream per token.
+export type Weight = F32 | U16;
 
 export const UNARY_OPS = [
   'neg',
@@ -63,6 +67,39 @@ export interface MatmulParams {
   accumulate: boolean;
 }
 
+export interface GemvParams {
+  // out (rows x n) = act(x (rows x k) @ W^T + bias) + residual, with W (n x k) stored as nn.Linear
+  // keeps it: each output reads one contiguous weight row, so the matrix streams once in its own
+  // layout whatever rows is (the decode step has 1, a small batch a few). act is GELU (tanh
+  // approximation) when gelu is set, the identity otherwise. residual may be the same array as out.
+  x: F32;
+  rows: number;
+  k: number;
+  n: number;
+  weight: Weight;
+  bias: F32 | null;
+  gelu: boolean;
+  residual: F32 | null;
+  out: F32;
+}
+
+export interface AttendParams {
+  // Causal attention of the newest `tokens` queries over a KV cache, all heads in one call:
+  // q and out are (B, Tn, nh*hs) as the projections write them; keys and values are
+  // (B, nh, maxLength, hs) with positions [0, start + Tn) filled. Query i sits at position start + i
+  // and sees keys 0..start + i, with scores scaled by 1/sqrt(hs) before the softmax.
+  q: F32;
+  keys: F32;
+  values: F32;
+  out: F32;
+  batch: number;
+  heads: number;
+  headDim: number;
+  maxLength: number;
+  start: number;
+  tokens: number;
+}
+
 export interface AdamWParams {
   lr: number;
   beta1: number;
@@ -77,6 +114,10 @@ export interface Kernels {
   readonly name: string;
 
   matmul(p: MatmulParams): void;
+  // The decode products: a matrix-vector product over a few rows, fused with bias, GELU and the
+  // residual add; and attention over the KV cache (scores, softmax, weighted sum) in one pass.
+  gemv(p: GemvParams): void;
+  attendCached(p: AttendParams): void;
 
   // out[i] = op(x[i]); out may be x.
   unary(op: UnaryOp, x: F32, out: F32): void;

@@ -12,6 +12,8 @@ export interface NativeInfo {
   isa: string;
   threads: number;
   gemmKernel: string;
+  // How bf16 weights are multiplied: vdpbf16ps where the CPU has AVX-512 BF16, widened otherwise.
+  bf16Dot: string;
   gemmBlocks: { mr: number; nr: number; mc: number; kc: number; nc: number };
 }
 
@@ -20,11 +22,19 @@ export type NativeKernels = Kernels & {
   // Worker threads for the parallel kernels; 0 restores the default (physical cores, or
   // LLM_SCRATCH_THREADS). Returns the count now in effect.
   setThreads(n: number): number;
+  // The read bandwidth of this machine in bytes per second: the best of `repeats` passes of a
+  // STREAM-like sum over `megabytes` of memory (far beyond the last-level cache), on the
+  // kernels' threads, as the decode kernels read their weights.
+  readBandwidth(megabytes: number, repeats: number): number;
+  // Hands freed heap pages back to the system (glibc's malloc_trim); true if any were.
+  trimMemory(): boolean;
 };
 
 // Every kernel of the interface, checked by the compiler against KernelName in both directions.
 const KERNEL_NAMES = {
   matmul: true,
+  gemv: true,
+  attendCached: true,
   unary: true,
   binary: true,
   where: true,
@@ -72,9 +82,13 @@ export function loadNative(): NativeKernels | null {
     tuneOpenMP(process.env);
     const require = createRequire(import.meta.url);
     const addon = require(addonPath()) as Record<string, unknown>;
-    const missing = [...Object.keys(KERNEL_NAMES), 'info', 'setThreads'].filter(
-      (name) => typeof addon[name] !== 'function',
-    );
+    const missing = [
+      ...Object.keys(KERNEL_NAMES),
+      'info',
+      'setThreads',
+      'readBandwidth',
+      'trimMemory',
+    ].filter((name) => typeof addon[name] !== 'function');
     if (missing.length > 0) {
       throw new Error(
         `the addon is out of date (missing ${missing.join(', ')}); run \`npm run build:native\``,

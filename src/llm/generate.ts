@@ -2,6 +2,7 @@
 // top-k, plus top-p, an end token, a seed, streaming and the KV cache).
 import * as T from '../tensor/index.js';
 import { noGrad, Rng, Tensor } from '../tensor/index.js';
+import { Decoder, decoderSupports, type WeightDType } from './decoder.js';
 import type { GPTModel } from './gpt.js';
 
 // Section 4.7: greedy decoding over a batch of ids (B, T), cropping to the supported context.
@@ -39,6 +40,9 @@ export interface GenerateOptions {
   contextSize?: number;
   // Reuse keys and values of earlier tokens (true by default); the tokens are identical either way.
   kvCache?: boolean;
+  // Weights of the cached decode path: float32 (the default) or bfloat16, half the bytes to read
+  // per token (converted once per model; activations stay float32).
+  dtype?: WeightDType;
   // Called with each new token as soon as it is chosen.
   onToken?: (id: number) => void;
 }
@@ -90,19 +94,25 @@ export function* generateTokens(
   const seq = [...promptIds];
   const wasTraining = model.training;
   model.eval();
-  const cache = useCache ? model.newCache(1) : null;
+  // The decoder (weights read once per token) wherever it runs the model; the module path with a
+  // KV cache otherwise (a model with LoRA adapters, say), or without one when asked.
+  const decoder = useCache && decoderSupports(model) ? new Decoder(model, { dtype: options.dtype }) : null;
+  const cache = useCache && !decoder ? model.newCache(1) : null;
+  const cached = decoder ?? cache;
   try {
     for (let step = 0; step < options.maxNewTokens; step++) {
       const next = noGrad(() => {
         let input: number[];
-        if (cache && cache.length > 0 && cache.length < contextSize) {
+        if (cached && cached.length > 0 && cached.length < contextSize) {
           input = seq.slice(-1);
         } else {
           // No cache yet, no cache at all, or the window has slid past the context: start afresh on
           // the last contextSize tokens, exactly as recomputation crops them.
-          cache?.reset();
+          cached?.reset();
           input = seq.slice(-contextSize);
         }
+        if (decoder)
+          return sampleNext(new Tensor(decoder.step(input), [model.config.vocabSize]), options, rng);
         const ids = new Tensor(Int32Array.from(input), [1, input.length]);
         const logits = model.forward(ids, { cache: cache ?? undefined, lastOnly: true }); // (1, 1, V)
         return sampleNext(logits.reshape([logits.shape[2]]), options, rng);

@@ -114,6 +114,8 @@ export class GPTModel extends Module {
   trf_blocks: ModuleList<TransformerBlock>;
   final_norm: LayerNorm;
   out_head: Linear;
+  // Set by keepWeightsInBf16 (decoder.ts): the matrices live only as bf16 copies for the decoder.
+  decodeOnly = false;
 
   constructor(config: GPTConfig, options: InitOptions = {}) {
     super();
@@ -134,6 +136,11 @@ export class GPTModel extends Module {
   // With a cache, ids are the tokens after those already cached and positions continue from there.
   // lastOnly computes the logits of the last position only (all that generation needs).
   forward(ids: Tensor, options: { cache?: KVCache; lastOnly?: boolean } = {}): Tensor {
+    if (this.decodeOnly) {
+      throw new Error(
+        'GPTModel: this model keeps its weights in bf16 for decoding only; generate with the KV cache, or load it in f32',
+      );
+    }
     const { cache } = options;
     const [, Tn] = ids.shape;
     const start = cache?.length ?? 0;

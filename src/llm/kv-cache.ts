@@ -7,8 +7,10 @@ import * as T from '../tensor/index.js';
 import { Tensor } from '../tensor/index.js';
 
 export class LayerCache {
-  private readonly keys: Float32Array;
-  private readonly values: Float32Array;
+  // (B, nh, maxLength, hs), positions [0, length) filled; the decoder (decoder.ts) writes and
+  // attends them directly.
+  readonly keys: Float32Array;
+  readonly values: Float32Array;
   length = 0;
 
   constructor(

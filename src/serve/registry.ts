@@ -6,6 +6,7 @@ import { readModelKind, type ModelKind } from '../io/gpt2.js';
 import { loadClassifierDir } from '../llm/classifier.js';
 import type { GPTConfig, GPTModel } from '../llm/gpt.js';
 import { loadInstructModel } from '../llm/instruct/respond.js';
+import { applyWeightDType, parseWeightDType } from '../llm/weight-dtype.js';
 import { ModelQueue } from './queue.js';
 
 export interface ServedModel {
@@ -35,7 +36,9 @@ export function parseModelSpec(spec: string): ModelSpec {
   return { name: basename(resolve(spec)), dir: spec };
 }
 
-export function loadModel(spec: ModelSpec, maxQueue: number): ServedModel {
+// dtype: the --dtype option (f32 or bf16 weights for decoding; as the file stores them when
+// undefined). Classifiers run the module forward and stay f32.
+export function loadModel(spec: ModelSpec, maxQueue: number, dtype?: string): ServedModel {
   const kind = readModelKind(spec.dir);
   let model: GPTModel;
   let labels: string[] | undefined;
@@ -45,6 +48,9 @@ export function loadModel(spec: ModelSpec, maxQueue: number): ServedModel {
     // A language model directory, or a LoRA checkpoint of finetune-instruct with its adapters merged.
     model = loadInstructModel(spec.dir);
   }
+  // Counted before a bf16 model releases its float32 arrays.
+  const parameters = model.numParameters();
+  if (kind !== 'classifier') applyWeightDType(model, parseWeightDType(dtype), spec.dir);
   // Serving never trains: dropout off for good.
   model.eval();
   return {
@@ -53,7 +59,7 @@ export function loadModel(spec: ModelSpec, maxQueue: number): ServedModel {
     kind,
     model,
     config: model.config,
-    parameters: model.numParameters(),
+    parameters,
     labels,
     queue: new ModelQueue(maxQueue),
   };
@@ -70,8 +76,8 @@ export class ModelRegistry {
     }
   }
 
-  static load(specs: readonly ModelSpec[], maxQueue: number): ModelRegistry {
-    return new ModelRegistry(specs.map((s) => loadModel(s, maxQueue)));
+  static load(specs: readonly ModelSpec[], maxQueue: number, dtype?: string): ModelRegistry {
+    return new ModelRegistry(specs.map((s) => loadModel(s, maxQueue, dtype)));
   }
 
   get(name: string): ServedModel | undefined {

@@ -8,7 +8,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { availableBackends, useBackend, type BackendName } from '../../src/backend/index.js';
-import { BINARY_OPS, UNARY_OPS, type Kernels, type MatmulParams } from '../../src/backend/kernels.js';
+import {
+  BINARY_OPS,
+  type GemvParams,
+  type Kernels,
+  type MatmulParams,
+  UNARY_OPS,
+} from '../../src/backend/kernels.js';
 import { addonPath, loadNative, nativeLoadError } from '../../src/backend/native.js';
 import { tsKernels } from '../../src/backend/ts/index.js';
 
@@ -603,6 +609,173 @@ for (const name of backends) {
       });
     });
 
+    describe('decode kernels', () => {
+      // bf16 bits of a float32 array (round to nearest even), for the bf16 weight cases.
+      const toBf16 = (x: Float32Array): Uint16Array => {
+        const bits = new Uint32Array(x.buffer.slice(0));
+        return Uint16Array.from(bits, (b) => (b + 0x7fff + ((b >>> 16) & 1)) >>> 16);
+      };
+      const gemvCase = (rows: number, kk: number, n: number, seed: number, bf16: boolean): GemvParams => {
+        const w = randn(n * kk, seed + 1);
+        return {
+          x: randn(rows * kk, seed),
+          rows,
+          k: kk,
+          n,
+          weight: bf16 ? toBf16(w) : w,
+          bias: seed % 2 ? randn(n, seed + 2) : null,
+          gelu: seed % 3 === 0,
+          residual: seed % 4 === 1 ? randn(rows * n, seed + 3) : null,
+          out: new Float32Array(rows * n),
+        };
+      };
+
+      it('gemv without bias or activation equals a float64 product (x W^T)', () => {
+        for (const [rows, kk, n] of [
+          [1, 769, 33],
+          [3, 127, 7],
+          [5, 33, 769],
+          [1, 1, 1],
+        ]) {
+          const p = { ...gemvCase(rows, kk, n, 6, false), bias: null, gelu: false, residual: null };
+          k().gemv(p);
+          const ref = matmulF64({
+            a: p.x,
+            b: p.weight as Float32Array,
+            c: p.out,
+            batch: 1,
+            m: rows,
+            k: kk,
+            n,
+            transA: false,
+            transB: true,
+            strideA: 0,
+            strideB: 0,
+            strideC: 0,
+            accumulate: false,
+          });
+          expectClose(p.out, ref, 1e-4, 2e-6 * Math.sqrt(kk) + 1e-6, `gemv ${rows}x${kk}x${n}`);
+        }
+      });
+
+      it('gemv with bias, GELU and residual on awkward sizes, f32 and bf16 weights, 1 and 2 threads', () => {
+        const native = name === 'native' ? loadNative() : null;
+        let seed = 1;
+        try {
+          for (const threads of native ? [1, 2] : [1])
+            for (const bf16 of [false, true])
+              for (const rows of [1, 2, 3, 4, 5, 9])
+                for (const [kk, n] of [
+                  [1, 3],
+                  [7, 33],
+                  [33, 7],
+                  [127, 511],
+                  [769, 127],
+                ]) {
+                  native?.setThreads(threads);
+                  const p = gemvCase(rows, kk, n, seed++, bf16);
+                  const ref = { ...p, out: new Float32Array(p.out.length) };
+                  k().gemv(p);
+                  tsKernels.gemv(ref);
+                  const what = `gemv rows ${rows} k ${kk} n ${n} bf16 ${bf16} threads ${threads}`;
+                  expectClose(p.out, ref.out, 1e-4, 2e-6 * Math.sqrt(kk) + 1e-6, what);
+                }
+        } finally {
+          native?.setThreads(0);
+        }
+      });
+
+      it('gemv: a row gives the same bits alone or among others, on 1 or 2 threads', () => {
+        const native = name === 'native' ? loadNative() : null;
+        try {
+          for (const bf16 of [false, true])
+            for (const [kk, n] of [
+              [769, 33],
+              [768, 768],
+              [33, 7],
+            ]) {
+              const batch = gemvCase(7, kk, n, 3, bf16);
+              native?.setThreads(2);
+              k().gemv(batch);
+              for (let r = 0; r < 7; r++) {
+                native?.setThreads(1 + (r % 2));
+                const one = {
+                  ...batch,
+                  rows: 1,
+                  x: batch.x.slice(r * kk, (r + 1) * kk),
+                  residual: batch.residual?.slice(r * n, (r + 1) * n) ?? null,
+                  out: new Float32Array(n),
+                };
+                k().gemv(one);
+                expect(Array.from(one.out), `row ${r} k ${kk} n ${n} bf16 ${bf16}`).toEqual(
+                  Array.from(batch.out.subarray(r * n, (r + 1) * n)),
+                );
+              }
+            }
+        } finally {
+          native?.setThreads(0);
+        }
+      });
+
+      it('gemv: the residual may be the output array (the shortcut add in place)', () => {
+        const p = { ...gemvCase(2, 769, 768, 5, false), gelu: false };
+        const residual = randn(2 * 768, 9);
+        const ref = { ...p, residual, out: new Float32Array(2 * 768) };
+        tsKernels.gemv(ref);
+        const out = Float32Array.from(residual);
+        k().gemv({ ...p, residual: out, out });
+        expectClose(out, ref.out, 1e-4, 2e-6 * Math.sqrt(769) + 1e-6, 'gemv in place');
+      });
+
+      it('attendCached matches the reference over causal rows, batches and heads', () => {
+        for (const [batch, heads, hs, maxLength, start, tokens] of [
+          [1, 1, 1, 1, 0, 1],
+          [1, 12, 64, 40, 17, 1],
+          [2, 3, 7, 33, 5, 9],
+          [1, 4, 33, 300, 0, 257],
+        ]) {
+          const C = heads * hs;
+          const keys = randn(batch * heads * maxLength * hs, 11, -2, 2);
+          const values = randn(batch * heads * maxLength * hs, 12);
+          const q = randn(batch * tokens * C, 13, -2, 2);
+          const p = { q, keys, values, batch, heads, headDim: hs, maxLength, start, tokens };
+          const out = new Float32Array(batch * tokens * C);
+          const ref = new Float32Array(batch * tokens * C);
+          k().attendCached({ ...p, out });
+          tsKernels.attendCached({ ...p, out: ref });
+          expectClose(out, ref, 1e-4, 1e-5, `attendCached ${JSON.stringify(p.headDim)} ${start}+${tokens}`);
+          // out may be q itself (one head's query row is read in full before its output is written).
+          const inPlace = Float32Array.from(q);
+          k().attendCached({ ...p, q: inPlace, out: inPlace });
+          expectClose(inPlace, ref, 1e-4, 1e-5, 'attendCached in place');
+        }
+      });
+
+      it('attendCached: the first position attends to itself alone (its value row)', () => {
+        const values = randn(2 * 5 * 3, 4);
+        const out = new Float32Array(2 * 3);
+        k().attendCached({
+          q: randn(6, 1),
+          keys: randn(30, 2),
+          values,
+          out,
+          batch: 1,
+          heads: 2,
+          headDim: 3,
+          maxLength: 5,
+          start: 0,
+          tokens: 1,
+        });
+        expectClose(
+          out,
+          [...values.subarray(0, 3), ...values.subarray(15, 18)],
+          1e-6,
+          1e-7,
+          'first position',
+        );
+      });
+    });
+
     describe('large inputs (the threaded paths)', () => {
       it('elementwise, softmax and copy over a million elements', () => {
         const n = 1 << 20;
@@ -640,6 +813,15 @@ for (const name of backends) {
           expect(() => k().binary('add', small, [1], small, [1], small, [5])).toThrow(/too short/);
           expect(() => k().indexSelect(small, 1, 4, 1, new Int32Array([4]), small)).toThrow(/out of range/);
           expect(() => k().unary('nope' as 'neg', small, small)).toThrow(/unknown unary op/);
+          const gemv = { x: small, rows: 1, k: 4, n: 2, bias: null, gelu: false, residual: null, out: small };
+          expect(() => k().gemv({ ...gemv, weight: small })).toThrow(/params.weight is too short/);
+          expect(() => k().gemv({ ...gemv, weight: new Int32Array(8) as unknown as Float32Array })).toThrow(
+            /Uint16Array/,
+          );
+          const attend = { q: small, keys: small, values: small, out: small, batch: 1, heads: 1, headDim: 1 };
+          expect(() => k().attendCached({ ...attend, maxLength: 4, start: 4, tokens: 1 })).toThrow(
+            /exceeds maxLength/,
+          );
         });
       });
 

@@ -2,6 +2,7 @@
 // waiting), and a full queue answers 429.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Decoder } from '../../src/llm/decoder.js';
 import type { ModelRegistry } from '../../src/serve/registry.js';
 import { buildServer } from '../../src/serve/server.js';
 import { saveTinyModels, tinyRegistry, type TinyModels } from './models.js';
@@ -11,18 +12,25 @@ let registry: ModelRegistry;
 let app: FastifyInstance;
 let url: string;
 let forwards = 0;
+let restoreStep = () => {};
 
 beforeAll(async () => {
   models = saveTinyModels();
   registry = tinyRegistry(models, 1);
-  // Count forward passes, each held to 5 ms so that a long generation really is long.
+  // Count the model's decode steps (generation runs through the Decoder), each held to 5 ms so that
+  // a long generation really is long.
   const model = registry.get('tiny-base')!.model;
-  const forward = model.forward.bind(model);
-  model.forward = (...args) => {
-    forwards++;
-    const until = performance.now() + 5;
-    while (performance.now() < until);
-    return forward(...args);
+  const step = Decoder.prototype.step;
+  Decoder.prototype.step = function (this: Decoder, ids: readonly number[]) {
+    if (this.model === model) {
+      forwards++;
+      const until = performance.now() + 5;
+      while (performance.now() < until);
+    }
+    return step.call(this, ids);
+  };
+  restoreStep = () => {
+    Decoder.prototype.step = step;
   };
   app = await buildServer({ registry, webDir: null, limits: { maxNewTokens: 2000 } });
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -31,6 +39,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  restoreStep();
   await app?.close();
   models?.cleanup();
 });

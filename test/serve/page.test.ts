@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Decoder } from '../../src/llm/decoder.js';
 import type { ModelRegistry } from '../../src/serve/registry.js';
 import { buildServer } from '../../src/serve/server.js';
 import { saveTinyModels, tinyRegistry, type TinyModels } from './models.js';
@@ -45,15 +46,18 @@ interface Classified {
   probabilities: Record<string, number>;
 }
 
-// Holds the event loop for ms on every forward pass, so that a tiny model's tokens arrive over a
-// visible stretch of time rather than all in one network read.
+// Holds the event loop for ms on every decode step of the model (generation runs through the
+// Decoder), so that a tiny model's tokens arrive over a visible stretch of time rather than all in
+// one network read.
 function slowDown(name: string, ms: number) {
   const model = registry.get(name)!.model;
-  const forward = model.forward.bind(model);
-  model.forward = (...args) => {
-    const until = performance.now() + ms;
-    while (performance.now() < until);
-    return forward(...args);
+  const step = Decoder.prototype.step;
+  Decoder.prototype.step = function (this: Decoder, ids: readonly number[]) {
+    if (this.model === model) {
+      const until = performance.now() + ms;
+      while (performance.now() < until);
+    }
+    return step.call(this, ids);
   };
 }
 
@@ -120,7 +124,7 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
     const changes = seen.filter((s) => s.length > 0);
     expect(changes.length).toBeGreaterThan(5);
     expect(changes[0].status).toBe('generating...');
-    // 30 forward passes of at least 15 ms: text that arrived over at least ~half of that time.
+    // 30 decode steps of at least 15 ms: text that arrived over at least ~half of that time.
     expect(changes.at(-1)!.t - changes[0].t).toBeGreaterThan(200);
     const text = await page.locator('#generated').textContent();
     const api = await fetch(`${url}v1/generate`, {

@@ -1,6 +1,7 @@
 // The TypeScript reference backend: the living definition of every kernel.
 import type { Kernels } from '../kernels.js';
 import { affine, binary, copyStrided, fill, unary, where } from './elementwise.js';
+import { attendCached, gemv } from './decode.js';
 import { matmul } from './matmul.js';
 import {
   adamw,
@@ -16,6 +17,8 @@ import { argReduce, gather, indexAdd, indexSelect, reduce, scatterAdd } from './
 export const tsKernels = {
   name: 'ts',
   matmul,
+  gemv,
+  attendCached,
   unary,
   binary,
   where,

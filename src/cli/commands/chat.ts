@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { UsageError } from '../../errors.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
+import { DTYPE_OPTION, weightDType } from '../dtype-option.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
 
@@ -20,6 +21,7 @@ export const chatCommand = defineCommand({
       required: true,
       description: 'instruction-tuned model directory, or the run directory of finetune-instruct or dpo',
     },
+    dtype: DTYPE_OPTION,
     'max-new-tokens': { type: 'integer', value: 'N', default: 256, min: 1, description: 'longest answer' },
     temperature: {
       type: 'number',
@@ -40,10 +42,11 @@ export const chatCommand = defineCommand({
     const { readModelKind } = await import('../../io/gpt2.js');
     const { gpt2Tokenizer } = await import('../../llm/fundamentals.js');
     const { loadInstructModel, respond } = await import('../../llm/instruct/respond.js');
+    const { applyWeightDType } = await import('../../llm/weight-dtype.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const modelDir = resolveModelDir(o.model);
     checkModelBounds(readModelSize(modelDir), { vocabularyCounts: { 'top-k': o['top-k'] } });
-    const model = loadInstructModel(modelDir);
+    const model = applyWeightDType(loadInstructModel(modelDir), weightDType(o.dtype), modelDir);
     const kind = existsSync(join(modelDir, 'config.json')) ? readModelKind(modelDir) : 'instruct';
     if (kind !== 'instruct')
       stderr(

@@ -1,6 +1,7 @@
 import { UsageError, UserError } from '../../errors.js';
 import { parseIdList, SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
+import { DTYPE_OPTION, weightDType } from '../dtype-option.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkIdsInVocabulary, checkModelBounds } from '../model-limits.js';
 
@@ -56,6 +57,7 @@ export const generateCommand = defineCommand({
       description: 'stop at this token (-1: never)',
     },
     'no-kv-cache': { type: 'boolean', description: 'recompute the whole context for every token' },
+    dtype: DTYPE_OPTION,
     json: {
       type: 'boolean',
       description: 'print {"promptIds","newIds","text"} as JSON instead of streaming',
@@ -70,12 +72,17 @@ export const generateCommand = defineCommand({
     const { checkModelDir, loadModelDir } = await import('../../io/gpt2.js');
     const { loadTokenizer } = await import('../../llm/fundamentals.js');
     const { generate, promptWindow } = await import('../../llm/generate.js');
+    const { applyWeightDType } = await import('../../llm/weight-dtype.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if ((options.prompt === undefined) === (options.ids === undefined)) {
       throw new UsageError('give exactly one of --prompt and --ids');
     }
     const modelDir = resolveModelDir(options.model);
     const tokenizer = loadTokenizer(options.encoding);
+    const dtype = weightDType(options.dtype);
+    if (dtype === 'bf16' && options['no-kv-cache']) {
+      throw new UsageError('--dtype bf16 decodes with the KV cache; drop --no-kv-cache (or use --dtype f32)');
+    }
     const promptIds =
       options.ids !== undefined
         ? parseIdList('ids', options.ids)
@@ -88,7 +95,8 @@ export const generateCommand = defineCommand({
       tokenIds: { 'eos-id': options['eos-id'] },
       vocabularyCounts: { 'top-k': options['top-k'] },
     });
-    const model = loadModelDir(modelDir);
+    // A bf16 file recomputing without the cache is widened and runs in f32.
+    const model = applyWeightDType(loadModelDir(modelDir), options['no-kv-cache'] ? 'f32' : dtype, modelDir);
     const window = promptWindow(promptIds.length, model.config.contextLength);
     if (window.cropped) stderr(`warning: ${window.warning}\n`);
     // Stream text as soon as each token completes a character (a token may end mid UTF-8 sequence).

@@ -1,6 +1,6 @@
 // The llm-scratch program's commands, in the order --help lists them.
 import type { Command } from '../command.js';
-import { benchGemmCommand } from './bench.js';
+import { benchGemmCommand, benchGenerateCommand } from './bench.js';
 import { bpeTrainCommand } from './bpe-train.js';
 import { chatCommand } from './chat.js';
 import { classifyCommand } from './classify.js';
@@ -36,4 +36,5 @@ export const commands = [
   classifyCommand,
   serveCommand,
   benchGemmCommand,
+  benchGenerateCommand,
 ] as unknown as Command[];

@@ -3,6 +3,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { INSTRUCT_DEFAULTS, RESPONSES_FILE } from '../../llm/instruct/defaults.js';
 import { counter } from '../../terminal.js';
 import { defineCommand } from '../command.js';
+import { DTYPE_OPTION, weightDType } from '../dtype-option.js';
 import { requireFile, requireOutputFile } from '../file-checks.js';
 import { resolveModelDir } from '../model-dir.js';
 
@@ -17,6 +18,7 @@ export const respondCommand = defineCommand({
       required: true,
       description: 'instruction-tuned model directory, or the run directory of finetune-instruct or dpo',
     },
+    dtype: DTYPE_OPTION,
     data: {
       type: 'string',
       value: 'FILE',
@@ -52,6 +54,7 @@ export const respondCommand = defineCommand({
     const { gpt2Tokenizer } = await import('../../llm/fundamentals.js');
     const { loadInstructionData, splitInstructionData } = await import('../../llm/instruction.js');
     const { loadInstructModel, respondAll } = await import('../../llm/instruct/respond.js');
+    const { applyWeightDType } = await import('../../llm/weight-dtype.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const data = requireFile('data', o.data ?? INSTRUCT_DEFAULTS.data);
     requireOutputFile('out', o.out);
@@ -61,7 +64,7 @@ export const respondCommand = defineCommand({
     let entries = parts[o.split as keyof typeof parts];
     if (o.limit !== undefined) entries = entries.slice(0, o.limit);
     if (entries.length === 0) throw new UserError(`${data}: the ${o.split} part is empty`);
-    const model = loadInstructModel(modelDir);
+    const model = applyWeightDType(loadInstructModel(modelDir), weightDType(o.dtype), modelDir);
     const tokenizer = gpt2Tokenizer();
     const started = performance.now();
     const shown = counter(stderr, 'responses', entries.length);

@@ -4,6 +4,7 @@ import { UsageError, UserError } from '../../errors.js';
 import { allowedHosts } from '../../host-check.js';
 import { DEFAULT_LIMITS } from '../../serve/context.js';
 import { defineCommand } from '../command.js';
+import { DTYPE_OPTION, weightDType } from '../dtype-option.js';
 import { resolveModelDir } from '../model-dir.js';
 
 export const serveCommand = defineCommand({
@@ -52,6 +53,7 @@ export const serveCommand = defineCommand({
       min: 1,
       description: 'the most tokens one request may ask for',
     },
+    dtype: DTYPE_OPTION,
     'web-dir': { type: 'string', value: 'DIR', description: 'serve this built page instead of dist/web' },
     log: { type: 'boolean', description: 'log every request (JSON lines on stdout)' },
     json: { type: 'boolean', description: 'print {"url","models"} as JSON once listening' },
@@ -71,7 +73,7 @@ export const serveCommand = defineCommand({
     const webDir = options['web-dir'];
     if (webDir !== undefined && !existsSync(join(webDir, 'index.html')))
       throw new UserError(`${webDir}: no index.html (build the page with npm run build:web)`);
-    const registry = ModelRegistry.load(specs, options.queue);
+    const registry = ModelRegistry.load(specs, options.queue, weightDType(options.dtype));
     // Fastify loads only here, so every other command starts without it.
     const { buildServer } = await import('../../serve/server.js');
     const app = await buildServer({

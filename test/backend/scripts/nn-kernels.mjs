@@ -1,6 +1,6 @@
 // Runs the elementwise and nn kernels of the native addon on fixed awkward-sized inputs and prints
 // every output as JSON. The test runs it twice, with LLM_SCRATCH_ISA=scalar (the portable build)
-// and without (the AVX2 build where the CPU has it), and compares the two.
+// and without (the AVX2 or AVX-512 build where the CPU has it), and compares the two.
 import { createRequire } from 'node:module';
 
 const k = createRequire(import.meta.url)(process.argv[2]);
@@ -62,6 +62,47 @@ k.binary('add', x, [cols, 1], gamma, [0, 1], out.add, [rows, cols]);
   out.adamw = p;
 }
 out.sumSquares = [k.sumSquares(x)];
+// The decode kernels: gemv (f32 and bf16 weights, every fused epilogue) and attendCached.
+for (const bf16 of [false, true]) {
+  const n = 37,
+    w = data(n * cols, 5, 0.05);
+  const weight = bf16 ? Uint16Array.from(new Uint32Array(w.buffer), (b) => b >>> 16) : w;
+  const y = f(rows * n);
+  k.gemv({
+    x,
+    rows,
+    k: cols,
+    n,
+    weight,
+    bias: gamma.subarray(0, n),
+    gelu: true,
+    residual: dy.subarray(0, rows * n),
+    out: y,
+  });
+  out[`gemv${bf16 ? 'Bf16' : ''}`] = y;
+}
+{
+  const heads = 3,
+    hs = 33,
+    maxLength = 20,
+    tokens = 7,
+    q = data(tokens * heads * hs, 6, 1),
+    y = f(tokens * heads * hs);
+  const kv = data(heads * maxLength * hs, 7, 1);
+  k.attendCached({
+    q,
+    keys: kv,
+    values: x,
+    out: y,
+    batch: 1,
+    heads,
+    headDim: hs,
+    maxLength,
+    start: 11,
+    tokens,
+  });
+  out.attendCached = y;
+}
 console.log(
   JSON.stringify({
     isa: k.info().isa,

@@ -1,0 +1,439 @@
+// The decode kernels. Decoding a token reads every weight once and does two flops per weight, so
+// it runs at the speed of memory: gemv streams each weight row in its stored (n x k) layout, no
+// packing, contiguous rows per thread, and applies bias, GELU and the residual while the sum is
+// still in a register. attendCached does scores, softmax and the weighted sum of one query row per
+// head without temporaries. bfloat16 weights widen in registers (a shift), or on CPUs with
+// AVX-512 BF16 go straight into vdpbf16ps, with the activations split into two bf16 halves so they
+// keep float32 accuracy (hi + lo carries 16 bits of mantissa).
+//
+// Compiled three times: llm::portable here, llm::avx2 by decode_avx2.cc, llm::avx512 by
+// decode_avx512.cc (LLM_DECODE_ISA says which intrinsics each may use).
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "fastmath.h"
+#include "kernels.h"
+
+#ifndef LLM_KERNEL_NS
+#define LLM_KERNEL_NS portable
+#define LLM_DECODE_ISA 0
+#endif
+
+namespace llm::LLM_KERNEL_NS {
+namespace {
+
+// x rows dotted with one weight row per pass: the row (3 KiB for k = 768) is read from memory once
+// and from L1 for the other rows. Two on AVX2: 4 accumulators a row must fit 16 registers.
+constexpr int kRowsPerPass = LLM_DECODE_ISA == 1 ? 2 : 4;
+// Output rows per scheduling unit, and units a thread takes at a time. Taken dynamically: on a
+// shared machine one of our threads is often descheduled for a time slice, and with a static split
+// every product would wait for it; a chunk of 4 x 16 rows (192 KiB of f32 weights at k = 768) is
+// still one long sequential read.
+constexpr long kOutBlock = 16;
+constexpr long kChunkBlocks = 4;
+
+inline float widen(float w) { return w; }
+inline float widen(uint16_t bits) {
+  const uint32_t u = static_cast<uint32_t>(bits) << 16;
+  float f;
+  std::memcpy(&f, &u, sizeof(f));
+  return f;
+}
+
+#if LLM_DECODE_ISA == 0
+// dots[r] = x[r] . w over k terms, r < R.
+template <int R, class W>
+inline void dotRows(const float* x, long k, const W* w, float* dots) {
+  for (int r = 0; r < R; r++) {
+    const float* xr = x + r * k;
+    float s = 0;
+#pragma omp simd reduction(+ : s)
+    for (long q = 0; q < k; q++) s += xr[q] * widen(w[q]);
+    dots[r] = s;
+  }
+}
+#elif LLM_DECODE_ISA == 1
+using Vec = __m256;
+constexpr long kWidth = 8;
+inline Vec loadW(const float* p) { return _mm256_loadu_ps(p); }
+inline Vec loadW(const uint16_t* p) {
+  const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+inline Vec loadX(const float* p) { return _mm256_loadu_ps(p); }
+// 2 * kWidth bf16 weights as kWidth 32-bit lanes: the low half of a lane is the even weight, the
+// high half the odd one. Shifting the low half up, or masking the low half away, gives each as a
+// float32 with one instruction.
+using VecI = __m256i;
+inline VecI loadPairs(const uint16_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+inline Vec evenOf(VecI v) { return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)); }
+inline Vec oddOf(VecI v) { return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(-65536))); }
+inline Vec zero() { return _mm256_setzero_ps(); }
+inline Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+inline Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+inline float hsum(Vec v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+#else
+using Vec = __m512;
+constexpr long kWidth = 16;
+inline Vec loadW(const float* p) { return _mm512_loadu_ps(p); }
+inline Vec loadW(const uint16_t* p) {
+  const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+inline Vec loadX(const float* p) { return _mm512_loadu_ps(p); }
+using VecI = __m512i;
+inline VecI loadPairs(const uint16_t* p) { return _mm512_loadu_si512(p); }
+inline Vec evenOf(VecI v) { return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)); }
+inline Vec oddOf(VecI v) { return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(-65536))); }
+inline Vec zero() { return _mm512_setzero_ps(); }
+inline Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+inline Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+// Not _mm512_reduce_add_ps: GCC 12's header warns of an uninitialised register in it.
+inline float hsum(Vec v) {
+  __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+#endif
+
+#if LLM_DECODE_ISA != 0
+// dots[r] = x[r] . w over k terms, r < R. Each row keeps four accumulators in flight (the FMA
+// latency would otherwise cap a core below its share of the bandwidth), and every row sums in the
+// same order whatever R is: a row's result does not depend on the rows decoded beside it (a batch
+// gives each sequence what it gets alone), nor on the threads (a row is one thread's).
+template <int R, class W>
+inline void dotRows(const float* x, long k, const W* w, float* dots) {
+  Vec a[R][4];
+  for (int r = 0; r < R; r++) a[r][0] = a[r][1] = a[r][2] = a[r][3] = zero();
+  long q = 0;
+  for (; q + 4 * kWidth <= k; q += 4 * kWidth) {
+    const Vec w0 = loadW(w + q), w1 = loadW(w + q + kWidth);
+    const Vec w2 = loadW(w + q + 2 * kWidth), w3 = loadW(w + q + 3 * kWidth);
+    for (int r = 0; r < R; r++) {
+      const float* xr = x + r * k + q;
+      a[r][0] = fma(loadX(xr), w0, a[r][0]);
+      a[r][1] = fma(loadX(xr + kWidth), w1, a[r][1]);
+      a[r][2] = fma(loadX(xr + 2 * kWidth), w2, a[r][2]);
+      a[r][3] = fma(loadX(xr + 3 * kWidth), w3, a[r][3]);
+    }
+  }
+  for (; q + kWidth <= k; q += kWidth) {
+    const Vec w0 = loadW(w + q);
+    for (int r = 0; r < R; r++) a[r][0] = fma(loadX(x + r * k + q), w0, a[r][0]);
+  }
+  for (int r = 0; r < R; r++) {
+    float s = hsum(add(add(a[r][0], a[r][1]), add(a[r][2], a[r][3])));
+    for (long t = q; t < k; t++) s += x[r * k + t] * widen(w[t]);
+    dots[r] = s;
+  }
+}
+#endif
+
+#if LLM_DECODE_ISA != 0
+// bf16 weights widened in registers: each 2 * kWidth block of x is split once per call into its
+// kWidth even-index values, then its kWidth odd ones (xs, row stride kv = k rounded down to whole
+// blocks), to meet evenOf and oddOf of one weight load. The tail past kv is summed from x.
+void splitPairs(const float* x, long rows, long k, long kv, float* xs) {
+  for (long r = 0; r < rows; r++)
+    for (long b = 0; b < kv; b += 2 * kWidth)
+      for (long i = 0; i < kWidth; i++) {
+        xs[r * kv + b + i] = x[r * k + b + 2 * i];
+        xs[r * kv + b + kWidth + i] = x[r * k + b + 2 * i + 1];
+      }
+}
+
+template <int R>
+inline void dotRowsPairs(const float* xs, long kv, const float* x, long k, const uint16_t* w, float* dots) {
+  constexpr long B = 2 * kWidth;
+  Vec a[R][4];
+  for (int r = 0; r < R; r++) a[r][0] = a[r][1] = a[r][2] = a[r][3] = zero();
+  long q = 0;
+  for (; q + 2 * B <= kv; q += 2 * B) {
+    const VecI v0 = loadPairs(w + q), v1 = loadPairs(w + q + B);
+    const Vec e0 = evenOf(v0), o0 = oddOf(v0), e1 = evenOf(v1), o1 = oddOf(v1);
+    for (int r = 0; r < R; r++) {
+      const float* xr = xs + r * kv + q;
+      a[r][0] = fma(loadX(xr), e0, a[r][0]);
+      a[r][1] = fma(loadX(xr + kWidth), o0, a[r][1]);
+      a[r][2] = fma(loadX(xr + B), e1, a[r][2]);
+      a[r][3] = fma(loadX(xr + B + kWidth), o1, a[r][3]);
+    }
+  }
+  for (; q < kv; q += B) {
+    const VecI v = loadPairs(w + q);
+    const Vec e = evenOf(v), o = oddOf(v);
+    for (int r = 0; r < R; r++) {
+      a[r][0] = fma(loadX(xs + r * kv + q), e, a[r][0]);
+      a[r][1] = fma(loadX(xs + r * kv + q + kWidth), o, a[r][1]);
+    }
+  }
+  for (int r = 0; r < R; r++) {
+    float s = hsum(add(add(a[r][0], a[r][1]), add(a[r][2], a[r][3])));
+    for (long t = kv; t < k; t++) s += x[r * k + t] * widen(w[t]);
+    dots[r] = s;
+  }
+}
+#endif
+
+#if LLM_DECODE_ISA == 2
+// vdpbf16ps on bf16 weights: x[r] was split into bf16 hi and lo halves (xs: hi then lo, k each per
+// row); each 32-wide step does two dot-product instructions on one weight load.
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) inline void dotRowsDpbf16(
+    const uint16_t* xs, const float* x, long rows, long k, const uint16_t* w, float* dots) {
+  for (long r = 0; r < rows; r++) {
+    const uint16_t* hi = xs + 2 * r * k;
+    const uint16_t* lo = hi + k;
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    long q = 0;
+    for (; q + 32 <= k; q += 32) {
+      const __m512bh wv = (__m512bh)_mm512_loadu_si512(w + q);
+      a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_loadu_si512(hi + q), wv);
+      a1 = _mm512_dpbf16_ps(a1, (__m512bh)_mm512_loadu_si512(lo + q), wv);
+    }
+    float s = hsum(_mm512_add_ps(a0, a1));
+    for (; q < k; q++) s += x[r * k + q] * widen(w[q]);
+    dots[r] = s;
+  }
+}
+
+// x (rows x k) -> per row, k bf16 of round(x) then k bf16 of round(x - round(x)).
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void splitBf16(const float* x, long rows, long k,
+                                                                               uint16_t* xs) {
+  for (long r = 0; r < rows; r++) {
+    const float* xr = x + r * k;
+    uint16_t* hi = xs + 2 * r * k;
+    uint16_t* lo = hi + k;
+    long q = 0;
+    for (; q + 32 <= k; q += 32) {
+      const __m512 x0 = _mm512_loadu_ps(xr + q), x1 = _mm512_loadu_ps(xr + q + 16);
+      const __m512bh h = _mm512_cvtne2ps_pbh(x1, x0);
+      // The rounded halves back in float32, to take the remainders exactly.
+      const __m512i hb = (__m512i)h;
+      const __m512 h0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(hb)), 16));
+      const __m512 h1 =
+          _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(hb, 1)), 16));
+      const __m512bh l = _mm512_cvtne2ps_pbh(_mm512_sub_ps(x1, h1), _mm512_sub_ps(x0, h0));
+      _mm512_storeu_si512(hi + q, hb);
+      _mm512_storeu_si512(lo + q, (__m512i)l);
+    }
+    // The tail is summed in float32 by dotRowsDpbf16 from x itself.
+    for (; q < k; q++) hi[q] = lo[q] = 0;
+  }
+}
+
+bool useDpbf16() {
+  static const bool yes = hasAvx512Bf16();
+  return yes;
+}
+#endif
+
+inline float epilogue(const GemvArgs& p, long r, long j, float dot) {
+  float v = p.bias ? dot + p.bias[j] : dot;
+  if (p.gelu) v = geluF(v);
+  return p.residual ? v + p.residual[r * p.n + j] : v;
+}
+
+template <int R, class W>
+inline void gemvPass(const GemvArgs& p, const W* w, long r0, long j0, long j1) {
+  const float* x = p.x + r0 * p.k;
+  float dots[R];
+  for (long j = j0; j < j1; j++) {
+    dotRows<R>(x, p.k, w + j * p.k, dots);
+    for (int r = 0; r < R; r++) p.out[(r0 + r) * p.n + j] = epilogue(p, r0 + r, j, dots[r]);
+  }
+}
+
+#if LLM_DECODE_ISA != 0
+template <int R>
+inline void gemvPassPairs(const GemvArgs& p, const float* xs, long kv, long r0, long j0, long j1) {
+  const uint16_t* w = static_cast<const uint16_t*>(p.weight);
+  float dots[R];
+  for (long j = j0; j < j1; j++) {
+    dotRowsPairs<R>(xs + r0 * kv, kv, p.x + r0 * p.k, p.k, w + j * p.k, dots);
+    for (int r = 0; r < R; r++) p.out[(r0 + r) * p.n + j] = epilogue(p, r0 + r, j, dots[r]);
+  }
+}
+
+void gemvRangePairs(const GemvArgs& p, const float* xs, long kv, long j0, long j1) {
+  long r0 = 0;
+  for (; r0 + kRowsPerPass <= p.rows; r0 += kRowsPerPass) gemvPassPairs<kRowsPerPass>(p, xs, kv, r0, j0, j1);
+  switch (p.rows - r0) {
+    case 3:
+      gemvPassPairs<3>(p, xs, kv, r0, j0, j1);
+      break;
+    case 2:
+      gemvPassPairs<2>(p, xs, kv, r0, j0, j1);
+      break;
+    case 1:
+      gemvPassPairs<1>(p, xs, kv, r0, j0, j1);
+      break;
+    default:
+      break;
+  }
+}
+#endif
+
+template <class W>
+void gemvRange(const GemvArgs& p, const W* w, long j0, long j1) {
+  long r0 = 0;
+  for (; r0 + kRowsPerPass <= p.rows; r0 += kRowsPerPass) gemvPass<kRowsPerPass>(p, w, r0, j0, j1);
+  switch (p.rows - r0) {
+    case 3:
+      gemvPass<3>(p, w, r0, j0, j1);
+      break;
+    case 2:
+      gemvPass<2>(p, w, r0, j0, j1);
+      break;
+    case 1:
+      gemvPass<1>(p, w, r0, j0, j1);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
+void gemv(const GemvArgs& p) {
+  const long blocks = (p.n + kOutBlock - 1) / kOutBlock;
+  const int nt = std::min<long>(threadsFor(static_cast<double>(p.n) * p.k), blocks);
+#if LLM_DECODE_ISA == 2
+  if (p.bf16 && useDpbf16() && p.k >= 32) {
+    // Shared and read-only inside the region; kept between calls (decoding allocates nothing per
+    // token), on the calling thread.
+    static thread_local std::vector<uint16_t> xs;
+    if (xs.size() < static_cast<size_t>(2 * p.rows * p.k)) xs.resize(static_cast<size_t>(2 * p.rows * p.k));
+    splitBf16(p.x, p.rows, p.k, xs.data());
+    const uint16_t* w = static_cast<const uint16_t*>(p.weight);
+    const uint16_t* split = xs.data();
+#pragma omp parallel for num_threads(nt) schedule(dynamic, kChunkBlocks) if (nt > 1)
+    for (long b = 0; b < blocks; b++) {
+      float dots[kRowsPerPass];
+      for (long j = b * kOutBlock; j < std::min(p.n, (b + 1) * kOutBlock); j++)
+        for (long r0 = 0; r0 < p.rows; r0 += kRowsPerPass) {
+          const long rr = std::min<long>(kRowsPerPass, p.rows - r0);
+          dotRowsDpbf16(split + 2 * r0 * p.k, p.x + r0 * p.k, rr, p.k, w + j * p.k, dots);
+          for (long r = 0; r < rr; r++) p.out[(r0 + r) * p.n + j] = epilogue(p, r0 + r, j, dots[r]);
+        }
+    }
+    return;
+  }
+#endif
+#if LLM_DECODE_ISA != 0
+  if (p.bf16) {
+    const long kv = p.k - p.k % (2 * kWidth);
+    // Split once on the calling thread, read by all; kept between calls (nothing allocated per token).
+    static thread_local std::vector<float> split;
+    if (split.size() < static_cast<size_t>(p.rows * kv)) split.resize(static_cast<size_t>(p.rows * kv));
+    splitPairs(p.x, p.rows, p.k, kv, split.data());
+    const float* xs = split.data();
+#pragma omp parallel for num_threads(nt) schedule(dynamic, kChunkBlocks) if (nt > 1)
+    for (long b = 0; b < blocks; b++) gemvRangePairs(p, xs, kv, b * kOutBlock, std::min(p.n, (b + 1) * kOutBlock));
+    return;
+  }
+#endif
+#pragma omp parallel for num_threads(nt) schedule(dynamic, kChunkBlocks) if (nt > 1)
+  for (long b = 0; b < blocks; b++) {
+    const long j0 = b * kOutBlock, j1 = std::min(p.n, j0 + kOutBlock);
+    if (p.bf16)
+      gemvRange(p, static_cast<const uint16_t*>(p.weight), j0, j1);
+    else
+      gemvRange(p, static_cast<const float*>(p.weight), j0, j1);
+  }
+}
+
+void attendCached(const AttendArgs& p) {
+  const long hs = p.headDim, C = p.heads * hs, seenMax = p.start + p.tokens;
+  const long tasks = p.batch * p.heads * p.tokens;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
+  const int nt = std::min<long>(threadsFor(2.0 * tasks * seenMax * hs), tasks);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    // One scores row per thread, kept between calls: decoding allocates nothing per token.
+    thread_local std::vector<float> scores;
+    if (static_cast<long>(scores.size()) < seenMax) scores.resize(seenMax);
+    float* s = scores.data();
+#pragma omp for schedule(static)
+    for (long task = 0; task < tasks; task++) {
+      const long i = task % p.tokens, bh = task / p.tokens;
+      const long b = bh / p.heads, h = bh % p.heads;
+      const float* qr = p.q + (b * p.tokens + i) * C + h * hs;
+      const float* kc = p.keys + bh * p.maxLength * hs;
+      const float* vc = p.values + bh * p.maxLength * hs;
+      float* o = p.out + (b * p.tokens + i) * C + h * hs;
+      const long seen = p.start + i + 1;
+      float max = -INFINITY;
+      for (long t = 0; t < seen; t++) {
+        const float* kt = kc + t * hs;
+        float d = 0;
+#pragma omp simd reduction(+ : d)
+        for (long e = 0; e < hs; e++) d += qr[e] * kt[e];
+        s[t] = d * scale;
+        max = s[t] > max ? s[t] : max;
+      }
+      float sum = 0;
+#pragma omp simd reduction(+ : sum)
+      for (long t = 0; t < seen; t++) {
+        s[t] = fastExp(s[t] - max);
+        sum += s[t];
+      }
+      // Written only after this head's query row was read in full: out may be q itself.
+      const float inv = 1.0f / sum;
+      for (long e = 0; e < hs; e++) o[e] = 0;
+      for (long t = 0; t < seen; t++) {
+        const float wt = s[t] * inv;
+        const float* vt = vc + t * hs;
+#pragma omp simd
+        for (long e = 0; e < hs; e++) o[e] += wt * vt[e];
+      }
+    }
+  }
+}
+
+double readSum(const float* x, long n, int threads) {
+  constexpr long kChunk = 1 << 16;
+  const long chunks = (n + kChunk - 1) / kChunk;
+  double total = 0;
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : total)
+  for (long c = 0; c < chunks; c++) {
+    const float* xc = x + c * kChunk;
+    const long len = std::min(kChunk, n - c * kChunk);
+#if LLM_DECODE_ISA == 0
+    float s = 0;
+#pragma omp simd reduction(+ : s)
+    for (long q = 0; q < len; q++) s += xc[q];
+    total += s;
+#else
+    Vec a0 = zero(), a1 = zero(), a2 = zero(), a3 = zero();
+    long q = 0;
+    for (; q + 4 * kWidth <= len; q += 4 * kWidth) {
+      a0 = add(a0, loadX(xc + q));
+      a1 = add(a1, loadX(xc + q + kWidth));
+      a2 = add(a2, loadX(xc + q + 2 * kWidth));
+      a3 = add(a3, loadX(xc + q + 3 * kWidth));
+    }
+    float s = hsum(add(add(a0, a1), add(a2, a3)));
+    for (; q < len; q++) s += xc[q];
+    total += s;
+#endif
+  }
+  return total;
+}
+
+}  // namespace llm::LLM_KERNEL_NS

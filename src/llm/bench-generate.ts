@@ -1,0 +1,131 @@
+// Decoding speed against the machine's own limit, for `llm-scratch bench generate`: decoding one
+// token reads every weight once, so its ceiling is the read bandwidth over the weight bytes per
+// token. Each run prefills a prompt (the GEMM path), then decodes greedy tokens with the KV cache
+// (gemv and attendCached); the bandwidth is measured in the same process, on the same threads,
+// just before each run.
+import { kernels } from '../backend/index.js';
+import { loadNative } from '../backend/native.js';
+import { noGrad } from '../tensor/index.js';
+import { Decoder, keepWeightsInBf16, type WeightDType } from './decoder.js';
+import type { GPTModel } from './gpt.js';
+import { collectGarbage } from './weight-dtype.js';
+
+export interface GenerateBenchOptions {
+  dtype: WeightDType;
+  // Tokens decoded after the prompt, and the prompt's length.
+  tokens: number;
+  promptTokens: number;
+  runs: number;
+}
+
+export interface GenerateBenchRun {
+  kernel: 'generate';
+  run: number;
+  dtype: WeightDType;
+  threads: number;
+  isa: string;
+  promptTokens: number;
+  tokens: number;
+  // Decode (one token at a time, KV cache) and prefill (the prompt at once) rates.
+  tokensPerSec: number;
+  prefillTokensPerSec: number;
+  weightBytesPerToken: number;
+  // Bytes per second read by the probe, the decode rate that bandwidth allows, and our share of it.
+  readBandwidth: number;
+  limitTokensPerSec: number;
+  bandwidthFraction: number;
+  // Resident memory of the process after the run, in bytes.
+  rss: number;
+}
+
+// 512 MiB: many times any L3 here (32 MiB per CCD on EPYC), so the probe reads memory, not cache.
+const PROBE_MEGABYTES = 512;
+
+// The read bandwidth in bytes per second: the native probe on the kernels' threads, or one
+// JavaScript thread summing a large array when the TypeScript backend runs (its decode is one
+// thread too).
+export function measureReadBandwidth(): number {
+  const native = kernels().name === 'native' ? loadNative() : null;
+  if (native) return native.readBandwidth(PROBE_MEGABYTES, 5);
+  const x = new Float64Array((PROBE_MEGABYTES * 1024 * 1024) / 8).fill(1);
+  let best = 0;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    let s = 0;
+    for (let i = 0; i < x.length; i++) s += x[i];
+    const seconds = (performance.now() - t0) / 1000;
+    if (s !== x.length) throw new Error('read-bandwidth probe: wrong sum');
+    best = Math.max(best, x.byteLength / seconds);
+  }
+  return best;
+}
+
+// A prompt of ordinary ids, spread over the vocabulary (the speed does not depend on which).
+function promptIds(n: number, vocab: number): number[] {
+  return Array.from({ length: n }, (_, i) => (i * 7919 + 13) % vocab);
+}
+
+// One timed run: the prompt, then greedy tokens one at a time.
+function timeRun(decoder: Decoder, options: GenerateBenchOptions): { prefill: number; decode: number } {
+  const argmax = new Int32Array(1);
+  const V = decoder.logits.length;
+  decoder.reset();
+  return noGrad(() => {
+    const t0 = performance.now();
+    let logits = decoder.step(promptIds(options.promptTokens, V));
+    const t1 = performance.now();
+    for (let i = 0; i < options.tokens; i++) {
+      kernels().argReduce('argmax', logits, 1, V, 1, argmax);
+      logits = decoder.step([argmax[0]]);
+    }
+    const t2 = performance.now();
+    return {
+      prefill: options.promptTokens / ((t1 - t0) / 1000),
+      decode: options.tokens / ((t2 - t1) / 1000),
+    };
+  });
+}
+
+// Runs the benchmark, calling onRun after each run (a warm-up run is not reported).
+export async function benchGenerate(
+  model: GPTModel,
+  options: GenerateBenchOptions,
+  onRun: (r: GenerateBenchRun) => void,
+): Promise<void> {
+  // bf16 keeps only the bf16 copies, as generate --dtype bf16 does, and the released float32
+  // arrays are given the time to leave memory, so that rss compares fairly.
+  if (options.dtype === 'bf16') {
+    keepWeightsInBf16(model);
+    collectGarbage();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    loadNative()?.trimMemory();
+  }
+  const decoder = new Decoder(model, { dtype: options.dtype });
+  const native = kernels().name === 'native' ? loadNative() : null;
+  const info = native?.info();
+  const bytes = decoder.weightBytesPerToken;
+  timeRun(decoder, { ...options, tokens: Math.min(options.tokens, 4) });
+  for (let run = 1; run <= options.runs; run++) {
+    // Probed right before each run: on a shared machine the bandwidth left to us changes by the
+    // minute, and the run is judged against what the machine gave at that time.
+    const bandwidth = measureReadBandwidth();
+    const { prefill, decode } = timeRun(decoder, options);
+    const limit = bandwidth / bytes;
+    onRun({
+      kernel: 'generate',
+      run,
+      dtype: options.dtype,
+      threads: info?.threads ?? 1,
+      isa: info?.isa ?? 'typescript',
+      promptTokens: options.promptTokens,
+      tokens: options.tokens,
+      tokensPerSec: decode,
+      prefillTokensPerSec: prefill,
+      weightBytesPerToken: bytes,
+      readBandwidth: bandwidth,
+      limitTokensPerSec: limit,
+      bandwidthFraction: decode / limit,
+      rss: process.memoryUsage.rss(),
+    });
+  }
+}

@@ -1,0 +1,399 @@
+// The inference path of the GPT model (chapter 4's forward, the bonus KV cache), written for speed:
+// decoding one token is a matrix-vector product per weight matrix, so its cost is reading every
+// weight once. Products with a few rows go to the gemv kernel (the matrix streamed in its stored
+// layout, bias, GELU and the shortcut add fused); longer prompts keep the GEMM; attention over the
+// cache is one attendCached call per layer. Every buffer is allocated when the decoder is made (or
+// when a longer prompt first arrives), none per token. No autograd, no dropout: inference only.
+// Shapes: T tokens, C embedding size, V vocabulary, nh heads, hs head size.
+import { kernels } from '../backend/index.js';
+import type { F32, Weight } from '../backend/kernels.js';
+import { toBf16, widenBf16 } from '../backend/bf16.js';
+import { type Embedding, GELU, Linear } from '../nn/index.js';
+import type { GPTModel } from './gpt.js';
+import type { KVCache } from './kv-cache.js';
+
+export type WeightDType = 'f32' | 'bf16';
+export const WEIGHT_DTYPES: readonly WeightDType[] = ['f32', 'bf16'];
+
+// Up to this many rows the product is bound by reading the weights, which gemv does once; beyond,
+// the GEMM's register blocking wins (bf16 weights always take gemv: the GEMM multiplies float32).
+const GEMV_MAX_ROWS = 8;
+
+// bf16 copies of float32 weights, made once per weight array (a tied output head converts once
+// with the token embedding). A copy is a snapshot: a model that trains further decodes in f32.
+const bf16Copies = new WeakMap<Float32Array, Uint16Array>();
+function bf16Of(x: Float32Array): Uint16Array {
+  let copy = bf16Copies.get(x);
+  if (!copy) {
+    copy = toBf16(x);
+    bf16Copies.set(x, copy);
+  }
+  return copy;
+}
+
+// Weights kept only in bf16 (keepWeightsInBf16): the module's float32 weight was released.
+const bf16Only = new WeakMap<object, Uint16Array>();
+
+const RELEASED = new Float32Array(0);
+
+// The matrices the decoder streams, in the order it reads them.
+function streamedLinears(model: GPTModel): Linear[] {
+  const blocks = [...model.trf_blocks].flatMap((b) => [
+    b.att.W_query,
+    b.att.W_key,
+    b.att.W_value,
+    b.att.out_proj,
+    b.ff.layers[0],
+    b.ff.layers[2],
+  ]);
+  return [...blocks, model.out_head] as Linear[];
+}
+
+// Makes a model decode-only with bf16 weights: every matrix the decoder streams, and the token
+// embedding, is kept as bf16 and its float32 array is released, so the model holds about half the
+// bytes (the position embedding, biases and norms stay float32: they are small). The model's own
+// forward then refuses to run (GPTModel.decodeOnly); generation with the KV cache runs it in bf16.
+export function keepWeightsInBf16(model: GPTModel): void {
+  if (model.decodeOnly) return;
+  if (!decoderSupports(model))
+    throw new Error('keepWeightsInBf16: the model has layers the decoder does not run');
+  const owners: (Linear | Embedding)[] = [...streamedLinears(model), model.tok_emb];
+  // Every copy is made before any array is released: a tied head shares the embedding's array.
+  for (const o of owners) bf16Only.set(o, bf16Of(o.weight.data as Float32Array));
+  for (const o of owners) o.weight.data = RELEASED;
+  // The causal masks serve only the module forward (4 MiB per layer at context 1024).
+  for (const b of model.trf_blocks) b.att.mask.data = RELEASED;
+  model.decodeOnly = true;
+}
+
+interface DecodeLinear {
+  weight: Weight;
+  bias: F32 | null;
+  inFeatures: number;
+  outFeatures: number;
+}
+
+// Rows [row, row + tokens) of a step: tokens of one sequence, at positions from start in its cache.
+interface Segment {
+  cache: KVCache;
+  start: number;
+  row: number;
+  tokens: number;
+}
+
+interface DecodeBlock {
+  ln1: { gamma: F32; beta: F32; eps: number };
+  query: DecodeLinear;
+  key: DecodeLinear;
+  value: DecodeLinear;
+  proj: DecodeLinear;
+  ln2: { gamma: F32; beta: F32; eps: number };
+  fc1: DecodeLinear;
+  fc2: DecodeLinear;
+}
+
+// Whether the decoder can run this model: plain Linear layers everywhere (a LoRA adapter, for one,
+// is not folded in here, so such a model keeps the module path) and GELU in the feed-forward.
+export function decoderSupports(model: GPTModel): boolean {
+  return (
+    [...model.trf_blocks].every(
+      (b) =>
+        [b.att.W_query, b.att.W_key, b.att.W_value, b.att.out_proj, b.ff.layers[0], b.ff.layers[2]].every(
+          (l) => l instanceof Linear,
+        ) && b.ff.layers[1] instanceof GELU,
+    ) && model.out_head instanceof Linear
+  );
+}
+
+function linear(layer: unknown, dtype: WeightDType): DecodeLinear {
+  const l = layer as Linear;
+  const [outFeatures, inFeatures] = l.weight.shape;
+  const kept = bf16Only.get(l);
+  return {
+    weight:
+      kept ?? (dtype === 'bf16' ? bf16Of(l.weight.data as Float32Array) : (l.weight.data as Float32Array)),
+    bias: (l.bias?.data as Float32Array | undefined) ?? null,
+    inFeatures,
+    outFeatures,
+  };
+}
+
+function norm(n: { scale: { data: unknown }; shift: { data: unknown }; eps: number }) {
+  return { gamma: n.scale.data as F32, beta: n.shift.data as F32, eps: n.eps };
+}
+
+const weightBytes = (l: DecodeLinear): number => l.weight.byteLength + (l.bias?.byteLength ?? 0);
+
+export class Decoder {
+  readonly cache: KVCache;
+  readonly dtype: WeightDType;
+  // The logits of the last position of the latest step (V); overwritten by the next step.
+  readonly logits: Float32Array;
+  private batchLogits = new Float32Array(0);
+  private readonly blocks: DecodeBlock[];
+  private readonly head: DecodeLinear;
+  private readonly finalNorm: { gamma: F32; beta: F32; eps: number };
+  private readonly tokEmb: F32;
+  private readonly tokEmbBf16: Uint16Array | undefined;
+  private readonly posEmb: F32;
+  private readonly C: number;
+  private readonly V: number;
+  private readonly nh: number;
+  private capacity = 0;
+  private buf!: {
+    x: F32;
+    ln: F32;
+    q: F32;
+    k: F32;
+    v: F32;
+    hidden: F32;
+    mean: F32;
+    rstd: F32;
+    ids: Int32Array;
+  };
+
+  constructor(
+    readonly model: GPTModel,
+    options: { dtype?: WeightDType; batch?: 1 } = {},
+  ) {
+    if (!decoderSupports(model)) throw new Error('Decoder: the model has layers the decoder does not run');
+    this.dtype = options.dtype ?? (model.decodeOnly ? 'bf16' : 'f32');
+    if (model.decodeOnly && this.dtype !== 'bf16') {
+      throw new Error('Decoder: the model keeps its weights in bf16 only (keepWeightsInBf16)');
+    }
+    const { embDim, vocabSize, nHeads } = model.config;
+    this.C = embDim;
+    this.V = vocabSize;
+    this.nh = nHeads;
+    this.blocks = [...model.trf_blocks].map((b) => ({
+      ln1: norm(b.norm1),
+      query: linear(b.att.W_query, this.dtype),
+      key: linear(b.att.W_key, this.dtype),
+      value: linear(b.att.W_value, this.dtype),
+      proj: linear(b.att.out_proj, this.dtype),
+      ln2: norm(b.norm2),
+      fc1: linear(b.ff.layers[0], this.dtype),
+      fc2: linear(b.ff.layers[2], this.dtype),
+    }));
+    this.head = linear(model.out_head, this.dtype);
+    this.finalNorm = norm(model.final_norm);
+    this.tokEmb = model.tok_emb.weight.data as F32;
+    this.tokEmbBf16 = bf16Only.get(model.tok_emb);
+    this.posEmb = model.pos_emb.weight.data as F32;
+    this.cache = model.newCache(1);
+    this.logits = new Float32Array(vocabSize);
+    this.reserve(1);
+  }
+
+  // Tokens in the cache: the position the next step starts at.
+  get length(): number {
+    return this.cache.length;
+  }
+
+  reset(): void {
+    this.cache.reset();
+  }
+
+  // Bytes of weights one decoded token reads: every matrix, bias and norm once, plus one row each
+  // of the token and position embeddings (the KV cache it also reads grows with the position).
+  get weightBytesPerToken(): number {
+    const C = this.C;
+    const norms = (2 * this.blocks.length + 1) * 2 * C * 4;
+    const matrices = this.blocks.reduce(
+      (sum, b) =>
+        sum + [b.query, b.key, b.value, b.proj, b.fc1, b.fc2].reduce((s, l) => s + weightBytes(l), 0),
+      weightBytes(this.head),
+    );
+    return matrices + norms + C * (this.tokEmbBf16 ? 2 : 4) + C * 4;
+  }
+
+  // Runs ids (the tokens after those cached) through the model, appending their keys and values to
+  // the cache; returns the logits of the last one (this.logits).
+  step(ids: readonly number[]): Float32Array {
+    return this.stepSequence(this.cache, ids);
+  }
+
+  // A cache for another sequence decoded by this decoder (stepSequence, stepBatch).
+  newSequence(): KVCache {
+    return this.model.newCache(1);
+  }
+
+  // step() on the sequence whose keys and values are in cache.
+  stepSequence(cache: KVCache, ids: readonly number[]): Float32Array {
+    if (ids.length === 0) throw new Error('Decoder: step needs at least one token');
+    this.run([{ cache, start: cache.length, row: 0, tokens: ids.length }], ids, false, this.logits);
+    return this.logits;
+  }
+
+  // One new token for each of several sequences (ids[i] continues caches[i]), decoded together:
+  // every weight is read once for all of them. Returns their logits (B, V), in a buffer the next
+  // call overwrites. Each sequence gets the logits it would get alone (gemv sums a row in one order
+  // whatever rows are beside it; attention is per sequence).
+  stepBatch(caches: readonly KVCache[], ids: readonly number[]): Float32Array {
+    const B = ids.length;
+    if (B === 0 || caches.length !== B) throw new Error('Decoder: stepBatch needs one token per cache');
+    if (new Set(caches).size !== B) throw new Error('Decoder: stepBatch got the same cache twice');
+    if (this.batchLogits.length < B * this.V) this.batchLogits = new Float32Array(B * this.V);
+    const logits = this.batchLogits.subarray(0, B * this.V);
+    this.run(
+      caches.map((cache, i) => ({ cache, start: cache.length, row: i, tokens: 1 })),
+      ids,
+      true,
+      logits,
+    );
+    return logits;
+  }
+
+  private run(segments: Segment[], ids: readonly number[], gemvOnly: boolean, logits: F32): void {
+    const rows = ids.length;
+    for (const seg of segments) {
+      if (seg.start + seg.tokens > seg.cache.maxLength) {
+        throw new Error(
+          `Decoder: ${seg.start + seg.tokens} tokens exceed the context length ${seg.cache.maxLength}`,
+        );
+      }
+    }
+    this.reserve(rows);
+    const k = kernels();
+    const { C, V } = this;
+    const b = this.buf;
+    const ids32 = b.ids.subarray(0, rows);
+    for (let i = 0; i < rows; i++) {
+      if (!(Number.isInteger(ids[i]) && ids[i] >= 0 && ids[i] < V)) {
+        throw new Error(`Decoder: token id ${ids[i]} is outside the vocabulary of ${V}`);
+      }
+      ids32[i] = ids[i];
+    }
+    const x = b.x.subarray(0, rows * C); // (rows, C)
+    if (this.tokEmbBf16) {
+      for (let i = 0; i < rows; i++)
+        widenBf16(this.tokEmbBf16.subarray(ids[i] * C, (ids[i] + 1) * C), x.subarray(i * C, (i + 1) * C));
+    } else {
+      k.indexSelect(this.tokEmb, 1, V, C, ids32, x);
+    }
+    for (const { start, row, tokens } of segments) {
+      const xs = x.subarray(row * C, (row + tokens) * C);
+      k.binary('add', xs, [C, 1], this.posEmb.subarray(start * C, (start + tokens) * C), [C, 1], xs, [
+        tokens,
+        C,
+      ]);
+    }
+    this.blocks.forEach((block, l) => this.block(block, l, segments, x, rows, gemvOnly));
+    for (const seg of segments) for (const layer of seg.cache.layers) layer.length = seg.start + seg.tokens;
+    // Only the last position of each sequence: all that generation needs.
+    const ln = b.ln.subarray(0, segments.length * C);
+    const fn = this.finalNorm;
+    segments.forEach(({ row, tokens }, i) => {
+      const last = x.subarray((row + tokens - 1) * C, (row + tokens) * C);
+      k.layerNorm(last, fn.gamma, fn.beta, 1, C, fn.eps, ln.subarray(i * C, (i + 1) * C), b.mean, b.rstd);
+    });
+    this.linear(this.head, ln, segments.length, logits, null, false, gemvOnly);
+  }
+
+  private block(
+    p: DecodeBlock,
+    l: number,
+    segments: Segment[],
+    x: F32,
+    rows: number,
+    gemvOnly: boolean,
+  ): void {
+    const k = kernels();
+    const { C, nh } = this;
+    const hs = C / nh;
+    const b = this.buf;
+    const ln = b.ln.subarray(0, rows * C);
+    const q = b.q.subarray(0, rows * C);
+    const kk = b.k.subarray(0, rows * C);
+    const v = b.v.subarray(0, rows * C);
+    k.layerNorm(x, p.ln1.gamma, p.ln1.beta, rows, C, p.ln1.eps, ln, b.mean, b.rstd);
+    this.linear(p.query, ln, rows, q, null, false, gemvOnly);
+    this.linear(p.key, ln, rows, kk, null, false, gemvOnly);
+    this.linear(p.value, ln, rows, v, null, false, gemvOnly);
+    for (const { cache: seqCache, start, row, tokens } of segments) {
+      const cache = seqCache.layers[l];
+      // (T, nh, hs) rows into the cache's (nh, maxLength, hs) at position start.
+      const srcStrides = [hs, C, 1];
+      const dstStrides = [cache.maxLength * hs, hs, 1];
+      k.copyStrided(kk, row * C, srcStrides, cache.keys, start * hs, dstStrides, [nh, tokens, hs]);
+      k.copyStrided(v, row * C, srcStrides, cache.values, start * hs, dstStrides, [nh, tokens, hs]);
+      // The context vectors replace the queries in place: (T, nh * hs), ready for the projection.
+      const qs = q.subarray(row * C, (row + tokens) * C);
+      k.attendCached({
+        q: qs,
+        keys: cache.keys,
+        values: cache.values,
+        out: qs,
+        batch: 1,
+        heads: nh,
+        headDim: hs,
+        maxLength: cache.maxLength,
+        start,
+        tokens,
+      });
+    }
+    this.linear(p.proj, q, rows, x, x, false, gemvOnly); // x += proj(context)
+    k.layerNorm(x, p.ln2.gamma, p.ln2.beta, rows, C, p.ln2.eps, ln, b.mean, b.rstd);
+    const hidden = b.hidden.subarray(0, rows * 4 * C);
+    this.linear(p.fc1, ln, rows, hidden, null, true, gemvOnly);
+    this.linear(p.fc2, hidden, rows, x, x, false, gemvOnly); // x += fc2(gelu(fc1(ln)))
+  }
+
+  // out (rows, n) = act(x W^T + bias) + residual.
+  // gemvOnly keeps a batch of sequences on gemv at any size (per-row results independent of it).
+  private linear(
+    l: DecodeLinear,
+    x: F32,
+    rows: number,
+    out: F32,
+    residual: F32 | null,
+    gelu: boolean,
+    gemvOnly: boolean,
+  ): void {
+    const k = kernels();
+    const { inFeatures: kk, outFeatures: n } = l;
+    if (gemvOnly || rows <= GEMV_MAX_ROWS || !(l.weight instanceof Float32Array)) {
+      k.gemv({ x, rows, k: kk, n, weight: l.weight, bias: l.bias, gelu, residual, out });
+      return;
+    }
+    // Prefill: the GEMM, then bias, GELU and the shortcut as whole-array passes.
+    const y = residual === out ? this.buf.v.subarray(0, rows * n) : out.subarray(0, rows * n);
+    k.matmul({
+      a: x,
+      b: l.weight,
+      c: y,
+      batch: 1,
+      m: rows,
+      k: kk,
+      n,
+      transA: false,
+      transB: true,
+      strideA: 0,
+      strideB: 0,
+      strideC: 0,
+      accumulate: false,
+    });
+    if (l.bias) k.binary('add', y, [n, 1], l.bias, [0, 1], y, [rows, n]);
+    if (gelu) k.unary('gelu', y, y);
+    if (residual) k.binary('add', y, [n, 1], residual, [n, 1], out, [rows, n]);
+  }
+
+  // Grows the activation buffers to hold `rows` tokens (a longer prompt than any before).
+  private reserve(rows: number): void {
+    if (rows <= this.capacity) return;
+    const C = this.C;
+    this.capacity = Math.max(rows, GEMV_MAX_ROWS);
+    const n = this.capacity;
+    this.buf = {
+      x: new Float32Array(n * C),
+      ln: new Float32Array(n * C),
+      q: new Float32Array(n * C),
+      k: new Float32Array(n * C),
+      v: new Float32Array(n * C),
+      hidden: new Float32Array(n * 4 * C),
+      mean: new Float32Array(n),
+      rstd: new Float32Array(n),
+      ids: new Int32Array(n),
+    };
+  }
+}

@@ -139,7 +139,7 @@ inline void dotRows(const float* x, long k, const W* w, float* dots) {
   }
   for (int r = 0; r < R; r++) {
     float s = hsum(add(add(a[r][0], a[r][1]), add(a[r][2], a[r][3])));
-    for (long t = q; t < k; t++) s += x[r * k + t] * widen(w[t]);
+    for (long t = q; t < k; t++) s = std::fma(x[r * k + t], widen(w[t]), s);
     dots[r] = s;
   }
 }
@@ -185,55 +185,58 @@ inline void dotRowsPairs(const float* xs, long kv, const float* x, long k, const
   }
   for (int r = 0; r < R; r++) {
     float s = hsum(add(add(a[r][0], a[r][1]), add(a[r][2], a[r][3])));
-    for (long t = kv; t < k; t++) s += x[r * k + t] * widen(w[t]);
+    for (long t = kv; t < k; t++) s = std::fma(x[r * k + t], widen(w[t]), s);
     dots[r] = s;
   }
 }
 #endif
 
 #if LLM_DECODE_ISA == 2
-// vdpbf16ps on bf16 weights: x[r] was split into bf16 hi and lo halves (xs: hi then lo, k each per
-// row); each 32-wide step does two dot-product instructions on one weight load.
+// vdpbf16ps on bf16 weights: x[r] was split into three bf16 parts, hi + mid + lo (xs: k each per
+// row), which hold all 24 bits of a float32, so activations keep float32 accuracy (two parts, 16
+// bits, missed the float32 tolerance by up to 1.17x at k = 800 on a Xeon); each 32-wide step does
+// three dot-product instructions on one weight load.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) inline void dotRowsDpbf16(
     const uint16_t* xs, const float* x, long rows, long k, const uint16_t* w, float* dots) {
   for (long r = 0; r < rows; r++) {
-    const uint16_t* hi = xs + 2 * r * k;
-    const uint16_t* lo = hi + k;
-    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+    const uint16_t* hi = xs + 3 * r * k;
+    const uint16_t* mid = hi + k;
+    const uint16_t* lo = mid + k;
+    __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps(), a2 = _mm512_setzero_ps();
     long q = 0;
     for (; q + 32 <= k; q += 32) {
       const __m512bh wv = (__m512bh)_mm512_loadu_si512(w + q);
       a0 = _mm512_dpbf16_ps(a0, (__m512bh)_mm512_loadu_si512(hi + q), wv);
-      a1 = _mm512_dpbf16_ps(a1, (__m512bh)_mm512_loadu_si512(lo + q), wv);
+      a1 = _mm512_dpbf16_ps(a1, (__m512bh)_mm512_loadu_si512(mid + q), wv);
+      a2 = _mm512_dpbf16_ps(a2, (__m512bh)_mm512_loadu_si512(lo + q), wv);
     }
-    float s = hsum(_mm512_add_ps(a0, a1));
-    for (; q < k; q++) s += x[r * k + q] * widen(w[q]);
+    float s = hsum(_mm512_add_ps(a0, _mm512_add_ps(a1, a2)));
+    for (; q < k; q++) s = std::fma(x[r * k + q], widen(w[q]), s);
     dots[r] = s;
   }
 }
 
-// x (rows x k) -> per row, k bf16 of round(x) then k bf16 of round(x - round(x)).
+// x (rows x k) -> per row, k bf16 of hi = round(x), k of mid = round(x - hi), k of
+// lo = round(x - hi - mid) (each subtraction exact in float32).
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void splitBf16(const float* x, long rows, long k,
                                                                                uint16_t* xs) {
   for (long r = 0; r < rows; r++) {
     const float* xr = x + r * k;
-    uint16_t* hi = xs + 2 * r * k;
-    uint16_t* lo = hi + k;
+    uint16_t* parts[3] = {xs + 3 * r * k, xs + 3 * r * k + k, xs + 3 * r * k + 2 * k};
     long q = 0;
     for (; q + 32 <= k; q += 32) {
-      const __m512 x0 = _mm512_loadu_ps(xr + q), x1 = _mm512_loadu_ps(xr + q + 16);
-      const __m512bh h = _mm512_cvtne2ps_pbh(x1, x0);
-      // The rounded halves back in float32, to take the remainders exactly.
-      const __m512i hb = (__m512i)h;
-      const __m512 h0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(hb)), 16));
-      const __m512 h1 =
-          _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(hb, 1)), 16));
-      const __m512bh l = _mm512_cvtne2ps_pbh(_mm512_sub_ps(x1, h1), _mm512_sub_ps(x0, h0));
-      _mm512_storeu_si512(hi + q, hb);
-      _mm512_storeu_si512(lo + q, (__m512i)l);
+      __m512 x0 = _mm512_loadu_ps(xr + q), x1 = _mm512_loadu_ps(xr + q + 16);
+      for (uint16_t* part : parts) {
+        const __m512i b = (__m512i)_mm512_cvtne2ps_pbh(x1, x0);
+        _mm512_storeu_si512(part + q, b);
+        // The rounded part back in float32, to take the remainder exactly.
+        x0 = _mm512_sub_ps(x0, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_castsi512_si256(b)), 16)));
+        x1 = _mm512_sub_ps(
+            x1, _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(b, 1)), 16)));
+      }
     }
     // The tail is summed in float32 by dotRowsDpbf16 from x itself.
-    for (; q < k; q++) hi[q] = lo[q] = 0;
+    for (; q < k; q++) parts[0][q] = parts[1][q] = parts[2][q] = 0;
   }
 }
 
@@ -243,7 +246,9 @@ bool useDpbf16() {
 }
 #endif
 
-inline float epilogue(const GemvArgs& p, long r, long j, float dot) {
+// Kept out of line: inlined into each gemvPass<R>, GCC compiled it differently per R on AVX-512
+// (a row's bits then depended on the rows beside it, seen on a Xeon); one copy serves every R.
+__attribute__((noinline)) float epilogue(const GemvArgs& p, long r, long j, float dot) {
   float v = p.bias ? dot + p.bias[j] : dot;
   if (p.gelu) v = geluF(v);
   return p.residual ? v + p.residual[r * p.n + j] : v;
@@ -318,7 +323,7 @@ void gemv(const GemvArgs& p) {
     // Shared and read-only inside the region; kept between calls (decoding allocates nothing per
     // token), on the calling thread.
     static thread_local std::vector<uint16_t> xs;
-    if (xs.size() < static_cast<size_t>(2 * p.rows * p.k)) xs.resize(static_cast<size_t>(2 * p.rows * p.k));
+    if (xs.size() < static_cast<size_t>(3 * p.rows * p.k)) xs.resize(static_cast<size_t>(3 * p.rows * p.k));
     splitBf16(p.x, p.rows, p.k, xs.data());
     const uint16_t* w = static_cast<const uint16_t*>(p.weight);
     const uint16_t* split = xs.data();
@@ -328,7 +333,7 @@ void gemv(const GemvArgs& p) {
       for (long j = b * kOutBlock; j < std::min(p.n, (b + 1) * kOutBlock); j++)
         for (long r0 = 0; r0 < p.rows; r0 += kRowsPerPass) {
           const long rr = std::min<long>(kRowsPerPass, p.rows - r0);
-          dotRowsDpbf16(split + 2 * r0 * p.k, p.x + r0 * p.k, rr, p.k, w + j * p.k, dots);
+          dotRowsDpbf16(split + 3 * r0 * p.k, p.x + r0 * p.k, rr, p.k, w + j * p.k, dots);
           for (long r = 0; r < rr; r++) p.out[(r0 + r) * p.n + j] = epilogue(p, r0 + r, j, dots[r]);
         }
     }

@@ -60,7 +60,12 @@ export const pullCommand = defineCommand({
   summary: 'Download a model from the Hugging Face hub (safetensors, config, tokenizer; resumable, verified)',
   usage: 'REPO [--revision R] [--out DIR] [--json]',
   options: {
-    revision: { type: 'string', value: 'R', default: 'main', description: 'branch, tag or commit to download' },
+    revision: {
+      type: 'string',
+      value: 'R',
+      default: 'main',
+      description: 'branch, tag or commit to download',
+    },
     out: {
       type: 'string',
       value: 'DIR',
@@ -69,7 +74,8 @@ export const pullCommand = defineCommand({
     },
     json: {
       type: 'boolean',
-      description: 'print one JSON object at the end: repo, revision, commit, dir and the files with their sizes',
+      description:
+        'print one JSON object at the end: repo, revision, commit, dir and the files with their sizes',
     },
   },
   examples: [
@@ -83,7 +89,8 @@ export const pullCommand = defineCommand({
       throw new UsageError(`one repository at a time, got ${positionals.length}: ${positionals.join(' ')}`);
     const repo = positionals[0];
     const problem = repoIdProblem(repo);
-    if (problem) throw new UsageError(`REPO '${repo}' is not a Hugging Face repository id (OWNER/NAME): ${problem}`);
+    if (problem)
+      throw new UsageError(`REPO '${repo}' is not a Hugging Face repository id (OWNER/NAME): ${problem}`);
     if (options.revision.trim() === '') throw new UsageError('--revision must not be empty');
     const endpoint = hubEndpoint();
     const token = hubToken();

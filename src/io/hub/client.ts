@@ -26,7 +26,10 @@ export function hubFetch(answerWithinMs: number): HubFetch {
   const wrapped: typeof fetch = async (input, init) => {
     // Only until the response's headers come: a body is watched by the download itself.
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new Error(`no answer within ${answerWithinMs / 1000} s`)), answerWithinMs);
+    const timer = setTimeout(
+      () => abort.abort(new Error(`no answer within ${answerWithinMs / 1000} s`)),
+      answerWithinMs,
+    );
     let response: Response;
     try {
       response = await fetch(input, { ...init, signal: abort.signal });
@@ -62,14 +65,17 @@ function statusError(t: HubTarget, status: number, code: string | null, path: st
   if (code === 'GatedRepo') return gated(t);
   if (code === 'RepoNotFound') return notFound(t);
   if (code === 'RevisionNotFound')
-    return new UserError(`revision '${t.revision}' not found in ${t.repo}: give a branch, tag or commit of it`);
+    return new UserError(
+      `revision '${t.revision}' not found in ${t.repo}: give a branch, tag or commit of it`,
+    );
   if (code === 'EntryNotFound' && path)
     return new UserError(`${path}: listed in ${t.repo} but the hub does not serve it (${status})`);
   if (status === 401 && t.token)
     return new UserError(`HF_TOKEN was refused by ${t.endpoint} (401): check that the token is valid`);
   if (status === 401 || status === 403) return gated(t);
   if (status === 404) return path ? new UserError(`${path}: not found in ${t.repo} (404)`) : notFound(t);
-  if (status === 429) return new UserError(`${t.endpoint} limits the rate of requests (429): try again later`);
+  if (status === 429)
+    return new UserError(`${t.endpoint} limits the rate of requests (429): try again later`);
   return new UserError(`${t.endpoint} answered ${status}${path ? ` for ${path}` : ''}: try again later`);
 }
 
@@ -80,11 +86,15 @@ export function explain(err: unknown, t: HubTarget, http: HubFetch, path: string
   if (err instanceof UserError) throw err;
   if (err instanceof HubApiError) throw statusError(t, err.statusCode, http.lastErrorCode(), path);
   if (err instanceof InvalidApiResponseFormatError)
-    throw new UserError(`${t.endpoint} does not answer as the Hugging Face hub does: ${oneLine(err.message)}`);
+    throw new UserError(
+      `${t.endpoint} does not answer as the Hugging Face hub does: ${oneLine(err.message)}`,
+    );
   const e = err as Error & { cause?: Error & { code?: string } };
   if (e instanceof TypeError && e.message === 'fetch failed') {
     const cause = e.cause?.code ?? (e.cause?.message ? oneLine(e.cause.message) : 'no connection');
-    throw new UserError(`cannot reach ${t.endpoint} (${cause}): check the network connection, or HF_ENDPOINT`);
+    throw new UserError(
+      `cannot reach ${t.endpoint} (${cause}): check the network connection, or HF_ENDPOINT`,
+    );
   }
   if (e?.name === 'AbortError' || /^no answer within/.test(e?.message ?? ''))
     throw new UserError(`${t.endpoint} did not answer: ${oneLine(e.message)}; try again later`);

@@ -114,8 +114,9 @@ function readWithin<T>(read: Promise<T>, ms: number, onStall: () => void): Promi
   let timer: NodeJS.Timeout | undefined;
   const stall = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      onStall();
+      // First: cancelling the reader ends the pending read, which must not win the race.
       reject(new Error(`no data for ${ms / 1000} s`));
+      onStall();
     }, ms);
   });
   return Promise.race([read, stall]).finally(() => clearTimeout(timer));

@@ -14,10 +14,14 @@ export function hubEndpoint(env: Env = process.env): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new UserError(`HF_ENDPOINT '${raw}' is not a URL: give the hub's base URL, e.g. ${DEFAULT_ENDPOINT}`);
+    throw new UserError(
+      `HF_ENDPOINT '${raw}' is not a URL: give the hub's base URL, e.g. ${DEFAULT_ENDPOINT}`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new UserError(`HF_ENDPOINT '${raw}' is not an http(s) URL: give the hub's base URL, e.g. ${DEFAULT_ENDPOINT}`);
+    throw new UserError(
+      `HF_ENDPOINT '${raw}' is not an http(s) URL: give the hub's base URL, e.g. ${DEFAULT_ENDPOINT}`,
+    );
   return raw.replace(/\/+$/, '');
 }
 

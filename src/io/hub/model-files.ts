@@ -43,10 +43,10 @@ export function chooseModelFiles(paths: string[]): ModelFileChoice {
 /** The shard files a model.safetensors.index.json names, in order, each once. */
 export function weightsFromIndex(json: unknown): string[] | string {
   const map = (json as { weight_map?: unknown } | null)?.weight_map;
-  if (typeof map !== 'object' || map === null || Array.isArray(map))
-    return 'it has no weight_map object';
+  if (typeof map !== 'object' || map === null || Array.isArray(map)) return 'it has no weight_map object';
   const files = Object.values(map as Record<string, unknown>);
   const bad = files.find((f) => typeof f !== 'string' || f.includes('/') || !f.endsWith('.safetensors'));
-  if (bad !== undefined) return `its weight_map names ${JSON.stringify(bad)}, not a top-level .safetensors file`;
+  if (bad !== undefined)
+    return `its weight_map names ${JSON.stringify(bad)}, not a top-level .safetensors file`;
   return [...new Set(files as string[])].sort();
 }

@@ -2,7 +2,7 @@
 // HF_ENDPOINT: no test touches the internet. The repositories hold a small GPT-2 model in the
 // hub's layout, beside files pull must leave alone (other weight formats, subfolders).
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -159,7 +159,7 @@ describe('llm-scratch pull', () => {
     const kept = statSync(join(out, 'model.safetensors.part')).size;
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThanOrEqual(5_000_000);
-    expect(first.stderr).toContain(`stopped at ${kept} of ${size} bytes`);
+    expect(first.stderr).toContain(`stopped at ${kept} of ${size} bytes (`);
 
     hub.requests.length = 0;
     const second = await pull('test/gpt2-tiny', '--out', out, '--json');
@@ -283,9 +283,6 @@ describe('llm-scratch pull', () => {
 
   it('puts the model in a directory named after the repository by default', async () => {
     const cwd = process.cwd();
-    const here = join(scratch, 'cwd');
-    rmSync(here, { recursive: true, force: true });
-    writeFileSync(join(scratch, 'placeholder'), '');
     process.chdir(scratch);
     try {
       const r = await pull('test/sharded');

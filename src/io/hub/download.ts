@@ -50,7 +50,7 @@ async function sizeOf(path: string): Promise<number | null> {
 function reasonOf(err: unknown): string {
   if (typeof err === 'string') return err;
   const e = err as Error & { cause?: { code?: string; message?: string } };
-  const cause = e.cause?.code ?? e.cause?.message;
+  const cause = e.cause?.message ?? e.cause?.code;
   return cause ? `${e.message}: ${cause}` : e.message;
 }
 

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { formatBytes, pullProgress } from '../../src/cli/commands/pull.js';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { Tensor } from '../../src/tensor/index.js';
@@ -292,5 +293,37 @@ describe('llm-scratch pull', () => {
     } finally {
       process.chdir(cwd);
     }
+  });
+});
+
+describe('the progress line', () => {
+  it('on a terminal, redraws one line per file in place and ends it', () => {
+    let out = '';
+    const shown = pullProgress((t) => void (out += t), true);
+    shown.start('model.safetensors', 2_000_000);
+    shown.update('model.safetensors', 1_000_000, 2_000_000);
+    shown.done('model.safetensors', 2_000_000, 'resumed');
+    shown.start('tokenizer.json', 5000);
+    shown.update('tokenizer.json', 2500, 5000);
+    shown.close();
+    const lines = out.split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0].split('\r').map((l) => l.trimEnd())).toEqual([
+      '',
+      'model.safetensors: checking 2.0 MB',
+      'model.safetensors: 1.0 MB of 2.0 MB (50%)',
+      'model.safetensors: 2.0 MB, resumed and completed',
+    ]);
+    expect(lines[1].split('\r').at(-1)).toBe('tokenizer.json: 2.5 kB of 5.0 kB (50%)');
+    expect(lines[2]).toBe('');
+  });
+
+  it('sizes in the units the hub shows', () => {
+    expect([999, 1000, 1_503_300_328, 2.5e12].map(formatBytes)).toEqual([
+      '999 B',
+      '1.0 kB',
+      '1.5 GB',
+      '2.5 TB',
+    ]);
   });
 });

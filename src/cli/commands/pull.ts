@@ -24,7 +24,7 @@ const STATUS = { present: 'already there', downloaded: 'downloaded', resumed: 'r
 
 // On a terminal one line per file redrawn in place; elsewhere a line at every tenth of a large
 // file and one when each file is done, so that a log gets no carriage returns.
-function progress(write: (text: string) => void, redraw: boolean) {
+export function pullProgress(write: (text: string) => void, redraw: boolean) {
   let width = 0;
   let lastStep = -1;
   const draw = (text: string) => {
@@ -43,6 +43,11 @@ function progress(write: (text: string) => void, redraw: boolean) {
       const text = `${path}: ${formatBytes(done)} of ${formatBytes(size)} (${Math.floor((100 * done) / size)}%)`;
       if (redraw) draw(text);
       else write(`${text}\n`);
+    },
+    // Ends a line left open on a terminal, so that an error is printed on a line of its own.
+    close() {
+      if (redraw && width > 0) write('\n');
+      width = 0;
     },
     done(path: string, size: number, status: keyof typeof STATUS) {
       const text = `${path}: ${formatBytes(size)}, ${STATUS[status]}`;
@@ -97,7 +102,7 @@ export const pullCommand = defineCommand({
     const dir = requireOutputDir('out', options.out ?? defaultDirName(repo));
     // Loaded here, so that other commands start without the hub client.
     const { pullModel } = await import('../../io/hub/pull.js');
-    const shown = progress(stderr, canRedraw());
+    const shown = pullProgress(stderr, canRedraw());
     const result = await pullModel({
       endpoint,
       token,
@@ -107,7 +112,7 @@ export const pullCommand = defineCommand({
       onFile: (path, size) => shown.start(path, size),
       onProgress: (path, done, size) => shown.update(path, done, size),
       onDone: (file) => shown.done(file.path, file.size, file.status),
-    });
+    }).finally(() => shown.close());
     if (options.json) {
       stdout(JSON.stringify(result) + '\n');
       return;

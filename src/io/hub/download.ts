@@ -39,9 +39,11 @@ class Overflow extends UserError {}
 
 export const partOf = (final: string): string => `${final}.part`;
 
+// The length of a partial file; anything else in its place (a directory) fails when opened.
 async function sizeOf(path: string): Promise<number | null> {
   try {
-    return (await stat(path)).size;
+    const s = await stat(path);
+    return s.isFile() ? s.size : null;
   } catch {
     return null;
   }

@@ -97,6 +97,14 @@ function checkAnnounced(path: string, expected: Expected, size: number, etag: st
   return expected;
 }
 
+async function matchesOnDisk(path: string, size: number, expected: Expected): Promise<boolean> {
+  try {
+    return await fileMatches(path, size, expected);
+  } catch (err) {
+    throw new UserError(`cannot read ${path} to check it: ${(err as Error).message}`);
+  }
+}
+
 async function pullFile(
   s: Session,
   req: PullRequest,
@@ -122,7 +130,7 @@ async function pullFile(
   })();
   if (onDisk?.isDirectory())
     throw new UserError(`${final}: a directory where ${path} of ${s.target.repo} goes`);
-  if (onDisk?.isFile() && (await fileMatches(final, onDisk.size, expected))) return described('present');
+  if (onDisk?.isFile() && (await matchesOnDisk(final, onDisk.size, expected))) return described('present');
 
   const args = { repo: s.target.repo, path, revision: commit, ...s.hub };
   let blob: Blob | null;

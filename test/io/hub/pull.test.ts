@@ -108,4 +108,14 @@ describe('pullModel', () => {
     ]);
     expect(last).toBe(weights.length);
   });
+
+  it('names the file it cannot write, as one line', async () => {
+    const req = request();
+    mkdirSync(join(req.dir, 'config.json.part'), { recursive: true });
+    await expect(pullModel(req)).rejects.toThrow(
+      new RegExp(
+        `^cannot write ${join(req.dir, 'config.json.part')}: EISDIR: .*; what was downloaded is kept, run the command again once that is fixed$`,
+      ),
+    );
+  });
 });

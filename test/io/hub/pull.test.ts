@@ -75,6 +75,13 @@ describe('pullModel', () => {
     );
   });
 
+  it('gives up on a server that does not answer at all', async () => {
+    hub.faults.push({ path: 'model.safetensors', silent: true });
+    await expect(pullModel(request({ stallMs: 500 }))).rejects.toThrow(
+      `${hub.url} did not answer: no answer within 0.5 s; try again later`,
+    );
+  });
+
   it('replaces a file on disk that is not the one the hub announces', async () => {
     const req = request();
     mkdirSync(req.dir);

@@ -16,6 +16,8 @@ import { runCli } from '../helpers/cli.js';
 import { writeFixtureModel } from '../helpers/gpt2-fixture.js';
 import { startStandInHub, type StandInHub } from '../io/hub/hub-server.js';
 
+// Until the stand-in hub is up: a port nothing listens on, never the real hub.
+process.env.HF_ENDPOINT = 'http://127.0.0.1:9';
 const scratch = mkdtempSync(join(tmpdir(), 'pull-'));
 const TOKEN = 'hf_standin_token_for_tests';
 let hub: StandInHub;

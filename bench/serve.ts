@@ -30,7 +30,7 @@ if (!dir) {
   dir = join(tmp, 'gpt2-mini');
   saveModelDir(dir, new GPTModel({ ...presetConfig('gpt2-mini'), dropRate: 0 }, { rng: new Rng(123) }));
 }
-const registry = ModelRegistry.load([parseModelSpec(dir)], 8);
+const registry = ModelRegistry.load([parseModelSpec(dir)], { maxQueue: 8 });
 const served = registry.list()[0];
 const app = await buildServer({ registry, webDir: null });
 await app.listen({ host: '127.0.0.1', port: 0 });

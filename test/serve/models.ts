@@ -52,14 +52,14 @@ export function tinyRegistry(models: TinyModels, maxQueue = 8, maxBatch?: number
   );
 }
 
-// A tiny base model with a context of 1024 positions, so that a long generation stays in the
-// batch (TINY's 32 positions are soon full, and a sequence past its context is prefilled anew at
-// every token, outside the batch).
+// A tiny model with a context of 1024 positions, so that a long generation stays in the batch
+// (TINY's 32 positions are soon full, and a sequence past its context is prefilled anew at every
+// token, outside the batch).
 export const TINY_LONG: GPTConfig = { ...TINY, contextLength: 1024 };
 
-export function saveTinyLong(root: string, seed = 5): string {
-  const dir = join(root, 'tiny-long');
-  saveModelDir(dir, new GPTModel(TINY_LONG, { rng: new Rng(seed) }), 'base');
+export function saveTinyLong(root: string, name: string, kind: 'base' | 'instruct', seed: number): string {
+  const dir = join(root, name);
+  saveModelDir(dir, new GPTModel(TINY_LONG, { rng: new Rng(seed) }), kind);
   return dir;
 }
 

@@ -5,7 +5,7 @@
 // all of their tokens over the time from the first request to the last answer.
 // Usage: npm run bench:serve [-- --model DIR --tokens N --dtype f32|bf16 --max-batch N --repeats N]
 //   (default: random-weight gpt2-small in f32, 64 new tokens per stream, prompts of 3-6 tokens)
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { backendInfo } from '../src/cli/commands/info.js';
 import { readModelKind } from '../src/io/gpt2.js';
 import { keepWeightsInBf16 } from '../src/llm/decoder.js';
@@ -93,8 +93,11 @@ console.log(
   `${served.name} (${served.parameters.toLocaleString('en')} parameters, ${dtype} weights), ` +
     `${tokens} greedy tokens per stream, max batch ${maxBatch}, ${repeats} repeats (medians)`,
 );
+// The load average says how much else the machine ran meanwhile (serving shares the cores with it).
+const load = () => loadavg()[0].toFixed(1);
 console.log(
-  `backend ${info.backend}, ISA ${info.isa ?? 'typescript'}, ${info.threads} threads, CPU ${cpus()[0]?.model ?? 'unknown'}`,
+  `backend ${info.backend}, ISA ${info.isa ?? 'typescript'}, ${info.threads} threads, ` +
+    `CPU ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), load average ${load()}`,
 );
 
 await stream(PROMPTS[0]); // warm-up: JIT, tokenizer, buffers
@@ -131,7 +134,7 @@ for (const n of STREAMS) {
   const bad = mismatches.get(n)!;
   const check =
     bad === 0
-      ? `all ${n * repeats} streams equal their solo run`
+      ? `all ${(n > 1 ? n : PROMPTS.length) * repeats} streams equal their solo run`
       : `${bad} streams DIFFER from their solo run`;
   console.log(
     `${String(n).padStart(2)} stream${n > 1 ? 's' : ' '}  ${rate.toFixed(1).padStart(7)} tok/s aggregate  ` +

@@ -4,7 +4,7 @@
 // The 1-stream rate is the mean over 8 prompts served one after the other; each N-stream rate is
 // all of their tokens over the time from the first request to the last answer.
 // Usage: npm run bench:serve [-- --model DIR --tokens N --dtype f32|bf16 --max-batch N --repeats N]
-//   (default: random-weight gpt2-small in f32, 64 new tokens per stream, prompts of 3-6 tokens)
+//   (default: random-weight gpt2-small in f32, 64 new tokens per stream, prompts of 3-5 tokens)
 import { cpus, loadavg } from 'node:os';
 import { backendInfo } from '../src/cli/commands/info.js';
 import { readModelKind } from '../src/io/gpt2.js';

@@ -7,12 +7,10 @@
 //   (default: random-weight gpt2-small in f32, 64 new tokens per stream, prompts of 3-5 tokens)
 import { cpus, loadavg } from 'node:os';
 import { backendInfo } from '../src/cli/commands/info.js';
-import { readModelKind } from '../src/io/gpt2.js';
 import { keepWeightsInBf16 } from '../src/llm/decoder.js';
 import { GPTModel, presetConfig } from '../src/llm/gpt.js';
-import { loadInstructModel } from '../src/llm/instruct/respond.js';
-import { applyWeightDType, parseWeightDType } from '../src/llm/weight-dtype.js';
-import { ModelRegistry, parseModelSpec, serveModel } from '../src/serve/registry.js';
+import { parseWeightDType } from '../src/llm/weight-dtype.js';
+import { loadModel, ModelRegistry, parseModelSpec, serveModel } from '../src/serve/registry.js';
 import { buildServer } from '../src/serve/server.js';
 import { Rng } from '../src/tensor/index.js';
 import { median } from './lib/peer.js';
@@ -39,13 +37,7 @@ const PROMPTS = [
 
 function servedModel() {
   const dir = arg('model');
-  if (dir) {
-    const model = loadInstructModel(dir);
-    const parameters = model.numParameters();
-    applyWeightDType(model, dtype, dir);
-    const { name } = parseModelSpec(dir);
-    return serveModel({ name, dir, kind: readModelKind(dir), model, parameters }, { maxQueue: 8, maxBatch });
-  }
+  if (dir) return loadModel(parseModelSpec(dir), { maxQueue: 8, maxBatch, dtype });
   const model = new GPTModel({ ...presetConfig('gpt2-small'), dropRate: 0 }, { rng: new Rng(123) });
   const parameters = model.numParameters();
   if (dtype === 'bf16') keepWeightsInBf16(model);
@@ -142,6 +134,7 @@ for (const n of STREAMS) {
   );
 }
 console.log(
-  `peak batch ${served.batcher?.peakBatch ?? 1}, ${served.batcher?.steps ?? 0} batched decode steps`,
+  `peak batch ${served.batcher?.peakBatch ?? 1}, ${served.batcher?.steps ?? 0} batched decode steps, ` +
+    `load average ${load()} at the end`,
 );
 if ([...mismatches.values()].some((m) => m > 0)) process.exitCode = 1;

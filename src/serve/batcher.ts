@@ -80,7 +80,7 @@ export class Batcher {
     this.freeCaches = [this.decoder.cache];
   }
 
-  // Sequences in the batch now.
+  // Sequences generating now: in the batch, or about to be prefilled and join it.
   get active(): number {
     return this.sequences.length;
   }

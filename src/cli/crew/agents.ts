@@ -92,13 +92,20 @@ export const upCommand = defineCommand({
         coordinatorWindows: dashboard ? [{ name: 'dashboard', args: ['dashboard'] }] : [],
       });
     });
+    for (const w of result.warnings) stderr(`warning: ${w}\n`);
     if (options.json) {
       stdout(JSON.stringify(result, null, 2) + '\n');
       return;
     }
     const attach = `tmux ${result.socket ? `-L ${result.socket} ` : ''}attach -t llm-coordinator`;
+    const commit = result.committed;
     stdout(
       [
+        ...(commit
+          ? [
+              `committed ${commit.sha}: ${commit.files.length} files the agents need (${commit.files.slice(0, 3).join(', ')}${commit.files.length > 3 ? ', ...' : ''})`,
+            ]
+          : []),
         ...result.started.map((a) => `started  ${a}`),
         ...result.alreadyRunning.map((a) => `running  ${a} (already)`),
         `coordinator: ${result.coordinator}; ${attach}`,
@@ -244,7 +251,8 @@ export const logsCommand = defineCommand({
 
 export const downCommand = defineCommand({
   name: 'down',
-  summary: 'Stop every session of the crew; worktrees with uncommitted changes are kept and reported',
+  summary:
+    'Stop every session of the crew; worktrees with uncommitted changes or processes still in them are kept and reported (exit 1 for a process)',
   usage: '[--keep-worktrees]',
   options: {
     ...runtimeOptions,
@@ -259,22 +267,38 @@ export const downCommand = defineCommand({
     noPositionals(positionals);
     await requireTools(['tmux', 'git']);
     const result = await withCrew(options, stderr, (ctx, tracker) =>
-      crewDown({ dir: ctx.dir, tracker, keepWorktrees: options['keep-worktrees'] === true }),
+      crewDown({
+        dir: ctx.dir,
+        tracker,
+        keepWorktrees: options['keep-worktrees'] === true,
+        socket: options.socket,
+      }),
     );
-    if (options.json) {
-      stdout(JSON.stringify(result, null, 2) + '\n');
-      return;
-    }
     const lines = [
       `stopped ${result.stopped.length} sessions${result.stopped.length ? `: ${result.stopped.join(', ')}` : ''}`,
     ];
+    for (const f of result.foreign)
+      lines.push(
+        `left ${f.session}: this crew did not start it${f.agent ? ` (agent ${f.agent}'s name)` : ''}`,
+      );
+    for (const r of result.running)
+      lines.push(
+        `kept ${r.worktree}: ${r.processes.length} processes still run in it (${r.processes
+          .slice(0, 3)
+          .map((p) => `pid ${p.pid} ${p.command}`.trim())
+          .join('; ')})`,
+      );
     for (const d of result.dirty)
       lines.push(
         `kept ${d.worktree}: ${d.agent} has ${d.files.length} uncommitted files (${d.files.slice(0, 5).join(', ')}${d.files.length > 5 ? ', ...' : ''})`,
       );
     if (result.removedWorktrees.length)
       lines.push(`removed ${result.removedWorktrees.length} clean worktrees (branches kept)`);
-    stdout(lines.join('\n') + '\n');
+    stdout(options.json ? JSON.stringify(result, null, 2) + '\n' : lines.join('\n') + '\n');
+    if (result.running.length > 0)
+      throw new UserError(
+        `${result.running.map((r) => r.agent).join(', ')}: processes still run in ${result.running.length === 1 ? 'its worktree' : 'their worktrees'}, kept (${result.running[0]!.worktree}: pid ${result.running[0]!.processes.map((p) => p.pid).join(', ')}); stop them and run llm-crew down again`,
+      );
   },
 });
 

@@ -13,11 +13,22 @@ export interface PaneInfo {
   dead: boolean;
   /** The exit status of a dead pane's process. */
   exitStatus: number | null;
+  /** The signal that ended a dead pane's process (kill -9: 9); tmux reports no exit status then. */
+  exitSignal: number | null;
   pid: number | null;
   /** Unix seconds of the last output in the session's window. */
   activity: number | null;
   command: string;
+  /** The crew directory of the `up` that made the session (its CREW_TAG), or null: not made by a crew. */
+  crewRoot: string | null;
 }
+
+/**
+ * A session option naming the crew directory that started the session: a session of the same name
+ * that lacks it, or names another crew, is someone else's and is never adopted, restarted or killed.
+ * Option values are not expanded as formats (checked on tmux 3.3a).
+ */
+export const CREW_TAG = '@llm-crew-root';
 
 export interface NewSession {
   name: string;
@@ -28,6 +39,8 @@ export interface NewSession {
   remainOnExit: boolean;
   /** Append the pane's output to this file. */
   log?: string;
+  /** The crew directory, recorded in the session's CREW_TAG. */
+  crewRoot?: string;
 }
 
 // tmux reads an argument that ends in ';' as the end of a command; a backslash keeps it literal.
@@ -117,6 +130,8 @@ export class Tmux {
     ];
     // One tmux invocation: the option is set before the server reaps a process that exits at once.
     const tail = [
+      // `=name` alone is refused by set-option (tmux 3.3a); the pane target names the session.
+      ...(s.crewRoot ? [';', 'set-option', '-t', Tmux.pane(s.name), CREW_TAG, literal(s.crewRoot)] : []),
       ...(s.remainOnExit ? [';', 'set-option', '-w', '-t', Tmux.pane(s.name), 'remain-on-exit', 'on'] : []),
       ...pipeTo(Tmux.pane(s.name), s.log),
     ];
@@ -160,9 +175,12 @@ export class Tmux {
       'session_name',
       'pane_dead',
       'pane_dead_status',
+      'pane_dead_signal',
       'pane_pid',
       'window_activity',
       'pane_current_command',
+      // Last: a directory's name may hold the separator.
+      CREW_TAG,
     ]
       .map((f) => `#{${f}}`)
       .join(SEP);
@@ -173,14 +191,16 @@ export class Tmux {
       .split('\n')
       .filter(Boolean)
       .map((line) => {
-        const [session, dead, status, pid, activity, command] = line.split(SEP);
+        const [session, dead, status, signal, pid, activity, command, ...root] = line.split(SEP);
         return {
           session: session!,
           dead: dead === '1',
           exitStatus: dead === '1' ? num(status) : null,
+          exitSignal: dead === '1' ? num(signal) : null,
           pid: num(pid),
           activity: num(activity),
           command: command ?? '',
+          crewRoot: root.join(SEP) || null,
         };
       });
   }

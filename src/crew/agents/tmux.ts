@@ -58,6 +58,12 @@ const noFormatsOrTime = (arg: string) => noFormats(arg).replace(/%/g, '%%');
 // `env --` turns a bare program into an exec'd argument list.
 const execArgv = (argv: string[]) => (argv.length === 1 ? ['env', '--', ...argv] : argv);
 
+// tmux gives a new pane the PATH of the client that runs the command, whatever -e says (tmux 3.3a):
+// a PATH of our own is set by env(1) in the argument list. resolve.ts refuses a program with '=' in
+// its name, which env would read as one more variable.
+const paneArgv = (argv: string[], env: Record<string, string>) =>
+  env.PATH !== undefined ? ['env', '--', `PATH=${env.PATH}`, ...argv] : execArgv(argv);
+
 const SEP = '\t';
 
 /**
@@ -137,7 +143,7 @@ export class Tmux {
     ];
     const r = await run(
       'tmux',
-      [...this.base(), ...args.map(literal), '--', ...execArgv(s.argv).map(literal), ...tail],
+      [...this.base(), ...args.map(literal), '--', ...paneArgv(s.argv, s.env).map(literal), ...tail],
       {
         env: this.childEnv(),
       },
@@ -162,7 +168,7 @@ export class Tmux {
       '-c',
       noFormats(cwd),
       ...envArgs,
-      ...execArgv(argv),
+      ...paneArgv(argv, env),
     ].map(literal);
     const r = await run('tmux', [...this.base(), ...args, ...pipeTo(Tmux.pane(session), log)], {
       env: this.childEnv(),

@@ -229,7 +229,8 @@ async function start(
       data: { session: rt.session, branch: rt.branch, cwd: rt.cwd, argv: rt.argv },
     });
   }
-  for (const id of alreadyRunning) state.agents[id] = { ...state.agents[id]!, active: true };
+  for (const { id, rt } of planned)
+    if (alreadyRunning.includes(id)) state.agents[id] = { ...(state.agents[id] ?? rt), active: true };
   writeRuntime(dir, state);
 
   let coordinator: UpResult['coordinator'] = 'already running';

@@ -5,12 +5,14 @@
 // one a process still works in, and a killed agent (kill -9, or its session killed) is restarted
 // within two polls.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crewDown } from '../../../src/crew/agents/down.js';
 import { requireRuntime } from '../../../src/crew/agents/layout.js';
+import { acquireLock } from '../../../src/crew/agents/lock.js';
 import { collectStatus } from '../../../src/crew/agents/status.js';
 import { Supervisor } from '../../../src/crew/agents/supervisor.js';
 import { crewUp, type UpOptions } from '../../../src/crew/agents/up.js';
@@ -61,6 +63,29 @@ async function sleepers(): Promise<{
     });
   return { p, up, tracker };
 }
+
+describe("up's lock", () => {
+  it('is refused while its holder runs, taken over once the holder is gone, and released', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'crew-lock-')), '.crew', 'up.lock');
+    const holder = spawn('sleep', ['600'], { stdio: 'ignore' });
+    const release = acquireLock(file, 'llm-crew up');
+    expect(readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
+    expect(() => acquireLock(file, 'llm-crew up')).toThrow(
+      `another llm-crew up (pid ${process.pid}) holds ${file}`,
+    );
+    release();
+    expect(existsSync(file)).toBe(false);
+
+    writeFileSync(file, `${holder.pid}\n`);
+    expect(() => acquireLock(file, 'llm-crew up')).toThrow(`(pid ${holder.pid})`);
+    holder.kill('SIGKILL');
+    await new Promise((r) => holder.once('exit', r));
+    // The holder died without releasing it (a crash, kill -9): the next up takes it over.
+    const again = acquireLock(file, 'llm-crew up');
+    expect(readFileSync(file, 'utf8')).toBe(`${process.pid}\n`);
+    again();
+  });
+});
 
 describe('up, down and the supervisor keep one crew per plan', () => {
   it('refuses a second up, a foreign session, and keeps dirty and busy worktrees at down', async () => {

@@ -36,12 +36,17 @@ export function currentIssue(plan: Plan, agent: string, issues: Issue[]): Issue 
   );
 }
 
-/** Restarts since the crew last came up, counted from the supervisor's events. */
+/**
+ * Restarts since the crew last came up, counted from the supervisor's events. Ordered by the
+ * events' ids, not their times: `up` records its event once its sessions run, and the supervisor
+ * is another process whose clock need not agree to the millisecond.
+ */
 async function restartCounts(tracker: Tracker): Promise<Map<string, number>> {
   const ups = await tracker.listEvents({ kind: 'up', limit: 1 });
-  const restarts = await tracker.listEvents({ kind: 'restart', since: ups[0]?.at });
+  const restarts = await tracker.listEvents({ kind: 'restart' });
   const counts = new Map<string, number>();
-  for (const e of restarts) if (e.agent) counts.set(e.agent, (counts.get(e.agent) ?? 0) + 1);
+  for (const e of restarts)
+    if (e.agent && e.id > (ups[0]?.id ?? 0)) counts.set(e.agent, (counts.get(e.agent) ?? 0) + 1);
   return counts;
 }
 

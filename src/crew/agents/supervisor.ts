@@ -46,6 +46,8 @@ interface Watch {
   silentSince: number | null;
   /** A session of the agent's name that another crew or a user made: reported once, left alone. */
   foreignReported: boolean;
+  /** The pending restart is for a session that vanished, not for a dead pane. */
+  gone: boolean;
 }
 
 export interface SupervisorOptions {
@@ -82,6 +84,7 @@ export class Supervisor {
         gaveUp: false,
         silentSince: null,
         foreignReported: false,
+        gone: false,
       };
       this.watches.set(agent, w);
     }
@@ -144,6 +147,7 @@ export class Supervisor {
     const s = this.o.settings;
     const now = this.now();
     if (w.dueAt === null) {
+      w.gone = !found;
       if (!found) {
         w.reason = 'its session was killed';
         await this.schedule(agent, w, 'exit', 'its session is gone', { status: null, signal: null });
@@ -202,10 +206,15 @@ export class Supervisor {
   private async restart(agent: string, w: Watch): Promise<void> {
     const { ctx, state } = this.o;
     const rt = state.agents[agent]!;
-    // `down` marks agents inactive before it kills their sessions: a session it killed stays gone.
-    if (!(await this.tmux.hasSession(rt.session)) && readRuntime(ctx.dir)?.agents[agent]?.active !== true) {
-      w.dueAt = null;
-      return;
+    // A session found gone: `down` marks agents inactive before it kills their sessions, so one it
+    // killed stays gone; one that is back (an `up` made it again) is not killed by a respawn.
+    if (w.gone) {
+      w.gone = false;
+      const back = await this.tmux.hasSession(rt.session);
+      if (back || readRuntime(ctx.dir)?.agents[agent]?.active !== true) {
+        w.dueAt = null;
+        return;
+      }
     }
     const issues = await this.o.tracker.listIssues({ state: 'open' });
     const issue = currentIssue(ctx.plan, agent, issues);

@@ -206,8 +206,6 @@ async function start(
     }
     // A branch that could not take the setup commit still gets its brief, from .crew/.
     const promptFile = existsSync(inTree) ? inTree : briefFile(dir, id);
-    state.agents[id] = rt;
-    writeRuntime(dir, state);
     const issue = currentIssue(ctx.plan, id, issues);
     await launchAgent(tmux, {
       agent: id,
@@ -221,6 +219,10 @@ async function start(
       issue: issue?.number ?? null,
       env,
     });
+    // Recorded once the session runs: a supervisor of this crew looking now finds an active agent
+    // with a session, never one to bring back while up is starting it.
+    state.agents[id] = rt;
+    writeRuntime(dir, state);
     started.push(id);
     await o.tracker.addEvent({
       agent: id,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { crewDown } from '../../../src/crew/agents/down.js';
+import { crewDown, type DownResult } from '../../../src/crew/agents/down.js';
 import { requireRuntime } from '../../../src/crew/agents/layout.js';
 import { acquireLock } from '../../../src/crew/agents/lock.js';
 import { collectStatus } from '../../../src/crew/agents/status.js';
@@ -19,6 +19,7 @@ import { crewUp, type UpOptions } from '../../../src/crew/agents/up.js';
 import { loadPlan } from '../../../src/crew/plan/index.js';
 import { LocalTracker } from '../../../src/crew/tracker/index.js';
 import { CLI, makeProject, TSX, type Project } from './project.js';
+import { runCrew } from './run-crew.js';
 
 const exec = promisify(execFile);
 const sockets: string[] = [];
@@ -129,7 +130,13 @@ describe('up, down and the supervisor keep one crew per plan', () => {
     writeFileSync(join(alpha, 'wip.txt'), 'half done\n');
     const busy = spawn('sleep', ['600'], { cwd: alpha, stdio: 'ignore' });
     try {
-      const down = await crewDown({ dir: p.dir, tracker, keepWorktrees: false, graceMs: 300 });
+      // Through the command line: the report on stdout, then exit 1 and one line for the process.
+      const r = await runCrew(p.dir, ['down', '--json']);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        `llm-crew down: alpha: processes still run in its worktree, kept (${alpha}: pid ${busy.pid}); stop them and run llm-crew down again`,
+      );
+      const down = JSON.parse(r.stdout) as DownResult;
       expect(down.stopped.sort()).toEqual(["crew alpha; 'one'", 'llm-coordinator']);
       expect(down.foreign).toEqual([]);
       expect(down.dirty).toEqual([{ agent: 'alpha', worktree: alpha, files: ['wip.txt'] }]);

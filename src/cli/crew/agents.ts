@@ -31,7 +31,7 @@ const socketFor = (dir: string, socket: string | undefined) => socket ?? readRun
 export const upCommand = defineCommand({
   name: 'up',
   summary:
-    "Start the crew: a worktree and a tmux session per agent, and the coordinator's session (supervisor)",
+    "Start the crew: the plan, chunks and briefs committed, a worktree and a tmux session per agent, the coordinator's session (supervisor); refused while it runs",
   usage: '[--agents A,B] [--command CMD] [--no-worktrees] [--socket NAME]',
   options: {
     ...runtimeOptions,

@@ -3,7 +3,7 @@
 // briefs on the base (nothing else, as llm-crew), so each worktree holds them, clean; the brief
 // points at the agent's chunks and says how to claim, check and finish an issue; and a scripted
 // agent calls plain `llm-crew issues comment` from its worktree, whose comment lands in the crew's
-// tracker with the crew's variables in it.
+// tracker with the crew's variables in it. A second `up` after `down` commits nothing.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -130,6 +130,16 @@ it('commits plan, chunks and briefs into the worktrees; llm-crew runs in the age
 
     const down = await crewDown({ dir, tracker, keepWorktrees: false });
     expect(down.removedWorktrees).toHaveLength(2);
+
+    // Up again after down: the same plan gives the same briefs, so there is nothing to commit, and
+    // the worktrees made again from the agents' branches hold everything.
+    const again = await up();
+    expect(again).toMatchObject({ started: ['alpha', 'beta'], committed: null, warnings: [] });
+    expect(existsSync(join(tree, 'chunks', ch1.file))).toBe(true);
+    expect(await git('log', '--format=%s', 'main')).toBe(
+      'chore(crew): the plan, book chunks and briefs for alpha, beta\nchore: start\n',
+    );
+    await crewDown({ dir, tracker, keepWorktrees: true });
   } finally {
     await tracker.close();
   }

@@ -8,6 +8,7 @@ import { crewDown } from '../../crew/agents/down.js';
 import { crewUp } from '../../crew/agents/up.js';
 import { logFile, readRuntime, requireRuntime } from '../../crew/agents/layout.js';
 import { DEFAULT_SETTINGS, Supervisor } from '../../crew/agents/supervisor.js';
+import { sessionOwner } from '../../crew/agents/running.js';
 import { Tmux } from '../../crew/agents/tmux.js';
 import { requireTools, startFailure } from '../../crew/agents/exec.js';
 import type { AgentStatus } from '../../crew/agents/types.js';
@@ -27,6 +28,16 @@ function agentSession(dir: string, agents: { id: string; session: string }[], ag
 }
 
 const socketFor = (dir: string, socket: string | undefined) => socket ?? readRuntime(dir)?.socket ?? null;
+
+/** The agent's session, made by this crew: none, or someone else's of its name, is a UserError. */
+async function requireCrewSession(tmux: Tmux, dir: string, agent: string, session: string): Promise<void> {
+  const owner = await sessionOwner(tmux, dir, session);
+  if (owner === null) throw new UserError(`agent '${agent}': no session '${session}'; run llm-crew up`);
+  if (owner === 'foreign')
+    throw new UserError(
+      `agent '${agent}': session '${session}' was not started by this crew; leaving it alone (llm-crew status shows it as foreign)`,
+    );
+}
 
 export const upCommand = defineCommand({
   name: 'up',
@@ -164,8 +175,7 @@ export const attachCommand = defineCommand({
     const session = agentSession(ctx.dir, ctx.plan.agents, agent);
     const socket = socketFor(ctx.dir, options.socket);
     const tmux = new Tmux(socket);
-    if (!(await tmux.hasSession(session)))
-      throw new UserError(`agent '${agent}': no session '${session}'; run llm-crew up`);
+    await requireCrewSession(tmux, ctx.dir, agent, session);
     const args = [
       ...(socket ? ['-L', socket] : []),
       process.env.TMUX ? 'switch-client' : 'attach-session',
@@ -194,8 +204,7 @@ export const sendCommand = defineCommand({
     const ctx = loadPlan(options.plan, { check: false });
     const session = agentSession(ctx.dir, ctx.plan.agents, agent);
     const tmux = new Tmux(socketFor(ctx.dir, options.socket));
-    if (!(await tmux.hasSession(session)))
-      throw new UserError(`agent '${agent}': no session '${session}'; run llm-crew up`);
+    await requireCrewSession(tmux, ctx.dir, agent, session);
     await tmux.paste(session, text);
     if (options.json) stdout(JSON.stringify({ agent, session, chars: text.length }) + '\n');
     else stdout(`sent ${text.length} characters to ${session}\n`);

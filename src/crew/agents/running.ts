@@ -18,3 +18,13 @@ export async function crewSessions(
   const panes = await new Tmux(socket, env).panes();
   return [...new Set(panes.filter((p) => p.crewRoot === root).map((p) => p.session))];
 }
+
+/** Whether `session` on this server is the crew's in `dir`, someone else's, or absent. */
+export async function sessionOwner(
+  tmux: Tmux,
+  dir: string,
+  session: string,
+): Promise<'ours' | 'foreign' | null> {
+  const pane = (await tmux.panes()).find((p) => p.session === session);
+  return pane ? (pane.crewRoot === resolve(dir) ? 'ours' : 'foreign') : null;
+}

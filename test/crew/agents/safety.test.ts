@@ -20,6 +20,8 @@ import { loadPlan } from '../../../src/crew/plan/index.js';
 import { LocalTracker } from '../../../src/crew/tracker/index.js';
 import { CLI, makeProject, TSX, type Project } from './project.js';
 import { runCrew } from './run-crew.js';
+import { llmCrew } from '../../../src/cli/llm-crew.js';
+import { runCli } from '../../helpers/cli.js';
 
 const exec = promisify(execFile);
 const sockets: string[] = [];
@@ -124,6 +126,14 @@ describe('up, down and the supervisor keep one crew per plan', () => {
       ['alpha', 'running'],
       ['beta', 'foreign'],
     ]);
+
+    // Nothing is typed into someone else's session.
+    const send = await runCli(llmCrew, ['send', 'beta', 'hello there', '--plan', join(p.dir, 'crew.yaml')]);
+    expect(send.code).toBe(1);
+    expect(send.stderr).toBe(
+      "llm-crew send: agent 'beta': session 'crew-beta' was not started by this crew; leaving it alone (llm-crew status shows it as foreign)\n",
+    );
+    expect((await tmux(p.socket, 'capture-pane', '-p', '-t', '=crew-beta:')).stdout).not.toContain('hello');
 
     // down: alpha's worktree has an uncommitted file, and a process outside tmux works in it.
     const alpha = join(p.dir, '.crew', 'worktrees', 'alpha');

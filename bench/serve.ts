@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kernels } from '../src/backend/index.js';
-import { saveModelDir } from '../src/io/gpt2.js';
+import { saveModelDir } from '../src/llm/families/gpt2.js';
 import { gpt2Tokenizer } from '../src/llm/fundamentals.js';
 import { generate } from '../src/llm/generate.js';
 import { GPTModel, presetConfig } from '../src/llm/gpt.js';

@@ -69,7 +69,7 @@ export const generateCommand = defineCommand({
   ],
   async run({ options, positionals, stdout, stderr }) {
     // Loaded here, so that other commands start without them.
-    const { checkModelDir, loadModelDir } = await import('../../io/gpt2.js');
+    const { checkModelDir, loadModelDir } = await import('../../llm/families/gpt2.js');
     const { loadTokenizer } = await import('../../llm/fundamentals.js');
     const { generate, promptWindow } = await import('../../llm/generate.js');
     const { applyWeightDType } = await import('../../llm/weight-dtype.js');

@@ -25,7 +25,7 @@ export const logitsCommand = defineCommand({
   examples: ['llm-scratch logits --model runs/verdict/final --ids 464,1893 --json'],
   async run({ options, stdout }) {
     // Loaded here, so that other commands start without them.
-    const { checkModelDir, loadModelDir } = await import('../../io/gpt2.js');
+    const { checkModelDir, loadModelDir } = await import('../../llm/families/gpt2.js');
     const { noGrad, Tensor } = await import('../../tensor/index.js');
     const ids = parseIdList('ids', options.ids);
     const modelDir = resolveModelDir(options.model);

@@ -1,0 +1,100 @@
+// config.json of a GPT-2 model directory (Hugging Face's GPT2Config, with our own fields under
+// `llm_scratch`): validated before anything is allocated. A config comes from outside as often as
+// weights do, so every field the model is built from is checked for type and range, and the sizes
+// are bounded: a forged `n_layer: 1000000000` is refused here, not by the allocator.
+import { UserError } from '../../errors.js';
+import type { ModelKind } from '../../io/hub-config.js';
+import type { GPTConfig } from '../gpt.js';
+
+// The fields read from HF's GPT2Config: vocab_size, n_positions, n_embd, n_layer, n_head,
+// tie_word_embeddings, resid_pdrop; our own under llm_scratch (transformers ignores unknown keys).
+//
+// Limits far above any GPT-2-shaped model that fits in memory (GPT-2 XL: 48 layers, 1,600 wide,
+// 1,024 positions; the largest open models: ~128 layers, ~16k wide, 256k vocabulary, 128k
+// positions). Nothing is allocated from these sizes until the weights' header agrees with them,
+// and the header's byte ranges are bounded by the file's real size; the limits keep the checks
+// themselves cheap (one expected tensor list per layer) and refuse the absurd at once.
+export const CONFIG_LIMITS = {
+  vocab_size: 1 << 24,
+  n_positions: 1 << 20,
+  n_embd: 1 << 16,
+  n_layer: 1024,
+  n_head: 1024,
+} as const;
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const describe = (v: unknown): string =>
+  v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'an array'
+      : typeof v === 'string'
+        ? `the string ${JSON.stringify(v).slice(0, 40)}`
+        : String(v);
+
+export function configFromHF(hf: unknown, file: string): GPTConfig {
+  if (!isObject(hf)) throw new UserError(`${file}: expected a JSON object, got ${describe(hf)}`);
+  const size = (key: keyof typeof CONFIG_LIMITS): number => {
+    const v = hf[key];
+    if (v === undefined) throw new UserError(`${file}: missing '${key}'`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+      throw new UserError(`${file}: '${key}' must be a positive integer, got ${describe(v)}`);
+    if (v > CONFIG_LIMITS[key])
+      throw new UserError(`${file}: '${key}' is ${v}, above the limit of ${CONFIG_LIMITS[key]}`);
+    return v;
+  };
+  const vocabSize = size('vocab_size');
+  const contextLength = size('n_positions');
+  const embDim = size('n_embd');
+  const nLayers = size('n_layer');
+  const nHeads = size('n_head');
+  if (embDim % nHeads !== 0)
+    throw new UserError(`${file}: 'n_embd' ${embDim} is not divisible by 'n_head' ${nHeads}`);
+  const ours = hf.llm_scratch ?? {};
+  if (!isObject(ours)) throw new UserError(`${file}: 'llm_scratch' must be an object, got ${describe(ours)}`);
+  const flag = (v: unknown, key: string, fallback: boolean): boolean => {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'boolean')
+      throw new UserError(`${file}: '${key}' must be true or false, got ${describe(v)}`);
+    return v;
+  };
+  const dropRate = ours.dropRate ?? hf.resid_pdrop ?? 0.1;
+  if (typeof dropRate !== 'number' || !(dropRate >= 0 && dropRate < 1))
+    throw new UserError(`${file}: the dropout rate must be a number in [0, 1), got ${describe(dropRate)}`);
+  return {
+    vocabSize,
+    contextLength,
+    embDim,
+    nLayers,
+    nHeads,
+    dropRate,
+    // OpenAI's GPT-2 has biases on the q/k/v projections.
+    qkvBias: flag(ours.qkvBias, 'llm_scratch.qkvBias', true),
+    tieWeights: flag(hf.tie_word_embeddings, 'tie_word_embeddings', true),
+  };
+}
+
+export function configToHF(config: GPTConfig, kind: ModelKind = 'base'): Record<string, unknown> {
+  return {
+    architectures: ['GPT2LMHeadModel'],
+    model_type: 'gpt2',
+    vocab_size: config.vocabSize,
+    n_positions: config.contextLength,
+    n_ctx: config.contextLength,
+    n_embd: config.embDim,
+    n_layer: config.nLayers,
+    n_head: config.nHeads,
+    n_inner: null,
+    activation_function: 'gelu_new',
+    layer_norm_epsilon: 1e-5,
+    resid_pdrop: config.dropRate,
+    embd_pdrop: config.dropRate,
+    attn_pdrop: config.dropRate,
+    bos_token_id: 50256,
+    eos_token_id: 50256,
+    tie_word_embeddings: config.tieWeights ?? false,
+    llm_scratch: { qkvBias: config.qkvBias, dropRate: config.dropRate, kind },
+  };
+}

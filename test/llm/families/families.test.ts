@@ -59,7 +59,10 @@ function cachedLogits(model: CausalLM, input: number[], chunk = 1): Float32Array
   }
   const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
   let at = 0;
-  for (const r of rows) (out.set(r, at), (at += r.length));
+  for (const r of rows) {
+    out.set(r, at);
+    at += r.length;
+  }
   return out;
 }
 

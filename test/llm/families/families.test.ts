@@ -114,6 +114,22 @@ describe('parameter counts of the released configs, computed through the family'
       expect(readFileSync(join('data/configs', f), 'utf8')).toBe(readFileSync(join(RELEASED, f), 'utf8'));
   });
 
+  it("reads transformers 5's rope_parameters as the older rope_theta and rope_scaling", () => {
+    const scaling = {
+      factor: 32,
+      low_freq_factor: 1,
+      high_freq_factor: 4,
+      original_max_position_embeddings: 64,
+    };
+    const old = tinyLlama({ rope_theta: 1234, rope_scaling: { rope_type: 'llama3', ...scaling } });
+    const v5 = tinyLlama({
+      rope_theta: undefined,
+      rope_parameters: { rope_type: 'llama3', rope_theta: 1234, ...scaling },
+    });
+    expect(v5).toEqual(old);
+    expect(v5.ropeScaling.type).toBe('llama3');
+  });
+
   it('a model counts the same as its config', () => {
     const c = tinyLlama({ tie_word_embeddings: false });
     expect(llama3.create(c).numParameters()).toBe(llama3.parameterCount(c).total);

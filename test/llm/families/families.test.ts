@@ -12,6 +12,7 @@ import { loadModel, saveModel } from '../../../src/llm/families/load.js';
 import { qwen3ConfigFromHF, Qwen3Model } from '../../../src/llm/families/qwen3.js';
 import { familyFor } from '../../../src/llm/families/registry.js';
 import { configReport } from '../../../src/llm/families/report.js';
+import { GPTModel, presetConfig } from '../../../src/llm/gpt.js';
 import { AdamW } from '../../../src/optim/index.js';
 import * as T from '../../../src/tensor/index.js';
 import { noGrad, Rng, Tensor } from '../../../src/tensor/index.js';
@@ -159,6 +160,23 @@ describeEachBackend('families', () => {
       expect(hf.model_type).toBe('llama');
       expect(hf.tie_word_embeddings).toBe(config.tieWeights);
     }
+  });
+
+  it('GPT-2 is a family too: saved in shards and loaded back through the same interface', () => {
+    const model = new GPTModel(
+      { ...presetConfig('gpt2-tiny'), vocabSize: 97, dropRate: 0, qkvBias: true },
+      {
+        rng: new Rng(8),
+      },
+    ).eval();
+    const dir = join(root, 'gpt2-sharded');
+    saveModel(dir, model, { maxShardBytes: 30_000 });
+    expect(readdirSync(dir)).toContain('model.safetensors.index.json');
+    const back = loadModel(dir);
+    expect(back).toBeInstanceOf(GPTModel);
+    expect(back.eosTokenIds).toEqual([50256]);
+    const input = ids(10, 9);
+    expect(Array.from(logitsOf(back, input).data)).toEqual(Array.from(logitsOf(model, input).data));
   });
 
   it('the grouped-query KV cache grows past its first buffer and matches a full recomputation', () => {

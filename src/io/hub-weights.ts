@@ -32,7 +32,7 @@ export interface HubTensorInfo extends TensorEntry {
 }
 
 export interface HubWeights {
-  // The weights' files: model.safetensors, or the shards in index order.
+  // The weights' files: model.safetensors, or the shards in name order.
   readonly files: string[];
   readonly tensors: Map<string, HubTensorInfo>;
   // One tensor as float32, read when asked.
@@ -83,7 +83,7 @@ function openAll(files: string[]): SafetensorsReader[] {
 function sharded(dir: string): { files: string[]; readers: SafetensorsReader[] } {
   const index = join(dir, SHARD_INDEX);
   const weightMap = readShardIndex(dir);
-  const shards = [...new Set(weightMap.values())];
+  const shards = [...new Set(weightMap.values())].sort();
   for (const shard of shards)
     if (!existsSync(join(dir, shard)))
       throw new UserError(`${dir}: shard ${quoteName(shard)} named in ${SHARD_INDEX} is missing`);

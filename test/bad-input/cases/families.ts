@@ -37,6 +37,14 @@ export const cases: BadInputCase[] = [
   },
   {
     program: 'llm-scratch',
+    kind: 'missing file',
+    args: ['info', '--model', '{dir}/fam'],
+    setup: fixture('qwen3-untied-bf16-sharded', (m) => rmSync(join(m, 'model-00001-of-00002.safetensors'))),
+    exit: 1,
+    stderr: "shard 'model-00001-of-00002.safetensors' named in model.safetensors.index.json is missing",
+  },
+  {
+    program: 'llm-scratch',
     kind: 'corrupted weights',
     args: generate,
     setup: fixture('qwen3-untied-bf16-sharded', (m) =>

@@ -100,6 +100,24 @@ describe('info --config for the families', () => {
     );
     expect(dir.shape).toMatchObject({ layers: 2, headDim: 32, kvHeads: 2 });
   });
+
+  it('info --model adds the weight files, checked against the config', async () => {
+    const r = await runCli(llmScratch, [
+      'info',
+      '--model',
+      join(ROOT, 'qwen3-untied-bf16-sharded'),
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ family: 'qwen3', tiedEmbeddings: false, parameters: 164_288 });
+    expect(report.weights.files).toEqual([
+      'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors',
+    ]);
+    // Every parameter stored once, as bf16.
+    expect(report.weights).toMatchObject({ bytes: 2 * 164_288, dtypes: { BF16: 25 } });
+  });
 });
 
 const exec = promisify(execFile);

@@ -36,6 +36,12 @@ const describe = (v: unknown): string =>
 
 export function configFromHF(hf: unknown, file: string): GPTConfig {
   if (!isObject(hf)) throw new UserError(`${file}: expected a JSON object, got ${describe(hf)}`);
+  // The commands not yet ported to families read GPT-2 alone: another family is named as such, not
+  // as a GPT-2 config missing n_positions.
+  if (typeof hf.model_type === 'string' && hf.model_type !== 'gpt2')
+    throw new UserError(
+      `${file}: model_type ${JSON.stringify(hf.model_type).slice(0, 40)} is not GPT-2, which this command runs (logits, generate and info run every family)`,
+    );
   const size = (key: keyof typeof CONFIG_LIMITS): number => {
     const v = hf[key];
     if (v === undefined) throw new UserError(`${file}: missing '${key}'`);

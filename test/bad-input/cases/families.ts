@@ -82,6 +82,15 @@ export const cases: BadInputCase[] = [
   },
   {
     program: 'llm-scratch',
+    kind: 'bad config',
+    args: ['chat', '--model', '{dir}/fam'],
+    setup: fixture('llama3-f32'),
+    exit: 1,
+    stderr:
+      'model_type "llama" is not GPT-2, which this command runs (logits, generate and info run every family)',
+  },
+  {
+    program: 'llm-scratch',
     kind: 'option the model cannot take',
     args: [...generate, '--dtype', 'bf16'],
     setup: fixture('llama3-f32'),

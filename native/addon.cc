@@ -237,8 +237,8 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
 }
 
 bool parseUnary(const std::string& s, llm::Unary* op) {
-  static const char* names[] = {"neg", "exp", "log", "sqrt", "rsqrt", "tanh", "relu", "gelu", "abs", "sign"};
-  for (int i = 0; i < 10; i++)
+  static const char* names[] = {"neg", "exp", "log", "sqrt", "rsqrt", "tanh", "relu", "gelu", "abs", "sign", "silu"};
+  for (int i = 0; i < 11; i++)
     if (s == names[i]) {
       *op = static_cast<llm::Unary>(i);
       return true;

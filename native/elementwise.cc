@@ -59,6 +59,8 @@ void unary(Unary op, const float* x, float* out, long n) {
         const float v = x[i];
         out[i] = v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : v;
       });
+    case Unary::Silu:
+      return mapN(n, [=](long i) { out[i] = x[i] / (1.0f + std::exp(-x[i])); });
   }
 }
 

@@ -9,7 +9,7 @@ namespace llm {
 // Strided kernels take rank, shape[rank] and strides[rank] in elements (stride 0 broadcasts).
 constexpr int kMaxRank = 16;
 
-enum class Unary { Neg, Exp, Log, Sqrt, Rsqrt, Tanh, Relu, Gelu, Abs, Sign };
+enum class Unary { Neg, Exp, Log, Sqrt, Rsqrt, Tanh, Relu, Gelu, Abs, Sign, Silu };
 enum class Binary { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Gt, Ge, Lt };
 enum class Reduce { Sum, Max, Min };
 

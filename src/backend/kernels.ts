@@ -24,6 +24,8 @@ export const UNARY_OPS = [
   'gelu',
   'abs',
   'sign',
+  // x * sigmoid(x), the SwiGLU gate of Llama and Qwen.
+  'silu',
 ] as const;
 export type UnaryOp = (typeof UNARY_OPS)[number];
 

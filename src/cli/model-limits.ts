@@ -2,7 +2,7 @@
 // top-k no larger than it, lengths within its context. One place, so that every command that takes
 // such an option says the same thing, naming the option and the model's limit.
 import { UserError } from '../errors.js';
-import { configFromHF, readConfigJson } from '../io/gpt2-config.js';
+import { configFromHF, readConfigJson } from '../llm/families/gpt2.js';
 
 export interface ModelSize {
   vocabSize: number;

@@ -245,6 +245,48 @@ function withFile<R>(file: string, use: (source: ByteSource) => R): R {
   }
 }
 
+// An open file whose tensors are read one at a time (and widened to float32), so that loading a
+// model holds one tensor of the file at a time beside the model, never the whole file.
+export interface SafetensorsReader {
+  readonly file: string;
+  readonly header: SafetensorsHeader;
+  read(name: string): Tensor;
+  close(): void;
+}
+
+export function openSafetensors(file: string): SafetensorsReader {
+  checkRegularFile(file, 'weights');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw new UserError(
+      `cannot read weights ${file}: ${(err as NodeJS.ErrnoException).code ?? 'open failed'}`,
+    );
+  }
+  try {
+    const source = fileSource(file, fd, fstatSync(fd).size);
+    const header = parseHeader(file, source);
+    return {
+      file,
+      header,
+      read(name) {
+        const e = header.tensors.get(name);
+        if (!e) throw new Error(`${file}: no tensor ${quoteName(name)}`);
+        if (!READABLE.has(e.dtype))
+          throw new UserError(
+            `${file}: tensor ${quoteName(name)} is ${e.dtype}; this reader takes ${[...READABLE].join(', ')}`,
+          );
+        return new Tensor(decode(source.read(e.end - e.begin, header.dataStart + e.begin), e.dtype), e.shape);
+      },
+      close: () => closeSync(fd),
+    };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
 // The header of a file alone (names, dtypes, shapes), for checks before any tensor is read.
 export function readSafetensorsHeader(file: string): SafetensorsHeader {
   return withFile(file, (source) => parseHeader(file, source));

@@ -18,7 +18,7 @@ import {
   MODEL_FILE,
   modelWeightsFile,
   readConfigJson,
-} from '../io/gpt2.js';
+} from './families/gpt2.js';
 import { FLOAT_DTYPES, readSafetensors, readSafetensorsHeader, writeSafetensors } from '../io/safetensors.js';
 import { Linear } from '../nn/index.js';
 import * as T from '../tensor/index.js';

@@ -312,9 +312,9 @@ export class Decoder {
     this.linear(p.value, ln, rows, v, null, false, gemvOnly);
     for (const { cache: seqCache, start, row, tokens } of segments) {
       const cache = seqCache.layers[l];
-      // (T, nh, hs) rows into the cache's (nh, maxLength, hs) at position start.
+      // (T, nh, hs) rows into the cache's (nh, capacity, hs) at position start.
       const srcStrides = [hs, C, 1];
-      const dstStrides = [cache.maxLength * hs, hs, 1];
+      const dstStrides = [cache.capacity * hs, hs, 1];
       k.copyStrided(kk, row * C, srcStrides, cache.keys, start * hs, dstStrides, [nh, tokens, hs]);
       k.copyStrided(v, row * C, srcStrides, cache.values, start * hs, dstStrides, [nh, tokens, hs]);
       // The context vectors replace the queries in place: (T, nh * hs), ready for the projection.
@@ -327,7 +327,7 @@ export class Decoder {
         batch: 1,
         heads: nh,
         headDim: hs,
-        maxLength: cache.maxLength,
+        maxLength: cache.capacity,
         start,
         tokens,
       });

@@ -3,11 +3,12 @@
 import * as T from '../tensor/index.js';
 import { noGrad, Rng, Tensor } from '../tensor/index.js';
 import { Decoder, decoderSupports, type WeightDType } from './decoder.js';
-import type { GPTModel } from './gpt.js';
+import type { CausalLM } from './families/family.js';
+import { GPTModel } from './gpt.js';
 
 // Section 4.7: greedy decoding over a batch of ids (B, T), cropping to the supported context.
 export function generateTextSimple(
-  model: GPTModel,
+  model: CausalLM,
   ids: Tensor,
   maxNewTokens: number,
   contextSize: number,
@@ -34,8 +35,9 @@ export interface GenerateOptions {
   // Keep the smallest set of tokens whose probability reaches p (nucleus sampling).
   topP?: number;
   seed?: number;
-  // Stop when this token is produced (it is included in the result).
+  // Stop when this token (or any of eosIds) is produced (it is included in the result).
   eosId?: number;
+  eosIds?: readonly number[];
   // Context window to crop to; the model's context length by default.
   contextSize?: number;
   // Reuse keys and values of earlier tokens (true by default); the tokens are identical either way.
@@ -70,7 +72,7 @@ export function sampleNext(logits: Tensor, options: GenerateOptions, rng: Rng): 
 }
 
 // Generates up to maxNewTokens after the prompt ids; returns the new ids.
-export function generate(model: GPTModel, promptIds: readonly number[], options: GenerateOptions): number[] {
+export function generate(model: CausalLM, promptIds: readonly number[], options: GenerateOptions): number[] {
   const out: number[] = [];
   for (const next of generateTokens(model, promptIds, options)) {
     out.push(next);
@@ -83,7 +85,7 @@ export function generate(model: GPTModel, promptIds: readonly number[], options:
 // server yields to its event loop between tokens, so that streams flow and disconnects are seen).
 // Stopping early (break, return()) restores the model's training mode.
 export function* generateTokens(
-  model: GPTModel,
+  model: CausalLM,
   promptIds: readonly number[],
   options: Omit<GenerateOptions, 'onToken'>,
 ): Generator<number, void, undefined> {
@@ -94,9 +96,12 @@ export function* generateTokens(
   const seq = [...promptIds];
   const wasTraining = model.training;
   model.eval();
-  // The decoder (weights read once per token) wherever it runs the model; the module path with a
-  // KV cache otherwise (a model with LoRA adapters, say), or without one when asked.
-  const decoder = useCache && decoderSupports(model) ? new Decoder(model, { dtype: options.dtype }) : null;
+  // GPT-2's decoder (weights read once per token) wherever it runs the model; the module path with a
+  // KV cache otherwise (another family, a model with LoRA adapters), or without one when asked.
+  const decoder =
+    useCache && model instanceof GPTModel && decoderSupports(model)
+      ? new Decoder(model, { dtype: options.dtype })
+      : null;
   const cache = useCache && !decoder ? model.newCache(1) : null;
   const cached = decoder ?? cache;
   try {
@@ -119,7 +124,7 @@ export function* generateTokens(
       });
       seq.push(next);
       yield next;
-      if (next === options.eosId) break;
+      if (next === options.eosId || options.eosIds?.includes(next)) break;
     }
   } finally {
     model.train(wasTraining);

@@ -17,6 +17,7 @@ import {
 import * as T from '../tensor/index.js';
 import { globalRng, Tensor } from '../tensor/index.js';
 import { MultiHeadAttention } from './attention.js';
+import type { CausalLM } from './families/family.js';
 import { KVCache } from './kv-cache.js';
 
 export interface GPTConfig {
@@ -106,7 +107,10 @@ export class TransformerBlock extends Module {
 }
 
 // Section 4.6: the GPT model. forward(ids (B, T) int32) -> logits (B, T, V).
-export class GPTModel extends Module {
+export class GPTModel extends Module implements CausalLM {
+  readonly family = 'gpt2';
+  // GPT-2's <|endoftext|>.
+  readonly eosTokenIds: readonly number[] = [50256];
   readonly config: GPTConfig;
   tok_emb: Embedding;
   pos_emb: Embedding;

@@ -1,16 +1,33 @@
 // The KV cache for incremental decoding (the book's bonus material): each attention layer keeps the
-// keys and values of the tokens seen so far in buffers preallocated to the context length, so a new
-// token costs one row of keys and values, not a recomputation of the whole sequence. Attention over
-// the cached rows reads the buffers in place through GEMM strides: nothing is copied per step.
+// keys and values of the tokens seen so far, so a new token costs one row of keys and values, not a
+// recomputation of the whole sequence. Attention over the cached rows reads the buffers in place
+// through GEMM strides: nothing is copied per step.
+//
+// With grouped-query attention (Llama 3, Qwen3, Gemma 3) the cache holds the key/value heads only;
+// each group of query heads reads its shared head through the same strides. A model whose context
+// is long (Llama 3.2: 131,072 positions) starts with a small buffer that doubles as tokens arrive,
+// instead of reserving gigabytes for positions a short generation never reaches.
 import { kernels } from '../backend/index.js';
 import * as T from '../tensor/index.js';
 import { Tensor } from '../tensor/index.js';
 
+export interface AttendOptions {
+  // Scores are multiplied by this before the softmax; 1/sqrt(hs) by default.
+  scale?: number;
+  // A sliding-window layer (Gemma 3's local layers): query position p sees keys p - window + 1..p.
+  window?: number;
+}
+
+// The first allocation of a growing cache, in positions.
+const INITIAL_CAPACITY = 256;
+
 export class LayerCache {
-  // (B, nh, maxLength, hs), positions [0, length) filled; the decoder (decoder.ts) writes and
-  // attends them directly.
-  readonly keys: Float32Array;
-  readonly values: Float32Array;
+  // (B, nh, capacity, hs), positions [0, length) filled; the decoder (decoder.ts) writes and
+  // attends them directly. They are replaced (never resized in place) when the cache grows.
+  keys: Float32Array;
+  values: Float32Array;
+  // Positions the buffers hold room for: the stride of a head, at most maxLength.
+  capacity: number;
   length = 0;
 
   constructor(
@@ -18,9 +35,31 @@ export class LayerCache {
     readonly heads: number,
     readonly maxLength: number,
     readonly headDim: number,
+    options: { grow?: boolean } = {},
   ) {
-    this.keys = new Float32Array(batch * heads * maxLength * headDim);
-    this.values = new Float32Array(batch * heads * maxLength * headDim);
+    this.capacity = options.grow ? Math.min(maxLength, INITIAL_CAPACITY) : maxLength;
+    this.keys = new Float32Array(batch * heads * this.capacity * headDim);
+    this.values = new Float32Array(batch * heads * this.capacity * headDim);
+  }
+
+  private reserve(positions: number): void {
+    if (positions <= this.capacity) return;
+    let capacity = this.capacity;
+    while (capacity < positions) capacity *= 2;
+    capacity = Math.min(capacity, this.maxLength);
+    const { batch: B, heads: nh, headDim: hs } = this;
+    const k = kernels();
+    const moved = (old: Float32Array): Float32Array => {
+      const next = new Float32Array(B * nh * capacity * hs);
+      const shape = [B, nh, this.length, hs];
+      const from = [nh * this.capacity * hs, this.capacity * hs, hs, 1];
+      const to = [nh * capacity * hs, capacity * hs, hs, 1];
+      k.copyStrided(old, 0, from, next, 0, to, shape);
+      return next;
+    };
+    this.keys = moved(this.keys);
+    this.values = moved(this.values);
+    this.capacity = capacity;
   }
 
   // keys, values: (B, nh, Tn, hs), appended at the current length.
@@ -34,7 +73,8 @@ export class LayerCache {
     if (this.length + Tn > this.maxLength) {
       throw new Error(`KV cache: ${this.length + Tn} tokens exceed the context length ${this.maxLength}`);
     }
-    const dstStrides = [nh * this.maxLength * hs, this.maxLength * hs, hs, 1];
+    this.reserve(this.length + Tn);
+    const dstStrides = [nh * this.capacity * hs, this.capacity * hs, hs, 1];
     const srcStrides = [nh * Tn * hs, Tn * hs, hs, 1];
     const k = kernels();
     k.copyStrided(keys.data, 0, srcStrides, this.keys, this.length * hs, dstStrides, keys.shape);
@@ -42,9 +82,16 @@ export class LayerCache {
     this.length += Tn;
   }
 
-  // Causal attention of the newest queries (B, nh, Tn, hs) over every cached position.
-  attend(queries: Tensor): Tensor {
+  // Causal attention of the newest queries (B, nh, Tn, hs) over every cached position. With fewer
+  // cached heads than query heads (grouped-query attention), query heads g*j..g*j+g-1 share cached
+  // head j: viewed as (B * heads, g * Tn, hs), the queries of a group are rows of one GEMM.
+  attend(queries: Tensor, options: AttendOptions = {}): Tensor {
     const [B, nh, Tn, hs] = queries.shape;
+    if (nh % this.heads !== 0 || hs !== this.headDim || B !== this.batch)
+      throw new Error(
+        `KV cache: queries of shape [${queries.shape.join(', ')}] do not fit a cache of ${this.heads} heads of ${this.headDim}`,
+      );
+    const rows = (nh / this.heads) * Tn;
     const total = this.length;
     const start = total - Tn;
     const k = kernels();
@@ -53,46 +100,68 @@ export class LayerCache {
       a: queries.f32(),
       b: this.keys,
       c: scores,
-      batch: B * nh,
-      m: Tn,
+      batch: B * this.heads,
+      m: rows,
       k: hs,
       n: total,
       transA: false,
       transB: true,
-      strideA: Tn * hs,
-      strideB: this.maxLength * hs,
-      strideC: Tn * total,
+      strideA: rows * hs,
+      strideB: this.capacity * hs,
+      strideC: rows * total,
       accumulate: false,
     });
     let s = new Tensor(scores, [B, nh, Tn, total]);
-    // Query i sits at position start + i and may see keys 0..start + i.
-    if (Tn > 1) s = s.maskedFill(T.triu(T.ones([Tn, total]), start + 1), -Infinity);
-    const weights = T.affine(s, 1 / Math.sqrt(hs)).softmax(-1);
+    const mask = attentionMask(Tn, total, start, options.window);
+    if (mask) s = s.maskedFill(mask, -Infinity);
+    const weights = T.affine(s, options.scale ?? 1 / Math.sqrt(hs)).softmax(-1);
     const context = new Float32Array(B * nh * Tn * hs);
     k.matmul({
       a: weights.f32(),
       b: this.values,
       c: context,
-      batch: B * nh,
-      m: Tn,
+      batch: B * this.heads,
+      m: rows,
       k: total,
       n: hs,
       transA: false,
       transB: false,
-      strideA: Tn * total,
-      strideB: this.maxLength * hs,
-      strideC: Tn * hs,
+      strideA: rows * total,
+      strideB: this.capacity * hs,
+      strideC: rows * hs,
       accumulate: false,
     });
     return new Tensor(context, [B, nh, Tn, hs]);
   }
 }
 
+// The (Tn, total) mask, 1 where a query may not look, for queries at positions start..start+Tn-1
+// over keys 0..total-1: the future, and with a window the keys window or more positions back.
+// Null when nothing is masked (one new token, no window reached).
+export function attentionMask(Tn: number, total: number, start: number, window?: number): Tensor | null {
+  const future = Tn > 1 ? T.triu(T.ones([Tn, total]), start + 1) : null;
+  // Query i (position start + i) must not see key j when start + i - j >= window.
+  const past =
+    window !== undefined && start + Tn - 1 >= window ? T.tril(T.ones([Tn, total]), start - window) : null;
+  if (future && past) return future.add(past);
+  return future ?? past;
+}
+
 export class KVCache {
   readonly layers: LayerCache[];
 
-  constructor(layers: number, batch: number, heads: number, maxLength: number, headDim: number) {
-    this.layers = Array.from({ length: layers }, () => new LayerCache(batch, heads, maxLength, headDim));
+  constructor(
+    layers: number,
+    batch: number,
+    heads: number,
+    maxLength: number,
+    headDim: number,
+    options: { grow?: boolean } = {},
+  ) {
+    this.layers = Array.from(
+      { length: layers },
+      () => new LayerCache(batch, heads, maxLength, headDim, options),
+    );
   }
 
   get length(): number {

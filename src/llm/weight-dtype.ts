@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { UsageError } from '../errors.js';
-import { MODEL_FILE } from '../io/gpt2.js';
+import { MODEL_FILE } from './families/gpt2.js';
 import { readSafetensorsHeader } from '../io/safetensors.js';
 import { keepWeightsInBf16, WEIGHT_DTYPES, type WeightDType } from './decoder.js';
 import type { GPTModel } from './gpt.js';

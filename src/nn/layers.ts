@@ -136,3 +136,22 @@ export class Sequential extends ModuleList<Layer> {
     return y;
   }
 }
+
+// Root-mean-square normalisation (Llama, Qwen, Gemma), over the last axis, HF's parameter name
+// `weight`. With unitOffset (Gemma) the stored weight is an offset from 1 and starts at zero.
+export class RMSNorm extends Module {
+  weight: Parameter;
+
+  constructor(
+    dim: number,
+    readonly eps = 1e-6,
+    readonly unitOffset = false,
+  ) {
+    super();
+    this.weight = new Parameter(unitOffset ? T.zeros([dim]) : T.ones([dim]));
+  }
+
+  forward(x: Tensor): Tensor {
+    return T.rmsNorm(x, this.weight, this.eps, { unitOffset: this.unitOffset });
+  }
+}

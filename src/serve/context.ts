@@ -1,7 +1,7 @@
 // What every route needs: the models, the tokenizer, the limits, and two helpers (which model a
 // request means, and a signal that fires when its client goes away).
 import type { FastifyReply } from 'fastify';
-import type { ModelKind } from '../io/gpt2.js';
+import type { ModelKind } from '../io/hub-config.js';
 import type { BPETokenizer } from '../llm/fundamentals.js';
 import { ApiError } from './errors.js';
 import type { ModelRegistry, ServedModel } from './registry.js';

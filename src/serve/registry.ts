@@ -2,7 +2,7 @@
 // (base, instruct or classifier) read from config.json.
 import { basename, resolve } from 'node:path';
 import { UserError } from '../errors.js';
-import { readModelKind, type ModelKind } from '../io/gpt2.js';
+import { readModelKind, type ModelKind } from '../io/hub-config.js';
 import { loadClassifierDir } from '../llm/classifier.js';
 import { decoderSupports } from '../llm/decoder.js';
 import type { GPTConfig, GPTModel } from '../llm/gpt.js';

@@ -18,6 +18,7 @@ export {
   narrow,
   slice,
   broadcastTo,
+  repeatInterleave,
   concat,
   stack,
   split,

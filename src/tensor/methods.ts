@@ -26,6 +26,7 @@ declare module './tensor.js' {
     tanh(): Tensor;
     relu(): Tensor;
     gelu(): Tensor;
+    silu(): Tensor;
     abs(): Tensor;
     square(): Tensor;
     eq(other: TensorLike): Tensor;
@@ -101,6 +102,9 @@ p.relu = function () {
 };
 p.gelu = function () {
   return ew.gelu(this);
+};
+p.silu = function () {
+  return ew.silu(this);
 };
 p.abs = function () {
   return ew.abs(this);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { saveModelDir } from '../../src/io/gpt2.js';
+import { saveModelDir } from '../../src/llm/families/gpt2.js';
 import { GPTModel, presetConfig } from '../../src/llm/gpt.js';
 
 const run = promisify(execFile);

@@ -5,6 +5,7 @@ import type { BadInputCase } from './case.js';
 import { cases as crew } from './cases/crew.js';
 import { cases as crewRuntime } from './cases/crew-runtime.js';
 import { cases as decode } from './cases/decode.js';
+import { cases as families } from './cases/families.js';
 import { cases as files } from './cases/files.js';
 import { cases as options } from './cases/options.js';
 import { cases as pull } from './cases/pull.js';
@@ -22,6 +23,7 @@ export const allCases: BadInputCase[] = [
   ...pull,
   ...crewRuntime,
   ...tokenizerHf,
+  ...families,
 ];
 
 const EXIT = { 0: '0 (goes on)', 1: '1 (user error)', 2: '2 (bad usage)' } as const;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
-import { readModelKind, saveModelDir } from '../../src/io/gpt2.js';
+import { readModelKind, saveModelDir } from '../../src/llm/families/gpt2.js';
 import { GPTModel, presetConfig } from '../../src/llm/gpt.js';
 import { Rng } from '../../src/tensor/index.js';
 import { runCli } from '../helpers/cli.js';

@@ -6,7 +6,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadModelDir } from '../../src/io/gpt2.js';
+import { loadModelDir } from '../../src/llm/families/gpt2.js';
 import { generate } from '../../src/llm/generate.js';
 import { TemplateChat } from '../../src/llm/instruct/template-chat.js';
 import { dataPath } from '../../src/paths.js';

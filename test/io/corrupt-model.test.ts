@@ -391,7 +391,7 @@ const cases: [string, Make, RegExp | null][] = [
         '{"weight_map":{"wte.weight":"model-00001-of-00002.safetensors"}}',
       )
     ),
-    /sharded weights \(model\.safetensors\.index\.json\) are not supported/,
+    /shard 'model-00001-of-00002\.safetensors' named in model\.safetensors\.index\.json is missing/,
   ],
 ];
 

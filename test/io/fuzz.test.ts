@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
-import { configFromHF, configToHF, parseConfigJson } from '../../src/io/gpt2-config.js';
+import { configFromHF, configToHF, parseConfigJson } from '../../src/llm/families/gpt2.js';
 import { parseSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { BPETokenizer } from '../../src/llm/fundamentals.js';
 import { presetConfig } from '../../src/llm/gpt.js';

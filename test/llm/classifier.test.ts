@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readModelKind } from '../../src/io/gpt2.js';
+import { readModelKind } from '../../src/io/hub-config.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import {
   addClassificationHead,

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportGPT2, loadModelDir, saveModelDir } from '../../src/io/gpt2.js';
+import { exportGPT2, loadModelDir, saveModelDir } from '../../src/llm/families/gpt2.js';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { generate, generateTextSimple } from '../../src/llm/generate.js';
 import { GPTModel, modelSize, presetConfig } from '../../src/llm/gpt.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadModelDir, saveModelDir } from '../../src/io/gpt2.js';
+import { loadModelDir, saveModelDir } from '../../src/llm/families/gpt2.js';
 import { GPTModel, presetConfig } from '../../src/llm/gpt.js';
 import {
   applyLoRA,

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { saveModelDir } from '../../src/io/gpt2.js';
+import { saveModelDir } from '../../src/llm/families/gpt2.js';
 import { addClassificationHead, saveClassifierDir } from '../../src/llm/classifier.js';
 import { GPTModel, type GPTConfig } from '../../src/llm/gpt.js';
 import { ModelRegistry, parseModelSpec } from '../../src/serve/registry.js';

@@ -63,8 +63,27 @@ describeEachBackend('gradients', () => {
     gradCheck((a) => a.tanh(), [randn([3, 4])]);
     gradCheck((a) => a.relu(), [away([3, 4])]);
     gradCheck((a) => a.gelu(), [randn([3, 4])]);
+    gradCheck((a) => a.silu(), [T.affine(randn([3, 4]), 3)]);
     gradCheck((a) => a.abs(), [away([3, 4])]);
     gradCheck((a) => a.square(), [randn([5])]);
+  });
+
+  it('rmsNorm, plain and with the (1 + scale) offset', () => {
+    gradCheck((x, w) => T.rmsNorm(x, w, 1e-6), [randn([2, 3, 5]), randn([5])]);
+    gradCheck((x, w) => T.rmsNorm(x, w, 1e-6, { unitOffset: true }), [randn([4, 6]), randn([6])]);
+  });
+
+  it('repeatInterleave (the key/value heads of grouped-query attention)', () => {
+    gradCheck((x) => T.repeatInterleave(x, 3, 1), [randn([2, 2, 3, 2])]);
+  });
+
+  it('rotaryEmbedding', () => {
+    const angles = T.rand([3, 2], { rng, low: -3, high: 3 });
+    const both = T.concat([angles, angles], -1);
+    const [cos, sin] = [both.toArray() as number[][], both.toArray() as number[][]].map((rows, i) =>
+      T.tensor(rows.map((r) => r.map((a) => (i === 0 ? Math.cos(a) : Math.sin(a))))),
+    );
+    gradCheck((x) => T.rotaryEmbedding(x, cos, sin), [randn([2, 2, 3, 4])]);
   });
 
   it('reductions over any axes, with and without keepdim', () => {

@@ -53,6 +53,41 @@ describeEachBackend('ops', () => {
     close(tensor([4, 0.25]).rsqrt(), [0.5, 2]);
   });
 
+  it('computes silu, rmsNorm (plain and 1 + scale), repeatInterleave and rotaryEmbedding', () => {
+    // silu(x) = x / (1 + e^-x)
+    close(tensor([-2, 0, 1, 3]).silu(), [
+      -2 / (1 + Math.exp(2)),
+      0,
+      1 / (1 + Math.exp(-1)),
+      3 / (1 + Math.exp(-3)),
+    ]);
+    // rms of [3, 4] is sqrt(12.5)
+    const r = Math.sqrt(12.5 + 1e-6);
+    close(T.rmsNorm(tensor([[3, 4]]), tensor([1, 2]), 1e-6), [3 / r, 8 / r], 1e-6);
+    close(T.rmsNorm(tensor([[3, 4]]), tensor([0, 1]), 1e-6, { unitOffset: true }), [3 / r, 8 / r], 1e-6);
+    expect(
+      T.repeatInterleave(
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+        2,
+        0,
+      ).toArray(),
+    ).toEqual([
+      [1, 2],
+      [1, 2],
+      [3, 4],
+      [3, 4],
+    ]);
+    // A rotation by 90 degrees takes the pair (x1, x2) = (1, 0) to (0, 1), and (0, 1) to (-1, 0).
+    const cos = tensor([[0, 0]]);
+    const sin = tensor([[1, 1]]);
+    close(T.rotaryEmbedding(tensor([[1, 0]]), cos, sin), [0, 1]);
+    close(T.rotaryEmbedding(tensor([[0, 1]]), cos, sin), [-1, 0]);
+    expect(() => T.rotaryEmbedding(tensor([[1, 0, 0]]), cos, sin)).toThrow('rotaryEmbedding');
+  });
+
   it('reduces over any axes', () => {
     const x = tensor([
       [

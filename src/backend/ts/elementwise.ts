@@ -19,6 +19,7 @@ const unaryFns: Record<UnaryOp, (x: number) => number> = {
   gelu,
   abs: Math.abs,
   sign: Math.sign,
+  silu: (x) => x / (1 + Math.exp(-x)),
 };
 
 export function unary(op: UnaryOp, x: F32, out: F32): void {

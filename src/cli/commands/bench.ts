@@ -117,7 +117,7 @@ export const benchGenerateCommand = defineCommand({
     }
     // Loaded here, so that other commands start without them.
     const { loadNative } = await import('../../backend/native.js');
-    const { loadModelDir } = await import('../../io/gpt2.js');
+    const { loadModelDir } = await import('../../llm/families/gpt2.js');
     const { benchGenerate } = await import('../../llm/bench-generate.js');
     const { GPTModel, presetConfig } = await import('../../llm/gpt.js');
     const { Rng } = await import('../../tensor/index.js');

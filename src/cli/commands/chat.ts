@@ -42,7 +42,7 @@ export const chatCommand = defineCommand({
   ],
   async run({ options: o, positionals, stdout, stderr }) {
     // Loaded here, so that other commands start without them.
-    const { readModelKind } = await import('../../io/gpt2.js');
+    const { readModelKind } = await import('../../io/hub-config.js');
     const { gpt2Tokenizer } = await import('../../llm/fundamentals.js');
     const { loadInstructModel, respond } = await import('../../llm/instruct/respond.js');
     const { applyWeightDType } = await import('../../llm/weight-dtype.js');

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
 import { colorEnabled } from '../../terminal.js';
-import { loadModelDir } from '../../io/gpt2.js';
+import { loadModelDir } from '../families/gpt2.js';
 import { AdamW } from '../../optim/index.js';
 import { Rng } from '../../tensor/index.js';
 import {

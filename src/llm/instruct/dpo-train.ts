@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { saveModelDir } from '../../io/gpt2.js';
+import { saveModelDir } from '../families/gpt2.js';
 import { readTextFile } from '../../io/text-file.js';
 import { AdamW, clipGradNorm } from '../../optim/index.js';
 import { Rng } from '../../tensor/index.js';

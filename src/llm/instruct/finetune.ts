@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { saveModelDir } from '../../io/gpt2.js';
+import { saveModelDir } from '../families/gpt2.js';
 import { Rng } from '../../tensor/index.js';
 import { counter } from '../../terminal.js';
 import { gpt2Tokenizer } from '../fundamentals.js';

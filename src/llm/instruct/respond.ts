@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
-import { loadModelDir, parseConfigJson, readModelKind } from '../../io/gpt2.js';
+import { loadModelDir, parseConfigJson, readModelKind } from '../families/gpt2.js';
 import { readTextFile } from '../../io/text-file.js';
 import type { BPETokenizer } from '../fundamentals.js';
 import { generate, promptWindow, type PromptWindow } from '../generate.js';

@@ -10,7 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { loadModelDir, parseConfigJson, saveModelDir, type ModelKind } from '../../io/gpt2.js';
+import { loadModelDir, parseConfigJson, saveModelDir, type ModelKind } from '../families/gpt2.js';
 import { readTextFile } from '../../io/text-file.js';
 import { recoverCheckpoint, swapCheckpoint, TRAINER_FILE } from './checkpoint-swap.js';
 import { readSafetensors, writeSafetensors } from '../../io/safetensors.js';

@@ -6,7 +6,7 @@ import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:f
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
 import { colorEnabled } from '../../terminal.js';
-import { loadModelDir, type ModelKind } from '../../io/gpt2.js';
+import { loadModelDir, type ModelKind } from '../families/gpt2.js';
 import type { AdamW } from '../../optim/index.js';
 import { Rng } from '../../tensor/index.js';
 import { gpt2Tokenizer } from '../fundamentals.js';

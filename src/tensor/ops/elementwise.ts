@@ -138,6 +138,16 @@ export function gelu(x: Tensor): Tensor {
   });
 }
 
+// SiLU (swish), x * sigmoid(x): the gate of the SwiGLU feed-forward (Llama, Qwen).
+// d/dx = s * (1 + x * (1 - s)) with s = sigmoid(x), written with raw kernels so it runs anywhere.
+export function silu(x: Tensor): Tensor {
+  return record(unaryRaw('silu', x), 'silu', [x], (g) => {
+    const s = binaryRaw('div', scalar(1), affineRaw(unaryRaw('exp', unaryRaw('neg', x)), 1, 1));
+    const slope = binaryRaw('mul', s, affineRaw(binaryRaw('mul', x, affineRaw(s, -1, 1)), 1, 1));
+    return [binaryRaw('mul', g, slope)];
+  });
+}
+
 export function abs(x: Tensor): Tensor {
   return record(unaryRaw('abs', x), 'abs', [x], (g) => [binaryRaw('mul', g, unaryRaw('sign', x))]);
 }

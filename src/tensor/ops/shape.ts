@@ -154,6 +154,20 @@ export function broadcastTo(x: Tensor, shape: Shape): Tensor {
   return out === x ? x : record(out, 'expand', [x], (g) => [sumTo(g, x.shape)]);
 }
 
+// Each slice along `axis` repeated `repeats` times in place (torch.repeat_interleave): how
+// grouped-query attention gives each query head its shared key/value head. The gradient of the
+// copy sums the repeats back.
+export function repeatInterleave(x: Tensor, repeats: number, axis: number): Tensor {
+  const a = normalizeAxis('repeatInterleave', axis, x.ndim);
+  if (!Number.isInteger(repeats) || repeats < 1)
+    throw new Error(`repeatInterleave: repeats must be a positive integer, got ${repeats}`);
+  if (repeats === 1) return x;
+  const spread = [...x.shape.slice(0, a + 1), repeats, ...x.shape.slice(a + 1)];
+  const shape = [...x.shape];
+  shape[a] *= repeats;
+  return reshape(broadcastTo(unsqueeze(x, a + 1), spread), shape);
+}
+
 export function concat(tensors: Tensor[], axis = 0): Tensor {
   if (tensors.length === 0) throw new Error('concat: expects at least one tensor');
   const first = tensors[0];

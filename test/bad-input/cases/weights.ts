@@ -163,6 +163,6 @@ export const cases: BadInputCase[] = [
       writeFileSync(model(dir, 'model.safetensors.index.json'), '{"weight_map": {}}');
     },
     exit: 1,
-    stderr: 'sharded weights (model.safetensors.index.json) are not supported',
+    stderr: 'model.safetensors.index.json: the weight_map is empty',
   },
 ];

@@ -1,34 +1,37 @@
-// GPT-2 weights in and out, in the Hugging Face layout (model.safetensors + config.json), so a model
-// trained here continues in transformers and OpenAI's GPT-2 checkpoints load here.
+// The GPT-2 family: its weights in and out in the Hugging Face layout (model.safetensors, or
+// shards, + config.json), so a model trained here continues in transformers and OpenAI's GPT-2
+// checkpoints load here. The model itself is chapter 4's (../gpt.ts).
 // The mapping is one declared table: HF name -> our parameter path, with the Conv1D weights
 // (stored [in, out]) transposed into our Linear layout ([out, in]) and c_attn split into q, k, v.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
-import { GPTModel, type GPTConfig } from '../llm/gpt.js';
-import * as T from '../tensor/index.js';
-import { formatShape, Tensor } from '../tensor/index.js';
-import { writeFileAtomic } from './atomic.js';
-import { CONFIG_FILE, configFromHF, configToHF, readConfigJson, type ModelKind } from './gpt2-config.js';
-import { quoteName } from './input-file.js';
+import { UserError } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { CONFIG_FILE, readConfigJson, type ModelKind } from '../../io/hub-config.js';
 import {
-  FLOAT_DTYPES,
-  readSafetensors,
-  readSafetensorsHeader,
-  writeSafetensors,
-  type DType,
-} from './safetensors.js';
+  MODEL_FILE,
+  openHubWeights,
+  SHARD_INDEX,
+  writeHubWeights,
+  type WriteHubOptions,
+} from '../../io/hub-weights.js';
+import { quoteName } from '../../io/input-file.js';
+import { FLOAT_DTYPES, type DType } from '../../io/safetensors.js';
+import * as T from '../../tensor/index.js';
+import { formatShape, Tensor } from '../../tensor/index.js';
+import { GPTModel, type GPTConfig, modelSize } from '../gpt.js';
+import type { Family } from './family.js';
+import { configFromHF, configToHF } from './gpt2-config.js';
 
+export { CONFIG_LIMITS, configFromHF, configToHF } from './gpt2-config.js';
 export {
   CONFIG_FILE,
-  CONFIG_LIMITS,
-  configFromHF,
-  configToHF,
   parseConfigJson,
   readConfigJson,
   readModelKind,
   type ModelKind,
-} from './gpt2-config.js';
+} from '../../io/hub-config.js';
+export { MODEL_FILE } from '../../io/hub-weights.js';
 
 // Buffers some HF checkpoints carry (the causal mask); they are derived, not learned.
 const IGNORED = [/^h\.\d+\.attn\.(masked_)?bias$/];
@@ -230,43 +233,96 @@ export function exportGPT2(model: GPTModel, pick: (p: Tensor) => Tensor = (p) =>
   return out;
 }
 
-export const MODEL_FILE = 'model.safetensors';
-const SHARD_INDEX = 'model.safetensors.index.json';
-
-// The weights file of a model directory, with what is wrong when there is none to read.
+// The single weights file of a directory, for readers of one file (the classifier), with what is
+// wrong when there is none to read.
 export function modelWeightsFile(dir: string): string {
   const weights = join(dir, MODEL_FILE);
   if (!existsSync(weights) && existsSync(join(dir, SHARD_INDEX)))
     throw new UserError(
-      `${dir}: sharded weights (${SHARD_INDEX}) are not supported; merge the shards into one ${MODEL_FILE}`,
+      `${dir}: sharded weights (${SHARD_INDEX}) are not supported here; merge the shards into one ${MODEL_FILE}`,
     );
   return weights;
 }
 
-// Checks a model directory without reading its weights: config.json, then the weights' header
-// against it. Returns the config, so that options can be checked against the model it describes.
-export function checkModelDir(dir: string): GPTConfig {
+function checkDirExists(dir: string): void {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new UserError(`${dir}: not a model directory (expected ${MODEL_FILE} and ${CONFIG_FILE} inside)`);
   }
+}
+
+// Checks a model directory without reading its weights: config.json, then the weights' headers
+// (one file or shards) against it. Returns the config, so that options can be checked against the
+// model it describes.
+export function checkModelDir(dir: string): GPTConfig {
+  checkDirExists(dir);
   const { config: hf, path } = readConfigJson(dir);
   const config = configFromHF(hf, path);
-  const weights = modelWeightsFile(dir);
-  checkGPT2Tensors(readSafetensorsHeader(weights).tensors, config, weights);
+  const weights = openHubWeights(dir);
+  try {
+    checkGPT2Tensors(
+      weights.tensors,
+      config,
+      weights.files.length === 1 ? weights.files[0] : join(dir, SHARD_INDEX),
+    );
+  } finally {
+    weights.close();
+  }
   return config;
 }
 
-// Loads a model directory: model.safetensors with config.json beside it, checked before the model
-// is allocated.
+// Loads a model directory: model.safetensors (or shards) with config.json beside it, checked
+// before the model is allocated.
 export function loadModelDir(dir: string): GPTModel {
   const config = checkModelDir(dir);
-  const weights = join(dir, MODEL_FILE);
-  const ignored = (name: string) => IGNORED.some((r) => r.test(normalizeName(name)));
-  return importGPT2(readSafetensors(weights, (name) => !ignored(name)).tensors, config, weights);
+  const weights = openHubWeights(dir);
+  try {
+    const where = weights.files.length === 1 ? weights.files[0] : join(dir, SHARD_INDEX);
+    const ignored = (name: string) => IGNORED.some((r) => r.test(normalizeName(name)));
+    const tensors = new Map<string, Tensor>();
+    for (const name of weights.tensors.keys()) if (!ignored(name)) tensors.set(name, weights.read(name));
+    return importGPT2(tensors, config, where);
+  } finally {
+    weights.close();
+  }
 }
 
-export function saveModelDir(dir: string, model: GPTModel, kind: ModelKind = 'base'): void {
+export function saveModelDir(
+  dir: string,
+  model: GPTModel,
+  kind: ModelKind = 'base',
+  options: WriteHubOptions = {},
+): void {
   mkdirSync(dir, { recursive: true });
-  writeSafetensors(join(dir, MODEL_FILE), exportGPT2(model), { format: 'pt' });
+  writeHubWeights(dir, exportGPT2(model), options);
   writeFileAtomic(join(dir, CONFIG_FILE), [JSON.stringify(configToHF(model.config, kind), null, 2) + '\n']);
 }
+
+export const gpt2: Family<GPTConfig> = {
+  name: 'gpt2',
+  modelTypes: ['gpt2'],
+  architectures: ['GPT2LMHeadModel'],
+  configFromHF,
+  configToHF: (c) => configToHF(c),
+  // GPT-2's <|endoftext|>, whatever config.json says (our GPT-2 commands always stopped there).
+  eosTokenIds: () => [50256],
+  create: (c, init) => new GPTModel(c, init),
+  hubTensors: (c) => gpt2Mappings(c).map((m) => ({ hub: m.hf, ours: m.ours.join(' + '), shape: m.shape })),
+  parameterCount: (c) => {
+    const { parameters } = modelSize(c);
+    return { total: parameters, nonEmbedding: parameters - c.vocabSize * c.embDim * (c.tieWeights ? 1 : 2) };
+  },
+  summary: (c) => ({
+    layers: c.nLayers,
+    width: c.embDim,
+    heads: c.nHeads,
+    vocabulary: c.vocabSize,
+    context: c.contextLength,
+    qkvBias: c.qkvBias,
+    tiedEmbeddings: c.tieWeights ?? false,
+  }),
+  ownLoader: {
+    check: checkModelDir,
+    load: loadModelDir,
+    save: (dir, model, options) => saveModelDir(dir, model as GPTModel, 'base', options),
+  },
+};

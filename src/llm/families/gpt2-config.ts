@@ -1,19 +1,10 @@
 // config.json of a GPT-2 model directory (Hugging Face's GPT2Config, with our own fields under
-// `llm_scratch`): read and validated before anything is allocated. A config comes from outside as
-// often as weights do, so every field the model is built from is checked for type and range, and
-// the sizes are bounded: a forged `n_layer: 1000000000` is refused here, not by the allocator.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { UserError } from '../errors.js';
-import type { GPTConfig } from '../llm/gpt.js';
-import { checkRegularFile } from './input-file.js';
-
-export const CONFIG_FILE = 'config.json';
-
-// What a model directory holds, for the commands and the server that load it: a language model
-// ('base'), one fine-tuned to follow Alpaca-style instructions ('instruct', chapter 7), or a
-// classifier (chapter 6: HF's GPT2ForSequenceClassification layout with `id2label`).
-export type ModelKind = 'base' | 'instruct' | 'classifier';
+// `llm_scratch`): validated before anything is allocated. A config comes from outside as often as
+// weights do, so every field the model is built from is checked for type and range, and the sizes
+// are bounded: a forged `n_layer: 1000000000` is refused here, not by the allocator.
+import { UserError } from '../../errors.js';
+import type { ModelKind } from '../../io/hub-config.js';
+import type { GPTConfig } from '../gpt.js';
 
 // The fields read from HF's GPT2Config: vocab_size, n_positions, n_embd, n_layer, n_head,
 // tie_word_embeddings, resid_pdrop; our own under llm_scratch (transformers ignores unknown keys).
@@ -31,9 +22,6 @@ export const CONFIG_LIMITS = {
   n_head: 1024,
 } as const;
 
-// A config.json file is a few hundred bytes; a much larger one is not a config.
-const MAX_CONFIG_BYTES = 10_000_000;
-
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -48,6 +36,12 @@ const describe = (v: unknown): string =>
 
 export function configFromHF(hf: unknown, file: string): GPTConfig {
   if (!isObject(hf)) throw new UserError(`${file}: expected a JSON object, got ${describe(hf)}`);
+  // The commands not yet ported to families read GPT-2 alone: another family is named as such, not
+  // as a GPT-2 config missing n_positions.
+  if (typeof hf.model_type === 'string' && hf.model_type !== 'gpt2')
+    throw new UserError(
+      `${file}: model_type ${JSON.stringify(hf.model_type).slice(0, 40)} is not GPT-2, which this command runs (logits, generate and info run every family)`,
+    );
   const size = (key: keyof typeof CONFIG_LIMITS): number => {
     const v = hf[key];
     if (v === undefined) throw new UserError(`${file}: missing '${key}'`);
@@ -109,48 +103,4 @@ export function configToHF(config: GPTConfig, kind: ModelKind = 'base'): Record<
     tie_word_embeddings: config.tieWeights ?? false,
     llm_scratch: { qkvBias: config.qkvBias, dropRate: config.dropRate, kind },
   };
-}
-
-// Parses config.json text; `file` names it in messages. The result is a JSON object.
-export function parseConfigJson(text: string, file: string): Record<string, unknown> {
-  let config: unknown;
-  try {
-    // A byte-order mark is legal in a UTF-8 file and illegal in JSON.
-    config = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (err) {
-    const at = /position (\d+)/.exec((err as Error).message);
-    throw new UserError(`${file}: not valid JSON${at ? ` (at character ${at[1]})` : ''}`);
-  }
-  if (!isObject(config)) throw new UserError(`${file}: expected a JSON object, got ${describe(config)}`);
-  return config;
-}
-
-// A model directory's config.json, parsed; one-line errors name the file.
-export function readConfigJson<T = Record<string, unknown>>(dir: string): { config: T; path: string } {
-  const path = join(dir, CONFIG_FILE);
-  let bytes: number;
-  try {
-    bytes = checkRegularFile(path, CONFIG_FILE).size;
-  } catch (err) {
-    if ((err as Error).message.endsWith(': no such file'))
-      throw new UserError(`${dir}: missing ${CONFIG_FILE}`);
-    throw err;
-  }
-  if (bytes > MAX_CONFIG_BYTES)
-    throw new UserError(`${path}: ${bytes} bytes, too large for a config (limit ${MAX_CONFIG_BYTES})`);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'read failed'}`);
-  }
-  return { config: parseConfigJson(text, path) as T, path };
-}
-
-export function readModelKind(dir: string): ModelKind {
-  const hf = readConfigJson(dir).config;
-  if (Array.isArray(hf.architectures) && hf.architectures.includes('GPT2ForSequenceClassification'))
-    return 'classifier';
-  const kind = isObject(hf.llm_scratch) ? hf.llm_scratch.kind : undefined;
-  return kind === 'instruct' || kind === 'classifier' ? kind : 'base';
 }

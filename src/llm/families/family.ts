@@ -1,0 +1,79 @@
+// A model family (GPT-2, Llama 3, Qwen3, ...): what downstream code (logits, generate, chat,
+// serve, fine-tuning) needs from any causal language model, and what the loader needs to build one
+// from a Hugging Face model directory. Each family is one readable file of its architecture plus
+// one declared map from the hub's tensor names to ours; the registry (registry.ts) picks the family
+// from config.json's model_type / architectures.
+import type { WriteHubOptions } from '../../io/hub-weights.js';
+import type { InitOptions, Module } from '../../nn/index.js';
+import type { Tensor } from '../../tensor/index.js';
+import type { KVCache } from '../kv-cache.js';
+
+export interface ForwardOptions {
+  // With a cache, ids are the tokens after those already cached and positions continue from there.
+  cache?: KVCache;
+  // Compute the logits of the last position only (all that generation needs).
+  lastOnly?: boolean;
+}
+
+// What every family's config tells the code that runs it.
+export interface ModelShape {
+  vocabSize: number;
+  contextLength: number;
+}
+
+// A causal language model of any family: forward(ids (B, T) int32) -> logits (B, T, V).
+export interface CausalLM extends Module {
+  readonly config: ModelShape;
+  // The family's name in the registry ('gpt2', 'llama3', 'qwen3').
+  readonly family: string;
+  // The tokens that end a generation by default (config.json's eos_token_id, which may be a list).
+  readonly eosTokenIds: readonly number[];
+  forward(ids: Tensor, options?: ForwardOptions): Tensor;
+  newCache(batch?: number): KVCache;
+}
+
+// One tensor of the hub layout: its name there, our parameter path, and its shape (the same in
+// both: these families store nn.Linear weights (out, in), as we do).
+export interface HubTensor {
+  hub: string;
+  ours: string;
+  shape: number[];
+}
+
+export interface ParameterCount {
+  // Every distinct parameter (a tied output head counted once).
+  total: number;
+  // Without the token embedding (and without an untied output head), as model cards quote it.
+  nonEmbedding: number;
+}
+
+// The shape of a config in a few named numbers, for `info`.
+export type ShapeSummary = Record<string, number | string | boolean>;
+
+export interface Family<C extends ModelShape = ModelShape> {
+  readonly name: string;
+  // config.json's model_type values this family reads, and the architectures it answers to.
+  readonly modelTypes: readonly string[];
+  readonly architectures: readonly string[];
+  // Validates config.json (every field the model is built from, with one-line errors naming `file`).
+  configFromHF(hf: Record<string, unknown>, file: string): C;
+  // config.json as transformers writes it for this family.
+  configToHF(config: C): Record<string, unknown>;
+  eosTokenIds(config: C): number[];
+  create(config: C, init?: InitOptions): CausalLM;
+  // The declared map, every tensor of the hub layout (lm_head only when untied).
+  hubTensors(config: C): HubTensor[];
+  parameterCount(config: C): ParameterCount;
+  summary(config: C): ShapeSummary;
+  // A family whose hub layout is not one tensor per parameter (GPT-2's fused q/k/v and transposed
+  // Conv1D weights) checks, loads and saves its directories itself.
+  readonly ownLoader?: {
+    check(dir: string): C;
+    load(dir: string): CausalLM;
+    save(dir: string, model: CausalLM, options: WriteHubOptions): void;
+  };
+}
+
+// A family with its config type erased, as the registry holds them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyFamily = Family<any>;

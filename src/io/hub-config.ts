@@ -45,14 +45,19 @@ export function parseConfigJson(text: string, file: string): Record<string, unkn
 // A model directory's config.json, parsed; one-line errors name the file.
 export function readConfigJson<T = Record<string, unknown>>(dir: string): { config: T; path: string } {
   const path = join(dir, CONFIG_FILE);
-  let bytes: number;
   try {
-    bytes = checkRegularFile(path, CONFIG_FILE).size;
+    checkRegularFile(path, CONFIG_FILE);
   } catch (err) {
     if ((err as Error).message.endsWith(': no such file'))
       throw new UserError(`${dir}: missing ${CONFIG_FILE}`);
     throw err;
   }
+  return readConfigFile<T>(path);
+}
+
+// A config.json file given by its path.
+export function readConfigFile<T = Record<string, unknown>>(path: string): { config: T; path: string } {
+  const bytes = checkRegularFile(path, 'config').size;
   if (bytes > MAX_CONFIG_BYTES)
     throw new UserError(`${path}: ${bytes} bytes, too large for a config (limit ${MAX_CONFIG_BYTES})`);
   let text: string;

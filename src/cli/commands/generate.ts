@@ -5,8 +5,6 @@ import { DTYPE_OPTION, weightDType } from '../dtype-option.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkIdsInVocabulary, checkModelBounds } from '../model-limits.js';
 
-const END_OF_TEXT = 50256;
-
 export const generateCommand = defineCommand({
   name: 'generate',
   summary: 'Continue a prompt with a model (greedy or sampled), streaming tokens as they come',
@@ -20,7 +18,12 @@ export const generateCommand = defineCommand({
     },
     prompt: { type: 'string', value: 'TEXT', description: 'text to continue' },
     ids: { type: 'string', value: '1,2,3', description: 'token ids to continue, instead of --prompt' },
-    encoding: { type: 'string', value: 'gpt2|DIR', default: 'gpt2', description: 'tokenizer' },
+    encoding: {
+      type: 'string',
+      value: 'gpt2|DIR',
+      description:
+        "tokenizer (default: gpt2 for GPT-2 models, the model directory's tokenizer for other families)",
+    },
     'max-new-tokens': {
       type: 'integer',
       value: 'N',
@@ -52,9 +55,8 @@ export const generateCommand = defineCommand({
     'eos-id': {
       type: 'integer',
       value: 'ID',
-      default: END_OF_TEXT,
       min: -1,
-      description: 'stop at this token (-1: never)',
+      description: "stop at this token (-1: never; default: config.json's eos_token_id, 50256 for GPT-2)",
     },
     'no-kv-cache': { type: 'boolean', description: 'recompute the whole context for every token' },
     dtype: DTYPE_OPTION,
@@ -69,7 +71,8 @@ export const generateCommand = defineCommand({
   ],
   async run({ options, positionals, stdout, stderr }) {
     // Loaded here, so that other commands start without them.
-    const { checkModelDir, loadModelDir } = await import('../../llm/families/gpt2.js');
+    const { checkModelDir, loadModel } = await import('../../llm/families/load.js');
+    const { GPTModel } = await import('../../llm/gpt.js');
     const { loadTokenizer } = await import('../../llm/fundamentals.js');
     const { generate, promptWindow } = await import('../../llm/generate.js');
     const { applyWeightDType } = await import('../../llm/weight-dtype.js');
@@ -78,25 +81,55 @@ export const generateCommand = defineCommand({
       throw new UsageError('give exactly one of --prompt and --ids');
     }
     const modelDir = resolveModelDir(options.model);
-    const tokenizer = loadTokenizer(options.encoding);
     const dtype = weightDType(options.dtype);
     if (dtype === 'bf16' && options['no-kv-cache']) {
       throw new UsageError('--dtype bf16 decodes with the KV cache; drop --no-kv-cache (or use --dtype f32)');
     }
+    // The config and the weights' header, checked before options are checked against them.
+    const { family, config: size, eosTokenIds } = checkModelDir(modelDir);
+    const isGPT2 = family.name === 'gpt2';
+    if (!isGPT2 && dtype === 'bf16')
+      throw new UserError(
+        `--dtype bf16: the bf16 decoder runs GPT-2 models; this ${family.name} model decodes in f32 (drop --dtype)`,
+      );
+    // A model's own tokenizer comes from its directory; on --ids, text is only a courtesy, so a
+    // model without a usable tokenizer still generates (its vocabulary may be a random model's).
+    const encoding = options.encoding ?? (isGPT2 ? 'gpt2' : modelDir);
+    const tokenizer =
+      options.ids === undefined || options.encoding !== undefined
+        ? loadTokenizer(encoding)
+        : (() => {
+            try {
+              return loadTokenizer(encoding);
+            } catch {
+              return null;
+            }
+          })();
     const promptIds =
       options.ids !== undefined
         ? parseIdList('ids', options.ids)
-        : tokenizer.encode(options.prompt!, { allowedSpecial: 'all' });
+        : tokenizer!.encode(options.prompt!, { allowedSpecial: 'all' });
     if (promptIds.length === 0) throw new UserError('the prompt is empty');
-    // The config and the weights' header, checked before options are checked against them.
-    const size = checkModelDir(modelDir);
     checkIdsInVocabulary(options.ids !== undefined ? 'ids' : 'prompt', promptIds, size);
+    // GPT-2 stops at <|endoftext|> unless told otherwise, checked like a given id as it always was;
+    // another family at its config's end tokens, those outside a small model's vocabulary ignored.
+    const eosGiven = options['eos-id'] ?? (isGPT2 ? eosTokenIds[0] : undefined);
     checkModelBounds(size, {
-      tokenIds: { 'eos-id': options['eos-id'] },
+      tokenIds: { 'eos-id': eosGiven },
       vocabularyCounts: { 'top-k': options['top-k'] },
     });
-    // A bf16 file recomputing without the cache is widened and runs in f32.
-    const model = applyWeightDType(loadModelDir(modelDir), options['no-kv-cache'] ? 'f32' : dtype, modelDir);
+    const eosIds =
+      eosGiven !== undefined
+        ? eosGiven >= 0
+          ? [eosGiven]
+          : []
+        : eosTokenIds.filter((id) => id < size.vocabSize);
+    const loaded = loadModel(modelDir);
+    // A bf16 GPT-2 file recomputing without the cache is widened and runs in f32.
+    const model =
+      loaded instanceof GPTModel
+        ? applyWeightDType(loaded, options['no-kv-cache'] ? 'f32' : dtype, modelDir)
+        : loaded;
     const window = promptWindow(promptIds.length, model.config.contextLength);
     if (window.cropped) stderr(`warning: ${window.warning}\n`);
     // Stream text as soon as each token completes a character (a token may end mid UTF-8 sequence).
@@ -108,14 +141,16 @@ export const generateCommand = defineCommand({
       topK: options['top-k'],
       topP: options['top-p'],
       seed: options.seed,
-      eosId: options['eos-id'] >= 0 ? options['eos-id'] : undefined,
+      eosIds,
       kvCache: !options['no-kv-cache'],
       onToken: options.json
         ? undefined
-        : (id) => stdout(decoder.decode(tokenizer.decodeBytes([id]), { stream: true })),
+        : (id) =>
+            stdout(tokenizer ? decoder.decode(tokenizer.decodeBytes([id]), { stream: true }) : `${id} `),
     });
     if (options.json) {
-      stdout(JSON.stringify({ promptIds, newIds, text: tokenizer.decode(newIds) }) + '\n');
+      const text = tokenizer ? tokenizer.decode(newIds) : null;
+      stdout(JSON.stringify({ promptIds, newIds, text }) + '\n');
     } else {
       stdout(decoder.decode() + '\n');
     }

@@ -1,6 +1,9 @@
 import { kernels } from '../../backend/index.js';
 import { loadNative, nativeLoadError } from '../../backend/native.js';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { UsageError } from '../../errors.js';
 import { PRESETS } from '../../llm/presets.js';
+import { dataPath } from '../../paths.js';
 import { version } from '../../version.js';
 import { defineCommand } from '../command.js';
 
@@ -29,20 +32,42 @@ export const infoCommand = defineCommand({
   options: {
     config: {
       type: 'string',
-      value: 'PRESET',
-      choices: Object.keys(PRESETS),
-      description: 'print the parameter count and memory of a preset',
+      value: 'NAME|FILE',
+      description: `print the family, shape, parameter count and memory of a preset (${Object.keys(PRESETS).join(', ')}), a released model's config (${releasedConfigs().join(', ')}) or a config.json file`,
     },
     json: { type: 'boolean', description: 'print JSON on stdout' },
   },
   examples: [
     'llm-scratch info',
     'llm-scratch info --config gpt2-small',
+    'llm-scratch info --config llama-3.2-1b',
+    'llm-scratch info --config path/to/model/config.json --json',
     'LLM_SCRATCH_BACKEND=ts llm-scratch info --json',
   ],
   async run({ options, stdout }) {
     // Loaded here, so that other commands start without them.
     const { modelSize, presetConfig } = await import('../../llm/gpt.js');
+    if (options.config && !(options.config in PRESETS)) {
+      const path = configPath(options.config);
+      const { configReport } = await import('../../llm/families/report.js');
+      const report = configReport(path);
+      if (options.json) {
+        stdout(JSON.stringify({ config: options.config, ...report }) + '\n');
+        return;
+      }
+      const n = (x: number) => x.toLocaleString('en-US');
+      const shape = Object.entries(report.shape).map(([k, v]) => `${k} ${v}`);
+      stdout(
+        [
+          `${options.config}: ${report.family} (model_type ${report.modelType}); ${shape.join(', ')}`,
+          `parameters:            ${n(report.parameters)}${report.tiedEmbeddings ? ' (output head tied to the embedding)' : ''}`,
+          `without embeddings:    ${n(report.parametersNonEmbedding)}`,
+          `memory (float32):      ${report.megabytes.toFixed(2)} MB`,
+          `memory (bfloat16):     ${(report.megabytes / 2).toFixed(2)} MB`,
+        ].join('\n') + '\n',
+      );
+      return;
+    }
     if (options.config) {
       const config = presetConfig(options.config);
       const size = modelSize(config);
@@ -85,3 +110,22 @@ export const infoCommand = defineCommand({
     stdout(lines.join('\n') + '\n');
   },
 });
+
+// The released models' configs shipped in data/configs, by name.
+function releasedConfigs(): string[] {
+  const dir = dataPath('configs');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+}
+
+// --config as a file: a shipped config by name, a config.json, or a model directory holding one.
+function configPath(value: string): string {
+  if (releasedConfigs().includes(value)) return dataPath('configs', `${value}.json`);
+  if (existsSync(value)) return statSync(value).isDirectory() ? `${value}/config.json` : value;
+  throw new UsageError(
+    `--config must be one of ${[...Object.keys(PRESETS), ...releasedConfigs()].join(', ')} or a config.json file, got '${value}'`,
+  );
+}

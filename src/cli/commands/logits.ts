@@ -13,7 +13,8 @@ export const logitsCommand = defineCommand({
       type: 'string',
       value: 'DIR',
       required: true,
-      description: 'model directory (model.safetensors + config.json) or a run directory',
+      description:
+        'model directory of any family (config.json + model.safetensors or shards) or a run directory',
     },
     ids: { type: 'string', value: '1,2,3', required: true, description: 'input token ids' },
     all: { type: 'boolean', description: "every position's logits, not only the last" },
@@ -25,18 +26,18 @@ export const logitsCommand = defineCommand({
   examples: ['llm-scratch logits --model runs/verdict/final --ids 464,1893 --json'],
   async run({ options, stdout }) {
     // Loaded here, so that other commands start without them.
-    const { checkModelDir, loadModelDir } = await import('../../llm/families/gpt2.js');
+    const { checkModelDir, loadModel } = await import('../../llm/families/load.js');
     const { noGrad, Tensor } = await import('../../tensor/index.js');
     const ids = parseIdList('ids', options.ids);
     const modelDir = resolveModelDir(options.model);
     // The config and the weights' header, checked before options are checked against them.
-    const size = checkModelDir(modelDir);
+    const { config: size } = checkModelDir(modelDir);
     checkIdsInVocabulary('ids', ids, size);
     if (ids.length > size.contextLength)
       throw new UserError(
         `--ids: ${ids.length} ids are more than the model's context length of ${size.contextLength}`,
       );
-    const model = loadModelDir(modelDir).eval();
+    const model = loadModel(modelDir).eval();
     const logits = noGrad(() =>
       model.forward(new Tensor(Int32Array.from(ids), [1, ids.length]), { lastOnly: !options.all }),
     );

@@ -247,7 +247,7 @@ export const cases: BadInputCase[] = [
     'bad choice',
     ['info', '--config', 'gpt5'],
     2,
-    "--config must be one of gpt2-small, gpt2-medium, gpt2-large, gpt2-xl, gpt2-mini, gpt2-tiny, got 'gpt5'",
+    "--config must be one of gpt2-small, gpt2-medium, gpt2-large, gpt2-xl, gpt2-mini, gpt2-tiny, gemma-3-270m, llama-3.2-1b, qwen3-0.6b or a config.json file, got 'gpt5'",
   ),
   crew(
     'bad choice',

@@ -2,27 +2,13 @@
 // f32 single file, bf16 shards, tied and untied heads, llama3 RoPE scaling) against our model on
 // each backend: the logits of every position within 1e-3, and greedy generation with the KV cache
 // giving the reference's ids.
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { loadModel } from '../../../src/llm/families/load.js';
 import { generate } from '../../../src/llm/generate.js';
 import { noGrad, Tensor } from '../../../src/tensor/index.js';
 import { describeEachBackend } from '../../helpers/backends.js';
-
-const ROOT = 'test/fixtures/families';
-// The families built here; the others' fixtures wait for their family files.
-export const BUILT = ['llama3', 'qwen3'];
-export const CASES = readdirSync(ROOT).filter((c) => BUILT.some((f) => c.startsWith(`${f}-`)));
-
-interface Expected {
-  ids: number[];
-  logits: number[][];
-  greedy: number[];
-}
-
-export const expected = (c: string): Expected =>
-  JSON.parse(readFileSync(join(ROOT, c, 'expected.json'), 'utf8')) as Expected;
+import { BUILT, CASES, expected, FIXTURES } from './fixture-cases.js';
 
 function maxDiff(actual: ArrayLike<number>, wanted: number[][]): number {
   let worst = 0;
@@ -38,7 +24,7 @@ describeEachBackend('family fixtures', () => {
   for (const c of CASES) {
     it(`${c}: logits of every position within 1e-3, greedy ids equal`, () => {
       const want = expected(c);
-      const model = loadModel(join(ROOT, c)).eval();
+      const model = loadModel(join(FIXTURES, c)).eval();
       const ids = new Tensor(Int32Array.from(want.ids), [1, want.ids.length]);
       const logits = noGrad(() => model.forward(ids));
       expect(logits.shape).toEqual([1, want.ids.length, want.logits[0].length]);

@@ -1,0 +1,77 @@
+// The acceptance commands on every family fixture, on both backends: `logits --all --json` within
+// 1e-3 of the reference and `generate --temperature 0 --eos-id -1 --json` giving its greedy ids,
+// in-process for every case and as real processes (LLM_SCRATCH_BACKEND=native|ts) for two.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { llmScratch } from '../../../src/cli/llm-scratch.js';
+import { runCli } from '../../helpers/cli.js';
+import { describeEachBackend } from '../../helpers/backends.js';
+import { CASES, expected, FIXTURES as ROOT } from './fixture-cases.js';
+
+const logitsArgs = (c: string) => [
+  'logits',
+  '--model',
+  join(ROOT, c),
+  '--ids',
+  expected(c).ids.join(','),
+  '--all',
+  '--json',
+];
+const generateArgs = (c: string) => [
+  'generate',
+  '--model',
+  join(ROOT, c),
+  '--ids',
+  expected(c).ids.join(','),
+  '--max-new-tokens',
+  '8',
+  '--temperature',
+  '0',
+  '--eos-id',
+  '-1',
+  '--json',
+];
+
+function expectLogits(stdout: string, c: string): void {
+  const rows = (JSON.parse(stdout) as { logits: number[][] }).logits;
+  const want = expected(c).logits;
+  expect(rows.length).toBe(want.length);
+  let worst = 0;
+  rows.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - want[i][j])))));
+  expect(worst).toBeLessThan(1e-3);
+}
+
+describeEachBackend('family commands in-process', () => {
+  for (const c of CASES) {
+    it(`${c}: logits --all and greedy generate`, async () => {
+      const logits = await runCli(llmScratch, logitsArgs(c));
+      expect(logits.stderr).toBe('');
+      expectLogits(logits.stdout, c);
+      const gen = await runCli(llmScratch, generateArgs(c));
+      expect(gen.code).toBe(0);
+      expect(JSON.parse(gen.stdout).newIds).toEqual(expected(c).greedy);
+    });
+  }
+});
+
+const exec = promisify(execFile);
+const cli = (args: string[], backend: string) =>
+  exec(process.execPath, ['--import', 'tsx', 'src/cli/llm-scratch.ts', ...args], {
+    env: { ...process.env, LLM_SCRATCH_BACKEND: backend },
+    timeout: 60_000,
+  });
+
+describe('family commands as real processes', () => {
+  for (const [c, backend] of [
+    ['llama3-bf16-sharded', 'native'],
+    ['qwen3-f32', 'ts'],
+  ] as const) {
+    it(`${c} on ${backend}`, async () => {
+      const [logits, gen] = await Promise.all([cli(logitsArgs(c), backend), cli(generateArgs(c), backend)]);
+      expectLogits(logits.stdout, c);
+      expect(JSON.parse(gen.stdout).newIds).toEqual(expected(c).greedy);
+    }, 60_000);
+  }
+});

@@ -6,6 +6,7 @@ import { cases as crew } from './cases/crew.js';
 import { cases as decode } from './cases/decode.js';
 import { cases as families } from './cases/families.js';
 import { cases as files } from './cases/files.js';
+import { cases as gemma3 } from './cases/gemma3.js';
 import { cases as options } from './cases/options.js';
 import { cases as terminal } from './cases/terminal.js';
 import { cases as weights } from './cases/weights.js';
@@ -18,6 +19,7 @@ export const allCases: BadInputCase[] = [
   ...crew,
   ...decode,
   ...families,
+  ...gemma3,
 ];
 
 const EXIT = { 0: '0 (goes on)', 1: '1 (user error)', 2: '2 (bad usage)' } as const;

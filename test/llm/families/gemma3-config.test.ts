@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { llmScratch } from '../../../src/cli/llm-scratch.js';
 import { UserError } from '../../../src/errors.js';
 import { SHARD_INDEX } from '../../../src/io/hub-weights.js';
 import { gemma3, gemma3ConfigFromHF, gemma3ConfigToHF } from '../../../src/llm/families/gemma3.js';
@@ -13,6 +14,7 @@ import { familyFor } from '../../../src/llm/families/registry.js';
 import { AdamW } from '../../../src/optim/index.js';
 import * as T from '../../../src/tensor/index.js';
 import { noGrad, Tensor } from '../../../src/tensor/index.js';
+import { runCli } from '../../helpers/cli.js';
 import { tinyGemma } from './gemma3-tiny.js';
 
 const scratch: string[] = [];
@@ -50,6 +52,22 @@ describe('Gemma 3 config', () => {
     expect(count.total).toBe(268_098_176);
     expect(count.total).toBe(counts['gemma-3-270m'].published);
     expect(count.nonEmbedding).toBe(counts['gemma-3-270m'].computedNonEmbedding);
+  });
+
+  it('info --config gemma-3-270m prints 268,098,176 (the released config shipped in data/configs)', async () => {
+    const r = await runCli(llmScratch, ['info', '--config', 'gemma-3-270m']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('gemma-3-270m: gemma3 (model_type gemma3_text)');
+    expect(r.stdout).toMatch(/parameters: +268,098,176 \(output head tied to the embedding\)/);
+    const json = await runCli(llmScratch, ['info', '--config', 'gemma-3-270m', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ family: 'gemma3', parameters: 268_098_176 });
+  });
+
+  it('a model has as many parameters as its config counts, tied or not', () => {
+    for (const tie_word_embeddings of [true, false]) {
+      const model = tinyGemma({ tie_word_embeddings, attention_bias: true });
+      expect(model.numParameters()).toBe(gemma3.parameterCount(model.config).total);
+    }
   });
 
   it('an older config without layer_types places a global layer every sliding_window_pattern-th', () => {

@@ -40,11 +40,6 @@ export interface HubWeights {
   close(): void;
 }
 
-// Whether the directory holds weights in the hub layout (one file or an index).
-export function hasHubWeights(dir: string): boolean {
-  return existsSync(join(dir, MODEL_FILE)) || existsSync(join(dir, SHARD_INDEX));
-}
-
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 

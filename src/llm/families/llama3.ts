@@ -42,6 +42,12 @@ export interface Llama3Config extends ModelShape {
   dtype: string;
 }
 
+// transformers 5 writes the RoPE base and scaling together as rope_parameters.
+const ropeParameters = (hf: Record<string, unknown>): Record<string, number> | null => {
+  const p = hf.rope_parameters;
+  return typeof p === 'object' && p !== null && !Array.isArray(p) ? (p as Record<string, number>) : null;
+};
+
 export function llama3ConfigFromHF(hf: Record<string, unknown>, file: string): Llama3Config {
   const f = new ConfigFields(hf, file);
   f.choice('hidden_act', ['silu'], 'silu');
@@ -66,8 +72,8 @@ export function llama3ConfigFromHF(hf: Record<string, unknown>, file: string): L
     nKVHeads,
     headDim,
     rmsNormEps: f.positive('rms_norm_eps', 1e-6),
-    ropeTheta: f.positive('rope_theta', 10000),
-    ropeScaling: parseRopeScaling(hf.rope_scaling, file),
+    ropeTheta: f.positive('rope_theta', ropeParameters(hf)?.rope_theta ?? 10000),
+    ropeScaling: parseRopeScaling(hf.rope_scaling ?? ropeParameters(hf), file),
     attentionBias: f.boolean('attention_bias', false),
     mlpBias: f.boolean('mlp_bias', false),
     tieWeights: f.boolean('tie_word_embeddings', false),

@@ -56,6 +56,26 @@ describeEachBackend('family commands in-process', () => {
   }
 });
 
+describe('info --config for the families', () => {
+  it('prints the family, shape and the published parameter counts of the released configs', async () => {
+    const llama = await runCli(llmScratch, ['info', '--config', 'llama-3.2-1b']);
+    expect(llama.code).toBe(0);
+    expect(llama.stdout).toContain('llama-3.2-1b: llama3 (model_type llama); layers 16, width 2048');
+    expect(llama.stdout).toContain('parameters:            1,235,814,400');
+    const qwen = JSON.parse((await runCli(llmScratch, ['info', '--config', 'qwen3-0.6b', '--json'])).stdout);
+    expect(qwen).toMatchObject({
+      family: 'qwen3',
+      parameters: 596_049_920,
+      parametersNonEmbedding: 440_467_456,
+    });
+    // Any config.json, or the directory that holds one.
+    const dir = JSON.parse(
+      (await runCli(llmScratch, ['info', '--config', join(ROOT, 'qwen3-f32'), '--json'])).stdout,
+    );
+    expect(dir.shape).toMatchObject({ layers: 2, headDim: 32, kvHeads: 2 });
+  });
+});
+
 const exec = promisify(execFile);
 const cli = (args: string[], backend: string) =>
   exec(process.execPath, ['--import', 'tsx', 'src/cli/llm-scratch.ts', ...args], {

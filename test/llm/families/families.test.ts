@@ -12,6 +12,7 @@ import { loadModel, saveModel } from '../../../src/llm/families/load.js';
 import { qwen3ConfigFromHF, Qwen3Model } from '../../../src/llm/families/qwen3.js';
 import { familyFor } from '../../../src/llm/families/registry.js';
 import { configReport } from '../../../src/llm/families/report.js';
+import { GPTModel, presetConfig } from '../../../src/llm/gpt.js';
 import { AdamW } from '../../../src/optim/index.js';
 import * as T from '../../../src/tensor/index.js';
 import { noGrad, Rng, Tensor } from '../../../src/tensor/index.js';
@@ -114,6 +115,22 @@ describe('parameter counts of the released configs, computed through the family'
       expect(readFileSync(join('data/configs', f), 'utf8')).toBe(readFileSync(join(RELEASED, f), 'utf8'));
   });
 
+  it("reads transformers 5's rope_parameters as the older rope_theta and rope_scaling", () => {
+    const scaling = {
+      factor: 32,
+      low_freq_factor: 1,
+      high_freq_factor: 4,
+      original_max_position_embeddings: 64,
+    };
+    const old = tinyLlama({ rope_theta: 1234, rope_scaling: { rope_type: 'llama3', ...scaling } });
+    const v5 = tinyLlama({
+      rope_theta: undefined,
+      rope_parameters: { rope_type: 'llama3', rope_theta: 1234, ...scaling },
+    });
+    expect(v5).toEqual(old);
+    expect(v5.ropeScaling.type).toBe('llama3');
+  });
+
   it('a model counts the same as its config', () => {
     const c = tinyLlama({ tie_word_embeddings: false });
     expect(llama3.create(c).numParameters()).toBe(llama3.parameterCount(c).total);
@@ -143,6 +160,23 @@ describeEachBackend('families', () => {
       expect(hf.model_type).toBe('llama');
       expect(hf.tie_word_embeddings).toBe(config.tieWeights);
     }
+  });
+
+  it('GPT-2 is a family too: saved in shards and loaded back through the same interface', () => {
+    const model = new GPTModel(
+      { ...presetConfig('gpt2-tiny'), vocabSize: 97, dropRate: 0, qkvBias: true },
+      {
+        rng: new Rng(8),
+      },
+    ).eval();
+    const dir = join(root, 'gpt2-sharded');
+    saveModel(dir, model, { maxShardBytes: 30_000 });
+    expect(readdirSync(dir)).toContain('model.safetensors.index.json');
+    const back = loadModel(dir);
+    expect(back).toBeInstanceOf(GPTModel);
+    expect(back.eosTokenIds).toEqual([50256]);
+    const input = ids(10, 9);
+    expect(Array.from(logitsOf(back, input).data)).toEqual(Array.from(logitsOf(model, input).data));
   });
 
   it('the grouped-query KV cache grows past its first buffer and matches a full recomputation', () => {

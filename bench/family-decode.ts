@@ -1,0 +1,65 @@
+// Decode speed of a model family at a released shape: a random model built from a config.json (a
+// name in data/configs, or a path), a prompt of random ids, then greedy tokens through the module
+// forward with the grouped-query KV cache. Prints the prefill rate and the decode rate (median of
+// the per-token times), with the bytes of weights each decode step reads, and the CPU seconds each
+// token took: on a shared machine the wall clock says how busy the neighbours were, CPU time less so.
+// Usage: npm run bench:family -- --config llama-3.2-1b [--prompt 16] [--tokens 8]
+import { existsSync } from 'node:fs';
+import { kernels } from '../src/backend/index.js';
+import { readConfigFile } from '../src/io/hub-config.js';
+import { familyFor } from '../src/llm/families/registry.js';
+import { dataPath } from '../src/paths.js';
+import { noGrad, Rng, Tensor } from '../src/tensor/index.js';
+import { median } from './lib/peer.js';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const name = arg('config', 'qwen3-0.6b');
+const promptLength = Number(arg('prompt', '16'));
+const tokens = Number(arg('tokens', '8'));
+const file = existsSync(name) ? name : dataPath('configs', `${name}.json`);
+
+const { config: hf, path } = readConfigFile(file);
+const family = familyFor(hf, path);
+const config = family.configFromHF(hf, path);
+let t0 = performance.now();
+const model = family.create(config, { rng: new Rng(1) }).eval();
+const buildSeconds = (performance.now() - t0) / 1000;
+const rng = new Rng(2);
+const prompt = Array.from({ length: promptLength }, () => Math.floor(rng.uniform() * config.vocabSize));
+
+const cache = model.newCache(1);
+const step = (ids: number[]) =>
+  noGrad(() => model.forward(new Tensor(Int32Array.from(ids), [1, ids.length]), { cache, lastOnly: true }));
+t0 = performance.now();
+let next = step(prompt).argmax().item();
+const prefillSeconds = (performance.now() - t0) / 1000;
+const times: number[] = [];
+const cpu: number[] = [];
+for (let i = 0; i < tokens; i++) {
+  t0 = performance.now();
+  const c0 = process.cpuUsage();
+  next = step([next]).argmax().item();
+  const c = process.cpuUsage(c0);
+  times.push((performance.now() - t0) / 1000);
+  cpu.push((c.user + c.system) / 1e6);
+}
+const parameters = model.numParameters();
+console.log(
+  JSON.stringify({
+    config: name,
+    family: family.name,
+    backend: kernels().name,
+    parameters,
+    weightBytesPerToken: parameters * 4,
+    buildSeconds: +buildSeconds.toFixed(1),
+    promptTokens: promptLength,
+    prefillTokensPerSecond: +(promptLength / prefillSeconds).toFixed(2),
+    decodeTokens: tokens,
+    decodeTokensPerSecond: +(1 / median(times)).toFixed(2),
+    decodeSecondsPerToken: times.map((t) => +t.toFixed(3)),
+    decodeCpuSecondsPerToken: +median(cpu).toFixed(3),
+  }),
+);

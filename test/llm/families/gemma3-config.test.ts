@@ -11,10 +11,12 @@ import { SHARD_INDEX } from '../../../src/io/hub-weights.js';
 import { gemma3, gemma3ConfigFromHF, gemma3ConfigToHF } from '../../../src/llm/families/gemma3.js';
 import { loadModel, readFamilyConfig, saveModel } from '../../../src/llm/families/load.js';
 import { familyFor } from '../../../src/llm/families/registry.js';
+import { RotaryEmbedding } from '../../../src/llm/families/rope.js';
 import { AdamW } from '../../../src/optim/index.js';
 import * as T from '../../../src/tensor/index.js';
-import { noGrad, Tensor } from '../../../src/tensor/index.js';
+import { noGrad, Rng, Tensor } from '../../../src/tensor/index.js';
 import { runCli } from '../../helpers/cli.js';
+import { gradCheck } from '../../helpers/gradcheck.js';
 import { tinyGemma } from './gemma3-tiny.js';
 
 const scratch: string[] = [];
@@ -145,6 +147,16 @@ describe('Gemma 3 in the hub layout', () => {
     for (const [name, p] of model.stateDict()) expect(loaded.stateDict().get(name)!.data).toEqual(p.data);
     const [a, b] = noGrad(() => [model.forward(ids), loaded.forward(ids)]);
     expect(b.data).toEqual(a.data);
+  });
+
+  it('backward through a local block (window, soft-cap, (1 + w) norms) matches finite differences', () => {
+    const model = tinyGemma({ attn_logit_softcapping: 2 });
+    const block = model.trf_blocks.at(0);
+    expect(block.layerType).toBe('sliding_attention');
+    const rope = new RotaryEmbedding(8, 10_000, { type: 'default' }, 16).at(0, 6);
+    const x = T.randn([1, 6, 32], { rng: new Rng(3) });
+    const norms = [block.att.q_norm!.weight, block.post_feedforward_layernorm.weight];
+    gradCheck((input) => block.forward(input, rope), [x, ...norms], { atol: 5e-3, rtol: 5e-2 });
   });
 
   it('a few AdamW steps on one batch lower the loss (backward through every piece)', () => {

@@ -123,6 +123,24 @@ describeEachBackend('Gemma 3', () => {
     expect(generate(model, prompt, sampled)).toEqual(generate(model, prompt, { ...sampled, kvCache: false }));
   });
 
+  it('a batch of two sequences through the cache gives each one its own logits', () => {
+    const model = tinyGemma();
+    const [a, b] = [idsOf(16, 6), idsOf(16, 7)];
+    const batched = model.newCache(2);
+    const alone = [model.newCache(1), model.newCache(1)];
+    for (const [from, to] of [[0, 6], ...Array.from({ length: 10 }, (_, i) => [6 + i, 7 + i])]) {
+      const both = new Tensor(Int32Array.from([...a.slice(from, to), ...b.slice(from, to)]), [2, to - from]);
+      const out = noGrad(() => model.forward(both, { cache: batched }));
+      const [oa, ob] = [a, b].map((ids, i) =>
+        noGrad(() => model.forward(row(ids.slice(from, to)), { cache: alone[i] })),
+      );
+      const half = out.size / 2;
+      expect(maxDiff(out.data.subarray(0, half), oa.data)).toBeLessThan(1e-5);
+      expect(maxDiff(out.data.subarray(half), ob.data)).toBeLessThan(1e-5);
+    }
+    expect(batched.layers[0].dropped).toBeGreaterThan(0);
+  });
+
   it('a cache reset starts afresh', () => {
     const model = tinyGemma();
     const ids = idsOf(12, 5);

@@ -92,19 +92,20 @@ export const generateCommand = defineCommand({
       throw new UserError(
         `--dtype bf16: the bf16 decoder runs GPT-2 models; this ${family.name} model decodes in f32 (drop --dtype)`,
       );
-    // A model's own tokenizer comes from its directory; on --ids, text is only a courtesy, so a
-    // model without a usable tokenizer still generates (its vocabulary may be a random model's).
+    // A model's own tokenizer comes from its directory. On --ids, text is only a courtesy: a model
+    // whose tokenizer cannot be loaded, or does not know an id (a small random model beside the
+    // real tokenizer of its family), still generates, with text null (ids when streaming).
     const encoding = options.encoding ?? (isGPT2 ? 'gpt2' : modelDir);
-    const tokenizer =
-      options.ids === undefined || options.encoding !== undefined
-        ? loadTokenizer(encoding)
-        : (() => {
-            try {
-              return loadTokenizer(encoding);
-            } catch {
-              return null;
-            }
-          })();
+    const courtesy = options.ids !== undefined && options.encoding === undefined;
+    const attempt = <R>(work: () => R): R | null => {
+      try {
+        return work();
+      } catch (err) {
+        if (!courtesy) throw err;
+        return null;
+      }
+    };
+    const tokenizer = attempt(() => loadTokenizer(encoding));
     const promptIds =
       options.ids !== undefined
         ? parseIdList('ids', options.ids)
@@ -145,11 +146,13 @@ export const generateCommand = defineCommand({
       kvCache: !options['no-kv-cache'],
       onToken: options.json
         ? undefined
-        : (id) =>
-            stdout(tokenizer ? decoder.decode(tokenizer.decodeBytes([id]), { stream: true }) : `${id} `),
+        : (id) => {
+            const bytes = tokenizer && attempt(() => tokenizer.decodeBytes([id]));
+            stdout(bytes ? decoder.decode(bytes, { stream: true }) : `${id} `);
+          },
     });
     if (options.json) {
-      const text = tokenizer ? tokenizer.decode(newIds) : null;
+      const text = tokenizer && attempt(() => tokenizer.decode(newIds));
       stdout(JSON.stringify({ promptIds, newIds, text }) + '\n');
     } else {
       stdout(decoder.decode() + '\n');

@@ -2,6 +2,8 @@
 // 1e-3 of the reference and `generate --temperature 0 --eos-id -1 --json` giving its greedy ids,
 // in-process for every case and as real processes (LLM_SCRATCH_BACKEND=native|ts) for two.
 import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -54,6 +56,30 @@ describeEachBackend('family commands in-process', () => {
       expect(JSON.parse(gen.stdout).newIds).toEqual(expected(c).greedy);
     });
   }
+});
+
+describe('a model directory with tokenizer files beside a small random model', () => {
+  it('generates from --ids whether or not the tokenizer fits the model', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'family-tokenizer-'));
+    try {
+      const model = join(dir, 'model');
+      cpSync(join(ROOT, 'qwen3-f32'), model, { recursive: true });
+      // A tokenizer that knows none of the model's ids (the real ones are far larger than 512).
+      writeFileSync(
+        join(model, 'tokenizer.json'),
+        JSON.stringify({ version: '1.0', added_tokens: [], model: { type: 'BPE', vocab: {}, merges: [] } }),
+      );
+      writeFileSync(join(model, 'tokenizer_config.json'), JSON.stringify({ eos_token: '<|im_end|>' }));
+      const gen = await runCli(
+        llmScratch,
+        generateArgs('qwen3-f32').map((a) => (a === join(ROOT, 'qwen3-f32') ? model : a)),
+      );
+      expect(gen.code).toBe(0);
+      expect(JSON.parse(gen.stdout).newIds).toEqual(expected('qwen3-f32').greedy);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('info --config for the families', () => {

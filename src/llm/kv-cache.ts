@@ -16,6 +16,13 @@ export interface AttendOptions {
   scale?: number;
   // A sliding-window layer (Gemma 3's local layers): query position p sees keys p - window + 1..p.
   window?: number;
+  // Scaled scores become softcap * tanh(s / softcap) before the mask (Gemma's attn_logit_softcapping).
+  softcap?: number;
+}
+
+// softcap * tanh(x / softcap): bounds logits smoothly to (-softcap, softcap); x itself without a cap.
+export function softcapped(x: Tensor, softcap?: number | null): Tensor {
+  return softcap ? T.affine(T.affine(x, 1 / softcap).tanh(), softcap) : x;
 }
 
 // The first allocation of a growing cache, in positions.
@@ -111,10 +118,13 @@ export class LayerCache {
       strideC: rows * total,
       accumulate: false,
     });
-    let s = new Tensor(scores, [B, nh, Tn, total]);
+    let s = softcapped(
+      T.affine(new Tensor(scores, [B, nh, Tn, total]), options.scale ?? 1 / Math.sqrt(hs)),
+      options.softcap,
+    );
     const mask = attentionMask(Tn, total, start, options.window);
     if (mask) s = s.maskedFill(mask, -Infinity);
-    const weights = T.affine(s, options.scale ?? 1 / Math.sqrt(hs)).softmax(-1);
+    const weights = s.softmax(-1);
     const context = new Float32Array(B * nh * Tn * hs);
     k.matmul({
       a: weights.f32(),

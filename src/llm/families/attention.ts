@@ -7,7 +7,7 @@
 import { type InitOptions, Linear, Module, RMSNorm } from '../../nn/index.js';
 import * as T from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/index.js';
-import { attentionMask, type LayerCache } from '../kv-cache.js';
+import { attentionMask, type LayerCache, softcapped } from '../kv-cache.js';
 
 export interface AttentionShape {
   embDim: number;
@@ -23,6 +23,8 @@ export interface AttentionShape {
   scale?: number;
   // Each position sees only the last `window` positions (itself included).
   window?: number;
+  // Scaled scores pass through softcap * tanh(s / softcap) (attn_logit_softcapping, Gemma 2 style).
+  softcap?: number;
 }
 
 export class GroupedQueryAttention extends Module {
@@ -68,15 +70,15 @@ export class GroupedQueryAttention extends Module {
     let context: Tensor; // (B, nh, T, hs)
     if (cache) {
       cache.append(keys, values);
-      context = cache.attend(queries, { scale, window: this.shape.window });
+      context = cache.attend(queries, { scale, window: this.shape.window, softcap: this.shape.softcap });
     } else {
       const group = nh / nkv;
       const k = T.repeatInterleave(keys, group, 1); // (B, nh, T, hs)
       const v = T.repeatInterleave(values, group, 1);
-      let scores = queries.matmul(k, { transB: true }); // (B, nh, T, T)
+      let scores = softcapped(T.affine(queries.matmul(k, { transB: true }), scale), this.shape.softcap); // (B, nh, T, T)
       const mask = attentionMask(Tn, Tn, 0, this.shape.window);
       if (mask) scores = scores.maskedFill(mask, -Infinity);
-      context = T.affine(scores, scale).softmax(-1).matmul(v);
+      context = scores.softmax(-1).matmul(v);
     }
     return this.out_proj.forward(context.transpose(1, 2).reshape([B, Tn, nh * hs])); // (B, T, C)
   }

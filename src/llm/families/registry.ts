@@ -3,11 +3,12 @@
 // To add a family: write its file (see llama3.ts), then list it here.
 import { UserError } from '../../errors.js';
 import type { AnyFamily } from './family.js';
+import { gemma3 } from './gemma3.js';
 import { gpt2 } from './gpt2.js';
 import { llama3 } from './llama3.js';
 import { qwen3 } from './qwen3.js';
 
-export const FAMILIES: readonly AnyFamily[] = [gpt2, llama3, qwen3];
+export const FAMILIES: readonly AnyFamily[] = [gpt2, llama3, qwen3, gemma3];
 
 export const supportedModelTypes = (): string[] => FAMILIES.flatMap((f) => f.modelTypes);
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 export const FIXTURES = 'test/fixtures/families';
 // The families built here; the others' fixtures wait for their family files.
-export const BUILT = ['llama3', 'qwen3'];
+export const BUILT = ['llama3', 'qwen3', 'gemma3'];
 export const CASES = readdirSync(FIXTURES).filter((c) => BUILT.some((f) => c.startsWith(`${f}-`)));
 
 export interface Expected {

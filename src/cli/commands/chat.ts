@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { UsageError } from '../../errors.js';
+import { UsageError, UserError } from '../../errors.js';
+import type { CausalLM } from '../../llm/families/family.js';
+import type { GPTModel } from '../../llm/gpt.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
 import { DTYPE_OPTION, weightDType } from '../dtype-option.js';
@@ -22,7 +24,8 @@ export const chatCommand = defineCommand({
       type: 'string',
       value: 'DIR',
       required: true,
-      description: 'instruction-tuned model directory, or the run directory of finetune-instruct or dpo',
+      description:
+        'instruction-tuned model directory (any family with a chat template), or the run directory of finetune-instruct or dpo',
     },
     dtype: DTYPE_OPTION,
     'max-new-tokens': { type: 'integer', value: 'N', default: 256, min: 1, description: 'longest answer' },
@@ -47,16 +50,39 @@ export const chatCommand = defineCommand({
     const { loadInstructModel, respond } = await import('../../llm/instruct/respond.js');
     const { applyWeightDType } = await import('../../llm/weight-dtype.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-    const modelDir = resolveModelDir(o.model);
-    checkModelBounds(readModelSize(modelDir), { vocabularyCounts: { 'top-k': o['top-k'] } });
-    const model = applyWeightDType(loadInstructModel(modelDir), weightDType(o.dtype), modelDir);
-    const kind = existsSync(join(modelDir, 'config.json')) ? readModelKind(modelDir) : 'instruct';
-    if (kind !== 'instruct')
-      stderr(
-        `note: ${modelDir} is a ${kind} (pretrained) model, not instruction-tuned: it continues the prompt's text rather than following the instruction\n`,
-      );
     const { TemplateChat } = await import('../../llm/instruct/template-chat.js');
-    const templated = TemplateChat.fromDirectory(modelDir);
+    const modelDir = resolveModelDir(o.model);
+    const { checkModelDir, loadModel, readFamilyConfig } = await import('../../llm/families/load.js');
+    const family = existsSync(join(modelDir, 'config.json'))
+      ? readFamilyConfig(modelDir).family.name
+      : 'gpt2';
+    // A GPT-2 model answers in the book's Alpaca format unless its directory has a chat template.
+    let gpt: GPTModel | null = null;
+    let model: CausalLM;
+    let templated: InstanceType<typeof TemplateChat> | null;
+    if (family === 'gpt2') {
+      checkModelBounds(readModelSize(modelDir), { vocabularyCounts: { 'top-k': o['top-k'] } });
+      model = gpt = applyWeightDType(loadInstructModel(modelDir), weightDType(o.dtype), modelDir);
+      const kind = existsSync(join(modelDir, 'config.json')) ? readModelKind(modelDir) : 'instruct';
+      if (kind !== 'instruct')
+        stderr(
+          `note: ${modelDir} is a ${kind} (pretrained) model, not instruction-tuned: it continues the prompt's text rather than following the instruction\n`,
+        );
+      templated = TemplateChat.fromDirectory(modelDir);
+    } else {
+      // Llama 3, Qwen3, Gemma 3: the conversation goes through the directory's own chat template.
+      if (weightDType(o.dtype) === 'bf16')
+        throw new UserError(
+          `--dtype bf16: the bf16 decoder runs GPT-2 models; this ${family} model decodes in f32 (drop --dtype)`,
+        );
+      checkModelBounds(checkModelDir(modelDir).config, { vocabularyCounts: { 'top-k': o['top-k'] } });
+      templated = TemplateChat.fromDirectory(modelDir);
+      if (!templated)
+        throw new UserError(
+          `${modelDir}: no chat template (tokenizer_config.json's chat_template or chat_template.jinja): a base ${family} model continues text; use generate --prompt`,
+        );
+      model = loadModel(modelDir).eval();
+    }
     const tokenizer = gpt2Tokenizer();
     const interactive = process.stdin.isTTY === true;
     if (interactive)
@@ -80,9 +106,9 @@ export const chatCommand = defineCommand({
           onCropped: (w) => stderr(`warning: ${w.warning}\n`),
         });
         stdout(`${answer}\n\n`);
-      } else if (line !== '') {
+      } else if (line !== '' && gpt) {
         const answer = respond(
-          model,
+          gpt,
           tokenizer,
           { instruction: line, input },
           {

@@ -3,7 +3,7 @@
 // whole conversation is rendered by the template, encoded by the directory's own tokenizer, and the
 // reply generated until a token that ends the assistant's turn (stopTokenIds) or the length limit.
 import { generateTokens, promptWindow, type PromptWindow } from '../generate.js';
-import type { GPTModel } from '../gpt.js';
+import type { CausalLM } from '../families/family.js';
 import { loadTokenizerDir } from '../tokenizer/directory.js';
 import {
   readChatTemplate,
@@ -50,7 +50,7 @@ export class TemplateChat {
   }
 
   // Adds the user's message, generates the reply, adds it to the history and returns it.
-  reply(model: GPTModel, message: string, options: TemplateReplyOptions): string {
+  reply(model: CausalLM, message: string, options: TemplateReplyOptions): string {
     this.history.push({ role: 'user', content: message });
     const ids = this.promptIds();
     const window = promptWindow(ids.length, model.config.contextLength);

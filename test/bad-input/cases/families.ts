@@ -87,7 +87,7 @@ export const cases: BadInputCase[] = [
     setup: fixture('llama3-f32'),
     exit: 1,
     stderr:
-      'model_type "llama" is not GPT-2, which this command runs (logits, generate and info run every family)',
+      'model_type "llama" is not GPT-2, which this command runs (logits, generate, chat and info run every family)',
   },
   {
     program: 'llm-scratch',

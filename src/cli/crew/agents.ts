@@ -291,7 +291,8 @@ export const superviseCommand = defineCommand({
     'silent-after': {
       type: 'number',
       value: 'S',
-      description: 'seconds without output before a running agent is restarted',
+      description:
+        'seconds without output or hook report before a working agent counts as hung and is restarted (never one that finished or waits for input)',
       default: DEFAULT_SETTINGS.silentAfterS,
       above: 0,
     },
@@ -316,6 +317,13 @@ export const superviseCommand = defineCommand({
       default: DEFAULT_SETTINGS.backoffMaxS,
       min: 0,
     },
+    debounce: {
+      type: 'number',
+      value: 'S',
+      description: 'seconds a screen must stay unchanged before its prompt counts (agents without hooks)',
+      default: DEFAULT_SETTINGS.debounceS,
+      min: 0,
+    },
     once: { type: 'boolean', description: 'look once and exit' },
   },
   examples: ['llm-crew supervise', 'llm-crew supervise --silent-after 900 --max-restarts 3'],
@@ -333,6 +341,7 @@ export const superviseCommand = defineCommand({
           maxRestarts: options['max-restarts'],
           backoffS: options.backoff,
           backoffMaxS: options['backoff-max'],
+          debounceS: options.debounce,
         },
         log: (line) => stderr(`${line}\n`),
       });

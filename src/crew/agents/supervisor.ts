@@ -1,8 +1,9 @@
 /**
- * The supervisor (`llm-crew supervise`, in the coordinator's session): every few seconds it looks
- * at each agent's pane. A process that exited, or a pane silent past the threshold while not
- * waiting for the user, is restarted with exponential backoff, resuming the agent's conversation
- * with a recovery brief. After the limit it gives up and labels the agent's issue `blocked`. Every
+ * The supervisor (`llm-crew supervise`, in the coordinator's session): every few seconds it decides
+ * each agent's state (hooks/state.ts: from its program's hook reports, its pane and its screen) and
+ * records each change. Only an `exited` or `hung` agent is restarted, with exponential backoff,
+ * resuming the agent's conversation with a recovery brief; one that finished its turn or waits for
+ * its user is left alone. After the limit it gives up and labels the agent's issue `blocked`. Every
  * step is an event in the tracker. It never commits: an agent's work is the agent's.
  */
 import { readFileSync } from 'node:fs';
@@ -13,7 +14,9 @@ import { recoveryBrief, writeText } from './brief.js';
 import { dirtyFiles, recentCommits } from './git.js';
 import { launchAgent } from './launch.js';
 import { briefFile, recoveryFile, type RuntimeState } from './layout.js';
-import { looksWaiting, profileFor } from './profiles.js';
+import { agentState, DEFAULT_DEBOUNCE_S, DEFAULT_SILENT_AFTER_S, type AgentState } from './hooks/state.js';
+import { latestHook } from './hooks/report.js';
+import { profileNamed } from './profiles/index.js';
 import { currentIssue } from './status.js';
 import { Tmux, type PaneInfo } from './tmux.js';
 
@@ -25,14 +28,16 @@ export interface SupervisorSettings {
   /** The first restart's delay; each next one doubles, up to backoffMaxS. */
   backoffS: number;
   backoffMaxS: number;
+  /** Seconds a screen must stay unchanged before the prompt it shows counts. */
+  debounceS: number;
 }
 
 export const DEFAULT_SETTINGS: SupervisorSettings = {
-  // Agents think for minutes without printing; ten minutes of silence is a hang, not thought.
-  silentAfterS: 600,
+  silentAfterS: DEFAULT_SILENT_AFTER_S,
   maxRestarts: 5,
   backoffS: 5,
   backoffMaxS: 300,
+  debounceS: DEFAULT_DEBOUNCE_S,
 };
 
 interface Watch {
@@ -41,8 +46,8 @@ interface Watch {
   dueAt: number | null;
   reason: string | null;
   gaveUp: boolean;
-  /** A silence already reported (waiting for the user), until the pane prints again. */
-  silentSince: number | null;
+  /** The state last recorded, null until the first look after a (re)start. */
+  state: AgentState | null;
   /** Looks at a dead pane whose exit status tmux did not know yet. */
   unreaped: number;
 }
@@ -74,7 +79,7 @@ export class Supervisor {
   private watch(agent: string): Watch {
     let w = this.watches.get(agent);
     if (!w) {
-      w = { restarts: 0, dueAt: null, reason: null, gaveUp: false, silentSince: null, unreaped: 0 };
+      w = { restarts: 0, dueAt: null, reason: null, gaveUp: false, state: null, unreaped: 0 };
       this.watches.set(agent, w);
     }
     return w;
@@ -82,7 +87,7 @@ export class Supervisor {
 
   private async event(
     agent: string,
-    kind: 'exit' | 'silent' | 'restart' | 'gave-up',
+    kind: 'exit' | 'silent' | 'restart' | 'gave-up' | 'state',
     message: string,
     data: Record<string, unknown>,
   ) {
@@ -115,27 +120,32 @@ export class Supervisor {
         return;
       }
       w.unreaped = 0;
-      if (pane.dead) {
+      const rt = this.o.state.agents[agent]!;
+      const hook = await latestHook(this.o.tracker, agent);
+      const verdict = agentState({
+        profile: profileNamed(rt.profile),
+        dead: pane.dead,
+        nowS: now / 1000,
+        lastOutputS: pane.activity,
+        screen: pane.dead ? '' : await this.tmux.capture(rt.session),
+        hook,
+        silentAfterS: s.silentAfterS,
+        debounceS: s.debounceS,
+      });
+      if (verdict.state !== w.state) {
+        w.state = verdict.state;
+        await this.event(agent, 'state', `${verdict.state} (from its ${verdict.source})`, { ...verdict });
+      }
+      if (verdict.state === 'exited') {
         w.reason = `its process exited with status ${pane.exitStatus ?? 'unknown'}`;
         await this.schedule(agent, w, 'exit', `exited with status ${pane.exitStatus ?? 'unknown'}`, {
           status: pane.exitStatus,
         });
-      } else if (pane.activity !== null && now / 1000 - pane.activity > s.silentAfterS) {
-        const idle = Math.round(now / 1000 - pane.activity);
-        const rt = this.o.state.agents[agent]!;
-        if (looksWaiting(profileFor(rt.argv), await this.tmux.capture(rt.session))) {
-          // Waiting for the user is the coordinator's call, not a hang: say so once.
-          if (w.silentSince !== pane.activity) {
-            w.silentSince = pane.activity;
-            await this.event(agent, 'silent', `waiting for input for ${idle} s`, {
-              idleSeconds: idle,
-              waiting: true,
-            });
-          }
-          return;
-        }
-        w.reason = `its pane printed nothing for ${idle} s`;
-        await this.schedule(agent, w, 'silent', `silent for ${idle} s`, {
+      } else if (verdict.state === 'hung') {
+        const last = Math.max(pane.activity ?? 0, hook?.atS ?? 0);
+        const idle = Math.round(now / 1000 - last);
+        w.reason = `it was working but printed and reported nothing for ${idle} s`;
+        await this.schedule(agent, w, 'silent', `hung: silent for ${idle} s while working`, {
           idleSeconds: idle,
           waiting: false,
         });
@@ -183,7 +193,7 @@ export class Supervisor {
     writeText(file, prompt);
     w.restarts += 1;
     w.dueAt = null;
-    w.silentSince = null;
+    w.state = null;
     await launchAgent(this.tmux, {
       agent,
       rt,
@@ -192,6 +202,8 @@ export class Supervisor {
       promptFile: file,
       prompt,
       resume: true,
+      self: state.self,
+      repo: state.repo,
       env: this.o.env,
     });
     await this.event(

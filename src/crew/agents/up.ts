@@ -21,7 +21,6 @@ import {
   type RuntimeAgent,
   type RuntimeState,
 } from './layout.js';
-import { profileFor } from './profiles.js';
 import { resolveCommand } from './resolve.js';
 import { Tmux } from './tmux.js';
 
@@ -88,7 +87,9 @@ export async function crewUp(o: UpOptions): Promise<UpResult> {
       cwd,
       worktree: o.worktrees,
       argv,
-      profile: profileFor(argv).name,
+      // --command runs a program of the user's choosing for every agent: no profile of the plan's fits it.
+      profile: o.command ? 'plain' : a.program,
+      permissions: a.permissions,
     };
     return { id: a.id, rt };
   });
@@ -125,6 +126,8 @@ export async function crewUp(o: UpOptions): Promise<UpResult> {
       promptFile: file,
       prompt,
       resume: false,
+      self: o.self,
+      repo,
       env,
     });
     started.push(id);

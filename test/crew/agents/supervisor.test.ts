@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 it('doubles the delay from the first restart up to the ceiling', () => {
-  const s = { silentAfterS: 600, maxRestarts: 5, backoffS: 5, backoffMaxS: 60 };
+  const s = { silentAfterS: 600, maxRestarts: 5, backoffS: 5, backoffMaxS: 60, debounceS: 3 };
   expect([0, 1, 2, 3, 4].map((n) => backoffSeconds(s, n))).toEqual([5, 10, 20, 40, 60]);
 });
 
@@ -38,7 +38,7 @@ it('restarts a crashing agent up to the limit, then gives up and blocks its issu
     ctx,
     state: requireRuntime(p.dir),
     tracker,
-    settings: { silentAfterS: 2, maxRestarts: 2, backoffS: 0.2, backoffMaxS: 0.5 },
+    settings: { silentAfterS: 2, maxRestarts: 2, backoffS: 0.2, backoffMaxS: 0.5, debounceS: 1 },
   });
   try {
     const end = Date.now() + 60_000;

@@ -208,6 +208,9 @@ describe('the screen, when hooks say nothing', () => {
       readScreen(PROFILES.claude, 'Bash(rm -rf build)\nDo you want to proceed?\n❯ 1. Yes\n  2. No\n'),
     ).toBe('waiting-for-input');
     expect(readScreen(PROFILES.claude, '╭──╮\n│ >  │\n╰──╯\n  ? for shortcuts\n')).toBe('idle-done');
+    // Claude Code 2.1.197 after a turn, as captured from its tmux pane.
+    const after = `● Done.\n\n✻ Churned for 2s\n\n${'─'.repeat(60)}\n❯ \n${'─'.repeat(60)}\n  ⏵⏵ bypass permissions on (shift+tab to cycle) · ← for agents\n`;
+    expect(readScreen(PROFILES.claude, after)).toBe('idle-done');
     expect(readScreen(PROFILES.plain, 'Is this the right file?\n')).toBe('unknown');
     expect(readScreen(PROFILES.plain, 'Overwrite the file? (y/n) ')).toBe('waiting-for-input');
     expect(readScreen(PROFILES.aider, 'Run shell command? (Y)es/(N)o [Yes]:')).toBe('waiting-for-input');

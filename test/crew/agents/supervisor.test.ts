@@ -42,7 +42,11 @@ it('restarts a crashing agent up to the limit, then gives up and blocks its issu
   });
   try {
     const end = Date.now() + 60_000;
-    const kinds = async (agent: string) => (await tracker.listEvents({ agent })).map((e) => e.kind);
+    // The supervisor's state verdicts are checked on their own below.
+    const kinds = async (agent: string) =>
+      (await tracker.listEvents({ agent })).filter((e) => e.kind !== 'state').map((e) => e.kind);
+    const states = async (agent: string) =>
+      (await tracker.listEvents({ agent, kind: 'state' })).map((e) => e.data?.state);
     while (Date.now() < end) {
       await supervisor.tick();
       const a = await kinds('alpha');
@@ -51,7 +55,10 @@ it('restarts a crashing agent up to the limit, then gives up and blocks its issu
       await new Promise((r) => setTimeout(r, 300));
     }
     expect(await kinds('alpha')).toEqual(['start', 'exit', 'restart', 'exit', 'restart', 'exit', 'gave-up']);
-    const beta = await tracker.listEvents({ agent: 'beta' });
+    expect(await states('alpha')).toEqual(['exited', 'exited', 'exited']);
+    // sleep prints nothing: working until the silence passes the threshold, then hung.
+    expect((await states('beta')).slice(0, 2)).toEqual(['working', 'hung']);
+    const beta = (await tracker.listEvents({ agent: 'beta' })).filter((e) => e.kind !== 'state');
     expect(beta.map((e) => e.kind).slice(0, 3)).toEqual(['start', 'silent', 'restart']);
     expect(beta[1]!.data).toMatchObject({ waiting: false });
 

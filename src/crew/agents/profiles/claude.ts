@@ -62,7 +62,8 @@ export const claude: AgentProfile = {
   screen: {
     working: [/esc to interrupt/i],
     waiting: [/Do you want to /i, /❯\s*1\.\s*Yes/],
-    idle: [/\? for shortcuts/],
+    // The empty input line between its rules, with its footer (as drawn by 2.1.197).
+    idle: [/\? for shortcuts/, /^❯\s*$/m],
   },
   launch: ({ argv, promptFile, resume, permissions, hook }) => ({
     argv: [

@@ -49,7 +49,7 @@ milestones:
     deliverables: [{ id: hello, title: hello.txt, sections: ["1"] }]
 `;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 150_000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 300_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     const v = await probe();
@@ -60,7 +60,8 @@ async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutM
 }
 
 const run = 'path' in claude ? it : it.skip;
-if (!('path' in claude)) it(`claude end to end: skipped, ${claude.missing}`, () => console.warn(claude.missing));
+if (!('path' in claude))
+  it(`claude end to end: skipped, ${claude.missing}`, () => console.warn(claude.missing));
 
 run(
   'the real claude reads its brief, writes, checks, commits and closes its issue; the crew sees its hooks',
@@ -86,7 +87,10 @@ run(
     const issue = (await tracker.listIssues()).find((i) => i.key === 'task/m1/hello')!;
 
     // llm-crew on the agent's PATH, as a user's install would have it.
-    writeFileSync(join(bin, 'llm-crew'), `#!/bin/sh\nexec '${process.execPath}' --import '${TSX}' '${CLI}' "$@"\n`);
+    writeFileSync(
+      join(bin, 'llm-crew'),
+      `#!/bin/sh\nexec '${process.execPath}' --import '${TSX}' '${CLI}' "$@"\n`,
+    );
     chmodSync(join(bin, 'llm-crew'), 0o755);
 
     const worktree = join(dir, '.crew', 'worktrees', 'alpha');
@@ -136,8 +140,14 @@ run(
       ANTHROPIC_API_KEY: 'sk-ant-stand-in',
       // permissions: full is --dangerously-skip-permissions, which Claude Code refuses to root elsewhere.
       IS_SANDBOX: '1',
+      // The crew's processes and tmux must share one clock: hook times are set against pane activity.
+      LLM_SCRATCH_NOW: '',
     };
-    const up = await runCrew(dir, ['up', '--socket', socket, '--interval', '0.5', '--no-dashboard', '--json'], env);
+    const up = await runCrew(
+      dir,
+      ['up', '--socket', socket, '--interval', '0.5', '--no-dashboard', '--json'],
+      env,
+    );
     expect(up.code, up.stderr).toBe(0);
     expect(JSON.parse(up.stdout)).toMatchObject({ started: ['alpha'] });
     const settings = JSON.parse(readFileSync(join(worktree, '.claude', 'settings.local.json'), 'utf8')) as {
@@ -174,15 +184,23 @@ run(
     });
     const status = await runCrew(dir, ['status', '--json'], env);
     const [alpha] = JSON.parse(status.stdout) as AgentStatus[];
-    expect(alpha).toMatchObject({ state: 'running', activity: 'idle-done', waitingForInput: false, restarts: 0 });
+    expect(alpha).toMatchObject({
+      state: 'running',
+      activity: 'idle-done',
+      waitingForInput: false,
+      restarts: 0,
+    });
     const dash = await runCrew(dir, ['dashboard', '--json'], env);
     expect(dash.code, dash.stderr).toBe(0);
-    const snapshot = JSON.parse(dash.stdout) as { agents: { agent: string; activity: string }[]; events: CrewEvent[] };
+    const snapshot = JSON.parse(dash.stdout) as {
+      agents: { agent: string; activity: string }[];
+      events: CrewEvent[];
+    };
     expect(snapshot.agents.find((a) => a.agent === 'alpha')!.activity).toBe('idle-done');
     expect(snapshot.events.some((e) => e.kind === 'hook' && e.data?.state === 'idle-done')).toBe(true);
 
     const down = await runCrew(dir, ['down'], env);
     expect(down.code, down.stderr).toBe(0);
   },
-  240_000,
+  400_000,
 );

@@ -62,7 +62,6 @@ describe('launch', () => {
     expect(Object.keys(again.hooks).sort()).toEqual([
       'Notification',
       'PermissionRequest',
-      'PostToolUse',
       'PreToolUse',
       'Stop',
       'StopFailure',
@@ -93,13 +92,7 @@ describe('launch', () => {
     const l = PROFILES.gemini.launch(input({ permissions: 'full', resume: true }));
     expect(l.argv.slice(1, 6)).toEqual(['--approval-mode', 'yolo', '--skip-trust', '--resume', 'latest']);
     const s = JSON.parse(l.files[0]!.update(null)) as Record<string, Record<string, unknown>>;
-    expect(Object.keys(s.hooks!)).toEqual([
-      'BeforeAgent',
-      'BeforeTool',
-      'AfterTool',
-      'AfterAgent',
-      'Notification',
-    ]);
+    expect(Object.keys(s.hooks!)).toEqual(['BeforeAgent', 'BeforeTool', 'AfterAgent', 'Notification']);
     expect(s.privacy).toEqual({ usageStatisticsEnabled: false });
     expect(PROFILES.gemini.launch(input({ permissions: 'edits' })).argv).toContain('auto_edit');
   });

@@ -2,6 +2,7 @@
  * From a hook's payload to the tracker event `llm-crew hook` records, and back: the latest report
  * of an agent's hooks since its program (re)started, for the state machine.
  */
+import { now } from '../../../clock.js';
 import { UserError } from '../../../errors.js';
 import type { Tracker } from '../../tracker/index.js';
 import { PROGRAMS, profileNamed, type HookState, type ProgramName } from '../profiles/index.js';
@@ -59,5 +60,7 @@ export async function latestHook(
   // A report from before the program's last (re)start describes a process that is gone.
   const startedAt = Math.max(0, ...[...starts, ...restarts].map((e) => e.id));
   if (hook.id < startedAt) return null;
-  return { state: hook.data.state, atS: Date.parse(hook.at) / 1000 };
+  // Event times are on the project's clock (src/clock.ts), pane activity on the system's.
+  const skewMs = now().getTime() - Date.now();
+  return { state: hook.data.state, atS: (Date.parse(hook.at) - skewMs) / 1000 };
 }

@@ -14,10 +14,11 @@ const PERMISSION_FLAGS: Record<Permissions, string[]> = {
   full: ['--dangerously-skip-permissions'],
 };
 
+// Hooks run synchronously (an async one could land after the Stop that followed it), so each costs
+// the agent a start of llm-crew: PreToolUse alone says a tool runs, PostToolUse would add nothing.
 export const CLAUDE_HOOK_EVENTS = [
   'UserPromptSubmit',
   'PreToolUse',
-  'PostToolUse',
   'PermissionRequest',
   'Notification',
   'Stop',

@@ -14,7 +14,8 @@ const PERMISSION_FLAGS: Record<Permissions, string[]> = {
   full: ['--approval-mode', 'yolo', '--skip-trust'],
 };
 
-export const GEMINI_HOOK_EVENTS = ['BeforeAgent', 'BeforeTool', 'AfterTool', 'AfterAgent', 'Notification'];
+// As for Claude Code: BeforeTool says a tool runs, AfterTool would cost a start of llm-crew for nothing.
+export const GEMINI_HOOK_EVENTS = ['BeforeAgent', 'BeforeTool', 'AfterAgent', 'Notification'];
 
 function report(payload: unknown): HookReport | null {
   const p = record(payload);

@@ -130,7 +130,9 @@ export function parsePlan(text: string, file = 'crew.yaml'): Plan {
     // A command of one's own without a program is a custom program; neither is Claude Code.
     const program = (str(a.program) ?? (str(a.command) ? 'plain' : 'claude')) as Agent['program'];
     const command = str(a.command) ?? PROFILES[program]?.program ?? null;
-    if (command === null) fail(['agents', i, 'program'], `program '${program}' needs a command`);
+    // An unknown program is the schema's to report.
+    if (command === null && program in PROFILES)
+      fail(['agents', i, 'program'], `program '${program}' needs a command`);
     return {
       id,
       role: str(a.role) ?? id,

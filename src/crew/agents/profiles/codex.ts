@@ -24,7 +24,8 @@ export const codex: AgentProfile = {
   screen: {
     working: [/esc to interrupt/i],
     waiting: [/Would you like to run/i, /Allow command\?/i, /approve/i],
-    idle: [/^\s*›\s*$/m, /send\s+⏎|⏎ send/i],
+    // Its empty composer and footer, as 0.171.0 draws them.
+    idle: [/Ask Codex to do anything/, /\? for shortcuts/],
   },
   launch: ({ argv, promptFile, resume, permissions, hook }) => ({
     argv: [

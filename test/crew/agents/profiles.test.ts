@@ -210,6 +210,10 @@ describe('the screen, when hooks say nothing', () => {
     expect(readScreen(PROFILES.aider, 'Applied edit to a.py\n> ')).toBe('idle-done');
     expect(readScreen(PROFILES.gemini, '⠏ Reading files (esc to cancel, 3s)')).toBe('working');
     expect(readScreen(PROFILES.codex, '')).toBe('unknown');
+    // Codex 0.171.0 after a turn, as captured from its tmux pane.
+    const codexDone =
+      '• Done.\n\n  Worked for <1s • 17:22\n\n› Ask Codex to do anything\n\n  gpt-5 default · /w\n  ← for agents · ? for shortcuts\n';
+    expect(readScreen(PROFILES.codex, codexDone)).toBe('idle-done');
   });
 
   it('every profile has a name of its own and a program unless plain', () => {

@@ -281,8 +281,8 @@ export const downCommand = defineCommand({
 export const superviseCommand = defineCommand({
   name: 'supervise',
   summary:
-    "Watch the agents: restart an exited or stuck one with backoff and a recovery brief (the coordinator's session runs it)",
-  usage: '[--interval S] [--silent-after S] [--max-restarts N] [--backoff S] [--once]',
+    "Watch the agents: record each one's state (working, waiting for input, done, exited, hung) and restart an exited or hung one with backoff and a recovery brief (the coordinator's session runs it)",
+  usage: '[--interval S] [--silent-after S] [--max-restarts N] [--backoff S] [--debounce S] [--once]',
   options: {
     plan: runtimeOptions.plan,
     db: runtimeOptions.db,

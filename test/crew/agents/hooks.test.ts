@@ -1,12 +1,19 @@
 // The agents' state: each program's hook payloads mapped to a state (payloads in the shapes the
 // programs send: Claude Code's hook_event_name and notification_type, Codex's notify JSON, Gemini
 // CLI's hook events), and the state machine that combines hooks, the pane and the screen.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hookEvent } from '../../../src/crew/agents/hooks/report.js';
 import { agentState, AGENT_STATES, type StateInput } from '../../../src/crew/agents/hooks/state.js';
 import { PROFILES } from '../../../src/crew/agents/profiles/index.js';
+import { llmCrew } from '../../../src/cli/llm-crew.js';
+import { LocalTracker } from '../../../src/crew/tracker/index.js';
 import { UserError } from '../../../src/errors.js';
+import { runCli } from '../../helpers/cli.js';
+import { llmBook, SEED_YAML } from '../plan/fixtures.js';
 
 const stateOf = (program: string, payload: unknown) =>
   hookEvent(program, 'a', typeof payload === 'string' ? payload : JSON.stringify(payload))?.data.state ??
@@ -200,5 +207,34 @@ describe('the state machine', () => {
       ),
       { seed: 42, numRuns: 500 },
     );
+  });
+});
+
+describe('llm-crew hook', () => {
+  it('records the state a hook reports in the tracker, and nothing when it says none; refuses an agent not in the plan', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crew-hook-'));
+    writeFileSync(join(dir, 'structure.json'), JSON.stringify(llmBook()));
+    writeFileSync(join(dir, 'crew.yaml'), SEED_YAML);
+    const db = join(dir, 'tracker.db');
+    await new LocalTracker(db).close();
+    const plan = join(dir, 'crew.yaml');
+    const hook = (...args: string[]) => runCli(llmCrew, ['hook', ...args, '--plan', plan, '--db', db]);
+    const stop = await hook('claude', '{"hook_event_name":"Stop","session_id":"s"}', '--agent', 'training');
+    expect(stop).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect((await hook('claude', '{"hook_event_name":"SessionStart"}', '--agent', 'training')).code).toBe(0);
+    expect((await hook('codex', '{"type":"approval-requested"}', '--agent', 'training')).code).toBe(0);
+    const tracker = new LocalTracker(db);
+    try {
+      const events = await tracker.listEvents({ kind: 'hook' });
+      expect(events.map((e) => [e.agent, e.data?.state, e.data?.event])).toEqual([
+        ['training', 'idle-done', 'Stop'],
+        ['training', 'waiting-for-input', 'approval-requested'],
+      ]);
+    } finally {
+      await tracker.close();
+    }
+    const stranger = await hook('plain', 'working', '--agent', 'nobody');
+    expect(stranger.code).toBe(1);
+    expect(stranger.stderr).toContain("--agent: no agent 'nobody' in the plan");
   });
 });

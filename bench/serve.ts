@@ -1,16 +1,16 @@
-// What serving costs on top of generation: the same greedy tokens from the library's generate()
-// and from POST /v1/generate streamed over HTTP (SSE, a turn of the event loop per token), in one
-// process, alternated, medians of the repeats; plus the time to the first streamed token.
-// Usage: npm run bench:serve [-- --model DIR --tokens N]   (default: random-weight gpt2-mini)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { kernels } from '../src/backend/index.js';
-import { saveModelDir } from '../src/io/gpt2.js';
-import { gpt2Tokenizer } from '../src/llm/fundamentals.js';
-import { generate } from '../src/llm/generate.js';
+// Batched serving (issue 22): the aggregate tokens/s of `serve` at 1, 4 and 8 concurrent streams
+// (POST /v1/generate, server-sent events, one process), and the ratio to one stream. Each stream's
+// greedy text and token count are checked against the same prompt served alone, the 1-stream runs.
+// The 1-stream rate is the mean over 8 prompts served one after the other; each N-stream rate is
+// all of their tokens over the time from the first request to the last answer.
+// Usage: npm run bench:serve [-- --model DIR --tokens N --dtype f32|bf16 --max-batch N --repeats N]
+//   (default: random-weight gpt2-small in f32, 64 new tokens per stream, prompts of 3-5 tokens)
+import { cpus, loadavg } from 'node:os';
+import { backendInfo } from '../src/cli/commands/info.js';
+import { keepWeightsInBf16 } from '../src/llm/decoder.js';
 import { GPTModel, presetConfig } from '../src/llm/gpt.js';
-import { ModelRegistry, parseModelSpec } from '../src/serve/registry.js';
+import { parseWeightDType } from '../src/llm/weight-dtype.js';
+import { loadModel, ModelRegistry, parseModelSpec, serveModel } from '../src/serve/registry.js';
 import { buildServer } from '../src/serve/server.js';
 import { Rng } from '../src/tensor/index.js';
 import { median } from './lib/peer.js';
@@ -19,68 +19,122 @@ const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
-const tokens = Number(arg('tokens') ?? 100);
-const repeats = 5;
-const prompt = 'Every effort moves you';
+const tokens = Number(arg('tokens') ?? 64);
+const dtype = parseWeightDType(arg('dtype') ?? 'f32');
+const maxBatch = Number(arg('max-batch') ?? 8);
+const repeats = Number(arg('repeats') ?? 3);
+const STREAMS = [1, 4, 8];
+const PROMPTS = [
+  'Every effort moves you',
+  'The quick brown fox',
+  'Once upon a time there',
+  'In the beginning',
+  'Hello, my name is',
+  'The meaning of life is',
+  'She opened the door and',
+  'Rain fell on the',
+];
 
-let dir = arg('model');
-let tmp: string | null = null;
-if (!dir) {
-  tmp = mkdtempSync(join(tmpdir(), 'bench-serve-'));
-  dir = join(tmp, 'gpt2-mini');
-  saveModelDir(dir, new GPTModel({ ...presetConfig('gpt2-mini'), dropRate: 0 }, { rng: new Rng(123) }));
+function servedModel() {
+  const dir = arg('model');
+  if (dir) return loadModel(parseModelSpec(dir), { maxQueue: 8, maxBatch, dtype });
+  const model = new GPTModel({ ...presetConfig('gpt2-small'), dropRate: 0 }, { rng: new Rng(123) });
+  const parameters = model.numParameters();
+  if (dtype === 'bf16') keepWeightsInBf16(model);
+  return serveModel(
+    { name: 'gpt2-small', dir: '', kind: 'base', model, parameters },
+    { maxQueue: 8, maxBatch },
+  );
 }
-const registry = ModelRegistry.load([parseModelSpec(dir)], 8);
-const served = registry.list()[0];
-const app = await buildServer({ registry, webDir: null });
+
+const served = servedModel();
+const app = await buildServer({ registry: new ModelRegistry([served]), webDir: null });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const address = app.server.address();
 const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/v1/generate`;
-const ids = gpt2Tokenizer().encode(prompt);
 
-// No end token: both sides produce exactly `tokens` tokens.
-const direct = () => generate(served.model, ids, { maxNewTokens: tokens });
+interface Stream {
+  text: string;
+  count: number;
+}
 
-async function overHttp(): Promise<{ first: number; count: number }> {
-  const t0 = performance.now();
+// One greedy stream (no end token expected from random weights, but counted as the server says).
+async function stream(prompt: string): Promise<Stream> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ prompt, maxNewTokens: tokens, stream: true }),
   });
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let first = 0;
-  let text = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    if (!first && value.includes('event: token')) first = performance.now() - t0;
-    text += value;
-  }
-  const done = JSON.parse(text.split('event: done\ndata: ')[1]);
-  return { first, count: done.usage.completionTokens };
+  const body = await res.text();
+  const done = JSON.parse(body.split('event: done\ndata: ')[1].split('\n')[0]) as {
+    text: string;
+    usage: { completionTokens: number };
+  };
+  return { text: done.text, count: done.usage.completionTokens };
 }
 
-direct();
-await overHttp();
-const rates = { direct: [] as number[], http: [] as number[], first: [] as number[] };
+// Seconds for these prompts as concurrent streams, and their answers.
+async function concurrent(prompts: string[]): Promise<{ seconds: number; answers: Stream[] }> {
+  const t0 = performance.now();
+  const answers = await Promise.all(prompts.map(stream));
+  return { seconds: (performance.now() - t0) / 1000, answers };
+}
+
+const info = backendInfo();
+console.log(
+  `${served.name} (${served.parameters.toLocaleString('en')} parameters, ${dtype} weights), ` +
+    `${tokens} greedy tokens per stream, max batch ${maxBatch}, ${repeats} repeats (medians)`,
+);
+// The load average says how much else the machine ran meanwhile (serving shares the cores with it).
+const load = () => loadavg()[0].toFixed(1);
+console.log(
+  `backend ${info.backend}, ISA ${info.isa ?? 'typescript'}, ${info.threads} threads, ` +
+    `CPU ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), load average ${load()}`,
+);
+
+await stream(PROMPTS[0]); // warm-up: JIT, tokenizer, buffers
+let alone: Stream[] = [];
+const rates = new Map<number, number[]>(STREAMS.map((n) => [n, []]));
+const mismatches = new Map<number, number>(STREAMS.map((n) => [n, 0]));
 for (let r = 0; r < repeats; r++) {
-  let t0 = performance.now();
-  direct();
-  rates.direct.push(tokens / ((performance.now() - t0) / 1000));
-  t0 = performance.now();
-  const { first, count } = await overHttp();
-  rates.http.push(count / ((performance.now() - t0) / 1000));
-  rates.first.push(first);
+  // One stream: each prompt served alone, one after the other; their answers are the reference.
+  const solo: Stream[] = [];
+  let seconds = 0;
+  for (const p of PROMPTS) {
+    const run = await concurrent([p]);
+    seconds += run.seconds;
+    solo.push(run.answers[0]);
+  }
+  if (r === 0) alone = solo;
+  rates.get(1)!.push(solo.reduce((s, a) => s + a.count, 0) / seconds);
+  for (const n of STREAMS.filter((n) => n > 1)) {
+    const run = await concurrent(PROMPTS.slice(0, n));
+    rates.get(n)!.push(run.answers.reduce((s, a) => s + a.count, 0) / run.seconds);
+    run.answers.forEach((a, i) => {
+      if (a.text !== alone[i].text || a.count !== alone[i].count) mismatches.set(n, mismatches.get(n)! + 1);
+    });
+  }
+  solo.forEach((a, i) => {
+    if (a.text !== alone[i].text || a.count !== alone[i].count) mismatches.set(1, mismatches.get(1)! + 1);
+  });
 }
 await app.close();
-if (tmp) rmSync(tmp, { recursive: true, force: true });
 
-const d = median(rates.direct);
-const h = median(rates.http);
+const base = median(rates.get(1)!);
+for (const n of STREAMS) {
+  const rate = median(rates.get(n)!);
+  const bad = mismatches.get(n)!;
+  const check =
+    bad === 0
+      ? `all ${(n > 1 ? n : PROMPTS.length) * repeats} streams equal their solo run`
+      : `${bad} streams DIFFER from their solo run`;
+  console.log(
+    `${String(n).padStart(2)} stream${n > 1 ? 's' : ' '}  ${rate.toFixed(1).padStart(7)} tok/s aggregate  ` +
+      `${(rate / base).toFixed(2)}x   ${check}`,
+  );
+}
 console.log(
-  `${served.name} (${served.parameters.toLocaleString('en')} parameters), ${tokens} greedy tokens, backend ${kernels().name}`,
+  `peak batch ${served.batcher?.peakBatch ?? 1}, ${served.batcher?.steps ?? 0} batched decode steps, ` +
+    `load average ${load()} at the end`,
 );
-console.log(`generate() in process   ${d.toFixed(1).padStart(8)} tok/s`);
-console.log(`POST /v1/generate (SSE) ${h.toFixed(1).padStart(8)} tok/s   ${(h / d).toFixed(2)}x`);
-console.log(`first streamed token    ${median(rates.first).toFixed(1).padStart(8)} ms`);
+if ([...mismatches.values()].some((m) => m > 0)) process.exitCode = 1;

@@ -6,11 +6,15 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { dataPath, packageRoot } from '../paths.js';
 import { BPETokenizer, mergeablePairs } from './tokenizer/bpe.js';
+import { loadTokenizerDir, TOKENIZER_LAYOUTS } from './tokenizer/directory.js';
+import type { Tokenizer } from './tokenizer/tokenizer.js';
 import { readVocabCache, writeVocabCache } from './tokenizer/vocab-cache.js';
 import { formatVocab, readVocab, type BPEVocab } from './tokenizer/vocab-files.js';
 
 export { BPETokenizer, type EncodeOptions, type SpecialSet } from './tokenizer/bpe.js';
 export { bytesToUnicode } from './tokenizer/byte-unicode.js';
+export { HFTokenizer } from './tokenizer/hf/tokenizer.js';
+export type { Tokenizer } from './tokenizer/tokenizer.js';
 export { pretokenize } from './tokenizer/pretokenize.js';
 export { readTextFile } from '../io/text-file.js';
 export { formatVocab, parseVocab, readVocab, type BPEVocab } from './tokenizer/vocab-files.js';
@@ -48,15 +52,16 @@ export function writeGpt2VocabCache(file = GPT2_VOCAB_CACHE): void {
   writeVocabCache(file, dir, { vocab, pairs: mergeablePairs(vocab) });
 }
 
-// 'gpt2' or a directory holding encoder.json and vocab.bpe.
-export function loadTokenizer(encoding: string): BPETokenizer {
+// 'gpt2' or a directory holding a tokenizer (directory.ts: a Hugging Face model's tokenizer.json,
+// GPT-2's vocab.json + merges.txt, or our encoder.json + vocab.bpe).
+export function loadTokenizer(encoding: string): Tokenizer {
   if (encoding === 'gpt2' || encoding === 'r50k_base') return gpt2Tokenizer();
   if (!existsSync(encoding)) {
     throw new UserError(
-      `unknown encoding '${encoding}': expected gpt2 or a directory with encoder.json and vocab.bpe`,
+      `unknown encoding '${encoding}': expected gpt2 or a directory with ${TOKENIZER_LAYOUTS}`,
     );
   }
-  return BPETokenizer.fromDirectory(encoding);
+  return loadTokenizerDir(encoding);
 }
 
 // Writes a vocabulary as encoder.json and vocab.bpe into dir (created if needed), each file written

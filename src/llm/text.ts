@@ -10,6 +10,7 @@ import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync
 import { UserError } from '../errors.js';
 import { Rng } from '../tensor/random.js';
 import type { BPETokenizer } from './tokenizer/bpe.js';
+import type { Tokenizer } from './tokenizer/tokenizer.js';
 import { bmpClasses, SPACE } from './tokenizer/pretokenize.js';
 
 // A batch of B windows of T tokens, row-major (B, T); targets are the inputs shifted by one.
@@ -301,7 +302,7 @@ export interface PrepareReport extends ShardHeader {
 // Tokenizes text files into one shard: each file encoded as ordinary text (special-token text gets no
 // special meaning) and followed by <|endoftext|> when the tokenizer has it, as nanoGPT and llm.c do.
 // The shard is written to a temporary file and renamed, so a failure leaves no partial output.
-export function prepareShard(inputs: string[], out: string, tokenizer: BPETokenizer): PrepareReport {
+export function prepareShard(inputs: string[], out: string, tokenizer: Tokenizer): PrepareReport {
   if (tokenizer.vocabSize > 65536)
     throw new UserError(`${tokenizer.name}: ${tokenizer.vocabSize} tokens do not fit uint16 ids`);
   const eot = tokenizer.specialTokens.get('<|endoftext|>');

@@ -1,12 +1,15 @@
-// A generation as the server runs it: the library's token-by-token generator, with a turn of the
-// event loop between tokens so that streamed tokens reach the socket and a client's disconnect is
-// noticed (and stops the work) while the model is busy.
+// A generation as the server runs it: through the model's batcher (batcher.ts: decoded together
+// with the other requests on that model), or, for a model the decoder does not run, the library's
+// token-by-token generator alone, with a turn of the event loop between tokens. Either way
+// streamed tokens reach the socket as they come and a client's disconnect stops the work.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { generateTokens } from '../llm/generate.js';
-
-export { promptWindow, type PromptWindow } from '../llm/generate.js';
 import type { BPETokenizer } from '../llm/fundamentals.js';
 import type { GPTModel } from '../llm/gpt.js';
+import type { Batcher, FinishReason, SequenceOptions, SequenceResult } from './batcher.js';
+
+export { promptWindow, type PromptWindow } from '../llm/generate.js';
+export type { FinishReason } from './batcher.js';
 
 export const END_OF_TEXT = 50256;
 
@@ -17,9 +20,6 @@ export interface SamplingOptions {
   topP?: number;
   seed: number;
 }
-
-// 'stop': the end-of-text token; 'length': maxNewTokens reached; 'aborted': the client left.
-export type FinishReason = 'stop' | 'length' | 'aborted';
 
 export interface GenerationResult {
   // The new tokens, the end-of-text token included when it came.
@@ -35,18 +35,43 @@ export interface RunOptions {
   onText?: (text: string) => void;
 }
 
+// What runs a generation: a served model, with its batcher when the decoder runs it.
+export interface GenerationTarget {
+  model: GPTModel;
+  batcher: Batcher | null;
+}
+
 export async function runGeneration(
-  model: GPTModel,
+  target: GenerationTarget,
   tokenizer: BPETokenizer,
   promptIds: readonly number[],
   sampling: SamplingOptions,
   options: RunOptions = {},
 ): Promise<GenerationResult> {
   const decoder = new TextDecoder('utf-8');
+  const onToken = (id: number) => {
+    if (id === END_OF_TEXT) return;
+    const piece = decoder.decode(tokenizer.decodeBytes([id]), { stream: true });
+    if (piece) options.onText?.(piece);
+  };
+  const sequence: SequenceOptions = { ...sampling, eosId: END_OF_TEXT, signal: options.signal, onToken };
+  const { ids, finishReason } = target.batcher
+    ? await target.batcher.generate(promptIds, sequence)
+    : await generateAlone(target.model, promptIds, sequence);
+  const tail = decoder.decode();
+  if (tail) options.onText?.(tail);
+  return { ids, text: tokenizer.decode(ids.filter((id) => id !== END_OF_TEXT)), finishReason };
+}
+
+// One generation holding the model to itself (a model the batcher cannot run).
+async function generateAlone(
+  model: GPTModel,
+  promptIds: readonly number[],
+  options: SequenceOptions,
+): Promise<SequenceResult> {
   const ids: number[] = [];
-  const textIds: number[] = [];
   let finishReason: FinishReason = 'length';
-  const tokens = generateTokens(model, promptIds, { ...sampling, eosId: END_OF_TEXT });
+  const tokens = generateTokens(model, promptIds, options);
   try {
     for (;;) {
       if (options.signal?.aborted) {
@@ -55,21 +80,16 @@ export async function runGeneration(
       }
       const step = tokens.next();
       if (step.done) break;
-      const id = step.value;
-      ids.push(id);
-      if (id === END_OF_TEXT) {
+      ids.push(step.value);
+      options.onToken?.(step.value);
+      if (step.value === options.eosId) {
         finishReason = 'stop';
         break;
       }
-      textIds.push(id);
-      const piece = decoder.decode(tokenizer.decodeBytes([id]), { stream: true });
-      if (piece) options.onText?.(piece);
       await nextTurn();
     }
   } finally {
     tokens.return();
   }
-  const tail = decoder.decode();
-  if (tail) options.onText?.(tail);
-  return { ids, text: tokenizer.decode(textIds), finishReason };
+  return { ids, finishReason };
 }

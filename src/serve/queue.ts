@@ -1,6 +1,12 @@
-// One job at a time per model, the others waiting in a bounded line: a model's forward pass is
-// synchronous CPU work, so running two at once would only slow both, and an unbounded line would let
-// a flood of requests hold memory forever. Beyond the bound a request is refused (HTTP 429).
+// Admission to a model: up to `slots` jobs at once, the others waiting in a bounded line. A
+// generation job holds a slot for as long as its sequence is in the model's batch (batcher.ts), so
+// slots is the batch size; a classification runs alone (one slot): a forward pass is synchronous
+// CPU work, and two at once would only slow both. An unbounded line would let a flood of requests
+// hold memory forever, so beyond the bound a request is refused (HTTP 429).
+
+// Generations one model decodes together unless told otherwise (serve --max-batch): eight streams
+// share a pass over the weights, and each waits for at most eight rows' work per token.
+export const DEFAULT_MAX_BATCH = 8;
 
 export class QueueFullError extends Error {
   override name = 'QueueFullError';
@@ -16,21 +22,32 @@ interface Waiter {
 }
 
 export class ModelQueue {
-  private busy = false;
+  private running = 0;
   private readonly waiting: Waiter[] = [];
 
-  // maxWaiting: how many jobs may wait behind the running one.
-  constructor(readonly maxWaiting: number) {}
+  // maxWaiting: how many jobs may wait once every slot is taken; slots: how many run at once.
+  constructor(
+    readonly maxWaiting: number,
+    readonly slots = 1,
+  ) {
+    if (!(Number.isInteger(slots) && slots >= 1))
+      throw new Error(`ModelQueue: slots must be >= 1, got ${slots}`);
+  }
 
-  get running(): boolean {
-    return this.busy;
+  // Jobs running now.
+  get active(): number {
+    return this.running;
+  }
+
+  get busy(): boolean {
+    return this.running > 0;
   }
 
   get pending(): number {
     return this.waiting.length;
   }
 
-  // Runs the job when its turn comes; rejects with QueueFullError at once when the line is full, or
+  // Runs the job when a slot is free; rejects with QueueFullError at once when the line is full, or
   // with AbortedError when the signal fires before the job has started.
   async run<T>(job: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     await this.acquire(signal);
@@ -43,8 +60,9 @@ export class ModelQueue {
 
   private acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(new AbortedError('the client disconnected'));
-    if (!this.busy) {
-      this.busy = true;
+    // Arrival order: a free slot goes to the line first (release hands it over directly).
+    if (this.running < this.slots) {
+      this.running++;
       return Promise.resolve();
     }
     if (this.waiting.length >= this.maxWaiting) {
@@ -67,10 +85,10 @@ export class ModelQueue {
     });
   }
 
-  // Hands the model straight to the next waiter (busy stays true), or frees it.
+  // Hands the slot straight to the next waiter (running stays the same), or frees it.
   private release(): void {
     const next = this.waiting.shift();
     if (next) next.start();
-    else this.busy = false;
+    else this.running--;
   }
 }

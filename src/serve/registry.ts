@@ -4,10 +4,21 @@ import { basename, resolve } from 'node:path';
 import { UserError } from '../errors.js';
 import { readModelKind, type ModelKind } from '../io/gpt2.js';
 import { loadClassifierDir } from '../llm/classifier.js';
+import { decoderSupports } from '../llm/decoder.js';
 import type { GPTConfig, GPTModel } from '../llm/gpt.js';
 import { loadInstructModel } from '../llm/instruct/respond.js';
 import { applyWeightDType, parseWeightDType } from '../llm/weight-dtype.js';
-import { ModelQueue } from './queue.js';
+import { Batcher } from './batcher.js';
+import { DEFAULT_MAX_BATCH, ModelQueue } from './queue.js';
+
+export interface ServeOptions {
+  // Requests that may wait per model once it runs all it may (429 beyond).
+  maxQueue: number;
+  // Generations decoded together per model (1: one at a time).
+  maxBatch?: number;
+  // f32 or bf16 weights for decoding; as the file stores them when undefined.
+  dtype?: string;
+}
 
 export interface ServedModel {
   // The name clients use in requests: the directory's base name, or NAME from NAME=DIR.
@@ -19,8 +30,11 @@ export interface ServedModel {
   parameters: number;
   // A classifier's label names, in the order of its head's outputs.
   labels?: string[];
-  // One generation or classification at a time per model; the rest wait here.
+  // Admission: up to maxBatch generations at once (one classification), the rest wait here.
   queue: ModelQueue;
+  // Decodes the model's generations together; null where the decoder does not run the model
+  // (a classifier, a model with layers it does not know), which generates one request at a time.
+  batcher: Batcher | null;
 }
 
 export interface ModelSpec {
@@ -36,9 +50,8 @@ export function parseModelSpec(spec: string): ModelSpec {
   return { name: basename(resolve(spec)), dir: spec };
 }
 
-// dtype: the --dtype option (f32 or bf16 weights for decoding; as the file stores them when
-// undefined). Classifiers run the module forward and stay f32.
-export function loadModel(spec: ModelSpec, maxQueue: number, dtype?: string): ServedModel {
+// options.dtype: the --dtype option. Classifiers run the module forward and stay f32.
+export function loadModel(spec: ModelSpec, options: ServeOptions): ServedModel {
   const kind = readModelKind(spec.dir);
   let model: GPTModel;
   let labels: string[] | undefined;
@@ -50,18 +63,25 @@ export function loadModel(spec: ModelSpec, maxQueue: number, dtype?: string): Se
   }
   // Counted before a bf16 model releases its float32 arrays.
   const parameters = model.numParameters();
-  if (kind !== 'classifier') applyWeightDType(model, parseWeightDType(dtype), spec.dir);
+  if (kind !== 'classifier') applyWeightDType(model, parseWeightDType(options.dtype), spec.dir);
+  return serveModel({ name: spec.name, dir: spec.dir, kind, model, parameters, labels }, options);
+}
+
+// A loaded model made ready to serve (also for a model made in memory, as the benchmark does).
+export function serveModel(
+  loaded: Pick<ServedModel, 'name' | 'dir' | 'kind' | 'model' | 'parameters' | 'labels'>,
+  options: ServeOptions,
+): ServedModel {
+  const { model } = loaded;
   // Serving never trains: dropout off for good.
   model.eval();
+  const batcher = loaded.kind !== 'classifier' && decoderSupports(model) ? new Batcher(model) : null;
+  const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   return {
-    name: spec.name,
-    dir: spec.dir,
-    kind,
-    model,
+    ...loaded,
     config: model.config,
-    parameters,
-    labels,
-    queue: new ModelQueue(maxQueue),
+    queue: new ModelQueue(options.maxQueue, batcher ? maxBatch : 1),
+    batcher,
   };
 }
 
@@ -76,8 +96,8 @@ export class ModelRegistry {
     }
   }
 
-  static load(specs: readonly ModelSpec[], maxQueue: number, dtype?: string): ModelRegistry {
-    return new ModelRegistry(specs.map((s) => loadModel(s, maxQueue, dtype)));
+  static load(specs: readonly ModelSpec[], options: ServeOptions): ModelRegistry {
+    return new ModelRegistry(specs.map((s) => loadModel(s, options)));
   }
 
   get(name: string): ServedModel | undefined {

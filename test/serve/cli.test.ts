@@ -102,5 +102,8 @@ describe('llm-scratch serve', () => {
     expect((await runCli(llmScratch, ['serve', '--help'])).stdout).toMatch(
       /--host HOST\s+address to listen on.*\(default: 127\.0\.0\.1\)/,
     );
+    expect((await runCli(llmScratch, ['serve', '--help'])).stdout).toMatch(
+      /--max-batch N\s+requests one model decodes together.*\(at least 1; default: 8\)/,
+    );
   });
 });

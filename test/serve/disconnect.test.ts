@@ -1,5 +1,6 @@
-// Over real sockets: a client that disconnects stops its generation (streaming or not, running or
-// waiting), and a full queue answers 429.
+// Over real sockets, one generation at a time (--max-batch 1, the server as it was before batching):
+// a client that disconnects stops its generation (streaming or not, running or waiting), and a full
+// queue answers 429.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Decoder } from '../../src/llm/decoder.js';
@@ -16,21 +17,29 @@ let restoreStep = () => {};
 
 beforeAll(async () => {
   models = saveTinyModels();
-  registry = tinyRegistry(models, 1);
-  // Count the model's decode steps (generation runs through the Decoder), each held to 5 ms so that
-  // a long generation really is long.
+  // One generation at a time (--max-batch 1), as the server ran before batching: a second request
+  // waits, a third is refused. batching.test.ts has the batched server.
+  registry = tinyRegistry(models, 1, 1);
+  // Count the model's decode steps (prefills and batched steps), each held to 5 ms so that a long
+  // generation really is long.
   const model = registry.get('tiny-base')!.model;
-  const step = Decoder.prototype.step;
-  Decoder.prototype.step = function (this: Decoder, ids: readonly number[]) {
-    if (this.model === model) {
-      forwards++;
-      const until = performance.now() + 5;
-      while (performance.now() < until);
-    }
-    return step.call(this, ids);
+  const { stepSequence, stepBatch } = Decoder.prototype;
+  const hold = (decoder: Decoder) => {
+    if (decoder.model !== model) return;
+    forwards++;
+    const until = performance.now() + 5;
+    while (performance.now() < until);
+  };
+  Decoder.prototype.stepSequence = function (this: Decoder, cache, ids) {
+    hold(this);
+    return stepSequence.call(this, cache, ids);
+  };
+  Decoder.prototype.stepBatch = function (this: Decoder, caches, ids) {
+    hold(this);
+    return stepBatch.call(this, caches, ids);
   };
   restoreStep = () => {
-    Decoder.prototype.step = step;
+    Object.assign(Decoder.prototype, { stepSequence, stepBatch });
   };
   app = await buildServer({ registry, webDir: null, limits: { maxNewTokens: 2000 } });
   await app.listen({ host: '127.0.0.1', port: 0 });

@@ -45,11 +45,22 @@ export function saveTinyModels(): TinyModels {
   return { root, base, instruct, classifier, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-export function tinyRegistry(models: TinyModels, maxQueue = 8): ModelRegistry {
+export function tinyRegistry(models: TinyModels, maxQueue = 8, maxBatch?: number): ModelRegistry {
   return ModelRegistry.load(
     [models.base, models.instruct, models.classifier].map((dir) => parseModelSpec(dir)),
-    maxQueue,
+    { maxQueue, maxBatch },
   );
+}
+
+// A tiny model with a context of 1024 positions, so that a long generation stays in the batch
+// (TINY's 32 positions are soon full, and a sequence past its context is prefilled anew at every
+// token, outside the batch).
+export const TINY_LONG: GPTConfig = { ...TINY, contextLength: 1024 };
+
+export function saveTinyLong(root: string, name: string, kind: 'base' | 'instruct', seed: number): string {
+  const dir = join(root, name);
+  saveModelDir(dir, new GPTModel(TINY_LONG, { rng: new Rng(seed) }), kind);
+  return dir;
 }
 
 export interface SseMessage {

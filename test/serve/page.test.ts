@@ -51,13 +51,19 @@ interface Classified {
 // one network read.
 function slowDown(name: string, ms: number) {
   const model = registry.get(name)!.model;
-  const step = Decoder.prototype.step;
-  Decoder.prototype.step = function (this: Decoder, ids: readonly number[]) {
-    if (this.model === model) {
-      const until = performance.now() + ms;
-      while (performance.now() < until);
-    }
-    return step.call(this, ids);
+  const { stepSequence, stepBatch } = Decoder.prototype;
+  const hold = (decoder: Decoder) => {
+    if (decoder.model !== model) return;
+    const until = performance.now() + ms;
+    while (performance.now() < until);
+  };
+  Decoder.prototype.stepSequence = function (this: Decoder, cache, ids) {
+    hold(this);
+    return stepSequence.call(this, cache, ids);
+  };
+  Decoder.prototype.stepBatch = function (this: Decoder, caches, ids) {
+    hold(this);
+    return stepBatch.call(this, caches, ids);
   };
 }
 

@@ -10,9 +10,12 @@ import { checkModelBounds, readModelSize } from '../model-limits.js';
 
 // An interactive prompt: each line is an instruction, answered in the Alpaca format the model was
 // fine-tuned on. `/input TEXT` gives the next instruction an input; `/quit` (or end of input) ends.
+// A model directory with a chat template (a Hugging Face model's tokenizer_config.json) is talked to
+// through its template instead, with its own tokenizer, and remembers the conversation.
 export const chatCommand = defineCommand({
   name: 'chat',
-  summary: 'Talk to an instruction-tuned model: each line is an instruction, answered in the Alpaca format',
+  summary:
+    "Talk to an instruction-tuned model: each line is an instruction, answered in the Alpaca format (or through the directory's chat template, when it has one)",
   usage: '--model DIR [options]',
   options: {
     model: {
@@ -52,6 +55,8 @@ export const chatCommand = defineCommand({
       stderr(
         `note: ${modelDir} is a ${kind} (pretrained) model, not instruction-tuned: it continues the prompt's text rather than following the instruction\n`,
       );
+    const { TemplateChat } = await import('../../llm/instruct/template-chat.js');
+    const templated = TemplateChat.fromDirectory(modelDir);
     const tokenizer = gpt2Tokenizer();
     const interactive = process.stdin.isTTY === true;
     if (interactive)
@@ -66,6 +71,15 @@ export const chatCommand = defineCommand({
       if (line === '/quit' || line === '/exit') break;
       if (line.startsWith('/input')) {
         input = line.slice('/input'.length).trim();
+      } else if (line !== '' && templated) {
+        const answer = templated.reply(model, line, {
+          maxNewTokens: o['max-new-tokens'],
+          temperature: o.temperature,
+          topK: o['top-k'],
+          seed: o.seed + turn++,
+          onCropped: (w) => stderr(`warning: ${w.warning}\n`),
+        });
+        stdout(`${answer}\n\n`);
       } else if (line !== '') {
         const answer = respond(
           model,

@@ -13,6 +13,7 @@ import { infoCommand } from './info.js';
 import { judgeCommand } from './judge.js';
 import { logitsCommand } from './logits.js';
 import { prepareCommand } from './prepare.js';
+import { pullCommand } from './pull.js';
 import { respondCommand } from './respond.js';
 import { serveCommand } from './serve.js';
 import { tokenizeCommand } from './tokenize.js';
@@ -35,6 +36,7 @@ export const commands = [
   finetuneClassifierCommand,
   classifyCommand,
   serveCommand,
+  pullCommand,
   benchGemmCommand,
   benchGenerateCommand,
 ] as unknown as Command[];

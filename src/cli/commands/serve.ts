@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UsageError, UserError } from '../../errors.js';
 import { allowedHosts } from '../../host-check.js';
 import { DEFAULT_LIMITS } from '../../serve/context.js';
+import { DEFAULT_MAX_BATCH } from '../../serve/queue.js';
 import { defineCommand } from '../command.js';
 import { DTYPE_OPTION, weightDType } from '../dtype-option.js';
 import { resolveModelDir } from '../model-dir.js';
@@ -39,12 +40,20 @@ export const serveCommand = defineCommand({
       max: 65535,
       description: 'port to listen on (0: any free one)',
     },
+    'max-batch': {
+      type: 'integer',
+      value: 'N',
+      default: DEFAULT_MAX_BATCH,
+      min: 1,
+      description:
+        'requests one model decodes together, one token each per pass over its weights (1: one at a time)',
+    },
     queue: {
       type: 'integer',
       value: 'N',
       default: 8,
       min: 0,
-      description: 'requests that may wait per model while it works; more get HTTP 429',
+      description: 'requests that may wait per model once it runs --max-batch of them; more get HTTP 429',
     },
     'max-new-tokens': {
       type: 'integer',
@@ -73,7 +82,11 @@ export const serveCommand = defineCommand({
     const webDir = options['web-dir'];
     if (webDir !== undefined && !existsSync(join(webDir, 'index.html')))
       throw new UserError(`${webDir}: no index.html (build the page with npm run build:web)`);
-    const registry = ModelRegistry.load(specs, options.queue, weightDType(options.dtype));
+    const registry = ModelRegistry.load(specs, {
+      maxQueue: options.queue,
+      maxBatch: options['max-batch'],
+      dtype: weightDType(options.dtype),
+    });
     // Fastify loads only here, so every other command starts without it.
     const { buildServer } = await import('../../serve/server.js');
     const app = await buildServer({

@@ -1,4 +1,5 @@
-// `llm-scratch tokenize`: text -> GPT-2 BPE token ids (the book's chapter 2).
+// `llm-scratch tokenize`: text -> token ids (the book's chapter 2): GPT-2's BPE, or the tokenizer of a
+// Hugging Face model directory (Llama 3, Qwen3, Gemma 3).
 import { UsageError } from '../../errors.js';
 import { loadTokenizer, readTextFile } from '../../llm/fundamentals.js';
 import { defineCommand } from '../command.js';
@@ -6,21 +7,23 @@ import { requireFile } from '../file-checks.js';
 
 export const encodingOption = {
   type: 'string',
-  description: "'gpt2' or a directory with encoder.json and vocab.bpe",
+  description:
+    "'gpt2', or a directory with tokenizer.json (Hugging Face: Llama 3, Qwen3, Gemma 3), vocab.json + merges.txt (GPT-2 from the hub) or encoder.json + vocab.bpe",
   default: 'gpt2',
   value: 'gpt2|DIR',
 } as const;
 
 export const tokenizeCommand = defineCommand({
   name: 'tokenize',
-  summary: 'Encode text to token ids (GPT-2 byte-level BPE, the same ids as tiktoken)',
+  summary: "Encode text to token ids (GPT-2's BPE as tiktoken, or a Hugging Face model's tokenizer.json)",
   usage: '[--encoding gpt2|DIR] (--file F | TEXT) [--json]',
   options: {
     encoding: encodingOption,
     file: { type: 'string', description: 'read the text from a file (UTF-8)', value: 'F' },
     'allow-special': {
       type: 'boolean',
-      description: 'encode special tokens such as <|endoftext|> in the text to their ids (default: an error)',
+      description:
+        'encode special tokens such as <|endoftext|> or <|im_start|> in the text to their ids (default: an error); no special token is ever added',
     },
     json: { type: 'boolean', description: 'print a JSON array of ids' },
   },
@@ -28,6 +31,7 @@ export const tokenizeCommand = defineCommand({
     'llm-scratch tokenize "Hello, world!"',
     'llm-scratch tokenize --json --file data/the-verdict.txt',
     'llm-scratch tokenize --allow-special "Hello<|endoftext|>"',
+    'llm-scratch tokenize --encoding models/Qwen3-0.6B --allow-special --json --file chat.txt',
   ],
   run({ options, positionals, stdout, stderr }) {
     if ((options.file === undefined) === (positionals.length === 0)) {

@@ -8,6 +8,7 @@ import { crewDown } from '../../crew/agents/down.js';
 import { crewUp } from '../../crew/agents/up.js';
 import { logFile, readRuntime, requireRuntime } from '../../crew/agents/layout.js';
 import { DEFAULT_SETTINGS, Supervisor } from '../../crew/agents/supervisor.js';
+import { sessionOwner } from '../../crew/agents/running.js';
 import { Tmux } from '../../crew/agents/tmux.js';
 import { requireTools, startFailure } from '../../crew/agents/exec.js';
 import type { AgentStatus } from '../../crew/agents/types.js';
@@ -28,10 +29,20 @@ function agentSession(dir: string, agents: { id: string; session: string }[], ag
 
 const socketFor = (dir: string, socket: string | undefined) => socket ?? readRuntime(dir)?.socket ?? null;
 
+/** The agent's session, made by this crew: none, or someone else's of its name, is a UserError. */
+async function requireCrewSession(tmux: Tmux, dir: string, agent: string, session: string): Promise<void> {
+  const owner = await sessionOwner(tmux, dir, session);
+  if (owner === null) throw new UserError(`agent '${agent}': no session '${session}'; run llm-crew up`);
+  if (owner === 'foreign')
+    throw new UserError(
+      `agent '${agent}': session '${session}' was not started by this crew; leaving it alone (llm-crew status shows it as foreign)`,
+    );
+}
+
 export const upCommand = defineCommand({
   name: 'up',
   summary:
-    "Start the crew: a worktree and a tmux session per agent, and the coordinator's session (supervisor)",
+    "Start the crew: the plan, chunks and briefs committed, a worktree and a tmux session per agent, the coordinator's session (supervisor); refused while it runs",
   usage: '[--agents A,B] [--command CMD] [--no-worktrees] [--socket NAME]',
   options: {
     ...runtimeOptions,
@@ -92,13 +103,20 @@ export const upCommand = defineCommand({
         coordinatorWindows: dashboard ? [{ name: 'dashboard', args: ['dashboard'] }] : [],
       });
     });
+    for (const w of result.warnings) stderr(`warning: ${w}\n`);
     if (options.json) {
       stdout(JSON.stringify(result, null, 2) + '\n');
       return;
     }
     const attach = `tmux ${result.socket ? `-L ${result.socket} ` : ''}attach -t llm-coordinator`;
+    const commit = result.committed;
     stdout(
       [
+        ...(commit
+          ? [
+              `committed ${commit.sha}: ${commit.files.length} files the agents need (${commit.files.slice(0, 3).join(', ')}${commit.files.length > 3 ? ', ...' : ''})`,
+            ]
+          : []),
         ...result.started.map((a) => `started  ${a}`),
         ...result.alreadyRunning.map((a) => `running  ${a} (already)`),
         `coordinator: ${result.coordinator}; ${attach}`,
@@ -157,8 +175,7 @@ export const attachCommand = defineCommand({
     const session = agentSession(ctx.dir, ctx.plan.agents, agent);
     const socket = socketFor(ctx.dir, options.socket);
     const tmux = new Tmux(socket);
-    if (!(await tmux.hasSession(session)))
-      throw new UserError(`agent '${agent}': no session '${session}'; run llm-crew up`);
+    await requireCrewSession(tmux, ctx.dir, agent, session);
     const args = [
       ...(socket ? ['-L', socket] : []),
       process.env.TMUX ? 'switch-client' : 'attach-session',
@@ -187,8 +204,7 @@ export const sendCommand = defineCommand({
     const ctx = loadPlan(options.plan, { check: false });
     const session = agentSession(ctx.dir, ctx.plan.agents, agent);
     const tmux = new Tmux(socketFor(ctx.dir, options.socket));
-    if (!(await tmux.hasSession(session)))
-      throw new UserError(`agent '${agent}': no session '${session}'; run llm-crew up`);
+    await requireCrewSession(tmux, ctx.dir, agent, session);
     await tmux.paste(session, text);
     if (options.json) stdout(JSON.stringify({ agent, session, chars: text.length }) + '\n');
     else stdout(`sent ${text.length} characters to ${session}\n`);
@@ -244,7 +260,8 @@ export const logsCommand = defineCommand({
 
 export const downCommand = defineCommand({
   name: 'down',
-  summary: 'Stop every session of the crew; worktrees with uncommitted changes are kept and reported',
+  summary:
+    'Stop every session of the crew; worktrees with uncommitted changes or processes still in them are kept and reported (exit 1 for a process)',
   usage: '[--keep-worktrees]',
   options: {
     ...runtimeOptions,
@@ -259,22 +276,38 @@ export const downCommand = defineCommand({
     noPositionals(positionals);
     await requireTools(['tmux', 'git']);
     const result = await withCrew(options, stderr, (ctx, tracker) =>
-      crewDown({ dir: ctx.dir, tracker, keepWorktrees: options['keep-worktrees'] === true }),
+      crewDown({
+        dir: ctx.dir,
+        tracker,
+        keepWorktrees: options['keep-worktrees'] === true,
+        socket: options.socket,
+      }),
     );
-    if (options.json) {
-      stdout(JSON.stringify(result, null, 2) + '\n');
-      return;
-    }
     const lines = [
       `stopped ${result.stopped.length} sessions${result.stopped.length ? `: ${result.stopped.join(', ')}` : ''}`,
     ];
+    for (const f of result.foreign)
+      lines.push(
+        `left ${f.session}: this crew did not start it${f.agent ? ` (agent ${f.agent}'s name)` : ''}`,
+      );
+    for (const r of result.running)
+      lines.push(
+        `kept ${r.worktree}: ${r.processes.length} processes still run in it (${r.processes
+          .slice(0, 3)
+          .map((p) => `pid ${p.pid} ${p.command}`.trim())
+          .join('; ')})`,
+      );
     for (const d of result.dirty)
       lines.push(
         `kept ${d.worktree}: ${d.agent} has ${d.files.length} uncommitted files (${d.files.slice(0, 5).join(', ')}${d.files.length > 5 ? ', ...' : ''})`,
       );
     if (result.removedWorktrees.length)
       lines.push(`removed ${result.removedWorktrees.length} clean worktrees (branches kept)`);
-    stdout(lines.join('\n') + '\n');
+    stdout(options.json ? JSON.stringify(result, null, 2) + '\n' : lines.join('\n') + '\n');
+    if (result.running.length > 0)
+      throw new UserError(
+        `${result.running.map((r) => r.agent).join(', ')}: processes still run in ${result.running.length === 1 ? 'its worktree' : 'their worktrees'}, kept (${result.running[0]!.worktree}: pid ${result.running[0]!.processes.map((p) => p.pid).join(', ')}); stop them and run llm-crew down again`,
+      );
   },
 });
 

@@ -26,7 +26,7 @@ export const hookCommand = defineCommand({
     agent: {
       type: 'string',
       value: 'ID',
-      description: 'the agent (default: $CREW_AGENT, set in its session)',
+      description: 'the agent (default: $LLM_CREW_AGENT, set in its session)',
     },
   },
   examples: [
@@ -40,10 +40,10 @@ export const hookCommand = defineCommand({
     if (positionals.length > 2) throw new UsageError(`unexpected argument '${positionals[2]}'`);
     if (!(PROGRAMS as readonly string[]).includes(program))
       throw new UsageError(`unknown PROGRAM '${program}' (programs: ${PROGRAMS.join(', ')})`);
-    const agent = options.agent ?? process.env.CREW_AGENT;
+    const agent = options.agent ?? process.env.LLM_CREW_AGENT ?? process.env.CREW_AGENT;
     if (!agent)
       throw new UserError(
-        "no agent: CREW_AGENT is not set (the crew sets it in an agent's session); pass --agent ID",
+        "no agent: LLM_CREW_AGENT is not set (the crew sets it in an agent's session); pass --agent ID",
       );
     const from = profileNamed(program as ProgramName).hookPayload;
     const raw = positionals[1] ?? (from === 'stdin' ? await readStdin() : '');

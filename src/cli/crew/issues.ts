@@ -24,7 +24,8 @@ export const trackerOptions = {
   db: {
     type: 'string',
     value: 'FILE',
-    description: "the local tracker's database (default: $CREW_DB, else .crew/tracker.db beside the plan)",
+    description:
+      "the local tracker's database (default: $LLM_CREW_DB, else .crew/tracker.db beside the plan)",
   },
   json: { type: 'boolean', description: 'print JSON' },
 } as const;
@@ -42,10 +43,10 @@ export async function withTracker<T>(
   fn: (tracker: Tracker, plan: Plan | null) => Promise<T>,
   { existing = false } = {},
 ): Promise<T> {
-  // In an agent's session (`llm-crew up`), CREW_PLAN and CREW_DB name the crew's plan and tracker,
-  // which a worktree's own .crew/ does not hold.
-  const planFile =
-    o.plan === 'crew.yaml' && !existsSync(o.plan) && process.env.CREW_PLAN ? process.env.CREW_PLAN : o.plan;
+  // In an agent's session (`llm-crew up`), LLM_CREW_PLAN and LLM_CREW_DB name the crew's plan and
+  // tracker, which a worktree's own .crew/ does not hold (CREW_*: the names of earlier crews).
+  const crewPlan = process.env.LLM_CREW_PLAN ?? process.env.CREW_PLAN;
+  const planFile = o.plan === trackerOptions.plan.default && crewPlan ? crewPlan : o.plan;
   // Only the default plan may be absent; a plan named with --plan must be there.
   const named = o.plan !== trackerOptions.plan.default;
   const plan = named || existsSync(planFile) ? parsePlan(readPlanText(planFile), planFile) : null;
@@ -53,7 +54,7 @@ export async function withTracker<T>(
   if (kind !== 'local' && kind !== 'github')
     throw new UsageError(`--tracker expects local or github, got '${kind}'`);
   const dir = plan ? dirname(resolve(planFile)) : process.cwd();
-  const db = o.db ?? process.env.CREW_DB;
+  const db = o.db ?? process.env.LLM_CREW_DB ?? process.env.CREW_DB;
   // Reading issues must not leave an empty tracker in a directory that had none.
   if (existing && kind === 'local' && !existsSync(db ?? join(dir, DEFAULT_DB)))
     throw new UserError(

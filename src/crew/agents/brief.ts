@@ -1,10 +1,10 @@
 /**
- * The briefs handed to agents: the plan's brief (documents.ts) with where the agent works and how
- * it reaches the tracker, and on a restart a recovery brief: what it was doing, its issue, its last
+ * The briefs handed to agents: the plan's brief (documents.ts) with where the agent works, its files
+ * and how it works with the crew's tracker, and on a restart a recovery brief: what it was doing, its issue, its last
  * commits and uncommitted files, then the brief again.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, relative } from 'node:path';
 import type { PlanContext } from '../plan/index.js';
 import { planDocuments } from '../plan/index.js';
 import type { Issue } from '../tracker/index.js';
@@ -16,20 +16,49 @@ export function writeText(file: string, text: string): void {
   writeFileSync(file, text);
 }
 
-export function agentBrief(ctx: PlanContext, agent: string, rt: RuntimeAgent, base: string): string {
+/**
+ * The brief `up` commits for an agent: the plan's brief, then where it works, which files it has and
+ * how it works with the crew. No absolute path and nothing of one run: the same plan gives the same
+ * text, so a second `up` commits nothing new.
+ */
+export function agentBrief(
+  ctx: PlanContext,
+  agent: string,
+  rt: RuntimeAgent,
+  base: string,
+  repo: string,
+): string {
   const doc = planDocuments(ctx).find((d) => d.path.replace(/\\/g, '/') === `briefs/${agent}.md`);
+  const sub = relative(repo, ctx.dir).replace(/\\/g, '/');
   const where = rt.worktree
-    ? `You work in your own git worktree, ${rt.cwd}, on branch \`${rt.branch}\` (from \`${base}\`). Commit there often; the coordinator merges your branch.`
-    : `You work in the repository itself, ${rt.cwd}, on branch \`${rt.branch}\`, beside the other agents: commit only your own files, by path.`;
+    ? `You work in your own git worktree (your current directory) on branch \`${rt.branch}\`, made from \`${base}\`; each agent has its own. Commit there, small and often; the coordinator merges your branch.`
+    : `You work in the repository itself (your current directory), on branch \`${rt.branch}\`, beside the other agents: commit only your own files, by path (\`git commit -- FILE...\`).`;
+  const chunks = ctx.plan.book.chunks
+    ? `Your part of the book is under "Book chunks" above: each chunk as a PDF and as its text (\`.md\`). Read the text; open the PDF for figures, tables and equations.`
+    : 'The book is not split into chunks: your chapters and sections are listed above.';
+  const accept = `the acceptance check of the issue: the command its text names (a task's \`accept\` command, an integration point's test; \`llm-crew issues show N\` prints it), run from ${sub ? `\`${sub}\` in your directory` : 'your directory'}`;
   return `${doc?.text.trimEnd() ?? `# ${agent}`}
 
 ## Where you work
 
 ${where}
 
-Track your work with \`llm-crew issues\` (list --agent ${agent}, comment, label, close): the tracker
-is the crew's (CREW_PLAN and CREW_DB in your environment point at it). Label the issue you work on
-\`in-progress\`, and \`ready-for-review\` when it is done.
+Paths in this brief are relative to ${sub ? `\`${sub}\` in your current directory` : 'your current directory'}: the plan is \`${basename(ctx.file)}\`, this brief \`briefs/${agent}.md\`. ${chunks}
+
+## How you work with the crew
+
+\`llm-crew\` is on your PATH and reaches the crew's tracker from your directory (\`LLM_CREW_AGENT\`,
+\`LLM_CREW_ROOT\`, \`LLM_CREW_PLAN\`, \`LLM_CREW_DB\` and \`LLM_CREW_ISSUE\`, the issue you start on, are in
+your environment).
+
+1. **Your issues**: \`llm-crew issues list --agent ${agent}\`; \`llm-crew issues show N\` prints one.
+2. **Claim one**: \`llm-crew issues label N --add in-progress\`, and say how you will do it:
+   \`llm-crew issues comment N --body "..."\`.
+3. **Work**: read your chunk, write the code and its tests in your modules, commit.
+4. **Check**: run ${accept}. It passes on your committed work before you say you are done.
+5. **Done**: \`llm-crew issues label N --add ready-for-review --remove in-progress\`, and a comment with
+   what you did and the check's result; then the next issue. Waiting on another agent:
+   \`llm-crew issues label N --add blocked\` and a comment saying on what.
 `;
 }
 

@@ -97,3 +97,57 @@ export async function recentCommits(
       return { sha: sha!, time: Number(time), subject: subject.join('\t') };
     });
 }
+
+/** Paths (relative to the repository) that HEAD lacks or holds differently: untracked and ignored ones included. */
+export async function uncommittedPaths(repo: string, paths: string[]): Promise<string[]> {
+  if (paths.length === 0) return [];
+  const out = await gitOk(
+    repo,
+    'status',
+    '--porcelain',
+    '--untracked-files=all',
+    '--ignored=matching',
+    '--no-renames',
+    '--',
+    ...paths,
+  );
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.slice(3));
+}
+
+/**
+ * Commits exactly these paths (ignored ones too: they were asked for by name) as llm-crew, leaving
+ * whatever else the user has staged staged and uncommitted. No hooks: the commit holds the crew's
+ * inputs, not code a project's pre-commit checks are about. Returns the new commit's short sha.
+ */
+export async function commitPaths(repo: string, paths: string[], message: string): Promise<string> {
+  await gitOk(repo, 'add', '--force', '--', ...paths);
+  await gitOk(
+    repo,
+    '-c',
+    'user.name=llm-crew',
+    '-c',
+    'user.email=llm-crew@localhost',
+    'commit',
+    '--quiet',
+    '--no-verify',
+    '--only',
+    '-m',
+    message,
+    '--',
+    ...paths,
+  );
+  return (await gitOk(repo, 'rev-parse', '--short', 'HEAD')).trim();
+}
+
+/** Whether `ancestor` is reachable from `ref`. */
+export async function isAncestor(repo: string, ancestor: string, ref: string): Promise<boolean> {
+  return (await git(repo, 'merge-base', '--is-ancestor', ancestor, ref)).code === 0;
+}
+
+/** Moves the worktree's branch forward to `ref` when that needs no merge; false when it cannot. */
+export async function fastForward(cwd: string, ref: string): Promise<boolean> {
+  return (await git(cwd, 'merge', '--ff-only', '--quiet', ref)).code === 0;
+}

@@ -4,12 +4,12 @@
  * its hooks report; the pane's output is appended to the agent's log.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { UserError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { DEFAULT_DB } from '../tracker/index.js';
 import { excludeFromGit } from './git.js';
-import { logFile, type RuntimeAgent } from './layout.js';
+import { logFile, shimDir, type RuntimeAgent } from './layout.js';
 import { profileNamed, type ProfileFile } from './profiles/index.js';
 import { Tmux } from './tmux.js';
 
@@ -27,20 +27,38 @@ export interface LaunchOptions {
   self: string[];
   /** The git repository (its info/exclude keeps the hook settings out of the agent's commits). */
   repo: string;
+  /** The crew's tmux socket (-L), or null: the default server. */
+  socket: string | null;
+  /** The issue the agent starts on, when it has one. */
+  issue?: number | null;
   env?: NodeJS.ProcessEnv;
   /** How long a typed prompt waits for the program to draw its first screen. */
   readyTimeoutMs?: number;
 }
 
+/**
+ * The crew's variables in an agent's session, and `llm-crew` first on its PATH (shim.ts), so that
+ * `llm-crew issues ...` run in its worktree reaches the crew's tracker. The CREW_* names are the
+ * first ones the crew used; scripted agents and the `plain` profile read them.
+ */
 export function agentEnv(o: LaunchOptions): Record<string, string> {
+  const db = join(o.dir, DEFAULT_DB);
   const env: Record<string, string> = {
+    LLM_CREW_AGENT: o.agent,
+    LLM_CREW_ROOT: resolve(o.dir),
+    LLM_CREW_PLAN: o.planFile,
+    LLM_CREW_DB: db,
+    LLM_CREW_BRIEF: o.promptFile,
+    LLM_CREW_SESSION: o.rt.session,
     CREW_AGENT: o.agent,
     CREW_PLAN: o.planFile,
-    CREW_DB: join(o.dir, DEFAULT_DB),
+    CREW_DB: db,
     CREW_BRIEF: o.promptFile,
-    PATH: (o.env ?? process.env).PATH ?? '',
+    PATH: [shimDir(resolve(o.dir)), (o.env ?? process.env).PATH ?? ''].join(delimiter),
   };
-  if (o.resume) env.CREW_RECOVERY = o.promptFile;
+  if (o.socket) env.LLM_CREW_SOCKET = o.socket;
+  if (o.issue) env.LLM_CREW_ISSUE = String(o.issue);
+  if (o.resume) env.CREW_RECOVERY = env.LLM_CREW_RECOVERY = o.promptFile;
   return env;
 }
 
@@ -79,7 +97,9 @@ export async function launchAgent(tmux: Tmux, o: LaunchOptions): Promise<void> {
   for (const f of launch.files) await writeProfileFile(o, f);
   const env = { ...launch.env, ...agentEnv(o) };
   const log = logFile(o.dir, o.agent);
-  if (o.resume) await tmux.respawn(o.rt.session, o.rt.cwd, launch.argv, env, log);
+  // A restart of a pane whose session was killed makes the session again.
+  if (o.resume && (await tmux.hasSession(o.rt.session)))
+    await tmux.respawn(o.rt.session, o.rt.cwd, launch.argv, env, log);
   else
     await tmux.newSession({
       name: o.rt.session,
@@ -88,6 +108,7 @@ export async function launchAgent(tmux: Tmux, o: LaunchOptions): Promise<void> {
       env,
       remainOnExit: true,
       log,
+      crewRoot: resolve(o.dir),
     });
   if (launch.typed !== null) {
     await waitForScreen(tmux, o.rt.session, o.readyTimeoutMs ?? 15_000);

@@ -25,6 +25,8 @@ export interface RuntimeAgent {
   profile: string;
   /** crew.yaml's permissions; absent in a runtime.json written before they existed: ask. */
   permissions?: Permissions;
+  /** Started by `up` and not stopped by `down`: the supervisor brings back such an agent's session if it vanishes. */
+  active?: boolean;
 }
 
 export interface RuntimeState {
@@ -46,6 +48,10 @@ export const worktreeDir = (dir: string, agent: string) => join(dir, '.crew', 'w
 export const briefFile = (dir: string, agent: string) => join(dir, '.crew', 'briefs', `${agent}.md`);
 export const recoveryFile = (dir: string, agent: string) =>
   join(dir, '.crew', 'briefs', `${agent}.recovery.md`);
+/** `llm-crew` for the agents' PATH (shim.ts). */
+export const shimDir = (dir: string) => join(dir, '.crew', 'bin');
+/** Held while `up` starts sessions, so that two `up`s cannot both start the crew. */
+export const upLockFile = (dir: string) => join(dir, '.crew', 'up.lock');
 export const logFile = (dir: string, agent: string) => join(dir, '.crew', 'logs', `${agent}.log`);
 const runtimeFile = (dir: string) => join(dir, '.crew', 'runtime.json');
 

@@ -3,6 +3,7 @@
  * the same AgentStatus objects.
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { agentLabel, type Plan } from '../plan/index.js';
 import type { Issue, Tracker } from '../tracker/index.js';
 import { aheadOf, dirtyFiles, recentCommits } from './git.js';
@@ -37,12 +38,17 @@ export function currentIssue(plan: Plan, agent: string, issues: Issue[]): Issue 
   );
 }
 
-/** Restarts since the crew last came up, counted from the supervisor's events. */
+/**
+ * Restarts since the crew last came up, counted from the supervisor's events. Ordered by the
+ * events' ids, not their times: `up` records its event once its sessions run, and the supervisor
+ * is another process whose clock need not agree to the millisecond.
+ */
 async function restartCounts(tracker: Tracker): Promise<Map<string, number>> {
   const ups = await tracker.listEvents({ kind: 'up', limit: 1 });
-  const restarts = await tracker.listEvents({ kind: 'restart', since: ups[0]?.at });
+  const restarts = await tracker.listEvents({ kind: 'restart' });
   const counts = new Map<string, number>();
-  for (const e of restarts) if (e.agent) counts.set(e.agent, (counts.get(e.agent) ?? 0) + 1);
+  for (const e of restarts)
+    if (e.agent && e.id > (ups[0]?.id ?? 0)) counts.set(e.agent, (counts.get(e.agent) ?? 0) + 1);
   return counts;
 }
 
@@ -59,7 +65,10 @@ export async function collectStatus(o: StatusOptions): Promise<AgentStatus[]> {
     o.plan.agents.map(async (a): Promise<AgentStatus> => {
       const rt = state?.agents[a.id];
       const session = rt?.session ?? a.session;
-      const pane: PaneInfo | undefined = panes.find((p) => p.session === session);
+      const found: PaneInfo | undefined = panes.find((p) => p.session === session);
+      // A session of the agent's name that this crew did not start says nothing about the agent.
+      const foreign = found !== undefined && found.crewRoot !== resolve(o.repoDir);
+      const pane = foreign ? undefined : found;
       // After `down` the runtime still names the agent's worktree, but the directory is gone.
       const dir = rt?.cwd ?? worktreeDir(o.repoDir, a.id);
       const cwd = existsSync(dir) ? dir : null;
@@ -92,7 +101,7 @@ export async function collectStatus(o: StatusOptions): Promise<AgentStatus[]> {
       return {
         agent: a.id,
         session,
-        state: !pane ? 'missing' : pane.dead ? 'exited' : 'running',
+        state: foreign ? 'foreign' : !pane ? 'missing' : pane.dead ? 'exited' : 'running',
         pid: pane && !pane.dead ? pane.pid : null,
         idleSeconds: pane?.activity ? Math.max(0, Math.round(now / 1000 - pane.activity)) : null,
         activity,

@@ -1,10 +1,12 @@
 /**
  * The supervisor (`llm-crew supervise`, in the coordinator's session): every few seconds it decides
  * each agent's state (hooks/state.ts: from its program's hook reports, its pane and its screen) and
- * records each change. Only an `exited` or `hung` agent is restarted, with exponential backoff,
+ * records each change. Only an `exited` agent (its process exited or was killed, or its session
+ * vanished while the agent was active) or a `hung` one is restarted, with exponential backoff,
  * resuming the agent's conversation with a recovery brief; one that finished its turn or waits for
  * its user is left alone. After the limit it gives up and labels the agent's issue `blocked`. Every
- * step is an event in the tracker. It never commits: an agent's work is the agent's.
+ * step is an event in the tracker. A session of an agent's name that this crew did not make is
+ * reported once and left alone. It never commits: an agent's work is the agent's.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,12 +15,20 @@ import type { Tracker } from '../tracker/index.js';
 import { recoveryBrief, writeText } from './brief.js';
 import { dirtyFiles, recentCommits } from './git.js';
 import { launchAgent } from './launch.js';
-import { briefFile, recoveryFile, type RuntimeState } from './layout.js';
-import { agentState, DEFAULT_DEBOUNCE_S, DEFAULT_SILENT_AFTER_S, type AgentState } from './hooks/state.js';
+import { briefFile, readRuntime, recoveryFile, type RuntimeState } from './layout.js';
+import {
+  agentState,
+  DEFAULT_DEBOUNCE_S,
+  DEFAULT_SILENT_AFTER_S,
+  type AgentState,
+  type StateVerdict,
+} from './hooks/state.js';
 import { latestHook } from './hooks/report.js';
 import { profileNamed } from './profiles/index.js';
 import { currentIssue } from './status.js';
 import { Tmux, type PaneInfo } from './tmux.js';
+
+type Hook = Awaited<ReturnType<typeof latestHook>>;
 
 export interface SupervisorSettings {
   /** Seconds without output before a running agent counts as stuck. */
@@ -48,8 +58,10 @@ interface Watch {
   gaveUp: boolean;
   /** The state last recorded, null until the first look after a (re)start. */
   state: AgentState | null;
-  /** Looks at a dead pane whose exit status tmux did not know yet. */
-  unreaped: number;
+  /** A session of the agent's name that another crew or a user made: reported once, left alone. */
+  foreignReported: boolean;
+  /** The pending restart is for a session that vanished, not for a dead pane. */
+  gone: boolean;
 }
 
 export interface SupervisorOptions {
@@ -79,7 +91,15 @@ export class Supervisor {
   private watch(agent: string): Watch {
     let w = this.watches.get(agent);
     if (!w) {
-      w = { restarts: 0, dueAt: null, reason: null, gaveUp: false, state: null, unreaped: 0 };
+      w = {
+        restarts: 0,
+        dueAt: null,
+        reason: null,
+        gaveUp: false,
+        state: null,
+        foreignReported: false,
+        gone: false,
+      };
       this.watches.set(agent, w);
     }
     return w;
@@ -87,7 +107,7 @@ export class Supervisor {
 
   private async event(
     agent: string,
-    kind: 'exit' | 'silent' | 'restart' | 'gave-up' | 'state',
+    kind: 'exit' | 'silent' | 'restart' | 'gave-up' | 'state' | 'foreign',
     message: string,
     data: Record<string, unknown>,
   ) {
@@ -100,47 +120,84 @@ export class Supervisor {
     // A later `up --agents X` adds agents to runtime.json: the loop hands the fresh state in.
     if (state) this.o = { ...this.o, state };
     const panes = await this.tmux.panes();
+    const root = resolve(this.o.ctx.dir);
     for (const [agent, rt] of Object.entries(this.o.state.agents)) {
-      const pane = panes.find((p) => p.session === rt.session);
-      // No session: stopped on purpose (down) or never started; nothing to supervise.
-      if (!pane) continue;
+      const pane = panes.find((p) => p.session === rt.session) ?? null;
+      if (pane && pane.crewRoot !== root) {
+        await this.foreign(agent, rt.session);
+        continue;
+      }
+      // No session and not active: stopped by down, or from an earlier run; nothing to supervise.
+      // Active with no session: its session or its only pane was killed.
+      if (!pane && rt.active !== true) continue;
       await this.check(agent, pane);
     }
   }
 
-  private async check(agent: string, pane: PaneInfo): Promise<void> {
+  private async foreign(agent: string, session: string): Promise<void> {
+    const w = this.watch(agent);
+    if (w.foreignReported) return;
+    w.foreignReported = true;
+    await this.event(
+      agent,
+      'foreign',
+      `session '${session}' was not started by this crew: left alone, not supervised`,
+      { session },
+    );
+  }
+
+  /** A dead pane's exit status or signal: tmux learns them a moment after it marks the pane dead. */
+  private async reaped(pane: PaneInfo): Promise<PaneInfo> {
+    for (let i = 0; i < 10 && pane.exitStatus === null && pane.exitSignal === null; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      pane = (await this.tmux.panes()).find((p) => p.session === pane.session) ?? pane;
+    }
+    return pane;
+  }
+
+  /** The agent's state now, recorded as an event when it changed since the last look. */
+  private async verdict(agent: string, w: Watch, pane: PaneInfo | null, hook: Hook): Promise<StateVerdict> {
+    const s = this.o.settings;
+    const rt = this.o.state.agents[agent]!;
+    const verdict: StateVerdict = pane
+      ? agentState({
+          profile: profileNamed(rt.profile),
+          dead: pane.dead,
+          nowS: this.now() / 1000,
+          lastOutputS: pane.activity,
+          screen: pane.dead ? '' : await this.tmux.capture(rt.session),
+          hook,
+          silentAfterS: s.silentAfterS,
+          debounceS: s.debounceS,
+        })
+      : { state: 'exited', source: 'pane' };
+    if (verdict.state !== w.state) {
+      w.state = verdict.state;
+      await this.event(agent, 'state', `${verdict.state} (from its ${verdict.source})`, { ...verdict });
+    }
+    return verdict;
+  }
+
+  private async check(agent: string, found: PaneInfo | null): Promise<void> {
     const w = this.watch(agent);
     if (w.gaveUp) return;
     const s = this.o.settings;
     const now = this.now();
     if (w.dueAt === null) {
-      // tmux marks a pane dead when its terminal closes, and learns the exit status a moment later.
-      if (pane.dead && pane.exitStatus === null && w.unreaped < 3) {
-        w.unreaped += 1;
-        return;
-      }
-      w.unreaped = 0;
-      const rt = this.o.state.agents[agent]!;
-      const hook = await latestHook(this.o.tracker, agent);
-      const verdict = agentState({
-        profile: profileNamed(rt.profile),
-        dead: pane.dead,
-        nowS: now / 1000,
-        lastOutputS: pane.activity,
-        screen: pane.dead ? '' : await this.tmux.capture(rt.session),
-        hook,
-        silentAfterS: s.silentAfterS,
-        debounceS: s.debounceS,
-      });
-      if (verdict.state !== w.state) {
-        w.state = verdict.state;
-        await this.event(agent, 'state', `${verdict.state} (from its ${verdict.source})`, { ...verdict });
-      }
-      if (verdict.state === 'exited') {
-        w.reason = `its process exited with status ${pane.exitStatus ?? 'unknown'}`;
-        await this.schedule(agent, w, 'exit', `exited with status ${pane.exitStatus ?? 'unknown'}`, {
-          status: pane.exitStatus,
-        });
+      w.gone = !found;
+      const pane = found?.dead ? await this.reaped(found) : found;
+      const hook = pane ? await latestHook(this.o.tracker, agent) : null;
+      const verdict = await this.verdict(agent, w, pane, hook);
+      if (!pane) {
+        w.reason = 'its session was killed';
+        await this.schedule(agent, w, 'exit', 'its session is gone', { status: null, signal: null });
+      } else if (verdict.state === 'exited') {
+        const how =
+          pane.exitSignal !== null
+            ? `was killed by signal ${pane.exitSignal}`
+            : `exited with status ${pane.exitStatus ?? 'unknown'}`;
+        w.reason = `its process ${how}`;
+        await this.schedule(agent, w, 'exit', how, { status: pane.exitStatus, signal: pane.exitSignal });
       } else if (verdict.state === 'hung') {
         const last = Math.max(pane.activity ?? 0, hook?.atS ?? 0);
         const idle = Math.round(now / 1000 - last);
@@ -150,9 +207,9 @@ export class Supervisor {
           waiting: false,
         });
       }
-      return;
-    }
-    if (now < w.dueAt) return;
+      // A restart due at once (no backoff left) happens in this look, not the next.
+      if (w.dueAt === null || this.now() < w.dueAt) return;
+    } else if (now < w.dueAt) return;
     if (w.restarts >= s.maxRestarts) {
       w.gaveUp = true;
       await this.giveUp(agent, w);
@@ -176,6 +233,17 @@ export class Supervisor {
   private async restart(agent: string, w: Watch): Promise<void> {
     const { ctx, state } = this.o;
     const rt = state.agents[agent]!;
+    // A session found gone: `down` marks agents inactive before it kills their sessions, so one it
+    // killed stays gone; one that is back (an `up` made it again) is not killed by a respawn.
+    if (w.gone) {
+      w.gone = false;
+      const back = await this.tmux.hasSession(rt.session);
+      if (back || readRuntime(ctx.dir)?.agents[agent]?.active !== true) {
+        w.dueAt = null;
+        w.state = null;
+        return;
+      }
+    }
     const issues = await this.o.tracker.listIssues({ state: 'open' });
     const issue = currentIssue(ctx.plan, agent, issues);
     const [commits, dirty] = await Promise.all([
@@ -204,6 +272,8 @@ export class Supervisor {
       resume: true,
       self: state.self,
       repo: state.repo,
+      socket: state.socket,
+      issue: issue?.number ?? null,
       env: this.o.env,
     });
     await this.event(

@@ -13,11 +13,22 @@ export interface PaneInfo {
   dead: boolean;
   /** The exit status of a dead pane's process. */
   exitStatus: number | null;
+  /** The signal that ended a dead pane's process (kill -9: 9); tmux reports no exit status then. */
+  exitSignal: number | null;
   pid: number | null;
   /** Unix seconds of the last output in the session's window. */
   activity: number | null;
   command: string;
+  /** The crew directory of the `up` that made the session (its CREW_TAG), or null: not made by a crew. */
+  crewRoot: string | null;
 }
+
+/**
+ * A session option naming the crew directory that started the session: a session of the same name
+ * that lacks it, or names another crew, is someone else's and is never adopted, restarted or killed.
+ * Option values are not expanded as formats (checked on tmux 3.3a).
+ */
+export const CREW_TAG = '@llm-crew-root';
 
 export interface NewSession {
   name: string;
@@ -28,6 +39,8 @@ export interface NewSession {
   remainOnExit: boolean;
   /** Append the pane's output to this file. */
   log?: string;
+  /** The crew directory, recorded in the session's CREW_TAG. */
+  crewRoot?: string;
 }
 
 // tmux reads an argument that ends in ';' as the end of a command; a backslash keeps it literal.
@@ -44,6 +57,12 @@ const noFormatsOrTime = (arg: string) => noFormats(arg).replace(/%/g, '%%');
 // With one argument tmux runs the command through `sh -c`; two or more are exec'd as they are.
 // `env --` turns a bare program into an exec'd argument list.
 const execArgv = (argv: string[]) => (argv.length === 1 ? ['env', '--', ...argv] : argv);
+
+// tmux gives a new pane the PATH of the client that runs the command, whatever -e says (tmux 3.3a):
+// a PATH of our own is set by env(1) in the argument list. resolve.ts refuses a program with '=' in
+// its name, which env would read as one more variable.
+const paneArgv = (argv: string[], env: Record<string, string>) =>
+  env.PATH !== undefined ? ['env', '--', `PATH=${env.PATH}`, ...argv] : execArgv(argv);
 
 const SEP = '\t';
 
@@ -117,12 +136,14 @@ export class Tmux {
     ];
     // One tmux invocation: the option is set before the server reaps a process that exits at once.
     const tail = [
+      // `=name` alone is refused by set-option (tmux 3.3a); the pane target names the session.
+      ...(s.crewRoot ? [';', 'set-option', '-t', Tmux.pane(s.name), CREW_TAG, literal(s.crewRoot)] : []),
       ...(s.remainOnExit ? [';', 'set-option', '-w', '-t', Tmux.pane(s.name), 'remain-on-exit', 'on'] : []),
       ...pipeTo(Tmux.pane(s.name), s.log),
     ];
     const r = await run(
       'tmux',
-      [...this.base(), ...args.map(literal), '--', ...execArgv(s.argv).map(literal), ...tail],
+      [...this.base(), ...args.map(literal), '--', ...paneArgv(s.argv, s.env).map(literal), ...tail],
       {
         env: this.childEnv(),
       },
@@ -147,7 +168,7 @@ export class Tmux {
       '-c',
       noFormats(cwd),
       ...envArgs,
-      ...execArgv(argv),
+      ...paneArgv(argv, env),
     ].map(literal);
     const r = await run('tmux', [...this.base(), ...args, ...pipeTo(Tmux.pane(session), log)], {
       env: this.childEnv(),
@@ -160,9 +181,12 @@ export class Tmux {
       'session_name',
       'pane_dead',
       'pane_dead_status',
+      'pane_dead_signal',
       'pane_pid',
       'window_activity',
       'pane_current_command',
+      // Last: a directory's name may hold the separator.
+      CREW_TAG,
     ]
       .map((f) => `#{${f}}`)
       .join(SEP);
@@ -173,14 +197,16 @@ export class Tmux {
       .split('\n')
       .filter(Boolean)
       .map((line) => {
-        const [session, dead, status, pid, activity, command] = line.split(SEP);
+        const [session, dead, status, signal, pid, activity, command, ...root] = line.split(SEP);
         return {
           session: session!,
           dead: dead === '1',
           exitStatus: dead === '1' ? num(status) : null,
+          exitSignal: dead === '1' ? num(signal) : null,
           pid: num(pid),
           activity: num(activity),
           command: command ?? '',
+          crewRoot: root.join(SEP) || null,
         };
       });
   }

@@ -5,13 +5,16 @@
 
 import type { AgentState } from './hooks/state.js';
 
-export type SessionState = 'running' | 'exited' | 'missing';
+export type SessionState = 'running' | 'exited' | 'missing' | 'foreign';
 
 export interface AgentStatus {
   agent: string;
   /** The tmux session name from the plan (`llm-foundation`, ...). */
   session: string;
-  /** running: the agent's process is alive in its pane; exited: the pane's process ended; missing: no session. */
+  /**
+   * running: the agent's process is alive in its pane; exited: the pane's process ended; missing: no
+   * session; foreign: a session of its name that this crew did not start (left alone).
+   */
   state: SessionState;
   pid: number | null;
   /** Seconds since the pane's output last changed; null when unknown. */
@@ -41,6 +44,7 @@ export type CrewEventKind =
   | 'silent'
   | 'restart'
   | 'gave-up'
+  | 'foreign'
   | 'test'
   | 'merge'
   | 'conflict'

@@ -22,6 +22,7 @@ export type Tone = 'good' | 'warn' | 'bad' | 'dim';
 /** What an agent is doing, in a few words, and how worrying that is. */
 export function agentState(a: AgentRow): { text: string; tone: Tone } {
   if (a.state === 'missing') return { text: 'no session', tone: 'dim' };
+  if (a.state === 'foreign') return { text: 'foreign session', tone: 'bad' };
   if (a.state === 'exited') return { text: 'exited', tone: 'bad' };
   if (a.activity === 'hung') return { text: 'hung', tone: 'bad' };
   if (a.waitingForInput) return { text: 'waiting for input', tone: 'warn' };

@@ -143,7 +143,7 @@ export function chatRoute(app: FastifyInstance, ctx: ServeContext): void {
       const signal = disconnectSignal(reply);
       return served.queue.run(async () => {
         if (!body.stream) {
-          const result = await runGeneration(served.model, ctx.tokenizer, promptIds, sampling, { signal });
+          const result = await runGeneration(served, ctx.tokenizer, promptIds, sampling, { signal });
           return reply.send({
             id,
             object: 'chat.completion',
@@ -171,7 +171,7 @@ export function chatRoute(app: FastifyInstance, ctx: ServeContext): void {
         });
         try {
           events.send(chunk({ role: 'assistant', content: '' }, null, { prompt }));
-          const result = await runGeneration(served.model, ctx.tokenizer, promptIds, sampling, {
+          const result = await runGeneration(served, ctx.tokenizer, promptIds, sampling, {
             signal,
             onText: strippedStream((content) => events.send(chunk({ content }, null))),
           });

@@ -53,7 +53,7 @@ export function generateRoute(app: FastifyInstance, ctx: ServeContext): void {
       const signal = disconnectSignal(reply);
       return served.queue.run(async () => {
         if (!body.stream) {
-          const result = await runGeneration(served.model, ctx.tokenizer, promptIds, sampling, { signal });
+          const result = await runGeneration(served, ctx.tokenizer, promptIds, sampling, { signal });
           return reply.send({
             model: served.name,
             text: result.text,
@@ -65,7 +65,7 @@ export function generateRoute(app: FastifyInstance, ctx: ServeContext): void {
         const events = new EventStream(reply);
         try {
           events.send({ model: served.name, prompt }, 'start');
-          const result = await runGeneration(served.model, ctx.tokenizer, promptIds, sampling, {
+          const result = await runGeneration(served, ctx.tokenizer, promptIds, sampling, {
             signal,
             onText: (text) => events.send({ text }, 'token'),
           });

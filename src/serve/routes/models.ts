@@ -36,8 +36,13 @@ export function modelsRoutes(app: FastifyInstance, ctx: ServeContext): void {
     models: ctx.registry.list().map((m) => ({
       name: m.name,
       kind: m.kind,
-      busy: m.queue.running,
+      busy: m.queue.busy,
+      // Requests running now (generations decoded together, up to maxBatch) and waiting for a slot.
+      running: m.queue.active,
       waiting: m.queue.pending,
+      maxBatch: m.queue.slots,
+      // The batcher's work so far: batched decode steps, and the most sequences one step decoded.
+      ...(m.batcher ? { decodeSteps: m.batcher.steps, peakBatch: m.batcher.peakBatch } : {}),
     })),
   }));
 }

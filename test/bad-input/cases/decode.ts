@@ -1,6 +1,6 @@
 import type { BadInputCase } from '../case.js';
 
-// bench generate and the --dtype option of the decode path (issue 22).
+// bench generate, the --dtype option of the decode path and serve's --max-batch (issue 22).
 export const cases: BadInputCase[] = [
   {
     program: 'llm-scratch',
@@ -29,5 +29,12 @@ export const cases: BadInputCase[] = [
     args: ['serve', '--model', '{model}', '--dtype', 'f8'],
     exit: 2,
     stderr: "--dtype must be one of f32, bf16, got 'f8'",
+  },
+  {
+    program: 'llm-scratch',
+    kind: 'negative number',
+    args: ['serve', '--model', '{model}', '--max-batch', '0'],
+    exit: 2,
+    stderr: '--max-batch must be at least 1, got 0',
   },
 ];

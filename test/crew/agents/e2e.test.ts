@@ -130,9 +130,10 @@ async function runCrewOnce(worktrees: boolean): Promise<void> {
       );
     }
 
-    // `up` again starts nothing twice.
-    const again = JSON.parse(await crewOk(p, ...upArgs)) as { started: string[]; alreadyRunning: string[] };
-    expect(again).toMatchObject({ started: [], alreadyRunning: ['alpha', 'beta'] });
+    // `up` again is refused and starts nothing twice.
+    const again = await runCrew(p.dir, upArgs);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`the crew is already running on tmux socket '${p.socket}'`);
     expect(await tmuxSessions(p.socket)).toHaveLength(3);
 
     await waitFor('both issues ready for review', async () => {

@@ -11,7 +11,8 @@ const agent = process.env.CREW_AGENT;
 const brief = readFileSync(process.env.CREW_BRIEF, 'utf8');
 const args = process.argv.slice(2);
 const say = args[args.indexOf('--say') + 1] ?? '';
-const crashMark = join(dirname(process.env.CREW_BRIEF), `${agent}.crashed`);
+// Beside the crew's tracker: the brief is in the worktree on the first run and in .crew/ on a restart.
+const crashMark = join(dirname(process.env.CREW_DB), `${agent}.crashed`);
 console.log(`${agent}: brief of ${brief.length} characters; args ${JSON.stringify(args)}`);
 
 if (args.includes('--crash-once') && !existsSync(crashMark)) {

@@ -1,13 +1,14 @@
 // A temporary crew project for the runtime's tests: a git repository with a two-agent plan whose
 // agents are fake-agent.mjs, an integration point whose test checks both agents' files, and the
-// tracker synced. Each project gets its own tmux socket name.
+// tracker synced (in this process). Each project gets its own tmux socket name.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { llmBook } from '../plan/fixtures.js';
-import { runCrew } from './run-crew.js';
+import { desiredState, loadPlan } from '../../../src/crew/plan/index.js';
+import { LocalTracker, syncTracker } from '../../../src/crew/tracker/index.js';
 
 export const FAKE_AGENT = fileURLToPath(new URL('./fake-agent.mjs', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../../src/cli/llm-crew.ts', import.meta.url));
@@ -68,6 +69,16 @@ if (missing.length) { console.error('missing ' + missing.join(', ')); process.ex
 console.log('both files present');
 `;
 
+/** `llm-crew issues sync` in this process (a CLI start through tsx costs seconds). */
+export async function syncInProcess(dir: string): Promise<void> {
+  const tracker = new LocalTracker(join(dir, '.crew', 'tracker.db'));
+  try {
+    await syncTracker(tracker, desiredState(loadPlan(join(dir, 'crew.yaml'))), false);
+  } finally {
+    await tracker.close();
+  }
+}
+
 /** `prefix`: the start of the project directory's name (in the system's temporary directory). */
 export async function makeProject(
   commands?: { a?: string; b?: string },
@@ -84,7 +95,6 @@ export async function makeProject(
   git('init', '-q', '-b', 'main');
   git('add', '.');
   git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'chore: the project');
-  const sync = await runCrew(dir, ['issues', 'sync']);
-  if (sync.code !== 0) throw new Error(`issues sync: ${sync.stderr}`);
+  await syncInProcess(dir);
   return { dir, socket: `crew-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, agentScript };
 }

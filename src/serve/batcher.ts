@@ -1,0 +1,206 @@
+// Continuous batching (issue 22): the sequences that generate on one model are decoded together,
+// one token each per step, so that a step reads the weights once for all of them
+// (Decoder.stepBatch) instead of once per sequence. A request's prompt is prefilled alone
+// (stepSequence, the GEMM path) and from the next step on its sequence is one row of the batch; it
+// leaves when it ends (its end token, its token budget) or when its client disconnects. Each
+// sequence samples from its own row with its own settings and seeded Rng, as generateTokens does
+// for it alone, and the decoder gives each row the logits that sequence gets alone, so a request
+// gets the tokens it gets when served alone. Between steps the loop yields a turn of the event
+// loop: streamed tokens reach their sockets, disconnects are seen, new requests join.
+// How many sequences may be in the batch is the model's queue's business (queue.ts: a slot each).
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Decoder } from '../llm/decoder.js';
+import { sampleNext } from '../llm/generate.js';
+import type { GPTModel } from '../llm/gpt.js';
+import type { KVCache } from '../llm/kv-cache.js';
+import { noGrad, Rng, Tensor } from '../tensor/index.js';
+
+export interface SequenceOptions {
+  maxNewTokens: number;
+  // 0 (the default) is greedy; topK and topP as in generate.ts's sampleNext.
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  // Generation stops after this token (it is included in the ids).
+  eosId?: number;
+  // The client left: the sequence leaves the batch before the next step.
+  signal?: AbortSignal;
+  // Each new token as soon as it is chosen.
+  onToken?: (id: number) => void;
+}
+
+// 'stop': the end token came; 'length': maxNewTokens reached; 'aborted': the client left.
+export type FinishReason = 'stop' | 'length' | 'aborted';
+
+export interface SequenceResult {
+  ids: number[];
+  finishReason: FinishReason;
+}
+
+interface Sequence {
+  readonly options: SequenceOptions;
+  readonly rng: Rng;
+  // The prompt and the tokens so far: a sequence past the context is prefilled again from its
+  // last contextLength tokens, as generateTokens crops them.
+  readonly tokens: number[];
+  readonly ids: number[];
+  readonly cache: KVCache;
+  finished: boolean;
+  readonly resolve: (result: SequenceResult) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+export class Batcher {
+  private readonly decoder: Decoder;
+  private readonly contextLength: number;
+  private readonly vocabSize: number;
+  private readonly sequences: Sequence[] = [];
+  // Caches of finished sequences, reused by the next ones (a cache is the context's worth of keys
+  // and values of every layer: tens of MB for gpt2-small, not to be allocated per request).
+  private readonly freeCaches: KVCache[];
+  // Reused from step to step: no allocation per token here.
+  private readonly toPrefill: Sequence[] = [];
+  private readonly rows: Sequence[] = [];
+  private readonly rowCaches: KVCache[] = [];
+  private readonly rowIds: number[] = [];
+  private looping = false;
+  // Batched decode steps so far, prefills so far, and the most sequences one step decoded: what
+  // /healthz reports and the tests observe.
+  steps = 0;
+  prefills = 0;
+  peakBatch = 0;
+
+  // model: a served model in eval mode whose layers the decoder runs (decoderSupports), with the
+  // weights it decodes with (bf16 when keepWeightsInBf16 made it so).
+  constructor(readonly model: GPTModel) {
+    this.decoder = new Decoder(model);
+    this.contextLength = model.config.contextLength;
+    this.vocabSize = model.config.vocabSize;
+    this.freeCaches = [this.decoder.cache];
+  }
+
+  // Sequences generating now: in the batch, or about to be prefilled and join it.
+  get active(): number {
+    return this.sequences.length;
+  }
+
+  // Generates up to maxNewTokens after promptIds; resolves when the sequence ends or its client
+  // leaves (finishReason 'aborted', with the tokens made until then); rejects if decoding fails.
+  generate(promptIds: readonly number[], options: SequenceOptions): Promise<SequenceResult> {
+    if (promptIds.length === 0)
+      return Promise.reject(new Error('generate: the prompt must contain at least one token'));
+    if (options.maxNewTokens <= 0) return Promise.resolve({ ids: [], finishReason: 'length' });
+    return new Promise((resolve, reject) => {
+      const cache = this.freeCaches.pop() ?? this.decoder.newSequence();
+      cache.reset();
+      this.sequences.push({
+        options,
+        rng: new Rng(options.seed ?? 0),
+        tokens: [...promptIds],
+        ids: [],
+        cache,
+        finished: false,
+        resolve,
+        reject,
+      });
+      if (!this.looping) void this.loop();
+    });
+  }
+
+  private async loop(): Promise<void> {
+    this.looping = true;
+    try {
+      while (this.sequences.length > 0) {
+        // First a turn of the event loop: the tokens of the last step reach their sockets, and
+        // requests that arrive together are prefilled in the same step.
+        await nextTurn();
+        try {
+          this.step();
+        } catch (err) {
+          // A fault of the scheduler itself: no sequence is left waiting for a step that never comes.
+          for (const s of this.sequences) this.fail(s, err);
+          this.sequences.length = 0;
+        }
+      }
+    } finally {
+      this.looping = false;
+    }
+  }
+
+  // One step: the clients that left leave, new sequences (and those past the context) are
+  // prefilled alone, the others decode one token each in one pass over the weights.
+  private step(): void {
+    const { toPrefill, rows, rowCaches, rowIds } = this;
+    toPrefill.length = rows.length = rowCaches.length = rowIds.length = 0;
+    for (const s of this.sequences) {
+      if (s.options.signal?.aborted) this.finish(s, 'aborted');
+      else if (s.cache.length > 0 && s.cache.length < this.contextLength) {
+        rows.push(s);
+        rowCaches.push(s.cache);
+        rowIds.push(s.tokens[s.tokens.length - 1]);
+      } else toPrefill.push(s);
+    }
+    for (const s of toPrefill) {
+      try {
+        s.cache.reset();
+        const logits = this.decoder.stepSequence(s.cache, s.tokens.slice(-this.contextLength));
+        this.prefills++;
+        this.take(s, this.sample(s, logits));
+      } catch (err) {
+        this.fail(s, err);
+      }
+    }
+    if (rows.length > 0) {
+      const V = this.vocabSize;
+      let logits: Float32Array | null = null;
+      try {
+        logits = this.decoder.stepBatch(rowCaches, rowIds); // (B, V)
+        this.steps++;
+        this.peakBatch = Math.max(this.peakBatch, rows.length);
+      } catch (err) {
+        for (const s of rows) this.fail(s, err);
+      }
+      if (logits) {
+        for (let i = 0; i < rows.length; i++) {
+          try {
+            this.take(rows[i], this.sample(rows[i], logits.subarray(i * V, (i + 1) * V)));
+          } catch (err) {
+            this.fail(rows[i], err);
+          }
+        }
+      }
+    }
+    let kept = 0;
+    for (const s of this.sequences) if (!s.finished) this.sequences[kept++] = s;
+    this.sequences.length = kept;
+  }
+
+  private sample(s: Sequence, logits: Float32Array): number {
+    return noGrad(() => sampleNext(new Tensor(logits, [this.vocabSize]), s.options, s.rng));
+  }
+
+  private take(s: Sequence, id: number): void {
+    s.tokens.push(id);
+    s.ids.push(id);
+    s.options.onToken?.(id);
+    if (id === s.options.eosId) this.finish(s, 'stop');
+    else if (s.ids.length >= s.options.maxNewTokens) this.finish(s, 'length');
+  }
+
+  private finish(s: Sequence, finishReason: FinishReason): void {
+    this.release(s);
+    s.resolve({ ids: s.ids, finishReason });
+  }
+
+  private fail(s: Sequence, err: unknown): void {
+    if (s.finished) return;
+    this.release(s);
+    s.reject(err);
+  }
+
+  private release(s: Sequence): void {
+    s.finished = true;
+    this.freeCaches.push(s.cache);
+  }
+}

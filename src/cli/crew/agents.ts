@@ -314,7 +314,7 @@ export const downCommand = defineCommand({
 export const superviseCommand = defineCommand({
   name: 'supervise',
   summary:
-    "Watch the agents: record each one's state (working, waiting for input, done, exited, hung) and restart an exited or hung one with backoff and a recovery brief (the coordinator's session runs it)",
+    "Watch the agents: record each one's state (working, waiting for input, done, exited, hung) and restart an exited (killed, or its session gone) or hung one with backoff and a recovery brief; a session of its name this crew did not start is reported, not touched (the coordinator's session runs it)",
   usage: '[--interval S] [--silent-after S] [--max-restarts N] [--backoff S] [--debounce S] [--once]',
   options: {
     plan: runtimeOptions.plan,

@@ -314,8 +314,8 @@ export const downCommand = defineCommand({
 export const superviseCommand = defineCommand({
   name: 'supervise',
   summary:
-    "Watch the agents: restart an exited or stuck one with backoff and a recovery brief (the coordinator's session runs it)",
-  usage: '[--interval S] [--silent-after S] [--max-restarts N] [--backoff S] [--once]',
+    "Watch the agents: record each one's state (working, waiting for input, done, exited, hung) and restart an exited (killed, or its session gone) or hung one with backoff and a recovery brief; a session of its name this crew did not start is reported, not touched (the coordinator's session runs it)",
+  usage: '[--interval S] [--silent-after S] [--max-restarts N] [--backoff S] [--debounce S] [--once]',
   options: {
     plan: runtimeOptions.plan,
     db: runtimeOptions.db,
@@ -324,7 +324,8 @@ export const superviseCommand = defineCommand({
     'silent-after': {
       type: 'number',
       value: 'S',
-      description: 'seconds without output before a running agent is restarted',
+      description:
+        'seconds without output or hook report before a working agent counts as hung and is restarted (never one that finished or waits for input)',
       default: DEFAULT_SETTINGS.silentAfterS,
       above: 0,
     },
@@ -349,6 +350,13 @@ export const superviseCommand = defineCommand({
       default: DEFAULT_SETTINGS.backoffMaxS,
       min: 0,
     },
+    debounce: {
+      type: 'number',
+      value: 'S',
+      description: 'seconds a screen must stay unchanged before its prompt counts (agents without hooks)',
+      default: DEFAULT_SETTINGS.debounceS,
+      min: 0,
+    },
     once: { type: 'boolean', description: 'look once and exit' },
   },
   examples: ['llm-crew supervise', 'llm-crew supervise --silent-after 900 --max-restarts 3'],
@@ -366,6 +374,7 @@ export const superviseCommand = defineCommand({
           maxRestarts: options['max-restarts'],
           backoffS: options.backoff,
           backoffMaxS: options['backoff-max'],
+          debounceS: options.debounce,
         },
         log: (line) => stderr(`${line}\n`),
       });

@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import { agentCommands } from './agents.js';
 import { bookCommands } from './book.js';
 import { dashboardCommand } from './dashboard.js';
+import { hookCommand } from './hook.js';
 import { integrateCommands } from './integrate.js';
 import { issuesCommands } from './issues.js';
 import { planCommands } from './plan.js';
@@ -13,6 +14,7 @@ export const crewCommands: Command[] = [
   ...(planCommands as unknown as Command[]),
   ...(issuesCommands as unknown as Command[]),
   ...(agentCommands as unknown as Command[]),
+  hookCommand as unknown as Command,
   ...(integrateCommands as unknown as Command[]),
   dashboardCommand as unknown as Command,
   reportCommand as unknown as Command,

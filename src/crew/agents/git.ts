@@ -29,11 +29,16 @@ export async function branchExists(repo: string, branch: string): Promise<boolea
 
 /** Keeps `.crew/` (worktrees, logs, the tracker) out of `git status` without touching .gitignore. */
 export async function excludeCrewDir(repo: string): Promise<void> {
+  await excludeFromGit(repo, '.crew/');
+}
+
+/** A pattern in the repository's info/exclude (shared by its worktrees), once. */
+export async function excludeFromGit(repo: string, pattern: string): Promise<void> {
   const common = (await gitOk(repo, 'rev-parse', '--git-common-dir')).trim();
   const file = join(isAbsolute(common) ? common : join(repo, common), 'info', 'exclude');
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  if (!text.split('\n').includes('.crew/'))
-    appendFileSync(file, `${text && !text.endsWith('\n') ? '\n' : ''}.crew/\n`);
+  if (!text.split('\n').includes(pattern))
+    appendFileSync(file, `${text && !text.endsWith('\n') ? '\n' : ''}${pattern}\n`);
 }
 
 /** The agent's worktree on its branch: made from base the first time, reused afterwards. */

@@ -1,11 +1,16 @@
 /**
  * Starting an agent's program in its session (up) or again in its pane (the supervisor), with its
- * profile deciding how the prompt goes in; the pane's output is appended to the agent's log.
+ * profile deciding how the prompt goes in, which permission flags and variables it gets, and where
+ * its hooks report; the pane's output is appended to the agent's log.
  */
-import { delimiter, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { UserError } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { DEFAULT_DB } from '../tracker/index.js';
+import { excludeFromGit } from './git.js';
 import { logFile, shimDir, type RuntimeAgent } from './layout.js';
-import { profileFor } from './profiles.js';
+import { profileNamed, type ProfileFile } from './profiles/index.js';
 import { Tmux } from './tmux.js';
 
 export interface LaunchOptions {
@@ -18,6 +23,10 @@ export interface LaunchOptions {
   prompt: string;
   /** A restart: resume where the program can, and the prompt is a recovery brief. */
   resume: boolean;
+  /** How to run llm-crew itself ([node, ...flags, script]): the program's hooks run `hook` with it. */
+  self: string[];
+  /** The git repository (its info/exclude keeps the hook settings out of the agent's commits). */
+  repo: string;
   /** The crew's tmux socket (-L), or null: the default server. */
   socket: string | null;
   /** The issue the agent starts on, when it has one. */
@@ -61,15 +70,32 @@ async function waitForScreen(tmux: Tmux, session: string, timeoutMs: number): Pr
   }
 }
 
+async function writeProfileFile(o: LaunchOptions, f: ProfileFile): Promise<void> {
+  const file = join(o.rt.cwd, f.path);
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : null;
+  let text: string;
+  try {
+    text = f.update(current);
+  } catch (err) {
+    throw new UserError(`agent '${o.agent}': ${file}: ${(err as Error).message}`);
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileAtomic(file, [text]);
+  await excludeFromGit(o.repo, `/${f.path}`);
+}
+
 export async function launchAgent(tmux: Tmux, o: LaunchOptions): Promise<void> {
-  const profile = profileFor(o.rt.argv);
+  const profile = profileNamed(o.rt.profile);
   const launch = profile.launch({
     argv: o.rt.argv,
     promptFile: o.promptFile,
     prompt: o.prompt,
     resume: o.resume,
+    permissions: o.rt.permissions ?? 'ask',
+    hook: [...o.self, 'hook', profile.name],
   });
-  const env = agentEnv(o);
+  for (const f of launch.files) await writeProfileFile(o, f);
+  const env = { ...launch.env, ...agentEnv(o) };
   const log = logFile(o.dir, o.agent);
   // A restart of a pane whose session was killed makes the session again.
   if (o.resume && (await tmux.hasSession(o.rt.session)))

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { UserError } from '../../errors.js';
+import type { Permissions } from './profiles/index.js';
 
 export const COORDINATOR_SESSION = 'llm-coordinator';
 
@@ -20,7 +21,10 @@ export interface RuntimeAgent {
   worktree: boolean;
   /** The command as given (crew.yaml or --command), as an argument list with the program resolved. */
   argv: string[];
+  /** The profile's name (crew.yaml's program). */
   profile: string;
+  /** crew.yaml's permissions; absent in a runtime.json written before they existed: ask. */
+  permissions?: Permissions;
   /** Started by `up` and not stopped by `down`: the supervisor brings back such an agent's session if it vanishes. */
   active?: boolean;
 }

@@ -8,7 +8,9 @@ import { agentLabel, type Plan } from '../plan/index.js';
 import type { Issue, Tracker } from '../tracker/index.js';
 import { aheadOf, dirtyFiles, recentCommits } from './git.js';
 import { readRuntime, worktreeDir, type RuntimeState } from './layout.js';
-import { looksWaiting, profileFor } from './profiles.js';
+import { latestHook } from './hooks/report.js';
+import { agentState, DEFAULT_DEBOUNCE_S, DEFAULT_SILENT_AFTER_S } from './hooks/state.js';
+import { profileNamed } from './profiles/index.js';
 import { Tmux, type PaneInfo } from './tmux.js';
 import type { AgentStatus } from './types.js';
 
@@ -75,12 +77,25 @@ export async function collectStatus(o: StatusOptions): Promise<AgentStatus[]> {
       const onOwnBranch = rt ? rt.worktree : cwd !== null;
       // Branches live in the repository, so they are read there when the worktree is gone.
       const gitDir = cwd ?? o.repoDir;
-      const [commits, ahead, dirty, screen] = await Promise.all([
+      const [commits, ahead, dirty, screen, hook] = await Promise.all([
         branch ? recentCommits(gitDir, branch, 1) : Promise.resolve([]),
         base && branch && onOwnBranch ? aheadOf(gitDir, base, branch) : Promise.resolve(null),
         cwd ? dirtyFiles(cwd) : Promise.resolve([]),
         pane && !pane.dead ? tmux.capture(session) : Promise.resolve(''),
+        latestHook(o.tracker, a.id),
       ]);
+      const activity = pane
+        ? agentState({
+            profile: profileNamed(rt?.profile ?? a.program),
+            dead: pane.dead,
+            nowS: now / 1000,
+            lastOutputS: pane.activity,
+            screen,
+            hook,
+            silentAfterS: DEFAULT_SILENT_AFTER_S,
+            debounceS: DEFAULT_DEBOUNCE_S,
+          }).state
+        : null;
       const issue = currentIssue(o.plan, a.id, issues);
       const last = commits[0];
       return {
@@ -89,7 +104,8 @@ export async function collectStatus(o: StatusOptions): Promise<AgentStatus[]> {
         state: foreign ? 'foreign' : !pane ? 'missing' : pane.dead ? 'exited' : 'running',
         pid: pane && !pane.dead ? pane.pid : null,
         idleSeconds: pane?.activity ? Math.max(0, Math.round(now / 1000 - pane.activity)) : null,
-        waitingForInput: screen !== '' && looksWaiting(profileFor(rt?.argv ?? [a.command]), screen),
+        activity,
+        waitingForInput: activity === 'waiting-for-input',
         issue: issue ? { number: issue.number, title: issue.title } : null,
         branch,
         worktree: cwd,

@@ -1,8 +1,10 @@
 /**
- * The supervisor (`llm-crew supervise`, in the coordinator's session): every few seconds it looks
- * at each agent's pane. A process that exited or was killed, a session that vanished while its
- * agent was active, or a pane silent past the threshold while not waiting for the user, is restarted with exponential backoff, resuming the agent's conversation
- * with a recovery brief. After the limit it gives up and labels the agent's issue `blocked`. Every
+ * The supervisor (`llm-crew supervise`, in the coordinator's session): every few seconds it decides
+ * each agent's state (hooks/state.ts: from its program's hook reports, its pane and its screen) and
+ * records each change. Only an `exited` agent (its process exited or was killed, or its session
+ * vanished while the agent was active) or a `hung` one is restarted, with exponential backoff,
+ * resuming the agent's conversation with a recovery brief; one that finished its turn or waits for
+ * its user is left alone. After the limit it gives up and labels the agent's issue `blocked`. Every
  * step is an event in the tracker. A session of an agent's name that this crew did not make is
  * reported once and left alone. It never commits: an agent's work is the agent's.
  */
@@ -14,9 +16,19 @@ import { recoveryBrief, writeText } from './brief.js';
 import { dirtyFiles, recentCommits } from './git.js';
 import { launchAgent } from './launch.js';
 import { briefFile, readRuntime, recoveryFile, type RuntimeState } from './layout.js';
-import { looksWaiting, profileFor } from './profiles.js';
+import {
+  agentState,
+  DEFAULT_DEBOUNCE_S,
+  DEFAULT_SILENT_AFTER_S,
+  type AgentState,
+  type StateVerdict,
+} from './hooks/state.js';
+import { latestHook } from './hooks/report.js';
+import { profileNamed } from './profiles/index.js';
 import { currentIssue } from './status.js';
 import { Tmux, type PaneInfo } from './tmux.js';
+
+type Hook = Awaited<ReturnType<typeof latestHook>>;
 
 export interface SupervisorSettings {
   /** Seconds without output before a running agent counts as stuck. */
@@ -26,14 +38,16 @@ export interface SupervisorSettings {
   /** The first restart's delay; each next one doubles, up to backoffMaxS. */
   backoffS: number;
   backoffMaxS: number;
+  /** Seconds a screen must stay unchanged before the prompt it shows counts. */
+  debounceS: number;
 }
 
 export const DEFAULT_SETTINGS: SupervisorSettings = {
-  // Agents think for minutes without printing; ten minutes of silence is a hang, not thought.
-  silentAfterS: 600,
+  silentAfterS: DEFAULT_SILENT_AFTER_S,
   maxRestarts: 5,
   backoffS: 5,
   backoffMaxS: 300,
+  debounceS: DEFAULT_DEBOUNCE_S,
 };
 
 interface Watch {
@@ -42,8 +56,8 @@ interface Watch {
   dueAt: number | null;
   reason: string | null;
   gaveUp: boolean;
-  /** A silence already reported (waiting for the user), until the pane prints again. */
-  silentSince: number | null;
+  /** The state last recorded, null until the first look after a (re)start. */
+  state: AgentState | null;
   /** A session of the agent's name that another crew or a user made: reported once, left alone. */
   foreignReported: boolean;
   /** The pending restart is for a session that vanished, not for a dead pane. */
@@ -82,7 +96,7 @@ export class Supervisor {
         dueAt: null,
         reason: null,
         gaveUp: false,
-        silentSince: null,
+        state: null,
         foreignReported: false,
         gone: false,
       };
@@ -93,7 +107,7 @@ export class Supervisor {
 
   private async event(
     agent: string,
-    kind: 'exit' | 'silent' | 'restart' | 'gave-up' | 'foreign',
+    kind: 'exit' | 'silent' | 'restart' | 'gave-up' | 'state' | 'foreign',
     message: string,
     data: Record<string, unknown>,
   ) {
@@ -141,6 +155,29 @@ export class Supervisor {
     return pane;
   }
 
+  /** The agent's state now, recorded as an event when it changed since the last look. */
+  private async verdict(agent: string, w: Watch, pane: PaneInfo | null, hook: Hook): Promise<StateVerdict> {
+    const s = this.o.settings;
+    const rt = this.o.state.agents[agent]!;
+    const verdict: StateVerdict = pane
+      ? agentState({
+          profile: profileNamed(rt.profile),
+          dead: pane.dead,
+          nowS: this.now() / 1000,
+          lastOutputS: pane.activity,
+          screen: pane.dead ? '' : await this.tmux.capture(rt.session),
+          hook,
+          silentAfterS: s.silentAfterS,
+          debounceS: s.debounceS,
+        })
+      : { state: 'exited', source: 'pane' };
+    if (verdict.state !== w.state) {
+      w.state = verdict.state;
+      await this.event(agent, 'state', `${verdict.state} (from its ${verdict.source})`, { ...verdict });
+    }
+    return verdict;
+  }
+
   private async check(agent: string, found: PaneInfo | null): Promise<void> {
     const w = this.watch(agent);
     if (w.gaveUp) return;
@@ -148,34 +185,24 @@ export class Supervisor {
     const now = this.now();
     if (w.dueAt === null) {
       w.gone = !found;
-      if (!found) {
+      const pane = found?.dead ? await this.reaped(found) : found;
+      const hook = pane ? await latestHook(this.o.tracker, agent) : null;
+      const verdict = await this.verdict(agent, w, pane, hook);
+      if (!pane) {
         w.reason = 'its session was killed';
         await this.schedule(agent, w, 'exit', 'its session is gone', { status: null, signal: null });
-      } else if (found.dead) {
-        const pane = await this.reaped(found);
+      } else if (verdict.state === 'exited') {
         const how =
           pane.exitSignal !== null
             ? `was killed by signal ${pane.exitSignal}`
             : `exited with status ${pane.exitStatus ?? 'unknown'}`;
         w.reason = `its process ${how}`;
         await this.schedule(agent, w, 'exit', how, { status: pane.exitStatus, signal: pane.exitSignal });
-      } else if (found.activity !== null && now / 1000 - found.activity > s.silentAfterS) {
-        const pane = found;
-        const idle = Math.round(now / 1000 - pane.activity!);
-        const rt = this.o.state.agents[agent]!;
-        if (looksWaiting(profileFor(rt.argv), await this.tmux.capture(rt.session))) {
-          // Waiting for the user is the coordinator's call, not a hang: say so once.
-          if (w.silentSince !== pane.activity) {
-            w.silentSince = pane.activity;
-            await this.event(agent, 'silent', `waiting for input for ${idle} s`, {
-              idleSeconds: idle,
-              waiting: true,
-            });
-          }
-          return;
-        }
-        w.reason = `its pane printed nothing for ${idle} s`;
-        await this.schedule(agent, w, 'silent', `silent for ${idle} s`, {
+      } else if (verdict.state === 'hung') {
+        const last = Math.max(pane.activity ?? 0, hook?.atS ?? 0);
+        const idle = Math.round(now / 1000 - last);
+        w.reason = `it was working but printed and reported nothing for ${idle} s`;
+        await this.schedule(agent, w, 'silent', `hung: silent for ${idle} s while working`, {
           idleSeconds: idle,
           waiting: false,
         });
@@ -213,6 +240,7 @@ export class Supervisor {
       const back = await this.tmux.hasSession(rt.session);
       if (back || readRuntime(ctx.dir)?.agents[agent]?.active !== true) {
         w.dueAt = null;
+        w.state = null;
         return;
       }
     }
@@ -233,7 +261,7 @@ export class Supervisor {
     writeText(file, prompt);
     w.restarts += 1;
     w.dueAt = null;
-    w.silentSince = null;
+    w.state = null;
     await launchAgent(this.tmux, {
       agent,
       rt,
@@ -242,6 +270,8 @@ export class Supervisor {
       promptFile: file,
       prompt,
       resume: true,
+      self: state.self,
+      repo: state.repo,
       socket: state.socket,
       issue: issue?.number ?? null,
       env: this.o.env,

@@ -3,6 +3,8 @@
  * supervisor (which records events) and the dashboard and report (which read them).
  */
 
+import type { AgentState } from './hooks/state.js';
+
 export type SessionState = 'running' | 'exited' | 'missing' | 'foreign';
 
 export interface AgentStatus {
@@ -17,7 +19,9 @@ export interface AgentStatus {
   pid: number | null;
   /** Seconds since the pane's output last changed; null when unknown. */
   idleSeconds: number | null;
-  /** The pane shows a prompt waiting for the user (a question, a confirmation, an empty input box). */
+  /** working, waiting-for-input, idle-done, exited or hung (hooks/state.ts); null without a session. */
+  activity: AgentState | null;
+  /** The agent asks its user something (activity is waiting-for-input). */
   waitingForInput: boolean;
   /** The open issue the agent is on (assigned to it and labelled in progress), if any. */
   issue: { number: number; title: string } | null;
@@ -43,7 +47,11 @@ export type CrewEventKind =
   | 'foreign'
   | 'test'
   | 'merge'
-  | 'conflict';
+  | 'conflict'
+  /** A report from the agent program's own hooks (`llm-crew hook`): data.state, data.program, data.event. */
+  | 'hook'
+  /** The supervisor's verdict on an agent's state when it changes: data.state, data.source. */
+  | 'state';
 
 export interface CrewEvent {
   id: number;

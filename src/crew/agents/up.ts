@@ -33,7 +33,6 @@ import {
   type RuntimeState,
 } from './layout.js';
 import { acquireLock } from './lock.js';
-import { profileFor } from './profiles.js';
 import { resolveCommand } from './resolve.js';
 import { crewSessions, socketName } from './running.js';
 import { writeShim } from './shim.js';
@@ -133,7 +132,9 @@ async function start(
       cwd,
       worktree: o.worktrees,
       argv,
-      profile: profileFor(argv).name,
+      // --command runs a program of the user's choosing for every agent: no profile of the plan's fits it.
+      profile: o.command ? 'plain' : a.program,
+      permissions: a.permissions,
       active: true,
     };
     return { id: a.id, rt };
@@ -215,6 +216,8 @@ async function start(
       promptFile,
       prompt: briefs.get(id)!,
       resume: false,
+      self: o.self,
+      repo,
       socket: o.socket,
       issue: issue?.number ?? null,
       env,

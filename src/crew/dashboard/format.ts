@@ -24,9 +24,11 @@ export function agentState(a: AgentRow): { text: string; tone: Tone } {
   if (a.state === 'missing') return { text: 'no session', tone: 'dim' };
   if (a.state === 'foreign') return { text: 'foreign session', tone: 'bad' };
   if (a.state === 'exited') return { text: 'exited', tone: 'bad' };
+  if (a.activity === 'hung') return { text: 'hung', tone: 'bad' };
   if (a.waitingForInput) return { text: 'waiting for input', tone: 'warn' };
   if (a.blocked > 0) return { text: 'blocked', tone: 'warn' };
-  return { text: 'running', tone: 'good' };
+  if (a.activity === 'idle-done') return { text: 'done, idle', tone: 'dim' };
+  return { text: a.activity ?? 'running', tone: 'good' };
 }
 
 /** `[#####-----]` for closed of total. */

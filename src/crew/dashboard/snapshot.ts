@@ -100,6 +100,7 @@ function missingStatus(agent: Plan['agents'][number]): AgentStatus {
     state: 'missing',
     pid: null,
     idleSeconds: null,
+    activity: null,
     waitingForInput: false,
     issue: null,
     branch: null,

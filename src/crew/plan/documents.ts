@@ -107,7 +107,7 @@ export function planDocuments(ctx: PlanContext): Document[] {
   const assignments = plan.agents
     .map((a) => {
       const chs = a.chapters.map((c) => `Chapter ${c}: ${chapterTitle(c)}`).join('; ');
-      return `## ${a.id}: ${a.role}\n\n- Chapters: ${chs}\n- Modules: ${a.modules.join(', ') || '(none)'}\n- Session: \`${a.session}\`, command \`${a.command}\`\n- Brief: briefs/${a.id}.md`;
+      return `## ${a.id}: ${a.role}\n\n- Chapters: ${chs}\n- Modules: ${a.modules.join(', ') || '(none)'}\n- Session: \`${a.session}\`, program \`${a.program}\` (permissions \`${a.permissions}\`), command \`${a.command}\`\n- Brief: briefs/${a.id}.md`;
     })
     .join('\n\n');
   docs.push({

@@ -102,6 +102,8 @@ export function proposePlan(structure: BookStructure, options: ProposeOptions): 
       session: `crew-${id}`,
       chapters: g.map((c) => c.number!),
       modules: g.map((c) => moduleName(c.title)),
+      program: options.command ? 'plain' : 'claude',
+      permissions: 'ask',
       command: options.command ?? 'claude',
       brief: null,
     };

@@ -7,6 +7,7 @@
  */
 import { isMap, LineCounter, parseDocument, stringify, type Document, type Node } from 'yaml';
 import { UserError } from '../../errors.js';
+import { PROFILES } from '../agents/profiles/index.js';
 import { shapeIssues, type Key } from './json-schema.js';
 import {
   PLAN_VERSION,
@@ -123,16 +124,24 @@ export function parsePlan(text: string, file = 'crew.yaml'): Plan {
   const b = fields(raw.book);
   const book = { file: str(b.file), structure: str(b.structure) ?? '', chunks: str(b.chunks) };
 
-  const agents: Agent[] = list(raw.agents).map((value) => {
+  const agents: Agent[] = list(raw.agents).map((value, i) => {
     const a = fields(value);
     const id = str(a.id) ?? '';
+    // A command of one's own without a program is a custom program; neither is Claude Code.
+    const program = (str(a.program) ?? (str(a.command) ? 'plain' : 'claude')) as Agent['program'];
+    const command = str(a.command) ?? PROFILES[program]?.program ?? null;
+    // An unknown program is the schema's to report.
+    if (command === null && program in PROFILES)
+      fail(['agents', i, 'program'], `program '${program}' needs a command`);
     return {
       id,
       role: str(a.role) ?? id,
       session: str(a.session) ?? `crew-${id}`,
       chapters: texts(a.chapters),
       modules: texts(a.modules),
-      command: str(a.command) ?? 'claude',
+      program,
+      permissions: (str(a.permissions) ?? 'ask') as Agent['permissions'],
+      command: command ?? '',
       brief: str(a.brief),
     };
   });

@@ -4,6 +4,8 @@
  * (desired.ts); docs/crew-plan-and-tracker.md describes every field.
  */
 
+import type { Permissions, ProgramName } from '../agents/profiles/types.js';
+
 export const PLAN_VERSION = 1;
 
 export type TrackerKind = 'local' | 'github';
@@ -37,6 +39,10 @@ export interface Agent {
   chapters: string[];
   /** Files or modules the agent writes. */
   modules: string[];
+  /** The agent program's profile: how it is started, resumed and watched (agents/profiles). */
+  program: ProgramName;
+  /** What the program may do without asking: its own default, file edits, or everything. */
+  permissions: Permissions;
   /** The command that starts the agent (run through an argument list, split on spaces). */
   command: string;
   /** A brief template of its own, relative to crew.yaml; null: the default brief. */

@@ -7,6 +7,8 @@ import { llmBook, SEED_YAML } from '../../crew/plan/fixtures.js';
 import type { BadInputCase } from '../case.js';
 
 const WRONG_TYPE = SEED_YAML.replace('role: Training', 'role: Training\n    command: 42');
+const UNKNOWN_PROGRAM = SEED_YAML.replace('role: Training', 'role: Training\n    program: cursor');
+const PLAIN_WITHOUT_COMMAND = SEED_YAML.replace('role: Training', 'role: Training\n    program: plain');
 const WRONG_TYPE_LINE = WRONG_TYPE.split('\n').findIndex((l) => l.includes('command: 42')) + 1;
 
 // "Billion laughs": nine levels of ten aliases each, 10^9 strings once expanded.
@@ -122,5 +124,35 @@ export const cases: BadInputCase[] = [
     args: ['issues', 'close', '3'],
     exit: 1,
     stderr: "/.crew/tracker.db: no tracker here; 'llm-crew issues sync' makes it from crew.yaml",
+  },
+  {
+    program: 'llm-crew',
+    kind: 'unknown choice',
+    args: ['plan', '--check'],
+    setup: (dir) => writePlan(dir, UNKNOWN_PROGRAM),
+    exit: 1,
+    stderr: /agents\[2\]\.program: .*cursor/,
+  },
+  {
+    program: 'llm-crew',
+    kind: 'missing value',
+    args: ['plan', '--check'],
+    setup: (dir) => writePlan(dir, PLAIN_WITHOUT_COMMAND),
+    exit: 1,
+    stderr: "agents[2].program: program 'plain' needs a command",
+  },
+  {
+    program: 'llm-crew',
+    kind: 'unknown choice',
+    args: ['hook', 'cursor', '--agent', 'a'],
+    exit: 2,
+    stderr: "unknown PROGRAM 'cursor' (programs: claude, codex, gemini, opencode, aider, plain)",
+  },
+  {
+    program: 'llm-crew',
+    kind: 'not the expected format',
+    args: ['hook', 'claude', '{"hook_event_name": ', '--agent', 'a'],
+    exit: 1,
+    stderr: 'hook claude: the payload is not JSON',
   },
 ];

@@ -9,7 +9,6 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../../src/crew/agents/exec.js';
 import type { RuntimeState } from '../../../src/crew/agents/layout.js';
-import { looksWaiting, profileFor } from '../../../src/crew/agents/profiles.js';
 import type { AgentStatus } from '../../../src/crew/agents/types.js';
 import { git as dashboardGit } from '../../../src/crew/dashboard/commits.js';
 import { splitWords } from '../../../src/crew/agents/words.js';
@@ -142,34 +141,5 @@ describe('command lines', () => {
     expect(splitWords('a;b $HOME `x` *')).toEqual(['a;b', '$HOME', '`x`', '*']);
     expect(splitWords(`say ''`)).toEqual(['say', '']);
     expect(() => splitWords('say "oops')).toThrow(UserError);
-  });
-
-  it('pick the profile by program: claude resumes with --continue; unknown programs are plain', () => {
-    const claude = profileFor(['/usr/local/bin/claude', '--model', 'opus']);
-    expect(claude.name).toBe('claude');
-    const first = claude.launch({ argv: ['claude'], promptFile: '/b.md', prompt: 'x', resume: false });
-    expect(first.argv).toEqual(['claude', 'Read your brief in /b.md and follow it.']);
-    const again = claude.launch({ argv: ['claude'], promptFile: '/r.md', prompt: 'x', resume: true });
-    expect(again.argv.slice(0, 2)).toEqual(['claude', '--continue']);
-    expect(
-      profileFor(['codex']).launch({ argv: ['codex'], promptFile: '/r.md', prompt: 'x', resume: true }).argv,
-    ).toContain('--last');
-    const aider = profileFor(['aider']).launch({
-      argv: ['aider'],
-      promptFile: '/b.md',
-      prompt: 'the brief',
-      resume: false,
-    });
-    expect(aider).toEqual({ argv: ['aider'], typed: 'the brief' });
-    const plain = profileFor(['./my-agent.sh', 'x']);
-    expect(plain.name).toBe('plain');
-    expect(plain.launch({ argv: ['./my-agent.sh'], promptFile: '/b.md', prompt: 'x', resume: true })).toEqual(
-      {
-        argv: ['./my-agent.sh'],
-        typed: null,
-      },
-    );
-    expect(looksWaiting(plain, 'working...\nOverwrite the file? (y/n) ')).toBe(true);
-    expect(looksWaiting(plain, 'compiling 3 files\n')).toBe(false);
   });
 });

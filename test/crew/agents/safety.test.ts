@@ -170,7 +170,7 @@ describe('up, down and the supervisor keep one crew per plan', () => {
       ctx: loadPlan(join(p.dir, 'crew.yaml'), { check: false }),
       state: requireRuntime(p.dir),
       tracker,
-      settings: { silentAfterS: 3600, maxRestarts: 5, backoffS: 0.3, backoffMaxS: 0.3 },
+      settings: { silentAfterS: 3600, maxRestarts: 5, backoffS: 0.3, backoffMaxS: 0.3, debounceS: 3 },
     });
     // Two polls 0.5 s apart, the interval longer than the backoff as with the defaults (5 s and 5 s).
     const twoPolls = async () => {
@@ -178,7 +178,11 @@ describe('up, down and the supervisor keep one crew per plan', () => {
       await new Promise((r) => setTimeout(r, 500));
       await supervisor.tick();
     };
-    const kinds = async (agent: string) => (await tracker.listEvents({ agent })).map((e) => e.kind);
+    // A state event names the state the supervisor decided.
+    const kinds = async (agent: string) =>
+      (await tracker.listEvents({ agent })).map((e) =>
+        e.kind === 'state' ? `state ${String(e.data?.state)}` : e.kind,
+      );
 
     const alphaSession = "crew alpha; 'one'";
     const before = await panePid(p.socket, alphaSession);
@@ -191,7 +195,7 @@ describe('up, down and the supervisor keep one crew per plan', () => {
       ).stdout.trim();
     }
     await twoPolls();
-    expect(await kinds('alpha')).toEqual(['start', 'exit', 'restart']);
+    expect(await kinds('alpha')).toEqual(['start', 'state exited', 'exit', 'restart']);
     const [exit] = await tracker.listEvents({ agent: 'alpha', kind: 'exit' });
     expect(exit!.message).toBe('was killed by signal 9');
     const after = await panePid(p.socket, alphaSession);
@@ -200,14 +204,21 @@ describe('up, down and the supervisor keep one crew per plan', () => {
 
     await tmux(p.socket, 'kill-session', '-t', '=crew-beta');
     await twoPolls();
-    expect(await kinds('beta')).toEqual(['start', 'exit', 'restart']);
+    expect(await kinds('beta')).toEqual(['start', 'state working', 'state exited', 'exit', 'restart']);
     expect(await sessions(p.socket)).toEqual([alphaSession, 'crew-beta']);
 
     // Beta's session replaced by someone else's: reported once, neither restarted nor killed.
     await tmux(p.socket, 'kill-session', '-t', '=crew-beta');
     await tmux(p.socket, 'new-session', '-d', '-s', 'crew-beta', 'sleep', '600');
     await twoPolls();
-    expect(await kinds('beta')).toEqual(['start', 'exit', 'restart', 'foreign']);
+    expect(await kinds('beta')).toEqual([
+      'start',
+      'state working',
+      'state exited',
+      'exit',
+      'restart',
+      'foreign',
+    ]);
     const down = await crewDown({ dir: p.dir, tracker, keepWorktrees: false, graceMs: 2000 });
     expect(down.foreign).toEqual([{ agent: 'beta', session: 'crew-beta' }]);
     expect(down.running).toEqual([]);

@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 it('doubles the delay from the first restart up to the ceiling', () => {
-  const s = { silentAfterS: 600, maxRestarts: 5, backoffS: 5, backoffMaxS: 60 };
+  const s = { silentAfterS: 600, maxRestarts: 5, backoffS: 5, backoffMaxS: 60, debounceS: 3 };
   expect([0, 1, 2, 3, 4].map((n) => backoffSeconds(s, n))).toEqual([5, 10, 20, 40, 60]);
 });
 
@@ -38,11 +38,15 @@ it('restarts a crashing agent up to the limit, then gives up and blocks its issu
     ctx,
     state: requireRuntime(p.dir),
     tracker,
-    settings: { silentAfterS: 2, maxRestarts: 2, backoffS: 0.2, backoffMaxS: 0.5 },
+    settings: { silentAfterS: 2, maxRestarts: 2, backoffS: 0.2, backoffMaxS: 0.5, debounceS: 1 },
   });
   try {
     const end = Date.now() + 60_000;
-    const kinds = async (agent: string) => (await tracker.listEvents({ agent })).map((e) => e.kind);
+    // The supervisor's state verdicts are checked on their own below.
+    const kinds = async (agent: string) =>
+      (await tracker.listEvents({ agent })).filter((e) => e.kind !== 'state').map((e) => e.kind);
+    const states = async (agent: string) =>
+      (await tracker.listEvents({ agent, kind: 'state' })).map((e) => e.data?.state);
     while (Date.now() < end) {
       await supervisor.tick();
       const a = await kinds('alpha');
@@ -51,7 +55,10 @@ it('restarts a crashing agent up to the limit, then gives up and blocks its issu
       await new Promise((r) => setTimeout(r, 300));
     }
     expect(await kinds('alpha')).toEqual(['start', 'exit', 'restart', 'exit', 'restart', 'exit', 'gave-up']);
-    const beta = await tracker.listEvents({ agent: 'beta' });
+    expect(await states('alpha')).toEqual(['exited', 'exited', 'exited']);
+    // sleep prints nothing: working until the silence passes the threshold, then hung.
+    expect((await states('beta')).slice(0, 2)).toEqual(['working', 'hung']);
+    const beta = (await tracker.listEvents({ agent: 'beta' })).filter((e) => e.kind !== 'state');
     expect(beta.map((e) => e.kind).slice(0, 3)).toEqual(['start', 'silent', 'restart']);
     expect(beta[1]!.data).toMatchObject({ waiting: false });
 

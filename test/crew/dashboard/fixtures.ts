@@ -89,6 +89,7 @@ export function running(agent: string, session: string, extra: Partial<AgentStat
     state: 'running',
     pid: 4242,
     idleSeconds: 12,
+    activity: null,
     waitingForInput: false,
     issue: null,
     branch: `crew/${agent}`,

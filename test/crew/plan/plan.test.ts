@@ -64,7 +64,7 @@ describe('crew.yaml schema', () => {
     );
     const err = planError(text);
     expect(err.issues.map((i) => `${i.line}: ${i.path}: ${i.message}`)).toEqual([
-      `${lineOf(text, 'moduls')}: agents[2].moduls: unknown field (expected one of: id, role, session, chapters, modules, command, brief)`,
+      `${lineOf(text, 'moduls')}: agents[2].moduls: unknown field (expected one of: id, role, session, chapters, modules, program, permissions, command, brief)`,
       `${lineOf(text, '- id: m3')}: milestones[2].title: missing (required)`,
     ]);
     expect(err.message).toContain("(and 1 more; run 'llm-crew plan --check')");

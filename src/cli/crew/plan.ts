@@ -20,6 +20,7 @@ import {
   withLines,
   type PlanIssue,
 } from '../../crew/plan/index.js';
+import { requireStack } from '../../crew/plan/stack.js';
 import { defineCommand } from '../command.js';
 import { requireOutputDir, requireOutputFile } from '../file-checks.js';
 
@@ -42,20 +43,32 @@ export const initCommand = defineCommand({
     out: { type: 'string', value: 'FILE', description: 'where to write the plan', default: 'crew.yaml' },
     chunks: { type: 'string', value: 'DIR', description: 'the directory written by llm-crew book split' },
     project: { type: 'string', value: 'NAME', description: 'project name (default: from the book title)' },
+    'test-command': {
+      type: 'string',
+      value: 'CMD',
+      description:
+        "how the project runs a test, {module} standing for a task's module (default: from package.json, pyproject.toml, Cargo.toml, go.mod or a Makefile)",
+    },
     force: { type: 'boolean', description: 'replace an existing plan that differs from the proposal' },
     json: { type: 'boolean', description: 'print the plan as JSON' },
   },
   examples: [
     'llm-crew init --book structure.json --agents 4',
     'llm-crew init --book chunks/structure.json --agents 4 --chunks chunks',
+    "llm-crew init --book structure.json --agents 3 --test-command 'pytest tests/test_{module_snake}.py'",
   ],
   run({ options, positionals, stdout, stderr }) {
     noPositionals(positionals);
     const out = requireOutputFile('out', options.out);
     const base = dirname(resolve(out));
     const rel = (p: string) => relative(base, resolve(p)) || '.';
+    const given = options['test-command'];
+    if (given !== undefined && given.trim() === '')
+      throw new UsageError("--test-command expects a command, got ''");
+    const testCommand = given?.trim() ?? requireStack(base).testCommand;
     const plan = proposePlan(readStructure(options.book), {
       agents: options.agents,
+      testCommand,
       structurePath: rel(options.book),
       chunksDir: options.chunks ? rel(options.chunks) : null,
       project: options.project,

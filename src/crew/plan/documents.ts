@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { chapters, findEntry } from './book.js';
+import { findEntry, planChapters } from './book.js';
 import { agentLabel, desiredState, sectionList } from './desired.js';
 import type { PlanContext } from './load.js';
 import { loadTemplate, render } from './templates.js';
@@ -49,7 +49,7 @@ export function planDocuments(ctx: PlanContext): Document[] {
   const dir = plan.project.templates ? join(ctx.dir, plan.project.templates) : null;
   const desired = desiredState(ctx);
   const book = structure.title ?? plan.book.file ?? 'the book';
-  const bookChapters = chapters(structure);
+  const bookChapters = planChapters(structure);
   const chapterTitle = (n: string) => findEntry(structure, n)?.title ?? '?';
 
   const agentTable = table(

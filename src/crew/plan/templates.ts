@@ -76,6 +76,7 @@ Module: {{module}}.
 
 - The code for the sections above is in \`{{module}}\`, with tests.
 - Commits follow \`feat({{module}}): ...\`.
+- {{accept}}
 `,
   'integration.md': `Integration point \`{{id}}\`: {{from}} -> {{to}} (planned day {{day}}).
 

@@ -17,7 +17,7 @@ import {
   proposePlan,
   withLines,
 } from '../../../src/crew/plan/index.js';
-import { llmBook, SEED_YAML, seedDir } from './fixtures.js';
+import { llmBook, SEED_YAML, seedDir, TEST_COMMAND } from './fixtures.js';
 
 function planError(text: string): PlanError {
   try {
@@ -105,6 +105,7 @@ describe('crew.yaml schema', () => {
       'agents: no agent owns chapter 5 (Pretraining on unlabeled data)',
       'milestones[2].deliverables[1].sections[0]: the book has no chapter or section 5.9',
       'milestones[0].depends: dependency cycle: m1 -> m4 -> m3 -> m2 -> m1',
+      'milestones[0].depends[0]: m1 (due day 3) depends on m4, due later (day 14)',
     ]);
     expect(issues[0]!.line).toBe(lineOf(text, 'chapters: [4, 9]'));
   });
@@ -125,7 +126,11 @@ describe('llm-crew init: a plan from a book', () => {
   });
 
   it('proposes agents 1-2 / 3-4 / 5 / 6-7, a milestone each plus integration, and a valid plan', () => {
-    const plan = proposePlan(llmBook(), { agents: 4, structurePath: 'structure.json' });
+    const plan = proposePlan(llmBook(), {
+      agents: 4,
+      structurePath: 'structure.json',
+      testCommand: TEST_COMMAND,
+    });
     expect(plan.agents.map((a) => a.chapters)).toEqual([['1', '2'], ['3', '4'], ['5'], ['6', '7']]);
     expect(plan.agents.map((a) => a.id)).toEqual(['ch1-2', 'ch3-4', 'ch5', 'ch6-7']);
     expect(plan.milestones.map((m) => m.owner)).toEqual(['ch1-2', 'ch3-4', 'ch5', 'ch6-7', 'coordinator']);
@@ -138,7 +143,9 @@ describe('llm-crew init: a plan from a book', () => {
     const again = parsePlan(planToYaml(plan));
     expect(again).toEqual(plan);
     expect(checkPlan(again, llmBook())).toEqual([]);
-    expect(() => proposePlan(llmBook(), { agents: 8, structurePath: 's.json' })).toThrow(/only 7 chapters/);
+    expect(() =>
+      proposePlan(llmBook(), { agents: 8, structurePath: 's.json', testCommand: TEST_COMMAND }),
+    ).toThrow(/only 7 chapters/);
   });
 });
 

@@ -30,7 +30,19 @@ export interface AgentStatus {
 
 /** Kinds of events the runtime records in the tracker. */
 export type CrewEventKind =
-  'up' | 'down' | 'start' | 'exit' | 'silent' | 'restart' | 'gave-up' | 'test' | 'merge' | 'conflict';
+  | 'up'
+  | 'down'
+  | 'start'
+  | 'exit'
+  | 'silent'
+  | 'restart'
+  | 'gave-up'
+  | 'test'
+  | 'merge'
+  | 'conflict'
+  // An acceptance check's result (checks.ts), and an issue closed because its check passed.
+  | 'check'
+  | 'close';
 
 export interface CrewEvent {
   id: number;

@@ -90,7 +90,6 @@ export function mergeOrder(ctx: PlanContext): string[] {
   return [...order, ...agents.map((a) => a.id).filter((a) => !order.includes(a))];
 }
 
-
 async function issuesByKey(tracker: Tracker): Promise<Map<string, Issue>> {
   const issues = await tracker.listIssues({ state: 'all' });
   return new Map(issues.filter((i) => i.key !== null).map((i) => [i.key!, i]));

@@ -5,7 +5,14 @@ export { PLAN_SCHEMA_FILE } from './json-schema.js';
 export { checkPlan, dueDayIssues, findCycle, withLines } from './check.js';
 export { issueGraph, pointMilestone, type PlannedIssue } from './graph.js';
 export { detectStack, requireStack, testFor, type Stack } from './stack.js';
-export { proposePlan, balancedGroups, moduleName, type ProposeOptions } from './propose.js';
+export {
+  proposePlan,
+  balancedGroups,
+  chapterDeliverables,
+  moduleName,
+  MAX_TASK_PAGES,
+  type ProposeOptions,
+} from './propose.js';
 export { loadPlan, readPlanText, type PlanContext } from './load.js';
 export {
   desiredState,

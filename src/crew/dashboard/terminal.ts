@@ -7,7 +7,17 @@ import { Box, Text, render } from 'ink';
 import { createContext, createElement as h, useContext, useEffect, useState, type ReactElement } from 'react';
 import { colorEnabled } from '../../terminal.js';
 import type { CrewEvent } from '../agents/types.js';
-import { age, ageSince, agentState, bar, shortSha, testPoints, testVerdict, type Tone } from './format.js';
+import {
+  age,
+  ageSince,
+  agentState,
+  bar,
+  checksText,
+  shortSha,
+  testPoints,
+  testVerdict,
+  type Tone,
+} from './format.js';
 import type { Snapshot } from './snapshot.js';
 
 const COLOR: Record<Tone, string | undefined> = { good: 'green', warn: 'yellow', bad: 'red', dim: 'gray' };
@@ -36,10 +46,10 @@ function Line({ children, tone }: { children?: string; tone?: Tone }): ReactElem
   return h(Text, { wrap: 'truncate-end', ...useTint().tone(tone) }, children);
 }
 
-// Columns sized for a 100-column terminal; the last commit goes on a dim line of its own.
+// Columns sized for a 100-column terminal ("waiting for input" fits STATE); the last commit goes on a dim line of its own.
 function Agents({ s }: { s: Snapshot }): ReactElement {
   const tint = useTint();
-  const head = `${cell('AGENT', 14)}${cell('STATE', 19)}${cell('IDLE', 6)}${cell('DONE', 7)}${cell('AHEAD', 6)}${cell('DIRTY', 6)}${cell('RESTARTS', 9)}ISSUE`;
+  const head = `${cell('AGENT', 13)}${cell('STATE', 18)}${cell('IDLE', 6)}${cell('DONE', 6)}${cell('CHECKS', 7)}${cell('AHEAD', 6)}${cell('DIRTY', 6)}${cell('RESTARTS', 9)}ISSUE`;
   return h(
     Box,
     { flexDirection: 'column' },
@@ -54,10 +64,11 @@ function Agents({ s }: { s: Snapshot }): ReactElement {
         h(
           Text,
           { wrap: 'truncate-end' },
-          cell(a.agent, 14),
-          h(Text, tint.tone(st.tone), cell(st.text, 19)),
+          cell(a.agent, 13),
+          h(Text, tint.tone(st.tone), cell(st.text, 18)),
           cell(age(a.idleSeconds), 6),
-          cell(`${a.closed}/${a.closed + a.open}`, 7),
+          cell(`${a.closed}/${a.closed + a.open}`, 6),
+          cell(checksText(a.checks), 7),
           cell(a.ahead ?? '-', 6),
           cell(a.dirtyFiles, 6),
           cell(a.restarts, 9),
@@ -66,7 +77,7 @@ function Agents({ s }: { s: Snapshot }): ReactElement {
         h(
           Text,
           { ...tint.dim, wrap: 'truncate-end' },
-          `${' '.repeat(14)}${a.branch ?? 'no branch'}, last commit: ${commit}`,
+          `${' '.repeat(13)}${a.branch ?? 'no branch'}, last commit: ${commit}`,
         ),
       );
     }),
@@ -82,7 +93,7 @@ function Milestones({ s }: { s: Snapshot }): ReactElement {
       h(
         Line,
         { key: m.id, tone: m.state === 'done' ? 'good' : m.state === 'late' ? 'bad' : undefined },
-        `${cell(m.title, 26)}${bar(m.closed, m.total)} ${cell(`${m.closed}/${m.total}`, 6)}${cell(m.owner, 14)}${m.due ? `due ${m.due}` : `day ${m.day}`}${m.blocked ? `  ${m.blocked} blocked` : ''}${m.state === 'late' ? '  LATE' : ''}`,
+        `${cell(m.title, 26)}${bar(m.closed, m.total)} ${cell(`${m.closed}/${m.total}`, 6)}${cell(m.owner, 14)}${m.due ? `due ${m.due}` : `day ${m.day}`}${m.checks.total ? `  checks ${checksText(m.checks)}` : ''}${m.blocked ? `  ${m.blocked} blocked` : ''}${m.state === 'late' ? '  LATE' : ''}`,
       ),
     ),
   );
@@ -97,7 +108,7 @@ function Integration({ s }: { s: Snapshot }): ReactElement {
       h(
         Line,
         { key: x.id, tone: x.state === 'closed' ? (x.late ? 'warn' : 'good') : x.late ? 'bad' : undefined },
-        `${cell(x.id, 26)}${cell(`${x.from} -> ${x.to}`, 28)}${cell(`day ${x.plannedDay} (${x.plannedDate})`, 20)}${cell(x.actualDay !== null ? `day ${x.actualDay}` : '-', 10)}${x.state}${x.late ? ', late' : ''}`,
+        `${cell(x.id, 24)}${cell(`${x.from} -> ${x.to}`, 27)}${cell(`day ${x.plannedDay} (${x.plannedDate})`, 19)}${cell(x.actualDay !== null ? `day ${x.actualDay}` : '-', 10)}${x.state}${x.late ? ', late' : ''}${x.check ? `, check ${x.check}` : ''}`,
       ),
     ),
   );

@@ -59,21 +59,34 @@ describe('terminal dashboard', () => {
         },
       },
     });
+    // The tokenizer interface's check passed on foundation's branch, then failed on the merge.
+    for (const [scope, status] of [
+      ['branch', 'passed'],
+      ['merge', 'passed'],
+    ] as const)
+      await p.tracker.addEvent({
+        agent: 'foundation',
+        kind: 'check',
+        message: `integration/tokenizer-interface ${status}`,
+        data: { scope, key: 'integration/tokenizer-interface', milestone: 'm5', status, sha: 'abc' },
+      });
     const { lastFrame, unmount } = render(h(Dashboard, { snapshot: await load(p)() }));
     const frame = lastFrame()!;
     unmount();
     const line = (start: string) => frame.split('\n').find((l) => l.trimStart().startsWith(start)) ?? '';
     expect(frame).toContain('llm-crew: llm-scratch');
     expect(line('foundation')).toMatch(
-      /^foundation\s+running\s+12s\s+0\/4\s+2\s+0\s+2\s+#1 Tokenizers and vocabulary$/,
+      /^foundation\s+running\s+12s\s+0\/4\s+1\/2\s+2\s+0\s+2\s+#1 Tokenizers and vocabulary$/,
     );
     expect(frame).toContain('crew/foundation, last commit: none');
     expect(line('architecture')).toMatch(/architecture\s+exited/);
     expect(line('training')).toMatch(/training\s+no session/);
     expect(line('M1: Foundation')).toMatch(/\[----------\] 0\/2\s+foundation\s+due 2026-12-04/);
     expect(line('tokenizer-interface')).toMatch(
-      /foundation -> architecture\s+day 3 \(2026-12-04\)\s+-\s+open/,
+      /foundation -> architecture\s+day 3 \(2026-12-04\)\s+-\s+open, check passed$/,
     );
+    expect(line('M5: Integration')).toMatch(/checks 1\/4$/);
+    expect(line('architecture')).toMatch(/^architecture\s+exited\s+12s\s+0\/\d+\s+0\/1\s/);
     // The commit that breaks type(scope): subject is marked with an x, the others are not.
     expect(frame).toMatch(/^x [0-9a-f]{7} foundation .*added the loader$/m);
     expect(frame).toMatch(/^ {2}[0-9a-f]{7} foundation .*feat\(fundamentals\): a BPE tokenizer$/m);

@@ -3,13 +3,22 @@ import { fileURLToPath } from 'node:url';
 import { format, resolveConfig } from 'prettier';
 import type { BadInputCase } from './case.js';
 import { cases as crew } from './cases/crew.js';
+import { cases as crewPlan } from './cases/crew-plan.js';
 import { cases as decode } from './cases/decode.js';
 import { cases as files } from './cases/files.js';
 import { cases as options } from './cases/options.js';
 import { cases as terminal } from './cases/terminal.js';
 import { cases as weights } from './cases/weights.js';
 
-export const allCases: BadInputCase[] = [...options, ...files, ...weights, ...terminal, ...crew, ...decode];
+export const allCases: BadInputCase[] = [
+  ...options,
+  ...files,
+  ...weights,
+  ...terminal,
+  ...crew,
+  ...crewPlan,
+  ...decode,
+];
 
 const EXIT = { 0: '0 (goes on)', 1: '1 (user error)', 2: '2 (bad usage)' } as const;
 

@@ -65,8 +65,9 @@ export const initCommand = defineCommand({
     const given = options['test-command'];
     if (given !== undefined && given.trim() === '')
       throw new UsageError("--test-command expects a command, got ''");
+    const structure = readStructure(options.book);
     const testCommand = given?.trim() ?? requireStack(base).testCommand;
-    const plan = proposePlan(readStructure(options.book), {
+    const plan = proposePlan(structure, {
       agents: options.agents,
       testCommand,
       structurePath: rel(options.book),

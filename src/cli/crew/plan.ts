@@ -30,7 +30,8 @@ function noPositionals(positionals: string[]): void {
 
 export const initCommand = defineCommand({
   name: 'init',
-  summary: 'Propose a plan (crew.yaml) from a book: chapters in N contiguous groups balanced by pages',
+  summary:
+    "Propose a plan (crew.yaml) from a book: chapters in N contiguous groups balanced by pages, each task with an acceptance check in the project's test command",
   usage: '--book structure.json --agents N',
   options: {
     book: {
@@ -108,7 +109,8 @@ export const planCommand = defineCommand({
     plan: { type: 'string', value: 'FILE', description: 'the plan', default: 'crew.yaml' },
     check: {
       type: 'boolean',
-      description: 'only validate: schema, every chapter owned once, acyclic dependencies, agents exist',
+      description:
+        'only validate: schema, every chapter owned once, acyclic dependencies, due days that agree with them, agents exist',
     },
     out: {
       type: 'string',

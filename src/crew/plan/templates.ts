@@ -49,6 +49,9 @@ Your tmux session is \`{{session}}\`.
 
 ## Your issues
 
+Each issue closes when its acceptance check passes on the merged result (\`llm-crew test --merge\`);
+run the check yourself before you say it is done.
+
 {{issues}}
 
 ## Integration points

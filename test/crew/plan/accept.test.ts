@@ -134,6 +134,10 @@ describe('the test command of a stack', () => {
     });
     expect(plan.integration[0]!.test).toMatch(/^pytest tests\/test_integration_[a-z_]+\.py$/);
     expect((await crew(dir, 'plan', '--check')).code).toBe(0);
+    // The brief tells the agent each issue's check.
+    expect((await crew(dir, 'plan')).code).toBe(0);
+    const brief = readFileSync(join(dir, 'briefs', `${plan.agents[0]!.id}.md`), 'utf8');
+    expect(brief).toContain(`(\`task/m1/${tasks[0]!.id}\`); check: \`pytest tests/test_large_language.py\``);
   });
 });
 

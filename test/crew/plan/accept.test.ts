@@ -309,6 +309,8 @@ describe('notify hooks', () => {
       commitOn(dir, 'crew/beta', { 'beta.txt': 'started\n' });
       const test = await crew(dir, 'test');
       expect(test.code).toBe(1); // the interface fails: alpha has not delivered
+      expect(test.stdout).toMatch(/^failed {3}task\/m2\/b: node has\.mjs beta\.txt \(#3\)$/m);
+      expect(test.stdout).toContain('task checks: 0 of 3 pass');
       const lines = readFileSync(join(hooksDir, 'out', 'events.jsonl'), 'utf8')
         .trim()
         .split('\n');

@@ -20,7 +20,7 @@ import {
   withLines,
   type PlanIssue,
 } from '../../crew/plan/index.js';
-import { requireStack } from '../../crew/plan/stack.js';
+import { stackOrDefault } from '../../crew/plan/stack.js';
 import { defineCommand } from '../command.js';
 import { requireOutputDir, requireOutputFile } from '../file-checks.js';
 
@@ -48,7 +48,7 @@ export const initCommand = defineCommand({
       type: 'string',
       value: 'CMD',
       description:
-        "how the project runs a test, {module} standing for a task's module (default: from package.json, pyproject.toml, Cargo.toml, go.mod or a Makefile)",
+        "how the project runs a test, {module} standing for a task's module (default: from package.json, pyproject.toml, Cargo.toml, go.mod or a Makefile, else make test)",
     },
     force: { type: 'boolean', description: 'replace an existing plan that differs from the proposal' },
     json: { type: 'boolean', description: 'print the plan as JSON' },
@@ -67,7 +67,12 @@ export const initCommand = defineCommand({
     if (given !== undefined && given.trim() === '')
       throw new UsageError("--test-command expects a command, got ''");
     const structure = readStructure(options.book);
-    const testCommand = given?.trim() ?? requireStack(base).testCommand;
+    let testCommand = given?.trim();
+    if (testCommand === undefined) {
+      const { stack, warning } = stackOrDefault(base);
+      if (warning) stderr(`warning: ${warning}\n`);
+      testCommand = stack.testCommand;
+    }
     const plan = proposePlan(structure, {
       agents: options.agents,
       testCommand,

@@ -4,7 +4,7 @@ export { parsePlan, planToYaml, PlanError, formatIssue, slug, type PlanIssue } f
 export { PLAN_SCHEMA_FILE } from './json-schema.js';
 export { checkPlan, dueDayIssues, findCycle, withLines } from './check.js';
 export { issueGraph, pointMilestone, type PlannedIssue } from './graph.js';
-export { detectStack, requireStack, testFor, type Stack } from './stack.js';
+export { DEFAULT_STACK, detectStack, stackOrDefault, testFor, type Stack } from './stack.js';
 export {
   proposePlan,
   balancedGroups,

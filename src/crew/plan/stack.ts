@@ -7,7 +7,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
 
 export interface Stack {
   /** What was found, for messages: "package.json (vitest)". */
@@ -49,12 +48,17 @@ export function detectStack(dir: string): Stack | null {
   return null;
 }
 
-export function requireStack(dir: string): Stack {
+/** What `init` falls back to in a project none of the known files describe (yet): make's convention. */
+export const DEFAULT_STACK: Stack = { found: 'no known project file', testCommand: 'make test' };
+
+/** The stack of dir, else DEFAULT_STACK with a warning that says how to name the right command. */
+export function stackOrDefault(dir: string): { stack: Stack; warning: string | null } {
   const stack = detectStack(dir);
-  if (stack) return stack;
-  throw new UserError(
-    `${dir}: cannot tell how this project runs its tests (no package.json, pyproject.toml, setup.py, Cargo.toml, go.mod or Makefile); name it with --test-command 'CMD' ({module} stands for a task's module)`,
-  );
+  if (stack) return { stack, warning: null };
+  return {
+    stack: DEFAULT_STACK,
+    warning: `${dir}: cannot tell how this project runs its tests (no package.json, pyproject.toml, setup.py, Cargo.toml, go.mod or Makefile): the acceptance checks run 'make test'; name the command with --test-command 'CMD' ({module} stands for a task's module) or edit project.test_command and the accept: lines`,
+  };
 }
 
 /** The test command for one module: the template with {module} and {module_snake} filled in. */

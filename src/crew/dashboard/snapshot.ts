@@ -76,7 +76,7 @@ export interface Snapshot {
   commits: CommitInfo[];
   /** The newest `test` event (its data holds the result), or null before the first `llm-crew test`. */
   lastTest: CrewEvent | null;
-  /** The runtime's newest events, newest first. */
+  /** The runtime's newest events, newest first; of the checks, only those that turned red. */
   events: CrewEvent[];
   /** Each agent's checks passing over time. */
   checksOverTime: CheckPoint[];
@@ -202,7 +202,9 @@ export async function buildSnapshot(s: SnapshotSources): Promise<Snapshot> {
   const [issues, statuses, events, tests, checkEvents] = await Promise.all([
     s.tracker.listIssues({ state: 'all' }),
     s.status(),
-    s.tracker.listEvents({ limit: s.events ?? 15 }),
+    // Checks are tallied, not listed: only one turning red makes the list, so a test run of many
+    // checks does not push the supervisor's events off it.
+    s.tracker.listEvents({ limit: (s.events ?? 15) * 20 }),
     s.tracker.listEvents({ kind: 'test', limit: 1 }),
     s.tracker.listEvents({ kind: 'check' }),
   ]);
@@ -232,7 +234,10 @@ export async function buildSnapshot(s: SnapshotSources): Promise<Snapshot> {
     integration: integrationProgress(s.plan, issues, start, now, checks),
     commits: readCommits(s.repo, { limit: s.commits ?? 15 }),
     lastTest: [...tests].sort(newestFirst)[0] ?? null,
-    events: [...events].sort(newestFirst),
+    events: events
+      .filter((e) => e.kind !== 'check' || e.data?.turnedRed === true)
+      .sort(newestFirst)
+      .slice(0, s.events ?? 15),
     checksOverTime: checksOverTime(s.plan, checkEvents),
   };
 }

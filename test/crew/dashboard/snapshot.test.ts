@@ -131,7 +131,14 @@ describe('progress by acceptance checks', () => {
         agent,
         kind: 'check',
         message: `${key} ${status}`,
-        data: { scope, key, milestone: 'm5', status, sha: 'abc' },
+        data: {
+          scope,
+          key,
+          milestone: 'm5',
+          status,
+          sha: 'abc',
+          turnedRed: key.includes('pipeline') && status === 'failed',
+        },
       });
     await check('integration/tokenizer-interface', 'passed', 'branch');
     await check('integration/data-pipeline', 'passed', 'branch');
@@ -159,6 +166,10 @@ describe('progress by acceptance checks', () => {
       'foundation 2',
       'foundation 1',
       'architecture 1',
+    ]);
+    // Of the checks, only the one that turned red is listed among the events.
+    expect(s.events.filter((e) => e.kind === 'check').map((e) => e.message)).toEqual([
+      'integration/data-pipeline failed',
     ]);
     const { dashboardFragment } = await import('../../../src/crew/dashboard/html.js');
     const html = dashboardFragment(s);

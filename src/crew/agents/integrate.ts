@@ -6,7 +6,7 @@
  * `blocked` while they fail) and recorded as a `test` event and one `check` event per check; with
  * --merge, a result whose integration points all pass moves the base branch to it (the tasks'
  * checks measure progress and do not hold the merge back), and every open issue whose check
- * passed there closes, recorded as a `close` event.
+ * passed on the merged result closes, recorded as a `close` event.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +44,7 @@ export interface IntegrationResult {
   mergedIntoBase: boolean;
   /** The tasks' acceptance checks on the result. */
   tasks: TaskCheck[];
-  /** Issues closed because their check passed on the result, now on the base branch. */
+  /** Issues closed because their check passed on the merged result (--merge). */
   closed: number[];
 }
 
@@ -192,9 +192,9 @@ export async function integrate(o: IntegrateOptions): Promise<IntegrationResult>
       tasks,
       closed: [],
     };
-    // The result is on the base branch when it moved there, or when there was nothing to merge.
-    const onBase = mergedIntoBase || (o.merge && merged.length === 0 && conflicts.length === 0);
-    await report(tracker, result, ctx, onBase ? byKey : null);
+    // A check that passes on the merged result closes its issue, whether or not a failing
+    // interface holds the base back: the task's work merges and does what it should.
+    await report(tracker, result, ctx, o.merge ? byKey : null);
     return result;
   } finally {
     await run('git', ['worktree', 'remove', '--force', dir], { cwd: repo });
@@ -236,7 +236,7 @@ function checkResults(ctx: PlanContext, r: IntegrationResult): CheckResult[] {
   return [...points, ...tasks];
 }
 
-/** Closes each open issue whose check passed on the result now on the base branch. */
+/** Closes each open issue whose check passed on the merged result (a conflicting branch's did not run). */
 async function closePassing(
   tracker: Tracker,
   results: CheckResult[],
@@ -248,15 +248,22 @@ async function closePassing(
     if (c.status !== 'passed' || !issue || issue.state !== 'open') continue;
     await tracker.addComment(
       issue.number,
-      `llm-crew test --merge: the acceptance check \`${c.command}\` passes on ${r.base} (${r.head.slice(0, 7)}); closing.`,
+      `llm-crew test --merge: the acceptance check \`${c.command}\` passes on the merged result ${r.base}${r.merged.length ? ` + ${r.merged.map((a) => `crew/${a}`).join(', ')}` : ''} (${r.head.slice(0, 7)}${r.mergedIntoBase ? `, now ${r.base}` : ''}); closing.`,
       'llm-crew',
     );
     await tracker.updateIssue(issue.number, { state: 'closed' });
     await tracker.addEvent({
       agent: c.agent,
       kind: 'close',
-      message: `closed #${issue.number} ${c.key}: \`${c.command}\` passes on ${r.base} (${r.head.slice(0, 7)})`,
-      data: { issue: issue.number, key: c.key, milestone: c.milestone, command: c.command, sha: r.head },
+      message: `closed #${issue.number} ${c.key}: \`${c.command}\` passes on the merged result (${r.head.slice(0, 7)})`,
+      data: {
+        issue: issue.number,
+        key: c.key,
+        milestone: c.milestone,
+        command: c.command,
+        sha: r.head,
+        onBase: r.mergedIntoBase,
+      },
     });
     r.closed.push(issue.number);
   }

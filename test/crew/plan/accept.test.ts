@@ -176,7 +176,7 @@ describe('tasks close on their acceptance check', () => {
       const closes = await tracker.listEvents({ kind: 'close' });
       expect(closes.map((e) => e.data!.key).sort()).toEqual(['integration/alpha-beta', 'task/m1/a']);
       expect((await tracker.listComments(a.number)).at(-1)!.body).toContain(
-        'the acceptance check `node has.mjs alpha.txt` passes on main',
+        'the acceptance check `node has.mjs alpha.txt` passes on the merged result main + crew/alpha, crew/beta',
       );
 
       // A later commit finishes beta: the next green merge closes it.
@@ -195,16 +195,23 @@ describe('tasks close on their acceptance check', () => {
     }
   }, 120_000);
 
-  it("a merge held back by a failing interface closes nothing, though a task's check passes", async () => {
+  it('a merge held back by a failing interface still closes the task whose check passes', async () => {
     const dir = await project();
     const tracker = new LocalTracker(join(dir, '.crew', 'tracker.db'));
     try {
+      const main = git(dir, 'rev-parse', 'main');
       commitOn(dir, 'crew/beta', { 'beta.txt': 'done\n' });
       const r = await integrate({ ctx: loadPlan(join(dir, 'crew.yaml')), tracker, merge: true });
       expect(r.tasks.find((t) => t.key === 'task/m2/b')!.status).toBe('passed');
+      expect(r.points[0]!.status).toBe('failed'); // alpha.txt is not there
       expect(r.mergedIntoBase).toBe(false);
-      expect(r.closed).toEqual([]);
-      expect((await byKey(tracker, 'task/m2/b')).state).toBe('open');
+      expect(git(dir, 'rev-parse', 'main')).toBe(main);
+      const b = await byKey(tracker, 'task/m2/b');
+      expect(r.closed).toEqual([b.number]);
+      expect(b.state).toBe('closed');
+      expect((await byKey(tracker, 'integration/alpha-beta')).state).toBe('open');
+      const [close] = await tracker.listEvents({ kind: 'close' });
+      expect(close!.data).toMatchObject({ key: 'task/m2/b', onBase: false });
     } finally {
       await tracker.close();
     }

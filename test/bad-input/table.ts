@@ -4,6 +4,7 @@ import { format, resolveConfig } from 'prettier';
 import type { BadInputCase } from './case.js';
 import { cases as crew } from './cases/crew.js';
 import { cases as crewRuntime } from './cases/crew-runtime.js';
+import { cases as crewPlan } from './cases/crew-plan.js';
 import { cases as decode } from './cases/decode.js';
 import { cases as families } from './cases/families.js';
 import { cases as files } from './cases/files.js';
@@ -26,6 +27,7 @@ export const allCases: BadInputCase[] = [
   ...tokenizerHf,
   ...families,
   ...gemma3,
+  ...crewPlan,
 ];
 
 const EXIT = { 0: '0 (goes on)', 1: '1 (user error)', 2: '2 (bad usage)' } as const;

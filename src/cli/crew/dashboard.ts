@@ -12,7 +12,7 @@ export const DEFAULT_PORT = 4680;
 export const dashboardCommand = defineCommand({
   name: 'dashboard',
   summary:
-    'Show the crew live: agents, milestones, integration points, commits, the last test and the supervisor',
+    'Show the crew live: agents, checks, milestones, integration points, commits, the last test and the supervisor; keys attach, send, restart and diff',
   usage: '[--web [--port P]] [--interval S] [--json]',
   options: {
     ...trackerOptions,
@@ -51,7 +51,9 @@ export const dashboardCommand = defineCommand({
       // Ink, React and Fastify load only here: every other llm-crew command starts without them.
       if (!options.web) {
         const { runTerminalDashboard } = await import('../../crew/dashboard/terminal.js');
-        await runTerminalDashboard({ first, load, intervalMs });
+        const { crewActions } = await import('../../crew/dashboard/actions.js');
+        const actions = crewActions({ dir: repo, planFile: options.plan, tracker });
+        await runTerminalDashboard({ first, load, intervalMs, actions });
         return;
       }
       const { startWebDashboard } = await import('../../crew/dashboard/web.js');

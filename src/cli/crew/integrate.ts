@@ -18,7 +18,12 @@ function summary(r: IntegrationResult): string {
     ...r.conflicts.map((c) => `conflict crew/${c.agent}: ${c.files.join(', ')}`),
     ...r.points.map((p) => `${p.status.padEnd(8)} ${p.id}: ${p.command}${p.issue ? ` (#${p.issue})` : ''}`),
     ...r.points.filter((p) => p.status === 'failed').map((p) => `--- ${p.id}\n${p.output}`),
+    ...r.tasks.map((t) => `${t.status.padEnd(8)} ${t.key}: ${t.command}${t.issue ? ` (#${t.issue})` : ''}`),
     `${r.passed} passed, ${r.failed} failed, ${r.conflicts.length} conflicts${r.mergedIntoBase ? `; ${r.base} is now ${r.head.slice(0, 7)}` : ''}`,
+    ...(r.tasks.length
+      ? [`task checks: ${r.tasks.filter((t) => t.status === 'passed').length} of ${r.tasks.length} pass`]
+      : []),
+    ...(r.closed.length ? [`closed ${r.closed.map((n) => `#${n}`).join(', ')}`] : []),
   ];
   return lines.join('\n') + '\n';
 }
@@ -26,13 +31,14 @@ function summary(r: IntegrationResult): string {
 export const testCommand = defineCommand({
   name: 'test',
   summary:
-    "Merge the agents' branches in dependency order in a temporary worktree and run each integration point's test",
+    "Merge the agents' branches in dependency order in a temporary worktree and run each integration point's test and each task's acceptance check; with --merge, close the issues whose check passes",
   usage: '[--merge]',
   options: {
     ...options,
     merge: {
       type: 'boolean',
-      description: 'when everything merges and passes, move the base branch to the result',
+      description:
+        'when everything merges and the integration points pass, move the base branch to the result and close the issues whose check passes there',
     },
   },
   examples: ['llm-crew test', 'llm-crew test --merge --json'],

@@ -11,6 +11,7 @@ import {
   type Plan,
 } from '../../crew/plan/index.js';
 import { DEFAULT_DB, openTracker, syncTracker, type Issue, type Tracker } from '../../crew/tracker/index.js';
+import { withNotify } from '../../crew/tracker/notify.js';
 import { defineCommand } from '../command.js';
 
 export const trackerOptions = {
@@ -60,13 +61,16 @@ export async function withTracker<T>(
     throw new UserError(
       `${db ?? join(dir, DEFAULT_DB)}: no tracker here; 'llm-crew issues sync' makes it from crew.yaml`,
     );
-  const tracker = openTracker({
-    kind,
-    dir,
-    db,
-    repo: plan?.project.repo,
-    log: (m) => stderr(`${m}\n`),
-  });
+  const log = (m: string) => stderr(`${m}\n`);
+  const tracker = withNotify(
+    openTracker({ kind, dir, db, repo: plan?.project.repo, log }),
+    plan?.notify ?? [],
+    {
+      project: plan?.project.name ?? 'crew',
+      cwd: dir,
+      log,
+    },
+  );
   try {
     return await fn(tracker, plan);
   } finally {

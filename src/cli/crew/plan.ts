@@ -20,6 +20,7 @@ import {
   withLines,
   type PlanIssue,
 } from '../../crew/plan/index.js';
+import { stackOrDefault } from '../../crew/plan/stack.js';
 import { defineCommand } from '../command.js';
 import { requireOutputDir, requireOutputFile } from '../file-checks.js';
 
@@ -29,7 +30,8 @@ function noPositionals(positionals: string[]): void {
 
 export const initCommand = defineCommand({
   name: 'init',
-  summary: 'Propose a plan (crew.yaml) from a book: chapters in N contiguous groups balanced by pages',
+  summary:
+    "Propose a plan (crew.yaml) from a book: chapters in N contiguous groups balanced by pages, each task with an acceptance check in the project's test command",
   usage: '--book structure.json --agents N',
   options: {
     book: {
@@ -42,20 +44,38 @@ export const initCommand = defineCommand({
     out: { type: 'string', value: 'FILE', description: 'where to write the plan', default: 'crew.yaml' },
     chunks: { type: 'string', value: 'DIR', description: 'the directory written by llm-crew book split' },
     project: { type: 'string', value: 'NAME', description: 'project name (default: from the book title)' },
+    'test-command': {
+      type: 'string',
+      value: 'CMD',
+      description:
+        "how the project runs a test, {module} standing for a task's module (default: from package.json, pyproject.toml, Cargo.toml, go.mod or a Makefile, else make test)",
+    },
     force: { type: 'boolean', description: 'replace an existing plan that differs from the proposal' },
     json: { type: 'boolean', description: 'print the plan as JSON' },
   },
   examples: [
     'llm-crew init --book structure.json --agents 4',
     'llm-crew init --book chunks/structure.json --agents 4 --chunks chunks',
+    "llm-crew init --book structure.json --agents 3 --test-command 'pytest tests/test_{module_snake}.py'",
   ],
   run({ options, positionals, stdout, stderr }) {
     noPositionals(positionals);
     const out = requireOutputFile('out', options.out);
     const base = dirname(resolve(out));
     const rel = (p: string) => relative(base, resolve(p)) || '.';
-    const plan = proposePlan(readStructure(options.book), {
+    const given = options['test-command'];
+    if (given !== undefined && given.trim() === '')
+      throw new UsageError("--test-command expects a command, got ''");
+    const structure = readStructure(options.book);
+    let testCommand = given?.trim();
+    if (testCommand === undefined) {
+      const { stack, warning } = stackOrDefault(base);
+      if (warning) stderr(`warning: ${warning}\n`);
+      testCommand = stack.testCommand;
+    }
+    const plan = proposePlan(structure, {
       agents: options.agents,
+      testCommand,
       structurePath: rel(options.book),
       chunksDir: options.chunks ? rel(options.chunks) : null,
       project: options.project,
@@ -94,7 +114,8 @@ export const planCommand = defineCommand({
     plan: { type: 'string', value: 'FILE', description: 'the plan', default: 'crew.yaml' },
     check: {
       type: 'boolean',
-      description: 'only validate: schema, every chapter owned once, acyclic dependencies, agents exist',
+      description:
+        'only validate: schema, every chapter owned once, acyclic dependencies, due days that agree with them, agents exist',
     },
     out: {
       type: 'string',

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { loadPlan, type PlanContext } from '../../crew/plan/index.js';
 import { openTracker, type Tracker } from '../../crew/tracker/index.js';
+import { withNotify } from '../../crew/tracker/notify.js';
 
 export const runtimeOptions = {
   plan: { type: 'string', value: 'FILE', description: 'the plan', default: 'crew.yaml' },
@@ -26,13 +27,15 @@ export async function withCrew<T>(
 ): Promise<T> {
   // The tracker's numbers do not depend on the book: skip the chapter checks for runtime commands.
   const ctx = loadPlan(o.plan, { check: false });
-  const tracker = openTracker({
+  const log = (m: string) => stderr(`${m}\n`);
+  const opened = openTracker({
     kind: ctx.plan.project.tracker,
     dir: ctx.dir,
     db: o.db,
     repo: ctx.plan.project.repo,
-    log: (m) => stderr(`${m}\n`),
+    log,
   });
+  const tracker = withNotify(opened, ctx.plan.notify, { project: ctx.plan.project.name, cwd: ctx.dir, log });
   try {
     return await fn(ctx, tracker);
   } finally {

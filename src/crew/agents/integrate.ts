@@ -1,20 +1,23 @@
 /**
  * `llm-crew test [--merge]` and `llm-crew merge AGENT`: the agents' branches merged, in the order
  * of their milestones' dependencies, into a temporary worktree of the base branch; each integration
- * point's test run there. A branch that conflicts is left out and its points count as conflicts.
- * The result is commented on the integration issues (labelled `blocked` while they fail) and
- * recorded as a `test` event; with --merge, a fully green result moves the base branch to it.
+ * point's test and each task's acceptance check run there. A branch that conflicts is left out and
+ * its points count as conflicts. The result is commented on the integration issues (labelled
+ * `blocked` while they fail) and recorded as a `test` event and one `check` event per check; with
+ * --merge, a result whose integration points all pass moves the base branch to it (the tasks'
+ * checks measure progress and do not hold the merge back), and every open issue whose check
+ * passed on the merged result closes, recorded as a `close` event.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../errors.js';
-import { agentLabel, type PlanContext } from '../plan/index.js';
-import type { Tracker } from '../tracker/index.js';
+import { agentLabel, pointMilestone, type PlanContext } from '../plan/index.js';
+import type { Issue, Tracker } from '../tracker/index.js';
 import { run, runOk } from './exec.js';
 import { aheadOf, branchExists, currentBranch, repoRoot } from './git.js';
+import { planChecks, recordChecks, runChecks, type CheckResult, type CheckStatus } from './checks.js';
 import { readRuntime } from './layout.js';
-import { splitWords } from './words.js';
 
 export type PointStatus = 'passed' | 'failed' | 'conflict';
 
@@ -39,6 +42,21 @@ export interface IntegrationResult {
   failed: number;
   /** Whether the base branch now points at the result (--merge, all green). */
   mergedIntoBase: boolean;
+  /** The tasks' acceptance checks on the result. */
+  tasks: TaskCheck[];
+  /** Issues closed because their check passed on the merged result (--merge). */
+  closed: number[];
+}
+
+export interface TaskCheck {
+  key: string;
+  agent: string | null;
+  milestone: string;
+  command: string;
+  status: CheckStatus;
+  exitCode: number | null;
+  output: string;
+  issue: number | null;
 }
 
 export interface IntegrateOptions {
@@ -72,14 +90,9 @@ export function mergeOrder(ctx: PlanContext): string[] {
   return [...order, ...agents.map((a) => a.id).filter((a) => !order.includes(a))];
 }
 
-const tail = (text: string, lines = 20) => text.trimEnd().split('\n').slice(-lines).join('\n');
-
-async function integrationIssues(tracker: Tracker): Promise<Map<string, number>> {
+async function issuesByKey(tracker: Tracker): Promise<Map<string, Issue>> {
   const issues = await tracker.listIssues({ state: 'all' });
-  const map = new Map<string, number>();
-  for (const i of issues)
-    if (i.key?.startsWith('integration/')) map.set(i.key.slice('integration/'.length), i.number);
-  return map;
+  return new Map(issues.filter((i) => i.key !== null).map((i) => [i.key!, i]));
 }
 
 export async function integrate(o: IntegrateOptions): Promise<IntegrationResult> {
@@ -116,7 +129,8 @@ export async function integrate(o: IntegrateOptions): Promise<IntegrationResult>
       });
     }
     const head = (await runOk('git', ['rev-parse', 'HEAD'], { cwd: dir })).trim();
-    const issueOf = await integrationIssues(tracker);
+    const byKey = await issuesByKey(tracker);
+    const issueOf = (key: string) => byKey.get(key)?.number ?? null;
     const conflicted = new Set(conflicts.map((c) => c.agent));
     const points: PointResult[] = [];
     for (const p of ctx.plan.integration) {
@@ -124,26 +138,41 @@ export async function integrate(o: IntegrateOptions): Promise<IntegrationResult>
       const base: Omit<PointResult, 'status' | 'exitCode' | 'output'> = {
         id: p.id,
         command: p.test,
-        issue: issueOf.get(p.id) ?? null,
+        issue: issueOf(`integration/${p.id}`),
       };
       if (conflicted.has(p.from) || conflicted.has(p.to)) {
         const who = [p.from, p.to].filter((a) => conflicted.has(a)).join(' and ');
         points.push({ ...base, status: 'conflict', exitCode: null, output: `not run: ${who} did not merge` });
         continue;
       }
-      const argv = splitWords(p.test);
-      const r = await run(argv[0]!, argv.slice(1), {
-        cwd: dir,
-        env: o.env,
-        timeoutMs: o.timeoutMs ?? 600_000,
-      }).catch((err: Error) => ({ code: 127, stdout: '', stderr: err.message }));
-      points.push({
-        ...base,
-        status: r.code === 0 ? 'passed' : 'failed',
-        exitCode: r.code,
-        output: tail(`${r.stdout}\n${r.stderr}`),
-      });
+      const [r] = await runChecks(
+        [{ key: `integration/${p.id}`, kind: 'integration', agent: p.from, milestone: '', command: p.test }],
+        dir,
+        { timeoutMs: o.timeoutMs ?? 600_000, env: o.env },
+      );
+      points.push({ ...base, status: r!.status, exitCode: r!.exitCode, output: r!.output });
     }
+    const wantedChecks = planChecks(ctx.plan).filter(
+      (c) => c.kind === 'task' && (!o.agents || (c.agent !== null && o.agents.includes(c.agent))),
+    );
+    const ran = await runChecks(
+      wantedChecks.filter((c) => c.agent === null || !conflicted.has(c.agent)),
+      dir,
+      { timeoutMs: o.timeoutMs ?? 600_000, env: o.env },
+    );
+    const tasks: TaskCheck[] = wantedChecks.map((c) => {
+      const r = ran.find((x) => x.key === c.key);
+      return {
+        key: c.key,
+        agent: c.agent,
+        milestone: c.milestone,
+        command: c.command,
+        status: r?.status ?? 'conflict',
+        exitCode: r?.exitCode ?? null,
+        output: r?.output ?? `not run: ${c.agent} did not merge`,
+        issue: issueOf(c.key),
+      };
+    });
     const passed = points.filter((p) => p.status === 'passed').length;
     const failed = points.length - passed;
     let mergedIntoBase = false;
@@ -160,8 +189,12 @@ export async function integrate(o: IntegrateOptions): Promise<IntegrationResult>
       passed,
       failed,
       mergedIntoBase,
+      tasks,
+      closed: [],
     };
-    await report(tracker, result);
+    // A check that passes on the merged result closes its issue, whether or not a failing
+    // interface holds the base back: the task's work merges and does what it should.
+    await report(tracker, result, ctx, o.merge ? byKey : null);
     return result;
   } finally {
     await run('git', ['worktree', 'remove', '--force', dir], { cwd: repo });
@@ -184,7 +217,64 @@ async function moveBase(repo: string, base: string, head: string, env?: NodeJS.P
     );
 }
 
-async function report(tracker: Tracker, r: IntegrationResult): Promise<void> {
+/** The checks of a result as check.ts records them: the integration points, then the tasks. */
+function checkResults(ctx: PlanContext, r: IntegrationResult): CheckResult[] {
+  const points = r.points.map((p) => {
+    const x = ctx.plan.integration.find((i) => i.id === p.id)!;
+    return {
+      key: `integration/${p.id}`,
+      kind: 'integration' as const,
+      agent: x.from,
+      milestone: pointMilestone(ctx.plan, x),
+      command: p.command,
+      status: p.status,
+      exitCode: p.exitCode,
+      output: p.output,
+    };
+  });
+  const tasks = r.tasks.map((t) => ({ ...t, kind: 'task' as const }));
+  return [...points, ...tasks];
+}
+
+/** Closes each open issue whose check passed on the merged result (a conflicting branch's did not run). */
+async function closePassing(
+  tracker: Tracker,
+  results: CheckResult[],
+  r: IntegrationResult,
+  byKey: Map<string, Issue>,
+): Promise<void> {
+  for (const c of results) {
+    const issue = byKey.get(c.key);
+    if (c.status !== 'passed' || !issue || issue.state !== 'open') continue;
+    await tracker.addComment(
+      issue.number,
+      `llm-crew test --merge: the acceptance check \`${c.command}\` passes on the merged result ${r.base}${r.merged.length ? ` + ${r.merged.map((a) => `crew/${a}`).join(', ')}` : ''} (${r.head.slice(0, 7)}${r.mergedIntoBase ? `, now ${r.base}` : ''}); closing.`,
+      'llm-crew',
+    );
+    await tracker.updateIssue(issue.number, { state: 'closed' });
+    await tracker.addEvent({
+      agent: c.agent,
+      kind: 'close',
+      message: `closed #${issue.number} ${c.key}: \`${c.command}\` passes on the merged result (${r.head.slice(0, 7)})`,
+      data: {
+        issue: issue.number,
+        key: c.key,
+        milestone: c.milestone,
+        command: c.command,
+        sha: r.head,
+        onBase: r.mergedIntoBase,
+      },
+    });
+    r.closed.push(issue.number);
+  }
+}
+
+async function report(
+  tracker: Tracker,
+  r: IntegrationResult,
+  ctx: PlanContext,
+  closeFrom: Map<string, Issue> | null,
+): Promise<void> {
   for (const p of r.points) {
     if (p.issue === null) continue;
     const verdict = { passed: 'passes', failed: 'fails', conflict: 'cannot run: a branch conflicts' }[
@@ -225,6 +315,10 @@ async function report(tracker: Tracker, r: IntegrationResult): Promise<void> {
       message: `merged ${r.merged.map((a) => `crew/${a}`).join(', ')} into ${r.base} (${r.head.slice(0, 7)})`,
       data: { merged: r.merged, base: r.base, head: r.head },
     });
+  const results = checkResults(ctx, r);
+  const where = `${r.base}${r.merged.length ? ` + ${r.merged.map((a) => `crew/${a}`).join(', ')}` : ''}`;
+  await recordChecks(tracker, results, 'merge', r.head, where);
+  if (closeFrom) await closePassing(tracker, results, r, closeFrom);
 }
 
 /** `merge AGENT`: only when every open task issue of the agent is ready for review. */

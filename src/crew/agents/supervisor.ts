@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import type { PlanContext } from '../plan/index.js';
 import type { Tracker } from '../tracker/index.js';
 import { recoveryBrief, writeText } from './brief.js';
+import { BranchChecks } from './branch-checks.js';
 import { dirtyFiles, recentCommits } from './git.js';
 import { launchAgent } from './launch.js';
 import { briefFile, readRuntime, recoveryFile, type RuntimeState } from './layout.js';
@@ -40,6 +41,10 @@ export interface SupervisorSettings {
   backoffMaxS: number;
   /** Seconds a screen must stay unchanged before the prompt it shows counts. */
   debounceS: number;
+  /** Seconds an agent's branch must rest after a commit before its acceptance checks run on it. */
+  checkDebounceS?: number;
+  /** Seconds each acceptance check may run. */
+  checkTimeoutS?: number;
 }
 
 export const DEFAULT_SETTINGS: SupervisorSettings = {
@@ -48,6 +53,9 @@ export const DEFAULT_SETTINGS: SupervisorSettings = {
   backoffS: 5,
   backoffMaxS: 300,
   debounceS: DEFAULT_DEBOUNCE_S,
+  // Agents commit in bursts: check a branch once it has rested half a minute.
+  checkDebounceS: 30,
+  checkTimeoutS: 600,
 };
 
 interface Watch {
@@ -82,10 +90,20 @@ export class Supervisor {
   private readonly watches = new Map<string, Watch>();
   private readonly tmux: Tmux;
   private readonly now: () => number;
+  readonly checks: BranchChecks;
 
   constructor(private o: SupervisorOptions) {
     this.tmux = new Tmux(o.state.socket, o.env);
     this.now = o.now ?? Date.now;
+    this.checks = new BranchChecks({
+      ctx: o.ctx,
+      tracker: o.tracker,
+      debounceS: o.settings.checkDebounceS ?? DEFAULT_SETTINGS.checkDebounceS!,
+      timeoutMs: (o.settings.checkTimeoutS ?? DEFAULT_SETTINGS.checkTimeoutS!) * 1000,
+      env: o.env,
+      now: this.now,
+      log: o.log,
+    });
   }
 
   private watch(agent: string): Watch {
@@ -132,6 +150,7 @@ export class Supervisor {
       if (!pane && rt.active !== true) continue;
       await this.check(agent, pane);
     }
+    await this.checks.tick(this.o.state);
   }
 
   private async foreign(agent: string, session: string): Promise<void> {

@@ -51,7 +51,10 @@ export type CrewEventKind =
   /** A report from the agent program's own hooks (`llm-crew hook`): data.state, data.program, data.event. */
   | 'hook'
   /** The supervisor's verdict on an agent's state when it changes: data.state, data.source. */
-  | 'state';
+  | 'state'
+  // An acceptance check's result (checks.ts), and an issue closed because its check passed.
+  | 'check'
+  | 'close';
 
 export interface CrewEvent {
   id: number;

@@ -48,7 +48,35 @@ export function parseTocPage(page: PageText, continuing: boolean): TocLine[] {
   }
   // A contents page has a heading or many entry lines; a page continuing one needs a few.
   const enough = headed ? out.length >= 2 : continuing ? out.length >= 3 : out.length >= 8;
-  return enough ? out : [];
+  if (!enough) return [];
+  // Without a heading, rows of a data table or an index read as entries too: a contents page's
+  // titles are words, and its page numbers go forward.
+  if (!headed && (out.filter((e) => looksLikeData(e.title)).length * 2 > out.length || goesBack(out)))
+    return [];
+  return out;
+}
+
+/** A row of numbers rather than a title: after any section number, half its words or more are numbers. */
+export function looksLikeData(title: string): boolean {
+  const words = title
+    .replace(/^\d+(\.\d+)*\.?\s+/, '')
+    .split(/\s+/)
+    .filter(Boolean);
+  const numbers = words.filter((w) => /^[-+]?[\d.,]+%?$/.test(w)).length;
+  return numbers >= 2 && numbers * 2 >= words.length;
+}
+
+/** Page numbers that go back more than now and then: an index (alphabetical) or a table. */
+function goesBack(lines: TocLine[]): boolean {
+  const pages = lines.map((l) => (/^\d+$/.test(l.printed) ? Number(l.printed) : null));
+  let pairs = 0;
+  let back = 0;
+  for (let i = 1; i < pages.length; i++) {
+    if (pages[i] === null || pages[i - 1] === null) continue;
+    pairs++;
+    if (pages[i]! < pages[i - 1]!) back++;
+  }
+  return pairs > 0 && back * 5 > pairs;
 }
 
 function hasLeaderOrIsShort(text: string, title: string): boolean {

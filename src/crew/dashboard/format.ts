@@ -61,3 +61,11 @@ export function testPoints(e: CrewEvent): { id: string; status: string }[] {
 }
 
 export const shortSha = (sha: string) => sha.slice(0, 7);
+
+/** "3/5" checks passing, or "-" for none planned. */
+export const checksText = (t: { passing: number; total: number }) =>
+  t.total === 0 ? '-' : `${t.passing}/${t.total}`;
+
+export function checkTone(status: string | null): Tone | undefined {
+  return status === 'passed' ? 'good' : status === null ? 'dim' : 'bad';
+}

@@ -4,7 +4,17 @@
  * script swaps the fragment in. Nothing in the page can change the crew: it is read-only.
  */
 import type { CrewEvent } from '../agents/types.js';
-import { age, ageSince, agentState, shortSha, testPoints, testVerdict, type Tone } from './format.js';
+import {
+  age,
+  ageSince,
+  agentState,
+  checksText,
+  checkTone,
+  shortSha,
+  testPoints,
+  testVerdict,
+  type Tone,
+} from './format.js';
 import type { Snapshot } from './snapshot.js';
 
 const escapeHtml = (s: string | number) =>
@@ -53,6 +63,7 @@ function agents(s: Snapshot): Markup {
       <td>${a.dirtyFiles}</td>
       <td>${a.restarts}</td>
       <td data-field="issues">${a.closed} closed, ${a.open} open</td>
+      <td data-field="checks">${checksText(a.checks)}</td>
       <td>${a.lastCommit ? `${a.lastCommit.subject} (${age(a.lastCommit.ageSeconds)})` : '-'}</td>
     </tr>`;
   });
@@ -69,6 +80,7 @@ function agents(s: Snapshot): Markup {
         <th>Dirty</th>
         <th>Restarts</th>
         <th>Issues</th>
+        <th>Checks passing</th>
         <th>Last commit</th>
       </tr>
       ${rows}
@@ -89,6 +101,7 @@ function milestones(s: Snapshot): Markup {
       </td>
       <td>${m.due ?? `day ${m.day}`}</td>
       <td>${m.blocked}</td>
+      <td data-field="checks">${checksText(m.checks)}</td>
       <td>${m.state}</td>
     </tr>`;
   });
@@ -101,6 +114,7 @@ function milestones(s: Snapshot): Markup {
         <th>Progress</th>
         <th>Due</th>
         <th>Blocked</th>
+        <th>Checks passing</th>
         <th>State</th>
       </tr>
       ${rows}
@@ -119,6 +133,7 @@ function integration(s: Snapshot): Markup {
       <td>day ${x.plannedDay} (${x.plannedDate})</td>
       <td>${x.actualDay !== null ? `day ${x.actualDay}` : '-'}</td>
       <td data-field="state">${x.state}${x.late ? ', late' : ''}</td>
+      <td data-field="check" ${new Markup(tone(checkTone(x.check)))}>${x.check ?? 'not run'}</td>
     </tr>`;
   });
   return html`<section id="integration">
@@ -131,6 +146,7 @@ function integration(s: Snapshot): Markup {
         <th>Planned</th>
         <th>Actual</th>
         <th>State</th>
+        <th>Check</th>
       </tr>
       ${rows}
     </table>

@@ -7,6 +7,15 @@ import { now as clockNow } from '../../clock.js';
 import { agentLabel, type Plan } from '../plan/index.js';
 import type { Issue, Tracker } from '../tracker/index.js';
 import type { AgentStatus, CrewEvent } from '../agents/types.js';
+import type { CheckStatus } from '../agents/checks.js';
+import {
+  checkStates,
+  checksOverTime,
+  tally,
+  type CheckPoint,
+  type CheckState,
+  type Tally,
+} from './checks.js';
 import { readCommits, type CommitInfo } from './commits.js';
 
 export interface AgentRow extends AgentStatus {
@@ -15,6 +24,8 @@ export interface AgentRow extends AgentStatus {
   open: number;
   closed: number;
   blocked: number;
+  /** Its acceptance checks passing, by each check's latest result (checks.ts). */
+  checks: Tally;
 }
 
 export interface MilestoneProgress {
@@ -29,6 +40,8 @@ export interface MilestoneProgress {
   blocked: number;
   /** done: every issue closed; late: open past its due date; open: otherwise. */
   state: 'done' | 'late' | 'open';
+  /** Its issues' acceptance checks passing. */
+  checks: Tally;
 }
 
 export interface IntegrationProgress {
@@ -47,6 +60,8 @@ export interface IntegrationProgress {
   actualDay: number | null;
   /** Closed after its planned date, or still open past it. */
   late: boolean;
+  /** Its test's latest result; null before it first ran. */
+  check: CheckStatus | null;
 }
 
 export interface Snapshot {
@@ -61,8 +76,10 @@ export interface Snapshot {
   commits: CommitInfo[];
   /** The newest `test` event (its data holds the result), or null before the first `llm-crew test`. */
   lastTest: CrewEvent | null;
-  /** The runtime's newest events, newest first. */
+  /** The runtime's newest events, newest first; of the checks, only those that turned red. */
   events: CrewEvent[];
+  /** Each agent's checks passing over time. */
+  checksOverTime: CheckPoint[];
 }
 
 export interface SnapshotSources {
@@ -112,7 +129,16 @@ function missingStatus(agent: Plan['agents'][number]): AgentStatus {
   };
 }
 
-function milestoneProgress(plan: Plan, issues: Issue[], start: Date, now: Date): MilestoneProgress[] {
+const NO_CHECKS: Tally = { passing: 0, total: 0 };
+
+function milestoneProgress(
+  plan: Plan,
+  issues: Issue[],
+  start: Date,
+  now: Date,
+  checks: CheckState[],
+): MilestoneProgress[] {
+  const perMilestone = tally(checks, (c) => c.milestone);
   return plan.milestones.map((m) => {
     const mine = issues.filter((i) => i.milestone === m.title);
     const closed = mine.filter((i) => i.state === 'closed').length;
@@ -128,11 +154,18 @@ function milestoneProgress(plan: Plan, issues: Issue[], start: Date, now: Date):
       closed,
       blocked: mine.filter((i) => i.state === 'open' && i.labels.includes('blocked')).length,
       state: done ? 'done' : due && now.getTime() > due.getTime() + DAY_MS ? 'late' : 'open',
+      checks: perMilestone.get(m.id) ?? NO_CHECKS,
     };
   });
 }
 
-function integrationProgress(plan: Plan, issues: Issue[], start: Date, now: Date): IntegrationProgress[] {
+function integrationProgress(
+  plan: Plan,
+  issues: Issue[],
+  start: Date,
+  now: Date,
+  checks: CheckState[],
+): IntegrationProgress[] {
   return plan.integration.map((x) => {
     const issue = issues.find((i) => i.key === `integration/${x.id}`) ?? null;
     const planned = dateOfDay(start, x.day);
@@ -160,19 +193,25 @@ function integrationProgress(plan: Plan, issues: Issue[], start: Date, now: Date
       actualAt: at,
       actualDay: at ? dayOf(start, new Date(at)) : null,
       late: at ? Date.parse(at) > deadline : now.getTime() > deadline,
+      check: checks.find((c) => c.key === `integration/${x.id}`)?.status ?? null,
     };
   });
 }
 
 export async function buildSnapshot(s: SnapshotSources): Promise<Snapshot> {
   const now = (s.now ?? clockNow)();
-  const [issues, statuses, events, tests] = await Promise.all([
+  const [issues, statuses, events, tests, checkEvents] = await Promise.all([
     s.tracker.listIssues({ state: 'all' }),
     s.status(),
-    s.tracker.listEvents({ limit: s.events ?? 15 }),
+    // Checks are tallied, not listed: only one turning red makes the list, so a test run of many
+    // checks does not push the supervisor's events off it.
+    s.tracker.listEvents({ limit: (s.events ?? 15) * 20 }),
     s.tracker.listEvents({ kind: 'test', limit: 1 }),
+    s.tracker.listEvents({ kind: 'check' }),
   ]);
   const start = dayZero(s.plan, issues, now);
+  const checks = checkStates(s.plan, checkEvents);
+  const perAgent = tally(checks, (c) => c.agent);
   const agents: AgentRow[] = s.plan.agents.map((a) => {
     const label = agentLabel(s.plan, a.id)!;
     const mine = issues.filter((i) => i.labels.includes(label));
@@ -182,6 +221,7 @@ export async function buildSnapshot(s: SnapshotSources): Promise<Snapshot> {
       open: mine.filter((i) => i.state === 'open').length,
       closed: mine.filter((i) => i.state === 'closed').length,
       blocked: mine.filter((i) => i.state === 'open' && i.labels.includes('blocked')).length,
+      checks: perAgent.get(a.id) ?? NO_CHECKS,
     };
   });
   const newestFirst = (a: CrewEvent, b: CrewEvent) => b.at.localeCompare(a.at) || b.id - a.id;
@@ -191,10 +231,14 @@ export async function buildSnapshot(s: SnapshotSources): Promise<Snapshot> {
     tracker: `${s.tracker.kind} ${s.tracker.where}`,
     start: start.toISOString(),
     agents,
-    milestones: milestoneProgress(s.plan, issues, start, now),
-    integration: integrationProgress(s.plan, issues, start, now),
+    milestones: milestoneProgress(s.plan, issues, start, now, checks),
+    integration: integrationProgress(s.plan, issues, start, now, checks),
     commits: readCommits(s.repo, { limit: s.commits ?? 15 }),
     lastTest: [...tests].sort(newestFirst)[0] ?? null,
-    events: [...events].sort(newestFirst),
+    events: events
+      .filter((e) => e.kind !== 'check' || e.data?.turnedRed === true)
+      .sort(newestFirst)
+      .slice(0, s.events ?? 15),
+    checksOverTime: checksOverTime(s.plan, checkEvents),
   };
 }

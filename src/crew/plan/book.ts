@@ -35,6 +35,19 @@ export function chapters(s: BookStructure): Entry[] {
   return [...walk(s.entries)].filter((e) => e.kind === 'chapter' && e.matter === 'body' && e.number !== null);
 }
 
+/**
+ * The chapters a plan assigns: the numbered ones; in a book whose chapters carry no numbers (a
+ * reference manual's package chapters), every chapter of the body, named by its id.
+ */
+export function planChapters(s: BookStructure): Entry[] {
+  const numbered = chapters(s);
+  if (numbered.length > 0) return numbered;
+  return [...walk(s.entries)].filter((e) => e.kind === 'chapter' && e.matter === 'body');
+}
+
+/** How a plan names a chapter or section: its printed number, else its id in the structure. */
+export const entryRef = (e: Entry): string => e.number ?? e.id;
+
 /** The chapter or section whose printed number is `ref` ("2", "2.3"), or, failing that, whose id is. */
 export function findEntry(s: BookStructure, ref: string): Entry | null {
   const all = [...walk(s.entries)];

@@ -1,11 +1,12 @@
 /**
  * `llm-crew plan --check`: what the schema cannot see alone. Every chapter of the book owned by
  * exactly one agent, every section a deliverable cites present in the book, milestone dependencies
- * without a cycle.
+ * without a cycle, and due days that agree with them: nothing waits for something due later.
  */
 import { LineCounter, parseDocument, type Node } from 'yaml';
 import type { BookStructure } from '../book/types.js';
-import { chapters, findEntry } from './book.js';
+import { entryRef, findEntry, planChapters } from './book.js';
+import { issueGraph, type PlannedIssue } from './graph.js';
 import type { PlanIssue } from './schema.js';
 import type { Plan } from './types.js';
 
@@ -13,8 +14,8 @@ export function checkPlan(plan: Plan, structure: BookStructure): PlanIssue[] {
   const issues: PlanIssue[] = [];
   const fail = (path: string, message: string) => issues.push({ path, line: null, message });
 
-  const bookChapters = chapters(structure);
-  const known = new Set(bookChapters.map((c) => c.number!));
+  const bookChapters = planChapters(structure);
+  const known = new Set(bookChapters.map(entryRef));
   const owner = new Map<string, string>();
   plan.agents.forEach((a, i) =>
     a.chapters.forEach((c, j) => {
@@ -25,7 +26,7 @@ export function checkPlan(plan: Plan, structure: BookStructure): PlanIssue[] {
     }),
   );
   for (const c of bookChapters)
-    if (!owner.has(c.number!)) fail('agents', `no agent owns chapter ${c.number} (${c.title})`);
+    if (!owner.has(entryRef(c))) fail('agents', `no agent owns chapter ${entryRef(c)} (${c.title})`);
 
   plan.milestones.forEach((m, i) =>
     m.deliverables.forEach((d, j) =>
@@ -43,6 +44,47 @@ export function checkPlan(plan: Plan, structure: BookStructure): PlanIssue[] {
   if (cycle) {
     const i = plan.milestones.findIndex((m) => m.id === cycle[0]);
     fail(`milestones[${i}].depends`, `dependency cycle: ${cycle.join(' -> ')}`);
+  }
+  issues.push(...dueDayIssues(plan));
+  return issues;
+}
+
+/**
+ * A milestone that depends on one due later, and an issue that waits for one due later (a task is
+ * due on its milestone's day, an interface on its own): the plan promises what it cannot keep.
+ */
+export function dueDayIssues(plan: Plan): PlanIssue[] {
+  const issues: PlanIssue[] = [];
+  const index = new Map(plan.milestones.map((m, i) => [m.id, i]));
+  const dayOf = (id: string) => plan.milestones[index.get(id)!]?.day ?? 0;
+  plan.milestones.forEach((m, i) =>
+    m.depends.forEach((d, j) => {
+      if (index.has(d) && dayOf(d) > m.day)
+        issues.push({
+          path: `milestones[${i}].depends[${j}]`,
+          line: null,
+          message: `${m.id} (due day ${m.day}) depends on ${d}, due later (day ${dayOf(d)})`,
+        });
+    }),
+  );
+  // A task is due with its milestone; an interface on its own planned day.
+  const due = (g: PlannedIssue) => (g.point ? g.point.day : dayOf(g.milestone));
+  const graph = issueGraph(plan);
+  const byKey = new Map(graph.map((g) => [g.key, g]));
+  for (const g of graph) {
+    const late = g.depends.map((k) => byKey.get(k)!).filter((d) => due(d) > due(g));
+    if (late.length === 0) continue;
+    const m = index.get(g.milestone)!;
+    const path = g.deliverable
+      ? `milestones[${m}].deliverables[${plan.milestones[m]!.deliverables.indexOf(g.deliverable)}]`
+      : `integration[${plan.integration.indexOf(g.point!)}].day`;
+    issues.push({
+      path,
+      line: null,
+      message: `${g.key} (due day ${due(g)}) depends on ${late
+        .map((d) => `${d.key} (due day ${due(d)})`)
+        .join(', ')}, due later`,
+    });
   }
   return issues;
 }

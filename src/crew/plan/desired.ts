@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { findEntry, pagesText } from './book.js';
+import { issueGraph } from './graph.js';
 import type { PlanContext } from './load.js';
 import { loadTemplate, render } from './templates.js';
 import type { LabelSpec, Plan } from './types.js';
@@ -114,94 +115,69 @@ export function desiredState(ctx: PlanContext): DesiredState {
     dueOn: dueOn(plan, m.day),
   }));
 
-  const issues: DesiredIssue[] = [];
-  for (const m of plan.milestones) {
-    const owner = plan.agents.find((a) => a.id === m.owner);
-    for (const d of m.deliverables) {
-      const module = d.module ?? owner?.modules[0] ?? 'core';
-      const title = `${d.title}`;
-      issues.push({
-        key: `task/${m.id}/${d.id}`,
-        kind: 'task',
-        agent: owner?.id ?? null,
-        module,
-        sections: d.sections,
-        title,
+  const issues: DesiredIssue[] = issueGraph(plan).map((g) => {
+    const milestone = plan.milestones.find((m) => m.id === g.milestone)!;
+    const base = {
+      key: g.key,
+      kind: g.kind,
+      agent: g.agent,
+      module: g.module,
+      sections: g.sections,
+      milestone: `milestone/${g.milestone}`,
+      depends: g.depends,
+      blocks: g.blocks,
+    };
+    if (g.kind === 'task') {
+      const d = g.deliverable!;
+      const owner = plan.agents.find((a) => a.id === milestone.owner);
+      return {
+        ...base,
+        title: d.title,
         body: render(
           taskTemplate,
           {
-            title,
-            milestone: m.title,
-            day: m.day,
-            owner: owner ? `${owner.id} (${owner.role})` : m.owner,
-            module,
+            title: d.title,
+            milestone: milestone.title,
+            day: milestone.day,
+            owner: owner ? `${owner.id} (${owner.role})` : milestone.owner,
+            module: g.module,
             sections: sectionList(ctx, d.sections),
+            accept: d.accept
+              ? `The acceptance check \`${d.accept}\` passes on the merged result: \`llm-crew test --merge\` then closes this issue.`
+              : 'No acceptance check: the coordinator closes this issue by hand.',
           },
           'task.md',
         ),
-        labels: [agentLabel(plan, m.owner), milestoneLabel(plan, m.id)].filter(
+        labels: [agentLabel(plan, milestone.owner), milestoneLabel(plan, milestone.id)].filter(
           (l): l is string => l !== null,
         ),
-        milestone: `milestone/${m.id}`,
-        depends: [],
-        blocks: [],
-      });
+      };
     }
-  }
-
-  const coordinator = plan.milestones.find((m) => m.owner === 'coordinator');
-  for (const x of plan.integration) {
-    const milestone =
-      x.milestone ??
-      coordinator?.id ??
-      plan.milestones.find((m) => m.owner === x.from)?.id ??
-      plan.milestones[0]!.id;
-    const key = `integration/${x.id}`;
-    const vars = {
-      id: x.id,
-      from: x.from,
-      to: x.to,
-      module: x.module,
-      interface: x.interface,
-      day: x.day,
-      test: x.test,
-      sections: '',
-    };
-    const tasksOf = (agent: string) => issues.filter((i) => i.kind === 'task' && i.agent === agent);
-    const onModule = tasksOf(x.from).filter((t) => t.module === x.module);
-    const producers = onModule.length ? onModule : tasksOf(x.from);
-    const consumers = tasksOf(x.to);
-    const sections = [...new Set(producers.flatMap((p) => p.sections))];
-    vars.sections = sectionList(ctx, sections);
-    issues.push({
-      key,
-      kind: 'integration',
-      agent: x.from,
-      module: x.module,
-      sections,
+    const x = g.point!;
+    return {
+      ...base,
       title: `Integration: ${x.id} (${x.module}, ${x.from} -> ${x.to})`,
-      body: render(integrationTemplate, vars, 'integration.md'),
+      body: render(
+        integrationTemplate,
+        {
+          id: x.id,
+          from: x.from,
+          to: x.to,
+          module: x.module,
+          interface: x.interface,
+          day: x.day,
+          test: x.test,
+          sections: sectionList(ctx, g.sections),
+        },
+        'integration.md',
+      ),
       labels: [
         'integration-needed',
         agentLabel(plan, x.from)!,
         agentLabel(plan, x.to)!,
-        milestoneLabel(plan, milestone)!,
+        milestoneLabel(plan, milestone.id)!,
       ],
-      milestone: `milestone/${milestone}`,
-      depends: [],
-      blocks: [],
-    });
-    // The interface waits for the producer's tasks on that module (all of its tasks when none
-    // names the module), and the consumer's tasks wait for the interface.
-    const issue = issues[issues.length - 1]!;
-    for (const p of producers) {
-      issue.depends.push(p.key);
-      p.blocks.push(key);
-    }
-    for (const c of consumers) {
-      issue.blocks.push(c.key);
-      c.depends.push(key);
-    }
-  }
+    };
+  });
   return { labels, milestones, issues };
 }

@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { chapters, findEntry } from './book.js';
+import { findEntry, planChapters } from './book.js';
+import { issueGraph } from './graph.js';
 import { agentLabel, desiredState, sectionList } from './desired.js';
 import type { PlanContext } from './load.js';
 import { loadTemplate, render } from './templates.js';
@@ -48,8 +49,9 @@ export function planDocuments(ctx: PlanContext): Document[] {
   const { plan, structure } = ctx;
   const dir = plan.project.templates ? join(ctx.dir, plan.project.templates) : null;
   const desired = desiredState(ctx);
+  const accepts = new Map(issueGraph(plan).map((g) => [g.key, g.accept]));
   const book = structure.title ?? plan.book.file ?? 'the book';
-  const bookChapters = chapters(structure);
+  const bookChapters = planChapters(structure);
   const chapterTitle = (n: string) => findEntry(structure, n)?.title ?? '?';
 
   const agentTable = table(
@@ -143,7 +145,13 @@ export function planDocuments(ctx: PlanContext): Document[] {
           modules: a.modules.map((m) => `\`${m}\``).join(', ') || '(none named)',
           chapterList: sectionList(ctx, a.chapters),
           chunks: chunkList(ctx, a),
-          issues: issues.map((i) => `- ${i.title} (\`${i.key}\`)`).join('\n') || '(none)',
+          issues:
+            issues
+              .map((i) => {
+                const check = accepts.get(i.key);
+                return `- ${i.title} (\`${i.key}\`)${check ? `; check: \`${check}\`` : ''}`;
+              })
+              .join('\n') || '(none)',
           integration:
             integration
               .map((x) =>

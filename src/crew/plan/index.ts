@@ -2,8 +2,17 @@
 export * from './types.js';
 export { parsePlan, planToYaml, PlanError, formatIssue, slug, type PlanIssue } from './schema.js';
 export { PLAN_SCHEMA_FILE } from './json-schema.js';
-export { checkPlan, findCycle, withLines } from './check.js';
-export { proposePlan, balancedGroups, moduleName, type ProposeOptions } from './propose.js';
+export { checkPlan, dueDayIssues, findCycle, withLines } from './check.js';
+export { issueGraph, pointMilestone, type PlannedIssue } from './graph.js';
+export { DEFAULT_STACK, detectStack, stackOrDefault, testFor, type Stack } from './stack.js';
+export {
+  proposePlan,
+  balancedGroups,
+  chapterDeliverables,
+  moduleName,
+  MAX_TASK_PAGES,
+  type ProposeOptions,
+} from './propose.js';
 export { loadPlan, readPlanText, type PlanContext } from './load.js';
 export {
   desiredState,

@@ -16,7 +16,10 @@ import {
   type IntegrationPoint,
   type LabelSpec,
   type Milestone,
+  type NotifyEvent,
+  type NotifyHook,
   type Plan,
+  NOTIFY_EVENTS,
 } from './types.js';
 
 export interface PlanIssue {
@@ -119,6 +122,7 @@ export function parsePlan(text: string, file = 'crew.yaml'): Plan {
     tracker: (p.tracker === 'github' ? 'github' : 'local') as Plan['project']['tracker'],
     start,
     templates: str(p.templates),
+    test_command: str(p.test_command),
   };
 
   const b = fields(raw.book);
@@ -157,6 +161,7 @@ export function parsePlan(text: string, file = 'crew.yaml'): Plan {
         title,
         sections: texts(d.sections),
         module: str(d.module),
+        accept: str(d.accept),
       };
     });
     unique(deliverables, ['milestones', i, 'deliverables'], 'deliverable', fail);
@@ -195,6 +200,19 @@ export function parsePlan(text: string, file = 'crew.yaml'): Plan {
     };
   });
 
+  const notify: NotifyHook[] = list(raw.notify).map((value, i) => {
+    const n = fields(value);
+    const hook = {
+      command: str(n.command),
+      url: str(n.url),
+      events:
+        n.events === undefined || n.events === null ? [...NOTIFY_EVENTS] : (texts(n.events) as NotifyEvent[]),
+    };
+    if ((hook.command === null) === (hook.url === null))
+      fail(['notify', i], 'give a hook either a command or a url (one of them)');
+    return hook;
+  });
+
   // Cross-references that only need the plan itself; checks against the book are in check.ts.
   const agentIds = new Set(agents.map((a) => a.id));
   const milestoneIds = new Set(milestones.map((m) => m.id));
@@ -214,7 +232,7 @@ export function parsePlan(text: string, file = 'crew.yaml'): Plan {
   });
 
   if (issues.length > 0) throw new PlanError(file, issues);
-  return { version: PLAN_VERSION, project, book, agents, milestones, integration, labels };
+  return { version: PLAN_VERSION, project, book, agents, milestones, integration, labels, notify };
 }
 
 /** Reports the second and later uses of an id in a list. */

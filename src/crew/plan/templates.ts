@@ -49,6 +49,9 @@ Your tmux session is \`{{session}}\`.
 
 ## Your issues
 
+Each issue closes when its acceptance check passes on the merged result (\`llm-crew test --merge\`);
+run the check yourself before you say it is done.
+
 {{issues}}
 
 ## Integration points
@@ -76,6 +79,7 @@ Module: {{module}}.
 
 - The code for the sections above is in \`{{module}}\`, with tests.
 - Commits follow \`feat({{module}}): ...\`.
+- {{accept}}
 `,
   'integration.md': `Integration point \`{{id}}\`: {{from}} -> {{to}} (planned day {{day}}).
 

@@ -19,6 +19,12 @@ export interface Project {
   start: string | null;
   /** Where the user's own templates live, relative to crew.yaml; null: the built-in ones. */
   templates: string | null;
+  /**
+   * How the project runs a test, declared once (`init` detects it from the stack: stack.ts).
+   * `{module}` and `{module_snake}` stand for a task's module; the tasks' `accept` commands are
+   * written from it. Null: the plan names each acceptance command itself.
+   */
+  test_command: string | null;
 }
 
 export interface BookRef {
@@ -56,6 +62,8 @@ export interface Deliverable {
   /** Chapter or section numbers ("2", "2.3") the work comes from. */
   sections: string[];
   module: string | null;
+  /** The acceptance check: the task closes when it passes on the merged result. Null: closed by hand. */
+  accept: string | null;
 }
 
 export interface Milestone {
@@ -89,6 +97,19 @@ export interface LabelSpec {
   description: string;
 }
 
+/** What a notify hook hears about (docs/crew-plan-and-tracker.md). */
+export const NOTIFY_EVENTS = ['waiting-for-input', 'blocked', 'check-red'] as const;
+export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+
+/** A hook run when an agent waits for input, is blocked, or a check turns red: a command or a local webhook. */
+export interface NotifyHook {
+  /** Run without a shell, the event as JSON on its stdin. */
+  command: string | null;
+  /** POSTed the event as JSON; only http(s) on 127.0.0.1, ::1 or localhost. */
+  url: string | null;
+  events: NotifyEvent[];
+}
+
 export interface Plan {
   version: typeof PLAN_VERSION;
   project: Project;
@@ -98,4 +119,5 @@ export interface Plan {
   integration: IntegrationPoint[];
   /** Labels beyond the ones every plan gets (agent-N-ID, milestone-N, blocked, ...). */
   labels: LabelSpec[];
+  notify: NotifyHook[];
 }

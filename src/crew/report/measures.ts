@@ -10,7 +10,9 @@
  * - integration overhead: from the interface being ready (the last of the producer's issues that the
  *   integration issue depends on closed) to the consumer integrating it (the integration issue closed).
  */
+import type { CheckStatus } from '../agents/checks.js';
 import type { CrewEvent } from '../agents/types.js';
+import { checkStates, checksOverTime, tally, type CheckState } from '../dashboard/checks.js';
 import type { CommitInfo } from '../dashboard/commits.js';
 import { closedAt, dayZero } from '../dashboard/snapshot.js';
 import type { Plan } from '../plan/index.js';
@@ -33,6 +35,19 @@ export interface AgentMeasures {
   blockedHours: number;
   restarts: number;
   conflicts: number;
+  /** Its acceptance checks passing now, of all it has (each check's latest result). */
+  checksPassing: number;
+  checks: number;
+}
+
+export interface MilestoneChecks {
+  id: string;
+  title: string;
+  checksPassing: number;
+  checks: number;
+  /** Its issues closed, of all. */
+  closed: number;
+  issues: number;
 }
 
 export interface IntegrationMeasure {
@@ -46,6 +61,8 @@ export interface IntegrationMeasure {
   /** integratedAt - readyAt, or now - readyAt while waiting (pending). */
   overheadHours: number | null;
   pending: boolean;
+  /** Its test's latest result; null before it first ran. */
+  check: CheckStatus | null;
 }
 
 export interface Report {
@@ -55,6 +72,9 @@ export interface Report {
   agents: AgentMeasures[];
   closedOverTime: Point[];
   commitsOverTime: Point[];
+  /** Each agent's acceptance checks passing, after each change. */
+  checksOverTime: Point[];
+  milestones: MilestoneChecks[];
   integration: IntegrationMeasure[];
   conflicts: CrewEvent[];
   restarts: number;
@@ -134,7 +154,12 @@ function blockedSpans(plan: Plan, issues: Issue[], events: CrewEvent[], now: Dat
   return spans;
 }
 
-function integrationMeasures(plan: Plan, issues: Issue[], now: Date): IntegrationMeasure[] {
+function integrationMeasures(
+  plan: Plan,
+  issues: Issue[],
+  now: Date,
+  checks: CheckState[],
+): IntegrationMeasure[] {
   const byNumber = new Map(issues.map((i) => [i.number, i]));
   return plan.integration.map((x) => {
     const issue = issues.find((i) => i.key === `integration/${x.id}`) ?? null;
@@ -155,6 +180,7 @@ function integrationMeasures(plan: Plan, issues: Issue[], now: Date): Integratio
       integratedAt,
       overheadHours: readyAt ? hours(Math.max(0, end - Date.parse(readyAt))) : null,
       pending: readyAt !== null && integratedAt === null,
+      check: checks.find((c) => c.key === `integration/${x.id}`)?.status ?? null,
     };
   });
 }
@@ -168,6 +194,9 @@ export function computeReport(r: ReportInput): Report {
   const blocked = blockedSpans(plan, issues, events, now);
   const count = (kind: CrewEvent['kind'], agent: string) =>
     events.filter((e) => e.kind === kind && e.agent === agent).length;
+  const checks = checkStates(plan, events);
+  const perAgent = tally(checks, (c) => c.agent);
+  const perMilestone = tally(checks, (c) => c.milestone);
   const agents = plan.agents.map((a) => {
     const mine = commits.filter((c) => c.agent === a.id);
     return {
@@ -179,6 +208,19 @@ export function computeReport(r: ReportInput): Report {
       blockedHours: hours(unionMs(blocked.get(a.id)!)),
       restarts: count('restart', a.id),
       conflicts: count('conflict', a.id),
+      checksPassing: perAgent.get(a.id)?.passing ?? 0,
+      checks: perAgent.get(a.id)?.total ?? 0,
+    };
+  });
+  const milestones = plan.milestones.map((m) => {
+    const mine = issues.filter((i) => i.milestone === m.title);
+    return {
+      id: m.id,
+      title: m.title,
+      checksPassing: perMilestone.get(m.id)?.passing ?? 0,
+      checks: perMilestone.get(m.id)?.total ?? 0,
+      closed: mine.filter((i) => i.state === 'closed').length,
+      issues: mine.length,
     };
   });
   return {
@@ -188,7 +230,9 @@ export function computeReport(r: ReportInput): Report {
     agents,
     closedOverTime: runningTotals(closed),
     commitsOverTime: runningTotals(agentCommits.map((c) => ({ agent: c.agent, at: c.at }))),
-    integration: integrationMeasures(plan, issues, now),
+    checksOverTime: checksOverTime(plan, events),
+    milestones,
+    integration: integrationMeasures(plan, issues, now, checks),
     conflicts: events.filter((e) => e.kind === 'conflict'),
     restarts: events.filter((e) => e.kind === 'restart').length,
   };

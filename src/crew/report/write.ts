@@ -11,6 +11,7 @@ import type { Report } from './measures.js';
 export const CHARTS = {
   closed: 'issues-closed.png',
   commits: 'commits.png',
+  checks: 'checks-passing.png',
   overhead: 'integration-overhead.png',
 } as const;
 
@@ -54,6 +55,7 @@ ${table(
     'Time blocked',
     'Restarts',
     'Merge conflicts',
+    'Checks passing',
   ],
   r.agents.map((a) => [
     a.agent,
@@ -64,12 +66,32 @@ ${table(
     fmt(a.blockedHours),
     a.restarts,
     a.conflicts,
+    a.checks ? `${a.checksPassing}/${a.checks}` : '-',
+  ]),
+)}
+
+## Per milestone
+
+${table(
+  ['Milestone', 'Issues closed', 'Checks passing'],
+  r.milestones.map((m) => [
+    m.title,
+    `${m.closed}/${m.issues}`,
+    m.checks ? `${m.checksPassing}/${m.checks}` : '-',
   ]),
 )}
 
 ## Issues closed over time
 
+A task closes when its acceptance check passes on the merged result (\`llm-crew test --merge\`).
+
 ${image('closed', 'Issues closed per agent over time', 'no issue closed yet')}
+
+## Acceptance checks passing over time
+
+Each agent's checks passing, by each check's latest result on its branch or the merged result.
+
+${image('checks', 'Acceptance checks passing per agent over time', 'no check has run yet')}
 
 ## Commits over time
 
@@ -80,11 +102,12 @@ ${image('commits', 'Commits per agent over time', 'no commit on an agent branch 
 From an interface being ready (the producer's issues it depends on closed) to its consumer integrating it (the integration issue closed).
 
 ${table(
-  ['Point', 'From -> to', 'Issue', 'Ready', 'Integrated', 'Overhead'],
+  ['Point', 'From -> to', 'Issue', 'Check', 'Ready', 'Integrated', 'Overhead'],
   r.integration.map((x) => [
     x.id,
     `${x.from} -> ${x.to}`,
     x.issue === null ? '-' : `#${x.issue}`,
+    x.check ?? 'not run',
     x.readyAt?.slice(0, 16).replace('T', ' ') ?? 'not yet',
     x.integratedAt?.slice(0, 16).replace('T', ' ') ?? 'not yet',
     x.pending ? `${fmt(x.overheadHours)} so far` : fmt(x.overheadHours),
@@ -108,6 +131,12 @@ export async function writeReport(r: Report, dir: string): Promise<string[]> {
       r.closedOverTime.length ? runningTotalSpec(r.closedOverTime, 'Issues closed', 'Issues closed') : null,
     ],
     ['commits', r.commitsOverTime.length ? runningTotalSpec(r.commitsOverTime, 'Commits', 'Commits') : null],
+    [
+      'checks',
+      r.checksOverTime.length
+        ? runningTotalSpec(r.checksOverTime, 'Acceptance checks passing', 'Checks passing')
+        : null,
+    ],
     ['overhead', r.integration.some((x) => x.overheadHours !== null) ? overheadSpec(r.integration) : null],
   ];
   const drawn = new Set<keyof typeof CHARTS>();

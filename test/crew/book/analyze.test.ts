@@ -134,6 +134,38 @@ describe('book analyze on generated books', () => {
       ['1.1 Tensors', '3'],
     ]);
   });
+
+  it('does not take a data table or an index without a heading for contents', () => {
+    const line = (text: string, y: number) => ({ text, x: 72, y, size: 10, mono: false });
+    const page = (texts: string[]) => ({
+      page: 17,
+      width: 612,
+      height: 792,
+      lines: texts.map((t, i) => line(t, 740 - 14 * i)),
+    });
+    // R-data's page 17: a reshaped data frame, one row per line, each ending in a number.
+    const table = [
+      'Status Age V1 V2 V3 V4 id',
+      ...Array.from({ length: 10 }, (_, i) => `${i + 1}.1 CC 2${i}646 1 45190 ${i + 1}`),
+    ];
+    expect(parseTocPage(page(table), false)).toEqual([]);
+    // An index: alphabetical, so its page numbers jump back and forth.
+    const index = [
+      'bzfile . . . . . 26',
+      'cat . . . . . 5',
+      'dbf . . . . . 21',
+      'file . . . . . 26',
+      'ftable . . . . . 13',
+      'netCDF . . . . . 24',
+      'odbcClose . . . . . 22',
+      'read.csv . . . . . 8',
+      'scan . . . . . 11',
+    ];
+    expect(parseTocPage(page(index), false)).toEqual([]);
+    // The same entries in page order, as a contents page holds them, still read.
+    const contents = [...index].sort((a, b) => Number(a.split(' ').at(-1)) - Number(b.split(' ').at(-1)));
+    expect(parseTocPage(page(contents), false)).toHaveLength(9);
+  });
 });
 
 describe('reading pages on several threads', () => {

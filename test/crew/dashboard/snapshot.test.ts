@@ -122,3 +122,60 @@ describe('buildSnapshot', () => {
     ]);
   });
 });
+
+describe('progress by acceptance checks', () => {
+  it("tallies each check's latest result per agent, milestone and point, and each agent's passing over time", async () => {
+    const p = (project = await crewProject());
+    const check = (key: string, status: string, scope = 'merge', agent = 'foundation') =>
+      p.tracker.addEvent({
+        agent,
+        kind: 'check',
+        message: `${key} ${status}`,
+        data: {
+          scope,
+          key,
+          milestone: 'm5',
+          status,
+          sha: 'abc',
+          turnedRed: key.includes('pipeline') && status === 'failed',
+        },
+      });
+    await check('integration/tokenizer-interface', 'passed', 'branch');
+    await check('integration/data-pipeline', 'passed', 'branch');
+    await check('integration/data-pipeline', 'passed', 'branch'); // no change: no point
+    await check('integration/data-pipeline', 'failed'); // red on the merged result
+    await check('integration/model-forward', 'passed', 'merge', 'architecture');
+    await check('integration/not-in-the-plan', 'passed'); // a point since removed: ignored
+    const s = await snapshot(p);
+    expect(s.agents.map((a) => [a.agent, a.checks])).toEqual([
+      ['foundation', { passing: 1, total: 2 }],
+      ['architecture', { passing: 1, total: 1 }],
+      ['training', { passing: 0, total: 1 }],
+      ['application', { passing: 0, total: 0 }],
+    ]);
+    expect(s.milestones.find((m) => m.id === 'm5')!.checks).toEqual({ passing: 2, total: 4 });
+    expect(s.milestones.find((m) => m.id === 'm1')!.checks).toEqual({ passing: 0, total: 0 });
+    expect(s.integration.map((x) => [x.id, x.check])).toEqual([
+      ['tokenizer-interface', 'passed'],
+      ['data-pipeline', 'failed'],
+      ['model-forward', 'passed'],
+      ['training-infrastructure', null],
+    ]);
+    expect(s.checksOverTime.map((c) => `${c.agent} ${c.total}`)).toEqual([
+      'foundation 1',
+      'foundation 2',
+      'foundation 1',
+      'architecture 1',
+    ]);
+    // Of the checks, only the one that turned red is listed among the events.
+    expect(s.events.filter((e) => e.kind === 'check').map((e) => e.message)).toEqual([
+      'integration/data-pipeline failed',
+    ]);
+    const { dashboardFragment } = await import('../../../src/crew/dashboard/html.js');
+    const html = dashboardFragment(s);
+    expect(html).toMatch(/<tr data-agent="foundation">[\s\S]*?<td data-field="checks">1\/2<\/td>/);
+    expect(html).toMatch(
+      /<tr data-integration="data-pipeline"[\s\S]*?<td data-field="check"\s+class="bad">failed<\/td>/,
+    );
+  });
+});

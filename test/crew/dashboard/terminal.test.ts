@@ -4,6 +4,7 @@ import { render } from 'ink-testing-library';
 import { createElement as h } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildSnapshot } from '../../../src/crew/dashboard/snapshot.js';
+import type { DashboardActions } from '../../../src/crew/dashboard/actions.js';
 import { Dashboard, LiveDashboard } from '../../../src/crew/dashboard/terminal.js';
 import { closeByKey, crewProject, running, type Project } from './fixtures.js';
 
@@ -59,21 +60,34 @@ describe('terminal dashboard', () => {
         },
       },
     });
+    // The tokenizer interface's check passed on foundation's branch, then failed on the merge.
+    for (const [scope, status] of [
+      ['branch', 'passed'],
+      ['merge', 'passed'],
+    ] as const)
+      await p.tracker.addEvent({
+        agent: 'foundation',
+        kind: 'check',
+        message: `integration/tokenizer-interface ${status}`,
+        data: { scope, key: 'integration/tokenizer-interface', milestone: 'm5', status, sha: 'abc' },
+      });
     const { lastFrame, unmount } = render(h(Dashboard, { snapshot: await load(p)() }));
     const frame = lastFrame()!;
     unmount();
     const line = (start: string) => frame.split('\n').find((l) => l.trimStart().startsWith(start)) ?? '';
     expect(frame).toContain('llm-crew: llm-scratch');
     expect(line('foundation')).toMatch(
-      /^foundation\s+running\s+12s\s+0\/4\s+2\s+0\s+2\s+#1 Tokenizers and vocabulary$/,
+      /^foundation\s+running\s+12s\s+0\/4\s+1\/2\s+2\s+0\s+2\s+#1 Tokenizers and vocabulary$/,
     );
     expect(frame).toContain('crew/foundation, last commit: none');
     expect(line('architecture')).toMatch(/architecture\s+exited/);
     expect(line('training')).toMatch(/training\s+no session/);
     expect(line('M1: Foundation')).toMatch(/\[----------\] 0\/2\s+foundation\s+due 2026-12-04/);
     expect(line('tokenizer-interface')).toMatch(
-      /foundation -> architecture\s+day 3 \(2026-12-04\)\s+-\s+open/,
+      /foundation -> architecture\s+day 3 \(2026-12-04\)\s+-\s+open, check passed$/,
     );
+    expect(line('M5: Integration')).toMatch(/checks 1\/4$/);
+    expect(line('architecture')).toMatch(/^architecture\s+exited\s+12s\s+0\/\d+\s+0\/1\s/);
     // The commit that breaks type(scope): subject is marked with an x, the others are not.
     expect(frame).toMatch(/^x [0-9a-f]{7} foundation .*added the loader$/m);
     expect(frame).toMatch(/^ {2}[0-9a-f]{7} foundation .*feat\(fundamentals\): a BPE tokenizer$/m);
@@ -106,6 +120,72 @@ describe('terminal dashboard', () => {
     );
     await until(() => app.lastFrame()!.includes('refresh failed: tracker database is locked'));
     expect(app.lastFrame()).toContain('M1: Foundation');
+    app.unmount();
+  });
+
+  it('takes keys: choose an agent, show the attach command, send a line, restart after a y, show the diff', async () => {
+    const p = (project = await crewProject());
+    const calls: string[] = [];
+    const actions: DashboardActions = {
+      attachCommand: (agent) => `tmux -L crew attach-session -t =llm-${agent}`,
+      send: async (agent, text) => {
+        calls.push(`send ${agent} ${text}`);
+        return `sent ${text.length} characters to llm-${agent}`;
+      },
+      restart: async (agent) => {
+        calls.push(`restart ${agent}`);
+        return `restarted ${agent}`;
+      },
+      diff: async (agent) => {
+        calls.push(`diff ${agent}`);
+        if (agent === 'training') throw new Error('no branch crew/training');
+        return ' tokenizer.ts | 1 +\n\n+feat(fundamentals): a BPE tokenizer';
+      },
+    };
+    const reload = load(p);
+    const app = render(
+      h(LiveDashboard, { first: await reload(), load: reload, intervalMs: 60_000, actions }),
+    );
+    const frame = () => app.lastFrame()!;
+    const press = async (keys: string, expect: RegExp) => {
+      app.stdin.write(keys);
+      await until(() => expect.test(frame())).catch((err: Error) => {
+        throw new Error(`${err.message}: no ${String(expect)} in\n${frame()}`);
+      });
+    };
+    expect(frame()).toContain(
+      '[foundation] keys: up/down choose  a attach  s send  r restart  d diff  q quit',
+    );
+    // Ink listens to stdin from an effect, after the first frame.
+    const stdin = app.stdin as unknown as NodeJS.EventEmitter;
+    await until(() => stdin.listenerCount('readable') + stdin.listenerCount('data') > 0);
+    await press('j', /\[architecture\] keys/);
+    await press(
+      'a',
+      /attach: tmux -L crew attach-session -t =llm-architecture {2}\(or: llm-crew attach architecture\)/,
+    );
+    await press('s', /send to architecture> _/);
+    for (const c of 'run tests') app.stdin.write(c);
+    await until(() => frame().includes('send to architecture> run tests_'));
+    app.stdin.write('\u007f'); // backspace
+    await until(() => frame().includes('send to architecture> run test_'));
+    await press('\r', /sent 8 characters to llm-architecture/);
+    await press('r', /restart architecture\? y\/n/);
+    await press('n', /restart cancelled/);
+    await press('r', /restart architecture\? y\/n/);
+    await press('y', /restarted architecture/);
+    await press('\u001B[A', /\[foundation\] keys/); // arrow up
+    await press('d', /diff of foundation \(Esc closes\)\n tokenizer\.ts \| 1 \+/);
+    await press('\u001B', /^(?![\s\S]*diff of foundation)/);
+    await press('j', /\[architecture\] keys/);
+    await press('j', /\[training\] keys/);
+    await press('d', /error: no branch crew\/training/);
+    expect(calls).toEqual([
+      'send architecture run test',
+      'restart architecture',
+      'diff foundation',
+      'diff training',
+    ]);
     app.unmount();
   });
 });

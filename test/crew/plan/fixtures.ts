@@ -262,3 +262,6 @@ export function seedDir(yaml: string | null = SEED_YAML): string {
   if (yaml !== null) writeFileSync(join(dir, 'crew.yaml'), yaml);
   return dir;
 }
+
+/** The test command template of a vitest project, as `init` detects it from package.json. */
+export const TEST_COMMAND = 'npx vitest run test/{module}.test.ts';

@@ -7,13 +7,15 @@ import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { parsePlan, PlanError, planToYaml, proposePlan } from '../../../src/crew/plan/index.js';
 import { planYaml } from '../agents/project.js';
-import { llmBook, SEED_YAML } from './fixtures.js';
+import { llmBook, SEED_YAML, TEST_COMMAND } from './fixtures.js';
 
 const FILE = 'plans/crew.yaml';
 const FIXTURES = [
   SEED_YAML,
   planYaml('/tmp/fake agent.mjs'),
-  planToYaml(proposePlan(llmBook(), { agents: 3, structurePath: 'structure.json' })),
+  planToYaml(
+    proposePlan(llmBook(), { agents: 3, structurePath: 'structure.json', testCommand: TEST_COMMAND }),
+  ),
 ];
 
 /** Parses; a PlanError must be one line naming the file. Returns 'plan' or 'error'. */

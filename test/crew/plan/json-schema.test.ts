@@ -17,7 +17,7 @@ import {
 } from '../../../src/crew/plan/index.js';
 import { runCli } from '../../helpers/cli.js';
 import { planYaml } from '../agents/project.js';
-import { llmBook, SEED_YAML, seedDir } from './fixtures.js';
+import { llmBook, SEED_YAML, seedDir, TEST_COMMAND } from './fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const schemaFile = join(ROOT, 'schema', 'crew.schema.json');
@@ -28,7 +28,9 @@ const editor = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(
 const fixtures: Record<string, string> = {
   seed: SEED_YAML,
   'runtime project': planYaml('/tmp/fake agent.mjs'),
-  'init proposal': planToYaml(proposePlan(llmBook(), { agents: 4, structurePath: 'structure.json' })),
+  'init proposal': planToYaml(
+    proposePlan(llmBook(), { agents: 4, structurePath: 'structure.json', testCommand: TEST_COMMAND }),
+  ),
 };
 
 // Each mutation of the seed, and the message the parser gives for it.
@@ -119,6 +121,8 @@ describe('schema/crew.schema.json', () => {
       '3',
       '--out',
       out,
+      '--test-command',
+      'make test',
     ]);
     expect(r.code, r.stderr).toBe(0);
     const first = readFileSync(out, 'utf8').split('\n')[0]!;

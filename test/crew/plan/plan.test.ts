@@ -1,5 +1,6 @@
 // crew.yaml: the seed parses and checks; bad input names the field path and the line; init
 // proposes contiguous, page-balanced groups; documents render from overridable templates.
+import fc from 'fast-check';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +8,7 @@ import {
   balancedGroups,
   checkPlan,
   desiredState,
+  dueDayIssues,
   findCycle,
   loadPlan,
   moduleName,
@@ -17,7 +19,9 @@ import {
   proposePlan,
   withLines,
 } from '../../../src/crew/plan/index.js';
-import { llmBook, SEED_YAML, seedDir } from './fixtures.js';
+import type { Entry } from '../../../src/crew/book/types.js';
+import { crew } from '../dashboard/fixtures.js';
+import { llmBook, SEED_YAML, seedDir, TEST_COMMAND } from './fixtures.js';
 
 function planError(text: string): PlanError {
   try {
@@ -105,6 +109,7 @@ describe('crew.yaml schema', () => {
       'agents: no agent owns chapter 5 (Pretraining on unlabeled data)',
       'milestones[2].deliverables[1].sections[0]: the book has no chapter or section 5.9',
       'milestones[0].depends: dependency cycle: m1 -> m4 -> m3 -> m2 -> m1',
+      'milestones[0].depends[0]: m1 (due day 3) depends on m4, due later (day 14)',
     ]);
     expect(issues[0]!.line).toBe(lineOf(text, 'chapters: [4, 9]'));
   });
@@ -125,7 +130,11 @@ describe('llm-crew init: a plan from a book', () => {
   });
 
   it('proposes agents 1-2 / 3-4 / 5 / 6-7, a milestone each plus integration, and a valid plan', () => {
-    const plan = proposePlan(llmBook(), { agents: 4, structurePath: 'structure.json' });
+    const plan = proposePlan(llmBook(), {
+      agents: 4,
+      structurePath: 'structure.json',
+      testCommand: TEST_COMMAND,
+    });
     expect(plan.agents.map((a) => a.chapters)).toEqual([['1', '2'], ['3', '4'], ['5'], ['6', '7']]);
     expect(plan.agents.map((a) => a.id)).toEqual(['ch1-2', 'ch3-4', 'ch5', 'ch6-7']);
     expect(plan.milestones.map((m) => m.owner)).toEqual(['ch1-2', 'ch3-4', 'ch5', 'ch6-7', 'coordinator']);
@@ -138,7 +147,9 @@ describe('llm-crew init: a plan from a book', () => {
     const again = parsePlan(planToYaml(plan));
     expect(again).toEqual(plan);
     expect(checkPlan(again, llmBook())).toEqual([]);
-    expect(() => proposePlan(llmBook(), { agents: 8, structurePath: 's.json' })).toThrow(/only 7 chapters/);
+    expect(() =>
+      proposePlan(llmBook(), { agents: 8, structurePath: 's.json', testCommand: TEST_COMMAND }),
+    ).toThrow(/only 7 chapters/);
   });
 });
 
@@ -205,5 +216,102 @@ describe('documents', () => {
       '- 5 Pretraining on unlabeled data: `chunks/06-pretraining.pdf`, `chunks/06-pretraining.md`\n  Trains the GPT.',
     );
     expect(docs[2]!.text).toContain('(no chunk covers these chapters)');
+  });
+});
+
+describe('due days agree with dependencies', () => {
+  it('plan --check rejects an issue that waits for one due later, naming the field and the line', async () => {
+    // The interface foundation -> architecture planned after the architecture tasks that use it.
+    const late = SEED_YAML.replace(
+      '    day: 3\n    test: npx vitest run test/integration/tokenizer',
+      '    day: 9\n    test: npx vitest run test/integration/tokenizer',
+    );
+    expect(late).not.toBe(SEED_YAML);
+    const dir = seedDir(late);
+    const r = await crew(dir, 'plan', '--check');
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toBe(
+      `llm-crew plan: crew.yaml:${lineOf(late, '      - { id: attention')}: milestones[1].deliverables[0]: task/m2/attention (due day 7) depends on integration/tokenizer-interface (due day 9), due later (and 1 more; run 'llm-crew plan --check')`,
+    );
+    expect(dueDayIssues(parsePlan(late)).map((i) => i.path)).toEqual([
+      'milestones[1].deliverables[0]',
+      'milestones[1].deliverables[1]',
+    ]);
+    // A milestone after one it depends on.
+    const early = SEED_YAML.replace('    day: 7\n    depends: [m1]', '    day: 2\n    depends: [m1]');
+    expect(dueDayIssues(parsePlan(early)).map((i) => `${i.path}: ${i.message}`)).toContain(
+      'milestones[1].depends[0]: m2 (due day 2) depends on m1, due later (day 3)',
+    );
+    expect(dueDayIssues(parsePlan(SEED_YAML))).toEqual([]);
+  });
+
+  it("init's proposals never contradict themselves, whatever the chapters' lengths", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 12 }),
+        fc.integer({ min: 1, max: 12 }),
+        (pages, agents) => {
+          fc.pre(agents <= pages.length);
+          const book = llmBook();
+          const body = book.entries.filter((e) => e.kind === 'chapter');
+          const chapters = pages.map((n, i) => ({
+            ...body[i % body.length]!,
+            id: String(i + 2),
+            number: String(i + 1),
+            pageCount: n,
+            children: [],
+          }));
+          const plan = proposePlan(
+            { ...book, entries: chapters },
+            { agents, structurePath: 's.json', testCommand: TEST_COMMAND },
+          );
+          expect(dueDayIssues(plan)).toEqual([]);
+          expect(plan.milestones.flatMap((m) => m.deliverables).every((d) => d.accept !== null)).toBe(true);
+        },
+      ),
+      { seed: 42, numRuns: 200 },
+    );
+  });
+});
+
+describe('books without numbered chapters', () => {
+  /** The seed book with no printed numbers and chapter 5 grown to 250 pages in ten sections. */
+  function referenceManual() {
+    const book = llmBook();
+    const strip = (e: Entry): Entry => ({ ...e, number: null, children: e.children.map(strip) });
+    const entries = book.entries.map(strip);
+    const big = entries.find((e) => e.title === 'Pretraining on unlabeled data')!;
+    big.pageCount = 250;
+    big.children = Array.from({ length: 10 }, (_, j) => ({
+      ...big.children[0]!,
+      id: `${big.id}.${j + 1}`,
+      title: `topic${j + 1}`,
+      pageCount: 25,
+    }));
+    return { ...book, entries };
+  }
+
+  it('plans one task per chapter by its id, a giant chapter split by its sections into parts', () => {
+    const book = referenceManual();
+    const plan = proposePlan(book, { agents: 3, structurePath: 's.json', testCommand: TEST_COMMAND });
+    expect(plan.agents.flatMap((a) => a.chapters)).toEqual(['2', '3', '4', '5', '6', '7', '8']);
+    const tasks = plan.milestones.flatMap((m) => m.deliverables);
+    const parts = tasks.filter((d) => d.id.startsWith('ch6-'));
+    expect(parts.map((d) => [d.id, d.module])).toEqual([
+      ['ch6-1', 'pretraining-unlabeled-1'],
+      ['ch6-2', 'pretraining-unlabeled-2'],
+      ['ch6-3', 'pretraining-unlabeled-3'],
+    ]);
+    // Ten sections of 25 pages in three contiguous parts of three or four, each in order.
+    expect(parts.flatMap((d) => d.sections)).toEqual(Array.from({ length: 10 }, (_, j) => `6.${j + 1}`));
+    expect(parts.map((d) => d.sections.length).sort()).toEqual([3, 3, 4]);
+    expect(parts[0]!.title).toBe(
+      `Pretraining on unlabeled data (part 1 of 3: topic1 to topic${parts[0]!.sections.length})`,
+    );
+    expect(parts[0]!.accept).toBe('npx vitest run test/pretraining-unlabeled-1.test.ts');
+    expect(tasks.find((d) => d.id === 'ch2')!.title).toBe('Understanding large language models');
+    expect(checkPlan(parsePlan(planToYaml(plan)), book)).toEqual([]);
   });
 });

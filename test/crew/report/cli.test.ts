@@ -22,12 +22,25 @@ describe('llm-crew report', () => {
     await closeByKey(p, 'task/m1/tokenizer');
     await closeByKey(p, 'integration/tokenizer-interface');
     await p.tracker.addEvent({ agent: 'foundation', kind: 'restart', message: 'restarted', data: null });
+    await p.tracker.addEvent({
+      agent: 'foundation',
+      kind: 'check',
+      message: 'integration/tokenizer-interface passed',
+      data: {
+        scope: 'merge',
+        key: 'integration/tokenizer-interface',
+        milestone: 'm5',
+        status: 'passed',
+        sha: 'abc',
+      },
+    });
     const out = join(p.dir, 'run-1');
     const r = await crew(p.dir, 'report', '--out', 'run-1', '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as Report & { files: string[] };
     expect(report.files.map((f) => f.slice(out.length + 1)).sort()).toEqual([
+      'checks-passing.png',
       'integration-overhead.png',
       'issues-closed.png',
       'report.json',
@@ -41,11 +54,14 @@ describe('llm-crew report', () => {
     expect(point.id).toBe('tokenizer-interface');
     expect(point.pending).toBe(false);
     expect(point.overheadHours).toBeGreaterThanOrEqual(0);
-    for (const png of ['issues-closed.png', 'integration-overhead.png'])
+    for (const png of ['issues-closed.png', 'checks-passing.png', 'integration-overhead.png'])
       expect([...readFileSync(join(out, png)).subarray(0, 4)]).toEqual(PNG);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toContain('# Crew report: llm-scratch');
-    expect(md).toMatch(/\| foundation \| 2 \| 2 \| 0 \| 0 \| 0 s \| 1 \| 0 \|/);
+    expect(md).toMatch(/\| foundation \| 2 \| 2 \| 0 \| 0 \| 0 s \| 1 \| 0 \| 1\/2 \|/);
+    expect(md).toContain('| M5: Integration | 1/4 | 1/4 |');
+    expect(md).toContain('![Acceptance checks passing per agent over time](checks-passing.png)');
+    expect(md).toMatch(/\| tokenizer-interface \| foundation -> architecture \| #\d+ \| passed \|/);
     expect(md).toContain('![Issues closed per agent over time](issues-closed.png)');
     expect(md).toContain('_no commit on an agent branch yet_');
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).toMatchObject({

@@ -42,6 +42,11 @@ const event = (
   data: null,
 });
 
+const check = (at: string, agent: string, key: string, status: string, scope = 'merge'): CrewEvent => ({
+  ...event(at, 'check', agent, `${key} ${status}`),
+  data: { scope, key, milestone: 'm5', status, sha: 'abc' },
+});
+
 const commitAt = (at: string, agent: string | null, conventional = true): CommitInfo => ({
   sha: `${agent}-${at}`,
   subject: 's',
@@ -75,6 +80,10 @@ const events: CrewEvent[] = [
   event('07:00', 'conflict', 'training', 'crew/training conflicts with crew/architecture in src/gpt.ts'),
   event('09:00', 'start', 'architecture'),
   event('09:30', 'gave-up', 'training'),
+  check('03:00', 'foundation', 'integration/tokenizer-interface', 'passed', 'branch'),
+  check('04:00', 'foundation', 'integration/data-pipeline', 'failed'),
+  check('05:00', 'foundation', 'integration/data-pipeline', 'passed'),
+  check('05:30', 'architecture', 'integration/model-forward', 'failed'),
 ];
 
 const commits = [
@@ -92,6 +101,8 @@ const zero = {
   blockedHours: 0,
   restarts: 0,
   conflicts: 0,
+  checksPassing: 0,
+  checks: 0,
 };
 
 describe('report measures', () => {
@@ -108,12 +119,29 @@ describe('report measures', () => {
 
   it('counts per agent: closed, open, commits, convention breakers, blocked hours, restarts, conflicts', () => {
     expect(r.agents).toEqual([
-      { ...zero, agent: 'foundation', issuesClosed: 3, issuesOpen: 1, commits: 2, offConvention: 1 },
+      {
+        ...zero,
+        agent: 'foundation',
+        issuesClosed: 3,
+        issuesOpen: 1,
+        commits: 2,
+        offConvention: 1,
+        checksPassing: 2,
+        checks: 2,
+      },
       // Gave up 06:30 until its start at 09:00, and #3 blocked from 08:00 until now: the union is
       // 06:30 to 10:00, 3.5 h (the overlap counts once).
-      { ...zero, agent: 'architecture', issuesOpen: 3, commits: 1, blockedHours: 3.5, restarts: 1 },
+      {
+        ...zero,
+        agent: 'architecture',
+        issuesOpen: 3,
+        commits: 1,
+        blockedHours: 3.5,
+        restarts: 1,
+        checks: 1,
+      },
       // Gave up at 09:30 and nothing started it again: 0.5 h until now.
-      { ...zero, agent: 'training', blockedHours: 0.5, conflicts: 1 },
+      { ...zero, agent: 'training', blockedHours: 0.5, conflicts: 1, checks: 1 },
       { ...zero, agent: 'application' },
     ]);
     expect(r.restarts).toBe(1);
@@ -133,10 +161,17 @@ describe('report measures', () => {
       { agent: 'foundation', at: T('01:50'), total: 2 },
       { agent: 'architecture', at: T('04:00'), total: 1 },
     ]);
+    // Checks passing, not a running count: a red result takes one away, a repeat adds nothing.
+    expect(r.checksOverTime).toEqual([
+      { agent: 'foundation', at: T('03:00'), total: 1 },
+      { agent: 'foundation', at: T('05:00'), total: 2 },
+      { agent: 'architecture', at: T('05:30'), total: 0 },
+    ]);
+    expect(r.milestones.find((m) => m.id === 'm5')).toMatchObject({ checksPassing: 2, checks: 4 });
   });
 
   it('measures integration overhead from ready to integrated, and so far while waiting', () => {
-    const point = { readyAt: null, integratedAt: null, overheadHours: null, pending: false };
+    const point = { readyAt: null, integratedAt: null, overheadHours: null, pending: false, check: null };
     expect(r.integration).toEqual([
       {
         ...point,
@@ -147,6 +182,7 @@ describe('report measures', () => {
         readyAt: T('02:00'),
         integratedAt: T('03:30'),
         overheadHours: 1.5,
+        check: 'passed',
       },
       {
         ...point,
@@ -157,8 +193,9 @@ describe('report measures', () => {
         readyAt: T('05:00'),
         overheadHours: 5,
         pending: true,
+        check: 'passed',
       },
-      { ...point, id: 'model-forward', from: 'architecture', to: 'training', issue: 11 },
+      { ...point, id: 'model-forward', from: 'architecture', to: 'training', issue: 11, check: 'failed' },
       { ...point, id: 'training-infrastructure', from: 'training', to: 'application', issue: null },
     ]);
     expect(r.from).toBe('2026-12-01T00:00:00.000Z');

@@ -205,6 +205,8 @@ describe('issues commands', () => {
 describe('init and plan commands', () => {
   it('init proposes a plan once; plan --check and plan are idempotent', async () => {
     const dir = seedDir(null);
+    // init writes the acceptance checks with the project's test command, told from its stack.
+    writeFileSync(join(dir, 'package.json'), '{"devDependencies":{"vitest":"^3"}}\n');
     const init = await crew(dir, 'init', '--book', 'structure.json', '--agents', '4');
     expect(init.code).toBe(0);
     expect(init.stdout).toContain('ch1-2: chapters 1, 2');

@@ -83,11 +83,20 @@ export const cases: BadInputCase[] = [
   {
     program: 'llm-scratch',
     kind: 'bad config',
-    args: ['chat', '--model', '{dir}/fam'],
+    args: ['serve', '--model', '{dir}/fam'],
     setup: fixture('llama3-f32'),
     exit: 1,
     stderr:
       'model_type "llama" is not GPT-2, which this command runs (logits, generate, chat and info run every family)',
+  },
+  {
+    program: 'llm-scratch',
+    kind: 'not the expected format',
+    args: ['chat', '--model', '{dir}/fam'],
+    setup: fixture('llama3-f32'),
+    exit: 1,
+    stderr:
+      "no chat template (tokenizer_config.json's chat_template or chat_template.jinja): a base llama3 model continues text; use generate --prompt",
   },
   {
     program: 'llm-scratch',

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import { checkRegularFile } from './input-file.js';
+import { isJsonObject as isObject, describeJson as describe } from './json.js';
 
 export const CONFIG_FILE = 'config.json';
 
@@ -15,18 +16,6 @@ export type ModelKind = 'base' | 'instruct' | 'classifier';
 
 // A config.json file is a few hundred bytes; a much larger one is not a config.
 const MAX_CONFIG_BYTES = 10_000_000;
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const describe = (v: unknown): string =>
-  v === null
-    ? 'null'
-    : Array.isArray(v)
-      ? 'an array'
-      : typeof v === 'string'
-        ? `the string ${JSON.stringify(v).slice(0, 40)}`
-        : String(v);
 
 // Parses config.json text; `file` names it in messages. The result is a JSON object.
 export function parseConfigJson(text: string, file: string): Record<string, unknown> {

@@ -17,6 +17,7 @@ import {
   type TensorEntry,
   writeSafetensors,
 } from './safetensors.js';
+import { isJsonObject as isObject } from './json.js';
 
 export const MODEL_FILE = 'model.safetensors';
 export const SHARD_INDEX = 'model.safetensors.index.json';
@@ -39,9 +40,6 @@ export interface HubWeights {
   read(name: string): Tensor;
   close(): void;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // The weight_map of an index, checked: an object of tensor names to shard file names in the same
 // directory (a path would reach outside it).

@@ -12,6 +12,7 @@ import { UserError } from '../errors.js';
 import { Tensor } from '../tensor/index.js';
 import { writeFileAtomic } from './atomic.js';
 import { checkRegularFile, quoteName } from './input-file.js';
+import { isJsonObject as isObject } from './json.js';
 
 // The reference implementation refuses headers over 100 MB.
 const MAX_HEADER_BYTES = 100_000_000;
@@ -84,9 +85,6 @@ function bufferSource(bytes: Uint8Array): ByteSource {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { size: buf.length, read: (length, position) => buf.subarray(position, position + length) };
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function readTensorEntry(file: string, name: string, raw: unknown): TensorEntry {
   const t = `tensor ${quoteName(name)}`;
@@ -228,7 +226,8 @@ function readTensors(file: string, source: ByteSource, only?: (name: string) => 
   return { metadata: header.metadata, tensors };
 }
 
-function withFile<R>(file: string, use: (source: ByteSource) => R): R {
+// Opens a weights file for positioned reads; the caller closes fd.
+function openWeights(file: string): { fd: number; source: ByteSource } {
   checkRegularFile(file, 'weights');
   let fd: number;
   try {
@@ -239,7 +238,17 @@ function withFile<R>(file: string, use: (source: ByteSource) => R): R {
     );
   }
   try {
-    return use(fileSource(file, fd, fstatSync(fd).size));
+    return { fd, source: fileSource(file, fd, fstatSync(fd).size) };
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+}
+
+function withFile<R>(file: string, use: (source: ByteSource) => R): R {
+  const { fd, source } = openWeights(file);
+  try {
+    return use(source);
   } finally {
     closeSync(fd);
   }
@@ -255,17 +264,8 @@ export interface SafetensorsReader {
 }
 
 export function openSafetensors(file: string): SafetensorsReader {
-  checkRegularFile(file, 'weights');
-  let fd: number;
+  const { fd, source } = openWeights(file);
   try {
-    fd = openSync(file, 'r');
-  } catch (err) {
-    throw new UserError(
-      `cannot read weights ${file}: ${(err as NodeJS.ErrnoException).code ?? 'open failed'}`,
-    );
-  }
-  try {
-    const source = fileSource(file, fd, fstatSync(fd).size);
     const header = parseHeader(file, source);
     return {
       file,

@@ -2,6 +2,7 @@
 // naming the file and the key, sizes bounded (a forged `num_hidden_layers: 1000000000` is refused
 // here, not by the allocator), and transformers' defaults where a field may be absent.
 import { UserError } from '../../errors.js';
+import { describeJson as describe } from '../../io/json.js';
 
 // Far above any open model (the largest: ~128 layers, ~16k wide, 256k vocabulary, 1M positions).
 export const SIZE_LIMITS = {
@@ -11,15 +12,6 @@ export const SIZE_LIMITS = {
   layers: 1024,
   heads: 1024,
 } as const;
-
-const describe = (v: unknown): string =>
-  v === null
-    ? 'null'
-    : Array.isArray(v)
-      ? 'an array'
-      : typeof v === 'string'
-        ? `the string ${JSON.stringify(v).slice(0, 40)}`
-        : String(v);
 
 export class ConfigFields {
   constructor(

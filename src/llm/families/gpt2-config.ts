@@ -5,6 +5,7 @@
 import { UserError } from '../../errors.js';
 import type { ModelKind } from '../../io/hub-config.js';
 import type { GPTConfig } from '../gpt.js';
+import { isJsonObject as isObject, describeJson as describe } from '../../io/json.js';
 
 // The fields read from HF's GPT2Config: vocab_size, n_positions, n_embd, n_layer, n_head,
 // tie_word_embeddings, resid_pdrop; our own under llm_scratch (transformers ignores unknown keys).
@@ -21,18 +22,6 @@ export const CONFIG_LIMITS = {
   n_layer: 1024,
   n_head: 1024,
 } as const;
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const describe = (v: unknown): string =>
-  v === null
-    ? 'null'
-    : Array.isArray(v)
-      ? 'an array'
-      : typeof v === 'string'
-        ? `the string ${JSON.stringify(v).slice(0, 40)}`
-        : String(v);
 
 export function configFromHF(hf: unknown, file: string): GPTConfig {
   if (!isObject(hf)) throw new UserError(`${file}: expected a JSON object, got ${describe(hf)}`);

@@ -22,6 +22,7 @@ import { formatShape, Tensor } from '../../tensor/index.js';
 import { GPTModel, type GPTConfig, modelSize } from '../gpt.js';
 import type { Family } from './family.js';
 import { configFromHF, configToHF } from './gpt2-config.js';
+import { firstNonFinite, throwProblems, unexpectedTensors } from './hub-map.js';
 
 export { CONFIG_LIMITS, configFromHF, configToHF } from './gpt2-config.js';
 export {
@@ -102,8 +103,6 @@ export interface TensorInfo {
   shape: readonly number[];
 }
 
-const MAX_PROBLEMS = 3;
-
 // The problems of a set of HF-named tensors (prefix already stripped) against the config: missing,
 // unexpected, of a dtype the model cannot take, of the wrong shape (both shapes named), and an
 // output head that contradicts tie_word_embeddings. Empty when the tensors fit.
@@ -141,21 +140,9 @@ function tensorProblems(source: Map<string, TensorInfo>, config: GPTConfig): str
     problems.push(
       "no 'lm_head.weight', but config.json says tie_word_embeddings: false (set it to true to use wte.weight as the output head)",
     );
-  const unexpected = [...source.keys()].filter((k) => !used.has(k) && !IGNORED.some((r) => r.test(k)));
-  if (unexpected.length)
-    problems.push(
-      `unexpected tensors: ${unexpected
-        .slice(0, 5)
-        .map((k) => quoteName(k))
-        .join(', ')}${unexpected.length > 5 ? ', ...' : ''}`,
-    );
+  const unexpected = unexpectedTensors(source.keys(), used, IGNORED);
+  if (unexpected) problems.push(unexpected);
   return problems;
-}
-
-function throwProblems(file: string, problems: string[]): void {
-  if (!problems.length) return;
-  const more = problems.length > MAX_PROBLEMS ? `; and ${problems.length - MAX_PROBLEMS} more` : '';
-  throw new UserError(`${file}: ${problems.slice(0, MAX_PROBLEMS).join('; ')}${more}`);
 }
 
 function withoutPrefix<V>(tensors: Map<string, V>): Map<string, V> {
@@ -204,13 +191,6 @@ export function importGPT2(tensors: Map<string, Tensor>, config: GPTConfig, file
   if (!config.tieWeights) state.set('out_head.weight', head!);
   model.loadStateDict(state);
   return model;
-}
-
-// A plain loop (x - x is 0 for every finite x, NaN otherwise): it scans every weight of the model,
-// 124M for GPT-2 small, on each load.
-function firstNonFinite(data: Float32Array | Int32Array): number {
-  for (let i = 0; i < data.length; i++) if (data[i] - data[i] !== 0) return i;
-  return -1;
 }
 
 function sameValues(a: Tensor, b: Tensor): boolean {

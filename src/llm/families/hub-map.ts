@@ -57,15 +57,23 @@ export function tensorProblems(
   }
   // A tied model saved with its head (transformers ties and drops it on load) is read the same way.
   if (tied) used.add('lm_head.weight');
-  const unexpected = [...source.keys()].filter((k) => !used.has(k) && !IGNORED.some((r) => r.test(k)));
-  if (unexpected.length)
-    problems.push(
-      `unexpected tensors: ${unexpected
-        .slice(0, 5)
-        .map((k) => quoteName(k))
-        .join(', ')}${unexpected.length > 5 ? ', ...' : ''}`,
-    );
+  const unexpected = unexpectedTensors(source.keys(), used, IGNORED);
+  if (unexpected) problems.push(unexpected);
   return problems;
+}
+
+// The tensors of a file that no parameter takes (and no ignored pattern names), as one problem.
+export function unexpectedTensors(
+  names: Iterable<string>,
+  used: ReadonlySet<string>,
+  ignored: readonly RegExp[],
+): string | null {
+  const unexpected = [...names].filter((k) => !used.has(k) && !ignored.some((r) => r.test(k)));
+  if (!unexpected.length) return null;
+  return `unexpected tensors: ${unexpected
+    .slice(0, 5)
+    .map((k) => quoteName(k))
+    .join(', ')}${unexpected.length > 5 ? ', ...' : ''}`;
 }
 
 export function throwProblems(where: string, problems: string[]): void {
@@ -75,7 +83,7 @@ export function throwProblems(where: string, problems: string[]): void {
 }
 
 // A plain loop (x - x is 0 for every finite x, NaN otherwise).
-function firstNonFinite(data: Float32Array | Int32Array): number {
+export function firstNonFinite(data: Float32Array | Int32Array): number {
   for (let i = 0; i < data.length; i++) if (data[i] - data[i] !== 0) return i;
   return -1;
 }

@@ -7,6 +7,7 @@
 import { UserError } from '../../errors.js';
 import * as T from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/index.js';
+import { isJsonObject as isObject } from '../../io/json.js';
 
 export type RopeScaling =
   | { type: 'default' }
@@ -21,9 +22,6 @@ export type RopeScaling =
       highFreqFactor: number;
       originalContext: number;
     };
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // config.json's rope_scaling (or transformers 5's rope_parameters); null and absent mean default.
 export function parseRopeScaling(raw: unknown, file: string): RopeScaling {

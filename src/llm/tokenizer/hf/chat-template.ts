@@ -10,7 +10,7 @@ import { Environment, Interpreter, Template } from '@huggingface/jinja';
 import { now } from '../../../clock.js';
 import { UserError } from '../../../errors.js';
 import { readTextFile } from '../../../io/text-file.js';
-import { isObject, type JsonObject } from './json.js';
+import { isObject, readJsonFile, type JsonObject } from './json.js';
 
 export interface ChatMessage {
   role: string;
@@ -172,13 +172,7 @@ function templateOf(config: JsonObject, file: string): string | undefined {
 }
 
 function readConfig(file: string): JsonObject {
-  let json: unknown;
-  try {
-    json = JSON.parse(readTextFile(file));
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError(`${file}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
-  }
+  const json = readJsonFile(file);
   if (!isObject(json)) throw new UserError(`${file}: expected a JSON object`);
   return json;
 }

@@ -1,11 +1,20 @@
 // Reading the parts of a tokenizer.json: each part is an object with a "type", and every problem is
 // one line naming the file, the part and what is supported.
 import { UserError } from '../../../errors.js';
+import { isJsonObject as isObject, type JsonObject } from '../../../io/json.js';
+import { readTextFile } from '../../../io/text-file.js';
 
-export type JsonObject = Record<string, unknown>;
+export { isObject, type JsonObject };
 
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+// A JSON file of the model directory (tokenizer.json, tokenizer_config.json), parsed; a parse error
+// is one line naming the file.
+export function readJsonFile(file: string): unknown {
+  try {
+    return JSON.parse(readTextFile(file));
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`${file}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
+  }
 }
 
 // The "type" of a component, checked against the supported ones.

@@ -5,7 +5,7 @@
 // start from the UTF-8 bytes of each piece (bpe-model.ts), which is the same thing without the
 // strings.
 import { UserError } from '../../../errors.js';
-import { bmpClasses, pieceEnd } from '../pretokenize.js';
+import { pretokenize } from '../pretokenize.js';
 import { componentType, patternField, type JsonObject } from './json.js';
 import { translateRegex } from './regex.js';
 
@@ -103,18 +103,6 @@ function buildSplit(spec: JsonObject, where: string): Split {
   };
 }
 
-// GPT-2's pattern, which ByteLevel applies when its use_regex is on (pretokenize.ts scans it).
-function gpt2Split(text: string): string[] {
-  const table = bmpClasses();
-  const pieces: string[] = [];
-  for (let i = 0; i < text.length;) {
-    const j = pieceEnd(text, i, text.length, table);
-    pieces.push(text.slice(i, j));
-    i = j;
-  }
-  return pieces;
-}
-
 export function buildPreTokenizer(node: unknown, where: string): PreTokenizer {
   if (node === null || node === undefined) return { split: (text) => [text], byteLevel: false };
   const type = componentType(node, where, TYPES);
@@ -127,7 +115,8 @@ export function buildPreTokenizer(node: unknown, where: string): PreTokenizer {
       byteLevel: true,
       split: (text) => {
         const spaced = prefix && !text.startsWith(' ') ? ' ' + text : text;
-        return useRegex ? gpt2Split(spaced) : [spaced];
+        // ByteLevel's use_regex is GPT-2's own pattern, which pretokenize scans.
+        return useRegex ? pretokenize(spaced) : [spaced];
       },
     };
   }

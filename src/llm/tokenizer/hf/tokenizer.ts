@@ -5,13 +5,12 @@
 // template or the caller, as with tokenizers' add_special_tokens=False.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { UserError } from '../../../errors.js';
-import { readTextFile } from '../../../io/text-file.js';
 import type { EncodeOptions } from '../bpe.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { AddedTokenMatcher, parseAddedTokens, type AddedToken, type SpecialPolicy } from './added-tokens.js';
 import { BPEModel } from './bpe-model.js';
 import { buildDecoder, byteLevelBytes, type Decoder } from './decoder.js';
-import { isObject } from './json.js';
+import { isObject, readJsonFile } from './json.js';
 import { buildNormalizer, type Normalizer } from './normalizer.js';
 import { buildPreTokenizer, type PreTokenizer } from './pre-tokenizer.js';
 
@@ -59,14 +58,7 @@ export class HFTokenizer implements Tokenizer {
   }
 
   static fromFile(file: string, name = file): HFTokenizer {
-    let json: unknown;
-    try {
-      json = JSON.parse(readTextFile(file));
-    } catch (err) {
-      if (err instanceof UserError) throw err;
-      throw new UserError(`${file}: not valid JSON (${(err as Error).message.split('\n')[0]})`);
-    }
-    return new HFTokenizer(json, file, name);
+    return new HFTokenizer(readJsonFile(file), file, name);
   }
 
   // What each special token found in the text becomes, from EncodeOptions as bpe.ts reads them.

@@ -12,7 +12,8 @@ export interface DirProcess {
   command: string;
 }
 
-function alive(pid: number): boolean {
+/** Whether a process runs (EPERM: it runs, as another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

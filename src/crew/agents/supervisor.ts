@@ -214,7 +214,9 @@ export class Supervisor {
         const how =
           pane.exitSignal !== null
             ? `was killed by signal ${pane.exitSignal}`
-            : `exited with status ${pane.exitStatus ?? 'unknown'}`;
+            : pane.exitStatus !== null
+              ? `exited with status ${pane.exitStatus}`
+              : 'ended; tmux recorded no exit status or signal';
         w.reason = `its process ${how}`;
         await this.schedule(agent, w, 'exit', how, { status: pane.exitStatus, signal: pane.exitSignal });
       } else if (verdict.state === 'hung') {

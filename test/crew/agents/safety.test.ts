@@ -197,7 +197,9 @@ describe('up, down and the supervisor keep one crew per plan', () => {
     await twoPolls();
     expect(await kinds('alpha')).toEqual(['start', 'state exited', 'exit', 'restart']);
     const [exit] = await tracker.listEvents({ agent: 'alpha', kind: 'exit' });
-    expect(exit!.message).toBe('was killed by signal 9');
+    // tmux 3.3a sometimes marks a SIGKILLed pane dead without ever recording its signal (2 of 8
+    // kills of a bare `sleep` pane, polled for 2 s); the restart does not depend on it.
+    expect(exit!.message).toMatch(/^(was killed by signal 9|ended; tmux recorded no exit status or signal)$/);
     const after = await panePid(p.socket, alphaSession);
     expect(after).not.toBe(before);
     expect((await exec('ps', ['-o', 'args=', '-p', String(after)])).stdout.trim()).toMatch(/sleep 600$/);

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyTexts } from '../../src/llm/classifier.js';
 import { gpt2Tokenizer } from '../../src/llm/fundamentals.js';
 import { generate } from '../../src/llm/generate.js';
+import type { GPTModel } from '../../src/llm/gpt.js';
 import { extractResponse, formatPrompt } from '../../src/llm/instruction.js';
 import type { ModelRegistry } from '../../src/serve/registry.js';
 import { allowedHosts, normalizeHost } from '../../src/host-check.js';
@@ -315,7 +316,7 @@ describe('POST /v1/classify', () => {
     expect(res.statusCode).toBe(200);
     const body = res.json();
     const served = registry.get('tiny-spam')!;
-    const [want] = classifyTexts(served.model, LABELS, tokenizer, [text]);
+    const [want] = classifyTexts(served.model as GPTModel, LABELS, tokenizer, [text]);
     expect(body).toMatchObject({
       model: 'tiny-spam',
       label: want.label,

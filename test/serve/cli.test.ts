@@ -70,7 +70,7 @@ describe('llm-scratch serve', () => {
       expect((await getWithHost(`${started.url}/healthz`, `localhost:${port}`)).status).toBe(200);
       const forged = await getWithHost(`${started.url}/v1/models`, `evil.example:${port}`);
       expect(forged.status).toBe(403);
-      expect(JSON.parse(forged.body).error).toMatchObject({ type: 'permission_error', code: 403 });
+      expect(JSON.parse(forged.body).error).toMatchObject({ type: 'permission_error', code: 'host_not_allowed' });
       expect(JSON.parse(forged.body).error.message).toContain(`host 'evil.example:${port}' is not allowed`);
       const chat = await fetch(`${started.url}/v1/chat/completions`, {
         method: 'POST',

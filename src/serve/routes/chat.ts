@@ -86,7 +86,9 @@ export function chatRoute(app: FastifyInstance, ctx: ServeContext): void {
       const body = request.body;
       if (body.top_logprobs != null && body.logprobs !== true)
         throw new ApiError(400, 'top_logprobs: needs logprobs: true', 'top_logprobs', 'invalid_value');
-      const served = pickModel(ctx, body.model, ['base', 'instruct'], '/v1/chat/completions');
+      // A request that names no model talks to the first instruction-tuned one, if any.
+      const name = body.model ?? ctx.registry.firstOf(['instruct'])?.name;
+      const served = pickModel(ctx, name, ['base', 'instruct'], '/v1/chat/completions');
       const messages = body.messages.map((m) => ({ role: m.role, content: m.content ?? null }));
       const alpaca = served.chatTemplate === null;
       const promptText = served.chatTemplate

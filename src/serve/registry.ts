@@ -129,7 +129,8 @@ type ChatFields = 'family' | 'tokenizer' | 'eosIds' | 'chatTemplate';
 // A loaded model made ready to serve (also for a model made in memory, as the benchmark does: a
 // GPT-2 model with GPT-2's tokenizer and the Alpaca format unless told otherwise).
 export function serveModel(
-  loaded: Omit<ServedModel, 'config' | 'queue' | 'batcher' | ChatFields> & Partial<Pick<ServedModel, ChatFields>>,
+  loaded: Omit<ServedModel, 'config' | 'queue' | 'batcher' | ChatFields> &
+    Partial<Pick<ServedModel, ChatFields>>,
   options: ServeOptions,
 ): ServedModel {
   const { model } = loaded;

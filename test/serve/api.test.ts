@@ -77,7 +77,11 @@ describe('the Host header (DNS rebinding)', () => {
       for (const host of ['evil.example', 'evil.example:8000', 'localhost.evil.example', '127.0.0.2']) {
         const r = await get(host);
         expect(r.statusCode, host).toBe(403);
-        expect(r.json().error).toMatchObject({ type: 'permission_error', code: 'host_not_allowed', param: null });
+        expect(r.json().error).toMatchObject({
+          type: 'permission_error',
+          code: 'host_not_allowed',
+          param: null,
+        });
         expect(r.json().error.message).toContain(`host '${host}' is not allowed`);
       }
       const post = await guarded.inject({

@@ -13,7 +13,10 @@ import { stripper } from '../../src/serve/routes/chat.js';
 describe('alpacaPrompt', () => {
   it("is the book's prompt for one user message", () => {
     const prompt = alpacaPrompt([
-      { role: 'user', content: [{ type: 'text', text: ' Convert 45 km to meters. ' }, { type: 'image_url' }] },
+      {
+        role: 'user',
+        content: [{ type: 'text', text: ' Convert 45 km to meters. ' }, { type: 'image_url' }],
+      },
     ]);
     expect(prompt).toBe(formatPrompt({ instruction: 'Convert 45 km to meters.' }));
   });
@@ -34,13 +37,18 @@ describe('alpacaPrompt', () => {
   });
 
   it('lets the model continue a last assistant message', () => {
-    expect(alpacaPrompt([{ role: 'user', content: 'x' }, { role: 'assistant', content: 'The' }])).toBe(
-      `${PREAMBLE}\n\n### Instruction:\nx\n\n### Response:\nThe`,
-    );
+    expect(
+      alpacaPrompt([
+        { role: 'user', content: 'x' },
+        { role: 'assistant', content: 'The' },
+      ]),
+    ).toBe(`${PREAMBLE}\n\n### Instruction:\nx\n\n### Response:\nThe`);
   });
 
   it('refuses a conversation without a user instruction', () => {
-    expect(() => alpacaPrompt([{ role: 'system', content: 'x' }])).toThrow('messages: no message with role user');
+    expect(() => alpacaPrompt([{ role: 'system', content: 'x' }])).toThrow(
+      'messages: no message with role user',
+    );
     expect(() => alpacaPrompt([{ role: 'user', content: '  ' }])).toThrow('the last user message is empty');
     expect(() => alpacaPrompt([{ role: 'user', content: null }])).toThrow('the last user message is empty');
   });

@@ -33,7 +33,10 @@ function reference(name: string, messages: Message[], maxNewTokens: number) {
   const plain = messages.map((m) => ({ role: m.role, content: m.content as string }));
   const template = name === MODELS.llama ? readChatTemplate(server.dirs.llama)! : null;
   const text = template ? template.render(plain, { addGenerationPrompt: true }) : alpacaPrompt(plain);
-  const promptIds = served.tokenizer.encode(text, template ? { allowedSpecial: 'all' } : { disallowedSpecial: [] });
+  const promptIds = served.tokenizer.encode(
+    text,
+    template ? { allowedSpecial: 'all' } : { disallowedSpecial: [] },
+  );
   const ids = generate(served.model, promptIds, { maxNewTokens, eosIds: served.eosIds });
   const reply = served.tokenizer.decode(ids.filter((id) => !served.eosIds.includes(id)));
   return { text, promptIds, ids, content: template ? reply : reply.trim() };
@@ -122,7 +125,12 @@ describe('/v1/chat/completions options', () => {
     });
     const served = server.registry.get(model)!;
     const all = [...want.promptIds, ...want.ids];
-    const logits = noGrad(() => served.model.forward(new Tensor(Int32Array.from(all), [1, all.length])).f32().slice());
+    const logits = noGrad(() =>
+      served.model
+        .forward(new Tensor(Int32Array.from(all), [1, all.length]))
+        .f32()
+        .slice(),
+    );
     const V = served.config.vocabSize;
     const content = r.choices[0].logprobs!.content!;
     const visible = want.ids.filter((id) => !served.eosIds.includes(id));

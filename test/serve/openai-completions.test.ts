@@ -22,7 +22,10 @@ function reference(name: string, prompt: string, maxNewTokens: number) {
   const ids = generate(served.model, promptIds, { maxNewTokens, eosIds: served.eosIds });
   const all = [...promptIds, ...ids];
   const logits = noGrad(() =>
-    served.model.forward(new Tensor(Int32Array.from(all), [1, all.length])).f32().slice(),
+    served.model
+      .forward(new Tensor(Int32Array.from(all), [1, all.length]))
+      .f32()
+      .slice(),
   ); // (1, T, V)
   const V = served.config.vocabSize;
   const logprob = (i: number) => {
@@ -79,7 +82,12 @@ describe.each([MODELS.base, MODELS.instruct, MODELS.llama])('/v1/completions on 
     while (at + 3 <= text.length && text.indexOf(text.slice(at, at + 3)) !== at) at++;
     expect(at + 3).toBeLessThanOrEqual(text.length);
     const stop = text.slice(at, at + 3);
-    const r = await server.client.completions.create({ model, prompt: PROMPT, max_tokens: 12, stop: [stop, '@@'] });
+    const r = await server.client.completions.create({
+      model,
+      prompt: PROMPT,
+      max_tokens: 12,
+      stop: [stop, '@@'],
+    });
     expect(r.choices[0].text).toBe(text.slice(0, at));
     expect(r.choices[0].finish_reason).toBe('stop');
     const s = await streamed({ model, prompt: PROMPT, max_tokens: 12, stop });
@@ -126,7 +134,11 @@ describe('/v1/completions sampling', () => {
       max_tokens: 5,
     });
     expect(r.choices.map((c) => c.index)).toEqual([0, 1]);
-    const fromIds = await server.client.completions.create({ model: MODELS.base, prompt: ids, max_tokens: 5 });
+    const fromIds = await server.client.completions.create({
+      model: MODELS.base,
+      prompt: ids,
+      max_tokens: 5,
+    });
     expect(fromIds.choices[0].text).toBe(r.choices[0].text);
     expect(fromIds.usage!.prompt_tokens).toBe(ids.length);
   });

@@ -47,7 +47,11 @@ describe.each([
 
   it('gives the same vectors as floats, and for token ids', async () => {
     const base64 = await server.client.embeddings.create({ model, input: inputs[0] });
-    const floats = await server.client.embeddings.create({ model, input: inputs[0], encoding_format: 'float' });
+    const floats = await server.client.embeddings.create({
+      model,
+      input: inputs[0],
+      encoding_format: 'float',
+    });
     expect(floats.data[0].embedding).toEqual(base64.data[0].embedding);
     const ids = server.registry.get(model)!.tokenizer.encode(inputs[0]);
     const fromIds = await server.client.embeddings.create({ model, input: [ids], encoding_format: 'float' });

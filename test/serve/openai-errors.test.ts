@@ -40,10 +40,16 @@ describe('errors through the openai client', () => {
     ['temperature', { model: MODELS.base, prompt: 'x', temperature: 5 }, 'temperature: must be <= 2'],
     ['stop', { model: MODELS.base, prompt: 'x', stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop'],
     ['n', { model: MODELS.base, prompt: 'x', n: 17 }, 'n: must be <= 16'],
-    ['prompt', { model: MODELS.base, prompt: [99999999] }, 'prompt: token id 99999999 is outside the vocabulary'],
+    [
+      'prompt',
+      { model: MODELS.base, prompt: [99999999] },
+      'prompt: token id 99999999 is outside the vocabulary',
+    ],
     ['echo', { model: MODELS.base, prompt: 'x', echo: true }, 'echo: not supported by this server'],
   ])('a bad %s is a 400 naming it, with a string code', async (param, body, message) => {
-    const err = await apiError(server.client.completions.create(body as OpenAI.CompletionCreateParamsNonStreaming));
+    const err = await apiError(
+      server.client.completions.create(body as OpenAI.CompletionCreateParamsNonStreaming),
+    );
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect(err.status).toBe(400);
     expect(err.param).toBe(param);
@@ -84,7 +90,9 @@ describe('--cors', () => {
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
-    expect(preflight.headers.get('access-control-allow-headers')).toBe('authorization, content-type, x-stainless-os');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe(
+      'authorization, content-type, x-stainless-os',
+    );
     const stream = await fetch(`${cors.url}/v1/completions`, {
       method: 'POST',
       headers: { origin: ORIGIN, 'content-type': 'application/json' },

@@ -67,7 +67,7 @@ export const serveCommand = defineCommand({
       type: 'string',
       value: 'ORIGIN',
       description:
-        "let browser pages of this origin (scheme://host[:port], or * for any) call the API; without it, no CORS headers",
+        'let browser pages of this origin (scheme://host[:port], or * for any) call the API; without it, no CORS headers',
     },
     dtype: DTYPE_OPTION,
     'web-dir': { type: 'string', value: 'DIR', description: 'serve this built page instead of dist/web' },

@@ -67,7 +67,9 @@ export async function runChoice(
   const cut = scanner.value.length;
   return {
     text: scanner.value,
-    tokens: wantLogprobs ? tokens.filter((t) => t.offset < cut || (!scanner.stopped && t.offset === cut)) : null,
+    tokens: wantLogprobs
+      ? tokens.filter((t) => t.offset < cut || (!scanner.stopped && t.offset === cut))
+      : null,
     finishReason: result.finishReason === 'length' && !scanner.stopped ? 'length' : 'stop',
     completionTokens: result.ids.length,
   };

@@ -68,7 +68,10 @@ export function samplingOf(body: SharedBody, maxTokens: number, index: number): 
 }
 
 // Asked-for behaviour this server does not have: refused rather than silently answered without it.
-export function refuseUnsupported(body: Record<string, unknown>, fields: Record<string, (v: unknown) => boolean>) {
+export function refuseUnsupported(
+  body: Record<string, unknown>,
+  fields: Record<string, (v: unknown) => boolean>,
+) {
   for (const [field, unsupported] of Object.entries(fields))
     if (body[field] !== undefined && body[field] !== null && unsupported(body[field]))
       throw new ApiError(400, `${field}: not supported by this server`, field, 'unsupported_value');

@@ -101,14 +101,19 @@ export function chatRoute(app: FastifyInstance, ctx: ServeContext): void {
       );
       const prompt = promptWindow(promptIds.length, served.config.contextLength);
       const maxTokens =
-        body.max_completion_tokens ?? body.max_tokens ?? Math.min(DEFAULT_MAX_TOKENS, ctx.limits.maxNewTokens);
+        body.max_completion_tokens ??
+        body.max_tokens ??
+        Math.min(DEFAULT_MAX_TOKENS, ctx.limits.maxNewTokens);
       const n = body.n ?? 1;
       const stop = stopsOf(body.stop);
       const topLogprobs = body.logprobs ? (body.top_logprobs ?? 0) : undefined;
       const id = `chatcmpl-${randomUUID()}`;
       const created = Math.floor(now().getTime() / 1000);
       const totalUsage = (results: ChoiceResult[]) =>
-        usage(promptIds.length, results.reduce((sum, r) => sum + r.completionTokens, 0));
+        usage(
+          promptIds.length,
+          results.reduce((sum, r) => sum + r.completionTokens, 0),
+        );
       const logprobsOf = (tokens: ChoiceToken[] | null) =>
         tokens ? chatLogprobs(served.tokenizer, tokens) : null;
       const signal = disconnectSignal(reply);
@@ -163,9 +168,12 @@ export function chatRoute(app: FastifyInstance, ctx: ServeContext): void {
         try {
           for (let index = 0; index < n; index++)
             events.send(
-              chunk([{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }], {
-                prompt,
-              }),
+              chunk(
+                [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }],
+                {
+                  prompt,
+                },
+              ),
             );
           const results = await run(
             (index, content, tokens) => {
@@ -173,13 +181,16 @@ export function chatRoute(app: FastifyInstance, ctx: ServeContext): void {
               const logprobs = topLogprobs === undefined ? null : logprobsOf(tokens);
               events.send(chunk([{ index, delta: { content }, logprobs, finish_reason: null }]));
             },
-            (index, r) => events.send(chunk([{ index, delta: {}, logprobs: null, finish_reason: r.finishReason }])),
+            (index, r) =>
+              events.send(chunk([{ index, delta: {}, logprobs: null, finish_reason: r.finishReason }])),
           );
           if (includeUsage) events.send({ ...chunk([]), usage: totalUsage(results) });
           events.sendRaw('[DONE]');
         } catch (err) {
           request.log.error(err);
-          events.send({ error: { message: 'generation failed', type: 'server_error', param: null, code: null } });
+          events.send({
+            error: { message: 'generation failed', type: 'server_error', param: null, code: null },
+          });
         } finally {
           events.end();
         }

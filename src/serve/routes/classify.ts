@@ -32,7 +32,8 @@ export function classifyRoute(app: FastifyInstance, ctx: ServeContext): void {
       const labels = served.labels!;
       const model = served.model;
       // Classifiers are GPT-2 models of this project (loadClassifierDir).
-      if (!(model instanceof GPTModel)) throw new Error(`${served.name}: a classifier that is not a GPT-2 model`);
+      if (!(model instanceof GPTModel))
+        throw new Error(`${served.name}: a classifier that is not a GPT-2 model`);
       const maxLength = classifierMaxLength(model);
       const { ids, truncated } = encodeTexts(ctx.tokenizer, [request.body.text], maxLength);
       const signal = disconnectSignal(reply);

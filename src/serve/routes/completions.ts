@@ -54,14 +54,23 @@ function completionSchema(ctx: ServeContext) {
 // The prompts' token ids: strings encoded by the model's tokenizer, ids checked against its vocabulary.
 async function promptIdsOf(prompt: Prompt, served: ServedModel): Promise<number[][]> {
   const list: Array<string | number[]> =
-    typeof prompt === 'string' ? [prompt] : typeof prompt[0] === 'number' ? [prompt as number[]] : (prompt as Array<string | number[]>);
+    typeof prompt === 'string'
+      ? [prompt]
+      : typeof prompt[0] === 'number'
+        ? [prompt as number[]]
+        : (prompt as Array<string | number[]>);
   const V = served.config.vocabSize;
   return Promise.all(
     list.map(async (p) => {
       if (typeof p === 'string') return served.tokenizer.encodeAsync(p, { allowedSpecial: 'all' });
       const bad = p.find((id) => id < 0 || id >= V);
       if (bad !== undefined)
-        throw new ApiError(400, `prompt: token id ${bad} is outside the vocabulary 0..${V - 1}`, 'prompt', 'invalid_value');
+        throw new ApiError(
+          400,
+          `prompt: token id ${bad} is outside the vocabulary 0..${V - 1}`,
+          'prompt',
+          'invalid_value',
+        );
       return p;
     }),
   );
@@ -82,7 +91,12 @@ export function completionsRoute(app: FastifyInstance, ctx: ServeContext): void 
       const prompts = await promptIdsOf(body.prompt, served);
       const n = body.n ?? 1;
       if (prompts.length * n > MAX_CHOICES)
-        throw new ApiError(400, `n: ${prompts.length} prompts times n=${n} is more than ${MAX_CHOICES} choices`, 'n', 'invalid_value');
+        throw new ApiError(
+          400,
+          `n: ${prompts.length} prompts times n=${n} is more than ${MAX_CHOICES} choices`,
+          'n',
+          'invalid_value',
+        );
       const maxTokens = body.max_tokens ?? Math.min(DEFAULT_MAX_TOKENS, ctx.limits.maxNewTokens);
       const stop = stopsOf(body.stop);
       const topLogprobs = body.logprobs ?? undefined;
@@ -90,11 +104,17 @@ export function completionsRoute(app: FastifyInstance, ctx: ServeContext): void 
       const created = Math.floor(now().getTime() / 1000);
       const promptTokens = prompts.reduce((sum, p) => sum + p.length, 0);
       const totalUsage = (results: ChoiceResult[]) =>
-        usage(promptTokens, results.reduce((sum, r) => sum + r.completionTokens, 0));
+        usage(
+          promptTokens,
+          results.reduce((sum, r) => sum + r.completionTokens, 0),
+        );
       const signal = disconnectSignal(reply);
       const logprobsOf = (tokens: ChoiceToken[] | null) =>
         tokens ? completionLogprobs(served.tokenizer, tokens) : null;
-      const run = (onDelta?: (index: number, text: string, tokens: ChoiceToken[]) => void, onDone?: (index: number, r: ChoiceResult) => void) =>
+      const run = (
+        onDelta?: (index: number, text: string, tokens: ChoiceToken[]) => void,
+        onDone?: (index: number, r: ChoiceResult) => void,
+      ) =>
         Promise.all(
           prompts.flatMap((promptIds, p) =>
             Array.from({ length: n }, async (_, i) => {
@@ -142,7 +162,14 @@ export function completionsRoute(app: FastifyInstance, ctx: ServeContext): void 
           const results = await run(
             (index, text, tokens) =>
               events.send(
-                chunk([{ index, text, logprobs: logprobsOf(topLogprobs === undefined ? null : tokens), finish_reason: null }]),
+                chunk([
+                  {
+                    index,
+                    text,
+                    logprobs: logprobsOf(topLogprobs === undefined ? null : tokens),
+                    finish_reason: null,
+                  },
+                ]),
               ),
             (index, r) =>
               events.send(chunk([{ index, text: '', logprobs: null, finish_reason: r.finishReason }])),
@@ -151,7 +178,9 @@ export function completionsRoute(app: FastifyInstance, ctx: ServeContext): void 
           events.sendRaw('[DONE]');
         } catch (err) {
           request.log.error(err);
-          events.send({ error: { message: 'generation failed', type: 'server_error', param: null, code: null } });
+          events.send({
+            error: { message: 'generation failed', type: 'server_error', param: null, code: null },
+          });
         } finally {
           events.end();
         }

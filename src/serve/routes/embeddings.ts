@@ -67,10 +67,16 @@ async function inputIds(input: Input, served: ServedModel): Promise<number[][]> 
   const { vocabSize: V, contextLength } = served.config;
   return Promise.all(
     list.map(async (item, i) => {
-      const ids = typeof item === 'string' ? await served.tokenizer.encodeAsync(item, { allowedSpecial: 'all' }) : item;
+      const ids =
+        typeof item === 'string' ? await served.tokenizer.encodeAsync(item, { allowedSpecial: 'all' }) : item;
       const bad = ids.find((id) => id < 0 || id >= V);
       if (bad !== undefined)
-        throw new ApiError(400, `input: token id ${bad} is outside the vocabulary 0..${V - 1}`, 'input', 'invalid_value');
+        throw new ApiError(
+          400,
+          `input: token id ${bad} is outside the vocabulary 0..${V - 1}`,
+          'input',
+          'invalid_value',
+        );
       if (ids.length > contextLength)
         throw new ApiError(
           400,
@@ -114,7 +120,9 @@ export function embeddingsRoute(app: FastifyInstance, ctx: ServeContext): void {
           object: 'embedding',
           index,
           embedding:
-            body.encoding_format === 'base64' ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') : Array.from(v),
+            body.encoding_format === 'base64'
+              ? Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64')
+              : Array.from(v),
         })),
         model: served.name,
         usage: { prompt_tokens: tokens, total_tokens: tokens },

@@ -1,6 +1,6 @@
 // The prompt of a whole conversation: rendered by the model's chat template when its directory has
 // one, otherwise in the book's Alpaca format (chapter 7), which GPT-2 models of this project are
-// fine-tuned on. The Alpaca mapping (docs/serve.md): the system (and developer) messages replace the
+// fine-tuned on. The Alpaca mapping (docs/web-app.md): the system (and developer) messages replace the
 // book's preamble; each user message is an '### Instruction:' block, each tool message an
 // '### Input:' block, each assistant message a '### Response:' block with its text; the prompt ends
 // with an empty '### Response:' header unless the last message is the assistant's (which the model

@@ -6,7 +6,6 @@ import type { FastifyInstance } from 'fastify';
 import { now } from '../../clock.js';
 import { disconnectSignal, pickModel, type ServeContext } from '../context.js';
 import { ApiError } from '../errors.js';
-import type { ServedModel } from '../registry.js';
 import { EventStream } from '../sse.js';
 import { runChoice, type ChoiceResult, type ChoiceToken } from '../openai/choice.js';
 import {
@@ -19,11 +18,10 @@ import {
   type SharedBody,
 } from '../openai/params.js';
 import { completionLogprobs } from '../openai/shapes.js';
-
-type Prompt = string | string[] | number[] | number[][];
+import { tokenInputIds, tokenInputSchema, type TokenInput } from '../openai/token-input.js';
 
 interface CompletionBody extends SharedBody {
-  prompt: Prompt;
+  prompt: TokenInput;
   logprobs?: number | null;
 }
 
@@ -31,49 +29,15 @@ interface CompletionBody extends SharedBody {
 const DEFAULT_MAX_TOKENS = 16;
 
 function completionSchema(ctx: ServeContext) {
-  const text = { type: 'string', minLength: 1, maxLength: ctx.limits.maxPromptChars } as const;
-  const ids = { type: 'array', minItems: 1, items: { type: 'integer' } } as const;
   return {
     type: 'object',
     required: ['prompt'],
     properties: {
       ...sharedProperties(ctx),
-      prompt: {
-        anyOf: [
-          text,
-          { type: 'array', minItems: 1, maxItems: MAX_CHOICES, items: text },
-          ids,
-          { type: 'array', minItems: 1, maxItems: MAX_CHOICES, items: ids },
-        ],
-      },
+      prompt: tokenInputSchema(ctx.limits.maxPromptChars, MAX_CHOICES),
       logprobs: { type: ['integer', 'null'], minimum: 0, maximum: 5 },
     },
   } as const;
-}
-
-// The prompts' token ids: strings encoded by the model's tokenizer, ids checked against its vocabulary.
-async function promptIdsOf(prompt: Prompt, served: ServedModel): Promise<number[][]> {
-  const list: Array<string | number[]> =
-    typeof prompt === 'string'
-      ? [prompt]
-      : typeof prompt[0] === 'number'
-        ? [prompt as number[]]
-        : (prompt as Array<string | number[]>);
-  const V = served.config.vocabSize;
-  return Promise.all(
-    list.map(async (p) => {
-      if (typeof p === 'string') return served.tokenizer.encodeAsync(p, { allowedSpecial: 'all' });
-      const bad = p.find((id) => id < 0 || id >= V);
-      if (bad !== undefined)
-        throw new ApiError(
-          400,
-          `prompt: token id ${bad} is outside the vocabulary 0..${V - 1}`,
-          'prompt',
-          'invalid_value',
-        );
-      return p;
-    }),
-  );
 }
 
 export function completionsRoute(app: FastifyInstance, ctx: ServeContext): void {
@@ -88,7 +52,7 @@ export function completionsRoute(app: FastifyInstance, ctx: ServeContext): void 
         best_of: (v) => v !== 1 && v !== body.n,
       });
       const served = pickModel(ctx, body.model, ['base', 'instruct'], '/v1/completions');
-      const prompts = await promptIdsOf(body.prompt, served);
+      const prompts = await tokenInputIds(body.prompt, served, 'prompt');
       const n = body.n ?? 1;
       if (prompts.length * n > MAX_CHOICES)
         throw new ApiError(

@@ -1,7 +1,7 @@
 // POST /v1/embeddings in OpenAI's shape: each input's embedding is the mean over its tokens of the
 // model's last hidden states (the final norm's output, what the output head reads), one vector of
 // the model's embedding width. The model is causal, so early tokens see little of the text: this is
-// a plain baseline, not a trained sentence encoder (docs/serve.md). `encoding_format: base64` gives
+// a plain baseline, not a trained sentence encoder (docs/web-app.md). `encoding_format: base64` gives
 // the float32 values' little-endian bytes, as OpenAI's does.
 import type { FastifyInstance } from 'fastify';
 import type { ModelShape } from '../../llm/families/family.js';
@@ -10,12 +10,11 @@ import { noGrad, Tensor } from '../../tensor/index.js';
 import { pickModel, type ServeContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import type { ServedModel } from '../registry.js';
-
-type Input = string | string[] | number[] | number[][];
+import { tokenInputIds, tokenInputSchema, type TokenInput } from '../openai/token-input.js';
 
 interface EmbeddingsBody {
   model?: string;
-  input: Input;
+  input: TokenInput;
   encoding_format?: 'float' | 'base64';
   dimensions?: number;
 }
@@ -23,21 +22,12 @@ interface EmbeddingsBody {
 const MAX_INPUTS = 256;
 
 function embeddingsSchema(ctx: ServeContext) {
-  const text = { type: 'string', minLength: 1, maxLength: ctx.limits.maxPromptChars } as const;
-  const ids = { type: 'array', minItems: 1, items: { type: 'integer' } } as const;
   return {
     type: 'object',
     required: ['input'],
     properties: {
       model: { type: 'string', minLength: 1 },
-      input: {
-        anyOf: [
-          text,
-          { type: 'array', minItems: 1, maxItems: MAX_INPUTS, items: text },
-          ids,
-          { type: 'array', minItems: 1, maxItems: MAX_INPUTS, items: ids },
-        ],
-      },
+      input: tokenInputSchema(ctx.limits.maxPromptChars, MAX_INPUTS),
       encoding_format: { type: 'string', enum: ['float', 'base64'] },
       dimensions: { type: 'integer', minimum: 1 },
     },
@@ -57,36 +47,20 @@ export function embeddingWidth(served: Pick<ServedModel, 'config'>): number {
   return (served.config as ModelShape & { embDim: number }).embDim;
 }
 
-async function inputIds(input: Input, served: ServedModel): Promise<number[][]> {
-  const list: Array<string | number[]> =
-    typeof input === 'string'
-      ? [input]
-      : typeof input[0] === 'number'
-        ? [input as number[]]
-        : (input as Array<string | number[]>);
-  const { vocabSize: V, contextLength } = served.config;
-  return Promise.all(
-    list.map(async (item, i) => {
-      const ids =
-        typeof item === 'string' ? await served.tokenizer.encodeAsync(item, { allowedSpecial: 'all' }) : item;
-      const bad = ids.find((id) => id < 0 || id >= V);
-      if (bad !== undefined)
-        throw new ApiError(
-          400,
-          `input: token id ${bad} is outside the vocabulary 0..${V - 1}`,
-          'input',
-          'invalid_value',
-        );
-      if (ids.length > contextLength)
-        throw new ApiError(
-          400,
-          `input: item ${i} has ${ids.length} tokens, more than the model's context of ${contextLength}`,
-          'input',
-          'context_length_exceeded',
-        );
-      return ids;
-    }),
-  );
+// Each input's ids, none longer than the model's context.
+async function inputIds(input: TokenInput, served: ServedModel): Promise<number[][]> {
+  const all = await tokenInputIds(input, served, 'input');
+  const { contextLength } = served.config;
+  all.forEach((ids, i) => {
+    if (ids.length > contextLength)
+      throw new ApiError(
+        400,
+        `input: item ${i} has ${ids.length} tokens, more than the model's context of ${contextLength}`,
+        'input',
+        'context_length_exceeded',
+      );
+  });
+  return all;
 }
 
 export function embeddingsRoute(app: FastifyInstance, ctx: ServeContext): void {

@@ -47,6 +47,8 @@ export interface GenerateOptions {
   dtype?: WeightDType;
   // Called with each new token as soon as it is chosen.
   onToken?: (id: number) => void;
+  // Called with the logits (V) each token is chosen from, before it is chosen (serve's logprobs).
+  onLogits?: (logits: Float32Array) => void;
 }
 
 // Picks the next token from the logits of one position (V): greedy at temperature 0, otherwise a
@@ -116,11 +118,17 @@ export function* generateTokens(
           cached?.reset();
           input = seq.slice(-contextSize);
         }
-        if (decoder)
-          return sampleNext(new Tensor(decoder.step(input), [model.config.vocabSize]), options, rng);
-        const ids = new Tensor(Int32Array.from(input), [1, input.length]);
-        const logits = model.forward(ids, { cache: cache ?? undefined, lastOnly: true }); // (1, 1, V)
-        return sampleNext(logits.reshape([logits.shape[2]]), options, rng);
+        const V = model.config.vocabSize;
+        const logits = decoder
+          ? new Tensor(decoder.step(input), [V])
+          : model
+              .forward(new Tensor(Int32Array.from(input), [1, input.length]), {
+                cache: cache ?? undefined,
+                lastOnly: true,
+              })
+              .reshape([V]); // (1, 1, V) -> (V)
+        if (options.onLogits) options.onLogits(logits.f32());
+        return sampleNext(logits, options, rng);
       });
       seq.push(next);
       yield next;

@@ -17,7 +17,7 @@ import {
 import * as T from '../tensor/index.js';
 import { globalRng, Tensor } from '../tensor/index.js';
 import { MultiHeadAttention } from './attention.js';
-import type { CausalLM } from './families/family.js';
+import type { CausalLM, ForwardOptions } from './families/family.js';
 import { KVCache } from './kv-cache.js';
 
 export interface GPTConfig {
@@ -138,8 +138,9 @@ export class GPTModel extends Module implements CausalLM {
   }
 
   // With a cache, ids are the tokens after those already cached and positions continue from there.
-  // lastOnly computes the logits of the last position only (all that generation needs).
-  forward(ids: Tensor, options: { cache?: KVCache; lastOnly?: boolean } = {}): Tensor {
+  // lastOnly computes the logits of the last position only (all that generation needs); hidden
+  // returns the final norm's output instead of the logits.
+  forward(ids: Tensor, options: ForwardOptions = {}): Tensor {
     if (this.decodeOnly) {
       throw new Error(
         'GPTModel: this model keeps its weights in bf16 for decoding only; generate with the KV cache, or load it in f32',
@@ -160,8 +161,8 @@ export class GPTModel extends Module implements CausalLM {
       x = block.forward(x, cache?.layers[i]);
     });
     if (options.lastOnly && Tn > 1) x = x.narrow(1, Tn - 1, 1); // (B, 1, C)
-    const logits = this.out_head.forward(this.final_norm.forward(x)); // (B, T, V)
-    return logits;
+    const h = this.final_norm.forward(x); // (B, T, C)
+    return options.hidden ? h : this.out_head.forward(h); // (B, T, V)
   }
 
   newCache(batch = 1): KVCache {

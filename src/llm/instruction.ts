@@ -11,7 +11,7 @@ export interface InstructionEntry {
   output: string;
 }
 
-const PREAMBLE =
+export const PREAMBLE =
   'Below is an instruction that describes a task. Write a response that appropriately completes the request.';
 export const RESPONSE_HEADER = '\n\n### Response:\n';
 

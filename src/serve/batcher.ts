@@ -22,12 +22,13 @@ export interface SequenceOptions {
   topK?: number;
   topP?: number;
   seed?: number;
-  // Generation stops after this token (it is included in the ids).
-  eosId?: number;
+  // Generation stops after any of these tokens (it is included in the ids).
+  eosIds?: readonly number[];
   // The client left: the sequence leaves the batch before the next step.
   signal?: AbortSignal;
-  // Each new token as soon as it is chosen.
+  // Each new token as soon as it is chosen, and before it the logits (V) it is chosen from.
   onToken?: (id: number) => void;
+  onLogits?: (logits: Float32Array) => void;
 }
 
 // 'stop': the end token came; 'length': maxNewTokens reached; 'aborted': the client left.
@@ -177,6 +178,7 @@ export class Batcher {
   }
 
   private sample(s: Sequence, logits: Float32Array): number {
+    s.options.onLogits?.(logits);
     return noGrad(() => sampleNext(new Tensor(logits, [this.vocabSize]), s.options, s.rng));
   }
 
@@ -184,7 +186,7 @@ export class Batcher {
     s.tokens.push(id);
     s.ids.push(id);
     s.options.onToken?.(id);
-    if (id === s.options.eosId) this.finish(s, 'stop');
+    if (s.options.eosIds?.includes(id)) this.finish(s, 'stop');
     else if (s.ids.length >= s.options.maxNewTokens) this.finish(s, 'length');
   }
 

@@ -34,19 +34,26 @@ export function pickModel(
   const wanted = `a model of kind ${kinds.join(' or ')}`;
   if (name === undefined) {
     const first = ctx.registry.firstOf(kinds);
-    if (!first) throw new ApiError(400, `${endpoint} needs ${wanted} and none is served`, 'model');
+    if (!first)
+      throw new ApiError(400, `${endpoint} needs ${wanted} and none is served`, 'model', 'model_not_found');
     return first;
   }
   const served = ctx.registry.get(name);
   if (!served) {
     const names = ctx.registry.list().map((m) => m.name);
-    throw new ApiError(404, `model: unknown model '${name}'; served: ${names.join(', ')}`, 'model');
+    throw new ApiError(
+      404,
+      `model: unknown model '${name}'; served: ${names.join(', ')}`,
+      'model',
+      'model_not_found',
+    );
   }
   if (!kinds.includes(served.kind))
     throw new ApiError(
       400,
       `model: '${name}' is of kind ${served.kind}; ${endpoint} needs ${wanted}`,
       'model',
+      'model_not_supported',
     );
   return served;
 }

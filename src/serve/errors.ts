@@ -1,5 +1,6 @@
 // The API's errors, in OpenAI's shape ({"error": {"message", "type", "param", "code"}}) on every
 // endpoint, so that OpenAI clients show them and the message always names the field at fault.
+// `code` is a string (or null) as OpenAI's is: the official client prints a number as "404 404".
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AbortedError, QueueFullError } from './queue.js';
 
@@ -8,6 +9,7 @@ export class ApiError extends Error {
     readonly statusCode: number,
     message: string,
     readonly param: string | null = null,
+    readonly code: string | null = null,
   ) {
     super(message);
   }
@@ -22,8 +24,13 @@ const TYPES: Record<number, string> = {
   500: 'server_error',
 };
 
-export function errorBody(statusCode: number, message: string, param: string | null = null) {
-  return { error: { message, type: TYPES[statusCode] ?? 'error', param, code: statusCode } };
+export function errorBody(
+  statusCode: number,
+  message: string,
+  param: string | null = null,
+  code: string | null = null,
+) {
+  return { error: { message, type: TYPES[statusCode] ?? 'error', param, code } };
 }
 
 interface ValidationIssue {
@@ -50,12 +57,18 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (error.validation?.length) {
       const issue = error.validation[0] as ValidationIssue;
       const field = fieldOf(issue);
-      return reply.code(400).send(errorBody(400, describe(issue, field), field));
+      const code = issue.params.missingProperty ? 'missing_required_parameter' : 'invalid_value';
+      return reply.code(400).send(errorBody(400, describe(issue, field), field, code));
     }
     if (error instanceof ApiError)
-      return reply.code(error.statusCode).send(errorBody(error.statusCode, error.message, error.param));
+      return reply
+        .code(error.statusCode)
+        .send(errorBody(error.statusCode, error.message, error.param, error.code));
     if (error instanceof QueueFullError) {
-      return reply.code(429).header('retry-after', '1').send(errorBody(429, error.message));
+      return reply
+        .code(429)
+        .header('retry-after', '1')
+        .send(errorBody(429, error.message, null, 'rate_limit_exceeded'));
     }
     // The client is gone; nobody reads this.
     if (error instanceof AbortedError) return reply.code(499).send(errorBody(499, error.message));
@@ -65,6 +78,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     return reply.code(status).send(errorBody(status, status === 500 ? 'internal error' : error.message));
   });
   app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send(errorBody(404, `no route ${request.method} ${request.url.split('?')[0]}`)),
+    reply
+      .code(404)
+      .send(errorBody(404, `no route ${request.method} ${request.url.split('?')[0]}`, null, 'unknown_url')),
   );
 }

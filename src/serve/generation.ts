@@ -1,17 +1,16 @@
 // A generation as the server runs it: through the model's batcher (batcher.ts: decoded together
-// with the other requests on that model), or, for a model the decoder does not run, the library's
-// token-by-token generator alone, with a turn of the event loop between tokens. Either way
-// streamed tokens reach the socket as they come and a client's disconnect stops the work.
+// with the other requests on that model), or, for a model the decoder does not run (another family,
+// a model with layers it does not know), the library's token-by-token generator alone, with a turn
+// of the event loop between tokens. Either way streamed tokens reach the socket as they come and a
+// client's disconnect stops the work.
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { CausalLM } from '../llm/families/family.js';
 import { generateTokens } from '../llm/generate.js';
-import type { BPETokenizer } from '../llm/fundamentals.js';
-import type { GPTModel } from '../llm/gpt.js';
+import type { Tokenizer } from '../llm/tokenizer/tokenizer.js';
 import type { Batcher, FinishReason, SequenceOptions, SequenceResult } from './batcher.js';
 
 export { promptWindow, type PromptWindow } from '../llm/generate.js';
 export type { FinishReason } from './batcher.js';
-
-export const END_OF_TEXT = 50256;
 
 export interface SamplingOptions {
   maxNewTokens: number;
@@ -22,9 +21,9 @@ export interface SamplingOptions {
 }
 
 export interface GenerationResult {
-  // The new tokens, the end-of-text token included when it came.
+  // The new tokens, the end token included when it came.
   ids: number[];
-  // Their text, without the end-of-text token.
+  // Their text, without the end token.
   text: string;
   finishReason: FinishReason;
 }
@@ -33,39 +32,56 @@ export interface RunOptions {
   signal?: AbortSignal;
   // Each piece of text as soon as its bytes complete characters (a token may end mid UTF-8 sequence).
   onText?: (text: string) => void;
+  // Each token but the end token with the text it completes ('' while its character is unfinished),
+  // and at the end (id null) what is left of an unfinished character.
+  onPiece?: (id: number | null, text: string) => void;
+  // The logits (V) each token is chosen from, before it is chosen.
+  onLogits?: (logits: Float32Array) => void;
 }
 
 // What runs a generation: a served model, with its batcher when the decoder runs it.
 export interface GenerationTarget {
-  model: GPTModel;
+  model: CausalLM;
   batcher: Batcher | null;
+  tokenizer: Tokenizer;
+  eosIds: readonly number[];
 }
 
 export async function runGeneration(
   target: GenerationTarget,
-  tokenizer: BPETokenizer,
   promptIds: readonly number[],
   sampling: SamplingOptions,
   options: RunOptions = {},
 ): Promise<GenerationResult> {
+  const { tokenizer, eosIds } = target;
   const decoder = new TextDecoder('utf-8');
   const onToken = (id: number) => {
-    if (id === END_OF_TEXT) return;
+    if (eosIds.includes(id)) return;
     const piece = decoder.decode(tokenizer.decodeBytes([id]), { stream: true });
+    options.onPiece?.(id, piece);
     if (piece) options.onText?.(piece);
   };
-  const sequence: SequenceOptions = { ...sampling, eosId: END_OF_TEXT, signal: options.signal, onToken };
+  const sequence: SequenceOptions = {
+    ...sampling,
+    eosIds,
+    signal: options.signal,
+    onToken,
+    onLogits: options.onLogits,
+  };
   const { ids, finishReason } = target.batcher
     ? await target.batcher.generate(promptIds, sequence)
     : await generateAlone(target.model, promptIds, sequence);
   const tail = decoder.decode();
-  if (tail) options.onText?.(tail);
-  return { ids, text: tokenizer.decode(ids.filter((id) => id !== END_OF_TEXT)), finishReason };
+  if (tail) {
+    options.onPiece?.(null, tail);
+    options.onText?.(tail);
+  }
+  return { ids, text: tokenizer.decode(ids.filter((id) => !eosIds.includes(id))), finishReason };
 }
 
 // One generation holding the model to itself (a model the batcher cannot run).
 async function generateAlone(
-  model: GPTModel,
+  model: CausalLM,
   promptIds: readonly number[],
   options: SequenceOptions,
 ): Promise<SequenceResult> {
@@ -82,7 +98,7 @@ async function generateAlone(
       if (step.done) break;
       ids.push(step.value);
       options.onToken?.(step.value);
-      if (step.value === options.eosId) {
+      if (options.eosIds?.includes(step.value)) {
         finishReason = 'stop';
         break;
       }

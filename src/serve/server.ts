@@ -8,11 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { installHostCheck } from '../host-check.js';
 import { gpt2Tokenizer, type BPETokenizer } from '../llm/fundamentals.js';
 import { DEFAULT_LIMITS, type Limits, type ServeContext } from './context.js';
+import { installCors } from './cors.js';
 import { errorBody, installErrorHandler } from './errors.js';
 import { installJsonBodyParser } from './json-body.js';
 import type { ModelRegistry } from './registry.js';
 import { chatRoute } from './routes/chat.js';
 import { classifyRoute } from './routes/classify.js';
+import { completionsRoute } from './routes/completions.js';
+import { embeddingsRoute } from './routes/embeddings.js';
 import { generateRoute } from './routes/generate.js';
 import { modelsRoutes } from './routes/models.js';
 
@@ -25,6 +28,8 @@ export interface ServerOptions {
   logger?: boolean;
   // The Host names answered (host-check.ts); undefined or null: any, as for a server on every interface.
   allowedHosts?: Set<string> | null;
+  // The origin (or '*') whose browser pages may call the API (--cors); undefined: none but our own.
+  corsOrigin?: string;
 }
 
 // dist/web of the package, found upwards from this file (src/serve or dist/serve).
@@ -51,16 +56,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     startedAt: Math.floor(Date.now() / 1000),
   };
   installErrorHandler(app);
+  if (options.corsOrigin !== undefined) installCors(app, options.corsOrigin);
   installHostCheck(
     app,
     options.allowedHosts ?? null,
-    (reply, message) => reply.send(errorBody(403, message)),
+    (reply, message) => reply.send(errorBody(403, message, null, 'host_not_allowed')),
     'add a name with --allow-host NAME',
   );
   installJsonBodyParser(app);
   modelsRoutes(app, ctx);
   generateRoute(app, ctx);
+  completionsRoute(app, ctx);
   chatRoute(app, ctx);
+  embeddingsRoute(app, ctx);
   classifyRoute(app, ctx);
 
   const webDir = options.webDir === undefined ? defaultWebDir() : options.webDir;
@@ -71,7 +79,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     app.get('/', async (_request, reply) =>
       reply
         .code(503)
-        .send(errorBody(500, 'the web page is not built: run `npm run build:web` (the API under /v1 works)')),
+        .send(
+          errorBody(
+            500,
+            'the web page is not built: run `npm run build:web` (the API under /v1 works)',
+            null,
+            'page_not_built',
+          ),
+        ),
     );
   }
   return app;

@@ -11,6 +11,7 @@ import { cases as files } from './cases/files.js';
 import { cases as gemma3 } from './cases/gemma3.js';
 import { cases as options } from './cases/options.js';
 import { cases as pull } from './cases/pull.js';
+import { cases as serve } from './cases/serve.js';
 import { cases as terminal } from './cases/terminal.js';
 import { cases as tokenizerHf } from './cases/tokenizer-hf.js';
 import { cases as weights } from './cases/weights.js';
@@ -28,6 +29,7 @@ export const allCases: BadInputCase[] = [
   ...families,
   ...gemma3,
   ...crewPlan,
+  ...serve,
 ];
 
 const EXIT = { 0: '0 (goes on)', 1: '1 (user error)', 2: '2 (bad usage)' } as const;

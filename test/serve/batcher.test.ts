@@ -59,7 +59,7 @@ describeEachBackend('the batcher', () => {
       const m = model(bf16);
       const solo = JOBS.map((job) => alone(m, job));
       // An end token that comes mid-way: the 6th token of the first job's solo run.
-      const eosJob: Job = { prompt: JOBS[0].prompt, options: { maxNewTokens: 20, eosId: solo[0][5] } };
+      const eosJob: Job = { prompt: JOBS[0].prompt, options: { maxNewTokens: 20, eosIds: [solo[0][5]] } };
       const soloEos = alone(m, eosJob);
       expect(soloEos.length).toBeLessThanOrEqual(6);
       const batcher = new Batcher(m);

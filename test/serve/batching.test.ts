@@ -33,7 +33,7 @@ beforeAll(async () => {
     loadModel({ name: 'narrow', dir: long }, { maxQueue: 1, maxBatch: 2 }),
     loadModel({ name: 'chat', dir: longInstruct }, { maxQueue: 8, maxBatch: 8 }),
   ]);
-  const held = new Set<GPTModel>(registry.list().map((m) => m.model));
+  const held = new Set(registry.list().map((m) => m.model as GPTModel));
   const { stepSequence, stepBatch } = Decoder.prototype;
   const hold = (decoder: Decoder) => {
     if (!held.has(decoder.model)) return;

@@ -44,6 +44,8 @@ describe('llm-scratch serve', () => {
         `chat=${models.instruct}`,
         '--port',
         '0',
+        '--cors',
+        'http://localhost:5173',
         '--json',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -65,12 +67,16 @@ describe('llm-scratch serve', () => {
       ]);
       const health = await fetch(`${started.url}/healthz`);
       expect(((await health.json()) as { status: string }).status).toBe('ok');
+      expect(health.headers.get('access-control-allow-origin')).toBe('http://localhost:5173');
       // Only loopback names are answered: a forged Host gets 403 in the API's error shape.
       const port = new URL(started.url).port;
       expect((await getWithHost(`${started.url}/healthz`, `localhost:${port}`)).status).toBe(200);
       const forged = await getWithHost(`${started.url}/v1/models`, `evil.example:${port}`);
       expect(forged.status).toBe(403);
-      expect(JSON.parse(forged.body).error).toMatchObject({ type: 'permission_error', code: 403 });
+      expect(JSON.parse(forged.body).error).toMatchObject({
+        type: 'permission_error',
+        code: 'host_not_allowed',
+      });
       expect(JSON.parse(forged.body).error.message).toContain(`host 'evil.example:${port}' is not allowed`);
       const chat = await fetch(`${started.url}/v1/chat/completions`, {
         method: 'POST',
@@ -104,6 +110,9 @@ describe('llm-scratch serve', () => {
     );
     expect((await runCli(llmScratch, ['serve', '--help'])).stdout).toMatch(
       /--max-batch N\s+requests one model decodes together.*\(at least 1; default: 8\)/,
+    );
+    expect((await runCli(llmScratch, ['serve', '--help'])).stdout).toMatch(
+      /--cors ORIGIN\s+let browser pages of this origin/,
     );
   });
 });

@@ -29,8 +29,11 @@ beforeAll(async () => {
     order.push('tokenized');
     return ids;
   };
+  // Each model encodes its prompts with its own tokenizer: GPT-2's, here the watched one.
+  const registry = tinyRegistry(models);
+  for (const served of registry.list()) served.tokenizer = tokenizer;
   app = await buildServer({
-    registry: tinyRegistry(models),
+    registry,
     tokenizer,
     webDir: null,
     limits: { maxNewTokens: 8 },

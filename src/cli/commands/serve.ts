@@ -10,15 +10,16 @@ import { resolveModelDir } from '../model-dir.js';
 
 export const serveCommand = defineCommand({
   name: 'serve',
-  summary: 'Serve models over HTTP: a web page at /, a JSON API (generate, chat completions, classify)',
-  usage: '--model DIR [--model NAME=DIR ...] [--host 127.0.0.1] [--port 8000]',
+  summary:
+    "Serve models over HTTP: a web page at /, OpenAI's API (completions, chat completions, embeddings, models) and generate, classify",
+  usage: '--model DIR [--model NAME=DIR ...] [--host 127.0.0.1] [--port 8000] [--cors ORIGIN]',
   options: {
     model: {
       type: 'strings',
       value: '[NAME=]DIR',
       required: true,
       description:
-        'a model or run directory to load (repeatable); named after the directory unless NAME= is given',
+        'a model or run directory to load (repeatable): a GPT-2 model of this project or a Hugging Face directory of any family (Llama 3, Qwen3, Gemma 3, with its tokenizer); named after the directory unless NAME= is given',
     },
     host: {
       type: 'string',
@@ -62,6 +63,12 @@ export const serveCommand = defineCommand({
       min: 1,
       description: 'the most tokens one request may ask for',
     },
+    cors: {
+      type: 'string',
+      value: 'ORIGIN',
+      description:
+        'let browser pages of this origin (scheme://host[:port], or * for any) call the API; without it, no CORS headers',
+    },
     dtype: DTYPE_OPTION,
     'web-dir': { type: 'string', value: 'DIR', description: 'serve this built page instead of dist/web' },
     log: { type: 'boolean', description: 'log every request (JSON lines on stdout)' },
@@ -70,11 +77,14 @@ export const serveCommand = defineCommand({
   examples: [
     'llm-scratch serve --model runs/start/checkpoint',
     'llm-scratch serve --model chat=runs/instruct/model --model spam=runs/classifier --port 8080',
+    'llm-scratch serve --model models/Qwen3-0.6B --cors http://localhost:5173',
   ],
   async run({ options, positionals, stdout, stderr }) {
     // Loaded here, so that other commands start without them.
     const { ModelRegistry, parseModelSpec } = await import('../../serve/registry.js');
+    const { parseCorsOrigin } = await import('../../serve/cors.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const corsOrigin = options.cors === undefined ? undefined : parseCorsOrigin(options.cors);
     const specs = options.model.map((m) => {
       const spec = parseModelSpec(m);
       return { ...spec, dir: resolveModelDir(spec.dir) };
@@ -95,6 +105,7 @@ export const serveCommand = defineCommand({
       limits: { maxNewTokens: options['max-new-tokens'] },
       logger: options.log ?? false,
       allowedHosts: allowedHosts(options.host, options['allow-host'] ?? []),
+      corsOrigin,
     });
     try {
       await app.listen({ host: options.host, port: options.port });

@@ -13,6 +13,8 @@ export interface ForwardOptions {
   cache?: KVCache;
   // Compute the logits of the last position only (all that generation needs).
   lastOnly?: boolean;
+  // Return the final norm's output (B, T, C) instead of the logits: what embeddings are made of.
+  hidden?: boolean;
 }
 
 // What every family's config tells the code that runs it.

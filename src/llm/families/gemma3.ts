@@ -289,7 +289,9 @@ export class Gemma3Model extends Module implements CausalLM {
       x = block.forward(x, ropes[block.layerType], cache?.layers[i]);
     });
     if (options.lastOnly && Tn > 1) x = x.narrow(1, Tn - 1, 1); // (B, 1, C)
-    const logits = this.out_head.forward(this.final_norm.forward(x)); // (B, T, V)
+    const h = this.final_norm.forward(x); // (B, T, C)
+    if (options.hidden) return h;
+    const logits = this.out_head.forward(h); // (B, T, V)
     return softcapped(logits, this.config.finalSoftcap);
   }
 

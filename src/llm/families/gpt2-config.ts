@@ -29,7 +29,7 @@ export function configFromHF(hf: unknown, file: string): GPTConfig {
   // as a GPT-2 config missing n_positions.
   if (typeof hf.model_type === 'string' && hf.model_type !== 'gpt2')
     throw new UserError(
-      `${file}: model_type ${JSON.stringify(hf.model_type).slice(0, 40)} is not GPT-2, which this command runs (logits, generate, chat and info run every family)`,
+      `${file}: model_type ${JSON.stringify(hf.model_type).slice(0, 40)} is not GPT-2, which this command runs (logits, generate, chat, serve and info run every family)`,
     );
   const size = (key: keyof typeof CONFIG_LIMITS): number => {
     const v = hf[key];

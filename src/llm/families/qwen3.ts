@@ -156,7 +156,8 @@ export class Qwen3Model extends Module implements CausalLM {
       x = block.forward(x, rope, cache?.layers[i]);
     });
     if (options.lastOnly && Tn > 1) x = x.narrow(1, Tn - 1, 1); // (B, 1, C)
-    return this.out_head.forward(this.final_norm.forward(x)); // (B, T, V)
+    const h = this.final_norm.forward(x); // (B, T, C)
+    return options.hidden ? h : this.out_head.forward(h); // (B, T, V)
   }
 
   newCache(batch = 1): KVCache {

@@ -1,49 +1,42 @@
-// POST /v1/chat/completions in OpenAI's shape, for instruction-tuned models. The book's models are
-// trained on single-turn Alpaca prompts, so the last user message becomes the instruction and the
-// model's answer is what it writes after '### Response:' (earlier turns are not part of the prompt).
+// POST /v1/chat/completions in OpenAI's shape, for every served language model: the whole
+// conversation (system messages and earlier turns included) is the prompt, rendered by the model's
+// chat template, or in the book's Alpaca format for a model without one (openai/chat-prompt.ts;
+// /v1/models says which as `chat_format`). An Alpaca answer is stripped as the book strips it.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { now } from '../../clock.js';
-import { formatPrompt } from '../../llm/instruction.js';
-import { ApiError } from '../errors.js';
 import { disconnectSignal, pickModel, type ServeContext } from '../context.js';
-import { promptWindow, runGeneration, type FinishReason } from '../generation.js';
+import { ApiError } from '../errors.js';
+import { promptWindow } from '../generation.js';
+import { alpacaPrompt, templatePrompt, type Message } from '../openai/chat-prompt.js';
+import { runChoice, type ChoiceResult, type ChoiceToken } from '../openai/choice.js';
+import { samplingOf, sharedProperties, stopsOf, usage, type SharedBody } from '../openai/params.js';
+import { chatLogprobs } from '../openai/shapes.js';
 import { EventStream } from '../sse.js';
 
-type Content = string | Array<{ type: string; text?: string }>;
-
-interface ChatBody {
-  model?: string;
-  messages: Array<{ role: string; content: Content | null }>;
-  max_tokens?: number;
-  max_completion_tokens?: number;
-  temperature: number;
-  top_p?: number;
-  top_k?: number;
-  seed: number;
-  n?: number;
-  stream: boolean;
-  stream_options?: { include_usage?: boolean };
+interface ChatBody extends SharedBody {
+  messages: Message[];
+  max_completion_tokens?: number | null;
+  logprobs?: boolean | null;
+  top_logprobs?: number | null;
 }
 
 const DEFAULT_MAX_TOKENS = 256;
 
-// OpenAI clients send many optional fields (penalties, logprobs, user, ...): unknown ones are
-// accepted and ignored, the ones used here are checked.
 function chatSchema(ctx: ServeContext) {
-  const maxTokens = { type: 'integer', minimum: 1, maximum: ctx.limits.maxNewTokens } as const;
+  const shared = sharedProperties(ctx);
   return {
     type: 'object',
     required: ['messages'],
     properties: {
-      model: { type: 'string', minLength: 1 },
+      ...shared,
       messages: {
         type: 'array',
         minItems: 1,
         maxItems: 256,
         items: {
           type: 'object',
-          required: ['role', 'content'],
+          required: ['role'],
           properties: {
             role: { type: 'string', enum: ['system', 'developer', 'user', 'assistant', 'tool'] },
             content: {
@@ -63,54 +56,26 @@ function chatSchema(ctx: ServeContext) {
           },
         },
       },
-      max_tokens: maxTokens,
-      max_completion_tokens: maxTokens,
-      // Greedy by default: the book evaluates its instruction model greedily.
-      temperature: { type: 'number', minimum: 0, maximum: 2, default: 0 },
-      top_p: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
-      top_k: { type: 'integer', minimum: 1 },
-      seed: { type: 'integer', minimum: 0, maximum: 2 ** 32 - 1, default: 123 },
-      n: { type: 'integer', minimum: 1, maximum: 1 },
-      stream: { type: 'boolean', default: false },
-      stream_options: { type: 'object', properties: { include_usage: { type: 'boolean' } } },
+      max_completion_tokens: shared.max_tokens,
+      logprobs: { type: ['boolean', 'null'] },
+      top_logprobs: { type: ['integer', 'null'], minimum: 0, maximum: 20 },
     },
   } as const;
 }
 
-function textOf(content: Content | null): string {
-  if (content === null) return '';
-  if (typeof content === 'string') return content;
-  return content.map((part) => (part.type === 'text' ? (part.text ?? '') : '')).join('');
-}
-
-// The Alpaca prompt for the conversation: its last user message is the instruction.
-export function chatPrompt(messages: ChatBody['messages']): string {
-  const lastUser = [...messages].reverse().find((m) => m.role === 'user');
-  if (!lastUser) throw new ApiError(400, 'messages: no message with role user', 'messages');
-  const instruction = textOf(lastUser.content).trim();
-  if (!instruction) throw new ApiError(400, 'messages: the last user message is empty', 'messages');
-  return formatPrompt({ instruction });
-}
-
-// Passes text pieces on as the book's strip() would leave the whole: leading white space dropped,
+// Hands on text pieces as the book's strip() would leave the whole: leading white space dropped,
 // trailing white space held back until more text follows, so that a stream adds up to the
-// non-streamed answer.
-export function strippedStream(send: (text: string) => void): (text: string) => void {
+// non-streamed answer. Returns the text to show now.
+export function stripper(): (text: string) => string {
   let started = false;
   let held = '';
   return (text) => {
     const content = started ? held + text : text.trimStart();
     const visible = content.trimEnd();
     held = content.slice(visible.length);
-    if (!visible) return;
-    started = true;
-    send(visible);
+    if (visible) started = true;
+    return visible;
   };
-}
-
-// OpenAI's finish reasons: the end token is 'stop', the token limit 'length'.
-function openaiFinish(reason: FinishReason): 'stop' | 'length' {
-  return reason === 'length' ? 'length' : 'stop';
 }
 
 export function chatRoute(app: FastifyInstance, ctx: ServeContext): void {
@@ -119,77 +84,113 @@ export function chatRoute(app: FastifyInstance, ctx: ServeContext): void {
     { schema: { body: chatSchema(ctx) } },
     async (request, reply) => {
       const body = request.body;
-      const served = pickModel(ctx, body.model, ['instruct'], '/v1/chat/completions');
-      const promptText = chatPrompt(body.messages);
-      const promptIds = await ctx.tokenizer.encodeAsync(promptText, { disallowedSpecial: [] });
+      if (body.top_logprobs != null && body.logprobs !== true)
+        throw new ApiError(400, 'top_logprobs: needs logprobs: true', 'top_logprobs', 'invalid_value');
+      // A request that names no model talks to the first instruction-tuned one, if any.
+      const name = body.model ?? ctx.registry.firstOf(['instruct'])?.name;
+      const served = pickModel(ctx, name, ['base', 'instruct'], '/v1/chat/completions');
+      const messages = body.messages.map((m) => ({ role: m.role, content: m.content ?? null }));
+      const alpaca = served.chatTemplate === null;
+      const promptText = served.chatTemplate
+        ? templatePrompt(served.chatTemplate, messages)
+        : alpacaPrompt(messages);
+      // Alpaca text is plain text (special tokens as text); a template writes the special tokens.
+      const promptIds = await served.tokenizer.encodeAsync(
+        promptText,
+        alpaca ? { disallowedSpecial: [] } : { allowedSpecial: 'all' },
+      );
       const prompt = promptWindow(promptIds.length, served.config.contextLength);
-      const sampling = {
-        maxNewTokens:
-          body.max_completion_tokens ??
-          body.max_tokens ??
-          Math.min(DEFAULT_MAX_TOKENS, ctx.limits.maxNewTokens),
-        temperature: body.temperature,
-        topK: body.top_k,
-        topP: body.top_p,
-        seed: body.seed,
-      };
+      const maxTokens =
+        body.max_completion_tokens ??
+        body.max_tokens ??
+        Math.min(DEFAULT_MAX_TOKENS, ctx.limits.maxNewTokens);
+      const n = body.n ?? 1;
+      const stop = stopsOf(body.stop);
+      const topLogprobs = body.logprobs ? (body.top_logprobs ?? 0) : undefined;
       const id = `chatcmpl-${randomUUID()}`;
       const created = Math.floor(now().getTime() / 1000);
-      const usageOf = (completion: number) => ({
-        prompt_tokens: promptIds.length,
-        completion_tokens: completion,
-        total_tokens: promptIds.length + completion,
-      });
+      const totalUsage = (results: ChoiceResult[]) =>
+        usage(
+          promptIds.length,
+          results.reduce((sum, r) => sum + r.completionTokens, 0),
+        );
+      const logprobsOf = (tokens: ChoiceToken[] | null) =>
+        tokens ? chatLogprobs(served.tokenizer, tokens) : null;
       const signal = disconnectSignal(reply);
+      const run = (
+        onDelta?: (index: number, text: string, tokens: ChoiceToken[]) => void,
+        onDone?: (index: number, r: ChoiceResult) => void,
+      ) =>
+        Promise.all(
+          Array.from({ length: n }, async (_, index) => {
+            const strip = alpaca ? stripper() : (text: string) => text;
+            const result = await runChoice(served, promptIds, {
+              sampling: samplingOf(body, maxTokens, index),
+              stop,
+              topLogprobs,
+              signal,
+              onDelta: onDelta && ((text, tokens) => onDelta(index, strip(text), tokens)),
+            });
+            onDone?.(index, result);
+            return result;
+          }),
+        );
+      const contentOf = (r: ChoiceResult) => (alpaca ? r.text.trim() : r.text);
       return served.queue.run(async () => {
         if (!body.stream) {
-          const result = await runGeneration(served, ctx.tokenizer, promptIds, sampling, { signal });
+          const results = await run();
           return reply.send({
             id,
             object: 'chat.completion',
             created,
             model: served.name,
-            choices: [
-              {
-                index: 0,
-                message: { role: 'assistant', content: result.text.trim() },
-                finish_reason: openaiFinish(result.finishReason),
-              },
-            ],
-            usage: usageOf(result.ids.length),
+            choices: results.map((r, index) => ({
+              index,
+              message: { role: 'assistant', content: contentOf(r), refusal: null },
+              logprobs: logprobsOf(r.tokens),
+              finish_reason: r.finishReason,
+            })),
+            usage: totalUsage(results),
             prompt,
           });
         }
         const events = new EventStream(reply);
-        const chunk = (delta: object, finish: string | null, extra: object = {}) => ({
+        const includeUsage = body.stream_options?.include_usage === true;
+        const chunk = (choices: object[], extra: object = {}) => ({
           id,
           object: 'chat.completion.chunk',
           created,
           model: served.name,
-          choices: [{ index: 0, delta, finish_reason: finish }],
+          choices,
+          ...(includeUsage ? { usage: null } : {}),
           ...extra,
         });
         try {
-          events.send(chunk({ role: 'assistant', content: '' }, null, { prompt }));
-          const result = await runGeneration(served, ctx.tokenizer, promptIds, sampling, {
-            signal,
-            onText: strippedStream((content) => events.send(chunk({ content }, null))),
-          });
-          const usage = usageOf(result.ids.length);
-          events.send(chunk({}, openaiFinish(result.finishReason), { usage }));
-          if (body.stream_options?.include_usage)
-            events.send({
-              id,
-              object: 'chat.completion.chunk',
-              created,
-              model: served.name,
-              choices: [],
-              usage,
-            });
+          for (let index = 0; index < n; index++)
+            events.send(
+              chunk(
+                [{ index, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }],
+                {
+                  prompt,
+                },
+              ),
+            );
+          const results = await run(
+            (index, content, tokens) => {
+              if (!content && !(topLogprobs !== undefined && tokens.length)) return;
+              const logprobs = topLogprobs === undefined ? null : logprobsOf(tokens);
+              events.send(chunk([{ index, delta: { content }, logprobs, finish_reason: null }]));
+            },
+            (index, r) =>
+              events.send(chunk([{ index, delta: {}, logprobs: null, finish_reason: r.finishReason }])),
+          );
+          if (includeUsage) events.send({ ...chunk([]), usage: totalUsage(results) });
           events.sendRaw('[DONE]');
         } catch (err) {
           request.log.error(err);
-          events.send({ error: { message: 'generation failed', type: 'server_error' } });
+          events.send({
+            error: { message: 'generation failed', type: 'server_error', param: null, code: null },
+          });
         } finally {
           events.end();
         }

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { classifierMaxLength, classifyTexts, encodeTexts } from '../../llm/classifier.js';
+import { GPTModel } from '../../llm/gpt.js';
 import { disconnectSignal, pickModel, type ServeContext } from '../context.js';
 import { AbortedError } from '../queue.js';
 
@@ -29,14 +30,18 @@ export function classifyRoute(app: FastifyInstance, ctx: ServeContext): void {
     async (request, reply) => {
       const served = pickModel(ctx, request.body.model, ['classifier'], '/v1/classify');
       const labels = served.labels!;
-      const maxLength = classifierMaxLength(served.model);
+      const model = served.model;
+      // Classifiers are GPT-2 models of this project (loadClassifierDir).
+      if (!(model instanceof GPTModel))
+        throw new Error(`${served.name}: a classifier that is not a GPT-2 model`);
+      const maxLength = classifierMaxLength(model);
       const { ids, truncated } = encodeTexts(ctx.tokenizer, [request.body.text], maxLength);
       const signal = disconnectSignal(reply);
       return served.queue.run(async () => {
         // Let a disconnect that came while waiting be seen before the forward pass.
         await nextTurn();
         if (signal.aborted) throw new AbortedError('the client disconnected');
-        const [result] = classifyTexts(served.model, labels, ctx.tokenizer, [request.body.text], {
+        const [result] = classifyTexts(model, labels, ctx.tokenizer, [request.body.text], {
           maxLength,
         });
         return reply.send({

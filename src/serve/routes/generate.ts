@@ -41,7 +41,7 @@ export function generateRoute(app: FastifyInstance, ctx: ServeContext): void {
     async (request, reply) => {
       const body = request.body;
       const served = pickModel(ctx, body.model, ['base', 'instruct'], '/v1/generate');
-      const promptIds = await ctx.tokenizer.encodeAsync(body.prompt, { allowedSpecial: 'all' });
+      const promptIds = await served.tokenizer.encodeAsync(body.prompt, { allowedSpecial: 'all' });
       const prompt = promptWindow(promptIds.length, served.config.contextLength);
       const sampling = {
         maxNewTokens: body.maxNewTokens,
@@ -53,7 +53,7 @@ export function generateRoute(app: FastifyInstance, ctx: ServeContext): void {
       const signal = disconnectSignal(reply);
       return served.queue.run(async () => {
         if (!body.stream) {
-          const result = await runGeneration(served, ctx.tokenizer, promptIds, sampling, { signal });
+          const result = await runGeneration(served, promptIds, sampling, { signal });
           return reply.send({
             model: served.name,
             text: result.text,
@@ -65,9 +65,9 @@ export function generateRoute(app: FastifyInstance, ctx: ServeContext): void {
         const events = new EventStream(reply);
         try {
           events.send({ model: served.name, prompt }, 'start');
-          const result = await runGeneration(served, ctx.tokenizer, promptIds, sampling, {
+          const result = await runGeneration(served, promptIds, sampling, {
             signal,
-            onText: (text) => events.send({ text }, 'token'),
+            onText: (text: string) => events.send({ text }, 'token'),
           });
           events.send(
             {

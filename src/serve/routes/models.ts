@@ -1,4 +1,5 @@
-// GET /v1/models (OpenAI's list shape, with each model's kind, config and parameter count),
+// GET /v1/models (OpenAI's list shape, with each model's kind, family, config, parameter count, and
+// the format its chat prompts take: `chat_template` or the book's `alpaca`),
 // GET /v1/models/:name, and GET /healthz.
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../errors.js';
@@ -12,6 +13,8 @@ function describeModel(m: ServedModel, ctx: ServeContext) {
     created: ctx.startedAt,
     owned_by: 'llm-scratch',
     kind: m.kind,
+    family: m.family,
+    ...(m.kind === 'classifier' ? {} : { chat_format: m.chatTemplate ? 'chat_template' : 'alpaca' }),
     parameters: m.parameters,
     config: m.config,
     ...(m.labels ? { labels: m.labels } : {}),
@@ -26,7 +29,8 @@ export function modelsRoutes(app: FastifyInstance, ctx: ServeContext): void {
 
   app.get<{ Params: { name: string } }>('/v1/models/:name', async (request) => {
     const served = ctx.registry.get(request.params.name);
-    if (!served) throw new ApiError(404, `model: unknown model '${request.params.name}'`, 'model');
+    if (!served)
+      throw new ApiError(404, `model: unknown model '${request.params.name}'`, 'model', 'model_not_found');
     return describeModel(served, ctx);
   });
 

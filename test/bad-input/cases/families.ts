@@ -84,10 +84,9 @@ export const cases: BadInputCase[] = [
     program: 'llm-scratch',
     kind: 'bad config',
     args: ['serve', '--model', '{dir}/fam'],
-    setup: fixture('llama3-f32'),
+    setup: fixture('llama3-f32', (m) => editJson(join(m, 'config.json'), (c) => (c.model_type = 'mistral'))),
     exit: 1,
-    stderr:
-      'model_type "llama" is not GPT-2, which this command runs (logits, generate, chat and info run every family)',
+    stderr: 'model_type "mistral" is not supported',
   },
   {
     program: 'llm-scratch',

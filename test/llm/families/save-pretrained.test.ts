@@ -1,6 +1,7 @@
 // What this project saves against what Hugging Face transformers' save_pretrained writes for the
 // same model, with the expected lists written down from transformers' code (read, not run:
 // transformers is not installed here), then save -> load round trips and files of the old layout.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -289,5 +290,52 @@ describe('GPT2ForSequenceClassification.save_pretrained layout', () => {
       expect(Math.abs(after - (before + b.data[i]))).toBeLessThan(1e-5);
     }
     expect(foldScoreBias(new Tensor(new Float32Array(K * C), [K, C]), b, beta)).toBeNull();
+  });
+});
+
+// PyTorch reads what transformers' from_pretrained would (tools/fixtures/hf_load_check.py: the class
+// from config.json, its expected tensors, the tie, no score bias) and computes GPT-2's logits with
+// transformers' math; Debian's torch where installed.
+const PYTHON = '/usr/bin/python3';
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const script = join(import.meta.dirname, '../../../tools/fixtures/hf_load_check.py');
+
+describe.skipIf(!hasTorch)('the saved directory read as from_pretrained would, in PyTorch', () => {
+  const torchLogits = (out: string, tokens: number[]) =>
+    JSON.parse(execFileSync(PYTHON, [script, out, tokens.join(',')], { encoding: 'utf8' })) as number[][];
+  const tokens = [464, 329, 318, 257, 13, 11];
+
+  for (const tieWeights of [true, false]) {
+    it(`gives our logits for a ${tieWeights ? 'tied' : 'separate'} head`, () => {
+      const model = new GPTModel(config({ tieWeights, qkvBias: !tieWeights }), { rng: new Rng(12) });
+      const out = join(dir, `torch-${tieWeights}`);
+      saveModelDir(out, model);
+      const ours = logits(model);
+      const theirs = torchLogits(out, tokens).flat();
+      expect(theirs).toHaveLength(ours.length);
+      theirs.forEach((v, i) => expect(Math.abs(v - ours[i])).toBeLessThan(1e-4));
+    });
+  }
+
+  it("gives our classifier's logits with the bias folded and no score.bias", () => {
+    const rng = new Rng(13);
+    const model = addClassificationHead(new GPTModel(config({ dropRate: 0 }), { rng }), 3, { rng });
+    const out = join(dir, 'torch-clf');
+    saveClassifierDir(out, model, ['a', 'b', 'c']);
+    const ours = noGrad(() => classifierLogits(model.eval(), Int32Array.from(tokens), 1, tokens.length)).data;
+    const theirs = torchLogits(out, tokens).at(-1)!;
+    expect(theirs).toHaveLength(3);
+    theirs.forEach((v, i) => expect(Math.abs(v - ours[i])).toBeLessThan(1e-4));
+  });
+
+  it('refuses, as from_pretrained would warn, a classifier whose score.bias it would drop', () => {
+    const rng = new Rng(14);
+    const model = addClassificationHead(new GPTModel(config({ dropRate: 0 }), { rng }), 3, { rng });
+    model.out_head.weight.data.copyWithin(64, 0, 64);
+    const out = join(dir, 'torch-clf-kept-bias');
+    saveClassifierDir(out, model, ['a', 'b', 'c']);
+    const r = spawnSync(PYTHON, [script, out, '1,2'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("unused ['score.bias']");
   });
 });

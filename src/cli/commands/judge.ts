@@ -197,7 +197,8 @@ function judgeKey(name: string | undefined, api: JudgeApi): JudgeOptions['apiKey
         `--api-key-env ${JSON.stringify(name.slice(0, 60))}: not an environment variable name`,
       );
     const value = process.env[name];
-    if (!value) throw new UserError(`--api-key-env ${name}: the environment variable ${name} is not set or empty`);
+    if (!value)
+      throw new UserError(`--api-key-env ${name}: the environment variable ${name} is not set or empty`);
     return { value, from: name };
   }
   const value = process.env.OPENAI_API_KEY;

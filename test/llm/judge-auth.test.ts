@@ -165,3 +165,12 @@ describe('the judge: key and server', () => {
     );
   });
 });
+
+describe('a key given in place of a variable name', () => {
+  it('is refused without being printed', async () => {
+    const r = await judge('named-key.json', '--api-key-env', KEY);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--api-key-env takes the name of an environment variable');
+    expect(r.stderr).not.toContain(KEY);
+  });
+});

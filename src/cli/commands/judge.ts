@@ -192,9 +192,10 @@ function judgeUrl(given: string | undefined): string {
 // OpenAI-compatible server (never sent to an Ollama one unasked: it is a key for someone else).
 function judgeKey(name: string | undefined, api: JudgeApi): JudgeOptions['apiKey'] {
   if (name !== undefined) {
+    // Not echoed: a value that is not a variable's name may be the key itself, given by mistake.
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
       throw new UsageError(
-        `--api-key-env ${JSON.stringify(name.slice(0, 60))}: not an environment variable name`,
+        '--api-key-env takes the name of an environment variable (letters, digits and _), not the key itself',
       );
     const value = process.env[name];
     if (!value)

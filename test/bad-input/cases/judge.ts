@@ -26,6 +26,7 @@ export const cases: BadInputCase[] = [
     args: ['judge', '--responses', 'r.json', '--api-key-env', 'sk-live-123'],
     setup: responses,
     exit: 2,
-    stderr: '--api-key-env "sk-live-123": not an environment variable name',
+    stderr:
+      '--api-key-env takes the name of an environment variable (letters, digits and _), not the key itself',
   },
 ];

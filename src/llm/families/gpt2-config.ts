@@ -72,7 +72,7 @@ export function configFromHF(hf: unknown, file: string): GPTConfig {
 }
 
 // The version of transformers whose GPT2LMHeadModel.save_pretrained output this layout follows
-// (config fields, tensor names, no attn.bias / masked_bias buffers: non-persistent since 4.31 and
+// (config fields, tensor names, no attn.bias / masked_bias buffers: non-persistent in later 4.x and
 // gone in 5.x). It names a layout, not a program that ran: transformers did not write the file.
 export const TRANSFORMERS_LAYOUT_VERSION = '4.46.3';
 

@@ -27,7 +27,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 // `self.transformer = GPT2Model(config)` and `self.lm_head = nn.Linear(n_embd, vocab_size,
 // bias=False)`); GPT2Model: wte, wpe, h (GPT2Block: ln_1, attn (GPT2Attention: c_attn, c_proj, both
 // Conv1D with weight and bias), ln_2, mlp (GPT2MLP: c_fc, c_proj)), ln_f. GPT2Attention registers
-// no buffer in 5.x; in 4.31-4.57 `bias` and `masked_bias` are register_buffer(..., persistent=False),
+// no buffer in 5.x; in later 4.x releases `bias` and `masked_bias` are register_buffer(..., persistent=False),
 // so neither is in the state dict. `lm_head.weight` is in GPT2LMHeadModel._tied_weights_keys:
 // modeling_utils.py's save_pretrained drops it from a safetensors file when it shares storage
 // with transformer.wte.weight (tie_word_embeddings true) and keeps it otherwise.

@@ -1,9 +1,11 @@
 // Chapter 6's model changes: a GPT whose output head is replaced by a classification head,
 // Linear(embDim, numClasses) with bias (section 6.5), read at the last token of the sequence (the one
 // that attends to all others), the texts padded with <|endoftext|> (50256) to one length and cut to
-// the context (section 6.3), and the classifier stored in Hugging Face's
-// GPT2ForSequenceClassification layout: the transformer's tensors as saveModelDir names them plus
-// `score.weight` [numClasses, embDim] and `score.bias`, and config.json with id2label / label2id.
+// the context (section 6.3), and the classifier stored as Hugging Face's
+// GPT2ForSequenceClassification.save_pretrained writes it: the transformer's tensors as saveModelDir
+// names them (`transformer.` prefix) plus `score.weight` [numClasses, embDim], the head's bias folded
+// into `transformer.ln_f.bias` (score-bias.ts; HF's score has no bias), and config.json with
+// num_labels, id2label, label2id and pad_token_id.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.js';
@@ -13,12 +15,14 @@ import {
   CONFIG_FILE,
   configFromHF,
   configToHF,
-  exportGPT2,
+  BASE_MODEL_PREFIX,
   importGPT2,
   MODEL_FILE,
   modelWeightsFile,
   readConfigJson,
+  saveableGPT2Tensors,
 } from './families/gpt2.js';
+import { foldScoreBias } from './score-bias.js';
 import { FLOAT_DTYPES, readSafetensors, readSafetensorsHeader, writeSafetensors } from '../io/safetensors.js';
 import { Linear } from '../nn/index.js';
 import * as T from '../tensor/index.js';
@@ -223,10 +227,17 @@ export function saveClassifierDir(
   const head = model.out_head;
   if (!head.bias) throw new Error('saveClassifierDir: the classification head has no bias');
   mkdirSync(dir, { recursive: true });
-  const tensors = exportGPT2(model);
+  const tensors = saveableGPT2Tensors(model);
   tensors.delete('lm_head.weight');
   tensors.set('score.weight', head.weight);
-  tensors.set('score.bias', head.bias);
+  // A zero bias is no bias; any other is folded into the final norm's shift, and kept as
+  // `score.bias` (which transformers would drop) only where no exact fold exists.
+  const bias = head.bias.f32('score.bias');
+  if (bias.some((v) => v !== 0)) {
+    const folded = foldScoreBias(head.weight, head.bias, model.final_norm.shift);
+    if (folded) tensors.set(`${BASE_MODEL_PREFIX}ln_f.bias`, new Tensor(folded, [folded.length]));
+    else tensors.set('score.bias', head.bias);
+  }
   writeSafetensors(join(dir, MODEL_FILE), tensors, { format: 'pt' });
   const base = configToHF(model.config, 'classifier');
   const maxLength = options.maxLength ?? trainedLength.get(model);
@@ -238,6 +249,9 @@ export function saveClassifierDir(
     num_labels: K,
     id2label: Object.fromEntries(labels.map((l, i) => [String(i), l])),
     label2id: Object.fromEntries(labels.map((l, i) => [l, i])),
+    // GPT2ForSequenceClassification needs it to batch; it then reads the last token that is not
+    // padding, where ours reads the last position of the padded text (llm_scratch.classifier).
+    pad_token_id: PAD_TOKEN_ID,
     llm_scratch: {
       ...(base.llm_scratch as Record<string, unknown>),
       // Our classifier reads the last position (padding included), as the book does; transformers'

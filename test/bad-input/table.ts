@@ -9,6 +9,7 @@ import { cases as decode } from './cases/decode.js';
 import { cases as families } from './cases/families.js';
 import { cases as files } from './cases/files.js';
 import { cases as gemma3 } from './cases/gemma3.js';
+import { cases as judge } from './cases/judge.js';
 import { cases as options } from './cases/options.js';
 import { cases as pull } from './cases/pull.js';
 import { cases as serve } from './cases/serve.js';
@@ -30,6 +31,7 @@ export const allCases: BadInputCase[] = [
   ...gemma3,
   ...crewPlan,
   ...serve,
+  ...judge,
 ];
 
 const EXIT = { 0: '0 (goes on)', 1: '1 (user error)', 2: '2 (bad usage)' } as const;

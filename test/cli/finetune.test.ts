@@ -260,8 +260,8 @@ describe('llm-scratch finetune-classifier', () => {
     expect([...tensors.keys()].some((k) => k.includes('lora'))).toBe(false);
     // The adapters were folded in: the transformer's weights differ from the random start.
     const start = readSafetensors(join(out, 'model.safetensors')).tensors;
-    expect(tensors.get('h.0.attn.c_attn.weight')!.f32()).not.toEqual(
-      start.get('h.0.attn.c_attn.weight')!.f32(),
+    expect(tensors.get('transformer.h.0.attn.c_attn.weight')!.f32()).not.toEqual(
+      start.get('transformer.h.0.attn.c_attn.weight')!.f32(),
     );
     const c = await runCli(llmScratch, ['classify', '--model', lora, '--json', 'hello']);
     expect(c.code, c.stderr).toBe(0);

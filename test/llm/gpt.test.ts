@@ -147,7 +147,7 @@ describe('GPT-2 weights in and out', () => {
       expect(noGrad(() => back.forward(x)).data).toEqual(noGrad(() => model.forward(x)).data);
       const names = [...readSafetensors(join(out, 'model.safetensors')).tensors.keys()];
       expect(names.includes('lm_head.weight')).toBe(!tieWeights);
-      expect(names).toContain('h.1.attn.c_attn.bias');
+      expect(names).toContain('transformer.h.1.attn.c_attn.bias');
     }
   });
 

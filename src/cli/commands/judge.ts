@@ -8,7 +8,9 @@ import {
   summarize,
   type ItemScore,
   type JudgeApi,
+  type JudgeOptions,
 } from '../../llm/instruct/judge.js';
+import { OLLAMA_HOST_ENV, ollamaHostUrl } from '../../llm/instruct/ollama-host.js';
 import { counter } from '../../terminal.js';
 import { defineCommand } from '../command.js';
 import { requireFile, requireOutputFile } from '../file-checks.js';
@@ -26,7 +28,8 @@ export const judgeCommand = defineCommand({
   name: 'judge',
   summary:
     'Score model responses 0-100 with a judge model over Ollama or an OpenAI-compatible API (section 7.8)',
-  usage: '--responses FILE [--judge-url URL] [--judge-model NAME] [--api ollama|openai] [--out FILE]',
+  usage:
+    '--responses FILE [--judge-url URL] [--judge-model NAME] [--api ollama|openai] [--api-key-env NAME] [--out FILE]',
   options: {
     responses: {
       type: 'string',
@@ -34,7 +37,11 @@ export const judgeCommand = defineCommand({
       required: true,
       description: "JSON array with instruction, input, output and model_response (what 'respond' writes)",
     },
-    'judge-url': { type: 'string', value: 'URL', default: d.url, description: 'the judge server' },
+    'judge-url': {
+      type: 'string',
+      value: 'URL',
+      description: `the judge server (default: $${OLLAMA_HOST_ENV} read as Ollama reads it, else ${d.url})`,
+    },
     'judge-model': { type: 'string', value: 'NAME', default: d.model, description: 'the judge model' },
     api: {
       type: 'string',
@@ -42,6 +49,12 @@ export const judgeCommand = defineCommand({
       default: d.api,
       choices: ['ollama', 'openai'],
       description: "Ollama's /api/chat or an OpenAI-compatible /v1/chat/completions",
+    },
+    'api-key-env': {
+      type: 'string',
+      value: 'NAME',
+      description:
+        'the environment variable holding the key sent as Authorization: Bearer (default with --api openai: OPENAI_API_KEY when set)',
     },
     out: {
       type: 'string',
@@ -75,6 +88,8 @@ export const judgeCommand = defineCommand({
   examples: [
     'llm-scratch judge --responses runs/instruct/instruction-data-with-response.json',
     'llm-scratch judge --responses r.json --api openai --judge-url http://localhost:8000 --judge-model my-model',
+    'OLLAMA_HOST=gpu-box:11434 llm-scratch judge --responses r.json',
+    'llm-scratch judge --responses r.json --api openai --judge-url https://judge.example/v1 --api-key-env JUDGE_KEY --judge-model big-model',
   ],
   async run({ options: o, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
@@ -87,7 +102,9 @@ export const judgeCommand = defineCommand({
     }
     const entries = checkResponses(raw, o.responses);
     const out = requireOutputFile('out', o.out ?? o.responses.replace(/\.json$/, '') + '-scores.json');
-    const judge = { url: o['judge-url'], model: o['judge-model'], api: o.api as JudgeApi };
+    const api = o.api as JudgeApi;
+    const judge = { url: judgeUrl(o['judge-url']), model: o['judge-model'], api };
+    const apiKey = judgeKey(o['api-key-env'], api);
     // Continue a partial file from an earlier run of the same responses and judge.
     let start: ItemScore[] = [];
     if (existsSync(out)) {
@@ -127,7 +144,7 @@ export const judgeCommand = defineCommand({
     try {
       report = await judgeResponses(
         entries,
-        { ...judge, tries: o.tries, retryDelayMs: o['retry-delay'], timeoutMs: o.timeout * 1000 },
+        { ...judge, apiKey, tries: o.tries, retryDelayMs: o['retry-delay'], timeoutMs: o.timeout * 1000 },
         (item, done) => {
           kept.push(item);
           save(kept);
@@ -163,3 +180,28 @@ export const judgeCommand = defineCommand({
     }
   },
 });
+
+// --judge-url, else $OLLAMA_HOST (Ollama's own client default), else Ollama's default address.
+function judgeUrl(given: string | undefined): string {
+  if (given !== undefined) return given;
+  const host = process.env[OLLAMA_HOST_ENV];
+  return host?.trim() ? ollamaHostUrl(host) : d.url;
+}
+
+// The key named by --api-key-env, which must then be set; else OPENAI_API_KEY for an
+// OpenAI-compatible server (never sent to an Ollama one unasked: it is a key for someone else).
+function judgeKey(name: string | undefined, api: JudgeApi): JudgeOptions['apiKey'] {
+  if (name !== undefined) {
+    // Not echoed: a value that is not a variable's name may be the key itself, given by mistake.
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new UsageError(
+        '--api-key-env takes the name of an environment variable (letters, digits and _), not the key itself',
+      );
+    const value = process.env[name];
+    if (!value)
+      throw new UserError(`--api-key-env ${name}: the environment variable ${name} is not set or empty`);
+    return { value, from: name };
+  }
+  const value = process.env.OPENAI_API_KEY;
+  return api === 'openai' && value ? { value, from: 'OPENAI_API_KEY' } : undefined;
+}

@@ -71,6 +71,16 @@ export function configFromHF(hf: unknown, file: string): GPTConfig {
   };
 }
 
+// The version of transformers whose GPT2LMHeadModel.save_pretrained output this layout follows
+// (config fields, tensor names, no attn.bias / masked_bias buffers: non-persistent in later 4.x and
+// gone in 5.x). It names a layout, not a program that ran: transformers did not write the file.
+export const TRANSFORMERS_LAYOUT_VERSION = '4.46.3';
+
+// config.json as GPT2Config.save_pretrained writes it (configuration_gpt2.py's fields with their
+// values for our model), plus `tie_word_embeddings` always written (transformers omits it when true,
+// its default; written out, a separate head is never tied on load by a reader that forgot the
+// default), `n_ctx` (the hub's openai-community/gpt2 config.json carries it; transformers keeps it
+// as an unknown attribute) and our own fields under `llm_scratch`.
 export function configToHF(config: GPTConfig, kind: ModelKind = 'base'): Record<string, unknown> {
   return {
     architectures: ['GPT2LMHeadModel'],
@@ -87,9 +97,23 @@ export function configToHF(config: GPTConfig, kind: ModelKind = 'base'): Record<
     resid_pdrop: config.dropRate,
     embd_pdrop: config.dropRate,
     attn_pdrop: config.dropRate,
+    initializer_range: 0.02,
+    // GPT2DoubleHeadsModel's summary head; GPT2Config writes them whatever the class.
+    summary_type: 'cls_index',
+    summary_use_proj: true,
+    summary_activation: null,
+    summary_proj_to_labels: true,
+    summary_first_dropout: 0.1,
+    scale_attn_weights: true,
+    scale_attn_by_inverse_layer_idx: false,
+    reorder_and_upcast_attn: false,
+    use_cache: true,
     bos_token_id: 50256,
     eos_token_id: 50256,
     tie_word_embeddings: config.tieWeights ?? false,
+    // Our weights are written as float32 (io/hub-weights.ts).
+    torch_dtype: 'float32',
+    transformers_version: TRANSFORMERS_LAYOUT_VERSION,
     llm_scratch: { qkvBias: config.qkvBias, dropRate: config.dropRate, kind },
   };
 }

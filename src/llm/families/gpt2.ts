@@ -35,7 +35,7 @@ export {
 export { MODEL_FILE } from '../../io/hub-weights.js';
 
 // Buffers some HF checkpoints carry (the causal mask); they are derived, not learned.
-const IGNORED = [/^h\.\d+\.attn\.(masked_)?bias$/];
+const IGNORED = [/^(transformer\.)?h\.\d+\.attn\.(masked_)?bias$/];
 
 interface Mapping {
   hf: string;
@@ -92,9 +92,14 @@ function toHF(ours: Tensor[], m: Mapping): Tensor {
   return m.conv1d ? joined.transpose(0, 1) : joined;
 }
 
-// Strips transformers' `transformer.` prefix (GPT2LMHeadModel) so both layouts load.
+// GPT2PreTrainedModel.base_model_prefix: GPT2LMHeadModel and GPT2ForSequenceClassification hold the
+// GPT2Model as `self.transformer`, so its tensors are saved as `transformer.wte.weight`, ...; the
+// heads (`lm_head`, `score`) sit beside it, unprefixed. GPT2Model.save_pretrained, and this project
+// before it wrote the prefix, use the bare names: both load.
+export const BASE_MODEL_PREFIX = 'transformer.';
+
 function normalizeName(name: string): string {
-  return name.startsWith('transformer.') ? name.slice('transformer.'.length) : name;
+  return name.startsWith(BASE_MODEL_PREFIX) ? name.slice(BASE_MODEL_PREFIX.length) : name;
 }
 
 // What a tensor is, from a file's header or from memory: enough to check it before reading it.
@@ -106,8 +111,10 @@ export interface TensorInfo {
 // The problems of a set of HF-named tensors (prefix already stripped) against the config: missing,
 // unexpected, of a dtype the model cannot take, of the wrong shape (both shapes named), and an
 // output head that contradicts tie_word_embeddings. Empty when the tensors fit.
-function tensorProblems(source: Map<string, TensorInfo>, config: GPTConfig): string[] {
+function tensorProblems(source: Map<string, TensorInfo>, config: GPTConfig, prefixed = false): string[] {
   const problems: string[] = [];
+  // Messages name a tensor as the file does.
+  const shown = (name: string) => (prefixed && name !== 'lm_head.weight' ? BASE_MODEL_PREFIX + name : name);
   // The layer count first: one line says more than a thousand missing tensors.
   const layers = new Set<number>();
   for (const name of source.keys()) {
@@ -121,10 +128,10 @@ function tensorProblems(source: Map<string, TensorInfo>, config: GPTConfig): str
   const used = new Set<string>(['lm_head.weight']);
   const check = (name: string, info: TensorInfo, shape: number[]) => {
     if (!FLOAT_DTYPES.includes(info.dtype))
-      problems.push(`tensor '${name}' is ${info.dtype}; the model takes ${FLOAT_DTYPES.join(', ')}`);
+      problems.push(`tensor '${shown(name)}' is ${info.dtype}; the model takes ${FLOAT_DTYPES.join(', ')}`);
     else if (info.shape.join() !== shape.join())
       problems.push(
-        `tensor '${name}' has shape ${formatShape([...info.shape])}, expected ${formatShape(shape)}`,
+        `tensor '${shown(name)}' has shape ${formatShape([...info.shape])}, expected ${formatShape(shape)}`,
       );
   };
   for (const m of expected) {
@@ -132,7 +139,8 @@ function tensorProblems(source: Map<string, TensorInfo>, config: GPTConfig): str
     const info = source.get(m.hf);
     // A model without q/k/v bias may be saved without it; GPT-2 proper always has one.
     if (!info) {
-      if (!(!config.qkvBias && m.hf.endsWith('c_attn.bias'))) problems.push(`missing tensor '${m.hf}'`);
+      if (!(!config.qkvBias && m.hf.endsWith('c_attn.bias')))
+        problems.push(`missing tensor '${shown(m.hf)}'`);
     } else check(m.hf, info, m.shape);
   }
   if (head) check('lm_head.weight', head, [config.vocabSize, config.embDim]);
@@ -140,9 +148,15 @@ function tensorProblems(source: Map<string, TensorInfo>, config: GPTConfig): str
     problems.push(
       "no 'lm_head.weight', but config.json says tie_word_embeddings: false (set it to true to use wte.weight as the output head)",
     );
-  const unexpected = unexpectedTensors(source.keys(), used, IGNORED);
+  const unexpected = unexpectedTensors([...source.keys()].map(shown), new Set([...used].map(shown)), IGNORED);
   if (unexpected) problems.push(unexpected);
   return problems;
+}
+
+// Whether a file uses transformers' names (any tensor under the prefix).
+function isPrefixed(names: Iterable<string>): boolean {
+  for (const k of names) if (k.startsWith(BASE_MODEL_PREFIX)) return true;
+  return false;
 }
 
 function withoutPrefix<V>(tensors: Map<string, V>): Map<string, V> {
@@ -151,14 +165,17 @@ function withoutPrefix<V>(tensors: Map<string, V>): Map<string, V> {
 
 // Checks a file's tensors (from its header) against the config, before anything is allocated.
 export function checkGPT2Tensors(tensors: Map<string, TensorInfo>, config: GPTConfig, file: string): void {
-  throwProblems(file, tensorProblems(withoutPrefix(tensors), config));
+  throwProblems(file, tensorProblems(withoutPrefix(tensors), config, isPrefixed(tensors.keys())));
 }
 
 const info = (t: Tensor): TensorInfo => ({ dtype: t.dtype === 'int32' ? 'I32' : 'F32', shape: t.shape });
 
 export function importGPT2(tensors: Map<string, Tensor>, config: GPTConfig, file: string): GPTModel {
   const source = withoutPrefix(tensors);
-  throwProblems(file, tensorProblems(new Map([...source].map(([k, t]) => [k, info(t)])), config));
+  throwProblems(
+    file,
+    tensorProblems(new Map([...source].map(([k, t]) => [k, info(t)])), config, isPrefixed(tensors.keys())),
+  );
   const head = source.get('lm_head.weight');
   // A tied model has no head of its own: a stored one that differs would be silently dropped, and
   // which of the two the author meant is not ours to guess (transformers would tie and drop it).
@@ -191,6 +208,16 @@ export function importGPT2(tensors: Map<string, Tensor>, config: GPTConfig, file
   if (!config.tieWeights) state.set('out_head.weight', head!);
   model.loadStateDict(state);
   return model;
+}
+
+// The tensors GPT2LMHeadModel.save_pretrained writes for this model: the GPT2Model's under the
+// `transformer.` prefix, and `lm_head.weight` only when the head is separate (a tied head is the
+// embedding itself; save_pretrained drops it via _tied_weights_keys and from_pretrained ties it).
+export function saveableGPT2Tensors(model: GPTModel): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const [name, t] of exportGPT2(model))
+    out.set(name === 'lm_head.weight' ? name : BASE_MODEL_PREFIX + name, t);
+  return out;
 }
 
 function sameValues(a: Tensor, b: Tensor): boolean {
@@ -273,7 +300,7 @@ export function saveModelDir(
   options: WriteHubOptions = {},
 ): void {
   mkdirSync(dir, { recursive: true });
-  writeHubWeights(dir, exportGPT2(model), options);
+  writeHubWeights(dir, saveableGPT2Tensors(model), options);
   writeFileAtomic(join(dir, CONFIG_FILE), [JSON.stringify(configToHF(model.config, kind), null, 2) + '\n']);
 }
 

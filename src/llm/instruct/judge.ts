@@ -18,6 +18,9 @@ export interface JudgeOptions {
   tries: number;
   retryDelayMs: number;
   timeoutMs: number;
+  // Sent as `Authorization: Bearer <value>`; `from` names where it came from (an environment
+  // variable) for messages, which never show the value.
+  apiKey?: { value: string; from: string };
 }
 
 export const JUDGE_DEFAULTS: JudgeOptions = {
@@ -95,7 +98,10 @@ async function queryOnce(prompt: string, o: JudgeOptions): Promise<string> {
   try {
     res = await fetch(endpoint(o), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        ...(o.apiKey ? { authorization: `Bearer ${o.apiKey.value}` } : {}),
+      },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(o.timeoutMs),
     });
@@ -109,7 +115,7 @@ async function queryOnce(prompt: string, o: JudgeOptions): Promise<string> {
   if (res.status === 429 || res.status >= 500) throw new TransientError(`HTTP ${res.status}`);
   if (!res.ok) {
     throw new UserError(
-      `judge ${endpoint(o)}: HTTP ${res.status}${text ? `: ${text.slice(0, 200).trim()}` : ''}${res.status === 404 ? ` (is the model '${o.model}' pulled, and is --api ${o.api} right?)` : ''}`,
+      `judge ${endpoint(o)}: HTTP ${res.status}${text ? `: ${text.slice(0, 200).trim()}` : ''}${statusHint(res.status, o)}`,
     );
   }
   try {
@@ -117,6 +123,15 @@ async function queryOnce(prompt: string, o: JudgeOptions): Promise<string> {
   } catch (err) {
     throw new TransientError(`an unreadable reply (${(err as Error).message})`);
   }
+}
+
+function statusHint(status: number, o: JudgeOptions): string {
+  if (status === 404) return ` (is the model '${o.model}' pulled, and is --api ${o.api} right?)`;
+  if (status === 401 || status === 403)
+    return o.apiKey
+      ? ` (the server refused the key in $${o.apiKey.from})`
+      : ' (no API key was sent: set OPENAI_API_KEY, or name the variable that holds it with --api-key-env)';
+  return '';
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -99,6 +99,23 @@ export const cases: BadInputCase[] = [
   },
   {
     program: 'llm-scratch',
+    kind: 'missing tensor',
+    args: generate,
+    // Named as save_pretrained names them (transformer. prefix); the message names the file's name.
+    setup: (dir) =>
+      editHeader(dir, (h) => {
+        for (const k of Object.keys(h)) {
+          if (k === '__metadata__') continue;
+          h[k === 'h.1.mlp.c_fc.bias' ? 'transformer.h.1.mlp.c_fc.b' : `transformer.${k}`] = h[k];
+          delete h[k];
+        }
+      }),
+    exit: 1,
+    stderr:
+      "missing tensor 'transformer.h.1.mlp.c_fc.bias'; unexpected tensors: 'transformer.h.1.mlp.c_fc.b'",
+  },
+  {
+    program: 'llm-scratch',
     kind: 'bad config',
     args: generate,
     setup: (dir) => editConfig(dir, { n_embd: '64' }),

@@ -59,7 +59,8 @@ export class GroupedQueryAttention extends Module {
     const { nHeads: nh, nKVHeads: nkv, headDim: hs } = this.shape;
     let queries = this.W_query.forward(x).view([B, Tn, nh, hs]);
     let keys = this.W_key.forward(x).view([B, Tn, nkv, hs]);
-    const values = this.W_value.forward(x).view([B, Tn, nkv, hs]).transpose(1, 2); // (B, nkv, T, hs)
+    const projectedValues = this.W_value.forward(x); // (B, T, nkv * hs)
+    const values = projectedValues.view([B, Tn, nkv, hs]).transpose(1, 2); // (B, nkv, T, hs)
     if (this.q_norm && this.k_norm) {
       queries = this.q_norm.forward(queries);
       keys = this.k_norm.forward(keys);
@@ -71,6 +72,17 @@ export class GroupedQueryAttention extends Module {
     if (cache) {
       cache.append(keys, values);
       context = cache.attend(queries, { scale, window: this.shape.window, softcap: this.shape.softcap });
+    } else if (this.shape.softcap === undefined && (this.shape.window ?? Tn) >= Tn) {
+      // Plain causal attention (no softcap, no window shorter than the input): one fused op, which
+      // reads each kv head for its whole group instead of repeating it, on the heads merged back
+      // into rows as the kernel takes them.
+      const rows = (t: Tensor, heads: number) => t.transpose(1, 2).reshape([B, Tn, heads * hs]);
+      const fused = T.causalAttention(rows(queries, nh), rows(keys, nkv), projectedValues, {
+        heads: nh,
+        kvHeads: nkv,
+        scale,
+      });
+      return this.out_proj.forward(fused); // (B, T, C)
     } else {
       const group = nh / nkv;
       const k = T.repeatInterleave(keys, group, 1); // (B, nh, T, hs)

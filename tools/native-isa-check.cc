@@ -2,8 +2,9 @@
 // SGEMM (llm::gemm: the four transpose layouts, awkward and GPT shapes, accumulate, batches with
 // broadcast and padded strides), gemv (f32 and bf16 weights, bias/GELU/residual epilogues, a row
 // alone equals it among others, the residual as the output), attendCached, and the training
-// attention forward and backward (causalAttention), each on 1 and 2 threads and the default count. The ISA is chosen once per process (runtime.cc reads
-// LLM_SCRATCH_ISA at the first isa() call, and only ever downgrades), so run the binary once per ISA.
+// attention forward and backward (causalAttention), each on 1 and 2 threads and the default count.
+// The ISA is chosen once per process (runtime.cc reads LLM_SCRATCH_ISA at the first isa() call, and
+// only ever downgrades), so run the binary once per ISA.
 // It prints one line per check (ISA, kernel, case, max error, worst error/tolerance ratio,
 // PASS/FAIL), then a summary line, and exits 1 on any failure. Tolerances follow
 // test/backend/kernels.test.ts: |got - ref| <= rtol |ref| + atol.
@@ -15,6 +16,8 @@
 //   g++ $F tools/native-isa-check.cc $S -o /tmp/native-isa-check
 //   for isa in scalar avx2 avx512; do LLM_SCRATCH_ISA=$isa /tmp/native-isa-check > /tmp/isa-$isa.txt; echo "$isa rc=$?"; grep -v PASS /tmp/isa-$isa.txt; done
 // QUICK=1 skips the large GPT shapes.
+// Result on this AVX2 machine (2026-12-04, g++ 12, QUICK=1): scalar and avx2 19050/19050 pass, the 90
+// attention checks of each at worst 0.085 of the tolerance.
 //
 // Result on the lent Xeon with AVX-512 BF16 (2026-12-04, g++ 13.3): first run, scalar and avx2
 // 19004/19004 pass, avx512 gemv failed 34 (the vdpbf16ps path with activations split in two bf16

@@ -69,13 +69,15 @@ export class GroupedQueryAttention extends Module {
     keys = T.rotaryEmbedding(keys.transpose(1, 2), rope.cos, rope.sin); // (B, nkv, T, hs)
     const scale = this.shape.scale ?? 1 / Math.sqrt(hs);
     let context: Tensor; // (B, nh, T, hs)
-    if (cache) {
+    // Plain causal attention (no softcap, no window shorter than the input) over exactly this call's
+    // tokens (no cache, or a prompt's first pass into it): one fused op, which reads each kv head for
+    // its whole group instead of repeating it, on the heads merged back into rows as it takes them.
+    const plain = this.shape.softcap === undefined && (this.shape.window ?? Tn) >= Tn;
+    if (cache && !(plain && cache.length === 0)) {
       cache.append(keys, values);
       context = cache.attend(queries, { scale, window: this.shape.window, softcap: this.shape.softcap });
-    } else if (this.shape.softcap === undefined && (this.shape.window ?? Tn) >= Tn) {
-      // Plain causal attention (no softcap, no window shorter than the input): one fused op, which
-      // reads each kv head for its whole group instead of repeating it, on the heads merged back
-      // into rows as the kernel takes them.
+    } else if (plain) {
+      cache?.append(keys, values);
       const rows = (t: Tensor, heads: number) => t.transpose(1, 2).reshape([B, Tn, heads * hs]);
       const fused = T.causalAttention(rows(queries, nh), rows(keys, nkv), projectedValues, {
         heads: nh,

@@ -16,6 +16,10 @@ targets = torch.randint(0, vocab, (rows,), generator=g)
 x = torch.randn(n, generator=g) * 3
 ln_x = torch.randn(n // width, width, generator=g)
 gamma, beta = torch.ones(width), torch.zeros(width)
+# gpt2-small's attention: batch 2, context 256, 12 heads of 64, q, k and v as the projections write them.
+att_b, att_t, att_h, att_d = 2, 256, 12, 64
+att_q, att_k, att_v, att_grad = (torch.randn(att_b, att_t, att_h * att_d, generator=g) for _ in range(4))
+att_mask = torch.triu(torch.ones(att_t, att_t, dtype=torch.bool), 1)
 
 
 def best(fn):
@@ -45,6 +49,25 @@ def gelu_backward():
     return time.perf_counter() - t0
 
 
+def attention(q, k, v):
+    """The book's MultiHeadAttention between its projections (torch 1.13 has no fused SDPA)."""
+
+    def split(x):
+        return x.view(att_b, att_t, att_h, att_d).transpose(1, 2)
+
+    scores = split(q) @ split(k).transpose(2, 3)
+    weights = torch.softmax(scores.masked_fill(att_mask, -torch.inf) / att_d**0.5, dim=-1)
+    return (weights @ split(v)).transpose(1, 2).contiguous().view(att_b, att_t, att_h * att_d)
+
+
+def attention_backward():
+    q, k, v = (x.detach().requires_grad_() for x in (att_q, att_k, att_v))
+    y = attention(q, k, v)
+    t0 = time.perf_counter()
+    y.backward(att_grad)
+    return time.perf_counter() - t0
+
+
 def best_inner(fn):
     fn()
     return min(fn() for _ in range(reps)) * 1000
@@ -56,8 +79,10 @@ with torch.no_grad():
         "softmax": best(lambda: torch.softmax(logits, dim=-1)),
         "gelu": best(lambda: F.gelu(x, approximate="tanh")),
         "layerNorm": best(lambda: F.layer_norm(ln_x, (width,), gamma, beta)),
+        "causalAttention": best(lambda: attention(att_q, att_k, att_v)),
     }
 results["crossEntropyBackward"] = best_inner(ce_backward)
 results["geluBackward"] = best_inner(gelu_backward)
+results["causalAttentionBackward"] = best_inner(attention_backward)
 for name, ms in results.items():
     print(json.dumps({"kernel": name, "ms": ms}))

@@ -766,6 +766,70 @@ Napi::Value AttendCached(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The fields both attention kernels share, checked; q, k, v, out and lse are read for both.
+bool attentionArgs(Args& a, const Napi::CallbackInfo& info, llm::AttentionArgs* g) {
+  if (!info[0].IsObject()) {
+    a.error("expects a params object");
+    return false;
+  }
+  Napi::Object p = info[0].As<Napi::Object>();
+  size_t lq, lk, lv, lo, ll;
+  g->q = static_cast<const float*>(arrayProperty(a, p, "q", false, false, &lq, nullptr));
+  g->k = static_cast<const float*>(arrayProperty(a, p, "k", false, false, &lk, nullptr));
+  g->v = static_cast<const float*>(arrayProperty(a, p, "v", false, false, &lv, nullptr));
+  g->out = static_cast<float*>(const_cast<void*>(arrayProperty(a, p, "out", false, false, &lo, nullptr)));
+  g->lse = static_cast<float*>(const_cast<void*>(arrayProperty(a, p, "lse", false, false, &ll, nullptr)));
+  g->batch = sizeProperty(a, p, "batch");
+  g->tokens = sizeProperty(a, p, "tokens");
+  g->heads = sizeProperty(a, p, "heads");
+  g->kvHeads = sizeProperty(a, p, "kvHeads");
+  g->headDim = sizeProperty(a, p, "headDim");
+  const double scale = a.prop(p, "scale");
+  if (a.ok() && !std::isfinite(scale)) a.error("params.scale must be a finite number", true);
+  g->scale = static_cast<float>(scale);
+  if (a.ok() && (g->kvHeads == 0 || g->heads % g->kvHeads != 0))
+    a.error("params.heads (" + std::to_string(g->heads) + ") must be a multiple of params.kvHeads (" +
+                std::to_string(g->kvHeads) + ")",
+            true);
+  const long rowsQ = g->batch * g->tokens * g->heads * g->headDim;
+  const long rowsK = g->batch * g->tokens * g->kvHeads * g->headDim;
+  need(a, "params.q", lq, rowsQ);
+  need(a, "params.k", lk, rowsK);
+  need(a, "params.v", lv, rowsK);
+  need(a, "params.out", lo, rowsQ);
+  need(a, "params.lse", ll, g->batch * g->heads * g->tokens);
+  return a.ok();
+}
+
+Napi::Value CausalAttention(const Napi::CallbackInfo& info) {
+  Args a(info, "causalAttention");
+  llm::AttentionArgs g{};
+  if (!attentionArgs(a, info, &g)) return a.fail();
+  if (g.batch * g.tokens * g.heads * g.headDim > 0) llm::causalAttention(g);
+  return info.Env().Undefined();
+}
+
+Napi::Value CausalAttentionBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "causalAttentionBackward");
+  llm::AttentionArgs g{};
+  if (!attentionArgs(a, info, &g)) return a.fail();
+  Napi::Object p = info[0].As<Napi::Object>();
+  size_t lg, lq, lk, lv;
+  g.dOut = static_cast<const float*>(arrayProperty(a, p, "dOut", false, false, &lg, nullptr));
+  g.dq = static_cast<float*>(const_cast<void*>(arrayProperty(a, p, "dq", false, false, &lq, nullptr)));
+  g.dk = static_cast<float*>(const_cast<void*>(arrayProperty(a, p, "dk", false, false, &lk, nullptr)));
+  g.dv = static_cast<float*>(const_cast<void*>(arrayProperty(a, p, "dv", false, false, &lv, nullptr)));
+  const long rowsQ = g.batch * g.tokens * g.heads * g.headDim;
+  const long rowsK = g.batch * g.tokens * g.kvHeads * g.headDim;
+  need(a, "params.dOut", lg, rowsQ);
+  need(a, "params.dq", lq, rowsQ);
+  need(a, "params.dk", lk, rowsK);
+  need(a, "params.dv", lv, rowsK);
+  if (!a.ok()) return a.fail();
+  if (rowsQ > 0) llm::causalAttentionBackward(g);
+  return info.Env().Undefined();
+}
+
 Napi::Value ReadBandwidth(const Napi::CallbackInfo& info) {
   Args a(info, "readBandwidth");
   const double mb = a.num(0);
@@ -822,6 +886,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"matmul", Matmul},
       {"gemv", Gemv},
       {"attendCached", AttendCached},
+      {"causalAttention", CausalAttention},
+      {"causalAttentionBackward", CausalAttentionBackward},
       {"unary", Unary},
       {"binary", Binary},
       {"where", Where},

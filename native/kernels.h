@@ -64,6 +64,37 @@ namespace avx512 {
 #include "decode_list.inc"
 }  // namespace avx512
 
+// Causal self-attention for training and prefill (attention.cc). q, out and dq are
+// (batch, tokens, heads * headDim); k, v, dk and dv (batch, tokens, kvHeads * headDim), query head h
+// reading kv head h / (heads / kvHeads); lse (batch, heads, tokens). The forward reads q, k, v and
+// writes out and lse; the backward reads those and dOut and writes dq, dk and dv.
+struct AttentionArgs {
+  const float* q;
+  const float* k;
+  const float* v;
+  float* out;
+  float* lse;
+  const float* dOut;
+  float* dq;
+  float* dk;
+  float* dv;
+  long batch, tokens, heads, kvHeads, headDim;
+  float scale;
+};
+
+void causalAttention(const AttentionArgs& p);
+void causalAttentionBackward(const AttentionArgs& p);
+
+namespace portable {
+#include "attention_list.inc"
+}  // namespace portable
+namespace avx2 {
+#include "attention_list.inc"
+}  // namespace avx2
+namespace avx512 {
+#include "attention_list.inc"
+}  // namespace avx512
+
 namespace portable {
 #include "kernel_list.inc"
 }  // namespace portable

@@ -102,6 +102,34 @@ export interface AttendParams {
   tokens: number;
 }
 
+export interface AttentionParams {
+  // Causal self-attention over `tokens` positions, all heads in one call, for training and prefill.
+  // q and out are (B, T, heads * headDim) as the projections write them; k and v are
+  // (B, T, kvHeads * headDim), query head h reading kv head floor(h / (heads / kvHeads)) (grouped-query
+  // attention; kvHeads = heads for GPT-2). Position i attends to keys 0..i with scores scaled by
+  // `scale` before the softmax. lse (B, heads, T) receives each row's log-sum-exp of the scaled
+  // scores, which the backward uses to recompute the weights.
+  q: F32;
+  k: F32;
+  v: F32;
+  out: F32;
+  lse: F32;
+  batch: number;
+  tokens: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  scale: number;
+}
+
+export interface AttentionGradParams extends AttentionParams {
+  // The forward's q, k, v, out and lse, and the gradient of out; writes dq (as q) and dk, dv (as k).
+  dOut: F32;
+  dq: F32;
+  dk: F32;
+  dv: F32;
+}
+
 export interface AdamWParams {
   lr: number;
   beta1: number;
@@ -120,6 +148,10 @@ export interface Kernels {
   // residual add; and attention over the KV cache (scores, softmax, weighted sum) in one pass.
   gemv(p: GemvParams): void;
   attendCached(p: AttendParams): void;
+  // Fused causal attention (scores, mask, softmax, weighted sum) and its gradient, never holding more
+  // than a block of query rows' scores at a time.
+  causalAttention(p: AttentionParams): void;
+  causalAttentionBackward(p: AttentionGradParams): void;
 
   // out[i] = op(x[i]); out may be x.
   unary(op: UnaryOp, x: F32, out: F32): void;

@@ -35,6 +35,8 @@ const KERNEL_NAMES = {
   matmul: true,
   gemv: true,
   attendCached: true,
+  causalAttention: true,
+  causalAttentionBackward: true,
   unary: true,
   binary: true,
   where: true,

@@ -182,11 +182,24 @@ export class MultiHeadAttention extends Module {
     return x.view([B, Tn, this.numHeads, this.headDim]).transpose(1, 2);
   }
 
+  // Attention dropout draws a mask over the (B, nh, T, T) weights, which the fused kernel never
+  // holds: with dropout active the composed ops run instead (the book's training setting).
+  private get fused(): boolean {
+    return this.dropout.p === 0 || !this.training;
+  }
+
   forward(x: Tensor, cache?: LayerCache): Tensor {
     const [B, Tn] = x.shape;
-    const queries = this.splitHeads(this.W_query.forward(x)); // (B, nh, T, hs)
-    const keys = this.splitHeads(this.W_key.forward(x));
-    const values = this.splitHeads(this.W_value.forward(x));
+    if (Tn > this.mask.shape[0])
+      throw new Error(`MultiHeadAttention: ${Tn} tokens exceed the context length ${this.mask.shape[0]}`);
+    const projected = [this.W_query.forward(x), this.W_key.forward(x), this.W_value.forward(x)]; // (B, T, C)
+    // Training, or a prompt's first pass: every query sees exactly the keys before it in this call.
+    if (this.fused && (!cache || cache.length === 0)) {
+      if (cache) cache.append(this.splitHeads(projected[1]), this.splitHeads(projected[2]));
+      const [q, k, v] = projected;
+      return this.out_proj.forward(T.causalAttention(q, k, v, { heads: this.numHeads }));
+    }
+    const [queries, keys, values] = projected.map((p) => this.splitHeads(p)); // (B, nh, T, hs)
     let context: Tensor; // (B, nh, T, hs)
     if (cache) {
       cache.append(keys, values);

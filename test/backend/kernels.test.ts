@@ -868,7 +868,7 @@ for (const name of backends) {
       });
 
       describe('every instruction set this CPU can run', () => {
-        it('the portable and AVX2 builds of the elementwise and nn kernels agree (child processes)', () => {
+        it('the portable and AVX2 builds of the elementwise, nn, decode and attention kernels agree (child processes)', () => {
           if (!existsSync(addonPath())) return;
           const script = join(import.meta.dirname, 'scripts', 'nn-kernels.mjs');
           const outputs = (isa: string | undefined) => {

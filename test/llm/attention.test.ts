@@ -92,6 +92,54 @@ describe('attention (chapter 3)', () => {
     actual.data.forEach((v, i) => expect(v).toBeCloseTo(expected.data[i], 5));
   });
 
+  it('MultiHeadAttention without dropout runs the fused kernel: the composed ops give its output and gradients', () => {
+    const x = T.randn([2, 70, 12], { rng: new Rng(8) });
+    const mha = new MultiHeadAttention(12, 12, 80, 0.25, 3, { rng: new Rng(9), qkvBias: true });
+    // The book's forward, op by op, on mha's own layers.
+    const composed = () => {
+      const split = (t: T.Tensor) => t.view([2, 70, 3, 4]).transpose(1, 2);
+      const q = split(mha.W_query.forward(x));
+      const k = split(mha.W_key.forward(x));
+      const v = split(mha.W_value.forward(x));
+      const mask = T.triu(T.ones([70, 70]), 1);
+      const weights = q.matmul(k, { transB: true }).maskedFill(mask, -Infinity).div(2).softmax(-1);
+      return mha.out_proj.forward(weights.matmul(v).transpose(1, 2).reshape([2, 70, 12]));
+    };
+    // The names of the ops that made a tensor.
+    const ops = (t: T.Tensor): Set<string> => {
+      const names = new Set<string>();
+      const seen = new Set<T.Tensor>();
+      const stack = [t];
+      for (let u = stack.pop(); u; u = stack.pop()) {
+        if (seen.has(u) || !u.gradFn) continue;
+        seen.add(u);
+        names.add(u.gradFn.name);
+        stack.push(...u.gradFn.inputs);
+      }
+      return names;
+    };
+    mha.eval();
+    const fused = mha.forward(x);
+    expect(ops(fused).has('causalAttention')).toBe(true);
+    expect(ops(fused).has('softmax')).toBe(false);
+    const expected = composed();
+    fused.data.forEach((v, i) => expect(v).toBeCloseTo(expected.data[i], 5));
+    // Training with a dropout rate keeps the composed path, with its dropout.
+    mha.train();
+    expect(Array.from(mha.forward(x).data)).not.toEqual(Array.from(fused.data));
+    // Training at rate 0 fuses; its parameter gradients are the composition's.
+    expect(ops(mha.forward(x)).has('causalAttention')).toBe(false);
+    const noDropout = new MultiHeadAttention(12, 12, 80, 0, 3, { qkvBias: true });
+    noDropout.loadStateDict(mha.stateDict());
+    composed().mul(x).sum().backward();
+    noDropout.forward(x).mul(x).sum().backward();
+    const want = new Map(mha.namedParameters());
+    for (const [name, p] of noDropout.namedParameters()) {
+      const g = want.get(name)!.grad!.data;
+      p.grad!.data.forEach((v, j) => expect(v, `${name}[${j}]`).toBeCloseTo(g[j], 4));
+    }
+  });
+
   it('backpropagates through multi-head attention', () => {
     const mha = new MultiHeadAttention(3, 4, 6, 0, 2, { rng: new Rng(6) });
     mha.forward(batch).sum().backward();

@@ -2,6 +2,7 @@
 import type { Kernels } from '../kernels.js';
 import { affine, binary, copyStrided, fill, unary, where } from './elementwise.js';
 import { attendCached, gemv } from './decode.js';
+import { causalAttention, causalAttentionBackward } from './attention.js';
 import { matmul } from './matmul.js';
 import {
   adamw,
@@ -19,6 +20,8 @@ export const tsKernels = {
   matmul,
   gemv,
   attendCached,
+  causalAttention,
+  causalAttentionBackward,
   unary,
   binary,
   where,

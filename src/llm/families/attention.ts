@@ -59,7 +59,8 @@ export class GroupedQueryAttention extends Module {
     const { nHeads: nh, nKVHeads: nkv, headDim: hs } = this.shape;
     let queries = this.W_query.forward(x).view([B, Tn, nh, hs]);
     let keys = this.W_key.forward(x).view([B, Tn, nkv, hs]);
-    const values = this.W_value.forward(x).view([B, Tn, nkv, hs]).transpose(1, 2); // (B, nkv, T, hs)
+    const projectedValues = this.W_value.forward(x); // (B, T, nkv * hs)
+    const values = projectedValues.view([B, Tn, nkv, hs]).transpose(1, 2); // (B, nkv, T, hs)
     if (this.q_norm && this.k_norm) {
       queries = this.q_norm.forward(queries);
       keys = this.k_norm.forward(keys);
@@ -68,9 +69,22 @@ export class GroupedQueryAttention extends Module {
     keys = T.rotaryEmbedding(keys.transpose(1, 2), rope.cos, rope.sin); // (B, nkv, T, hs)
     const scale = this.shape.scale ?? 1 / Math.sqrt(hs);
     let context: Tensor; // (B, nh, T, hs)
-    if (cache) {
+    // Plain causal attention (no softcap, no window shorter than the input) over exactly this call's
+    // tokens (no cache, or a prompt's first pass into it): one fused op, which reads each kv head for
+    // its whole group instead of repeating it, on the heads merged back into rows as it takes them.
+    const plain = this.shape.softcap === undefined && (this.shape.window ?? Tn) >= Tn;
+    if (cache && !(plain && cache.length === 0)) {
       cache.append(keys, values);
       context = cache.attend(queries, { scale, window: this.shape.window, softcap: this.shape.softcap });
+    } else if (plain) {
+      cache?.append(keys, values);
+      const rows = (t: Tensor, heads: number) => t.transpose(1, 2).reshape([B, Tn, heads * hs]);
+      const fused = T.causalAttention(rows(queries, nh), rows(keys, nkv), projectedValues, {
+        heads: nh,
+        kvHeads: nkv,
+        scale,
+      });
+      return this.out_proj.forward(fused); // (B, T, C)
     } else {
       const group = nh / nkv;
       const k = T.repeatInterleave(keys, group, 1); // (B, nh, T, hs)

@@ -1,4 +1,4 @@
-// Runs the elementwise and nn kernels of the native addon on fixed awkward-sized inputs and prints
+// Runs the elementwise, nn, decode and attention kernels of the native addon on fixed awkward-sized inputs and prints
 // every output as JSON. The test runs it twice, with LLM_SCRATCH_ISA=scalar (the portable build)
 // and without (the AVX2 or AVX-512 build where the CPU has it), and compares the two.
 import { createRequire } from 'node:module';
@@ -102,6 +102,40 @@ for (const bf16 of [false, true]) {
     tokens,
   });
   out.attendCached = y;
+}
+// Fused causal attention, forward and backward: 2 query heads per kv head, 70 tokens (past one
+// 64-row block), a head size of 19 (a tail past the vector width).
+{
+  const batch = 2,
+    tokens = 70,
+    heads = 4,
+    kvHeads = 2,
+    headDim = 19,
+    nq = batch * tokens * heads * headDim,
+    nk = batch * tokens * kvHeads * headDim;
+  const p = {
+    q: data(nq, 8, 1),
+    k: data(nk, 9, 1),
+    v: data(nk, 10, 1),
+    out: f(nq),
+    lse: f(batch * heads * tokens),
+    batch,
+    tokens,
+    heads,
+    kvHeads,
+    headDim,
+    scale: 1 / Math.sqrt(headDim),
+  };
+  k.causalAttention(p);
+  const g = { dOut: data(nq, 11, 1), dq: f(nq), dk: f(nk), dv: f(nk) };
+  k.causalAttentionBackward({ ...p, ...g });
+  Object.assign(out, {
+    causalAttention: p.out,
+    causalAttentionLse: p.lse,
+    causalAttentionDq: g.dq,
+    causalAttentionDk: g.dk,
+    causalAttentionDv: g.dv,
+  });
 }
 console.log(
   JSON.stringify({

@@ -48,12 +48,31 @@ struct Freed {
 
 }  // namespace
 
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+namespace {
+
+// Whether every 4 KiB page of the 2 MiB at `page` is in memory: collapsing one that is not would
+// fill it with zeros and grow the process (a bf16 model's released float32 arrays leave such holes
+// beside its weights).
+bool resident(uintptr_t page) {
+  unsigned char in[kHugePage / 4096];
+  if (mincore(reinterpret_cast<void*>(page), kHugePage, in) != 0) return false;
+  for (unsigned char c : in)
+    if (!(c & 1)) return false;
+  return true;
+}
+
+}  // namespace
+#endif
+
 size_t adviseHugePages(const void* data, size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (bytes == 0) return 0;
   // Rounded outwards to whole 2 MiB pages: an array rarely starts on one, and a matrix of 2.4 MB
-  // would otherwise hold none. The pages around it are other memory of this process, and
-  // collapsing keeps their contents. A page that cannot be collapsed (part of it not mapped, or
-  // not anonymous memory, or no huge page free) stays as it was.
+  // would otherwise hold none. The memory around it belongs to other arrays of this process, and
+  // collapsing keeps its contents; an edge page is collapsed only when all of it is in memory.
+  // A page that cannot be collapsed (part of it not mapped, or not anonymous memory, or no huge
+  // page free) stays as it was.
   const uintptr_t first = reinterpret_cast<uintptr_t>(data);
   const uintptr_t last = first + bytes;
   const uintptr_t start = first & ~(kHugePage - 1);
@@ -62,9 +81,11 @@ size_t adviseHugePages(const void* data, size_t bytes) {
   size_t covered = 0;
   // Already-populated pages stay 4 KiB until khugepaged gets to them (minutes): collapsed now,
   // one page at a time to know which ones took.
-  for (uintptr_t page = start; page < end; page += kHugePage)
-    if (madvise(reinterpret_cast<void*>(page), kHugePage, kMadvCollapse) == 0)
+  for (uintptr_t page = start; page < end; page += kHugePage) {
+    const bool inside = page >= first && page + kHugePage <= last;
+    if ((inside || resident(page)) && madvise(reinterpret_cast<void*>(page), kHugePage, kMadvCollapse) == 0)
       covered += std::min(last, page + kHugePage) - std::max(first, page);
+  }
   return covered;
 #else
   (void)data;

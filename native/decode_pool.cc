@@ -19,8 +19,9 @@
 namespace llm {
 namespace {
 
-// Spins a helper makes for the next product before it sleeps: about 50-100 microseconds, far
-// longer than the gap between two products of a token, far shorter than a time slice.
+// Pauses a helper makes for the next product before it sleeps: 0.1 to 1 ms (a pause is 10 to 140
+// cycles, by CPU), far longer than the gap between two products of a token, shorter than a time
+// slice.
 constexpr int kSpins = 20000;
 constexpr uint64_t kClosed = 0xffffffffu;
 constexpr int kWakeAll = 1 << 30;

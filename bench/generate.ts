@@ -97,13 +97,15 @@ const pCache = peer.true;
 console.log(
   `${'KV cache bf16'.padEnd(16)}${ours.bf16.toFixed(1).padStart(10)}${'-'.padStart(16)}${(pCache ? (ours.bf16 / pCache).toFixed(2) + 'x' : '-').padStart(8)}   (${(ours.bf16 / ours.true).toFixed(2)}x our f32)`,
 );
-const gb = bandwidth / 1e9;
-console.log(`read bandwidth ${gb.toFixed(1)} GB/s (${threads} threads, native probe)`);
+const gb = (x: number | null) => (x === null ? '-' : (x / 1e9).toFixed(1));
+console.log(
+  `read bandwidth ${gb(bandwidth.best)} GB/s (${threads} threads, native probe: ${gb(bandwidth.smallPages)} on 4 KiB pages, ${gb(bandwidth.hugePages)} on 2 MiB pages; weights on 2 MiB pages: ${(100 * decoder.hugePages).toFixed(0)}%)`,
+);
 for (const [label, rate, bytes] of [
   ['f32', ours.true, f32Bytes],
   ['bf16', ours.bf16, bf16Bytes],
 ] as const) {
-  const limit = bandwidth / bytes;
+  const limit = bandwidth.best / bytes;
   console.log(
     `  ${label}: ${(bytes / 1e6).toFixed(1)} MB/token, limit ${limit.toFixed(1)} tok/s, reached ${((100 * rate) / limit).toFixed(0)}%`,
   );

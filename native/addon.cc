@@ -836,8 +836,20 @@ Napi::Value ReadBandwidth(const Napi::CallbackInfo& info) {
   const long repeats = a.integer(1);
   if (a.ok() && !(mb >= 1 && mb <= 65536)) a.error("megabytes must be between 1 and 65536", true);
   if (a.ok() && (repeats < 1 || repeats > 1000)) a.error("repeats must be between 1 and 1000", true);
+  const bool huge = a.boolean(2);
   if (!a.ok()) return a.fail();
-  return Napi::Number::New(info.Env(), llm::readBandwidth(static_cast<long>(mb * 1024 * 1024), static_cast<int>(repeats)));
+  return Napi::Number::New(info.Env(),
+                           llm::readBandwidth(static_cast<long>(mb * 1024 * 1024), static_cast<int>(repeats), huge));
+}
+
+Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
+  if (!info[0].IsTypedArray()) {
+    Napi::TypeError::New(info.Env(), "adviseHugePages: argument 0 must be a typed array").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  Napi::TypedArray arr = info[0].As<Napi::TypedArray>();
+  const auto* data = static_cast<const uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  return Napi::Number::New(info.Env(), static_cast<double>(llm::adviseHugePages(data, arr.ByteLength())));
 }
 
 // Returns freed heap pages to the system (glibc keeps them otherwise): after a bf16 model drops
@@ -912,6 +924,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"info", Info},
       {"setThreads", SetThreads},
       {"readBandwidth", ReadBandwidth},
+      {"adviseHugePages", AdviseHugePages},
       {"trimMemory", TrimMemory},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));

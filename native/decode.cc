@@ -20,6 +20,7 @@
 #include <immintrin.h>
 #endif
 
+#include "decode_pool.h"
 #include "fastmath.h"
 #include "kernels.h"
 
@@ -34,12 +35,19 @@ namespace {
 // x rows dotted with one weight row per pass: the row (3 KiB for k = 768) is read from memory once
 // and from L1 for the other rows. Two on AVX2: 4 accumulators a row must fit 16 registers.
 constexpr int kRowsPerPass = LLM_DECODE_ISA == 1 ? 2 : 4;
-// Output rows per scheduling unit, and units a thread takes at a time. Taken dynamically: on a
-// shared machine one of our threads is often descheduled for a time slice, and with a static split
-// every product would wait for it; a chunk of 4 x 16 rows (192 KiB of f32 weights at k = 768) is
-// still one long sequential read.
+// Output rows per block, and blocks per unit of work a thread takes (parallelFor). Taken
+// dynamically: on a shared machine one of our threads is often descheduled for a time slice, and
+// with a static split every product would wait for it; a unit of 4 x 16 rows (192 KiB of f32
+// weights at k = 768) is still one long sequential read.
 constexpr long kOutBlock = 16;
 constexpr long kChunkBlocks = 4;
+
+// Runs body(b0, b1) over [0, blocks) in units of kChunkBlocks blocks on up to nt threads.
+template <class F>
+inline void forBlocks(long blocks, int nt, const F& body) {
+  parallelFor((blocks + kChunkBlocks - 1) / kChunkBlocks, nt,
+              [&](long u) { body(u * kChunkBlocks, std::min(blocks, (u + 1) * kChunkBlocks)); });
+}
 
 inline float widen(float w) { return w; }
 inline float widen(uint16_t bits) {
@@ -409,16 +417,15 @@ void gemv(const GemvArgs& p) {
     splitBf16(p.x, p.rows, p.k, xs.data());
     const uint16_t* w = static_cast<const uint16_t*>(p.weight);
     const uint16_t* split = xs.data();
-#pragma omp parallel for num_threads(nt) schedule(dynamic, kChunkBlocks) if (nt > 1)
-    for (long b = 0; b < blocks; b++) {
+    forBlocks(blocks, nt, [&](long b0, long b1) {
       float dots[kRowsPerPass];
-      for (long j = b * kOutBlock; j < std::min(p.n, (b + 1) * kOutBlock); j++)
+      for (long j = b0 * kOutBlock; j < std::min(p.n, b1 * kOutBlock); j++)
         for (long r0 = 0; r0 < p.rows; r0 += kRowsPerPass) {
           const long rr = std::min<long>(kRowsPerPass, p.rows - r0);
           dotRowsDpbf16(split + 3 * r0 * p.k, p.x + r0 * p.k, rr, p.k, w + j * p.k, dots);
           for (long r = 0; r < rr; r++) p.out[(r0 + r) * p.n + j] = epilogue(p, r0 + r, j, dots[r]);
         }
-    }
+    });
     return;
   }
 #endif
@@ -430,14 +437,13 @@ void gemv(const GemvArgs& p) {
     if (split.size() < static_cast<size_t>(p.rows * kv)) split.resize(static_cast<size_t>(p.rows * kv));
     splitPairs(p.x, p.rows, p.k, kv, split.data());
     const float* xs = split.data();
-#pragma omp parallel for num_threads(nt) schedule(dynamic, kChunkBlocks) if (nt > 1)
-    for (long b = 0; b < blocks; b++) gemvRangePairs(p, xs, kv, b * kOutBlock, std::min(p.n, (b + 1) * kOutBlock));
+    forBlocks(blocks, nt,
+              [&](long b0, long b1) { gemvRangePairs(p, xs, kv, b0 * kOutBlock, std::min(p.n, b1 * kOutBlock)); });
     return;
   }
 #endif
-#pragma omp parallel for num_threads(nt) schedule(dynamic, kChunkBlocks) if (nt > 1)
-  for (long b = 0; b < blocks; b++) {
-    const long j0 = b * kOutBlock, j1 = std::min(p.n, j0 + kOutBlock);
+  forBlocks(blocks, nt, [&](long b0, long b1) {
+    const long j0 = b0 * kOutBlock, j1 = std::min(p.n, b1 * kOutBlock);
     if (p.bf16)
       gemvRange(p, static_cast<const uint16_t*>(p.weight), j0, j1);
     else
@@ -446,7 +452,7 @@ void gemv(const GemvArgs& p) {
 #else
       gemvRange(p, static_cast<const float*>(p.weight), j0, j1);
 #endif
-  }
+  });
 }
 
 void attendCached(const AttendArgs& p) {
@@ -454,47 +460,43 @@ void attendCached(const AttendArgs& p) {
   const long tasks = p.batch * p.heads * p.tokens;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
   const int nt = std::min<long>(threadsFor(2.0 * tasks * seenMax * hs), tasks);
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
+  parallelFor(tasks, nt, [&](long task) {
     // One scores row per thread, kept between calls: decoding allocates nothing per token.
     thread_local std::vector<float> scores;
     if (static_cast<long>(scores.size()) < seenMax) scores.resize(seenMax);
     float* s = scores.data();
-#pragma omp for schedule(static)
-    for (long task = 0; task < tasks; task++) {
-      const long i = task % p.tokens, bh = task / p.tokens;
-      const long b = bh / p.heads, h = bh % p.heads;
-      const float* qr = p.q + (b * p.tokens + i) * C + h * hs;
-      const float* kc = p.keys + bh * p.maxLength * hs;
-      const float* vc = p.values + bh * p.maxLength * hs;
-      float* o = p.out + (b * p.tokens + i) * C + h * hs;
-      const long seen = p.start + i + 1;
-      float max = -INFINITY;
-      for (long t = 0; t < seen; t++) {
-        const float* kt = kc + t * hs;
-        float d = 0;
+    const long i = task % p.tokens, bh = task / p.tokens;
+    const long b = bh / p.heads, h = bh % p.heads;
+    const float* qr = p.q + (b * p.tokens + i) * C + h * hs;
+    const float* kc = p.keys + bh * p.maxLength * hs;
+    const float* vc = p.values + bh * p.maxLength * hs;
+    float* o = p.out + (b * p.tokens + i) * C + h * hs;
+    const long seen = p.start + i + 1;
+    float max = -INFINITY;
+    for (long t = 0; t < seen; t++) {
+      const float* kt = kc + t * hs;
+      float d = 0;
 #pragma omp simd reduction(+ : d)
-        for (long e = 0; e < hs; e++) d += qr[e] * kt[e];
-        s[t] = d * scale;
-        max = s[t] > max ? s[t] : max;
-      }
-      float sum = 0;
-#pragma omp simd reduction(+ : sum)
-      for (long t = 0; t < seen; t++) {
-        s[t] = fastExp(s[t] - max);
-        sum += s[t];
-      }
-      // Written only after this head's query row was read in full: out may be q itself.
-      const float inv = 1.0f / sum;
-      for (long e = 0; e < hs; e++) o[e] = 0;
-      for (long t = 0; t < seen; t++) {
-        const float wt = s[t] * inv;
-        const float* vt = vc + t * hs;
-#pragma omp simd
-        for (long e = 0; e < hs; e++) o[e] += wt * vt[e];
-      }
+      for (long e = 0; e < hs; e++) d += qr[e] * kt[e];
+      s[t] = d * scale;
+      max = s[t] > max ? s[t] : max;
     }
-  }
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
+    for (long t = 0; t < seen; t++) {
+      s[t] = fastExp(s[t] - max);
+      sum += s[t];
+    }
+    // Written only after this head's query row was read in full: out may be q itself.
+    const float inv = 1.0f / sum;
+    for (long e = 0; e < hs; e++) o[e] = 0;
+    for (long t = 0; t < seen; t++) {
+      const float wt = s[t] * inv;
+      const float* vt = vc + t * hs;
+#pragma omp simd
+      for (long e = 0; e < hs; e++) o[e] += wt * vt[e];
+    }
+  });
 }
 
 double readSum(const float* x, long n, int threads) {

@@ -3,8 +3,13 @@
 // bandwidth probe that `bench generate` judges decoding against.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "kernels.h"
 #include "runtime.h"
@@ -31,9 +36,76 @@ bool hasAvx512Bf16() {
 void gemv(const GemvArgs& p) { DECODE(gemv)(p); }
 void attendCached(const AttendArgs& p) { DECODE(attendCached)(p); }
 
-double readBandwidth(long bytes, int repeats) {
+namespace {
+
+constexpr uintptr_t kHugePage = 2u << 20;
+// MADV_COLLAPSE (Linux 6.1) is missing from older headers; an older kernel answers EINVAL.
+constexpr int kMadvCollapse = 25;
+
+struct Freed {
+  void operator()(float* p) const { std::free(p); }
+};
+
+}  // namespace
+
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+namespace {
+
+// Whether every 4 KiB page of the 2 MiB at `page` is in memory: collapsing one that is not would
+// fill it with zeros and grow the process (a bf16 model's released float32 arrays leave such holes
+// beside its weights).
+bool resident(uintptr_t page) {
+  unsigned char in[kHugePage / 4096];
+  if (mincore(reinterpret_cast<void*>(page), kHugePage, in) != 0) return false;
+  for (unsigned char c : in)
+    if (!(c & 1)) return false;
+  return true;
+}
+
+}  // namespace
+#endif
+
+size_t adviseHugePages(const void* data, size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (bytes == 0) return 0;
+  // Rounded outwards to whole 2 MiB pages: an array rarely starts on one, and a matrix of 2.4 MB
+  // would otherwise hold none. The memory around it belongs to other arrays of this process, and
+  // collapsing keeps its contents; an edge page is collapsed only when all of it is in memory.
+  // A page that cannot be collapsed (part of it not mapped, or not anonymous memory, or no huge
+  // page free) stays as it was.
+  const uintptr_t first = reinterpret_cast<uintptr_t>(data);
+  const uintptr_t last = first + bytes;
+  const uintptr_t start = first & ~(kHugePage - 1);
+  const uintptr_t end = (last + kHugePage - 1) & ~(kHugePage - 1);
+  madvise(reinterpret_cast<void*>(start), end - start, MADV_HUGEPAGE);
+  size_t covered = 0;
+  // Already-populated pages stay 4 KiB until khugepaged gets to them (minutes): collapsed now,
+  // one page at a time to know which ones took.
+  for (uintptr_t page = start; page < end; page += kHugePage) {
+    const bool inside = page >= first && page + kHugePage <= last;
+    if ((inside || resident(page)) && madvise(reinterpret_cast<void*>(page), kHugePage, kMadvCollapse) == 0)
+      covered += std::min(last, page + kHugePage) - std::max(first, page);
+  }
+  return covered;
+#else
+  (void)data;
+  (void)bytes;
+  return 0;
+#endif
+}
+
+double readBandwidth(long bytes, int repeats, bool hugePages) {
   const long n = bytes / static_cast<long>(sizeof(float));
-  std::unique_ptr<float[]> data(new float[n]);
+  const size_t size = (static_cast<size_t>(n) * sizeof(float) + kHugePage - 1) & ~(kHugePage - 1);
+  std::unique_ptr<float[], Freed> data(static_cast<float*>(std::aligned_alloc(kHugePage, size)));
+  if (!data) return -1;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  // Advised before the first write, so the pages are huge from the start (or 4 KiB where the
+  // machine has none free), and 4 KiB where hugePages is false.
+  madvise(data.get(), size, hugePages ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
+#else
+  (void)hugePages;
+#endif
   const int nt = threads();
   // Written by the threads that will read it, so each page sits where its reader runs.
 #pragma omp parallel for num_threads(nt) schedule(static)

@@ -2,6 +2,7 @@
 // name in src/backend/ts (the specification); addon.cc converts arguments and calls these.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace llm {
@@ -50,7 +51,13 @@ struct AttendArgs {
 // `repeats` read-sums over `bytes` of memory, on the kernels' threads.
 void gemv(const GemvArgs& p);
 void attendCached(const AttendArgs& p);
-double readBandwidth(long bytes, int repeats);
+// hugePages: the probe's buffer on 2 MiB pages where the machine gives them (as adviseHugePages
+// gives the weights), or on 4 KiB pages.
+double readBandwidth(long bytes, int repeats, bool hugePages);
+// Asks for 2 MiB pages under the memory of an array that is read again and again (decode weights):
+// a stream over 4 KiB pages walks the page tables every 4 KiB. Returns how many of its bytes are
+// on them.
+size_t adviseHugePages(const void* data, size_t bytes);
 // Whether the bf16 products use the AVX-512 BF16 dot-product instructions (vdpbf16ps).
 bool hasAvx512Bf16();
 

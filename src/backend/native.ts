@@ -24,8 +24,12 @@ export type NativeKernels = Kernels & {
   setThreads(n: number): number;
   // The read bandwidth of this machine in bytes per second: the best of `repeats` passes of a
   // STREAM-like sum over `megabytes` of memory (far beyond the last-level cache), on the
-  // kernels' threads, as the decode kernels read their weights.
-  readBandwidth(megabytes: number, repeats: number): number;
+  // kernels' threads, as the decode kernels read their weights; hugePages puts the buffer on 2 MiB
+  // pages (where the machine gives them), as adviseHugePages does the weights.
+  readBandwidth(megabytes: number, repeats: number, hugePages: boolean): number;
+  // Asks for 2 MiB pages under an array that is streamed again and again (the decode weights);
+  // returns how many of its bytes are on them.
+  adviseHugePages(array: Float32Array | Uint16Array): number;
   // Hands freed heap pages back to the system (glibc's malloc_trim); true if any were.
   trimMemory(): boolean;
 };
@@ -89,6 +93,7 @@ export function loadNative(): NativeKernels | null {
       'info',
       'setThreads',
       'readBandwidth',
+      'adviseHugePages',
       'trimMemory',
     ].filter((name) => typeof addon[name] !== 'function');
     if (missing.length > 0) {

@@ -30,8 +30,13 @@ export interface GenerateBenchRun {
   tokensPerSec: number;
   prefillTokensPerSec: number;
   weightBytesPerToken: number;
-  // Bytes per second read by the probe, the decode rate that bandwidth allows, and our share of it.
+  // Bytes per second read by the probe (the better of its 4 KiB- and 2 MiB-page buffers), the
+  // decode rate that bandwidth allows, and our share of it.
   readBandwidth: number;
+  readBandwidthSmallPages: number;
+  readBandwidthHugePages: number | null;
+  // The share of the weights' bytes on 2 MiB pages (Decoder.hugePages).
+  hugePageWeights: number;
   limitTokensPerSec: number;
   bandwidthFraction: number;
   // Resident memory of the process after the run, in bytes.
@@ -41,12 +46,25 @@ export interface GenerateBenchRun {
 // 512 MiB: many times any L3 here (32 MiB per CCD on EPYC), so the probe reads memory, not cache.
 const PROBE_MEGABYTES = 512;
 
-// The read bandwidth in bytes per second: the native probe on the kernels' threads, or one
-// JavaScript thread summing a large array when the TypeScript backend runs (its decode is one
-// thread too).
-export function measureReadBandwidth(): number {
+export interface ReadBandwidth {
+  // The better of the two: the limit decoding is judged against.
+  best: number;
+  // Bytes per second over a buffer on 4 KiB pages, and on 2 MiB pages (native only).
+  smallPages: number;
+  hugePages: number | null;
+}
+
+// The read bandwidth in bytes per second: the native probe on the kernels' threads, over a buffer
+// on 4 KiB pages and again on 2 MiB pages (the decoder asks for those under its weights, so the
+// limit must be the best the machine does too), or one JavaScript thread summing a large array
+// when the TypeScript backend runs (its decode is one thread too).
+export function measureReadBandwidth(): ReadBandwidth {
   const native = kernels().name === 'native' ? loadNative() : null;
-  if (native) return native.readBandwidth(PROBE_MEGABYTES, 5);
+  if (native) {
+    const smallPages = native.readBandwidth(PROBE_MEGABYTES, 5, false);
+    const hugePages = native.readBandwidth(PROBE_MEGABYTES, 5, true);
+    return { best: Math.max(smallPages, hugePages), smallPages, hugePages };
+  }
   const x = new Float64Array((PROBE_MEGABYTES * 1024 * 1024) / 8).fill(1);
   let best = 0;
   for (let r = 0; r < 3; r++) {
@@ -57,7 +75,7 @@ export function measureReadBandwidth(): number {
     if (s !== x.length) throw new Error('read-bandwidth probe: wrong sum');
     best = Math.max(best, x.byteLength / seconds);
   }
-  return best;
+  return { best, smallPages: best, hugePages: null };
 }
 
 // A prompt of ordinary ids, spread over the vocabulary (the speed does not depend on which).
@@ -110,7 +128,7 @@ export async function benchGenerate(
     // minute, and the run is judged against what the machine gave at that time.
     const bandwidth = measureReadBandwidth();
     const { prefill, decode } = timeRun(decoder, options);
-    const limit = bandwidth / bytes;
+    const limit = bandwidth.best / bytes;
     onRun({
       kernel: 'generate',
       run,
@@ -122,7 +140,10 @@ export async function benchGenerate(
       tokensPerSec: decode,
       prefillTokensPerSec: prefill,
       weightBytesPerToken: bytes,
-      readBandwidth: bandwidth,
+      readBandwidth: bandwidth.best,
+      readBandwidthSmallPages: bandwidth.smallPages,
+      readBandwidthHugePages: bandwidth.hugePages,
+      hugePageWeights: decoder.hugePages,
       limitTokensPerSec: limit,
       bandwidthFraction: decode / limit,
       rss: process.memoryUsage.rss(),

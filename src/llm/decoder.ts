@@ -7,6 +7,7 @@
 // Shapes: T tokens, C embedding size, V vocabulary, nh heads, hs head size.
 import { kernels } from '../backend/index.js';
 import type { F32, Weight } from '../backend/kernels.js';
+import { loadNative } from '../backend/native.js';
 import { toBf16, widenBf16 } from '../backend/bf16.js';
 import { type Embedding, GELU, Linear } from '../nn/index.js';
 import type { GPTModel } from './gpt.js';
@@ -124,11 +125,23 @@ function norm(n: { scale: { data: unknown }; shift: { data: unknown }; eps: numb
 
 const weightBytes = (l: DecodeLinear): number => l.weight.byteLength + (l.bias?.byteLength ?? 0);
 
+// Every token streams every matrix, and on 4 KiB pages such a stream walks the page tables every
+// 4 KiB: the native backend asks for 2 MiB pages under them (LLM_SCRATCH_HUGEPAGES=0 leaves them on
+// whatever pages they have, to compare). Returns the share of their bytes on 2 MiB pages.
+function adviseHugePages(linears: DecodeLinear[]): number {
+  const native = kernels().name === 'native' ? loadNative() : null;
+  if (!native || process.env.LLM_SCRATCH_HUGEPAGES === '0') return 0;
+  const total = linears.reduce((s, l) => s + l.weight.byteLength, 0);
+  return linears.reduce((s, l) => s + native.adviseHugePages(l.weight), 0) / total;
+}
+
 export class Decoder {
   readonly cache: KVCache;
   readonly dtype: WeightDType;
   // The logits of the last position of the latest step (V); overwritten by the next step.
   readonly logits: Float32Array;
+  // The share of the streamed matrices' bytes on 2 MiB pages (adviseHugePages), 0 to 1.
+  readonly hugePages: number;
   private batchLogits = new Float32Array(0);
   private readonly blocks: DecodeBlock[];
   private readonly head: DecodeLinear;
@@ -176,6 +189,10 @@ export class Decoder {
       fc2: linear(b.ff.layers[2], this.dtype),
     }));
     this.head = linear(model.out_head, this.dtype);
+    this.hugePages = adviseHugePages([
+      ...this.blocks.flatMap((b) => [b.query, b.key, b.value, b.proj, b.fc1, b.fc2]),
+      this.head,
+    ]);
     this.finalNorm = norm(model.final_norm);
     this.tokEmb = model.tok_emb.weight.data as F32;
     this.tokEmbBf16 = bf16Only.get(model.tok_emb);

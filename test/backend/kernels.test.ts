@@ -825,6 +825,47 @@ for (const name of backends) {
         });
       });
 
+      describe('huge pages (decode weights and the bandwidth probe)', () => {
+        it('adviseHugePages keeps the contents of the array and of the memory around it', () => {
+          const native = loadNative()!;
+          // Arrays beside each other: the advice is rounded out to 2 MiB and may take in the others.
+          const arrays = [1, 3, 5, 2].map((mb, i) => {
+            const a = new Float32Array((mb * 1024 * 1024) / 4 + 3);
+            for (let j = 0; j < a.length; j++) a[j] = (j * 7919 + i) % 65521;
+            return a;
+          });
+          const copies = arrays.map((a) => a.slice());
+          const view = arrays[1].subarray(1001, arrays[1].length - 17);
+          for (const [array, bytes] of [
+            [view, view.byteLength],
+            [arrays[2], arrays[2].byteLength],
+          ] as const) {
+            const covered = native.adviseHugePages(array);
+            expect(Number.isInteger(covered)).toBe(true);
+            expect(covered).toBeGreaterThanOrEqual(0);
+            expect(covered).toBeLessThanOrEqual(bytes);
+          }
+          // bf16 weights are advised the same way.
+          const u16 = new Uint16Array(3 * 1024 * 1024).fill(0x3f80);
+          expect(native.adviseHugePages(u16)).toBeLessThanOrEqual(u16.byteLength);
+          expect(u16.findIndex((b) => b !== 0x3f80)).toBe(-1);
+          // The first element that differs, or -1 (toEqual on millions of elements takes minutes).
+          const firstChange = (a: Float32Array, b: Float32Array) => a.findIndex((v, j) => v !== b[j]);
+          arrays.forEach((a, i) => expect(firstChange(a, copies[i]), `array ${i}`).toBe(-1));
+          expect(() => native.adviseHugePages([1, 2] as unknown as Float32Array)).toThrow(/typed array/);
+        });
+
+        it('the read-bandwidth probe runs on either page size and checks its arguments', () => {
+          const native = loadNative()!;
+          expect(native.readBandwidth(64, 1, false)).toBeGreaterThan(0);
+          expect(native.readBandwidth(64, 1, true)).toBeGreaterThan(0);
+          expect(() => (native.readBandwidth as (mb: number, r: number) => number)(64, 1)).toThrow(
+            /argument 2 must be a boolean/,
+          );
+          expect(() => native.readBandwidth(0, 1, true)).toThrow(/megabytes/);
+        });
+      });
+
       describe('memory', () => {
         it('100,000 small kernel calls leave RSS flat', () => {
           const x = randn(64, 1);

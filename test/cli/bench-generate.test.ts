@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { kernels } from '../../src/backend/index.js';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
 import { Decoder, keepWeightsInBf16 } from '../../src/llm/decoder.js';
 import { GPTModel, presetConfig } from '../../src/llm/gpt.js';
@@ -58,6 +59,16 @@ describe('bench generate', () => {
       for (const key of ['tokensPerSec', 'prefillTokensPerSec', 'readBandwidth', 'limitTokensPerSec']) {
         expect(row[key], key).toBeGreaterThan(0);
       }
+      // The limit is the better of the native probe's two page sizes, both reported.
+      expect(row.readBandwidthSmallPages).toBeGreaterThan(0);
+      if (kernels().name === 'native') {
+        expect(row.readBandwidthHugePages).toBeGreaterThan(0);
+        expect(row.readBandwidth).toBe(Math.max(row.readBandwidthSmallPages, row.readBandwidthHugePages));
+      } else {
+        expect(row.readBandwidthHugePages).toBeNull();
+      }
+      expect(row.hugePageWeights).toBeGreaterThanOrEqual(0);
+      expect(row.hugePageWeights).toBeLessThanOrEqual(1);
       expect(row.limitTokensPerSec).toBeCloseTo(row.readBandwidth / row.weightBytesPerToken, 6);
       expect(row.bandwidthFraction).toBeCloseTo(row.tokensPerSec / row.limitTokensPerSec, 9);
     }

@@ -111,7 +111,8 @@ export class TransformerBlock extends Module {
   forward(x: Tensor, cache?: KVCache['layers'][number]): Tensor {
     const h = x.add(this.drop_shortcut.forward(this.att.forward(this.norm1.forward(x), cache))); // (B, T, C)
     // Without dropout on the shortcut path, its add is the FF's last epilogue.
-    if (!this.drop_shortcut.training || this.drop_shortcut.p === 0) return this.ff.forward(this.norm2.forward(h), h);
+    if (!this.drop_shortcut.training || this.drop_shortcut.p === 0)
+      return this.ff.forward(this.norm2.forward(h), h);
     return h.add(this.drop_shortcut.forward(this.ff.forward(this.norm2.forward(h))));
   }
 }

@@ -88,7 +88,9 @@ function expectNear(actual: ArrayLike<number>, expected: Float64Array, atol: num
     const d = Math.abs(actual[i] - expected[i]);
     if (!(d <= worst)) [worst, at] = [d, i];
   }
-  expect(worst, `${what}: worst at ${at}, got ${actual[at]}, expected ${expected[at]}`).toBeLessThanOrEqual(atol);
+  expect(worst, `${what}: worst at ${at}, got ${actual[at]}, expected ${expected[at]}`).toBeLessThanOrEqual(
+    atol,
+  );
 }
 
 function check(k: Kernels, c: Case, seed: number): void {
@@ -133,15 +135,36 @@ for (const name of ['ts', 'native'] as const) {
       check(k(), { batch: 1, m: 130, k: 300, n: 770, transA: false, transB: true, ...all }, 100);
       check(k(), { batch: 1, m: 1030, k: 40, n: 70, transA: false, transB: true, ...all }, 101);
       check(k(), { batch: 3, m: 33, k: 17, n: 41, transA: true, transB: false, ...all }, 102);
-      check(k(), { batch: 2, m: 9, k: 20, n: 17, transA: false, transB: false, ...all, accumulate: true }, 103);
+      check(
+        k(),
+        { batch: 2, m: 9, k: 20, n: 17, transA: false, transB: false, ...all, accumulate: true },
+        103,
+      );
     });
 
     it('applies it to the zero product when k = 0', () => {
-      check(k(), { batch: 2, m: 3, k: 0, n: 7, transA: false, transB: false, bias: true, gelu: true, residual: true }, 200);
+      check(
+        k(),
+        { batch: 2, m: 3, k: 0, n: 7, transA: false, transB: false, bias: true, gelu: true, residual: true },
+        200,
+      );
     });
 
     it('equals the unfused ops (matmul, add, gelu, add) within rounding', () => {
-      const p = params({ batch: 1, m: 64, k: 768, n: 300, transA: false, transB: true, bias: true, gelu: true, residual: true }, 300);
+      const p = params(
+        {
+          batch: 1,
+          m: 64,
+          k: 768,
+          n: 300,
+          transA: false,
+          transB: true,
+          bias: true,
+          gelu: true,
+          residual: true,
+        },
+        300,
+      );
       k().matmul(p);
       const y = new Float32Array(p.m * p.n);
       k().matmul({ ...p, c: y, bias: null, gelu: false, preact: null, residual: null });
@@ -149,18 +172,25 @@ for (const name of ['ts', 'native'] as const) {
       k().unary('gelu', y, y);
       k().binary('add', y, [p.n, 1], p.residual!, [p.n, 1], y, [p.m, p.n]);
       let worst = 0;
-      for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i] - p.c[i]) / (Math.abs(y[i]) + 1e-3));
+      for (let i = 0; i < y.length; i++)
+        worst = Math.max(worst, Math.abs(y[i] - p.c[i]) / (Math.abs(y[i]) + 1e-3));
       expect(worst).toBeLessThan(1e-5);
     });
   });
 }
 
 describe.skipIf(!available.includes('native'))('matmul epilogue misuse [native]', () => {
-  const base = () => params({ batch: 1, m: 4, k: 3, n: 5, transA: false, transB: false, bias: true, gelu: true, residual: true }, 9);
+  const base = () =>
+    params(
+      { batch: 1, m: 4, k: 3, n: 5, transA: false, transB: false, bias: true, gelu: true, residual: true },
+      9,
+    );
 
   it('rejects a preact buffer without GELU, a short bias and a residual that overlaps C', () => {
     const k = useBackend('native');
-    expect(() => k.matmul({ ...base(), gelu: false })).toThrow(/params\.preact is only written with params\.gelu/);
+    expect(() => k.matmul({ ...base(), gelu: false })).toThrow(
+      /params\.preact is only written with params\.gelu/,
+    );
     expect(() => k.matmul({ ...base(), bias: new Float32Array(4) })).toThrow(/params\.bias/);
     const p = base();
     expect(() => k.matmul({ ...p, residual: p.c })).toThrow(/must not overlap params\.c/);

@@ -51,7 +51,9 @@ describeEachBackend('linear with a fused epilogue', () => {
       plain.backward(upstream);
 
       expect(maxRelative(fused, plain)).toBeLessThan(1e-5);
-      inputs.forEach((t, i) => expect(maxRelative(fusedGrads[i], t.grad!), `gradient ${i}`).toBeLessThan(1e-4));
+      inputs.forEach((t, i) =>
+        expect(maxRelative(fusedGrads[i], t.grad!), `gradient ${i}`).toBeLessThan(1e-4),
+      );
     });
   }
 
@@ -75,7 +77,7 @@ describeEachBackend('linear with a fused epilogue', () => {
 
   it('names the residual whose shape is not the output shape', () => {
     expect(() => T.linear(randn([10, 4]), randn([3, 4]), null, { residual: randn([10, 4]) })).toThrow(
-      'linear: residual [10, 4] must have the output\'s shape [10, 3]',
+      "linear: residual [10, 4] must have the output's shape [10, 3]",
     );
   });
 

@@ -85,13 +85,31 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
       dPre = new Float32Array(rows * n);
       kernels().geluBackward(preact, dy, dPre);
     }
-    const gemm = (p: { a: Float32Array; b: Float32Array; m: number; k: number; n: number; transA: boolean }) => {
+    const gemm = (p: {
+      a: Float32Array;
+      b: Float32Array;
+      m: number;
+      k: number;
+      n: number;
+      transA: boolean;
+    }) => {
       const c = new Float32Array(p.m * p.n);
-      kernels().matmul({ ...p, c, batch: 1, transB: false, strideA: 0, strideB: 0, strideC: 0, accumulate: false });
+      kernels().matmul({
+        ...p,
+        c,
+        batch: 1,
+        transB: false,
+        strideA: 0,
+        strideB: 0,
+        strideC: 0,
+        accumulate: false,
+      });
       return c;
     };
     // dx = dPre W; dW = dPre^T x; db = the column sums of dPre; the residual's gradient is g.
-    const dx = x.requiresGrad ? new Tensor(gemm({ a: dPre, b: weight.f32(), m: rows, k: n, n: k, transA: false }), x.shape) : null;
+    const dx = x.requiresGrad
+      ? new Tensor(gemm({ a: dPre, b: weight.f32(), m: rows, k: n, n: k, transA: false }), x.shape)
+      : null;
     const dW = weight.requiresGrad
       ? new Tensor(gemm({ a: dPre, b: x.f32(), m: n, k: rows, n: k, transA: true }), weight.shape)
       : null;

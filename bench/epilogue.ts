@@ -2,13 +2,19 @@
 // one product with bias, GELU and the shortcut fused, then the same product followed by the
 // separate bias add, GELU and residual add, alternately in one process so that load on a shared
 // machine falls on both sides alike. Prints the median and best of each side and their ratio.
-//   node --import tsx bench/epilogue.ts [--threads N] [--pairs N]
+// --cpu times the process's CPU time (user + system, all threads) instead of the wall clock: on a
+// machine shared by many, the time a side waits for a core is not its own.
+//   node --import tsx bench/epilogue.ts [--threads N] [--pairs N] [--cpu]
 import { parseArgs } from 'node:util';
 import type { MatmulParams } from '../src/backend/kernels.js';
 import { loadNative, nativeLoadError } from '../src/backend/native.js';
 
 const { values } = parseArgs({
-  options: { threads: { type: 'string', default: '2' }, pairs: { type: 'string', default: '21' } },
+  options: {
+    threads: { type: 'string', default: '2' },
+    pairs: { type: 'string', default: '21' },
+    cpu: { type: 'boolean', default: false },
+  },
 });
 const native = loadNative();
 if (!native) {
@@ -57,6 +63,12 @@ for (const [label, m, k, n, gelu, withResidual] of cases) {
     if (residual) native.binary('add', out, [n, 1], residual, [n, 1], out, [m, n]);
   };
   const time = (f: () => void) => {
+    if (values.cpu) {
+      const c0 = process.cpuUsage();
+      f();
+      const c = process.cpuUsage(c0);
+      return (c.user + c.system) / 1000;
+    }
     const t0 = performance.now();
     f();
     return performance.now() - t0;

@@ -213,22 +213,6 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
             const long mr = std::min<long>(MR, mc - ir);
             float* cp = c + (ic + ir) * ldc + jc + jr;
             const float* ap = pa + ir * kc;
-            GemmEpilogue tileEpi{};
-            if (lastPass) {
-              // The epilogue's rows stream from memory: ask for them now, so they arrive while the
-              // micro-kernel runs (a tile's stores to cold lines otherwise cost more than its GELU).
-              tileEpi = tileEpilogue(ic + ir, jc + jr);
-              for (long i = 0; i < mr; i++) {
-                if (tileEpi.preact) {
-                  __builtin_prefetch(tileEpi.preact + i * ldc, 1, 3);
-                  __builtin_prefetch(tileEpi.preact + i * ldc + NR - 1, 1, 3);
-                }
-                if (tileEpi.residual) {
-                  __builtin_prefetch(tileEpi.residual + i * ldc, 0, 3);
-                  __builtin_prefetch(tileEpi.residual + i * ldc + NR - 1, 0, 3);
-                }
-              }
-            }
             if (mr == MR && nr == NR) {
               kernel(kc, ap, bp, cp, ldc, acc);
             } else {
@@ -236,7 +220,7 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
               for (long i = 0; i < mr; i++)
                 for (long j = 0; j < nr; j++) cp[i * ldc + j] = acc ? cp[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
             }
-            if (lastPass) cfg.epilogue(tileEpi, cp, ldc, mr, nr);
+            if (lastPass) cfg.epilogue(tileEpilogue(ic + ir, jc + jr), cp, ldc, mr, nr);
           }
         }
       }

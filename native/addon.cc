@@ -231,6 +231,30 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
     }
     a.within("params.c", 0, (g.batch - 1) * g.strideC + g.m * g.n - 1, lc);
   }
+  // The epilogue, all optional (absent or null: none).
+  auto optionalArray = [&](const char* name, size_t* len) -> float* {
+    *len = 0;
+    Napi::Value v = p.Get(name);
+    if (v.IsUndefined() || v.IsNull()) return nullptr;
+    return arrayProp(name, len);
+  };
+  size_t lbias, lpre, lres;
+  g.epilogue.bias = optionalArray("bias", &lbias);
+  g.epilogue.preact = optionalArray("preact", &lpre);
+  g.epilogue.residual = optionalArray("residual", &lres);
+  Napi::Value gelu = p.Get("gelu");
+  if (!gelu.IsUndefined()) g.epilogue.gelu = boolProp("gelu");
+  if (a.ok() && g.epilogue.preact && !g.epilogue.gelu) a.error("params.preact is only written with params.gelu");
+  if (a.ok() && g.batch > 0 && g.m > 0 && g.n > 0) {
+    const long cLast = (g.batch - 1) * g.strideC + g.m * g.n - 1;
+    if (g.epilogue.bias) a.within("params.bias", 0, g.n - 1, lbias);
+    if (g.epilogue.preact) a.within("params.preact", 0, cLast, lpre);
+    if (g.epilogue.residual) a.within("params.residual", 0, cLast, lres);
+    // The tiles of C are final one at a time, so an input read after them must not share C's memory.
+    auto overlapsC = [&](const float* q, size_t len) { return q && q < g.c + lc && g.c < q + len; };
+    if (a.ok() && (overlapsC(g.epilogue.preact, lpre) || overlapsC(g.epilogue.residual, lres)))
+      a.error("params.preact and params.residual must not overlap params.c");
+  }
   if (!a.ok()) return a.fail();
   llm::gemm(g);
   return info.Env().Undefined();

@@ -158,13 +158,24 @@ static void packB(const GemmConfig& cfg, const float* b, long rs, long cs, long 
 // One thread's product on an m x n piece of C.
 template <int MR, int NR>
 static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs, const float* b, long brs,
-                       long bcs, float* c, long ldc, long m, long n, long k, bool accumulate) {
+                       long bcs, float* c, long ldc, long m, long n, long k, bool accumulate,
+                       const GemmEpilogue& epi) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate)
       for (long i = 0; i < m; i++) std::memset(c + i * ldc, 0, n * sizeof(float));
+    if (epi.any()) cfg.epilogue(epi, c, ldc, m, n);
     return;
   }
+  const bool withEpilogue = epi.any();
+  // The epilogue's pointers for the tile at (row, col) of this piece.
+  auto tileEpilogue = [&](long row, long col) {
+    GemmEpilogue t = epi;
+    if (t.bias) t.bias += col;
+    if (t.preact) t.preact += row * ldc + col;
+    if (t.residual) t.residual += row * ldc + col;
+    return t;
+  };
   const long MC = cfg.mc, KC = cfg.kc, NC = cfg.nc;
   const long mcMax = std::min(MC, (m + MR - 1) / MR * MR);
   const long ncMax = std::min(NC, (n + NR - 1) / NR * NR);
@@ -180,6 +191,8 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
     for (long pc = 0; pc < k; pc += KC) {
       const long kc = std::min(KC, k - pc);
       const int acc = (pc > 0 || accumulate) ? 1 : 0;
+      // The epilogue runs on the last pass over k, right after each tile is final.
+      const bool lastPass = pc + kc == k && withEpilogue;
       packB<NR>(cfg, b + pc * brs + jc * bcs, brs, bcs, kc, nc, pb);
       for (long ic = 0; ic < m; ic += MC) {
         const long mc = std::min(MC, m - ic);
@@ -207,6 +220,7 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
               for (long i = 0; i < mr; i++)
                 for (long j = 0; j < nr; j++) cp[i * ldc + j] = acc ? cp[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
             }
+            if (lastPass) cfg.epilogue(tileEpilogue(ic + ir, jc + jr), cp, ldc, mr, nr);
           }
         }
       }
@@ -221,8 +235,13 @@ static void gemmDriver(const GemmConfig& cfg, const GemmArgs& g) {
   const long ars = g.transA ? 1 : k, acs = g.transA ? m : 1;
   const long brs = g.transB ? 1 : n, bcs = g.transB ? k : 1;
   auto item = [&](long bi, long i0, long i1, long j0, long j1) {
+    const long cOffset = bi * g.strideC + i0 * n + j0;
+    GemmEpilogue epi = g.epilogue;
+    if (epi.bias) epi.bias += j0;
+    if (epi.preact) epi.preact += cOffset;
+    if (epi.residual) epi.residual += cOffset;
     gemmSerial<MR, NR>(cfg, g.a + bi * g.strideA + i0 * ars, ars, acs, g.b + bi * g.strideB + j0 * bcs, brs, bcs,
-                       g.c + bi * g.strideC + i0 * n + j0, n, i1 - i0, j1 - j0, k, g.accumulate);
+                       g.c + cOffset, n, i1 - i0, j1 - j0, k, g.accumulate, epi);
   };
   int nt = threads();
   // Below ~2 MFLOP per call a second thread costs more in wake-up than it saves.

@@ -3,6 +3,20 @@
 
 namespace llm {
 
+// What the product's last pass applies to each output tile while it is in L1:
+//   C = act(op(A) @ op(B) [+ C] + bias) + residual
+// bias is one float per column of C (null: none); act is GELU (tanh approximation, the book's)
+// when gelu is set, the identity otherwise; preact, when set, receives act's input (what GELU's
+// backward needs); residual (null: none) has C's layout. preact and residual follow C's batch
+// stride and must not overlap C.
+struct GemmEpilogue {
+  const float* bias;
+  bool gelu;
+  float* preact;
+  const float* residual;
+  bool any() const { return bias || gelu || residual; }
+};
+
 struct GemmArgs {
   const float* a;
   const float* b;
@@ -13,6 +27,7 @@ struct GemmArgs {
   // Elements between consecutive batch items; 0 broadcasts one matrix over the batch.
   long strideA, strideB, strideC;
   bool accumulate;
+  GemmEpilogue epilogue;
 };
 
 void gemm(const GemmArgs& args);
@@ -31,6 +46,10 @@ using PackA = void (*)(const float* a, long lda, long kc, long panels, float* ds
 // contiguous row a + p*ld of the stored matrix. Optional, like packBT.
 using PackTransposedA = void (*)(const float* a, long ld, long kc, long panels, float* dst);
 
+// Applies a GemmEpilogue to a rows x cols piece of C (row stride ldc); bias, preact and
+// residual point at the piece's own first element (bias at its first column).
+using EpilogueFn = void (*)(const GemmEpilogue& e, float* c, long ldc, long rows, long cols);
+
 struct GemmConfig {
   int mr, nr;      // register block: the micro-kernel's tile
   int mc, kc, nc;  // cache blocks: A block (mc x kc) lives in L2, B micro-panel (kc x nr) in L1
@@ -39,6 +58,7 @@ struct GemmConfig {
   PackTransposedA packAT;
   PackTransposedB packBT;
   const char* name;
+  EpilogueFn epilogue;
 };
 
 // The configuration chosen for this CPU (instruction set and blocking).

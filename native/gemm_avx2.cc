@@ -3,6 +3,8 @@
 // 12 FMAs, enough independent chains to cover 2 FMA pipes x 4-5 cycles of latency.
 #include "gemm.h"
 
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -10,6 +12,12 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 #include <immintrin.h>
+
+// fastmath.h after the standard headers, so that only its own static functions compile for AVX2.
+#include "fastmath.h"
+#define EPILOGUE_NAME epilogueAvx2Impl
+#include "gemm_epilogue.inc"
+#undef EPILOGUE_NAME
 
 #define UKR_NAME ukernelAvx2_6x16
 #define UKR_MR 6
@@ -123,6 +131,10 @@ static void packATransposedAvx2(const float* a, long ld, long kc, long panels, f
     for (int i = 0; i < MR; i++) dst[q * MR * kc + (kc - 1) * MR + i] = src[q * MR + i];
 }
 
+void epilogueAvx2(const GemmEpilogue& e, float* c, long ldc, long rows, long cols) {
+  epilogueAvx2Impl(e, c, ldc, rows, cols);
+}
+
 void packATransposedAvx2_6(const float* a, long ld, long kc, long panels, float* dst) {
   packATransposedAvx2<6>(a, ld, kc, panels, dst);
 }
@@ -153,7 +165,7 @@ bool avx2Kernel(GemmConfig* out) {
   // beside A: measured on Zen 3 against OpenBLAS call by call (bench/gemm_paired.cc), this took
   // the 1-thread geometric-mean ratio from 0.93 (BLIS's 144/256/4080) to 0.99, and the
   // 50,257-wide LM-head products from 0.78-0.84 to 0.92-0.95.
-  *out = GemmConfig{6, 16, 96, 256, 1024, ukernelAvx2_6x16, packAAvx2_6, packATransposedAvx2_6, packBTransposedAvx2_16, "avx2 6x16"};
+  *out = GemmConfig{6, 16, 96, 256, 1024, ukernelAvx2_6x16, packAAvx2_6, packATransposedAvx2_6, packBTransposedAvx2_16, "avx2 6x16", epilogueAvx2};
 #if defined(__x86_64__) && defined(__GNUC__)
   // The assembly kernel, unless LLM_SCRATCH_GEMM_KERNEL=c asks for the C++ one (which the
   // AVX-512 kernel shares; the tests run both).

@@ -2,6 +2,12 @@
 // vectorizes with whatever the baseline offers (SSE2 on x86-64, NEON on arm64).
 #include "gemm.h"
 
+#include "fastmath.h"
+
+#define EPILOGUE_NAME epilogueScalar
+#include "gemm_epilogue.inc"
+#undef EPILOGUE_NAME
+
 namespace llm {
 
 static constexpr int MR = 4;
@@ -22,6 +28,6 @@ static void ukernelScalar(long kc, const float* __restrict a, const float* __res
     for (int j = 0; j < NR; j++) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
 }
 
-void scalarKernel(GemmConfig* out) { *out = GemmConfig{MR, NR, 128, 256, 4096, ukernelScalar, nullptr, nullptr, nullptr, "scalar 4x8"}; }
+void scalarKernel(GemmConfig* out) { *out = GemmConfig{MR, NR, 128, 256, 4096, ukernelScalar, nullptr, nullptr, nullptr, "scalar 4x8", epilogueScalar}; }
 
 }  // namespace llm

@@ -67,6 +67,14 @@ export interface MatmulParams {
   strideB: number;
   strideC: number;
   accumulate: boolean;
+  // The epilogue, applied to each output while it is hot: C = act(product [+ C] + bias) + residual,
+  // with bias one value per column (n), act GELU (tanh approximation) when gelu is set, and
+  // residual laid out as C (strideC per batch). preact (with gelu only) receives act's input, which
+  // GELU's backward needs. preact and residual must not overlap c. Absent fields mean none.
+  bias?: F32 | null;
+  gelu?: boolean;
+  preact?: F32 | null;
+  residual?: F32 | null;
 }
 
 export interface GemvParams {

@@ -373,12 +373,14 @@ export class Decoder {
       k.gemv({ x, rows, k: kk, n, weight: l.weight, bias: l.bias, gelu, residual, out });
       return;
     }
-    // Prefill: the GEMM, then bias, GELU and the shortcut as whole-array passes.
-    const y = residual === out ? this.buf.v.subarray(0, rows * n) : out.subarray(0, rows * n);
+    // Prefill: one GEMM whose epilogue adds the bias, applies GELU and adds the shortcut. The
+    // epilogue's residual must not be its output: the in-place shortcut (x += proj(...), never
+    // with GELU) accumulates into x instead.
+    const inPlace = residual === out && !gelu;
     k.matmul({
       a: x,
       b: l.weight,
-      c: y,
+      c: out.subarray(0, rows * n),
       batch: 1,
       m: rows,
       k: kk,
@@ -388,11 +390,11 @@ export class Decoder {
       strideA: 0,
       strideB: 0,
       strideC: 0,
-      accumulate: false,
+      accumulate: inPlace,
+      bias: l.bias,
+      gelu,
+      residual: inPlace ? null : residual,
     });
-    if (l.bias) k.binary('add', y, [n, 1], l.bias, [0, 1], y, [rows, n]);
-    if (gelu) k.unary('gelu', y, y);
-    if (residual) k.binary('add', y, [n, 1], residual, [n, 1], out, [rows, n]);
   }
 
   // Grows the activation buffers to hold `rows` tokens (a longer prompt than any before).

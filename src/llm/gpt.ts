@@ -68,8 +68,16 @@ export class FeedForward extends Module {
     );
   }
 
-  forward(x: Tensor): Tensor {
-    return this.layers.forward(x);
+  // With a residual, returns residual + FF(x). Two plain Linears around the GELU run as two
+  // GEMMs whose epilogues do bias + GELU and bias + the shortcut; layers replaced by others
+  // (LoRA) run one by one.
+  forward(x: Tensor, residual?: Tensor): Tensor {
+    const [up, act, down] = [this.layers[0], this.layers[1], this.layers[2]];
+    if (this.layers.length === 3 && up instanceof Linear && act instanceof GELU && down instanceof Linear) {
+      return down.forward(up.forward(x, { gelu: true }), { residual });
+    }
+    const y = this.layers.forward(x);
+    return residual ? residual.add(y) : y;
   }
 }
 
@@ -102,6 +110,9 @@ export class TransformerBlock extends Module {
 
   forward(x: Tensor, cache?: KVCache['layers'][number]): Tensor {
     const h = x.add(this.drop_shortcut.forward(this.att.forward(this.norm1.forward(x), cache))); // (B, T, C)
+    // Without dropout on the shortcut path, its add is the FF's last epilogue.
+    if (!this.drop_shortcut.training || this.drop_shortcut.p === 0)
+      return this.ff.forward(this.norm2.forward(h), h);
     return h.add(this.drop_shortcut.forward(this.ff.forward(this.norm2.forward(h))));
   }
 }

@@ -25,8 +25,9 @@ export class Linear extends Module {
     this.bias = options.bias === false ? null : uniform([outFeatures]);
   }
 
-  forward(x: Tensor): Tensor {
-    return T.linear(x, this.weight, this.bias);
+  // options fuse a GELU and a shortcut add into the product's epilogue: act(x W^T + b) + residual.
+  forward(x: Tensor, options?: T.LinearOptions): Tensor {
+    return T.linear(x, this.weight, this.bias, options);
   }
 }
 

@@ -28,4 +28,5 @@ export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { indexSelect, embedding, gather, where, maskedFill, tril, triu } from './ops/index-ops.js';
 export * from './ops/nn.js';
 export { causalAttention, type CausalAttentionOptions } from './ops/attention.js';
+export { linear, type LinearOptions } from './ops/linear.js';
 export { topk, multinomial, cumsum } from './ops/sampling.js';

@@ -3,6 +3,7 @@
 // four rows, over column blocks that stay in cache); for op(B) = B^T the entries are dot products
 // of contiguous rows, four columns at a time.
 import type { F32, MatmulParams } from '../kernels.js';
+import { gelu } from './elementwise.js';
 
 // Columns of C per block: a k x 256 panel of B (768 KB at k = 768) stays in L2.
 const COLUMN_BLOCK = 256;
@@ -89,6 +90,7 @@ function rowTimesBt(
 export function matmul(p: MatmulParams): void {
   const { a, b, c, m, k, n, transA, transB } = p;
   const acc = [0, 1, 2, 3].map(() => new Float32Array(n));
+  const epilogue = !!(p.bias || p.gelu || p.residual);
   for (let bi = 0; bi < p.batch; bi++) {
     const aOff = bi * p.strideA;
     const bOff = bi * p.strideB;
@@ -109,7 +111,23 @@ export function matmul(p: MatmulParams): void {
         } else {
           c.set(acc[r], cRow);
         }
+        if (epilogue) applyEpilogue(p, c, cRow);
       }
     }
+  }
+}
+
+// The epilogue on one row of C at cRow, step by step in float32 as the unfused ops round.
+function applyEpilogue(p: MatmulParams, c: F32, cRow: number): void {
+  const { n, bias, preact, residual } = p;
+  for (let j = 0; j < n; j++) {
+    let v = c[cRow + j];
+    if (bias) v = Math.fround(v + bias[j]);
+    if (p.gelu) {
+      if (preact) preact[cRow + j] = v;
+      v = Math.fround(gelu(v));
+    }
+    if (residual) v += residual[cRow + j];
+    c[cRow + j] = v;
   }
 }

@@ -1,13 +1,12 @@
-// The fused ops a network is made of: softmax, log-softmax, cross-entropy, layer norm, dropout and
-// linear, each a single kernel call forward and backward.
+// The fused ops a network is made of: softmax, log-softmax, cross-entropy, layer norm and dropout,
+// each a single kernel call forward and backward (linear is in linear.ts).
 import { kernels } from '../../backend/index.js';
-import { isGradEnabled, record } from '../autograd.js';
+import { record } from '../autograd.js';
 import { globalRng, type Rng } from '../random.js';
 import { formatShape, normalizeAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { add, affine, binaryRaw, mul, neg, rsqrt } from './elementwise.js';
 import { mean } from './reduce.js';
-import { matmul } from './matmul.js';
 import { concat, narrow, transpose } from './shape.js';
 
 function softmaxAlong(log: boolean) {
@@ -133,33 +132,4 @@ export function dropout(x: Tensor, p: number, training: boolean, rng: Rng = glob
   for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < p ? 0 : keep;
   const m = new Tensor(mask, x.shape);
   return record(binaryRaw('mul', x, m), 'dropout', [x], (g) => [binaryRaw('mul', g, m)]);
-}
-
-// Up to this many rows, a product outside autograd goes to the matrix-vector kernel, which streams
-// W once in its own layout: about half the time of the GEMM for one row (a decode step of a
-// 2048 x 8192 projection, measured on the native backend).
-const GEMV_MAX_ROWS = 8;
-
-// x @ W^T + b with W stored (out, in) as torch.nn.Linear; the transpose is a GEMM flag, not a copy.
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
-  const [n, k] = weight.shape;
-  const rows = x.size / k;
-  const recorded = isGradEnabled() && (x.requiresGrad || weight.requiresGrad || !!bias?.requiresGrad);
-  if (!recorded && weight.ndim === 2 && x.shape[x.ndim - 1] === k && rows >= 1 && rows <= GEMV_MAX_ROWS) {
-    const out = new Float32Array(rows * n);
-    kernels().gemv({
-      x: x.f32('linear'),
-      rows,
-      k,
-      n,
-      weight: weight.f32('linear'),
-      bias: bias ? bias.f32('linear') : null,
-      gelu: false,
-      residual: null,
-      out,
-    });
-    return new Tensor(out, [...x.shape.slice(0, -1), n]);
-  }
-  const y = matmul(x, weight, { transB: true });
-  return bias ? add(y, bias) : y;
 }

@@ -26,6 +26,10 @@ export type NativeKernels = Kernels & {
   // STREAM-like sum over `megabytes` of memory (far beyond the last-level cache), on the
   // kernels' threads, as the decode kernels read their weights.
   readBandwidth(megabytes: number, repeats: number): number;
+  // The float32 FLOP/s that `threads` threads reach running only independent FMA chains in registers
+  // with the widest vectors of the chosen ISA (the best of five windows over `ms` milliseconds):
+  // the peak that model FLOP utilisation is judged against.
+  fmaPeak(threads: number, ms: number): number;
   // Hands freed heap pages back to the system (glibc's malloc_trim); true if any were.
   trimMemory(): boolean;
 };
@@ -87,6 +91,7 @@ export function loadNative(): NativeKernels | null {
       'info',
       'setThreads',
       'readBandwidth',
+      'fmaPeak',
       'trimMemory',
     ].filter((name) => typeof addon[name] !== 'function');
     if (missing.length > 0) {

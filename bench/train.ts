@@ -79,7 +79,9 @@ function child(job: Job): void {
     if (s === 1) profile = profileKernels(kernels());
     const t0 = performance.now();
     optimizer.zeroGrad();
-    calcLossBatch(model, { inputs, targets, shape: [job.batch, job.context] }).backward();
+    calcLossBatch(model, { inputs, targets, shape: [job.batch, job.context] }).backward(undefined, {
+      recycle: true,
+    });
     optimizer.step();
     times.push((performance.now() - t0) / 1000);
   }

@@ -2,7 +2,8 @@
 import './methods.js';
 
 export { Tensor, type DType, type NestedArray, type TensorLike } from './tensor.js';
-export { noGrad, isGradEnabled } from './autograd.js';
+export { noGrad, isGradEnabled, type BackwardOptions } from './autograd.js';
+export { allocationStats, release, type AllocationStats } from './storage.js';
 export * from './creation.js';
 export { Rng, globalRng, manualSeed, type RngState } from './random.js';
 export { broadcastShapes, formatShape, sizeOf, type Shape } from './shape.js';

@@ -140,6 +140,12 @@ export class GPTModel extends Module implements CausalLM {
   // With a cache, ids are the tokens after those already cached and positions continue from there.
   // lastOnly computes the logits of the last position only (all that generation needs).
   forward(ids: Tensor, options: { cache?: KVCache; lastOnly?: boolean } = {}): Tensor {
+    return this.out_head.forward(this.hidden(ids, options)); // (B, T, V)
+  }
+
+  // The final norm's output (B, T, C), what the head turns into logits; the training loss takes it
+  // to the head and the cross-entropy in one op (linearCrossEntropy).
+  hidden(ids: Tensor, options: { cache?: KVCache; lastOnly?: boolean } = {}): Tensor {
     if (this.decodeOnly) {
       throw new Error(
         'GPTModel: this model keeps its weights in bf16 for decoding only; generate with the KV cache, or load it in f32',
@@ -160,8 +166,7 @@ export class GPTModel extends Module implements CausalLM {
       x = block.forward(x, cache?.layers[i]);
     });
     if (options.lastOnly && Tn > 1) x = x.narrow(1, Tn - 1, 1); // (B, 1, C)
-    const logits = this.out_head.forward(this.final_norm.forward(x)); // (B, T, V)
-    return logits;
+    return this.final_norm.forward(x);
   }
 
   newCache(batch = 1): KVCache {

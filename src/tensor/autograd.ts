@@ -19,6 +19,9 @@ export interface GradFn {
   // Buffers only this backward reads (a norm's saved statistics, a dropout mask): a recycling
   // backward gives them back once it has run.
   saved?: TypedData[];
+  // Gradients an op made ahead, in its forward, that its backward returns: autograd treats them as
+  // temporaries of its own (a leaf may adopt one, a recycling walk gives the rest back).
+  handsOver?: Float32Array[];
 }
 
 let gradEnabled = true;
@@ -49,10 +52,11 @@ export function record(
   inputs: Tensor[],
   backwardFn: (grad: Tensor) => (Tensor | null)[],
   saved?: TypedData[],
+  handsOver?: Float32Array[],
 ): Tensor {
   if (needsGrad(inputs)) {
     out.requiresGrad = true;
-    out.gradFn = { name, inputs, backward: backwardFn, saved };
+    out.gradFn = { name, inputs, backward: backwardFn, saved, handsOver };
   }
   return out;
 }
@@ -147,6 +151,7 @@ export function backward(root: Tensor, grad: Tensor | undefined, options: Backwa
         // gradients of inputs that want none) goes back to the pool once the inputs are served.
         const fresh = new Set<Float32Array>();
         const inputGrads = capturing(fresh, () => fn.backward(g));
+        for (const buffer of fn.handsOver ?? []) fresh.add(buffer);
         for (const buffer of fresh) taken.add(buffer);
         fn.inputs.forEach((input, i) => {
           const ig = inputGrads[i];

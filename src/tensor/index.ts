@@ -29,3 +29,4 @@ export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { indexSelect, embedding, gather, where, maskedFill, tril, triu } from './ops/index-ops.js';
 export * from './ops/nn.js';
 export { topk, multinomial, cumsum } from './ops/sampling.js';
+export { linearCrossEntropy } from './ops/linear-cross-entropy.js';

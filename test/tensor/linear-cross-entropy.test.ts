@@ -56,6 +56,9 @@ describeEachBackend('linearCrossEntropy', () => {
     expectClose(fused.w.grad!, plain.w.grad!, 1e-3);
     const loss = noGrad(() => linearCrossEntropy(fused.x, fused.w, fused.targets));
     expect(loss.requiresGrad).toBe(false);
+    const twice = linearCrossEntropy(fused.x, fused.w, fused.targets);
+    twice.backward(undefined, { retainGraph: true });
+    expect(() => twice.backward()).toThrow(/backward through it runs once/);
   });
 
   it('names what does not match', () => {

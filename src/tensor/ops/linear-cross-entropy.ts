@@ -106,11 +106,18 @@ export function linearCrossEntropy(
   release(lse);
   const loss = new Tensor(emptyF32(1).fill(total * scale), []);
   const made = [dx, dw].filter((d): d is Float32Array => d !== null);
+  let handedOver = false;
   return record(
     loss,
     'linearCrossEntropy',
     [x, weight],
     (g) => {
+      // The buffers go to autograd (a leaf may keep one as its .grad): a second walk cannot have them.
+      if (handedOver)
+        throw new Error(
+          'linearCrossEntropy: its gradients are made once, in the forward; backward through it runs once',
+        );
+      handedOver = true;
       const upstream = g.item();
       if (upstream !== 1) for (const d of made) k.affine(d, upstream, 0, d);
       return [dx ? new Tensor(dx, x.shape) : null, dw ? new Tensor(dw, weight.shape) : null];

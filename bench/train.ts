@@ -3,6 +3,9 @@
 // batch 8, full GPT-2 vocabulary), side by side with the book's model in PyTorch
 // (bench/train_torch.py) on the same threads. Each side runs in a child process of its own so that
 // its peak RSS is its own. Dropout 0 on both (the same work per step). Random token ids.
+// Beside the rate: model FLOP utilisation (the step's useful FLOPs, bench/lib/model-flops.ts, over
+// the machine's float32 FMA peak measured by the native probe at the same threads in the same
+// child), and the share of the step spent outside the GEMM kernel (other kernels and JavaScript).
 // Usage: npm run bench:train [-- --threads N --steps N --only small|gpt2-small]
 // One side with a kernel profile: node --import tsx bench/train.ts --child small --threads 1 --steps 4 --profile
 import { spawnSync } from 'node:child_process';
@@ -14,6 +17,7 @@ import { calcLossBatch } from '../src/llm/pretrain.js';
 import { makeOptimizer } from '../src/llm/train/loop.js';
 import { Rng } from '../src/tensor/index.js';
 import { profileKernels } from './lib/kernel-profile.js';
+import { modelFlopUtilisation, trainingFlopsPerToken } from './lib/model-flops.js';
 import { hasTorch, median, runPeer, threadsArg } from './lib/peer.js';
 
 interface Job {
@@ -38,9 +42,13 @@ function arg(name: string): string | undefined {
 const threads = threadsArg();
 const steps = Number(arg('steps') ?? 4);
 
-// The child: train `steps` steps of one job, print {tokensPerSecond, best, peakRssMB}.
+// How long the FMA-peak probe runs (five windows), after the steps.
+const PEAK_PROBE_MS = 1000;
+
+// The child: train `steps` steps of one job, print {tokensPerSecond, best, peakRssMB, mfu, ...}.
 function child(job: Job): void {
   loadNative()?.setThreads(threads);
+  const native = kernels().name === 'native' ? loadNative() : null;
   const config: GPTConfig = {
     vocabSize: 50257,
     contextLength: job.context,
@@ -65,30 +73,52 @@ function child(job: Job): void {
     targets.set(ids.subarray(b * (job.context + 1) + 1, (b + 1) * (job.context + 1)), b * job.context);
   }
   const times: number[] = [];
-  // --profile: time every kernel (after the first step, which allocates) and report to stderr.
+  // Every kernel is timed after the first step (which allocates); --profile prints the table to stderr.
   let profile: ReturnType<typeof profileKernels> | null = null;
   for (let s = 0; s < steps; s++) {
-    if (s === 1 && process.argv.includes('--profile')) profile = profileKernels(kernels());
+    if (s === 1) profile = profileKernels(kernels());
     const t0 = performance.now();
     optimizer.zeroGrad();
-    calcLossBatch(model, { inputs, targets, shape: [job.batch, job.context] }).backward();
+    calcLossBatch(model, { inputs, targets, shape: [job.batch, job.context] }).backward(undefined, {
+      recycle: true,
+    });
     optimizer.step();
     times.push((performance.now() - t0) / 1000);
   }
   const timed = times.slice(1).sort((a, b) => a - b); // the first step allocates the optimizer state
-  if (profile) console.error(profile.report(median(timed), steps - 1));
+  const peakRssMB = process.resourceUsage().maxRSS / 1024;
+  if (profile && process.argv.includes('--profile')) console.error(profile.report(median(timed), steps - 1));
   const rate = (s: number) => (job.batch * job.context) / s;
+  const meanStepMs = (timed.reduce((a, b) => a + b, 0) / timed.length) * 1000;
+  const kernelTotals = profile?.totals(steps - 1);
+  const flopsPerToken = trainingFlopsPerToken({
+    layers: job.layers,
+    dim: job.dim,
+    context: job.context,
+    vocab: config.vocabSize,
+  });
+  const peak = native ? native.fmaPeak(threads, PEAK_PROBE_MS) : null;
+  const tokensPerSecond = rate(median(timed));
   console.log(
     JSON.stringify({
-      tokensPerSecond: rate(median(timed)),
+      tokensPerSecond,
       best: rate(timed[0]),
-      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      peakRssMB,
       backend: kernels().name,
+      isa: native?.info().isa ?? 'ts',
+      flopsPerToken,
+      fmaPeakGflops: peak ? peak / 1e9 : null,
+      mfu: peak ? modelFlopUtilisation(tokensPerSecond, flopsPerToken, peak) : null,
+      // Shares of the mean step: in the GEMM kernel, and everywhere else (other kernels, JavaScript).
+      stepMs: meanStepMs,
+      gemmMs: kernelTotals?.gemmMs ?? null,
+      kernelMs: kernelTotals?.kernelMs ?? null,
+      outsideGemmShare: kernelTotals ? 1 - kernelTotals.gemmMs / meanStepMs : null,
     }),
   );
 }
 
-function ours(job: Job): Record<string, number | string> {
+function ours(job: Job): Record<string, number | string | null> {
   const r = spawnSync(
     process.execPath,
     [
@@ -106,7 +136,7 @@ function ours(job: Job): Record<string, number | string> {
   );
   if (r.status !== 0)
     throw new Error(`our ${job.name} child failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number | string>;
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number | string | null>;
 }
 
 const childJob = arg('child');
@@ -120,7 +150,9 @@ if (childJob) {
       'PyTorch not found at /usr/bin/python3 (apt-get install python3-torch libopenblas0-openmp): ours only',
     );
   console.log(`training, AdamW, dropout 0, ${threads} threads, ${steps} steps (first not timed), medians`);
-  console.log('config        ours tok/s  torch tok/s  ratio   ours RSS MB  torch RSS MB  ratio');
+  console.log(
+    'config        ours tok/s  torch tok/s  ratio   ours RSS MB  torch RSS MB  ratio   MFU ours  torch  outside GEMM',
+  );
   for (const job of JOBS.filter((j) => !only || j.name === only)) {
     const o = ours(job);
     const p = torch
@@ -140,9 +172,16 @@ if (childJob) {
       (typeof x === 'number' ? x.toFixed(digits) : '-').padStart(w);
     const ratio = (a: unknown, b: unknown) =>
       (typeof a === 'number' && typeof b === 'number' ? (a / b).toFixed(2) + 'x' : '-').padStart(7);
+    // PyTorch's utilisation is judged against the peak our child measured on the same threads.
+    const mfu = (tokens: unknown) =>
+      typeof tokens === 'number' && typeof o.fmaPeakGflops === 'number'
+        ? modelFlopUtilisation(tokens, Number(o.flopsPerToken), o.fmaPeakGflops * 1e9)
+        : undefined;
     console.log(
       `${job.name.padEnd(12)}${cell(o.tokensPerSecond, 11)}${cell(p?.tokensPerSecond, 13)}${ratio(o.tokensPerSecond, p?.tokensPerSecond)}` +
-        `${cell(o.peakRssMB, 14)}${cell(p?.peakRssMB, 14)}${ratio(o.peakRssMB, p?.peakRssMB)}   (ours: ${o.backend})`,
+        `${cell(o.peakRssMB, 14)}${cell(p?.peakRssMB, 14)}${ratio(o.peakRssMB, p?.peakRssMB)}` +
+        `${cell(mfu(o.tokensPerSecond), 11, 2)}${cell(mfu(p?.tokensPerSecond), 7, 2)}${cell(o.outsideGemmShare, 14, 2)}` +
+        `   (ours: ${o.backend}, ${o.isa}, FMA peak ${cell(o.fmaPeakGflops, 0)} GFLOPS)`,
     );
   }
 }

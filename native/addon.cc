@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 
+#include "fma_peak.h"
 #include "gemm.h"
 #include "kernels.h"
 #include "runtime.h"
@@ -876,6 +877,16 @@ Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(llm::adviseHugePages(data, arr.ByteLength())));
 }
 
+Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+  Args a(info, "fmaPeak");
+  const long nt = a.integer(0);
+  const double ms = a.num(1);
+  if (a.ok() && (nt < 1 || nt > 1024)) a.error("threads must be between 1 and 1024", true);
+  if (a.ok() && !(ms >= 1 && ms <= 60000)) a.error("ms must be between 1 and 60000", true);
+  if (!a.ok()) return a.fail();
+  return Napi::Number::New(info.Env(), llm::fmaPeak(static_cast<int>(nt), ms));
+}
+
 // Returns freed heap pages to the system (glibc keeps them otherwise): after a bf16 model drops
 // its float32 arrays, the process should shrink by what it dropped.
 Napi::Value TrimMemory(const Napi::CallbackInfo& info) {
@@ -949,6 +960,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"setThreads", SetThreads},
       {"readBandwidth", ReadBandwidth},
       {"adviseHugePages", AdviseHugePages},
+      {"fmaPeak", FmaPeak},
       {"trimMemory", TrimMemory},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));

@@ -24,7 +24,8 @@
         "attention_avx2.cc",
         "attention_avx512.cc",
         "attention_dispatch.cc",
-        "decode_pool.cc"
+        "decode_pool.cc",
+        "fma_peak.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -1,10 +1,17 @@
 // Where a step's time goes: wraps every kernel of the active backend with a timer, GEMMs keyed by
 // their shape, and reports totals beside the step time (the rest is JavaScript: the tape, shapes,
-// allocation). Used by `npm run bench:train -- --profile`.
+// allocation). Used by `npm run bench:train` (the GEMM share of every run, the table with --profile).
 import type { Kernels, MatmulParams } from '../../src/backend/kernels.js';
+
+export interface KernelTotals {
+  // Milliseconds per step in all kernels, and in the GEMM kernel alone.
+  kernelMs: number;
+  gemmMs: number;
+}
 
 export interface KernelProfile {
   report(stepSeconds: number, steps: number): string;
+  totals(steps: number): KernelTotals;
 }
 
 export function profileKernels(k: Kernels): KernelProfile {
@@ -34,7 +41,13 @@ export function profileKernels(k: Kernels): KernelProfile {
       return out;
     };
   }
+  const perStep = (steps: number, keep: (key: string) => boolean) =>
+    [...totals.entries()].filter(([key]) => keep(key)).reduce((sum, [, t]) => sum + t.ms, 0) / steps;
   return {
+    totals: (steps) => ({
+      kernelMs: perStep(steps, () => true),
+      gemmMs: perStep(steps, (key) => key.startsWith('gemm ')),
+    }),
     report(stepSeconds, steps) {
       const rows = [...totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
       const kernelMs = rows.reduce((s, [, t]) => s + t.ms, 0) / steps;

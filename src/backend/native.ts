@@ -30,6 +30,10 @@ export type NativeKernels = Kernels & {
   // Asks for 2 MiB pages under an array that is streamed again and again (the decode weights);
   // returns how many of its bytes are on them.
   adviseHugePages(array: Float32Array | Uint16Array): number;
+  // The float32 FLOP/s that `threads` threads reach running only independent FMA chains in registers
+  // with the widest vectors of the chosen ISA (the best of five windows over `ms` milliseconds):
+  // the peak that model FLOP utilisation is judged against.
+  fmaPeak(threads: number, ms: number): number;
   // Hands freed heap pages back to the system (glibc's malloc_trim); true if any were.
   trimMemory(): boolean;
 };
@@ -94,6 +98,7 @@ export function loadNative(): NativeKernels | null {
       'setThreads',
       'readBandwidth',
       'adviseHugePages',
+      'fmaPeak',
       'trimMemory',
     ].filter((name) => typeof addon[name] !== 'function');
     if (missing.length > 0) {

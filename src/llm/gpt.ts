@@ -152,6 +152,13 @@ export class GPTModel extends Module implements CausalLM {
   // lastOnly computes the logits of the last position only (all that generation needs); hidden
   // returns the final norm's output instead of the logits.
   forward(ids: Tensor, options: ForwardOptions = {}): Tensor {
+    const h = this.hidden(ids, options);
+    return options.hidden ? h : this.out_head.forward(h); // (B, T, V)
+  }
+
+  // The final norm's output (B, T, C), what the head turns into logits; the training loss takes it
+  // to the head and the cross-entropy in one op (linearCrossEntropy).
+  hidden(ids: Tensor, options: { cache?: KVCache; lastOnly?: boolean } = {}): Tensor {
     if (this.decodeOnly) {
       throw new Error(
         'GPTModel: this model keeps its weights in bf16 for decoding only; generate with the KV cache, or load it in f32',
@@ -172,8 +179,7 @@ export class GPTModel extends Module implements CausalLM {
       x = block.forward(x, cache?.layers[i]);
     });
     if (options.lastOnly && Tn > 1) x = x.narrow(1, Tn - 1, 1); // (B, 1, C)
-    const h = this.final_norm.forward(x); // (B, T, C)
-    return options.hidden ? h : this.out_head.forward(h); // (B, T, V)
+    return this.final_norm.forward(x);
   }
 
   newCache(batch = 1): KVCache {

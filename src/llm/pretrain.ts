@@ -5,6 +5,7 @@
 // Shapes: B batch, T tokens, V vocabulary.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { UserError } from '../errors.js';
+import { Linear } from '../nn/index.js';
 import * as T from '../tensor/index.js';
 import { noGrad, Tensor } from '../tensor/index.js';
 import { gpt2Tokenizer, readTextFile, type BPETokenizer } from './fundamentals.js';
@@ -12,11 +13,19 @@ import { generate } from './generate.js';
 import type { GPTModel } from './gpt.js';
 import { ShardTokens, SHARD_MAGIC, type Batch, type GPTDatasetV1 } from './text.js';
 
-// Section 5.1.2: mean cross-entropy of the next-token predictions of one batch.
+// Section 5.1.2: mean cross-entropy of the next-token predictions of one batch. The head (no bias
+// in GPT-2) and the cross-entropy run as one op over blocks of rows, so the (B*T, V) logits never
+// live at once; the same loss and gradients as crossEntropy(model.forward(...)) within rounding.
 export function calcLossBatch(model: GPTModel, batch: Batch): Tensor {
   const [B, Tn] = batch.shape;
-  const logits = model.forward(new Tensor(batch.inputs, [B, Tn])); // (B, T, V)
-  return T.crossEntropy(logits.reshape([B * Tn, -1]), new Tensor(batch.targets, [B * Tn]));
+  const ids = new Tensor(batch.inputs, [B, Tn]);
+  const targets = new Tensor(batch.targets, [B * Tn]);
+  // A head LoRA replaced, or one with a bias, goes the plain way.
+  const head: unknown = model.out_head;
+  if (!(head instanceof Linear) || head.bias)
+    return T.crossEntropy(model.forward(ids).reshape([B * Tn, -1]), targets);
+  const h = model.hidden(ids); // (B, T, C)
+  return T.linearCrossEntropy(h.reshape([B * Tn, -1]), head.weight, targets);
 }
 
 // The mean loss over the first numBatches batches (all of them when not given), without gradients.

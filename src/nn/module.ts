@@ -2,7 +2,7 @@
 // children are found from the module's own fields in assignment order, so a model reads like the
 // book's (`this.W_query = new Linear(...)`) and gets PyTorch's dotted names
 // (`trf_blocks.0.att.W_query.weight`).
-import { formatShape, Tensor } from '../tensor/index.js';
+import { formatShape, release, Tensor } from '../tensor/index.js';
 
 // A trainable tensor owned by a module.
 export class Parameter extends Tensor {
@@ -88,8 +88,12 @@ export abstract class Module {
     return this;
   }
 
+  // Drops every gradient (their buffers go back to the pool for the next backward).
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) {
+      if (p.grad) release(p.grad.data);
+      p.grad = null;
+    }
   }
 
   stateDict(): Map<string, Tensor> {

@@ -1,7 +1,7 @@
 // The optimizer base: parameter groups with their own hyperparameters, zeroGrad, and a state dict
 // (hyperparameters, step count and per-parameter state tensors) that checkpoints save and restore.
 import { UserError } from '../errors.js';
-import { formatShape, Tensor } from '../tensor/index.js';
+import { formatShape, release, Tensor } from '../tensor/index.js';
 
 export interface ParamGroup<H> {
   params: Tensor[];
@@ -34,8 +34,14 @@ export abstract class Optimizer<H extends { lr: number }> {
     for (const g of this.groups) g.options.lr = lr;
   }
 
+  // As torch's zero_grad(set_to_none=True): parameters without a gradient are skipped by step().
+  // The buffers go back to the pool, where the next backward finds them.
   zeroGrad(): void {
-    for (const g of this.groups) for (const p of g.params) p.grad = null;
+    for (const g of this.groups)
+      for (const p of g.params) {
+        if (p.grad) release(p.grad.data);
+        p.grad = null;
+      }
   }
 
   abstract step(): void;

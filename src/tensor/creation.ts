@@ -2,6 +2,7 @@
 import { globalRng, type Rng } from './random.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
 import { Tensor, type DType, type NestedArray, type TypedData } from './tensor.js';
+import { emptyF32, zerosF32, zerosI32 } from './storage.js';
 
 export interface CreateOptions {
   dtype?: DType;
@@ -9,7 +10,7 @@ export interface CreateOptions {
 }
 
 function allocate(size: number, dtype: DType): TypedData {
-  return dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+  return dtype === 'int32' ? zerosI32(size) : zerosF32(size);
 }
 
 function finish(t: Tensor, options: CreateOptions): Tensor {
@@ -56,7 +57,7 @@ export function tensor(
 }
 
 export function scalar(value: number): Tensor {
-  return new Tensor(Float32Array.of(value), []);
+  return new Tensor(emptyF32(1).fill(value), []);
 }
 
 export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
@@ -98,7 +99,7 @@ export interface RandomOptions extends CreateOptions {
 // Standard normal values.
 export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
   const rng = options.rng ?? globalRng;
-  const data = new Float32Array(sizeOf(shape));
+  const data = emptyF32(sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = rng.normal();
   return finish(new Tensor(data, shape), options);
 }
@@ -108,7 +109,7 @@ export function rand(shape: Shape, options: RandomOptions & { low?: number; high
   const rng = options.rng ?? globalRng;
   const low = options.low ?? 0;
   const span = (options.high ?? 1) - low;
-  const data = new Float32Array(sizeOf(shape));
+  const data = emptyF32(sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = low + span * rng.uniform();
   return finish(new Tensor(data, shape), options);
 }
@@ -117,7 +118,7 @@ export function rand(shape: Shape, options: RandomOptions & { low?: number; high
 export function randint(low: number, high: number, shape: Shape, options: { rng?: Rng } = {}): Tensor {
   if (!(high > low)) throw new Error(`randint: high (${high}) must be greater than low (${low})`);
   const rng = options.rng ?? globalRng;
-  const data = new Int32Array(sizeOf(shape));
+  const data = zerosI32(sizeOf(shape));
   for (let i = 0; i < data.length; i++) data[i] = rng.int(low, high);
   return new Tensor(data, shape);
 }

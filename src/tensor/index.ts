@@ -2,7 +2,8 @@
 import './methods.js';
 
 export { Tensor, type DType, type NestedArray, type TensorLike } from './tensor.js';
-export { noGrad, isGradEnabled } from './autograd.js';
+export { noGrad, isGradEnabled, type BackwardOptions } from './autograd.js';
+export { allocationStats, release, type AllocationStats } from './storage.js';
 export * from './creation.js';
 export { Rng, globalRng, manualSeed, type RngState } from './random.js';
 export { broadcastShapes, formatShape, sizeOf, type Shape } from './shape.js';
@@ -30,3 +31,4 @@ export * from './ops/nn.js';
 export { causalAttention, type CausalAttentionOptions } from './ops/attention.js';
 export { linear, type LinearOptions } from './ops/linear.js';
 export { topk, multinomial, cumsum } from './ops/sampling.js';
+export { linearCrossEntropy } from './ops/linear-cross-entropy.js';

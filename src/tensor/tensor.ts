@@ -1,8 +1,9 @@
 // The Tensor: a contiguous float32 (or int32, for token ids and indices) buffer with a shape,
 // plus what autograd needs: requiresGrad, the accumulated grad, and the function that made it.
 // Ops live in ./ops and are attached as methods in ./methods.ts.
-import { backward, type GradFn } from './autograd.js';
+import { backward, type BackwardOptions, type GradFn } from './autograd.js';
 import { formatShape, resolveShape, sizeOf, type Shape } from './shape.js';
+import { claim, emptyF32 } from './storage.js';
 
 export type DType = 'float32' | 'int32';
 export type TypedData = Float32Array | Int32Array;
@@ -16,6 +17,9 @@ export class Tensor {
   grad: Tensor | null = null;
   // Set on tensors made by a differentiable op while gradients are recorded; null on leaves.
   gradFn: GradFn | null = null;
+  // The first tensor made on a pooled buffer owns it; views on the same buffer do not, so only the
+  // owner may give it back when a recycling backward is done with it (storage.ts).
+  readonly ownsData: boolean;
 
   constructor(data: TypedData, shape: Shape) {
     if (data.length !== sizeOf(shape)) {
@@ -24,6 +28,7 @@ export class Tensor {
     this.data = data;
     this.shape = [...shape];
     this.dtype = data instanceof Int32Array ? 'int32' : 'float32';
+    this.ownsData = claim(data);
   }
 
   get size(): number {
@@ -90,11 +95,14 @@ export class Tensor {
   }
 
   clone(): Tensor {
-    return new Tensor(this.data.slice(), this.shape);
+    if (this.data instanceof Int32Array) return new Tensor(this.data.slice(), this.shape);
+    const copy = emptyF32(this.size);
+    copy.set(this.data);
+    return new Tensor(copy, this.shape);
   }
 
-  backward(grad?: Tensor, options: { retainGraph?: boolean } = {}): void {
-    backward(this, grad, options.retainGraph ?? false);
+  backward(grad?: Tensor, options: BackwardOptions = {}): void {
+    backward(this, grad, options);
   }
 
   toString(): string {

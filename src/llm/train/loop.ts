@@ -194,7 +194,7 @@ export async function trainModel(
       const loss: Tensor = calcLossBatch(model, batch);
       const value = loss.item();
       if (!Number.isFinite(value)) throw new DivergedError(state.step + 1, value);
-      loss.backward();
+      loss.backward(undefined, { recycle: true });
       if (options.gradClip !== undefined && state.step >= options.warmupSteps)
         clipGradNorm(params, options.gradClip);
       optimizer.step();

@@ -4,17 +4,24 @@ import type { BinaryOp, UnaryOp } from '../../backend/kernels.js';
 import { record } from '../autograd.js';
 import { scalar } from '../creation.js';
 import { broadcastShapes, broadcastStrides, sizeOf } from '../shape.js';
-import { Tensor, type TensorLike } from '../tensor.js';
+import { Tensor, type TensorLike, type TypedData } from '../tensor.js';
 import { sumTo } from './reduce.js';
+import { emptyF32 } from '../storage.js';
 
 export function asTensor(x: TensorLike): Tensor {
   return typeof x === 'number' ? scalar(x) : x;
 }
 
+// The scalar tensors made for number operands: only the op's backward reads them (autograd gives
+// them back after it when it recycles).
+export function madeFor(operands: TensorLike[], tensors: Tensor[]): TypedData[] {
+  return tensors.filter((_, i) => typeof operands[i] === 'number').map((t) => t.data);
+}
+
 // The raw broadcasting binary kernel, without autograd.
 export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const out = new Float32Array(sizeOf(shape));
+  const out = emptyF32(sizeOf(shape));
   kernels().binary(
     op,
     a.f32(op),
@@ -28,68 +35,95 @@ export function binaryRaw(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
 }
 
 function unaryRaw(op: UnaryOp, x: Tensor): Tensor {
-  const out = new Float32Array(x.size);
+  const out = emptyF32(x.size);
   kernels().unary(op, x.f32(op), out);
   return new Tensor(out, x.shape);
 }
 
 // x * alpha + beta in one pass (no autograd).
 export function affineRaw(x: Tensor, alpha: number, beta = 0): Tensor {
-  const out = new Float32Array(x.size);
+  const out = emptyF32(x.size);
   kernels().affine(x.f32('affine'), alpha, beta, out);
   return new Tensor(out, x.shape);
 }
 
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = [asTensor(a), asTensor(b)];
-  return record(binaryRaw('add', x, y), 'add', [x, y], (g) => [sumTo(g, x.shape), sumTo(g, y.shape)]);
+  return record(
+    binaryRaw('add', x, y),
+    'add',
+    [x, y],
+    (g) => [sumTo(g, x.shape), sumTo(g, y.shape)],
+    madeFor([a, b], [x, y]),
+  );
 }
 
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = [asTensor(a), asTensor(b)];
-  return record(binaryRaw('sub', x, y), 'sub', [x, y], (g) => [
-    sumTo(g, x.shape),
-    sumTo(affineRaw(g, -1), y.shape),
-  ]);
+  return record(
+    binaryRaw('sub', x, y),
+    'sub',
+    [x, y],
+    (g) => [sumTo(g, x.shape), sumTo(affineRaw(g, -1), y.shape)],
+    madeFor([a, b], [x, y]),
+  );
 }
 
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = [asTensor(a), asTensor(b)];
-  return record(binaryRaw('mul', x, y), 'mul', [x, y], (g) => [
-    x.requiresGrad ? sumTo(binaryRaw('mul', g, y), x.shape) : null,
-    y.requiresGrad ? sumTo(binaryRaw('mul', g, x), y.shape) : null,
-  ]);
+  return record(
+    binaryRaw('mul', x, y),
+    'mul',
+    [x, y],
+    (g) => [
+      x.requiresGrad ? sumTo(binaryRaw('mul', g, y), x.shape) : null,
+      y.requiresGrad ? sumTo(binaryRaw('mul', g, x), y.shape) : null,
+    ],
+    madeFor([a, b], [x, y]),
+  );
 }
 
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = [asTensor(a), asTensor(b)];
   const out = binaryRaw('div', x, y);
-  return record(out, 'div', [x, y], (g) => {
-    const gx = binaryRaw('div', g, y);
-    // d(x/y)/dy = -(x/y)/y
-    return [
-      x.requiresGrad ? sumTo(gx, x.shape) : null,
-      y.requiresGrad ? sumTo(affineRaw(binaryRaw('mul', gx, out), -1), y.shape) : null,
-    ];
-  });
+  return record(
+    out,
+    'div',
+    [x, y],
+    (g) => {
+      const gx = binaryRaw('div', g, y);
+      // d(x/y)/dy = -(x/y)/y
+      return [
+        x.requiresGrad ? sumTo(gx, x.shape) : null,
+        y.requiresGrad ? sumTo(affineRaw(binaryRaw('mul', gx, out), -1), y.shape) : null,
+      ];
+    },
+    madeFor([a, b], [x, y]),
+  );
 }
 
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = [asTensor(a), asTensor(b)];
   const out = binaryRaw('pow', x, y);
-  return record(out, 'pow', [x, y], (g) => {
-    // d/dx x^y = y * x^(y-1); d/dy x^y = x^y * log(x)
-    const gx = x.requiresGrad
-      ? sumTo(
-          binaryRaw('mul', g, binaryRaw('mul', y, binaryRaw('pow', x, binaryRaw('sub', y, scalar(1))))),
-          x.shape,
-        )
-      : null;
-    const gy = y.requiresGrad
-      ? sumTo(binaryRaw('mul', g, binaryRaw('mul', out, unaryRaw('log', x))), y.shape)
-      : null;
-    return [gx, gy];
-  });
+  return record(
+    out,
+    'pow',
+    [x, y],
+    (g) => {
+      // d/dx x^y = y * x^(y-1); d/dy x^y = x^y * log(x)
+      const gx = x.requiresGrad
+        ? sumTo(
+            binaryRaw('mul', g, binaryRaw('mul', y, binaryRaw('pow', x, binaryRaw('sub', y, scalar(1))))),
+            x.shape,
+          )
+        : null;
+      const gy = y.requiresGrad
+        ? sumTo(binaryRaw('mul', g, binaryRaw('mul', out, unaryRaw('log', x))), y.shape)
+        : null;
+      return [gx, gy];
+    },
+    madeFor([a, b], [x, y]),
+  );
 }
 
 export function neg(x: Tensor): Tensor {
@@ -132,7 +166,7 @@ export function relu(x: Tensor): Tensor {
 // GELU with the tanh approximation, as GPT-2 and the book use.
 export function gelu(x: Tensor): Tensor {
   return record(unaryRaw('gelu', x), 'gelu', [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = emptyF32(x.size);
     kernels().geluBackward(x.f32(), g.f32(), dx);
     return [new Tensor(dx, x.shape)];
   });

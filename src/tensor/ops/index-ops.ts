@@ -3,8 +3,9 @@ import { kernels } from '../../backend/index.js';
 import { record } from '../autograd.js';
 import { broadcastShapes, broadcastStrides, formatShape, normalizeAxis, sizeOf } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
-import { asTensor } from './elementwise.js';
+import { asTensor, madeFor } from './elementwise.js';
 import { sumTo } from './reduce.js';
+import { emptyF32, zerosF32 } from '../storage.js';
 
 function checkIndices(op: string, idx: Int32Array, bound: number): void {
   for (let i = 0; i < idx.length; i++) {
@@ -25,10 +26,10 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
   checkIndices('indexSelect', idx, size);
   const shape = [...x.shape];
   shape[a] = idx.length;
-  const out = new Float32Array(sizeOf(shape));
+  const out = emptyF32(sizeOf(shape));
   kernels().indexSelect(x.f32('indexSelect'), outer, size, inner, idx, out);
   return record(new Tensor(out, shape), 'indexSelect', [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = zerosF32(x.size);
     kernels().indexAdd(g.f32(), outer, size, inner, idx, dx);
     return [new Tensor(dx, x.shape)];
   });
@@ -57,10 +58,10 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
   const { outer, size, inner } = view3(x.shape, a);
   checkIndices('gather', idx, size);
   const idxSize = index.shape[a];
-  const out = new Float32Array(idx.length);
+  const out = emptyF32(idx.length);
   kernels().gather(x.f32('gather'), outer, size, inner, idx, idxSize, out);
   return record(new Tensor(out, index.shape), 'gather', [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = zerosF32(x.size);
     kernels().scatterAdd(g.f32(), outer, size, inner, idx, idxSize, dx);
     return [new Tensor(dx, x.shape)];
   });
@@ -68,7 +69,7 @@ export function gather(x: Tensor, axis: number, index: Tensor): Tensor {
 
 export function whereRaw(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, a.shape), b.shape);
-  const out = new Float32Array(sizeOf(shape));
+  const out = emptyF32(sizeOf(shape));
   kernels().where(
     cond.f32('where'),
     broadcastStrides(cond.shape, shape),
@@ -85,11 +86,17 @@ export function whereRaw(cond: Tensor, a: Tensor, b: Tensor): Tensor {
 // cond != 0 ? a : b, with broadcasting; cond is a float tensor of 0/1 (as comparisons return).
 export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = [asTensor(a), asTensor(b)];
-  const zero = new Tensor(new Float32Array(1), []);
-  return record(whereRaw(cond, x, y), 'where', [x, y], (g) => [
-    x.requiresGrad ? sumTo(whereRaw(cond, g, zero), x.shape) : null,
-    y.requiresGrad ? sumTo(whereRaw(cond, zero, g), y.shape) : null,
-  ]);
+  const zero = new Tensor(zerosF32(1), []);
+  return record(
+    whereRaw(cond, x, y),
+    'where',
+    [x, y],
+    (g) => [
+      x.requiresGrad ? sumTo(whereRaw(cond, g, zero), x.shape) : null,
+      y.requiresGrad ? sumTo(whereRaw(cond, zero, g), y.shape) : null,
+    ],
+    [zero.data, ...madeFor([a, b], [x, y])],
+  );
 }
 
 // Replaces the elements where mask != 0 by value (masked_fill).
@@ -109,7 +116,7 @@ function triangle(upper: boolean) {
     if (x.ndim < 2)
       throw new Error(`${upper ? 'triu' : 'tril'}: expects at least 2 dimensions, got ${x.ndim}`);
     const [rows, cols] = x.shape.slice(-2);
-    const mask = new Float32Array(rows * cols);
+    const mask = emptyF32(rows * cols);
     for (let i = 0; i < rows; i++) {
       for (let j = 0; j < cols; j++)
         mask[i * cols + j] = (upper ? j - i >= diagonal : j - i <= diagonal) ? 1 : 0;

@@ -7,6 +7,7 @@ import { broadcastShapes, formatShape, sameShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { sumTo } from './reduce.js';
 import { broadcastToRaw } from './shape.js';
+import { emptyF32, zerosF32 } from '../storage.js';
 
 export interface MatmulOptions {
   // Use the last two axes of a (or b) transposed.
@@ -29,7 +30,7 @@ interface Gemm {
 }
 
 function gemm(p: Gemm): Float32Array {
-  const c = p.accumulate ?? new Float32Array(p.batch * p.m * p.n);
+  const c = p.accumulate ?? (p.k === 0 ? zerosF32 : emptyF32)(p.batch * p.m * p.n);
   kernels().matmul({
     a: p.a.f32('matmul'),
     b: p.b.f32('matmul'),

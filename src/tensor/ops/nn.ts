@@ -8,6 +8,7 @@ import { Tensor } from '../tensor.js';
 import { add, affine, binaryRaw, mul, neg, rsqrt } from './elementwise.js';
 import { mean } from './reduce.js';
 import { concat, narrow, transpose } from './shape.js';
+import { emptyF32, zerosF32 } from '../storage.js';
 
 function softmaxAlong(log: boolean) {
   const name = log ? 'logSoftmax' : 'softmax';
@@ -16,11 +17,11 @@ function softmaxAlong(log: boolean) {
     if (a !== x.ndim - 1) return transpose(softmaxAlong(log)(transpose(x, a, -1), -1), a, -1);
     const cols = x.shape[x.ndim - 1] ?? 1;
     const rows = x.size / Math.max(cols, 1);
-    const out = new Float32Array(x.size);
+    const out = emptyF32(x.size);
     kernels().softmax(x.f32(name), rows, cols, out, log);
     const y = new Tensor(out, x.shape);
     return record(y, name, [x], (g) => {
-      const dx = new Float32Array(x.size);
+      const dx = emptyF32(x.size);
       kernels().softmaxBackward(out, g.f32(), rows, cols, dx, log);
       return [new Tensor(dx, x.shape)];
     });
@@ -53,18 +54,24 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
       throw new RangeError(`crossEntropy: target ${t[i]} is out of range for ${vocab} classes`);
     }
   }
-  const lse = new Float32Array(rows);
+  const lse = emptyF32(rows);
   const x = logits.f32('crossEntropy');
   const total = kernels().crossEntropy(x, t, rows, vocab, ignoreIndex, lse);
   let count = 0;
   for (let i = 0; i < t.length; i++) if (t[i] !== ignoreIndex) count++;
   const scale = options.reduction === 'sum' ? 1 : 1 / count;
-  const loss = new Tensor(Float32Array.of(total * scale), []);
-  return record(loss, 'crossEntropy', [logits], (g) => {
-    const dx = new Float32Array(logits.size);
-    kernels().crossEntropyBackward(x, t, lse, rows, vocab, ignoreIndex, scale * g.item(), dx);
-    return [new Tensor(dx, logits.shape)];
-  });
+  const loss = new Tensor(emptyF32(1).fill(total * scale), []);
+  return record(
+    loss,
+    'crossEntropy',
+    [logits],
+    (g) => {
+      const dx = emptyF32(logits.size);
+      kernels().crossEntropyBackward(x, t, lse, rows, vocab, ignoreIndex, scale * g.item(), dx);
+      return [new Tensor(dx, logits.shape)];
+    },
+    [lse],
+  );
 }
 
 // Layer normalisation over the last axis with biased variance, as the book's LayerNorm.
@@ -76,17 +83,23 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
     );
   }
   const rows = x.size / cols;
-  const out = new Float32Array(x.size);
-  const mean = new Float32Array(rows);
-  const rstd = new Float32Array(rows);
+  const out = emptyF32(x.size);
+  const mean = emptyF32(rows);
+  const rstd = emptyF32(rows);
   kernels().layerNorm(x.f32('layerNorm'), gamma.f32(), beta.f32(), rows, cols, eps, out, mean, rstd);
-  return record(new Tensor(out, x.shape), 'layerNorm', [x, gamma, beta], (g) => {
-    const dx = new Float32Array(x.size);
-    const dgamma = new Float32Array(cols);
-    const dbeta = new Float32Array(cols);
-    kernels().layerNormBackward(x.f32(), gamma.f32(), mean, rstd, g.f32(), rows, cols, dx, dgamma, dbeta);
-    return [new Tensor(dx, x.shape), new Tensor(dgamma, gamma.shape), new Tensor(dbeta, beta.shape)];
-  });
+  return record(
+    new Tensor(out, x.shape),
+    'layerNorm',
+    [x, gamma, beta],
+    (g) => {
+      const dx = emptyF32(x.size);
+      const dgamma = zerosF32(cols);
+      const dbeta = zerosF32(cols);
+      kernels().layerNormBackward(x.f32(), gamma.f32(), mean, rstd, g.f32(), rows, cols, dx, dgamma, dbeta);
+      return [new Tensor(dx, x.shape), new Tensor(dgamma, gamma.shape), new Tensor(dbeta, beta.shape)];
+    },
+    [mean, rstd],
+  );
 }
 
 // Root-mean-square normalisation over the last axis (Llama, Qwen, Gemma): x / sqrt(mean(x^2) + eps)
@@ -128,8 +141,8 @@ export function dropout(x: Tensor, p: number, training: boolean, rng: Rng = glob
   if (!(p >= 0 && p < 1)) throw new Error(`dropout: probability must be in [0, 1), got ${p}`);
   if (!training || p === 0) return x;
   const keep = 1 / (1 - p);
-  const mask = new Float32Array(x.size);
+  const mask = emptyF32(x.size);
   for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < p ? 0 : keep;
   const m = new Tensor(mask, x.shape);
-  return record(binaryRaw('mul', x, m), 'dropout', [x], (g) => [binaryRaw('mul', g, m)]);
+  return record(binaryRaw('mul', x, m), 'dropout', [x], (g) => [binaryRaw('mul', g, m)], [mask]);
 }

@@ -6,6 +6,7 @@ import { normalizeAxes, sameShape, sizeOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { affineRaw, binaryRaw } from './elementwise.js';
 import { broadcastTo, permuteRaw } from './shape.js';
+import { emptyF32, zerosI32 } from '../storage.js';
 
 export interface ReduceOptions {
   keepdim?: boolean;
@@ -48,7 +49,7 @@ function asOuterSizeInner(
 export function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], keepdim: boolean): Tensor {
   const { data, outer, size, inner } = asOuterSizeInner(x, axes);
   if (size === 0 && op !== 'sum') throw new Error(`${op}: cannot reduce over an empty axis`);
-  const out = new Float32Array(outer * inner);
+  const out = emptyF32(outer * inner);
   kernels().reduce(op, data, outer, size, inner, out);
   return new Tensor(out, finalShape(x.shape, axes, keepdim));
 }
@@ -94,7 +95,7 @@ function argExtremum(op: 'argmax' | 'argmin') {
     const [ax] = normalizeAxes(op, axis, x.ndim);
     const { data, outer, size, inner } = asOuterSizeInner(x, [ax]);
     if (size === 0) throw new Error(`${op}: cannot reduce over an empty axis`);
-    const out = new Int32Array(outer * inner);
+    const out = zerosI32(outer * inner);
     kernels().argReduce(op, data, outer, size, inner, out);
     return new Tensor(out, finalShape(x.shape, [ax], options.keepdim ?? false));
   };

@@ -15,9 +15,10 @@ import {
 } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { sumTo } from './reduce.js';
+import { emptyF32, zerosF32, zerosI32 } from '../storage.js';
 
 function allocateLike(x: Tensor, size: number): Float32Array | Int32Array {
-  return x.dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
+  return x.dtype === 'int32' ? zerosI32(size) : emptyF32(size);
 }
 
 export function reshape(x: Tensor, shape: Shape): Tensor {
@@ -121,7 +122,7 @@ export function narrow(x: Tensor, axis: number, start: number, length: number): 
   }
   if (s === 0 && length === x.shape[a]) return x;
   return record(narrowRaw(x, a, s, length), 'narrow', [x], (g) => {
-    const dx = new Float32Array(x.size);
+    const dx = zerosF32(x.size);
     placeInto(g, dx, x.shape, a, s);
     return [new Tensor(dx, x.shape)];
   });

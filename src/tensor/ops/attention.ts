@@ -6,6 +6,7 @@ import { kernels } from '../../backend/index.js';
 import { record } from '../autograd.js';
 import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
+import { emptyF32 } from '../storage.js';
 
 export interface CausalAttentionOptions {
   heads: number;
@@ -42,8 +43,8 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, options: Causal
     q: q.f32('causalAttention'),
     k: k.f32('causalAttention'),
     v: v.f32('causalAttention'),
-    out: new Float32Array(q.size),
-    lse: new Float32Array(batch * heads * tokens),
+    out: emptyF32(q.size),
+    lse: emptyF32(batch * heads * tokens),
     batch,
     tokens,
     heads,
@@ -52,11 +53,17 @@ export function causalAttention(q: Tensor, k: Tensor, v: Tensor, options: Causal
     scale: options.scale ?? 1 / Math.sqrt(headDim),
   };
   kernels().causalAttention(params);
-  return record(new Tensor(params.out, q.shape), 'causalAttention', [q, k, v], (g) => {
-    const dq = new Float32Array(q.size);
-    const dk = new Float32Array(k.size);
-    const dv = new Float32Array(v.size);
-    kernels().causalAttentionBackward({ ...params, dOut: g.f32(), dq, dk, dv });
-    return [new Tensor(dq, q.shape), new Tensor(dk, k.shape), new Tensor(dv, v.shape)];
-  });
+  return record(
+    new Tensor(params.out, q.shape),
+    'causalAttention',
+    [q, k, v],
+    (g) => {
+      const dq = emptyF32(q.size);
+      const dk = emptyF32(k.size);
+      const dv = emptyF32(v.size);
+      kernels().causalAttentionBackward({ ...params, dOut: g.f32(), dq, dk, dv });
+      return [new Tensor(dq, q.shape), new Tensor(dk, k.shape), new Tensor(dv, v.shape)];
+    },
+    [params.lse],
+  );
 }

@@ -9,6 +9,7 @@ import { Tensor } from '../tensor.js';
 import { add, gelu as geluOp } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { sum } from './reduce.js';
+import { emptyF32 } from '../storage.js';
 
 export interface LinearOptions {
   // GELU (tanh approximation) on x W^T + b.
@@ -42,7 +43,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   }
   const inputs = [x, weight, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
   const recorded = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  const out = new Float32Array(rows * n);
+  const out = emptyF32(rows * n);
   if (!recorded && rows >= 1 && rows <= GEMV_MAX_ROWS) {
     kernels().gemv({
       x: x.f32('linear'),
@@ -58,7 +59,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     return new Tensor(out, outShape);
   }
   // GELU's backward needs its input: kept here, as the unfused ops keep it (the input of gelu).
-  const preact = act && recorded ? new Float32Array(rows * n) : null;
+  const preact = act && recorded ? emptyF32(rows * n) : null;
   kernels().matmul({
     a: x.f32('linear'),
     b: weight.f32('linear'),
@@ -78,42 +79,48 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     preact,
     residual: residual ? residual.f32('linear') : null,
   });
-  return record(new Tensor(out, outShape), 'linear', inputs, (g) => {
-    const dy = g.f32();
-    let dPre = dy;
-    if (preact) {
-      dPre = new Float32Array(rows * n);
-      kernels().geluBackward(preact, dy, dPre);
-    }
-    const gemm = (p: {
-      a: Float32Array;
-      b: Float32Array;
-      m: number;
-      k: number;
-      n: number;
-      transA: boolean;
-    }) => {
-      const c = new Float32Array(p.m * p.n);
-      kernels().matmul({
-        ...p,
-        c,
-        batch: 1,
-        transB: false,
-        strideA: 0,
-        strideB: 0,
-        strideC: 0,
-        accumulate: false,
-      });
-      return c;
-    };
-    // dx = dPre W; dW = dPre^T x; db = the column sums of dPre; the residual's gradient is g.
-    const dx = x.requiresGrad
-      ? new Tensor(gemm({ a: dPre, b: weight.f32(), m: rows, k: n, n: k, transA: false }), x.shape)
-      : null;
-    const dW = weight.requiresGrad
-      ? new Tensor(gemm({ a: dPre, b: x.f32(), m: n, k: rows, n: k, transA: true }), weight.shape)
-      : null;
-    const db = bias?.requiresGrad ? sum(new Tensor(dPre, [rows, n]), 0).reshapeRaw(bias.shape) : null;
-    return [dx, dW, ...(bias ? [db] : []), ...(residual ? [residual.requiresGrad ? g : null] : [])];
-  });
+  return record(
+    new Tensor(out, outShape),
+    'linear',
+    inputs,
+    (g) => {
+      const dy = g.f32();
+      let dPre = dy;
+      if (preact) {
+        dPre = emptyF32(rows * n);
+        kernels().geluBackward(preact, dy, dPre);
+      }
+      const gemm = (p: {
+        a: Float32Array;
+        b: Float32Array;
+        m: number;
+        k: number;
+        n: number;
+        transA: boolean;
+      }) => {
+        const c = emptyF32(p.m * p.n);
+        kernels().matmul({
+          ...p,
+          c,
+          batch: 1,
+          transB: false,
+          strideA: 0,
+          strideB: 0,
+          strideC: 0,
+          accumulate: false,
+        });
+        return c;
+      };
+      // dx = dPre W; dW = dPre^T x; db = the column sums of dPre; the residual's gradient is g.
+      const dx = x.requiresGrad
+        ? new Tensor(gemm({ a: dPre, b: weight.f32(), m: rows, k: n, n: k, transA: false }), x.shape)
+        : null;
+      const dW = weight.requiresGrad
+        ? new Tensor(gemm({ a: dPre, b: x.f32(), m: n, k: rows, n: k, transA: true }), weight.shape)
+        : null;
+      const db = bias?.requiresGrad ? sum(new Tensor(dPre, [rows, n]), 0).reshapeRaw(bias.shape) : null;
+      return [dx, dW, ...(bias ? [db] : []), ...(residual ? [residual.requiresGrad ? g : null] : [])];
+    },
+    preact ? [preact] : undefined,
+  );
 }

@@ -19,7 +19,10 @@
         "decode.cc",
         "decode_avx2.cc",
         "decode_avx512.cc",
-        "decode_dispatch.cc"
+        "decode_dispatch.cc",
+        "gemm_bf16.cc",
+        "gemm_bf16_avx2.cc",
+        "gemm_bf16_avx512.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -2,6 +2,7 @@
 // for op(B) = B (k x n) four rows of C are updated together from one row of B (B is read once per
 // four rows, over column blocks that stay in cache); for op(B) = B^T the entries are dot products
 // of contiguous rows, four columns at a time.
+import { roundToBf16 } from '../bf16.js';
 import type { F32, MatmulParams } from '../kernels.js';
 
 // Columns of C per block: a k x 256 panel of B (768 KB at k = 768) stays in L2.
@@ -112,4 +113,9 @@ export function matmul(p: MatmulParams): void {
       }
     }
   }
+}
+
+// The definition of the bf16 product: the f32 product of the operands rounded to bf16.
+export function matmulBf16(p: MatmulParams): void {
+  matmul({ ...p, a: roundToBf16(p.a), b: roundToBf16(p.b) });
 }

@@ -3,6 +3,7 @@
 // gradients use the kernel's transpose flags, so no transpose is ever copied.
 import { kernels } from '../../backend/index.js';
 import { record } from '../autograd.js';
+import { matmulPrecision } from '../precision.js';
 import { broadcastShapes, formatShape, sameShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { sumTo } from './reduce.js';
@@ -30,7 +31,7 @@ interface Gemm {
 
 function gemm(p: Gemm): Float32Array {
   const c = p.accumulate ?? new Float32Array(p.batch * p.m * p.n);
-  kernels().matmul({
+  const params = {
     a: p.a.f32('matmul'),
     b: p.b.f32('matmul'),
     c,
@@ -44,7 +45,9 @@ function gemm(p: Gemm): Float32Array {
     strideB: p.strideB,
     strideC: p.m * p.n,
     accumulate: p.accumulate !== undefined,
-  });
+  };
+  if (matmulPrecision() === 'bf16') kernels().matmulBf16(params);
+  else kernels().matmul(params);
   return c;
 }
 

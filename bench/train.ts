@@ -3,7 +3,9 @@
 // batch 8, full GPT-2 vocabulary), side by side with the book's model in PyTorch
 // (bench/train_torch.py) on the same threads. Each side runs in a child process of its own so that
 // its peak RSS is its own. Dropout 0 on both (the same work per step). Random token ids.
-// Usage: npm run bench:train [-- --threads N --steps N --only small|gpt2-small]
+// Usage: npm run bench:train [-- --threads N --steps N --only small|gpt2-small --precision f32|bf16]
+// --precision bf16 also runs our steps with bf16 matrix products (train --precision bf16) and
+// reports their tokens/s beside our f32 ones.
 // One side with a kernel profile: node --import tsx bench/train.ts --child small --threads 1 --steps 4 --profile
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { loadNative } from '../src/backend/native.js';
 import { GPTModel, type GPTConfig } from '../src/llm/gpt.js';
 import { calcLossBatch } from '../src/llm/pretrain.js';
 import { makeOptimizer } from '../src/llm/train/loop.js';
-import { Rng } from '../src/tensor/index.js';
+import { MATMUL_PRECISIONS, Rng, withMatmulPrecision, type MatmulPrecision } from '../src/tensor/index.js';
 import { profileKernels } from './lib/kernel-profile.js';
 import { hasTorch, median, runPeer, threadsArg } from './lib/peer.js';
 
@@ -37,6 +39,11 @@ function arg(name: string): string | undefined {
 
 const threads = threadsArg();
 const steps = Number(arg('steps') ?? 4);
+const precision = (arg('precision') ?? 'f32') as MatmulPrecision;
+if (!MATMUL_PRECISIONS.includes(precision)) {
+  console.error(`--precision must be one of ${MATMUL_PRECISIONS.join(', ')}, got '${precision}'`);
+  process.exit(2);
+}
 
 // The child: train `steps` steps of one job, print {tokensPerSecond, best, peakRssMB}.
 function child(job: Job): void {
@@ -84,11 +91,12 @@ function child(job: Job): void {
       best: rate(timed[0]),
       peakRssMB: process.resourceUsage().maxRSS / 1024,
       backend: kernels().name,
+      bf16Gemm: loadNative()?.info().bf16GemmKernel ?? 'ts reference',
     }),
   );
 }
 
-function ours(job: Job): Record<string, number | string> {
+function ours(job: Job, precision: MatmulPrecision = 'f32'): Record<string, number | string> {
   const r = spawnSync(
     process.execPath,
     [
@@ -101,6 +109,8 @@ function ours(job: Job): Record<string, number | string> {
       String(threads),
       '--steps',
       String(steps),
+      '--precision',
+      precision,
     ],
     { encoding: 'utf8', maxBuffer: 16 << 20 },
   );
@@ -111,7 +121,7 @@ function ours(job: Job): Record<string, number | string> {
 
 const childJob = arg('child');
 if (childJob) {
-  child(JOBS.find((j) => j.name === childJob)!);
+  await withMatmulPrecision(precision, async () => child(JOBS.find((j) => j.name === childJob)!));
 } else {
   const only = arg('only');
   const torch = hasTorch();
@@ -144,5 +154,11 @@ if (childJob) {
       `${job.name.padEnd(12)}${cell(o.tokensPerSecond, 11)}${cell(p?.tokensPerSecond, 13)}${ratio(o.tokensPerSecond, p?.tokensPerSecond)}` +
         `${cell(o.peakRssMB, 14)}${cell(p?.peakRssMB, 14)}${ratio(o.peakRssMB, p?.peakRssMB)}   (ours: ${o.backend})`,
     );
+    if (precision === 'bf16') {
+      const b = ours(job, 'bf16');
+      console.log(
+        `${(job.name + ' bf16').padEnd(12)}${cell(b.tokensPerSecond, 11)}   ${ratio(b.tokensPerSecond, o.tokensPerSecond)} of our f32${cell(b.peakRssMB, 14)} MB   (bf16 GEMM: ${String(b.bf16Gemm)})`,
+      );
+    }
   }
 }

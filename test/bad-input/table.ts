@@ -10,6 +10,7 @@ import { cases as families } from './cases/families.js';
 import { cases as files } from './cases/files.js';
 import { cases as gemma3 } from './cases/gemma3.js';
 import { cases as options } from './cases/options.js';
+import { cases as precision } from './cases/precision.js';
 import { cases as pull } from './cases/pull.js';
 import { cases as terminal } from './cases/terminal.js';
 import { cases as tokenizerHf } from './cases/tokenizer-hf.js';
@@ -28,6 +29,7 @@ export const allCases: BadInputCase[] = [
   ...families,
   ...gemma3,
   ...crewPlan,
+  ...precision,
 ];
 
 const EXIT = { 0: '0 (goes on)', 1: '1 (user error)', 2: '2 (bad usage)' } as const;

@@ -11,7 +11,7 @@ export const cases: BadInputCase[] = [
     "--precision must be one of f32, bf16, got 'fp16'",
   ),
   scratch(
-    ['finetune-classifier', '--model', '{model}', '--precision', 'bfloat16'],
+    ['finetune-classifier', '--model', '{model}', '--data', 'spam.csv', '--precision', 'bfloat16'],
     "--precision must be one of f32, bf16, got 'bfloat16'",
   ),
   scratch(

@@ -26,8 +26,28 @@ static void ukernelBf16Scalar(long kc, const void* av, const uint16_t* b, float*
     for (int j = 0; j < NR; j++) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
 }
 
+// vdpbf16ps in portable code, on the AVX-512 BF16 kernel's tile and packing (A in bf16 pairs too):
+// acc += a(even k) * b(even k), then += the odd k's product, in f32. Chosen only with
+// LLM_SCRATCH_BF16_KERNEL=pairs, so that the tests run that layout on CPUs without AVX-512 BF16.
+static void ukernelBf16Pairs(long kc, const void* av, const uint16_t* b, float* c, long ldc, int accumulate) {
+  constexpr int MR = 12, NR = 32;
+  const uint16_t* a = static_cast<const uint16_t*>(av);
+  float acc[MR][NR] = {};
+  for (long p2 = 0; p2 < (kc + 1) / 2; p2++, a += MR * 2, b += NR * 2)
+    for (int i = 0; i < MR; i++)
+      for (int j = 0; j < NR; j++) {
+        acc[i][j] += widenBf16(a[2 * i]) * widenBf16(b[2 * j]);
+        acc[i][j] += widenBf16(a[2 * i + 1]) * widenBf16(b[2 * j + 1]);
+      }
+  for (int i = 0; i < MR; i++)
+    for (int j = 0; j < NR; j++) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
+}
+
 static Bf16GemmConfig chooseConfig() {
   Bf16GemmConfig cfg{};
+  const char* choice = std::getenv("LLM_SCRATCH_BF16_KERNEL");
+  if (choice && std::strcmp(choice, "pairs") == 0)
+    return Bf16GemmConfig{12, 32, 192, 256, 4096, true, ukernelBf16Pairs, "portable 12x32 bf16 pairs"};
   bool ok = hasAvx512Bf16() && bf16Avx512Kernel(&cfg);
   if (!ok && (isa() == Isa::Avx512 || isa() == Isa::Avx2)) ok = bf16Avx2Kernel(&cfg);
   if (!ok) cfg = Bf16GemmConfig{4, 8, 64, 256, 512, false, ukernelBf16Scalar, "portable 4x8 (widened)"};

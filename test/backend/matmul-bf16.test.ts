@@ -4,10 +4,12 @@
 // native f32 product of the rounded operands bit for bit; against the TypeScript reference, and on
 // a CPU with vdpbf16ps, the sums differ only in order, checked within an absolute bound scaled to
 // sum |a||b| of each element.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { roundToBf16 } from '../../src/backend/bf16.js';
 import type { MatmulParams } from '../../src/backend/kernels.js';
-import { loadNative } from '../../src/backend/native.js';
+import { addonPath, loadNative } from '../../src/backend/native.js';
 import { tsKernels } from '../../src/backend/ts/index.js';
 import { describeEachBackend } from '../helpers/backends.js';
 import { kernels } from '../../src/backend/index.js';
@@ -160,5 +162,20 @@ describe.skipIf(!widened)('native matmulBf16 without AVX-512 BF16', () => {
       native!.matmul(ref);
       expect(p.c, JSON.stringify(c)).toEqual(ref.c);
     }
+  });
+});
+
+// The AVX-512 BF16 kernel cannot run here; its tile (12 x 32) and packing (A in bf16 pairs too) can,
+// with vdpbf16ps done in portable code (LLM_SCRATCH_BF16_KERNEL=pairs, read when the addon loads).
+describe.skipIf(native === null)('native matmulBf16 on the AVX-512 BF16 layout', () => {
+  it('is the f32 product of the rounded operands within the order bound', () => {
+    const script = join(import.meta.dirname, 'scripts', 'bf16-pairs.mjs');
+    const text = execFileSync(process.execPath, [script, addonPath()], {
+      env: { ...process.env, LLM_SCRATCH_BF16_KERNEL: 'pairs' },
+      encoding: 'utf8',
+    });
+    const { kernel, worst } = JSON.parse(text) as { kernel: string; worst: number };
+    expect(kernel).toBe('portable 12x32 bf16 pairs');
+    expect(worst).toBeLessThanOrEqual(1);
   });
 });

@@ -6,7 +6,9 @@
 // Beside the rate: model FLOP utilisation (the step's useful FLOPs, bench/lib/model-flops.ts, over
 // the machine's float32 FMA peak measured by the native probe at the same threads in the same
 // child), and the share of the step spent outside the GEMM kernel (other kernels and JavaScript).
-// Usage: npm run bench:train [-- --threads N --steps N --only small|gpt2-small]
+// Usage: npm run bench:train [-- --threads N --steps N --only small|gpt2-small --precision f32|bf16]
+// --precision bf16 also runs our steps with bf16 matrix products (train --precision bf16) and
+// reports their tokens/s beside our f32 ones.
 // One side with a kernel profile: node --import tsx bench/train.ts --child small --threads 1 --steps 4 --profile
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ import { loadNative } from '../src/backend/native.js';
 import { GPTModel, type GPTConfig } from '../src/llm/gpt.js';
 import { calcLossBatch } from '../src/llm/pretrain.js';
 import { makeOptimizer } from '../src/llm/train/loop.js';
-import { Rng } from '../src/tensor/index.js';
+import { MATMUL_PRECISIONS, Rng, withMatmulPrecision, type MatmulPrecision } from '../src/tensor/index.js';
 import { profileKernels } from './lib/kernel-profile.js';
 import { modelFlopUtilisation, trainingFlopsPerToken } from './lib/model-flops.js';
 import { hasTorch, median, runPeer, threadsArg } from './lib/peer.js';
@@ -41,6 +43,11 @@ function arg(name: string): string | undefined {
 
 const threads = threadsArg();
 const steps = Number(arg('steps') ?? 4);
+const precision = (arg('precision') ?? 'f32') as MatmulPrecision;
+if (!MATMUL_PRECISIONS.includes(precision)) {
+  console.error(`--precision must be one of ${MATMUL_PRECISIONS.join(', ')}, got '${precision}'`);
+  process.exit(2);
+}
 
 // How long the FMA-peak probe runs (five windows), after the steps.
 const PEAK_PROBE_MS = 1000;
@@ -114,11 +121,12 @@ function child(job: Job): void {
       gemmMs: kernelTotals?.gemmMs ?? null,
       kernelMs: kernelTotals?.kernelMs ?? null,
       outsideGemmShare: kernelTotals ? 1 - kernelTotals.gemmMs / meanStepMs : null,
+      bf16Gemm: loadNative()?.info().bf16GemmKernel ?? 'ts reference',
     }),
   );
 }
 
-function ours(job: Job): Record<string, number | string | null> {
+function ours(job: Job, precision: MatmulPrecision = 'f32'): Record<string, number | string | null> {
   const r = spawnSync(
     process.execPath,
     [
@@ -131,6 +139,8 @@ function ours(job: Job): Record<string, number | string | null> {
       String(threads),
       '--steps',
       String(steps),
+      '--precision',
+      precision,
     ],
     { encoding: 'utf8', maxBuffer: 16 << 20 },
   );
@@ -141,7 +151,7 @@ function ours(job: Job): Record<string, number | string | null> {
 
 const childJob = arg('child');
 if (childJob) {
-  child(JOBS.find((j) => j.name === childJob)!);
+  await withMatmulPrecision(precision, async () => child(JOBS.find((j) => j.name === childJob)!));
 } else {
   const only = arg('only');
   const torch = hasTorch();
@@ -183,5 +193,11 @@ if (childJob) {
         `${cell(mfu(o.tokensPerSecond), 11, 2)}${cell(mfu(p?.tokensPerSecond), 7, 2)}${cell(o.outsideGemmShare, 14, 2)}` +
         `   (ours: ${o.backend}, ${o.isa}, FMA peak ${cell(o.fmaPeakGflops, 0)} GFLOPS)`,
     );
+    if (precision === 'bf16') {
+      const b = ours(job, 'bf16');
+      console.log(
+        `${(job.name + ' bf16').padEnd(12)}${cell(b.tokensPerSecond, 11)}   ${ratio(b.tokensPerSecond, o.tokensPerSecond)} of our f32${cell(b.peakRssMB, 14)} MB   (bf16 GEMM: ${String(b.bf16Gemm)})`,
+      );
+    }
   }
 }

@@ -14,6 +14,7 @@
 
 #include "fma_peak.h"
 #include "gemm.h"
+#include "gemm_bf16.h"
 #include "kernels.h"
 #include "runtime.h"
 
@@ -185,8 +186,9 @@ void checkStrided(Args& a, const char* what, const long* shape, const long* stri
   a.within(what, lo, hi, len);
 }
 
-Napi::Value Matmul(const Napi::CallbackInfo& info) {
-  Args a(info, "matmul");
+// matmul and matmulBf16: the same arguments, checked the same way, for either GEMM.
+Napi::Value gemmEntry(const Napi::CallbackInfo& info, const char* name, void (*run)(const llm::GemmArgs&)) {
+  Args a(info, name);
   if (!info[0].IsObject()) {
     a.error("expects a params object");
     return a.fail();
@@ -257,9 +259,12 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
       a.error("params.preact and params.residual must not overlap params.c");
   }
   if (!a.ok()) return a.fail();
-  llm::gemm(g);
+  run(g);
   return info.Env().Undefined();
 }
+
+Napi::Value Matmul(const Napi::CallbackInfo& info) { return gemmEntry(info, "matmul", llm::gemm); }
+Napi::Value MatmulBf16(const Napi::CallbackInfo& info) { return gemmEntry(info, "matmulBf16", llm::gemmBf16); }
 
 bool parseUnary(const std::string& s, llm::Unary* op) {
   static const char* names[] = {"neg", "exp", "log", "sqrt", "rsqrt", "tanh", "relu", "gelu", "abs", "sign", "silu"};
@@ -905,6 +910,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("threads", llm::threads());
   o.Set("gemmKernel", cfg.name);
   o.Set("bf16Dot", llm::hasAvx512Bf16() ? "avx512bf16 vdpbf16ps" : "widened to float32");
+  o.Set("bf16GemmKernel", llm::bf16GemmConfig().name);
   Napi::Object blocks = Napi::Object::New(env);
   blocks.Set("mr", cfg.mr);
   blocks.Set("nr", cfg.nr);
@@ -962,6 +968,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"adviseHugePages", AdviseHugePages},
       {"fmaPeak", FmaPeak},
       {"trimMemory", TrimMemory},
+      {"matmulBf16", MatmulBf16},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

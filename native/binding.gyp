@@ -25,7 +25,10 @@
         "attention_avx512.cc",
         "attention_dispatch.cc",
         "decode_pool.cc",
-        "fma_peak.cc"
+        "fma_peak.cc",
+        "gemm_bf16.cc",
+        "gemm_bf16_avx2.cc",
+        "gemm_bf16_avx512.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

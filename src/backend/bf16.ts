@@ -18,3 +18,10 @@ export function widenBf16(bits: Uint16Array, out: Float32Array): void {
   const out32 = new Uint32Array(out.buffer, out.byteOffset, out.length);
   for (let i = 0; i < out32.length; i++) out32[i] = bits[i] << 16;
 }
+
+// A copy of x with every element rounded to the nearest bfloat16 value (kept as float32).
+export function roundToBf16(x: Float32Array): Float32Array {
+  const out = new Float32Array(x.length);
+  widenBf16(toBf16(x), out);
+  return out;
+}

@@ -152,6 +152,9 @@ export interface Kernels {
   readonly name: string;
 
   matmul(p: MatmulParams): void;
+  // The same product with a and b rounded to bfloat16 (round to nearest even) and every product
+  // accumulated in float32, as torch.autocast(bfloat16) runs a matmul: bf16 mixed-precision training.
+  matmulBf16(p: MatmulParams): void;
   // The decode products: a matrix-vector product over a few rows, fused with bias, GELU and the
   // residual add; and attention over the KV cache (scores, softmax, weighted sum) in one pass.
   gemv(p: GemvParams): void;

@@ -14,6 +14,8 @@ export interface NativeInfo {
   gemmKernel: string;
   // How bf16 weights are multiplied: vdpbf16ps where the CPU has AVX-512 BF16, widened otherwise.
   bf16Dot: string;
+  // The micro-kernel of matmulBf16: vdpbf16ps where the CPU has AVX-512 BF16, widened otherwise.
+  bf16GemmKernel: string;
   gemmBlocks: { mr: number; nr: number; mc: number; kc: number; nc: number };
 }
 
@@ -41,6 +43,7 @@ export type NativeKernels = Kernels & {
 // Every kernel of the interface, checked by the compiler against KernelName in both directions.
 const KERNEL_NAMES = {
   matmul: true,
+  matmulBf16: true,
   gemv: true,
   attendCached: true,
   causalAttention: true,

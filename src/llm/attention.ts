@@ -184,8 +184,9 @@ export class MultiHeadAttention extends Module {
 
   // Attention dropout draws a mask over the (B, nh, T, T) weights, which the fused kernel never
   // holds: with dropout active the composed ops run instead (the book's training setting).
+  // The kernel multiplies in float32: under bf16 matrix products the composed ops run too.
   private get fused(): boolean {
-    return this.dropout.p === 0 || !this.training;
+    return (this.dropout.p === 0 || !this.training) && T.matmulPrecision() === 'f32';
   }
 
   forward(x: Tensor, cache?: LayerCache): Tensor {

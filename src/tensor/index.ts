@@ -26,6 +26,12 @@ export {
   chunk,
 } from './ops/shape.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
+export {
+  MATMUL_PRECISIONS,
+  matmulPrecision,
+  withMatmulPrecision,
+  type MatmulPrecision,
+} from './precision.js';
 export { indexSelect, embedding, gather, where, maskedFill, tril, triu } from './ops/index-ops.js';
 export * from './ops/nn.js';
 export { causalAttention, type CausalAttentionOptions } from './ops/attention.js';

@@ -11,6 +11,7 @@ import { cases as files } from './cases/files.js';
 import { cases as gemma3 } from './cases/gemma3.js';
 import { cases as judge } from './cases/judge.js';
 import { cases as options } from './cases/options.js';
+import { cases as precision } from './cases/precision.js';
 import { cases as pull } from './cases/pull.js';
 import { cases as serve } from './cases/serve.js';
 import { cases as terminal } from './cases/terminal.js';
@@ -32,6 +33,7 @@ export const allCases: BadInputCase[] = [
   ...crewPlan,
   ...serve,
   ...judge,
+  ...precision,
 ];
 
 const EXIT = { 0: '0 (goes on)', 1: '1 (user error)', 2: '2 (bad usage)' } as const;

@@ -3,7 +3,7 @@ import type { Kernels } from '../kernels.js';
 import { affine, binary, copyStrided, fill, unary, where } from './elementwise.js';
 import { attendCached, gemv } from './decode.js';
 import { causalAttention, causalAttentionBackward } from './attention.js';
-import { matmul } from './matmul.js';
+import { matmul, matmulBf16 } from './matmul.js';
 import {
   adamw,
   crossEntropy,
@@ -18,6 +18,7 @@ import { argReduce, gather, indexAdd, indexSelect, reduce, scatterAdd } from './
 export const tsKernels = {
   name: 'ts',
   matmul,
+  matmulBf16,
   gemv,
   attendCached,
   causalAttention,

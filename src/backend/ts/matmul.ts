@@ -2,6 +2,7 @@
 // for op(B) = B (k x n) four rows of C are updated together from one row of B (B is read once per
 // four rows, over column blocks that stay in cache); for op(B) = B^T the entries are dot products
 // of contiguous rows, four columns at a time.
+import { roundToBf16 } from '../bf16.js';
 import type { F32, MatmulParams } from '../kernels.js';
 import { gelu } from './elementwise.js';
 
@@ -130,4 +131,9 @@ function applyEpilogue(p: MatmulParams, c: F32, cRow: number): void {
     if (residual) v += residual[cRow + j];
     c[cRow + j] = v;
   }
+}
+
+// The definition of the bf16 product: the f32 product of the operands rounded to bf16.
+export function matmulBf16(p: MatmulParams): void {
+  matmul({ ...p, a: roundToBf16(p.a), b: roundToBf16(p.b) });
 }

@@ -2,7 +2,13 @@ import { Interrupted, UsageError } from '../../errors.js';
 import { DPO_DEFAULTS as d } from '../../llm/instruct/defaults.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
-import { evaluationOptions, weightDecayOption } from '../training-options.js';
+import { withMatmulPrecision } from '../../tensor/precision.js';
+import {
+  evaluationOptions,
+  matmulPrecisionOption,
+  PRECISION_OPTION,
+  weightDecayOption,
+} from '../training-options.js';
 import { requireFile, requireOutputDir } from '../file-checks.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
@@ -34,6 +40,7 @@ export const dpoCommand = defineCommand({
     },
     lr: { type: 'number', value: 'LR', default: d.lr, above: 0, description: 'AdamW learning rate' },
     ...weightDecayOption(d),
+    ...PRECISION_OPTION,
     'batch-size': {
       type: 'integer',
       value: 'B',
@@ -82,25 +89,27 @@ export const dpoCommand = defineCommand({
     requireOutputDir('out', o.out);
     const model = resolveModelDir(o.model);
     checkModelBounds(readModelSize(model), { lengths: { 'allowed-max-length': o['allowed-max-length'] } });
-    const s = await trainDPO(
-      {
-        model,
-        data,
-        beta: o.beta,
-        lr: o.lr,
-        weightDecay: o['weight-decay'],
-        batchSize: o['batch-size'],
-        epochs: o.epochs,
-        maxSteps: o['max-steps'],
-        evalFreq: o['eval-freq'],
-        evalIter: o['eval-iter'],
-        gradClip: o['grad-clip'],
-        allowedMaxLength: o['allowed-max-length'],
-        seed: o.seed,
-        out: o.out,
-      },
-      // With --json, stdout holds the summary only: the evaluation lines go to stderr.
-      { stdout: o.json ? stderr : stdout, stderr, progressBar: !o['no-progress'], handleSignals: true },
+    const s = await withMatmulPrecision(matmulPrecisionOption(o.precision), () =>
+      trainDPO(
+        {
+          model,
+          data,
+          beta: o.beta,
+          lr: o.lr,
+          weightDecay: o['weight-decay'],
+          batchSize: o['batch-size'],
+          epochs: o.epochs,
+          maxSteps: o['max-steps'],
+          evalFreq: o['eval-freq'],
+          evalIter: o['eval-iter'],
+          gradClip: o['grad-clip'],
+          allowedMaxLength: o['allowed-max-length'],
+          seed: o.seed,
+          out: o.out,
+        },
+        // With --json, stdout holds the summary only: the evaluation lines go to stderr.
+        { stdout: o.json ? stderr : stdout, stderr, progressBar: !o['no-progress'], handleSignals: true },
+      ),
     );
     if (o.json) stdout(JSON.stringify(s) + '\n');
     else

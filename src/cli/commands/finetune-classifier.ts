@@ -5,7 +5,13 @@ import type { Trainable } from '../../llm/finetune/train.js';
 import { PRESETS, presetConfig } from '../../llm/presets.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
-import { evaluationOptions, weightDecayOption } from '../training-options.js';
+import { withMatmulPrecision } from '../../tensor/precision.js';
+import {
+  evaluationOptions,
+  matmulPrecisionOption,
+  PRECISION_OPTION,
+  weightDecayOption,
+} from '../training-options.js';
 import { requireOutputDir } from '../file-checks.js';
 import { requireLabelledData } from '../labelled-data.js';
 import { resolveModelDir } from '../model-dir.js';
@@ -105,6 +111,7 @@ export const finetuneClassifierCommand = defineCommand({
     'max-steps': { type: 'integer', value: 'N', min: 1, description: 'stop after N optimizer steps' },
     lr: { type: 'number', value: 'LR', default: d.lr, above: 0, description: 'AdamW learning rate' },
     ...weightDecayOption(d),
+    ...PRECISION_OPTION,
     'drop-rate': {
       type: 'number',
       value: 'P',
@@ -189,44 +196,46 @@ export const finetuneClassifierCommand = defineCommand({
             }
           : undefined;
     if (size) checkModelBounds(size, { lengths: { 'max-length': o['max-length'] } });
-    const summary = await finetuneClassifier(
-      {
-        data: o.data,
-        format: o.format as DataFormat | undefined,
-        textColumn: o['text-column'],
-        labelColumn: o['label-column'],
-        labels,
-        model,
-        config: o.config,
-        contextLength: o['context-length'],
-        maxLength: o['max-length'],
-        trainable: o.trainable as Trainable,
-        epochs: o.epochs,
-        batchSize: o['batch-size'],
-        maxSteps: o['max-steps'],
-        lr: o.lr,
-        weightDecay: o['weight-decay'],
-        evalFreq: o['eval-freq'],
-        evalIter: o['eval-iter'],
-        dropRate: o['drop-rate'],
-        seed: o.seed,
-        balance: !o['no-balance'],
-        limit: o.limit,
-        trainFrac: o['train-frac'],
-        valFrac: o['val-frac'],
-        loraRank: o['lora-rank'],
-        loraAlpha: o['lora-alpha'],
-        out: o.out,
-        plot: !o['no-plot'],
-        cacheFrozen: !o['no-cache'],
-      },
-      {
-        // With --json the book's printout goes to stderr and stdout carries only the summary.
-        stdout: o.json ? stderr : stdout,
-        stderr,
-        progressBar: !o['no-progress'],
-        handleSignals: true,
-      },
+    const summary = await withMatmulPrecision(matmulPrecisionOption(o.precision), () =>
+      finetuneClassifier(
+        {
+          data: o.data,
+          format: o.format as DataFormat | undefined,
+          textColumn: o['text-column'],
+          labelColumn: o['label-column'],
+          labels,
+          model,
+          config: o.config,
+          contextLength: o['context-length'],
+          maxLength: o['max-length'],
+          trainable: o.trainable as Trainable,
+          epochs: o.epochs,
+          batchSize: o['batch-size'],
+          maxSteps: o['max-steps'],
+          lr: o.lr,
+          weightDecay: o['weight-decay'],
+          evalFreq: o['eval-freq'],
+          evalIter: o['eval-iter'],
+          dropRate: o['drop-rate'],
+          seed: o.seed,
+          balance: !o['no-balance'],
+          limit: o.limit,
+          trainFrac: o['train-frac'],
+          valFrac: o['val-frac'],
+          loraRank: o['lora-rank'],
+          loraAlpha: o['lora-alpha'],
+          out: o.out,
+          plot: !o['no-plot'],
+          cacheFrozen: !o['no-cache'],
+        },
+        {
+          // With --json the book's printout goes to stderr and stdout carries only the summary.
+          stdout: o.json ? stderr : stdout,
+          stderr,
+          progressBar: !o['no-progress'],
+          handleSignals: true,
+        },
+      ),
     );
     if (o.json) {
       const { history: _history, ...rest } = summary;

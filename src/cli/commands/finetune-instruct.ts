@@ -3,7 +3,13 @@ import { Interrupted, UsageError } from '../../errors.js';
 import { INSTRUCT_DEFAULTS as d } from '../../llm/instruct/defaults.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
-import { evaluationOptions, weightDecayOption } from '../training-options.js';
+import { withMatmulPrecision } from '../../tensor/precision.js';
+import {
+  evaluationOptions,
+  matmulPrecisionOption,
+  PRECISION_OPTION,
+  weightDecayOption,
+} from '../training-options.js';
 import { requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
@@ -63,6 +69,7 @@ export const finetuneInstructCommand = defineCommand({
     'max-steps': { type: 'integer', value: 'N', min: 1, description: 'stop after N optimizer steps in all' },
     lr: { type: 'number', value: 'LR', default: d.lr, above: 0, description: 'AdamW learning rate' },
     ...weightDecayOption(d),
+    ...PRECISION_OPTION,
     'warmup-steps': {
       type: 'integer',
       value: 'N',
@@ -148,40 +155,42 @@ export const finetuneInstructCommand = defineCommand({
       checkModelBounds(readModelSize(modelDir), {
         lengths: { 'allowed-max-length': o['allowed-max-length'] },
       });
-    const summary = await finetuneInstruct(
-      {
-        model,
-        resume: o.resume,
-        data,
-        allowedMaxLength: o['allowed-max-length'],
-        dropRate: drop,
-        lora:
-          rank !== undefined
-            ? { rank, alpha: o['lora-alpha'] ?? rank, scaleByRank: o['lora-scale-by-rank'] ?? false }
-            : undefined,
-        batchSize: o['batch-size'],
-        epochs: o.epochs,
-        maxSteps: o['max-steps'],
-        lr: o.lr,
-        weightDecay: o['weight-decay'],
-        decayAll: true,
-        warmupSteps: o['warmup-steps'],
-        minLr: o['min-lr'],
-        gradClip: o['grad-clip'],
-        evalFreq: o['eval-freq'],
-        evalIter: o['eval-iter'],
-        shuffle: true,
-        seed: o.seed,
-        out: o.out,
-        logJson: o['log-json'],
-        checkpointEvery: o['checkpoint-every'],
-        plot: !o['no-plot'],
-        respond: !o['no-respond'],
-        respondLimit: o['respond-limit'],
-        maxNewTokens: o['max-new-tokens'],
-      },
-      // With --json, stdout holds the summary only: the evaluation lines go to stderr.
-      { stdout: o.json ? stderr : stdout, stderr, progressBar: !o['no-progress'], handleSignals: true },
+    const summary = await withMatmulPrecision(matmulPrecisionOption(o.precision), () =>
+      finetuneInstruct(
+        {
+          model,
+          resume: o.resume,
+          data,
+          allowedMaxLength: o['allowed-max-length'],
+          dropRate: drop,
+          lora:
+            rank !== undefined
+              ? { rank, alpha: o['lora-alpha'] ?? rank, scaleByRank: o['lora-scale-by-rank'] ?? false }
+              : undefined,
+          batchSize: o['batch-size'],
+          epochs: o.epochs,
+          maxSteps: o['max-steps'],
+          lr: o.lr,
+          weightDecay: o['weight-decay'],
+          decayAll: true,
+          warmupSteps: o['warmup-steps'],
+          minLr: o['min-lr'],
+          gradClip: o['grad-clip'],
+          evalFreq: o['eval-freq'],
+          evalIter: o['eval-iter'],
+          shuffle: true,
+          seed: o.seed,
+          out: o.out,
+          logJson: o['log-json'],
+          checkpointEvery: o['checkpoint-every'],
+          plot: !o['no-plot'],
+          respond: !o['no-respond'],
+          respondLimit: o['respond-limit'],
+          maxNewTokens: o['max-new-tokens'],
+        },
+        // With --json, stdout holds the summary only: the evaluation lines go to stderr.
+        { stdout: o.json ? stderr : stdout, stderr, progressBar: !o['no-progress'], handleSignals: true },
+      ),
     );
     if (o.json) stdout(JSON.stringify(summary) + '\n');
     else

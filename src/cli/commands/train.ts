@@ -3,7 +3,13 @@ import { BOOK_DEFAULTS } from '../../llm/train/defaults.js';
 import { PRESETS } from '../../llm/presets.js';
 import { SEED_RANGE } from '../args.js';
 import { defineCommand } from '../command.js';
-import { evaluationOptions, weightDecayOption } from '../training-options.js';
+import { withMatmulPrecision } from '../../tensor/precision.js';
+import {
+  evaluationOptions,
+  matmulPrecisionOption,
+  PRECISION_OPTION,
+  weightDecayOption,
+} from '../training-options.js';
 import { requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
@@ -67,6 +73,7 @@ export const trainCommand = defineCommand({
       description: 'AdamW learning rate (the peak with a schedule)',
     },
     ...weightDecayOption(d),
+    ...PRECISION_OPTION,
     'no-decay-norms': {
       type: 'boolean',
       description: 'no weight decay on biases and LayerNorm parameters (the book decays all)',
@@ -170,38 +177,40 @@ export const trainCommand = defineCommand({
     requireOutputDir('out', o.out);
     if (o['log-json'] !== undefined) requireOutputFile('log-json', o['log-json']);
     const drop = o['drop-rate'];
-    const run = await pretrain(
-      {
-        data,
-        config: o.config,
-        init,
-        resume: o.resume,
-        contextLength: o['context-length'],
-        stride: o.stride,
-        dropRate: drop,
-        batchSize: o['batch-size'],
-        epochs: o.epochs,
-        maxSteps: o['max-steps'],
-        lr: o.lr,
-        weightDecay: o['weight-decay'],
-        decayAll: !o['no-decay-norms'],
-        warmupSteps: o['warmup-steps'],
-        initialLr: o['initial-lr'],
-        minLr: o['min-lr'],
-        gradClip: o['grad-clip'],
-        evalFreq: o['eval-freq'],
-        evalIter: o['eval-iter'],
-        shuffle: !o['no-shuffle'],
-        seed: o.seed,
-        trainRatio: o['train-ratio'],
-        out: o.out,
-        logJson: o['log-json'],
-        checkpointEvery: o['checkpoint-every'],
-        startContext: o['start-context'],
-        sampleTokens: o['sample-tokens'],
-        plot: !o['no-plot'],
-      },
-      { stdout, stderr, progressBar: !o['no-progress'], handleSignals: true },
+    const run = await withMatmulPrecision(matmulPrecisionOption(o.precision), () =>
+      pretrain(
+        {
+          data,
+          config: o.config,
+          init,
+          resume: o.resume,
+          contextLength: o['context-length'],
+          stride: o.stride,
+          dropRate: drop,
+          batchSize: o['batch-size'],
+          epochs: o.epochs,
+          maxSteps: o['max-steps'],
+          lr: o.lr,
+          weightDecay: o['weight-decay'],
+          decayAll: !o['no-decay-norms'],
+          warmupSteps: o['warmup-steps'],
+          initialLr: o['initial-lr'],
+          minLr: o['min-lr'],
+          gradClip: o['grad-clip'],
+          evalFreq: o['eval-freq'],
+          evalIter: o['eval-iter'],
+          shuffle: !o['no-shuffle'],
+          seed: o.seed,
+          trainRatio: o['train-ratio'],
+          out: o.out,
+          logJson: o['log-json'],
+          checkpointEvery: o['checkpoint-every'],
+          startContext: o['start-context'],
+          sampleTokens: o['sample-tokens'],
+          plot: !o['no-plot'],
+        },
+        { stdout, stderr, progressBar: !o['no-progress'], handleSignals: true },
+      ),
     );
     if (run.status === 'stopped')
       throw new Interrupted(`interrupted; the checkpoint is in ${run.checkpoint}`);

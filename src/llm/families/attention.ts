@@ -72,7 +72,8 @@ export class GroupedQueryAttention extends Module {
     // Plain causal attention (no softcap, no window shorter than the input) over exactly this call's
     // tokens (no cache, or a prompt's first pass into it): one fused op, which reads each kv head for
     // its whole group instead of repeating it, on the heads merged back into rows as it takes them.
-    const plain = this.shape.softcap === undefined && (this.shape.window ?? Tn) >= Tn;
+    const plain =
+      this.shape.softcap === undefined && (this.shape.window ?? Tn) >= Tn && T.matmulPrecision() === 'f32';
     if (cache && !(plain && cache.length === 0)) {
       cache.append(keys, values);
       context = cache.attend(queries, { scale, window: this.shape.window, softcap: this.shape.softcap });

@@ -10,6 +10,7 @@ import { needsGrad, record } from '../autograd.js';
 import { formatShape } from '../shape.js';
 import { emptyF32, release, zerosF32 } from '../storage.js';
 import { Tensor } from '../tensor.js';
+import { matrixProduct } from '../precision.js';
 
 // As many rows as the GEMM's depth block (kc = 256 on both ISAs): dW's accumulating product then
 // reads and writes dW as often as the one product over all rows would, and the block's logits are
@@ -58,7 +59,7 @@ export function linearCrossEntropy(
     const tBlock = t.subarray(r0, r0 + n);
     const z = logits.subarray(0, n * vocab);
     const product = { batch: 1, strideA: 0, strideB: 0, strideC: 0 };
-    k.matmul({
+    matrixProduct({
       ...product,
       a: xBlock,
       b: w,
@@ -75,7 +76,7 @@ export function linearCrossEntropy(
     k.crossEntropyBackward(z, tBlock, lse, n, vocab, ignoreIndex, scale, z);
     if (dx) {
       const dxBlock = dx.subarray(r0 * dim, (r0 + n) * dim);
-      k.matmul({
+      matrixProduct({
         ...product,
         a: z,
         b: w,
@@ -89,7 +90,7 @@ export function linearCrossEntropy(
       });
     }
     if (dw)
-      k.matmul({
+      matrixProduct({
         ...product,
         a: z,
         b: xBlock,

@@ -10,6 +10,7 @@ import { add, gelu as geluOp } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { sum } from './reduce.js';
 import { emptyF32 } from '../storage.js';
+import { matmulPrecision, matrixProduct } from '../precision.js';
 
 export interface LinearOptions {
   // GELU (tanh approximation) on x W^T + b.
@@ -44,7 +45,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const inputs = [x, weight, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
   const recorded = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   const out = emptyF32(rows * n);
-  if (!recorded && rows >= 1 && rows <= GEMV_MAX_ROWS) {
+  if (!recorded && rows >= 1 && rows <= GEMV_MAX_ROWS && matmulPrecision() === 'f32') {
     kernels().gemv({
       x: x.f32('linear'),
       rows,
@@ -60,7 +61,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   }
   // GELU's backward needs its input: kept here, as the unfused ops keep it (the input of gelu).
   const preact = act && recorded ? emptyF32(rows * n) : null;
-  kernels().matmul({
+  matrixProduct({
     a: x.f32('linear'),
     b: weight.f32('linear'),
     c: out,
@@ -99,7 +100,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
         transA: boolean;
       }) => {
         const c = emptyF32(p.m * p.n);
-        kernels().matmul({
+        matrixProduct({
           ...p,
           c,
           batch: 1,

@@ -1,8 +1,8 @@
 // Matrix products with batch dimensions and transposed operands. A product whose right operand
 // is a plain matrix runs as one large GEMM over all leading rows (the Linear-layer case), and both
 // gradients use the kernel's transpose flags, so no transpose is ever copied.
-import { kernels } from '../../backend/index.js';
 import { record } from '../autograd.js';
+import { matrixProduct } from '../precision.js';
 import { broadcastShapes, formatShape, sameShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { sumTo } from './reduce.js';
@@ -31,7 +31,7 @@ interface Gemm {
 
 function gemm(p: Gemm): Float32Array {
   const c = p.accumulate ?? (p.k === 0 ? zerosF32 : emptyF32)(p.batch * p.m * p.n);
-  kernels().matmul({
+  const params = {
     a: p.a.f32('matmul'),
     b: p.b.f32('matmul'),
     c,
@@ -45,7 +45,8 @@ function gemm(p: Gemm): Float32Array {
     strideB: p.strideB,
     strideC: p.m * p.n,
     accumulate: p.accumulate !== undefined,
-  });
+  };
+  matrixProduct(params);
   return c;
 }
 

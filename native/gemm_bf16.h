@@ -1,0 +1,57 @@
+// bf16 GEMM for mixed-precision training: C (f32) = op(A) @ op(B) (+ C) with both operands rounded
+// to bfloat16 (round to nearest even, as torch.bfloat16) and every product accumulated in f32, as
+// torch.autocast(bfloat16) runs a matmul on the CPU. The arguments are gemm.h's GemmArgs.
+//
+// Rounding happens while packing, so the operands are read once in f32, as the f32 GEMM reads them,
+// and the B panels the micro-kernel streams hold bf16: half the bytes of an f32 panel. The packed
+// layout pairs consecutive k (two bf16 in 32 bits per column), which is what AVX-512 BF16's
+// vdpbf16ps multiplies; without it the micro-kernel widens a pair in registers (one shift, one
+// mask) and multiplies in f32.
+#pragma once
+
+#include <cstdint>
+
+#include "gemm.h"
+
+namespace llm {
+
+void gemmBf16(const GemmArgs& args);
+
+// C (mr x nr tile, row stride ldc) = [C +] Apanel @ Bpanel over kc steps. Bpanel holds (kc + 1) / 2
+// rows of nr bf16 pairs (k even in the low half, k odd in the high half; a missing last odd k is
+// zero). Apanel is kc rows of mr floats already rounded to bf16 values, or, when the config says
+// aPairs, (kc + 1) / 2 rows of mr bf16 pairs like B.
+using Bf16MicroKernel = void (*)(long kc, const void* a, const uint16_t* b, float* c, long ldc, int accumulate);
+
+struct Bf16GemmConfig {
+  int mr, nr;
+  int mc, kc, nc;
+  bool aPairs;
+  Bf16MicroKernel kernel;
+  const char* name;
+};
+
+const Bf16GemmConfig& bf16GemmConfig();
+
+// Per-ISA micro-kernels (gemm_bf16_avx2.cc, gemm_bf16_avx512.cc); false when not compiled in.
+bool bf16Avx512Kernel(Bf16GemmConfig* out);
+bool bf16Avx2Kernel(Bf16GemmConfig* out);
+// Where the CPU has AVX-512 BF16 (decode_dispatch.cc).
+bool hasAvx512Bf16();
+
+// Round to nearest even; a NaN keeps a mantissa bit so that it stays a NaN (src/backend/bf16.ts).
+inline uint16_t roundBf16(float x) {
+  uint32_t b;
+  __builtin_memcpy(&b, &x, 4);
+  if ((b & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((b >> 16) | 0x40);
+  return static_cast<uint16_t>((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
+}
+
+inline float widenBf16(uint16_t h) {
+  const uint32_t b = static_cast<uint32_t>(h) << 16;
+  float x;
+  __builtin_memcpy(&x, &b, 4);
+  return x;
+}
+
+}  // namespace llm

@@ -95,7 +95,7 @@ describeEachBackend('bf16 mixed-precision training', (backend) => {
     const file = join(bf16.out, 'checkpoint', 'model.safetensors');
     const header = readSafetensorsHeader(file);
     for (const [name, entry] of header.tensors) expect(entry.dtype, name).toBe('F32');
-    const weight = readSafetensors(file).tensors.get('h.0.mlp.c_fc.weight')!.f32('test');
+    const weight = readSafetensors(file).tensors.get('transformer.h.0.mlp.c_fc.weight')!.f32('test');
     const bits = new Uint32Array(weight.buffer, weight.byteOffset, weight.length);
     const notBf16 = bits.filter((x) => (x & 0xffff) !== 0).length;
     expect(notBf16).toBeGreaterThan(weight.length * 0.9);

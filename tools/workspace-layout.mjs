@@ -128,7 +128,9 @@ export function rewrite(file, written) {
   const from = packageOf(file);
   const to = packageOf(target);
   if (from && to && from !== to && file.startsWith(`packages/${from}/src/`)) {
-    return { problem: `${file}: '${written}' reaches into packages/${to}; packages import each other by name` };
+    return {
+      problem: `${file}: '${written}' reaches into packages/${to}; packages import each other by name`,
+    };
   }
   const spec = relativeSpecifier(file, target, written);
   return spec === written || existing(here) === target ? null : { specifier: spec };

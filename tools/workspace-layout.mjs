@@ -92,13 +92,18 @@ function listFiles() {
   return git('ls-files', '--cached', '--others', '--exclude-standard', '-z').split('\0').filter(Boolean);
 }
 
-// A specifier's target, as written or with TypeScript's .js -> .ts / .tsx; null when nothing is there.
-function existing(path) {
-  const candidates = [path];
-  if (path.endsWith('.js')) candidates.push(path.replace(/\.js$/, '.ts'), path.replace(/\.js$/, '.tsx'));
-  if (path.endsWith('.mjs')) candidates.push(path.replace(/\.mjs$/, '.mts'));
-  return candidates.find((c) => existsSync(c)) ?? null;
+// What a specifier may name: the path as written, TypeScript's '.js' for a '.ts' file, or a
+// bundler's bare name of a module (the web app).
+function candidates(path) {
+  const out = [path];
+  if (path.endsWith('.js')) out.push(path.replace(/\.js$/, '.ts'), path.replace(/\.js$/, '.tsx'));
+  if (path.endsWith('.mjs')) out.push(path.replace(/\.mjs$/, '.mts'));
+  if (!/\.[a-z]+$/.test(path)) out.push(`${path}.ts`, `${path}.tsx`, `${path}/index.ts`);
+  return out;
 }
+
+// The file or folder a specifier names, null when nothing is there.
+const existing = (path) => candidates(path).find((c) => existsSync(c)) ?? null;
 
 function coreSpecifier(target) {
   return `${CORE_NAME}/${target.slice(CORE_SRC.length).replace(/\.(ts|tsx|js)$/, '')}`;
@@ -119,9 +124,13 @@ export function rewrite(file, written) {
   if (target === null) {
     const before = posix.normalize(posix.join(posix.dirname(oldPath(file)), written));
     // Build outputs (dist/, native/build/) are made in place by each package's build.
-    if (/(^|\/)(dist|build)(\/|$)/.test(before)) return null;
-    target = existing(newPath(before));
-    if (target === null) return { problem: `${file}: '${written}' resolves in neither layout` };
+    if (/^(dist|native\/build)(\/|$)/.test(before)) return null;
+    target =
+      candidates(before)
+        .map(newPath)
+        .find((c) => existsSync(c)) ?? null;
+    if (target === null)
+      return { unresolved: `${file}: '${written}' resolves in neither layout, left as is` };
   }
   const crossesIntoCore = target.startsWith(CORE_SRC) && !file.startsWith('packages/core/');
   if (crossesIntoCore) return { specifier: coreSpecifier(target) };
@@ -132,8 +141,8 @@ export function rewrite(file, written) {
       problem: `${file}: '${written}' reaches into packages/${to}; packages import each other by name`,
     };
   }
-  const spec = relativeSpecifier(file, target, written);
-  return spec === written || existing(here) === target ? null : { specifier: spec };
+  if (existing(here) === target) return null;
+  return { specifier: relativeSpecifier(file, target, written) };
 }
 
 const SPECIFIER =
@@ -156,6 +165,7 @@ function move() {
 function rewriteAll() {
   const changes = [];
   const problems = [];
+  const unresolved = [];
   const changed = [];
   for (const file of listFiles()) {
     if (!/\.(ts|tsx|mts|js|mjs)$/.test(file) || file === 'tools/workspace-layout.mjs') continue;
@@ -164,8 +174,9 @@ function rewriteAll() {
     const out = text.replace(SPECIFIER, (whole, head, quote, written) => {
       const r = rewrite(file, written);
       if (r === null) return whole;
-      if (r.problem) {
-        problems.push(r.problem);
+      if (r.problem || r.unresolved) {
+        if (r.problem) problems.push(r.problem);
+        else unresolved.push(r.unresolved);
         return whole;
       }
       changes.push(`${file}: '${written}' -> '${r.specifier}'`);
@@ -180,15 +191,16 @@ function rewriteAll() {
     // A longer specifier can push a line past the print width.
     execFileSync('npx', ['prettier', '--write', '--log-level', 'warn', ...changed], { stdio: 'inherit' });
   }
-  return { changes, problems };
+  return { changes, problems, unresolved };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const moves = move();
-  const { changes, problems } = check || moveOnly ? { changes: [], problems: [] } : rewriteAll();
-  const report = check && moves.length === 0 ? rewriteAll() : { changes, problems };
+  const none = { changes: [], problems: [], unresolved: [] };
+  // --check cannot follow the imports of files it did not move; it reports those once they are moved.
+  const report = moveOnly || (check && moves.length > 0) ? none : rewriteAll();
   for (const line of [...moves, ...report.changes]) console.log(line);
+  for (const line of report.unresolved) console.error(`note: ${line}`);
   for (const line of report.problems) console.error(`problem: ${line}`);
-  if (check && moves.length + report.changes.length > 0) process.exit(1);
-  if (report.problems.length > 0) process.exit(1);
+  if (report.problems.length > 0 || (check && moves.length + report.changes.length > 0)) process.exit(1);
 }

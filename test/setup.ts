@@ -9,6 +9,6 @@ afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
 // the same instant, and child processes that the tests start inherit it through LLM_SCRATCH_NOW.
 export const TEST_EPOCH = '2026-11-25T12:00:00.000Z';
 process.env.LLM_SCRATCH_NOW = TEST_EPOCH;
-const { setClock } = await import('../src/clock.js');
+const { setClock } = await import('llm-scratch-core/clock');
 const offset = Date.parse(TEST_EPOCH) - Date.now();
 setClock(() => new Date(Date.now() + offset));

@@ -6,7 +6,7 @@
 // pretrained on it has never read a validation or test email.
 import { join } from 'node:path';
 import { brownText, spamAssassinText } from '../bench/corpora.js';
-import { writeFileAtomic } from '../src/io/atomic.js';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { loadDelimited, SPLIT_FILES } from '../src/llm/finetune/data.js';
 
 const corpora: Record<string, (arg: string) => string> = {

@@ -1,5 +1,5 @@
 // Parsers for option values that several commands share.
-import { UsageError } from '../errors.js';
+import { UsageError } from 'llm-scratch-core/errors';
 
 // '1,2,3' (or '1 2 3') -> [1, 2, 3]; every entry a non-negative integer.
 export function parseIdList(flag: string, raw: string): number[] {

@@ -1,8 +1,8 @@
 // Where classify --eval and finetune-classifier --data read labelled examples from.
 import { statSync } from 'node:fs';
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { findSplitDir } from '../llm/finetune/data.js';
-import { requireFile } from './file-checks.js';
+import { requireFile } from 'llm-scratch-core/cli/file-checks';
 
 /** Labelled examples: a file, or a directory holding the split (train.csv, ...) of an earlier run. */
 export function requireLabelledData(flag: string, path: string): string {

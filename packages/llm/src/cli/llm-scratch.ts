@@ -1,8 +1,8 @@
 import { pathToFileURL } from 'node:url';
-import { exitQuietlyOnClosedPipe } from '../terminal.js';
+import { exitQuietlyOnClosedPipe } from 'llm-scratch-core/terminal';
 import { version } from '../version.js';
 import { commands } from './commands/index.js';
-import { runProgram } from './program.js';
+import { runProgram } from 'llm-scratch-core/cli/program';
 
 export const llmScratch = {
   name: 'llm-scratch',

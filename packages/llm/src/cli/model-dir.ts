@@ -3,7 +3,7 @@
 // and dpo the final model under model/, finetune-classifier the classifier in the run directory).
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 
 const MODEL_FILES = ['config.json', 'model.safetensors'];
 // The final model before the last checkpoint: model/ holds LoRA adapters merged into the weights.

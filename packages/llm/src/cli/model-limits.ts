@@ -1,7 +1,7 @@
 // Option values that must fit the model they are used with: token ids inside its vocabulary, a
 // top-k no larger than it, lengths within its context. One place, so that every command that takes
 // such an option says the same thing, naming the option and the model's limit.
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { configFromHF, readConfigJson } from '../llm/families/gpt2.js';
 
 export interface ModelSize {

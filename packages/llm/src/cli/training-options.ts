@@ -1,6 +1,6 @@
 // Options that every training command (train, finetune-instruct, finetune-classifier, dpo) shares,
 // each with the run's own defaults, so that their ranges and help read the same everywhere.
-import type { OptionSpec } from './command.js';
+import type { OptionSpec } from 'llm-scratch-core/cli/command';
 
 export function evaluationOptions(d: { evalFreq: number; evalIter: number }) {
   return {

@@ -3,7 +3,7 @@
 // llm/families/). Our own fields live under `llm_scratch` (transformers ignores unknown keys).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { checkRegularFile } from './input-file.js';
 import { isJsonObject as isObject, describeJson as describe } from './json.js';
 

@@ -7,9 +7,9 @@
 // read), so a model is never held twice in memory.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import type { Tensor } from '../tensor/index.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { checkRegularFile, quoteName } from './input-file.js';
 import {
   openSafetensors,

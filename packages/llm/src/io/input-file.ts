@@ -3,7 +3,7 @@
 // symlink) blocks until a writer appears, and a directory fails late with EISDIR, so readers of
 // model files call this first.
 import { accessSync, constants, lstatSync, statSync, type Stats } from 'node:fs';
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 
 function reason(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;

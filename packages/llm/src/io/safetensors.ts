@@ -8,9 +8,9 @@
 // All of it is checked before any tensor is allocated, and tensors are read one at a time, so a bad
 // file is one clear error and a large file is never held twice. F16 and BF16 are widened to float32.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { Tensor } from '../tensor/index.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { checkRegularFile, quoteName } from './input-file.js';
 import { isJsonObject as isObject } from './json.js';
 

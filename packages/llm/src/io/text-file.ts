@@ -1,7 +1,7 @@
 // Reads a text file the user named, with a one-line error (a UserError) when it cannot be read and
 // a warning (through `warn`, stderr by default) when it is not valid UTF-8.
 import { readFileSync } from 'node:fs';
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { decodeUtf8 } from './utf8.js';
 
 const toStderr = (text: string) => void process.stderr.write(text);

@@ -6,8 +6,8 @@
 // `score.weight` [numClasses, embDim] and `score.bias`, and config.json with id2label / label2id.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { UserError } from 'llm-scratch-core/errors';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import {
   checkGPT2Tensors,
   CONFIG_FILE,

@@ -6,7 +6,7 @@
 // where each term is the mean log-probability of the response tokens (the notebook's
 // compute_logprobs with a selection mask). The rewards are pi - ref of each response; a pair counts
 // as right when the chosen reward exceeds the rejected one, and the margin is their difference.
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import * as T from '../tensor/index.js';
 import { noGrad, Tensor } from '../tensor/index.js';
 import type { GPTModel } from './gpt.js';

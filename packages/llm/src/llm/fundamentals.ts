@@ -3,7 +3,7 @@
 // material. The implementations live under tokenizer/; this module is the chapter's front door.
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { dataPath, packageRoot } from '../paths.js';
 import { BPETokenizer, mergeablePairs } from './tokenizer/bpe.js';
 import { loadTokenizerDir, TOKENIZER_LAYOUTS } from './tokenizer/directory.js';

@@ -2,7 +2,7 @@
 // feed-forward network with GELU, the pre-norm transformer block with shortcut connections, and
 // the GPT model itself (token + position embeddings, blocks, final norm, output head).
 // Shapes: B batch, T tokens, C embedding size, V vocabulary.
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import {
   Dropout,
   Embedding,

@@ -1,7 +1,7 @@
 // Chapter 7: instruction fine-tuning. The Alpaca-style prompt exactly as the book formats it, the
 // data (JSON or JSONL records with instruction, input and output), the 85/10/5 split, the dataset
 // that tokenizes once and the book's collate function.
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { readTextFile } from '../io/text-file.js';
 import type { Batch } from './text.js';
 

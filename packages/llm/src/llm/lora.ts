@@ -5,7 +5,7 @@
 // Scaling: the printed book multiplies the update by alpha (`self.alpha * (x @ self.A @ self.B)`);
 // the book's repository later switched to alpha / rank, the convention of the LoRA paper and of
 // Hugging Face's peft. Both are here: alpha by default, alpha / rank with `scaleByRank`.
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { Linear, Module, Parameter } from '../nn/index.js';
 import * as T from '../tensor/index.js';
 import { globalRng, noGrad, type Rng, Tensor } from '../tensor/index.js';

@@ -1,6 +1,6 @@
 // The model presets by name, apart from the model so that the CLI's option tables (and --help)
 // read them without loading the tensor library.
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import type { GPTConfig } from './gpt.js';
 
 const gpt2 = { vocabSize: 50257, contextLength: 1024, dropRate: 0.1, qkvBias: false };

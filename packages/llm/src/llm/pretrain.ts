@@ -4,7 +4,7 @@
 // appendix D's warmup, cosine decay and clipping, checkpoints and resume) is in train/loop.ts.
 // Shapes: B batch, T tokens, V vocabulary.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import * as T from '../tensor/index.js';
 import { noGrad, Tensor } from '../tensor/index.js';
 import { gpt2Tokenizer, readTextFile, type BPETokenizer } from './fundamentals.js';

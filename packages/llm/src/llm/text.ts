@@ -7,7 +7,7 @@
 // size, [4] byte length of the tokenizer name, whose UTF-8 bytes start at byte 64. Shards are read by
 // positioned reads, one window at a time, so a corpus larger than memory trains the same way.
 import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { Rng } from '../tensor/random.js';
 import type { BPETokenizer } from './tokenizer/bpe.js';
 import type { Tokenizer } from './tokenizer/tokenizer.js';

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { UsageError } from '../errors.js';
+import { UsageError } from 'llm-scratch-core/errors';
 import { MODEL_FILE } from './families/gpt2.js';
 import { readSafetensorsHeader } from '../io/safetensors.js';
 import { keepWeightsInBf16, WEIGHT_DTYPES, type WeightDType } from './decoder.js';

@@ -1,6 +1,6 @@
 // The optimizer base: parameter groups with their own hyperparameters, zeroGrad, and a state dict
 // (hyperparameters, step count and per-parameter state tensors) that checkpoints save and restore.
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { formatShape, Tensor } from '../tensor/index.js';
 
 export interface ParamGroup<H> {

@@ -1,7 +1,7 @@
 // The models a server holds: each model directory loaded once at start, named, with its kind
 // (base, instruct or classifier) read from config.json.
 import { basename, resolve } from 'node:path';
-import { UserError } from '../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { readModelKind, type ModelKind } from '../io/hub-config.js';
 import { loadClassifierDir } from '../llm/classifier.js';
 import { decoderSupports } from '../llm/decoder.js';

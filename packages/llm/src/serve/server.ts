@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { installHostCheck } from '../host-check.js';
+import { installHostCheck } from 'llm-scratch-core/host-check';
 import { gpt2Tokenizer, type BPETokenizer } from '../llm/fundamentals.js';
 import { DEFAULT_LIMITS, type Limits, type ServeContext } from './context.js';
 import { errorBody, installErrorHandler } from './errors.js';

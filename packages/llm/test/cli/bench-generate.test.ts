@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
 import { Decoder, keepWeightsInBf16 } from '../../src/llm/decoder.js';
 import { GPTModel, presetConfig } from '../../src/llm/gpt.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../../../../test/helpers/cli.js';
 import { writeFixtureModel } from '../helpers/gpt2-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-scratch-bench-generate-'));

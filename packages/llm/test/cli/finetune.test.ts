@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../../../../test/helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'finetune-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ import { llmScratch } from '../../src/cli/llm-scratch.js';
 import { readModelKind, saveModelDir } from '../../src/llm/families/gpt2.js';
 import { GPTModel, presetConfig } from '../../src/llm/gpt.js';
 import { Rng } from '../../src/tensor/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../../../../test/helpers/cli.js';
 
 // Each test trains or generates with a 50,257-token head: minutes on a loaded machine.
 const SLOW = 600_000;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../../../../test/helpers/cli.js';
 import { fixture, writeFixtureModel } from '../helpers/gpt2-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-scratch-cli-'));

@@ -12,7 +12,7 @@ import { formatBytes, pullProgress } from '../../src/cli/commands/pull.js';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { Tensor } from '../../src/tensor/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../../../../test/helpers/cli.js';
 import { writeFixtureModel } from '../helpers/gpt2-fixture.js';
 import { startStandInHub, type StandInHub } from '../io/hub/hub-server.js';
 

@@ -20,7 +20,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import * as T from '../../src/tensor/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../../../../test/helpers/cli.js';
 import { fixture, fixtureTensors, writeFixtureModel } from '../helpers/gpt2-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'corrupt-model-'));

@@ -3,7 +3,7 @@
 // vocab.bpe). Every input gives a correct result or a one-line UserError, never another exception.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { configFromHF, configToHF, parseConfigJson } from '../../src/llm/families/gpt2.js';
 import { parseSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { BPETokenizer } from '../../src/llm/fundamentals.js';

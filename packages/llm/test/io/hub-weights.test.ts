@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { openHubWeights, writeHubWeights } from '../../src/io/hub-weights.js';
 import * as T from '../../src/tensor/index.js';
 import { Rng, type Tensor } from '../../src/tensor/index.js';

@@ -11,7 +11,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/io/atomic.js';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { parseSafetensors, readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import * as T from '../../src/tensor/index.js';
 

@@ -10,7 +10,7 @@ import { GPTModel, type GPTConfig } from '../../src/llm/gpt.js';
 import { loadCheckpoint, saveCheckpoint, TRAINER_FILE } from '../../src/llm/train/checkpoint.js';
 import { initialState, makeOptimizer, type TrainOptions } from '../../src/llm/train/loop.js';
 import { Rng } from '../../src/tensor/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../../../../test/helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ckpt-swap-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 // The DPO bonus: the preference collate, mean response log-probabilities, the loss (ln 2 with a zero
 // margin when the policy is the reference) and a few steps that separate chosen from rejected.
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import {
   collatePreferences,
   dpoBatch,

@@ -1,6 +1,6 @@
 // Chapter 7's data: the Alpaca prompt, the book's file and split, the collate function's worked example.
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { gpt2Tokenizer } from '../../src/llm/fundamentals.js';
 import {
   customCollate,

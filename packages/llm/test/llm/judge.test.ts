@@ -14,7 +14,7 @@ import {
   parseScore,
   type ResponseEntry,
 } from '../../src/llm/instruct/judge.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../../../../test/helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-scratch-judge-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

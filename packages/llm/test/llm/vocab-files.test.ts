@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BPETokenizer, loadTokenizer } from '../../src/llm/fundamentals.js';
 import { dataPath } from '../../src/paths.js';
-import { UserError } from '../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 
 const root = mkdtempSync(join(tmpdir(), 'vocab-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

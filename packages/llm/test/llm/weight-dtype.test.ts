@@ -9,7 +9,7 @@ import { toBf16 } from '../../src/backend/bf16.js';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { storedWeightDType } from '../../src/llm/weight-dtype.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../../../../test/helpers/cli.js';
 import { fixture, writeFixtureModel } from '../helpers/gpt2-fixture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-scratch-dtype-'));

@@ -10,7 +10,7 @@ import { gpt2Tokenizer } from '../../src/llm/fundamentals.js';
 import { generate } from '../../src/llm/generate.js';
 import { extractResponse, formatPrompt } from '../../src/llm/instruction.js';
 import type { ModelRegistry } from '../../src/serve/registry.js';
-import { allowedHosts, normalizeHost } from '../../src/host-check.js';
+import { allowedHosts, normalizeHost } from 'llm-scratch-core/host-check';
 import { buildServer } from '../../src/serve/server.js';
 import { LABELS, parseSse, saveTinyModels, tinyRegistry, type TinyModels } from './models.js';
 

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../../../../test/helpers/cli.js';
 import { saveTinyModels, type TinyModels } from './models.js';
 
 /** GET with a Host header of our choosing, as a DNS-rebinding page's request would carry. */

@@ -1,7 +1,7 @@
 // llm-crew up | status | attach | send | logs | down | supervise: thin commands over src/crew/agents.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { UsageError, UserError } from '../../errors.js';
+import { UsageError, UserError } from 'llm-scratch-core/errors';
 import { collectStatus } from '../../crew/agents/status.js';
 import { loadPlan } from '../../crew/plan/index.js';
 import { crewDown } from '../../crew/agents/down.js';
@@ -12,7 +12,7 @@ import { sessionOwner } from '../../crew/agents/running.js';
 import { Tmux } from '../../crew/agents/tmux.js';
 import { requireTools, startFailure } from '../../crew/agents/exec.js';
 import type { AgentStatus } from '../../crew/agents/types.js';
-import { defineCommand } from '../command.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
 import { oneAgent, runtimeOptions, selfCommand, withCrew } from './runtime-context.js';
 
 function noPositionals(positionals: string[]): void {

@@ -1,6 +1,6 @@
 // llm-crew book analyze | split | summarize: thin commands over src/crew/book.
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { UsageError } from '../../errors.js';
+import { UsageError } from 'llm-scratch-core/errors';
 import {
   analyzeBook,
   BookError,
@@ -11,8 +11,8 @@ import {
 } from '../../crew/book/index.js';
 import type { SplitBy } from '../../crew/book/chunks.js';
 import { labelRange } from '../../crew/book/page-labels.js';
-import { defineCommand } from '../command.js';
-import { requireOutputDir, requireOutputFile } from '../file-checks.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
+import { requireOutputDir, requireOutputFile } from 'llm-scratch-core/cli/file-checks';
 
 function oneBook(positionals: string[], max = 1): string {
   if (positionals.length === 0) throw new UsageError('missing BOOK.pdf');

@@ -1,10 +1,10 @@
 // llm-crew dashboard [--web [--port P]]: the coordinator's view of the crew, live.
 import { dirname, resolve } from 'node:path';
-import { UsageError } from '../../errors.js';
+import { UsageError } from 'llm-scratch-core/errors';
 import { collectStatus } from '../../crew/agents/status.js';
 import { buildSnapshot, type Snapshot } from '../../crew/dashboard/snapshot.js';
 import { parsePlan, readPlanText } from '../../crew/plan/index.js';
-import { defineCommand } from '../command.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
 import { trackerOptions, withTracker } from './issues.js';
 
 export const DEFAULT_PORT = 4680;

@@ -2,10 +2,10 @@
 // CLI hooks, Codex's notify, aider's notifications command). It records the state the payload
 // reports as a `hook` event in the crew's tracker and prints nothing: Claude Code adds a hook's
 // output to the conversation.
-import { UsageError, UserError } from '../../errors.js';
+import { UsageError, UserError } from 'llm-scratch-core/errors';
 import { hookEvent } from '../../crew/agents/hooks/report.js';
 import { PROGRAMS, profileNamed, type ProgramName } from '../../crew/agents/profiles/index.js';
-import { defineCommand } from '../command.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
 import { trackerOptions, withTracker } from './issues.js';
 
 async function readStdin(): Promise<string> {

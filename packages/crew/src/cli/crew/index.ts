@@ -1,5 +1,5 @@
 // The llm-crew program's commands, in the order --help lists them.
-import type { Command } from '../command.js';
+import type { Command } from 'llm-scratch-core/cli/command';
 import { agentCommands } from './agents.js';
 import { bookCommands } from './book.js';
 import { dashboardCommand } from './dashboard.js';

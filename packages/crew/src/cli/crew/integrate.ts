@@ -1,8 +1,8 @@
 // llm-crew test | merge: thin commands over src/crew/agents/integrate.ts.
-import { UsageError, UserError } from '../../errors.js';
+import { UsageError, UserError } from 'llm-scratch-core/errors';
 import { requireTools } from '../../crew/agents/exec.js';
 import { integrate, mergeAgent, type IntegrationResult } from '../../crew/agents/integrate.js';
-import { defineCommand } from '../command.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
 import { oneAgent, runtimeOptions, withCrew } from './runtime-context.js';
 
 const options = {

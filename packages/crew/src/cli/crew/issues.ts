@@ -1,7 +1,7 @@
 // llm-crew issues sync | list | show | comment | label | close: the same commands on both trackers.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { UsageError, UserError } from '../../errors.js';
+import { UsageError, UserError } from 'llm-scratch-core/errors';
 import {
   agentLabel,
   desiredState,
@@ -12,7 +12,7 @@ import {
 } from '../../crew/plan/index.js';
 import { DEFAULT_DB, openTracker, syncTracker, type Issue, type Tracker } from '../../crew/tracker/index.js';
 import { withNotify } from '../../crew/tracker/notify.js';
-import { defineCommand } from '../command.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
 
 export const trackerOptions = {
   plan: { type: 'string', value: 'FILE', description: 'the plan', default: 'crew.yaml' },

@@ -2,8 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError, UserError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { UsageError, UserError } from 'llm-scratch-core/errors';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import {
   checkPlan,
   formatIssue,
@@ -21,8 +21,8 @@ import {
   type PlanIssue,
 } from '../../crew/plan/index.js';
 import { stackOrDefault } from '../../crew/plan/stack.js';
-import { defineCommand } from '../command.js';
-import { requireOutputDir, requireOutputFile } from '../file-checks.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
+import { requireOutputDir, requireOutputFile } from 'llm-scratch-core/cli/file-checks';
 
 function noPositionals(positionals: string[]): void {
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);

@@ -1,13 +1,13 @@
 // llm-crew report [--out DIR]: the experiment's measures as Markdown and charts.
 import { dirname, resolve } from 'node:path';
-import { now as clockNow } from '../../clock.js';
-import { UsageError } from '../../errors.js';
+import { now as clockNow } from 'llm-scratch-core/clock';
+import { UsageError } from 'llm-scratch-core/errors';
 import { readCommits } from '../../crew/dashboard/commits.js';
 import { dayZero } from '../../crew/dashboard/snapshot.js';
 import { parsePlan, readPlanText } from '../../crew/plan/index.js';
 import { computeReport } from '../../crew/report/measures.js';
-import { defineCommand } from '../command.js';
-import { requireOutputDir } from '../file-checks.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
+import { requireOutputDir } from 'llm-scratch-core/cli/file-checks';
 import { trackerOptions, withTracker } from './issues.js';
 
 export const reportCommand = defineCommand({

@@ -1,6 +1,6 @@
 // What every runtime command opens: the plan and the tracker it names, and how to run llm-crew itself.
 import { resolve } from 'node:path';
-import { UsageError } from '../../errors.js';
+import { UsageError } from 'llm-scratch-core/errors';
 import { loadPlan, type PlanContext } from '../../crew/plan/index.js';
 import { openTracker, type Tracker } from '../../crew/tracker/index.js';
 import { withNotify } from '../../crew/tracker/notify.js';

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import type { PlanContext } from '../plan/index.js';
 import { commitPaths, currentBranch, fastForward, isAncestor, uncommittedPaths } from './git.js';
 

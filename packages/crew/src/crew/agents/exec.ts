@@ -6,7 +6,7 @@
  */
 import { execFile, type ChildProcess, type ExecFileException } from 'node:child_process';
 import { statSync } from 'node:fs';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 
 export interface RunResult {
   code: number;

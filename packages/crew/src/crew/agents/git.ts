@@ -1,7 +1,7 @@
 /** The git the runtime needs: worktrees per agent, and what status shows of a branch. */
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { run, runOk } from './exec.js';
 
 const git = (cwd: string, ...args: string[]) => run('git', args, { cwd });

@@ -11,7 +11,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { agentLabel, pointMilestone, type PlanContext } from '../plan/index.js';
 import type { Issue, Tracker } from '../tracker/index.js';
 import { run, runOk } from './exec.js';

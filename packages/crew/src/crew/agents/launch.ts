@@ -5,8 +5,8 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
-import { UserError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { UserError } from 'llm-scratch-core/errors';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { DEFAULT_DB } from '../tracker/index.js';
 import { excludeFromGit } from './git.js';
 import { logFile, shimDir, type RuntimeAgent } from './layout.js';

@@ -6,8 +6,8 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../io/atomic.js';
-import { UserError } from '../../errors.js';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
+import { UserError } from 'llm-scratch-core/errors';
 import type { Permissions } from './profiles/index.js';
 
 export const COORDINATOR_SESSION = 'llm-coordinator';

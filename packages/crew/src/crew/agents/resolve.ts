@@ -5,7 +5,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { splitWords } from './words.js';
 
 function executable(file: string): boolean {

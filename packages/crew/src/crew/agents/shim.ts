@@ -5,7 +5,7 @@
  */
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { shimDir } from './layout.js';
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;

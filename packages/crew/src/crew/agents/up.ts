@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import type { PlanContext } from '../plan/index.js';
 import type { Tracker } from '../tracker/index.js';
 import { agentBrief, writeText } from './brief.js';

@@ -4,7 +4,7 @@
  * the next character, and `;`, `|`, `$` or `*` are ordinary characters passed to the program as
  * they are. That is what lets `command: ./agent --name "a b;c"` run without a shell.
  */
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 
 export function splitWords(line: string): string[] {
   const words: string[] = [];

@@ -1,4 +1,4 @@
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 
 /**
  * The one error type of the book tools. Its message is the single line a user sees (the CLI prints it

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { run } from '../agents/exec.js';
 import { launchAgent } from '../agents/launch.js';
 import { briefFile, readRuntime, type RuntimeState } from '../agents/layout.js';

@@ -4,7 +4,7 @@
  * the commit convention marked. git runs through an argument list.
  */
 import { execFileSync } from 'node:child_process';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { startFailure } from '../agents/exec.js';
 
 /**

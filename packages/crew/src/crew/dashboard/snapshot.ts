@@ -3,7 +3,7 @@
  * runtime's events), git and a status source (`collectStatus` in production, anything in tests).
  * Both the terminal and the web dashboard render this one object, so they cannot disagree.
  */
-import { now as clockNow } from '../../clock.js';
+import { now as clockNow } from 'llm-scratch-core/clock';
 import { agentLabel, type Plan } from '../plan/index.js';
 import type { Issue, Tracker } from '../tracker/index.js';
 import type { AgentStatus, CrewEvent } from '../agents/types.js';

@@ -16,7 +16,7 @@ import {
   useState,
   type ReactElement,
 } from 'react';
-import { colorEnabled } from '../../terminal.js';
+import { colorEnabled } from 'llm-scratch-core/terminal';
 import type { CrewEvent } from '../agents/types.js';
 import type { DashboardActions } from './actions.js';
 import {

@@ -6,8 +6,8 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { UserError } from '../../errors.js';
-import { allowedHosts, installHostCheck } from '../../host-check.js';
+import { UserError } from 'llm-scratch-core/errors';
+import { allowedHosts, installHostCheck } from 'llm-scratch-core/host-check';
 import { dashboardFragment, dashboardPage } from './html.js';
 import type { Snapshot } from './snapshot.js';
 

@@ -1,6 +1,6 @@
 /** What the planner needs from a book: its chapters with page ranges, and section lookup by number. */
 import { readFileSync } from 'node:fs';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { STRUCTURE_FORMAT, STRUCTURE_VERSION, type BookStructure, type Entry } from '../book/types.js';
 
 export function readStructure(file: string): BookStructure {

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { findEntry, planChapters } from './book.js';
 import { issueGraph } from './graph.js';
 import { agentLabel, desiredState, sectionList } from './desired.js';

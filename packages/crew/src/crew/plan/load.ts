@@ -1,7 +1,7 @@
 /** Reading crew.yaml and what it points at, into one context that documents and the tracker share. */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import type { BookStructure } from '../book/types.js';
 import type { Splits } from '../book/split.js';
 import type { ChunkSummary } from '../book/summarize.js';

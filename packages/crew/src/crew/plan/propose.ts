@@ -10,7 +10,7 @@
  * the plan. Every task and interface carries an acceptance command written from the project's
  * test command (stack.ts).
  */
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import type { BookStructure, Entry } from '../book/types.js';
 import { entryRef, planChapters } from './book.js';
 import { slug } from './schema.js';

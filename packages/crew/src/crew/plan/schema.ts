@@ -6,7 +6,7 @@
  * sees a complete Plan.
  */
 import { isMap, LineCounter, parseDocument, stringify, type Document, type Node } from 'yaml';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { PROFILES } from '../agents/profiles/index.js';
 import { shapeIssues, type Key } from './json-schema.js';
 import {

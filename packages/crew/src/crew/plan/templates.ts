@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 
 export type TemplateName =
   'IMPLEMENTATION_PLAN.md' | 'AGENT_ASSIGNMENTS.md' | 'brief.md' | 'task.md' | 'integration.md';

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { svgToPng, vegaLiteSvg } from '../../chart/vega.js';
+import { svgToPng, vegaLiteSvg } from 'llm-scratch-core/chart/vega';
 import { overheadSpec, runningTotalSpec } from './charts.js';
 import type { Report } from './measures.js';
 

@@ -5,7 +5,7 @@
  * event is machine state that does not belong in the repository's issues.
  */
 import type Database from 'better-sqlite3';
-import { nowIso } from '../../clock.js';
+import { nowIso } from 'llm-scratch-core/clock';
 import type { CrewEvent, CrewEventKind } from '../agents/types.js';
 import type { EventFilter } from './types.js';
 

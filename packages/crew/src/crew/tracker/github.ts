@@ -10,7 +10,7 @@ import { Octokit } from '@octokit/rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import type Database from 'better-sqlite3';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import type { CrewEvent } from '../agents/types.js';
 import { addEvent, listEvents } from './events.js';
 import { openDatabase } from './local.js';

@@ -9,8 +9,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { nowIso as now } from '../../clock.js';
-import { UserError } from '../../errors.js';
+import { nowIso as now } from 'llm-scratch-core/clock';
+import { UserError } from 'llm-scratch-core/errors';
 import type { CrewEvent } from '../agents/types.js';
 import { addEvent, listEvents } from './events.js';
 import type {

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { GitHubTracker } from './github.js';
 import { LocalTracker } from './local.js';
 import type { Tracker } from './types.js';

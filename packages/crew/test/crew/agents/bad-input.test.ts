@@ -12,7 +12,7 @@ import type { RuntimeState } from '../../../src/crew/agents/layout.js';
 import type { AgentStatus } from '../../../src/crew/agents/types.js';
 import { git as dashboardGit } from '../../../src/crew/dashboard/commits.js';
 import { splitWords } from '../../../src/crew/agents/words.js';
-import { UserError } from '../../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { makeProject } from './project.js';
 import { runCrew } from './run-crew.js';
 

@@ -11,8 +11,8 @@ import { agentState, AGENT_STATES, type StateInput } from '../../../src/crew/age
 import { PROFILES } from '../../../src/crew/agents/profiles/index.js';
 import { llmCrew } from '../../../src/cli/llm-crew.js';
 import { LocalTracker } from '../../../src/crew/tracker/index.js';
-import { UserError } from '../../../src/errors.js';
-import { runCli } from '../../helpers/cli.js';
+import { UserError } from 'llm-scratch-core/errors';
+import { runCli } from '../../../../../test/helpers/cli.js';
 import { llmBook, SEED_YAML } from '../plan/fixtures.js';
 
 const stateOf = (program: string, payload: unknown) =>

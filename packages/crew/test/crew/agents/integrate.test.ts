@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { integrate, mergeAgent, mergeOrder } from '../../../src/crew/agents/integrate.js';
 import { loadPlan } from '../../../src/crew/plan/index.js';
 import { LocalTracker } from '../../../src/crew/tracker/index.js';
-import { UserError } from '../../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { makeProject } from './project.js';
 
 function commitOn(dir: string, branch: string, files: Record<string, string>, from = 'main'): void {

@@ -13,7 +13,7 @@ import { LocalTracker, syncTracker } from '../../../src/crew/tracker/index.js';
 export const FAKE_AGENT = fileURLToPath(new URL('./fake-agent.mjs', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../../src/cli/llm-crew.ts', import.meta.url));
 // The loader `--import tsx` names, as a URL: agents run it from directories without node_modules.
-export const TSX = new URL('../../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+export const TSX = new URL('../../../../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 export interface Project {
   dir: string;

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const CLI = fileURLToPath(new URL('../../../src/cli/llm-crew.ts', import.meta.url));
-const TSX = new URL('../../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+const TSX = new URL('../../../../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 export interface CrewRun {
   code: number;

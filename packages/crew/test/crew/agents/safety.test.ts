@@ -21,7 +21,7 @@ import { LocalTracker } from '../../../src/crew/tracker/index.js';
 import { CLI, makeProject, TSX, type Project } from './project.js';
 import { runCrew } from './run-crew.js';
 import { llmCrew } from '../../../src/cli/llm-crew.js';
-import { runCli } from '../../helpers/cli.js';
+import { runCli } from '../../../../../test/helpers/cli.js';
 
 const exec = promisify(execFile);
 const sockets: string[] = [];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { llmCrew } from '../../../src/cli/llm-crew.js';
-import { runProgram } from '../../../src/cli/program.js';
+import { runProgram } from 'llm-scratch-core/cli/program';
 import { CHAPTERS, makeBook, type Made } from './fixtures.js';
 
 async function run(...argv: string[]) {

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { llmCrew } from '../../../src/cli/llm-crew.js';
-import { runProgram } from '../../../src/cli/program.js';
+import { runProgram } from 'llm-scratch-core/cli/program';
 import type { AgentStatus } from '../../../src/crew/agents/types.js';
 import { parsePlan, readPlanText, type Plan } from '../../../src/crew/plan/index.js';
 import { LocalTracker } from '../../../src/crew/tracker/index.js';

@@ -15,7 +15,7 @@ import {
   planToYaml,
   proposePlan,
 } from '../../../src/crew/plan/index.js';
-import { runCli } from '../../helpers/cli.js';
+import { runCli } from '../../../../../test/helpers/cli.js';
 import { planYaml } from '../agents/project.js';
 import { llmBook, SEED_YAML, seedDir, TEST_COMMAND } from './fixtures.js';
 

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { now } from '../../../src/clock.js';
+import { now } from 'llm-scratch-core/clock';
 import { GitHubTracker, LocalTracker, type Tracker } from '../../../src/crew/tracker/index.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'crew-events-'));

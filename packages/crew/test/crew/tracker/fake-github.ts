@@ -4,7 +4,7 @@
 // injectable faults (a 403 secondary rate limit with retry-after, 5xx).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { nowIso as now } from '../../../src/clock.js';
+import { nowIso as now } from 'llm-scratch-core/clock';
 
 const PAGE = 5;
 

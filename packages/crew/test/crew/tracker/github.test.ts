@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { desiredState, loadPlan } from '../../../src/crew/plan/index.js';
 import { GitHubTracker, resolveRepo, resolveToken, syncTracker } from '../../../src/crew/tracker/index.js';
-import { UserError } from '../../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { seedDir } from '../plan/fixtures.js';
 import { startFakeGitHub, type FakeGitHub } from './fake-github.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { llmCrew } from '../../../src/cli/llm-crew.js';
-import { runProgram } from '../../../src/cli/program.js';
+import { runProgram } from 'llm-scratch-core/cli/program';
 import { LocalTracker, MIGRATIONS } from '../../../src/crew/tracker/index.js';
 import { SEED_YAML, seedDir } from '../plan/fixtures.js';
 

@@ -3,9 +3,9 @@
 // `llm-scratch bench generate`: decoding and prefill speed against the read-bandwidth limit.
 import { GEMM_SHAPES } from '../../backend/bench-gemm.js';
 import type { GemmResult } from '../../backend/bench-gemm.js';
-import { UsageError, UserError } from '../../errors.js';
+import { UsageError, UserError } from 'llm-scratch-core/errors';
 import { PRESETS } from '../../llm/presets.js';
-import { defineCommand } from '../command.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
 import { DTYPE_OPTION } from '../dtype-option.js';
 import type { WeightDType } from '../../llm/decoder.js';
 import { resolveModelDir } from '../model-dir.js';

@@ -1,9 +1,9 @@
 // `llm-scratch bpe-train`: learn a byte-level BPE vocabulary from text files (chapter 2's bonus).
-import { UsageError, UserError } from '../../errors.js';
+import { UsageError, UserError } from 'llm-scratch-core/errors';
 import { BPETokenizer, readTextFile, saveVocab, trainBPE } from '../../llm/fundamentals.js';
 import { MAX_VOCAB } from '../../llm/tokenizer/vocab-files.js';
-import { defineCommand } from '../command.js';
-import { requireFile, requireOutputDir } from '../file-checks.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
+import { requireFile, requireOutputDir } from 'llm-scratch-core/cli/file-checks';
 
 export const bpeTrainCommand = defineCommand({
   name: 'bpe-train',

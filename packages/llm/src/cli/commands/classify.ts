@@ -1,11 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError, UserError } from '../../errors.js';
+import { UsageError, UserError } from 'llm-scratch-core/errors';
 import type { Classification } from '../../llm/classifier.js';
 import type { Example } from '../../llm/finetune/data.js';
 import { readTextFile } from '../../io/text-file.js';
-import { defineCommand } from '../command.js';
-import { requireFile } from '../file-checks.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
+import { requireFile } from 'llm-scratch-core/cli/file-checks';
 import { requireLabelledData } from '../labelled-data.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';

@@ -1,8 +1,8 @@
 // `llm-scratch decode`: token ids -> text.
-import { UsageError, UserError } from '../../errors.js';
+import { UsageError, UserError } from 'llm-scratch-core/errors';
 import { loadTokenizer, readTextFile } from '../../llm/fundamentals.js';
-import { defineCommand } from '../command.js';
-import { requireFile } from '../file-checks.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
+import { requireFile } from 'llm-scratch-core/cli/file-checks';
 import { encodingOption } from './tokenize.js';
 
 // Ids written as a JSON array or separated by white space or commas.

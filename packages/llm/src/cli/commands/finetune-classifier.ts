@@ -1,12 +1,12 @@
-import { Interrupted, UsageError } from '../../errors.js';
+import { Interrupted, UsageError } from 'llm-scratch-core/errors';
 import type { DataFormat } from '../../llm/finetune/data.js';
 import { CLASSIFIER_DEFAULTS, TRAINABLE } from '../../llm/finetune/defaults.js';
 import type { Trainable } from '../../llm/finetune/train.js';
 import { PRESETS, presetConfig } from '../../llm/presets.js';
 import { SEED_RANGE } from '../args.js';
-import { defineCommand } from '../command.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
 import { evaluationOptions, weightDecayOption } from '../training-options.js';
-import { requireOutputDir } from '../file-checks.js';
+import { requireOutputDir } from 'llm-scratch-core/cli/file-checks';
 import { requireLabelledData } from '../labelled-data.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
-import { Interrupted, UsageError } from '../../errors.js';
+import { Interrupted, UsageError } from 'llm-scratch-core/errors';
 import { INSTRUCT_DEFAULTS as d } from '../../llm/instruct/defaults.js';
 import { SEED_RANGE } from '../args.js';
-import { defineCommand } from '../command.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
 import { evaluationOptions, weightDecayOption } from '../training-options.js';
-import { requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
+import { requireFile, requireOutputDir, requireOutputFile } from 'llm-scratch-core/cli/file-checks';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
 

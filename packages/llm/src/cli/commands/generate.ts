@@ -1,6 +1,6 @@
-import { UsageError, UserError } from '../../errors.js';
+import { UsageError, UserError } from 'llm-scratch-core/errors';
 import { parseIdList, SEED_RANGE } from '../args.js';
-import { defineCommand } from '../command.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
 import { DTYPE_OPTION, weightDType } from '../dtype-option.js';
 import { resolveModelDir } from '../model-dir.js';
 import { checkIdsInVocabulary, checkModelBounds } from '../model-limits.js';

@@ -1,5 +1,5 @@
 // The llm-scratch program's commands, in the order --help lists them.
-import type { Command } from '../command.js';
+import type { Command } from 'llm-scratch-core/cli/command';
 import { benchGemmCommand, benchGenerateCommand } from './bench.js';
 import { bpeTrainCommand } from './bpe-train.js';
 import { chatCommand } from './chat.js';

@@ -2,11 +2,11 @@ import { kernels } from '../../backend/index.js';
 import { loadNative, nativeLoadError } from '../../backend/native.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../../errors.js';
+import { UsageError } from 'llm-scratch-core/errors';
 import { PRESETS } from '../../llm/presets.js';
 import { dataPath } from '../../paths.js';
 import { version } from '../../version.js';
-import { defineCommand } from '../command.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
 
 export interface BackendInfo {
   backend: string;

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { UsageError, UserError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { UsageError, UserError } from 'llm-scratch-core/errors';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import {
   checkResponses,
   JUDGE_DEFAULTS as d,
@@ -9,9 +9,9 @@ import {
   type ItemScore,
   type JudgeApi,
 } from '../../llm/instruct/judge.js';
-import { counter } from '../../terminal.js';
-import { defineCommand } from '../command.js';
-import { requireFile, requireOutputFile } from '../file-checks.js';
+import { counter } from 'llm-scratch-core/terminal';
+import { defineCommand } from 'llm-scratch-core/cli/command';
+import { requireFile, requireOutputFile } from 'llm-scratch-core/cli/file-checks';
 
 interface ScoresFile {
   responses: string;

@@ -1,6 +1,6 @@
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { parseIdList } from '../args.js';
-import { defineCommand } from '../command.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
 import { resolveModelDir } from '../model-dir.js';
 import { checkIdsInVocabulary } from '../model-limits.js';
 

@@ -1,8 +1,8 @@
 // `llm-scratch prepare`: text files -> one token shard (uint16 ids after a 1024-byte header, as llm.c),
 // which GPTDatasetV1 reads from disk window by window (ShardTokens).
-import { UsageError } from '../../errors.js';
-import { defineCommand } from '../command.js';
-import { requireFile, requireOutputFile } from '../file-checks.js';
+import { UsageError } from 'llm-scratch-core/errors';
+import { defineCommand } from 'llm-scratch-core/cli/command';
+import { requireFile, requireOutputFile } from 'llm-scratch-core/cli/file-checks';
 import { encodingOption } from './tokenize.js';
 
 export const prepareCommand = defineCommand({

@@ -1,11 +1,11 @@
 // `llm-scratch pull`: a model directory from the Hugging Face hub (src/io/hub/), with a progress
 // line per file on stderr.
-import { UsageError } from '../../errors.js';
+import { UsageError } from 'llm-scratch-core/errors';
 import { hubEndpoint, hubToken } from '../../io/hub/env.js';
 import { defaultDirName, repoIdProblem } from '../../io/hub/repo-id.js';
-import { canRedraw } from '../../terminal.js';
-import { defineCommand } from '../command.js';
-import { requireOutputDir } from '../file-checks.js';
+import { canRedraw } from 'llm-scratch-core/terminal';
+import { defineCommand } from 'llm-scratch-core/cli/command';
+import { requireOutputDir } from 'llm-scratch-core/cli/file-checks';
 
 /** 1234567 -> '1.2 MB' (decimal units, as the hub shows sizes). */
 export function formatBytes(n: number): string {

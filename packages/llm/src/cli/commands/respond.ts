@@ -1,10 +1,10 @@
-import { UsageError, UserError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { UsageError, UserError } from 'llm-scratch-core/errors';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { INSTRUCT_DEFAULTS, RESPONSES_FILE } from '../../llm/instruct/defaults.js';
-import { counter } from '../../terminal.js';
-import { defineCommand } from '../command.js';
+import { counter } from 'llm-scratch-core/terminal';
+import { defineCommand } from 'llm-scratch-core/cli/command';
 import { DTYPE_OPTION, weightDType } from '../dtype-option.js';
-import { requireFile, requireOutputFile } from '../file-checks.js';
+import { requireFile, requireOutputFile } from 'llm-scratch-core/cli/file-checks';
 import { resolveModelDir } from '../model-dir.js';
 
 export const respondCommand = defineCommand({

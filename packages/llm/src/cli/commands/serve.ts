@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError, UserError } from '../../errors.js';
-import { allowedHosts } from '../../host-check.js';
+import { UsageError, UserError } from 'llm-scratch-core/errors';
+import { allowedHosts } from 'llm-scratch-core/host-check';
 import { DEFAULT_LIMITS } from '../../serve/context.js';
 import { DEFAULT_MAX_BATCH } from '../../serve/queue.js';
-import { defineCommand } from '../command.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
 import { DTYPE_OPTION, weightDType } from '../dtype-option.js';
 import { resolveModelDir } from '../model-dir.js';
 

@@ -1,9 +1,9 @@
 // `llm-scratch tokenize`: text -> token ids (the book's chapter 2): GPT-2's BPE, or the tokenizer of a
 // Hugging Face model directory (Llama 3, Qwen3, Gemma 3).
-import { UsageError } from '../../errors.js';
+import { UsageError } from 'llm-scratch-core/errors';
 import { loadTokenizer, readTextFile } from '../../llm/fundamentals.js';
-import { defineCommand } from '../command.js';
-import { requireFile } from '../file-checks.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
+import { requireFile } from 'llm-scratch-core/cli/file-checks';
 
 export const encodingOption = {
   type: 'string',

@@ -1,10 +1,10 @@
-import { Interrupted, UsageError } from '../../errors.js';
+import { Interrupted, UsageError } from 'llm-scratch-core/errors';
 import { BOOK_DEFAULTS } from '../../llm/train/defaults.js';
 import { PRESETS } from '../../llm/presets.js';
 import { SEED_RANGE } from '../args.js';
-import { defineCommand } from '../command.js';
+import { defineCommand } from 'llm-scratch-core/cli/command';
 import { evaluationOptions, weightDecayOption } from '../training-options.js';
-import { requireFile, requireOutputDir, requireOutputFile } from '../file-checks.js';
+import { requireFile, requireOutputDir, requireOutputFile } from 'llm-scratch-core/cli/file-checks';
 import { resolveModelDir } from '../model-dir.js';
 import { checkModelBounds, readModelSize } from '../model-limits.js';
 

@@ -3,7 +3,7 @@
 // the range a body response really starts at) and gives up on a server that does not answer,
 // and the translation of the client's errors into one line that says what to do.
 import { HubApiError, InvalidApiResponseFormatError } from '@huggingface/hub';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 
 export interface HubTarget {
   endpoint: string;

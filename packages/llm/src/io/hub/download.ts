@@ -4,7 +4,7 @@
 // what the hub announced is renamed to its final name. A partial file never has the final name.
 import { rmSync } from 'node:fs';
 import { open, rename, stat, type FileHandle } from 'node:fs/promises';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { hashFile, runningHash, type Expected, type RunningHash } from './verify.js';
 
 export interface Body {

@@ -1,7 +1,7 @@
 // The environment variables the hub's own tools read, read the same way here: HF_ENDPOINT (the
 // hub's base URL, for a mirror or a local stand-in) and HF_TOKEN (a user access token, sent as
 // Authorization: Bearer).
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 

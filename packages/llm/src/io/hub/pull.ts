@@ -6,7 +6,7 @@
 import { downloadFile, fileDownloadInfo, listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
 import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { explain, gatedError, hubFetch, type HubFetch, type HubTarget } from './client.js';
 import { downloadVerified, type Body } from './download.js';
 import { chooseModelFiles, weightsFromIndex } from './model-files.js';

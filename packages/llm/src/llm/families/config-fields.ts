@@ -1,7 +1,7 @@
 // Reading a family's config.json fields: each one checked for type and range with a one-line error
 // naming the file and the key, sizes bounded (a forged `num_hidden_layers: 1000000000` is refused
 // here, not by the allocator), and transformers' defaults where a field may be absent.
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { describeJson as describe } from '../../io/json.js';
 
 // Far above any open model (the largest: ~128 layers, ~16k wide, 256k vocabulary, 1M positions).

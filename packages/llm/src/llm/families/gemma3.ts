@@ -16,7 +16,7 @@
 // The multimodal `gemma3` checkpoints (Gemma3ForConditionalGeneration) are not read: their text
 // weights live under another prefix beside a vision tower.
 // Shapes: B batch, T tokens, C width, V vocabulary.
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { Embedding, type InitOptions, Linear, Module, ModuleList, RMSNorm } from '../../nn/index.js';
 import * as T from '../../tensor/index.js';
 import { globalRng, type Tensor } from '../../tensor/index.js';

@@ -2,7 +2,7 @@
 // `llm_scratch`): validated before anything is allocated. A config comes from outside as often as
 // weights do, so every field the model is built from is checked for type and range, and the sizes
 // are bounded: a forged `n_layer: 1000000000` is refused here, not by the allocator.
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import type { ModelKind } from '../../io/hub-config.js';
 import type { GPTConfig } from '../gpt.js';
 import { isJsonObject as isObject, describeJson as describe } from '../../io/json.js';

@@ -5,8 +5,8 @@
 // (stored [in, out]) transposed into our Linear layout ([out, in]) and c_attn split into q, k, v.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { UserError } from 'llm-scratch-core/errors';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { CONFIG_FILE, readConfigJson, type ModelKind } from '../../io/hub-config.js';
 import {
   MODEL_FILE,

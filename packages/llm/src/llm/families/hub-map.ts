@@ -2,7 +2,7 @@
 // Qwen3, Gemma 3): every tensor of the declared map checked against the files' headers (missing,
 // unexpected, wrong shape with both shapes, not a float) before the model is allocated, then read
 // one at a time into the model's parameters.
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import type { HubWeights } from '../../io/hub-weights.js';
 import { quoteName } from '../../io/input-file.js';
 import { FLOAT_DTYPES, type DType } from '../../io/safetensors.js';

@@ -5,7 +5,7 @@
 // attention (num_key_value_heads), the SwiGLU feed-forward, no biases, and an output head tied to
 // the embedding or not as tie_word_embeddings says (tied in 3.2 1B/3B).
 // Shapes: B batch, T tokens, C width, V vocabulary.
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { Embedding, type InitOptions, Linear, Module, ModuleList, RMSNorm } from '../../nn/index.js';
 import { globalRng, type Tensor } from '../../tensor/index.js';
 import { KVCache, type LayerCache } from '../kv-cache.js';

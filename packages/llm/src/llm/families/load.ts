@@ -4,8 +4,8 @@
 // then each tensor is read (widened to float32) straight into the model, one at a time.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { UserError } from 'llm-scratch-core/errors';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { CONFIG_FILE, readConfigJson } from '../../io/hub-config.js';
 import {
   MODEL_FILE,

@@ -5,7 +5,7 @@
 // projections when attention_bias says so. Layers may attend within a sliding window when
 // use_sliding_window (or layer_types) says so; the released models do not.
 // Shapes: B batch, T tokens, C width, V vocabulary.
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { Embedding, type InitOptions, Linear, Module, ModuleList, RMSNorm } from '../../nn/index.js';
 import { globalRng, type Tensor } from '../../tensor/index.js';
 import { KVCache, type LayerCache } from '../kv-cache.js';

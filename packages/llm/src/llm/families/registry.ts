@@ -1,7 +1,7 @@
 // The families this program runs, found from config.json's model_type (or, failing that, its
 // architectures). A config without either is GPT-2's as this program wrote it before families.
 // To add a family: write its file (see llama3.ts), then list it here.
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import type { AnyFamily } from './family.js';
 import { gemma3 } from './gemma3.js';
 import { gpt2 } from './gpt2.js';

@@ -4,7 +4,7 @@
 // in float32, repeated in both halves of a head for the rotate-half convention
 // (T.rotaryEmbedding). The book's counterpart is compute_rope_params in
 // ch05/07_gpt_to_llama/standalone-llama32.ipynb.
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import * as T from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import { isJsonObject as isObject } from '../../io/json.js';

@@ -6,8 +6,8 @@
 // loss and accuracy plots and metrics.json.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError } from '../../errors.js';
-import { colorEnabled } from '../../terminal.js';
+import { UserError } from 'llm-scratch-core/errors';
+import { colorEnabled } from 'llm-scratch-core/terminal';
 import { loadModelDir } from '../families/gpt2.js';
 import { AdamW } from '../../optim/index.js';
 import { Rng } from '../../tensor/index.js';

@@ -2,8 +2,8 @@
 // starting model as the reference, the loss and reward margins of the training and validation pairs
 // every evalFreq steps, and the held-out (validation) pairs scored before and after.
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { UserError } from 'llm-scratch-core/errors';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { saveModelDir } from '../families/gpt2.js';
 import { readTextFile } from '../../io/text-file.js';
 import { AdamW, clipGradNorm } from '../../optim/index.js';

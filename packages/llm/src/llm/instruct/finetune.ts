@@ -2,11 +2,11 @@
 // the loss plot), optionally with LoRA adapters (appendix E), then section 7.7's responses for the
 // test set. The model directory written at the end is marked 'instruct' in its config.json.
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { UserError } from 'llm-scratch-core/errors';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { saveModelDir } from '../families/gpt2.js';
 import { Rng } from '../../tensor/index.js';
-import { counter } from '../../terminal.js';
+import { counter } from 'llm-scratch-core/terminal';
 import { gpt2Tokenizer } from '../fundamentals.js';
 import { GPTModel } from '../gpt.js';
 import { InstructionDataset, loadInstructionData, splitInstructionData } from '../instruction.js';

@@ -5,7 +5,7 @@
 // connection refused or reset, a timeout, HTTP 429 or 5xx) are retried with exponential backoff; a
 // reply without a usable number is asked again and then recorded as unscored. Scores are handed to
 // onScore as they come, so that a caller can keep them if the server goes away.
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { formatInput, type InstructionEntry } from '../instruction.js';
 
 export type JudgeApi = 'ollama' | 'openai';

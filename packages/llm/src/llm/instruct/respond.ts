@@ -3,7 +3,7 @@
 // test set with a `model_response` field to instruction-data-with-response.json.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { loadModelDir, parseConfigJson, readModelKind } from '../families/gpt2.js';
 import { readTextFile } from '../../io/text-file.js';
 import type { BPETokenizer } from '../fundamentals.js';

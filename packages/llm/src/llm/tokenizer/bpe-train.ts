@@ -4,7 +4,7 @@
 // frequent adjacent pair (ties: the smallest pair of ranks, so training is deterministic) until the
 // vocabulary has the size asked for. Pairs never cross piece boundaries, so the result encodes with
 // the same pre-tokenizer and merge rule as GPT-2's own vocabulary (bpe.ts).
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { bytesToUnicode } from './byte-unicode.js';
 import { pretokenize } from './pretokenize.js';
 import { MAX_VOCAB, type BPEVocab } from './vocab-files.js';

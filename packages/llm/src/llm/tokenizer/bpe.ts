@@ -8,7 +8,7 @@
 // English words), then a bounded cache of pieces seen before, then the merge loop over an int array
 // with an open-addressing table of rank pairs (no strings inside the loop).
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { utf8Encode } from './byte-unicode.js';
 import { LONG_PIECE, mergeLong, mergeShort, NO_MERGE } from './merge.js';
 import { PieceTable } from './piece-table.js';

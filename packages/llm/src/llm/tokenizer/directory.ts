@@ -4,7 +4,7 @@
 // (encoder.json + vocab.bpe, written by `bpe-train`).
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { readTextFile } from '../../io/text-file.js';
 import { BPETokenizer } from './bpe.js';
 import { HFTokenizer } from './hf/tokenizer.js';

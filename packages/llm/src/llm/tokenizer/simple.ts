@@ -1,7 +1,7 @@
 // The book's word-level tokenizers (sections 2.3 and 2.4): split on punctuation, '--' and white space
 // with the book's regex, map each word to its index in a sorted vocabulary, and on decode glue the
 // punctuation back to the word before it.
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 
 // re.split(r'([,.:;?_!"()\']|--|\s)', text), keeping the non-blank items, stripped.
 export function splitWords(text: string): string[] {

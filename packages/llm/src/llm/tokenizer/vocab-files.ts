@@ -4,7 +4,7 @@
 // The reader is as strict as tiktoken's data_gym loader: every merge must name tokens of the encoder,
 // every byte must be present, ids must be 0..N-1, and any problem is one line naming the file.
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { readTextFile } from '../../io/text-file.js';
 import { bytesToUnicode, unicodeToBytes } from './byte-unicode.js';
 

@@ -8,8 +8,8 @@
 // so a crash or Ctrl-C at any point leaves a complete checkpoint that --resume finds.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { UserError } from 'llm-scratch-core/errors';
+import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { loadModelDir, parseConfigJson, saveModelDir, type ModelKind } from '../families/gpt2.js';
 import { readTextFile } from '../../io/text-file.js';
 import { recoverCheckpoint, swapCheckpoint, TRAINER_FILE } from './checkpoint-swap.js';

@@ -2,7 +2,7 @@
 // image is a Vega-Lite chart rendered by the shared chart helper (src/chart/vega.ts); the terminal
 // gets a compact asciichart.
 import asciichart from 'asciichart';
-import { svgToPng, vegaLiteSvg } from '../../chart/vega.js';
+import { svgToPng, vegaLiteSvg } from 'llm-scratch-core/chart/vega';
 import type { LossHistory } from './checkpoint.js';
 
 // The axis and series names; chapter 6 plots accuracy against examples seen with the same chart.

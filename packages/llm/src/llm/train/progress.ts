@@ -3,7 +3,7 @@
 // (pipes, logs) the result lines on stdout and a plain step line on stderr for the first step and
 // at every tenth of the run, with no carriage returns.
 import cliProgress from 'cli-progress';
-import { canRedraw } from '../../terminal.js';
+import { canRedraw } from 'llm-scratch-core/terminal';
 
 interface ProgressIO {
   stdout(text: string): void;

@@ -4,8 +4,8 @@
 // epoch, the loss log, and at the end the loss plot (PNG and terminal).
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '../../errors.js';
-import { colorEnabled } from '../../terminal.js';
+import { UserError } from 'llm-scratch-core/errors';
+import { colorEnabled } from 'llm-scratch-core/terminal';
 import { loadModelDir, type ModelKind } from '../families/gpt2.js';
 import type { AdamW } from '../../optim/index.js';
 import { Rng } from '../../tensor/index.js';

@@ -3,7 +3,7 @@
 // model's answer is what it writes after '### Response:' (earlier turns are not part of the prompt).
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { now } from '../../clock.js';
+import { now } from 'llm-scratch-core/clock';
 import { formatPrompt } from '../../llm/instruction.js';
 import { ApiError } from '../errors.js';
 import { disconnectSignal, pickModel, type ServeContext } from '../context.js';

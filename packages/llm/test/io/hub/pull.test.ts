@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { pullModel, type PullRequest } from '../../../src/io/hub/pull.js';
 import { startStandInHub, type StandInHub } from './hub-server.js';
 

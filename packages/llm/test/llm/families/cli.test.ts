@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { llmScratch } from '../../../src/cli/llm-scratch.js';
-import { runCli } from '../../helpers/cli.js';
+import { runCli } from '../../../../../test/helpers/cli.js';
 import { describeEachBackend } from '../../helpers/backends.js';
 import { CASES, expected, FIXTURES as ROOT } from './fixture-cases.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { openHubWeights } from '../../../src/io/hub-weights.js';
 import { llama3 } from '../../../src/llm/families/llama3.js';
 import { qwen3 } from '../../../src/llm/families/qwen3.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import type { CausalLM } from '../../../src/llm/families/family.js';
 import { llama3, llama3ConfigFromHF } from '../../../src/llm/families/llama3.js';
 import { loadModel, saveModel } from '../../../src/llm/families/load.js';

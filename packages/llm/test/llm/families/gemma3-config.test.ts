@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { llmScratch } from '../../../src/cli/llm-scratch.js';
-import { UserError } from '../../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { SHARD_INDEX } from '../../../src/io/hub-weights.js';
 import { gemma3, gemma3ConfigFromHF, gemma3ConfigToHF } from '../../../src/llm/families/gemma3.js';
 import { loadModel, readFamilyConfig, saveModel } from '../../../src/llm/families/load.js';
@@ -15,7 +15,7 @@ import { RotaryEmbedding } from '../../../src/llm/families/rope.js';
 import { AdamW } from '../../../src/optim/index.js';
 import * as T from '../../../src/tensor/index.js';
 import { noGrad, Rng, Tensor } from '../../../src/tensor/index.js';
-import { runCli } from '../../helpers/cli.js';
+import { runCli } from '../../../../../test/helpers/cli.js';
 import { gradCheck } from '../../helpers/gradcheck.js';
 import { tinyGemma } from './gemma3-tiny.js';
 

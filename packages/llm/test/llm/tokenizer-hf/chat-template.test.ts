@@ -5,8 +5,8 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { setClock } from '../../../src/clock.js';
-import { UserError } from '../../../src/errors.js';
+import { setClock } from 'llm-scratch-core/clock';
+import { UserError } from 'llm-scratch-core/errors';
 import { loadTokenizer, type Tokenizer } from '../../../src/llm/fundamentals.js';
 import {
   readChatTemplate,

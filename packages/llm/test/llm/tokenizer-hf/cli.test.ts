@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { llmScratch } from '../../../src/cli/llm-scratch.js';
-import { runProgram } from '../../../src/cli/program.js';
+import { runProgram } from 'llm-scratch-core/cli/program';
 import { familyDir, fixture } from './family-suite.js';
 
 const require = createRequire(import.meta.url);

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { loadTokenizer, type HFTokenizer } from '../../../src/llm/fundamentals.js';
 
 const require = createRequire(import.meta.url);

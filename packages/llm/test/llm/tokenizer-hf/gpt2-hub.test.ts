@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UserError } from '../../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { gpt2Tokenizer, loadTokenizer, type Tokenizer } from '../../../src/llm/fundamentals.js';
 import { dataPath } from '../../../src/paths.js';
 import { fixture } from './family-suite.js';

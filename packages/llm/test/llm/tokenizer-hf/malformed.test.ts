@@ -2,7 +2,7 @@
 // or one line (a UserError) naming the file: never a crash or a stack trace.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../../../src/errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { bytesToUnicode } from '../../../src/llm/tokenizer/byte-unicode.js';
 import { HFTokenizer } from '../../../src/llm/tokenizer/hf/tokenizer.js';
 

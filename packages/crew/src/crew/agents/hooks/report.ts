@@ -2,8 +2,8 @@
  * From a hook's payload to the tracker event `llm-crew hook` records, and back: the latest report
  * of an agent's hooks since its program (re)started, for the state machine.
  */
-import { now } from '../../../clock.js';
-import { UserError } from '../../../errors.js';
+import { now } from 'llm-scratch-core/clock';
+import { UserError } from 'llm-scratch-core/errors';
 import type { Tracker } from '../../tracker/index.js';
 import { PROGRAMS, profileNamed, type HookState, type ProgramName } from '../profiles/index.js';
 import type { CrewEvent } from '../types.js';

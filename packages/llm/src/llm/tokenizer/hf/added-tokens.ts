@@ -4,7 +4,7 @@
 // the longest at one position (Aho-Corasick's leftmost-longest), then single_word, lstrip and rstrip
 // applied as tokenizers' find_matches applies them. A token with "normalized": true is matched in the
 // normalized text instead, in a second pass.
-import { UserError } from '../../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { MAX_ID } from './bpe-model.js';
 import { isObject } from './json.js';
 

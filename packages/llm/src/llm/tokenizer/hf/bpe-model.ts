@@ -7,7 +7,7 @@
 // "left right" is a merge, lowest index first, leftmost on a tie; the same token may come from two
 // merges. The loop is merge.ts's, over values that are a token id (below `base`) or base + the index
 // of the merge that made the symbol, so that the value a merge leaves is its own priority.
-import { UserError } from '../../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { isUtf8 } from 'node:buffer';
 import { bytesToUnicode, unicodeToBytes, utf8Encode } from '../byte-unicode.js';
 import { LONG_PIECE, mergeLong, mergeShort, NO_MERGE } from '../merge.js';

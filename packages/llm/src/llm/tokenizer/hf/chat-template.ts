@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Environment, Interpreter, Template } from '@huggingface/jinja';
-import { now } from '../../../clock.js';
-import { UserError } from '../../../errors.js';
+import { now } from 'llm-scratch-core/clock';
+import { UserError } from 'llm-scratch-core/errors';
 import { readTextFile } from '../../../io/text-file.js';
 import { isObject, readJsonFile, type JsonObject } from './json.js';
 

@@ -2,7 +2,7 @@
 // ByteLevel (the byte table inverted; bytes that are not UTF-8 become U+FFFD), and Gemma's chain
 // Replace('▁' -> ' '), ByteFallback (runs of <0xNN> tokens to the character they spell), Fuse,
 // plus Strip and a Sequence of them.
-import { UserError } from '../../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { bytesToUnicode } from '../byte-unicode.js';
 import { componentType, patternField, stringField, type JsonObject } from './json.js';
 

@@ -1,6 +1,6 @@
 // Reading the parts of a tokenizer.json: each part is an object with a "type", and every problem is
 // one line naming the file, the part and what is supported.
-import { UserError } from '../../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { isJsonObject as isObject, type JsonObject } from '../../../io/json.js';
 import { readTextFile } from '../../../io/text-file.js';
 

@@ -4,7 +4,7 @@
 // ByteLevel's mapping of bytes to printable characters is not done here: it tells the BPE model to
 // start from the UTF-8 bytes of each piece (bpe-model.ts), which is the same thing without the
 // strings.
-import { UserError } from '../../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import { pretokenize } from '../pretokenize.js';
 import { componentType, patternField, type JsonObject } from './json.js';
 import { translateRegex } from './regex.js';

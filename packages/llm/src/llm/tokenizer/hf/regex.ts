@@ -10,7 +10,7 @@
 // Escapes of punctuation that is not special (\# \& \~, valid in Oniguruma) are invalid with the u
 // flag and become the character. Anything else this translator does not understand is refused with
 // a one-line error rather than guessed.
-import { UserError } from '../../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 
 const WHITE_SPACE = '\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 const DIGIT = '\\p{Nd}';

@@ -4,7 +4,7 @@
 // merged by the BPE model (bpe-model.ts). No special token is added: a BOS comes from the chat
 // template or the caller, as with tokenizers' add_special_tokens=False.
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { UserError } from '../../../errors.js';
+import { UserError } from 'llm-scratch-core/errors';
 import type { EncodeOptions } from '../bpe.js';
 import type { Tokenizer } from '../tokenizer.js';
 import { AddedTokenMatcher, parseAddedTokens, type AddedToken, type SpecialPolicy } from './added-tokens.js';

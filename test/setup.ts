@@ -3,6 +3,9 @@
 // file of long synchronous tests could starve it even when every single test is short.
 import { afterEach } from 'vitest';
 
+// Each package's tests run in its own directory (vitest.workspace-projects.ts).
+if (process.env.LLM_SCRATCH_TEST_DIR) process.chdir(process.env.LLM_SCRATCH_TEST_DIR);
+
 afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
 
 // No test may depend on today's date: the project's clock (src/clock.ts) starts every test file at

@@ -47,6 +47,8 @@ export const LAYOUT = [
   ['test/helpers/cli.ts', 'test/helpers/cli.ts'],
   ['test/bad-input/', 'test/bad-input/'],
   ['test/cli/program.test.ts', 'test/cli/program.test.ts'],
+  ['test/packages/', 'test/packages/'],
+  ['test/e2e/packed.e2e.ts', 'test/e2e/packed.e2e.ts'],
   ['tools/bad-input-table.ts', 'tools/bad-input-table.ts'],
   ['tools/workspace-layout.mjs', 'tools/workspace-layout.mjs'],
   ['scripts/test-any-date.sh', 'scripts/test-any-date.sh'],

@@ -49,7 +49,6 @@ const packageName = (spec: string) =>
     .join('/');
 const IMPORT =
   /^(?:import|export)\b[^;'"]*?\bfrom\s+['"]([^'"./][^'"]*)['"]|^import\s+['"]([^'"./][^'"]*)['"]|\b(?:import|require(?:\.resolve)?)\(\s*['"]([^'"./][^'"]*)['"]/gm;
-/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+|\brequire(?:\.resolve)?\(\s*)['"]([^'"./][^'"]*)['"]/g;
 
 const scratch: string[] = [];
 afterAll(() => scratch.forEach((d) => rmSync(d, { recursive: true, force: true })));

@@ -24,7 +24,8 @@ describe('install without a C++ compiler', () => {
       filter: (src) => !src.includes('build'),
     });
     cpSync(join(root, 'package.json'), join(copy, 'package.json'));
-    symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+    // The workspace root's node_modules: npm hoists the package's dependencies there.
+    symlinkSync(join(root, '..', '..', 'node_modules'), join(copy, 'node_modules'));
   });
   afterAll(() => rmSync(copy, { recursive: true, force: true }));
 

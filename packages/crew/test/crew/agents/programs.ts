@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ProgramName } from '../../../src/crew/agents/profiles/index.js';
 
-const modules = (path: string) => fileURLToPath(new URL(`../../../node_modules/${path}`, import.meta.url));
+const modules = (path: string) =>
+  fileURLToPath(new URL(`../../../../../node_modules/${path}`, import.meta.url));
 
 const platform = `${process.platform}-${process.arch}`;
 

@@ -9,7 +9,7 @@
 //   node tools/workspace-layout.mjs --check    exit 1 and list what a run would change, change nothing
 //   node tools/workspace-layout.mjs --move-only  only the git mv (a commit of renames alone)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -156,10 +156,13 @@ function move() {
     const to = newPath(file);
     if (to !== file && !existsSync(to) && existsSync(file)) moves.push([file, to]);
   }
+  const tracked = new Set(git('ls-files', '-z').split('\0'));
   for (const [from, to] of moves) {
     if (check) continue;
     mkdirSync(dirname(to), { recursive: true });
-    git('mv', from, to);
+    // A file not yet added to git moves as a plain file.
+    if (tracked.has(from)) git('mv', from, to);
+    else renameSync(from, to);
   }
   return moves.map(([from, to]) => `move ${from} -> ${to}`);
 }

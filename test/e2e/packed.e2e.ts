@@ -3,7 +3,7 @@
 // registry, the native addon built by the install script), then the README's library example
 // type-checked by tsc against the installed types and run by node. Minutes, hence test:e2e.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +12,8 @@ import { CREW_ONLY, readmeExample, REPO_ROOT } from '../packages/readme-example.
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'llm-scratch-packed-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// A whole node_modules: more than the default 10 s on a busy machine.
+afterAll(() => rmSync(dir, { recursive: true, force: true }), 120_000);
 
 // The children must see the packages as a user does: no source condition from the test runner.
 const env = { ...process.env, NODE_OPTIONS: '' };
@@ -20,6 +21,7 @@ const env = { ...process.env, NODE_OPTIONS: '' };
 describe('the packed llm-scratch in a scratch project', () => {
   it('installs, type-checks and runs the README example, without the crew', async () => {
     const packs = join(dir, 'packs');
+    mkdirSync(packs);
     await run('npm', ['pack', '-w', 'llm-scratch-core', '-w', 'llm-scratch', '--pack-destination', packs], {
       cwd: REPO_ROOT,
       env,
@@ -31,7 +33,7 @@ describe('the packed llm-scratch in a scratch project', () => {
     ]);
 
     const project = join(dir, 'project');
-    await run('mkdir', [project]);
+    mkdirSync(project);
     writeFileSync(
       join(project, 'package.json'),
       JSON.stringify({ name: 'scratch', private: true, type: 'module' }),

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'native/build/', 'node_modules/', 'coverage/', 'runs/'] },
+  { ignores: ['**/dist/', '**/native/build/', '**/node_modules/', 'coverage/', 'runs/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

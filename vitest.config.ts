@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { projects, sourceResolve } from './vitest.workspace-projects.js';
 
 export default defineConfig({
+  ...sourceResolve,
   test: {
-    include: ['test/**/*.test.ts'],
-    setupFiles: ['test/setup.ts'],
+    projects: projects('test/**/*.test.ts'),
+    setupFiles: [new URL('test/setup.ts', import.meta.url).pathname],
     testTimeout: 60_000,
     pool: 'forks',
     // Memory tests call gc() to measure what is really still alive.

@@ -1,9 +1,13 @@
-// End-to-end checks too slow for the default suite (full corpora, long training): npm run test:e2e.
+// End-to-end checks too slow for the default suite (full corpora, long training, installing the
+// packed packages): npm run test:e2e.
 import { defineConfig } from 'vitest/config';
+import { projects, sourceResolve } from './vitest.workspace-projects.js';
 
 export default defineConfig({
+  ...sourceResolve,
   test: {
-    include: ['test/e2e/**/*.e2e.ts'],
+    projects: projects('test/e2e/**/*.e2e.ts'),
+    setupFiles: [new URL('test/setup.ts', import.meta.url).pathname],
     testTimeout: 600_000,
     pool: 'forks',
   },

@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { llmCrew } from '../../src/cli/llm-crew.js';
-import { llmScratch } from '../../src/cli/llm-scratch.js';
+import { llmCrew } from '../../packages/crew/src/cli/llm-crew.js';
+import { llmScratch } from '../../packages/llm/src/cli/llm-scratch.js';
 import { runCli } from '../helpers/cli.js';
-import { writeFixtureModel } from '../helpers/gpt2-fixture.js';
+import { writeFixtureModel } from '../../packages/llm/test/helpers/gpt2-fixture.js';
 import { allCases, badInputPage, pagePath } from './table.js';
 
 const programs = { 'llm-scratch': llmScratch, 'llm-crew': llmCrew };

@@ -1,10 +1,10 @@
 // Option validation from the tables (src/cli/program.ts): ranges, integers, choices, required
 // options, negative numbers as values, and help that shows what the table declares.
 import { describe, expect, it } from 'vitest';
-import { defineCommand, parseValue, type Command, type OptionSpec } from '../../src/cli/command.js';
-import { llmCrew } from '../../src/cli/llm-crew.js';
-import { llmScratch } from '../../src/cli/llm-scratch.js';
-import type { Program } from '../../src/cli/program.js';
+import { defineCommand, parseValue, type Command, type OptionSpec } from 'llm-scratch-core/cli/command';
+import { llmCrew } from '../../packages/crew/src/cli/llm-crew.js';
+import { llmScratch } from '../../packages/llm/src/cli/llm-scratch.js';
+import type { Program } from 'llm-scratch-core/cli/program';
 import { runCli } from '../helpers/cli.js';
 
 let seen: { options: Record<string, unknown>; positionals: string[] } | null = null;

@@ -1,6 +1,6 @@
 // Runs a CLI program in-process and captures what it prints, as a user would see it.
-import type { Program } from '../../src/cli/program.js';
-import { runProgram } from '../../src/cli/program.js';
+import type { Program } from 'llm-scratch-core/cli/program';
+import { runProgram } from 'llm-scratch-core/cli/program';
 
 export interface CliResult {
   code: number;

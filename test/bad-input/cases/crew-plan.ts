@@ -3,7 +3,7 @@
 // a command or a local webhook.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { llmBook, SEED_YAML } from '../../crew/plan/fixtures.js';
+import { llmBook, SEED_YAML } from '../../../packages/crew/test/crew/plan/fixtures.js';
 import type { BadInputCase } from '../case.js';
 
 function writePlan(dir: string, yaml: string): void {

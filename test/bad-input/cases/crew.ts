@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { llmBook, SEED_YAML } from '../../crew/plan/fixtures.js';
+import { llmBook, SEED_YAML } from '../../../packages/crew/test/crew/plan/fixtures.js';
 import type { BadInputCase } from '../case.js';
 
 const WRONG_TYPE = SEED_YAML.replace('role: Training', 'role: Training\n    command: 42');

@@ -6,7 +6,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BadInputCase } from '../case.js';
 
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'families');
+const FIXTURES = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../packages/llm/test/fixtures/families',
+);
 
 // Copies a fixture to {dir}/fam and applies `change` to it.
 const fixture =

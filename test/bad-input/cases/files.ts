@@ -3,7 +3,7 @@
 // package's own data/ as the default from any working directory.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFixtureModel } from '../../helpers/gpt2-fixture.js';
+import { writeFixtureModel } from '../../../packages/llm/test/helpers/gpt2-fixture.js';
 import type { BadInputCase } from '../case.js';
 
 const text = (dir: string) => writeFileSync(join(dir, 'text.txt'), 'Every effort moves you. '.repeat(40));

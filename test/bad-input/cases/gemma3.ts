@@ -8,11 +8,7 @@ import type { BadInputCase } from '../case.js';
 
 const FIXTURE = join(
   dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'fixtures',
-  'families',
-  'gemma3-f32',
+  '../../../packages/llm/test/fixtures/families/gemma3-f32',
 );
 
 // Copies the fixture to {dir}/gemma with its config.json edited.

@@ -5,7 +5,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BadInputCase } from '../case.js';
 
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'families');
+const FIXTURES = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'packages',
+  'llm',
+  'test',
+  'fixtures',
+  'families',
+);
 
 // A Llama 3 fixture at {dir}/llama: weights and config.json, no tokenizer files.
 const llama = (dir: string) => cpSync(join(FIXTURES, 'llama3-f32'), join(dir, 'llama'), { recursive: true });

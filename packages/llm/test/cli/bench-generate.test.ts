@@ -1,0 +1,113 @@
+// `llm-scratch bench generate` on the tiny preset and on a model directory: the shape of its
+// output (one line or one JSON object per run, the fields the issue names, and figures that agree
+// with each other), never its speed.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { kernels } from '../../src/backend/index.js';
+import { llmScratch } from '../../src/cli/llm-scratch.js';
+import { Decoder, keepWeightsInBf16 } from '../../src/llm/decoder.js';
+import { GPTModel, presetConfig } from '../../src/llm/gpt.js';
+import { runCli } from '../../../../test/helpers/cli.js';
+import { writeFixtureModel } from '../helpers/gpt2-fixture.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'llm-scratch-bench-generate-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const run = (...argv: string[]) => runCli(llmScratch, argv);
+
+describe('bench generate', () => {
+  it('prints one JSON object per run with the rates, the bytes per token and the bandwidth share', async () => {
+    const r = await run(
+      'bench',
+      'generate',
+      '--config',
+      'gpt2-tiny',
+      '--tokens',
+      '4',
+      '--prompt-tokens',
+      '9',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(4); // header + 3 runs
+    const json = await run(
+      'bench',
+      'generate',
+      ...['--config', 'gpt2-tiny', '--tokens', '3', '--prompt-tokens', '5', '--runs', '2', '--json'],
+      ...['--dtype', 'bf16', '--threads', '1'],
+    );
+    expect(json.code, json.stderr).toBe(0);
+    const rows = json.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(rows.map((x) => x.run)).toEqual([1, 2]);
+    // The bench keeps bf16 weights only, as generate --dtype bf16 does.
+    const model = new GPTModel({ ...presetConfig('gpt2-tiny'), dropRate: 0 });
+    keepWeightsInBf16(model);
+    const bytes = new Decoder(model).weightBytesPerToken;
+    for (const row of rows) {
+      expect(row).toMatchObject({
+        kernel: 'generate',
+        dtype: 'bf16',
+        promptTokens: 5,
+        tokens: 3,
+        threads: 1,
+      });
+      expect(row.weightBytesPerToken).toBe(bytes);
+      expect(row.rss).toBeGreaterThan(0);
+      for (const key of ['tokensPerSec', 'prefillTokensPerSec', 'readBandwidth', 'limitTokensPerSec']) {
+        expect(row[key], key).toBeGreaterThan(0);
+      }
+      // The limit is the better of the native probe's two page sizes, both reported.
+      expect(row.readBandwidthSmallPages).toBeGreaterThan(0);
+      if (kernels().name === 'native') {
+        expect(row.readBandwidthHugePages).toBeGreaterThan(0);
+        expect(row.readBandwidth).toBe(Math.max(row.readBandwidthSmallPages, row.readBandwidthHugePages));
+      } else {
+        expect(row.readBandwidthHugePages).toBeNull();
+      }
+      expect(row.hugePageWeights).toBeGreaterThanOrEqual(0);
+      expect(row.hugePageWeights).toBeLessThanOrEqual(1);
+      expect(row.limitTokensPerSec).toBeCloseTo(row.readBandwidth / row.weightBytesPerToken, 6);
+      expect(row.bandwidthFraction).toBeCloseTo(row.tokensPerSec / row.limitTokensPerSec, 9);
+    }
+  });
+
+  it('takes a model directory, and names what is wrong with the options', async () => {
+    const model = writeFixtureModel(join(dir, 'model'));
+    const r = await run(
+      'bench',
+      'generate',
+      '--model',
+      model,
+      '--tokens',
+      '2',
+      '--prompt-tokens',
+      '3',
+      '--runs',
+      '1',
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ dtype: 'f32', promptTokens: 3 });
+    const both = await run('bench', 'generate', '--model', model, '--config', 'gpt2-tiny');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give exactly one of --config and --model');
+    const dtype = await run('bench', 'generate', '--config', 'gpt2-tiny', '--dtype', 'f16');
+    expect(dtype.code).toBe(2);
+    expect(dtype.stderr).toContain("--dtype must be one of f32, bf16, got 'f16'");
+    const long = await run(
+      'bench',
+      'generate',
+      '--config',
+      'gpt2-tiny',
+      '--prompt-tokens',
+      '60',
+      '--tokens',
+      '5',
+    );
+    expect(long.code).toBe(1);
+    expect(long.stderr).toContain("exceed the model's context length 64");
+  });
+});

@@ -130,8 +130,8 @@ function ours(job: Job, precision: MatmulPrecision = 'f32'): Record<string, numb
   const r = spawnSync(
     process.execPath,
     [
-      '--import',
-      'tsx',
+      // The parent's own flags (tsx, and the source condition that resolves llm-scratch-core to its sources).
+      ...process.execArgv,
       import.meta.filename,
       '--child',
       job.name,

@@ -533,7 +533,10 @@ void attendCached(const AttendArgs& p) {
   });
 }
 
-double readSum(const float* x, long n, int threads) {
+// streams > 1 reads each chunk as that many equal parts side by side (the pattern of the gemv
+// tiles, whose rows are spaced apart): the prefetcher serves several streams faster than one here,
+// so the bandwidth probe takes the better of both patterns.
+double readSum(const float* x, long n, int threads, int streams) {
   constexpr long kChunk = 1 << 16;
   const long chunks = (n + kChunk - 1) / kChunk;
   double total = 0;
@@ -549,6 +552,17 @@ double readSum(const float* x, long n, int threads) {
 #else
     Vec a0 = zero(), a1 = zero(), a2 = zero(), a3 = zero();
     long q = 0;
+    if (streams > 1 && len == kChunk) {
+      // Four parts of a quarter chunk each, read in step.
+      constexpr long kPart = kChunk / 4;
+      for (; q < kPart; q += kWidth) {
+        a0 = add(a0, loadX(xc + q));
+        a1 = add(a1, loadX(xc + kPart + q));
+        a2 = add(a2, loadX(xc + 2 * kPart + q));
+        a3 = add(a3, loadX(xc + 3 * kPart + q));
+      }
+      q = len;
+    }
     for (; q + 4 * kWidth <= len; q += 4 * kWidth) {
       a0 = add(a0, loadX(xc + q));
       a1 = add(a1, loadX(xc + q + kWidth));

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "gemm_split.h"
 #include "runtime.h"
 
 namespace llm {
@@ -243,43 +244,7 @@ static void gemmDriver(const GemmConfig& cfg, const GemmArgs& g) {
     gemmSerial<MR, NR>(cfg, g.a + bi * g.strideA + i0 * ars, ars, acs, g.b + bi * g.strideB + j0 * bcs, brs, bcs,
                        g.c + cOffset, n, i1 - i0, j1 - j0, k, g.accumulate, epi);
   };
-  int nt = threads();
-  // Below ~2 MFLOP per call a second thread costs more in wake-up than it saves.
-  const double work = static_cast<double>(g.batch) * m * n * k;
-  if (work < 1 << 20) nt = 1;
-  if (nt == 1) {
-    for (long bi = 0; bi < g.batch; bi++) item(bi, 0, m, 0, n);
-    return;
-  }
-  // A stride-0 C would make batch items race on one output; such products stay serial per item.
-  if (g.strideC != 0 && (g.batch % nt == 0 || g.batch >= 4 * nt)) {
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (long bi = 0; bi < g.batch; bi++) item(bi, 0, m, 0, n);
-    return;
-  }
-  for (long bi = 0; bi < g.batch; bi++) {
-    if (n >= m) {
-      // Split C by columns into chunks handed out dynamically: on a shared machine a thread that
-      // loses its core for a while then does less of the work instead of holding up the product.
-      // Each chunk re-packs A, so chunks stay at least 512 columns wide (< 2% of the time).
-      const long panels = (n + NR - 1) / NR;
-      const long chunks = nt * std::max<long>(1, std::min<long>(4, n / (512L * nt)));
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-      for (long c = 0; c < chunks; c++) {
-        const long u0 = panels * c / chunks, u1 = panels * (c + 1) / chunks;
-        item(bi, 0, m, std::min(n, u0 * NR), std::min(n, u1 * NR));
-      }
-    } else {
-      // Tall C: chunks of rows, also dynamic; each re-packs B, so they stay 768 rows or taller.
-      const long panels = (m + MR - 1) / MR;
-      const long chunks = nt * std::max<long>(1, std::min<long>(4, m / (768L * nt)));
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-      for (long c = 0; c < chunks; c++) {
-        const long u0 = panels * c / chunks, u1 = panels * (c + 1) / chunks;
-        item(bi, std::min(m, u0 * MR), std::min(m, u1 * MR), 0, n);
-      }
-    }
-  }
+  splitProduct(g, MR, NR, item);
 }
 
 void gemm(const GemmArgs& g) {

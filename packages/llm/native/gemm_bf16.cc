@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "gemm_split.h"
 #include "runtime.h"
 
 namespace llm {
@@ -175,8 +176,7 @@ static void gemmSerial(const Bf16GemmConfig& cfg, const float* a, long ars, long
   }
 }
 
-// The f32 driver's split over threads (gemm.cc gemmDriver), so a bf16 product of a given shape
-// runs on as many threads, in pieces of the same sizes.
+// Split over threads as the f32 driver splits (gemm_split.h): the same pieces for the same shape.
 void gemmBf16(const GemmArgs& g) {
   if (g.batch <= 0 || g.m <= 0 || g.n <= 0) return;
   const Bf16GemmConfig& cfg = bf16GemmConfig();
@@ -198,37 +198,7 @@ void gemmBf16(const GemmArgs& g) {
       gemmConfig().epilogue(epi, g.c + cOffset, n, i1 - i0, j1 - j0);
     }
   };
-  int nt = threads();
-  const double work = static_cast<double>(g.batch) * m * n * k;
-  if (work < 1 << 20) nt = 1;
-  if (nt == 1) {
-    for (long bi = 0; bi < g.batch; bi++) item(bi, 0, m, 0, n);
-    return;
-  }
-  if (g.strideC != 0 && (g.batch % nt == 0 || g.batch >= 4 * nt)) {
-#pragma omp parallel for num_threads(nt) schedule(static)
-    for (long bi = 0; bi < g.batch; bi++) item(bi, 0, m, 0, n);
-    return;
-  }
-  for (long bi = 0; bi < g.batch; bi++) {
-    if (n >= m) {
-      const long panels = (n + NR - 1) / NR;
-      const long chunks = nt * std::max<long>(1, std::min<long>(4, n / (512L * nt)));
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-      for (long c = 0; c < chunks; c++) {
-        const long u0 = panels * c / chunks, u1 = panels * (c + 1) / chunks;
-        item(bi, 0, m, std::min(n, u0 * NR), std::min(n, u1 * NR));
-      }
-    } else {
-      const long panels = (m + MR - 1) / MR;
-      const long chunks = nt * std::max<long>(1, std::min<long>(4, m / (768L * nt)));
-#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
-      for (long c = 0; c < chunks; c++) {
-        const long u0 = panels * c / chunks, u1 = panels * (c + 1) / chunks;
-        item(bi, std::min(m, u0 * MR), std::min(m, u1 * MR), 0, n);
-      }
-    }
-  }
+  splitProduct(g, MR, NR, item);
 }
 
 }  // namespace llm

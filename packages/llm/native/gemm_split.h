@@ -1,0 +1,56 @@
+// How a batch of m x n products is cut into pieces for the kernels' threads, shared by the f32 and
+// the bf16 GEMM drivers so that a product of a given shape runs in the same pieces in both.
+#pragma once
+
+#include <algorithm>
+
+#include "gemm.h"
+#include "runtime.h"
+
+namespace llm {
+
+// Calls item(bi, i0, i1, j0, j1) for pieces covering every batch item's C (rows i0..i1, columns
+// j0..j1), mr and nr being the micro-kernel's tile.
+template <class Item>
+void splitProduct(const GemmArgs& g, long mr, long nr, Item&& item) {
+  const long m = g.m, n = g.n, k = g.k;
+  int nt = threads();
+  // Below ~2 MFLOP per call a second thread costs more in wake-up than it saves.
+  const double work = static_cast<double>(g.batch) * m * n * k;
+  if (work < 1 << 20) nt = 1;
+  if (nt == 1) {
+    for (long bi = 0; bi < g.batch; bi++) item(bi, 0, m, 0, n);
+    return;
+  }
+  // A stride-0 C would make batch items race on one output; such products stay serial per item.
+  if (g.strideC != 0 && (g.batch % nt == 0 || g.batch >= 4 * nt)) {
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (long bi = 0; bi < g.batch; bi++) item(bi, 0, m, 0, n);
+    return;
+  }
+  for (long bi = 0; bi < g.batch; bi++) {
+    if (n >= m) {
+      // Split C by columns into chunks handed out dynamically: on a shared machine a thread that
+      // loses its core for a while then does less of the work instead of holding up the product.
+      // Each chunk re-packs A, so chunks stay at least 512 columns wide (< 2% of the time).
+      const long panels = (n + nr - 1) / nr;
+      const long chunks = nt * std::max<long>(1, std::min<long>(4, n / (512L * nt)));
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+      for (long c = 0; c < chunks; c++) {
+        const long u0 = panels * c / chunks, u1 = panels * (c + 1) / chunks;
+        item(bi, 0, m, std::min(n, u0 * nr), std::min(n, u1 * nr));
+      }
+    } else {
+      // Tall C: chunks of rows, also dynamic; each re-packs B, so they stay 768 rows or taller.
+      const long panels = (m + mr - 1) / mr;
+      const long chunks = nt * std::max<long>(1, std::min<long>(4, m / (768L * nt)));
+#pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+      for (long c = 0; c < chunks; c++) {
+        const long u0 = panels * c / chunks, u1 = panels * (c + 1) / chunks;
+        item(bi, std::min(m, u0 * mr), std::min(m, u1 * mr), 0, n);
+      }
+    }
+  }
+}
+
+}  // namespace llm

@@ -114,5 +114,8 @@ namespace avx2 {
 // microseconds, more than the work saves.
 constexpr long kParallelElements = 1 << 15;
 int threadsFor(double work);
+// The same, for a loop of `tasks` parallel iterations: never more threads than iterations (an
+// OpenMP team woken for one iteration only costs its wake-up, and competes with the decode pool).
+int threadsFor(double work, long tasks);
 
 }  // namespace llm

@@ -9,7 +9,7 @@
 namespace llm {
 
 void reduce(Reduce op, const float* x, long outer, long size, long inner, float* out) {
-  const int nt = threadsFor(static_cast<double>(outer) * size * inner);
+  const int nt = threadsFor(static_cast<double>(outer) * size * inner, outer);
   // inner == 1 (a row reduction) reads rows; otherwise accumulate whole inner rows at once so
   // the loop over i is contiguous and vectorizes.
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
@@ -49,7 +49,7 @@ void reduce(Reduce op, const float* x, long outer, long size, long inner, float*
 }
 
 void argReduce(bool wantMax, const float* x, long outer, long size, long inner, int32_t* out) {
-  const int nt = threadsFor(static_cast<double>(outer) * size * inner);
+  const int nt = threadsFor(static_cast<double>(outer) * size * inner, outer);
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (long o = 0; o < outer; o++) {
     const float* base = x + o * size * inner;
@@ -100,7 +100,7 @@ void indexAdd(const float* dy, long outer, long size, long inner, const int32_t*
 }
 
 void gather(const float* x, long outer, long size, long inner, const int32_t* idx, long idxSize, float* out) {
-  const int nt = threadsFor(static_cast<double>(outer) * idxSize * inner);
+  const int nt = threadsFor(static_cast<double>(outer) * idxSize * inner, outer);
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (long o = 0; o < outer; o++)
     for (long r = 0; r < idxSize; r++) {

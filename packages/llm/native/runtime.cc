@@ -5,6 +5,7 @@
 #include <omp.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -91,6 +92,10 @@ void setThreads(int n) { threadCount() = n > 0 ? n : initialThreads(); }
 int threadsFor(double work) {
   if (work < kParallelElements) return 1;
   return threads();
+}
+
+int threadsFor(double work, long tasks) {
+  return static_cast<int>(std::max<long>(1, std::min<long>(threadsFor(work), tasks)));
 }
 
 }  // namespace llm

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "fma_peak.h"
 #include "gemm.h"
@@ -698,7 +699,7 @@ Napi::Value SumSquares(const Napi::CallbackInfo& info) {
 // A typed-array property of a params object: Float32Array (or Uint16Array where allowed), or null
 // where optional. Returns the data and its element count.
 const void* arrayProperty(Args& a, const Napi::Object& p, const char* name, bool optional, bool allowU16,
-                          size_t* len, bool* isU16) {
+                          size_t* len, bool* isU16, const std::string& owner = "params") {
   *len = 0;
   if (isU16) *isU16 = false;
   Napi::Value v = p.Get(name);
@@ -717,7 +718,7 @@ const void* arrayProperty(Args& a, const Napi::Object& p, const char* name, bool
       return arr.Data();
     }
   }
-  a.error(std::string("params.") + name + " must be a Float32Array" + (allowU16 ? " or a Uint16Array (bf16)" : "") +
+  a.error(owner + "." + name + " must be a Float32Array" + (allowU16 ? " or a Uint16Array (bf16)" : "") +
           (optional ? " or null" : ""));
   return nullptr;
 }
@@ -793,6 +794,124 @@ Napi::Value AttendCached(const Napi::CallbackInfo& info) {
   need(a, "params.values", lv, g.batch * g.heads * g.maxLength * g.headDim);
   if (!a.ok()) return a.fail();
   if (rowsC > 0) llm::attendCached(g);
+  return info.Env().Undefined();
+}
+
+// params[name] as an object, or an error naming it.
+Napi::Object objectProperty(Args& a, const Napi::Object& p, const std::string& owner, const char* name) {
+  Napi::Value v = p.Get(name);
+  if (!v.IsObject()) {
+    a.error(owner + "." + name + " must be an object");
+    return Napi::Object::New(p.Env());
+  }
+  return v.As<Napi::Object>();
+}
+
+// A layer of decodeBlock: { weight (n x k, Float32Array or bf16 bits), bias (n) or null }.
+llm::DecodeLinear decodeLinear(Args& a, const Napi::Object& p, const char* name, long n, long k) {
+  const std::string owner = std::string("params.") + name;
+  Napi::Object o = objectProperty(a, p, "params", name);
+  llm::DecodeLinear l{};
+  size_t lw = 0, lb = 0;
+  if (!a.ok()) return l;
+  l.weight = arrayProperty(a, o, "weight", false, true, &lw, &l.bf16, owner);
+  l.bias = static_cast<const float*>(arrayProperty(a, o, "bias", true, false, &lb, nullptr, owner));
+  need(a, (owner + ".weight").c_str(), lw, n * k);
+  if (l.bias) need(a, (owner + ".bias").c_str(), lb, n);
+  return l;
+}
+
+llm::DecodeNorm decodeNorm(Args& a, const Napi::Object& p, const char* name, long C) {
+  const std::string owner = std::string("params.") + name;
+  Napi::Object o = objectProperty(a, p, "params", name);
+  llm::DecodeNorm n{};
+  size_t lg = 0, lb = 0;
+  if (!a.ok()) return n;
+  n.gamma = static_cast<const float*>(arrayProperty(a, o, "gamma", false, false, &lg, nullptr, owner));
+  n.beta = static_cast<const float*>(arrayProperty(a, o, "beta", false, false, &lb, nullptr, owner));
+  n.eps = static_cast<float>(a.prop(o, "eps"));
+  need(a, (owner + ".gamma").c_str(), lg, C);
+  need(a, (owner + ".beta").c_str(), lb, C);
+  return n;
+}
+
+float* scratchProperty(Args& a, const Napi::Object& p, const char* name, long n) {
+  size_t len = 0;
+  auto* data = static_cast<float*>(const_cast<void*>(arrayProperty(a, p, name, false, false, &len, nullptr)));
+  need(a, (std::string("params.") + name).c_str(), len, n);
+  return data;
+}
+
+Napi::Value DecodeBlock(const Napi::CallbackInfo& info) {
+  Args a(info, "decodeBlock");
+  if (!info[0].IsObject()) {
+    a.error("expects a params object");
+    return a.fail();
+  }
+  Napi::Object p = info[0].As<Napi::Object>();
+  llm::DecodeBlockArgs g{};
+  g.rows = sizeProperty(a, p, "rows");
+  g.embDim = sizeProperty(a, p, "embDim");
+  g.heads = sizeProperty(a, p, "heads");
+  g.hidden = sizeProperty(a, p, "hidden");
+  if (a.ok() && (g.heads < 1 || g.embDim % g.heads != 0))
+    a.error("params.heads must divide params.embDim (" + std::to_string(g.embDim) + ")", true);
+  const long C = g.embDim, rows = g.rows, hs = a.ok() ? C / g.heads : 0;
+  g.x = scratchProperty(a, p, "x", rows * C);
+  g.ln1 = decodeNorm(a, p, "ln1", C);
+  g.ln2 = decodeNorm(a, p, "ln2", C);
+  g.query = decodeLinear(a, p, "query", C, C);
+  g.key = decodeLinear(a, p, "key", C, C);
+  g.value = decodeLinear(a, p, "value", C, C);
+  g.proj = decodeLinear(a, p, "proj", C, C);
+  g.fc1 = decodeLinear(a, p, "fc1", g.hidden, C);
+  g.fc2 = decodeLinear(a, p, "fc2", C, g.hidden);
+  g.ln = scratchProperty(a, p, "ln", rows * C);
+  g.q = scratchProperty(a, p, "q", rows * C);
+  g.k = scratchProperty(a, p, "k", rows * C);
+  g.v = scratchProperty(a, p, "v", rows * C);
+  g.h = scratchProperty(a, p, "h", rows * g.hidden);
+  g.mean = scratchProperty(a, p, "mean", rows);
+  g.rstd = scratchProperty(a, p, "rstd", rows);
+  Napi::Value sv = p.Get("segments");
+  if (a.ok() && !sv.IsArray()) a.error("params.segments must be an array");
+  // Kept between calls: decoding allocates nothing per token.
+  static thread_local std::vector<llm::DecodeSegment> segments;
+  segments.clear();
+  if (a.ok()) {
+    Napi::Array arr = sv.As<Napi::Array>();
+    long covered = 0;
+    for (uint32_t i = 0; i < arr.Length() && a.ok(); i++) {
+      const std::string owner = "params.segments[" + std::to_string(i) + "]";
+      Napi::Value e = arr.Get(i);
+      if (!e.IsObject()) {
+        a.error(owner + " must be an object");
+        break;
+      }
+      Napi::Object o = e.As<Napi::Object>();
+      llm::DecodeSegment seg{};
+      size_t lk = 0, lv = 0;
+      seg.keys = static_cast<float*>(const_cast<void*>(arrayProperty(a, o, "keys", false, false, &lk, nullptr, owner)));
+      seg.values =
+          static_cast<float*>(const_cast<void*>(arrayProperty(a, o, "values", false, false, &lv, nullptr, owner)));
+      seg.capacity = sizeProperty(a, o, "capacity");
+      seg.start = sizeProperty(a, o, "start");
+      seg.row = sizeProperty(a, o, "row");
+      seg.tokens = sizeProperty(a, o, "tokens");
+      if (a.ok() && seg.start + seg.tokens > seg.capacity)
+        a.error(owner + ": start + tokens exceeds capacity " + std::to_string(seg.capacity), true);
+      if (a.ok() && seg.row + seg.tokens > rows) a.error(owner + ": row + tokens exceeds rows", true);
+      need(a, (owner + ".keys").c_str(), lk, g.heads * seg.capacity * hs);
+      need(a, (owner + ".values").c_str(), lv, g.heads * seg.capacity * hs);
+      covered += seg.tokens;
+      segments.push_back(seg);
+    }
+    if (a.ok() && covered != rows) a.error("params.segments: their tokens must add up to rows (" + std::to_string(rows) + ")", true);
+  }
+  if (!a.ok()) return a.fail();
+  g.segments = segments.data();
+  g.segmentCount = static_cast<long>(segments.size());
+  if (rows > 0) llm::decodeBlock(g);
   return info.Env().Undefined();
 }
 
@@ -939,6 +1058,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"matmul", Matmul},
       {"gemv", Gemv},
       {"attendCached", AttendCached},
+      {"decodeBlock", DecodeBlock},
       {"causalAttention", CausalAttention},
       {"causalAttentionBackward", CausalAttentionBackward},
       {"unary", Unary},

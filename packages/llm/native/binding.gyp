@@ -20,6 +20,7 @@
         "decode_avx2.cc",
         "decode_avx512.cc",
         "decode_dispatch.cc",
+        "decode_block.cc",
         "attention.cc",
         "attention_avx2.cc",
         "attention_avx512.cc",

@@ -42,13 +42,6 @@ constexpr int kRowsPerPass = LLM_DECODE_ISA == 1 ? 2 : 4;
 constexpr long kOutBlock = 16;
 constexpr long kChunkBlocks = 4;
 
-// Runs body(b0, b1) over [0, blocks) in units of kChunkBlocks blocks on up to nt threads.
-template <class F>
-inline void forBlocks(long blocks, int nt, const F& body) {
-  parallelFor((blocks + kChunkBlocks - 1) / kChunkBlocks, nt,
-              [&](long u) { body(u * kChunkBlocks, std::min(blocks, (u + 1) * kChunkBlocks)); });
-}
-
 inline float widen(float w) { return w; }
 inline float widen(uint16_t bits) {
   const uint32_t u = static_cast<uint32_t>(bits) << 16;
@@ -439,21 +432,44 @@ void gemvRangeTiled(const GemvArgs& p, const float* w, long j0, long j1) {
 
 }  // namespace
 
-void gemv(const GemvArgs& p) {
-  const long blocks = (p.n + kOutBlock - 1) / kOutBlock;
-  const int nt = std::min<long>(threadsFor(static_cast<double>(p.n) * p.k), blocks);
+void gemvMany(const GemvArgs* ps, int count) {
+  // Units of kChunkBlocks blocks of every product, numbered one product after the other: the
+  // threads take them from one counter, so q, k and v cost one hand-off and one tail, not three.
+  long firstUnit[kMaxGemvProducts + 1] = {0};
+  double work = 0;
+  for (int i = 0; i < count; i++) {
+    const long blocks = (ps[i].n + kOutBlock - 1) / kOutBlock;
+    firstUnit[i + 1] = firstUnit[i] + (blocks + kChunkBlocks - 1) / kChunkBlocks;
+    work += static_cast<double>(ps[i].n) * ps[i].k;
+  }
+  const long units = firstUnit[count];
+  const int nt = std::min<long>(threadsFor(work), units);
+  // Output rows [j0, j1) of the product of unit u.
+  auto unitRange = [&](long u, int* which, long* j0, long* j1) {
+    int i = 0;
+    while (u >= firstUnit[i + 1]) i++;
+    const long b0 = (u - firstUnit[i]) * kChunkBlocks;
+    *which = i;
+    *j0 = b0 * kOutBlock;
+    *j1 = std::min(ps[i].n, (b0 + kChunkBlocks) * kOutBlock);
+  };
+  [[maybe_unused]] const GemvArgs& p0 = ps[0];
 #if LLM_DECODE_ISA == 2
-  if (p.bf16 && useDpbf16() && p.k >= 32) {
+  if (p0.bf16 && useDpbf16() && p0.k >= 32) {
     // Shared and read-only inside the region; kept between calls (decoding allocates nothing per
     // token), on the calling thread.
     static thread_local std::vector<uint16_t> xs;
-    if (xs.size() < static_cast<size_t>(3 * p.rows * p.k)) xs.resize(static_cast<size_t>(3 * p.rows * p.k));
-    splitBf16(p.x, p.rows, p.k, xs.data());
-    const uint16_t* w = static_cast<const uint16_t*>(p.weight);
+    if (xs.size() < static_cast<size_t>(3 * p0.rows * p0.k)) xs.resize(static_cast<size_t>(3 * p0.rows * p0.k));
+    splitBf16(p0.x, p0.rows, p0.k, xs.data());
     const uint16_t* split = xs.data();
-    forBlocks(blocks, nt, [&](long b0, long b1) {
+    parallelFor(units, nt, [&](long u) {
+      int i;
+      long j0, j1;
+      unitRange(u, &i, &j0, &j1);
+      const GemvArgs& p = ps[i];
+      const uint16_t* w = static_cast<const uint16_t*>(p.weight);
       float dots[kRowsPerPass];
-      for (long j = b0 * kOutBlock; j < std::min(p.n, b1 * kOutBlock); j++)
+      for (long j = j0; j < j1; j++)
         for (long r0 = 0; r0 < p.rows; r0 += kRowsPerPass) {
           const long rr = std::min<long>(kRowsPerPass, p.rows - r0);
           dotRowsDpbf16(split + 3 * r0 * p.k, p.x + r0 * p.k, rr, p.k, w + j * p.k, dots);
@@ -464,20 +480,27 @@ void gemv(const GemvArgs& p) {
   }
 #endif
 #if LLM_DECODE_ISA != 0
-  if (p.bf16) {
-    const long kv = p.k - p.k % (2 * kWidth);
+  if (p0.bf16) {
+    const long kv = p0.k - p0.k % (2 * kWidth);
     // Split once on the calling thread, read by all; kept between calls (nothing allocated per token).
     static thread_local std::vector<float> split;
-    if (split.size() < static_cast<size_t>(p.rows * kv)) split.resize(static_cast<size_t>(p.rows * kv));
-    splitPairs(p.x, p.rows, p.k, kv, split.data());
+    if (split.size() < static_cast<size_t>(p0.rows * kv)) split.resize(static_cast<size_t>(p0.rows * kv));
+    splitPairs(p0.x, p0.rows, p0.k, kv, split.data());
     const float* xs = split.data();
-    forBlocks(blocks, nt,
-              [&](long b0, long b1) { gemvRangePairs(p, xs, kv, b0 * kOutBlock, std::min(p.n, b1 * kOutBlock)); });
+    parallelFor(units, nt, [&](long u) {
+      int i;
+      long j0, j1;
+      unitRange(u, &i, &j0, &j1);
+      gemvRangePairs(ps[i], xs, kv, j0, j1);
+    });
     return;
   }
 #endif
-  forBlocks(blocks, nt, [&](long b0, long b1) {
-    const long j0 = b0 * kOutBlock, j1 = std::min(p.n, b1 * kOutBlock);
+  parallelFor(units, nt, [&](long u) {
+    int i;
+    long j0, j1;
+    unitRange(u, &i, &j0, &j1);
+    const GemvArgs& p = ps[i];
     if (p.bf16)
       gemvRange(p, static_cast<const uint16_t*>(p.weight), j0, j1);
     else
@@ -488,6 +511,8 @@ void gemv(const GemvArgs& p) {
 #endif
   });
 }
+
+void gemv(const GemvArgs& p) { LLM_KERNEL_NS::gemvMany(&p, 1); }
 
 void attendCached(const AttendArgs& p) {
   const long hs = p.headDim, C = p.heads * hs, seenMax = p.start + p.tokens;

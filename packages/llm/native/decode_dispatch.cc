@@ -34,6 +34,7 @@ bool hasAvx512Bf16() {
 }
 
 void gemv(const GemvArgs& p) { DECODE(gemv)(p); }
+void gemvMany(const GemvArgs* ps, int count) { DECODE(gemvMany)(ps, count); }
 void attendCached(const AttendArgs& p) { DECODE(attendCached)(p); }
 
 namespace {

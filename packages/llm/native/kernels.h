@@ -50,7 +50,41 @@ struct AttendArgs {
 // The decode kernels (decode.cc) and the read-bandwidth probe, in bytes per second: the best of
 // `repeats` read-sums over `bytes` of memory, on the kernels' threads.
 void gemv(const GemvArgs& p);
+// Up to kMaxGemvProducts products that share x, rows, k and the weights' type (a layer's q, k and v)
+// in one parallel region: one hand-off to the threads and one tail instead of one per product.
+constexpr int kMaxGemvProducts = 3;
+void gemvMany(const GemvArgs* ps, int count);
 void attendCached(const AttendArgs& p);
+
+// One GPT-2 transformer block on a few new rows (src/backend/kernels.ts DecodeBlockParams): x +=
+// proj(attention(ln1(x))), x += fc2(gelu(fc1(ln2(x)))), each sequence's new keys and values
+// appended to its cache.
+struct DecodeLinear {
+  const void* weight;
+  bool bf16;
+  const float* bias;  // or null
+};
+struct DecodeNorm {
+  const float* gamma;
+  const float* beta;
+  float eps;
+};
+struct DecodeSegment {
+  float* keys;    // (heads, capacity, headDim)
+  float* values;  // (heads, capacity, headDim)
+  long capacity, start, row, tokens;
+};
+struct DecodeBlockArgs {
+  float* x;
+  long rows, embDim, heads, hidden;
+  DecodeNorm ln1, ln2;
+  DecodeLinear query, key, value, proj, fc1, fc2;
+  // Scratch: ln, q, k and v (rows x embDim), h (rows x hidden), mean and rstd (rows).
+  float *ln, *q, *k, *v, *h, *mean, *rstd;
+  const DecodeSegment* segments;
+  long segmentCount;
+};
+void decodeBlock(const DecodeBlockArgs& p);
 // hugePages: the probe's buffer on 2 MiB pages where the machine gives them (as adviseHugePages
 // gives the weights), or on 4 KiB pages.
 double readBandwidth(long bytes, int repeats, bool hugePages);

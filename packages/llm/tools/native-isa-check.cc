@@ -1,7 +1,7 @@
 // Checks the native kernels of one instruction set against a float64 reference, without Node:
 // SGEMM (llm::gemm: the four transpose layouts, awkward and GPT shapes, accumulate, batches with
 // broadcast and padded strides), gemv (f32 and bf16 weights, bias/GELU/residual epilogues, a row
-// alone equals it among others, the residual as the output), attendCached, and the training
+// alone equals it among others, the residual as the output, gemvMany equals gemv), attendCached, and the training
 // attention forward and backward (causalAttention), each on 1 and 2 threads and the default count.
 // The ISA is chosen once per process (runtime.cc reads LLM_SCRATCH_ISA at the first isa() call, and
 // only ever downgrades), so run the binary once per ISA.
@@ -16,7 +16,7 @@
 //   g++ $F tools/native-isa-check.cc $S -o /tmp/native-isa-check
 //   for isa in scalar avx2 avx512; do LLM_SCRATCH_ISA=$isa /tmp/native-isa-check > /tmp/isa-$isa.txt; echo "$isa rc=$?"; grep -v PASS /tmp/isa-$isa.txt; done
 // QUICK=1 skips the large GPT shapes.
-// Result on this AVX2 machine (2026-12-04, g++ 12, QUICK=1): scalar and avx2 19050/19050 pass, the 90
+// Result on this AVX2 machine (2026-12-04, g++ 12, QUICK=1): scalar and avx2 19056/19056 pass, the 90
 // attention checks of each at worst 0.085 of the tolerance.
 //
 // Result on the lent Xeon with AVX-512 BF16 (2026-12-04, g++ 13.3): first run, scalar and avx2
@@ -294,6 +294,32 @@ void gemvChecks() {
       if (diff) gFails++;
       std::printf("%s gemv row-alone-equals-batch rows=7 k=%ld n=%ld bf16=%d bias=1 gelu=1 residual=1 rows_differing=%ld [%s] maxdiff=%.3g %s\n",
                   gIsa, k, n, bf16, diff, which.c_str(), maxDiff, diff ? "FAIL" : "PASS");
+    }
+  // gemvMany (a layer's q, k and v in one parallel region) gives each product the bits of gemv alone.
+  for (bool bf16 : {false, true})
+    for (long rows : {1L, 3L, 8L}) {
+      const long k = 768, ns[3] = {768, 769, 33};
+      std::vector<GemvData> ds;
+      for (long n : ns) ds.push_back(makeGemv(rows, k, n, bf16, true, false, false, seed++));
+      for (GemvData& d : ds) d.x = ds[0].x;
+      std::vector<std::vector<float>> many, alone;
+      llm::GemvArgs args[3];
+      for (int i = 0; i < 3; i++) {
+        many.emplace_back(rows * ns[i]);
+        alone.emplace_back(rows * ns[i]);
+        args[i] = gemvArgs(ds[i], many[i].data(), nullptr);
+      }
+      llm::setThreads(2);
+      llm::gemvMany(args, 3);
+      long differing = 0;
+      for (int i = 0; i < 3; i++) {
+        llm::gemv(gemvArgs(ds[i], alone[i].data(), nullptr));
+        if (std::memcmp(many[i].data(), alone[i].data(), many[i].size() * sizeof(float)) != 0) differing++;
+      }
+      gChecks++;
+      if (differing) gFails++;
+      std::printf("%s gemvMany-equals-gemv rows=%ld k=%ld n=768,769,33 bf16=%d products_differing=%ld %s\n", gIsa, rows,
+                  k, bf16, differing, differing ? "FAIL" : "PASS");
     }
   llm::setThreads(0);
 }

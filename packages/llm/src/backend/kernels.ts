@@ -110,6 +110,60 @@ export interface AttendParams {
   tokens: number;
 }
 
+// A layer of decodeBlock: W (n x k) as nn.Linear keeps it, in float32 or bf16 bits, and its bias.
+export interface DecodeLinearParams {
+  weight: Weight;
+  bias: F32 | null;
+}
+
+export interface DecodeNormParams {
+  gamma: F32;
+  beta: F32;
+  eps: number;
+}
+
+// Rows [row, row + tokens) of a decodeBlock's x continue the sequence whose cache this is, at
+// positions start, start + 1, ...: keys and values are (heads, capacity, headDim).
+export interface DecodeSegment {
+  keys: F32;
+  values: F32;
+  capacity: number;
+  start: number;
+  row: number;
+  tokens: number;
+}
+
+export interface DecodeBlockParams {
+  // One GPT-2 transformer block on a few new rows of the residual stream x (rows x embDim), in
+  // place: x += proj(attention(ln1(x))); x += fc2(gelu(fc1(ln2(x)))), with q, k, v, proj and fc2
+  // (embDim outputs) and fc1 (hidden outputs) as gemv computes them, each segment's new keys and
+  // values appended to its cache and its queries attending over it as attendCached does. The
+  // decode step's whole block in one call. ln, q, k, v (rows x embDim), h (rows x hidden), mean and
+  // rstd (rows) are scratch; on return q holds the attention's context vectors and h fc1's output.
+  x: F32;
+  rows: number;
+  embDim: number;
+  heads: number;
+  hidden: number;
+  ln1: DecodeNormParams;
+  ln2: DecodeNormParams;
+  query: DecodeLinearParams;
+  key: DecodeLinearParams;
+  value: DecodeLinearParams;
+  proj: DecodeLinearParams;
+  fc1: DecodeLinearParams;
+  fc2: DecodeLinearParams;
+  ln: F32;
+  q: F32;
+  k: F32;
+  v: F32;
+  h: F32;
+  mean: F32;
+  rstd: F32;
+  // Their tokens add up to rows.
+  segments: readonly DecodeSegment[];
+}
+
 export interface AttentionParams {
   // Causal self-attention over `tokens` positions, all heads in one call, for training and prefill.
   // q and out are (B, T, heads * headDim) as the projections write them; k and v are
@@ -159,6 +213,7 @@ export interface Kernels {
   // residual add; and attention over the KV cache (scores, softmax, weighted sum) in one pass.
   gemv(p: GemvParams): void;
   attendCached(p: AttendParams): void;
+  decodeBlock(p: DecodeBlockParams): void;
   // Fused causal attention (scores, mask, softmax, weighted sum) and its gradient, never holding more
   // than a block of query rows' scores at a time.
   causalAttention(p: AttentionParams): void;

@@ -46,6 +46,7 @@ const KERNEL_NAMES = {
   matmulBf16: true,
   gemv: true,
   attendCached: true,
+  decodeBlock: true,
   causalAttention: true,
   causalAttentionBackward: true,
   unary: true,

@@ -6,7 +6,8 @@
 // when a longer prompt first arrives), none per token. No autograd, no dropout: inference only.
 // Shapes: T tokens, C embedding size, V vocabulary, nh heads, hs head size.
 import { kernels } from '../backend/index.js';
-import type { F32, Weight } from '../backend/kernels.js';
+import type { DecodeBlockParams, F32, Weight } from '../backend/kernels.js';
+import { composeDecodeBlock } from '../backend/decode-block.js';
 import { loadNative } from '../backend/native.js';
 import { toBf16, widenBf16 } from '../backend/bf16.js';
 import { type Embedding, GELU, Linear } from '../nn/index.js';
@@ -316,44 +317,41 @@ export class Decoder {
     gemvOnly: boolean,
   ): void {
     const k = kernels();
-    const { C, nh } = this;
-    const hs = C / nh;
     const b = this.buf;
-    const ln = b.ln.subarray(0, rows * C);
-    const q = b.q.subarray(0, rows * C);
-    const kk = b.k.subarray(0, rows * C);
-    const v = b.v.subarray(0, rows * C);
-    k.layerNorm(x, p.ln1.gamma, p.ln1.beta, rows, C, p.ln1.eps, ln, b.mean, b.rstd);
-    this.linear(p.query, ln, rows, q, null, false, gemvOnly);
-    this.linear(p.key, ln, rows, kk, null, false, gemvOnly);
-    this.linear(p.value, ln, rows, v, null, false, gemvOnly);
-    for (const { cache: seqCache, start, row, tokens } of segments) {
-      const cache = seqCache.layers[l];
-      // (T, nh, hs) rows into the cache's (nh, capacity, hs) at position start.
-      const srcStrides = [hs, C, 1];
-      const dstStrides = [cache.capacity * hs, hs, 1];
-      k.copyStrided(kk, row * C, srcStrides, cache.keys, start * hs, dstStrides, [nh, tokens, hs]);
-      k.copyStrided(v, row * C, srcStrides, cache.values, start * hs, dstStrides, [nh, tokens, hs]);
-      // The context vectors replace the queries in place: (T, nh * hs), ready for the projection.
-      const qs = q.subarray(row * C, (row + tokens) * C);
-      k.attendCached({
-        q: qs,
-        keys: cache.keys,
-        values: cache.values,
-        out: qs,
-        batch: 1,
-        heads: nh,
-        headDim: hs,
-        maxLength: cache.capacity,
-        start,
-        tokens,
-      });
+    const params: DecodeBlockParams = {
+      x,
+      rows,
+      embDim: this.C,
+      heads: this.nh,
+      hidden: p.fc1.outFeatures,
+      ln1: p.ln1,
+      ln2: p.ln2,
+      query: p.query,
+      key: p.key,
+      value: p.value,
+      proj: p.proj,
+      fc1: p.fc1,
+      fc2: p.fc2,
+      ln: b.ln,
+      q: b.q,
+      k: b.k,
+      v: b.v,
+      h: b.hidden,
+      mean: b.mean,
+      rstd: b.rstd,
+      segments: segments.map(({ cache, start, row, tokens }) => {
+        const { keys, values, capacity } = cache.layers[l];
+        return { keys, values, capacity, start, row, tokens };
+      }),
+    };
+    // Bf16 weights always take gemv: the GEMM multiplies float32.
+    if (gemvOnly || rows <= GEMV_MAX_ROWS || !(p.query.weight instanceof Float32Array)) {
+      k.decodeBlock(params);
+    } else {
+      composeDecodeBlock(k, params, (layer, xs, r, _k, _n, out, residual, gelu) =>
+        this.linear(layer as DecodeLinear, xs, r, out, residual, gelu, false),
+      );
     }
-    this.linear(p.proj, q, rows, x, x, false, gemvOnly); // x += proj(context)
-    k.layerNorm(x, p.ln2.gamma, p.ln2.beta, rows, C, p.ln2.eps, ln, b.mean, b.rstd);
-    const hidden = b.hidden.subarray(0, rows * 4 * C);
-    this.linear(p.fc1, ln, rows, hidden, null, true, gemvOnly);
-    this.linear(p.fc2, hidden, rows, x, x, false, gemvOnly); // x += fc2(gelu(fc1(ln)))
   }
 
   // out (rows, n) = act(x W^T + bias) + residual.

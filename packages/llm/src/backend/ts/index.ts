@@ -1,5 +1,6 @@
 // The TypeScript reference backend: the living definition of every kernel.
-import type { Kernels } from '../kernels.js';
+import type { DecodeBlockParams, Kernels } from '../kernels.js';
+import { composeDecodeBlock, gemvProduct } from '../decode-block.js';
 import { affine, binary, copyStrided, fill, unary, where } from './elementwise.js';
 import { attendCached, gemv } from './decode.js';
 import { causalAttention, causalAttentionBackward } from './attention.js';
@@ -21,6 +22,7 @@ export const tsKernels = {
   matmulBf16,
   gemv,
   attendCached,
+  decodeBlock,
   causalAttention,
   causalAttentionBackward,
   unary,
@@ -45,3 +47,8 @@ export const tsKernels = {
   adamw,
   sumSquares,
 } satisfies Kernels;
+
+// The block composed from the kernels above, each product by gemv.
+function decodeBlock(p: DecodeBlockParams): void {
+  composeDecodeBlock(tsKernels, p, gemvProduct(tsKernels));
+}

@@ -243,23 +243,34 @@ export class Decoder {
     return this.logits;
   }
 
-  // One new token for each of several sequences (ids[i] continues caches[i]), decoded together:
-  // every weight is read once for all of them. Returns their logits (B, V), in a buffer the next
-  // call overwrites. Each sequence gets the logits it would get alone (gemv sums a row in one order
-  // whatever rows are beside it; attention is per sequence).
-  stepBatch(caches: readonly KVCache[], ids: readonly number[]): Float32Array {
+  // The next tokens of several sequences (ids[i] continues caches[i]: one token, or a few, such as
+  // a short prompt joining the batch), decoded together: every weight is read once for all of
+  // them. Returns the logits of each sequence's last token (B, V), in a buffer the next call
+  // overwrites. Each sequence gets the logits it would get alone (gemv sums a row in one order
+  // whatever rows are beside it; attention is per sequence), except a prompt that alone would take
+  // the GEMM (prefillsByGemv says which do not).
+  stepBatch(caches: readonly KVCache[], ids: readonly (number | readonly number[])[]): Float32Array {
     const B = ids.length;
-    if (B === 0 || caches.length !== B) throw new Error('Decoder: stepBatch needs one token per cache');
+    if (B === 0 || caches.length !== B) throw new Error('Decoder: stepBatch needs the tokens of every cache');
     if (new Set(caches).size !== B) throw new Error('Decoder: stepBatch got the same cache twice');
+    const tokens = ids.map((t) => (typeof t === 'number' ? [t] : t));
+    if (tokens.some((t) => t.length === 0)) throw new Error('Decoder: step needs at least one token');
     if (this.batchLogits.length < B * this.V) this.batchLogits = new Float32Array(B * this.V);
     const logits = this.batchLogits.subarray(0, B * this.V);
-    this.run(
-      caches.map((cache, i) => ({ cache, start: cache.length, row: i, tokens: 1 })),
-      ids,
-      true,
-      logits,
-    );
+    let row = 0;
+    const segments = caches.map((cache, i) => {
+      const segment = { cache, start: cache.length, row, tokens: tokens[i].length };
+      row += tokens[i].length;
+      return segment;
+    });
+    this.run(segments, tokens.flat(), true, logits);
     return logits;
+  }
+
+  // Whether a prompt of this many tokens is prefilled by gemv (rather than the GEMM), so that it
+  // gets the same logits prefilled alone (stepSequence) or in a batch (stepBatch).
+  prefillsByGemv(tokens: number): boolean {
+    return tokens <= GEMV_MAX_ROWS || this.dtype === 'bf16';
   }
 
   private run(segments: Segment[], ids: readonly number[], gemvOnly: boolean, logits: F32): void {

@@ -1,7 +1,8 @@
 // Continuous batching (issue 22): the sequences that generate on one model are decoded together,
 // one token each per step, so that a step reads the weights once for all of them
-// (Decoder.stepBatch) instead of once per sequence. A request's prompt is prefilled alone
-// (stepSequence, the GEMM path) and from the next step on its sequence is one row of the batch; it
+// (Decoder.stepBatch) instead of once per sequence. A short prompt (one the decoder prefills by
+// gemv) joins the next step with all its tokens; a longer one is prefilled alone (stepSequence, the
+// GEMM path), so that it gets the bits it gets alone; from then on its sequence is one row of the batch; it
 // leaves when it ends (its end token, its token budget) or when its client disconnects. Each
 // sequence samples from its own row with its own settings and seeded Rng, as generateTokens does
 // for it alone, and the decoder gives each row the logits that sequence gets alone, so a request
@@ -64,7 +65,7 @@ export class Batcher {
   private readonly toPrefill: Sequence[] = [];
   private readonly rows: Sequence[] = [];
   private readonly rowCaches: KVCache[] = [];
-  private readonly rowIds: number[] = [];
+  private readonly rowIds: (number | number[])[] = [];
   private looping = false;
   // Batched decode steps so far, prefills so far, and the most sequences one step decoded: what
   // /healthz reports and the tests observe.
@@ -129,18 +130,32 @@ export class Batcher {
     }
   }
 
-  // One step: the clients that left leave, new sequences (and those past the context) are
-  // prefilled alone, the others decode one token each in one pass over the weights.
+  // One step: the clients that left leave, new sequences with long prompts (and those past the
+  // context) are prefilled alone, and the others (short prompts with all their tokens, the rest
+  // with their last one) are decoded together in one pass over the weights.
   private step(): void {
     const { toPrefill, rows, rowCaches, rowIds } = this;
     toPrefill.length = rows.length = rowCaches.length = rowIds.length = 0;
     for (const s of this.sequences) {
-      if (s.options.signal?.aborted) this.finish(s, 'aborted');
-      else if (s.cache.length > 0 && s.cache.length < this.contextLength) {
+      if (s.options.signal?.aborted) {
+        this.finish(s, 'aborted');
+      } else if (s.cache.length > 0 && s.cache.length < this.contextLength) {
         rows.push(s);
         rowCaches.push(s.cache);
         rowIds.push(s.tokens[s.tokens.length - 1]);
-      } else toPrefill.push(s);
+      } else {
+        const prompt = s.tokens.slice(-this.contextLength);
+        // A short prompt joins this step's batch (one pass over the weights saved); one the model
+        // cannot read is prefilled alone, so that its error fails it alone.
+        const readable = prompt.every((id) => Number.isInteger(id) && id >= 0 && id < this.vocabSize);
+        if (readable && this.decoder.prefillsByGemv(prompt.length)) {
+          s.cache.reset();
+          rows.push(s);
+          rowCaches.push(s.cache);
+          rowIds.push(prompt);
+          this.prefills++;
+        } else toPrefill.push(s);
+      }
     }
     for (const s of toPrefill) {
       try {

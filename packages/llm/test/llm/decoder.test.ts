@@ -188,4 +188,24 @@ describeEachBackend('batched decoding', () => {
       expect(() => d.stepBatch([caches[0], caches[0]], [1, 2])).toThrow(/same cache twice/);
     }
   });
+
+  it('prefills a short prompt inside a batch with the bits it gets alone, f32 and bf16', () => {
+    for (const dtype of ['f32', 'bf16'] as const) {
+      const m = model(12, { qkvBias: true });
+      const V = m.config.vocabSize;
+      const short = [464, 3290, 11, 257];
+      const alone = Array.from(new Decoder(m, { dtype }).step(short));
+      // Another sequence is mid-generation (one token a step) when the prompt joins with all of its.
+      const d = new Decoder(m, { dtype });
+      const running = d.newSequence();
+      const joining = d.newSequence();
+      d.stepSequence(running, [40, 588]);
+      const logits = d.stepBatch([running, joining], [5, short]);
+      expect(Array.from(logits.subarray(V, 2 * V)), dtype).toEqual(alone);
+      expect([running.length, joining.length]).toEqual([3, 4]);
+      expect(() => d.stepBatch([running, joining], [5, []])).toThrow(/at least one token/);
+      // Up to 8 tokens the f32 prefill is gemv; beyond, the GEMM (bf16: always gemv).
+      expect([8, 9].map((n) => d.prefillsByGemv(n))).toEqual(dtype === 'f32' ? [true, false] : [true, true]);
+    }
+  });
 });

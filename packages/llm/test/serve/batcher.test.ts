@@ -113,9 +113,10 @@ describeEachBackend('the batcher', () => {
     expect(a.ids).toEqual(alone(m, first));
     expect(b.ids).toEqual(alone(m, second));
     expect(finished).toEqual(['second', 'first']);
-    // The first request's 29 batched steps (its first token comes from its prefill) carried the
-    // second one's 7: it joined, it did not wait.
-    expect([batcher.steps, batcher.prefills, batcher.peakBatch]).toEqual([29, 2, 2]);
+    // The first request's 30 batched steps (its 8-token prompt, gemv-prefilled, is the first of
+    // them) carried the second one's 7 after its prefill alone (9 tokens take the GEMM): it joined,
+    // it did not wait.
+    expect([batcher.steps, batcher.prefills, batcher.peakBatch]).toEqual([30, 2, 2]);
   });
 
   it('lets a client leave mid-way and fails a bad request alone; the others are unchanged', async () => {

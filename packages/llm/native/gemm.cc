@@ -18,6 +18,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include <omp.h>
+
 #include "gemm_split.h"
 #include "runtime.h"
 
@@ -156,27 +158,66 @@ static void packB(const GemmConfig& cfg, const float* b, long rs, long cs, long 
   }
 }
 
+// The two inner loops over one packed A block (mc x kc at pa) and one packed B block (kc x nc at
+// pb): C (row stride ldc) gets the mc x nc block of their product. (row, col) is the block's place
+// in the piece that epi describes; lastPass runs the epilogue on each finished tile.
+template <int MR, int NR>
+static void macroKernel(const GemmConfig& cfg, const float* pa, const float* pb, float* c, long ldc, long mc, long nc,
+                        long kc, int acc, bool lastPass, const GemmEpilogue& epi, long row, long col) {
+  alignas(64) float tile[MR * NR];
+  const MicroKernel kernel = cfg.kernel;
+  for (long jr = 0; jr < nc; jr += NR) {
+    const long nr = std::min<long>(NR, nc - jr);
+    const float* bp = pb + jr * kc;
+    // Bring the next B micro-panel from L3 towards L2 while this one is in use (the first
+    // micro-kernel on a panel would otherwise wait on L3 for its B rows), a few lines before
+    // each micro-kernel: issued all at once they fill the miss queue and stall the loop.
+    const float* next = bp + NR * kc;
+    const float* nextEnd = jr + NR < nc ? next + NR * kc : next;
+    const long panelLines = (NR * kc + 15) / 16;
+    const long linesPerKernel = (panelLines * MR + mc - 1) / mc;  // the panel over mc / MR kernels
+    for (long ir = 0; ir < mc; ir += MR) {
+      for (const float* e = std::min(nextEnd, next + linesPerKernel * 16); next < e; next += 16)
+        __builtin_prefetch(next, 0, 2);
+      const long mr = std::min<long>(MR, mc - ir);
+      float* cp = c + ir * ldc + jr;
+      const float* ap = pa + ir * kc;
+      if (mr == MR && nr == NR) {
+        kernel(kc, ap, bp, cp, ldc, acc);
+      } else {
+        kernel(kc, ap, bp, tile, NR, 0);
+        for (long i = 0; i < mr; i++)
+          for (long j = 0; j < nr; j++) cp[i * ldc + j] = acc ? cp[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+      }
+      if (lastPass) {
+        // The epilogue's pointers for this tile at (row + ir, col + jr) of the piece.
+        GemmEpilogue t = epi;
+        const long r = row + ir, q = col + jr;
+        if (t.bias) t.bias += q;
+        if (t.preact) t.preact += r * ldc + q;
+        if (t.residual) t.residual += r * ldc + q;
+        cfg.epilogue(t, cp, ldc, mr, nr);
+      }
+    }
+  }
+}
+
+// C = 0 (unless accumulate) and the epilogue, for a product with k = 0.
+static void emptyProduct(const GemmConfig& cfg, float* c, long ldc, long m, long n, bool accumulate,
+                         const GemmEpilogue& epi) {
+  if (!accumulate)
+    for (long i = 0; i < m; i++) std::memset(c + i * ldc, 0, n * sizeof(float));
+  if (epi.any()) cfg.epilogue(epi, c, ldc, m, n);
+}
+
 // One thread's product on an m x n piece of C.
 template <int MR, int NR>
 static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs, const float* b, long brs,
                        long bcs, float* c, long ldc, long m, long n, long k, bool accumulate,
                        const GemmEpilogue& epi) {
   if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    if (!accumulate)
-      for (long i = 0; i < m; i++) std::memset(c + i * ldc, 0, n * sizeof(float));
-    if (epi.any()) cfg.epilogue(epi, c, ldc, m, n);
-    return;
-  }
+  if (k <= 0) return emptyProduct(cfg, c, ldc, m, n, accumulate, epi);
   const bool withEpilogue = epi.any();
-  // The epilogue's pointers for the tile at (row, col) of this piece.
-  auto tileEpilogue = [&](long row, long col) {
-    GemmEpilogue t = epi;
-    if (t.bias) t.bias += col;
-    if (t.preact) t.preact += row * ldc + col;
-    if (t.residual) t.residual += row * ldc + col;
-    return t;
-  };
   const long MC = cfg.mc, KC = cfg.kc, NC = cfg.nc;
   const long mcMax = std::min(MC, (m + MR - 1) / MR * MR);
   const long ncMax = std::min(NC, (n + NR - 1) / NR * NR);
@@ -184,8 +225,6 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
   // 8 floats of slack: the vectorized A pack stores whole 8-float columns.
   float* pa = packABuf.get(mcMax * kcMax + 8);
   float* pb = packBBuf.get(ncMax * kcMax);
-  alignas(64) float tile[MR * NR];
-  const MicroKernel kernel = cfg.kernel;
 
   for (long jc = 0; jc < n; jc += NC) {
     const long nc = std::min(NC, n - jc);
@@ -198,32 +237,58 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
       for (long ic = 0; ic < m; ic += MC) {
         const long mc = std::min(MC, m - ic);
         packA<MR>(cfg, a + ic * ars + pc * acs, ars, acs, mc, kc, pa);
-        for (long jr = 0; jr < nc; jr += NR) {
-          const long nr = std::min<long>(NR, nc - jr);
-          const float* bp = pb + jr * kc;
-          // Bring the next B micro-panel from L3 towards L2 while this one is in use (the first
-          // micro-kernel on a panel would otherwise wait on L3 for its B rows), a few lines before
-          // each micro-kernel: issued all at once they fill the miss queue and stall the loop.
-          const float* next = bp + NR * kc;
-          const float* nextEnd = jr + NR < nc ? next + NR * kc : next;
-          const long panelLines = (NR * kc + 15) / 16;
-          const long linesPerKernel = (panelLines * MR + mc - 1) / mc;  // the panel over mc / MR kernels
-          for (long ir = 0; ir < mc; ir += MR) {
-            for (const float* e = std::min(nextEnd, next + linesPerKernel * 16); next < e; next += 16)
-              __builtin_prefetch(next, 0, 2);
-            const long mr = std::min<long>(MR, mc - ir);
-            float* cp = c + (ic + ir) * ldc + jc + jr;
-            const float* ap = pa + ir * kc;
-            if (mr == MR && nr == NR) {
-              kernel(kc, ap, bp, cp, ldc, acc);
-            } else {
-              kernel(kc, ap, bp, tile, NR, 0);
-              for (long i = 0; i < mr; i++)
-                for (long j = 0; j < nr; j++) cp[i * ldc + j] = acc ? cp[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
-            }
-            if (lastPass) cfg.epilogue(tileEpilogue(ic + ir, jc + jr), cp, ldc, mr, nr);
-          }
+        macroKernel<MR, NR>(cfg, pa, pb, c + ic * ldc + jc, ldc, mc, nc, kc, acc, lastPass, epi, ic, jc);
+      }
+    }
+  }
+}
+
+// One product on nt threads the BLIS way: the threads pack each B block (kc x nc) together into
+// one buffer, which they all read from L3, and split the rows of C, each packing only its own A
+// blocks into its own L2. Against cutting C into column chunks (splitProduct), A is packed once per
+// B block in all instead of once per chunk, and no thread packs rows it does not use. Two barriers
+// per B block: the pack is complete before anyone reads it, and read by all before it is
+// overwritten. Each element of C is summed in the same order as on one thread (the same KC passes,
+// the same micro-kernel), so the result does not depend on the thread count.
+template <int MR, int NR>
+static void gemmShared(const GemmConfig& cfg, int nt, const float* a, long ars, long acs, const float* b, long brs,
+                       long bcs, float* c, long ldc, long m, long n, long k, bool accumulate,
+                       const GemmEpilogue& epi) {
+  if (k <= 0) return emptyProduct(cfg, c, ldc, m, n, accumulate, epi);
+  const bool withEpilogue = epi.any();
+  const long MC = cfg.mc, KC = cfg.kc, NC = cfg.nc;
+  const long ncMax = std::min(NC, (n + NR - 1) / NR * NR);
+  const long kcMax = std::min(KC, k);
+  // The calling thread's B buffer serves as the shared one: it is not otherwise in use meanwhile.
+  float* pb = packBBuf.get(ncMax * kcMax);
+  const long panelsM = (m + MR - 1) / MR;
+#pragma omp parallel num_threads(nt)
+  {
+    const long t = omp_get_thread_num(), T = omp_get_num_threads();
+    const long r0 = std::min(m, panelsM * t / T * MR), r1 = std::min(m, panelsM * (t + 1) / T * MR);
+    // This thread's rows in equal blocks of at most MC (rows 256 as 96, 96, 64 would leave the
+    // last block's B sweep a third short of work).
+    const long blocks = std::max<long>(1, (r1 - r0 + MC - 1) / MC);
+    const long mcT = std::max<long>(MR, ((r1 - r0 + blocks - 1) / blocks + MR - 1) / MR * MR);
+    float* pa = packABuf.get(mcT * kcMax + 8);
+    for (long jc = 0; jc < n; jc += NC) {
+      const long nc = std::min(NC, n - jc);
+      const long panelsN = (nc + NR - 1) / NR;
+      const long q0 = panelsN * t / T, q1 = panelsN * (t + 1) / T;
+      for (long pc = 0; pc < k; pc += KC) {
+        const long kc = std::min(KC, k - pc);
+        const int acc = (pc > 0 || accumulate) ? 1 : 0;
+        const bool lastPass = pc + kc == k && withEpilogue;
+        if (q1 > q0)
+          packB<NR>(cfg, b + pc * brs + (jc + q0 * NR) * bcs, brs, bcs, kc, std::min(nc, q1 * NR) - q0 * NR,
+                    pb + q0 * NR * kc);
+#pragma omp barrier
+        for (long ic = r0; ic < r1; ic += mcT) {
+          const long mc = std::min(mcT, r1 - ic);
+          packA<MR>(cfg, a + ic * ars + pc * acs, ars, acs, mc, kc, pa);
+          macroKernel<MR, NR>(cfg, pa, pb, c + ic * ldc + jc, ldc, mc, nc, kc, acc, lastPass, epi, ic, jc);
         }
+#pragma omp barrier
       }
     }
   }
@@ -235,15 +300,30 @@ static void gemmDriver(const GemmConfig& cfg, const GemmArgs& g) {
   // Element (i, p) of op(A) at a[i*ars + p*acs]; element (p, j) of op(B) at b[p*brs + j*bcs].
   const long ars = g.transA ? 1 : k, acs = g.transA ? m : 1;
   const long brs = g.transB ? 1 : n, bcs = g.transB ? k : 1;
-  auto item = [&](long bi, long i0, long i1, long j0, long j1) {
+  // The epilogue of the piece of batch item bi at (i0, j0).
+  auto pieceEpilogue = [&](long bi, long i0, long j0) {
     const long cOffset = bi * g.strideC + i0 * n + j0;
     GemmEpilogue epi = g.epilogue;
     if (epi.bias) epi.bias += j0;
     if (epi.preact) epi.preact += cOffset;
     if (epi.residual) epi.residual += cOffset;
+    return epi;
+  };
+  auto item = [&](long bi, long i0, long i1, long j0, long j1) {
+    const long cOffset = bi * g.strideC + i0 * n + j0;
+    const GemmEpilogue epi = pieceEpilogue(bi, i0, j0);
     gemmSerial<MR, NR>(cfg, g.a + bi * g.strideA + i0 * ars, ars, acs, g.b + bi * g.strideB + j0 * bcs, brs, bcs,
                        g.c + cOffset, n, i1 - i0, j1 - j0, k, g.accumulate, epi);
   };
+  const ProductSplit split = productSplit(g);
+  // Rows enough for a full A block per thread: below that, column chunks (each packing all of a
+  // small A) keep both threads busy without barriers.
+  if (split.threads > 1 && !split.byItem && m >= split.threads * static_cast<long>(cfg.mc)) {
+    for (long bi = 0; bi < g.batch; bi++)
+      gemmShared<MR, NR>(cfg, split.threads, g.a + bi * g.strideA, ars, acs, g.b + bi * g.strideB, brs, bcs,
+                         g.c + bi * g.strideC, n, m, n, k, g.accumulate, pieceEpilogue(bi, 0, 0));
+    return;
+  }
   splitProduct(g, MR, NR, item);
 }
 

@@ -15,8 +15,10 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include <omp.h>
 
@@ -243,13 +245,48 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
   }
 }
 
+// The barrier between the threads of one product. libgomp's barrier puts a waiter to sleep after
+// GOMP_SPINCOUNT spins, which native.ts lowers to 10,000 (see docs/native-kernels.md), and waking
+// it again costs tens of microseconds on a VM, several times per product. A wait here is only the
+// threads' imbalance within one B block, so it spins; past about a millisecond (a thread lost its
+// core) it yields the core between checks.
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int n) : n_(n) {}
+  void wait() {
+    const unsigned phase = phase_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) == n_ - 1) {
+      arrived_.store(0, std::memory_order_relaxed);
+      phase_.store(phase + 1, std::memory_order_release);
+      return;
+    }
+    for (unsigned spins = 0; phase_.load(std::memory_order_acquire) == phase; spins++) {
+      if (spins < (1u << 16)) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+
+ private:
+  const int n_;
+  std::atomic<int> arrived_{0};
+  std::atomic<unsigned> phase_{0};
+};
+
+static thread_local Scratch packBBuf2;
+
 // One product on nt threads the BLIS way: the threads pack each B block (kc x nc) together into
 // one buffer, which they all read from L3, and split the rows of C, each packing only its own A
 // blocks into its own L2. Against cutting C into column chunks (splitProduct), A is packed once per
-// B block in all instead of once per chunk, and no thread packs rows it does not use. Two barriers
-// per B block: the pack is complete before anyone reads it, and read by all before it is
-// overwritten. Each element of C is summed in the same order as on one thread (the same KC passes,
-// the same micro-kernel), so the result does not depend on the thread count.
+// B block in all instead of once per chunk, and no thread packs rows it does not use. B blocks
+// alternate between two buffers, so one barrier per block suffices: a thread packing block i + 1
+// has passed block i's barrier, which every thread reached only after its work on block i - 1,
+// the last reader of that buffer. Each element of C is summed in the same order as on one thread
+// (the same KC passes, the same micro-kernel), so the result does not depend on the thread count.
 template <int MR, int NR>
 static void gemmShared(const GemmConfig& cfg, int nt, const float* a, long ars, long acs, const float* b, long brs,
                        long bcs, float* c, long ldc, long m, long n, long k, bool accumulate,
@@ -259,11 +296,14 @@ static void gemmShared(const GemmConfig& cfg, int nt, const float* a, long ars, 
   const long MC = cfg.mc, KC = cfg.kc, NC = cfg.nc;
   const long ncMax = std::min(NC, (n + NR - 1) / NR * NR);
   const long kcMax = std::min(KC, k);
-  // The calling thread's B buffer serves as the shared one: it is not otherwise in use meanwhile.
-  float* pb = packBBuf.get(ncMax * kcMax);
+  // The calling thread's B buffers serve as the shared ones: they are not otherwise in use meanwhile.
+  float* const pbs[2] = {packBBuf.get(ncMax * kcMax), packBBuf2.get(ncMax * kcMax)};
   const long panelsM = (m + MR - 1) / MR;
+  SpinBarrier barrier(nt);
 #pragma omp parallel num_threads(nt)
   {
+    // OpenMP may give the region fewer than nt threads (nested, or out of threads): then its own
+    // barrier, which needs no count.
     const long t = omp_get_thread_num(), T = omp_get_num_threads();
     const long r0 = std::min(m, panelsM * t / T * MR), r1 = std::min(m, panelsM * (t + 1) / T * MR);
     // This thread's rows in equal blocks of at most MC (rows 256 as 96, 96, 64 would leave the
@@ -271,24 +311,29 @@ static void gemmShared(const GemmConfig& cfg, int nt, const float* a, long ars, 
     const long blocks = std::max<long>(1, (r1 - r0 + MC - 1) / MC);
     const long mcT = std::max<long>(MR, ((r1 - r0 + blocks - 1) / blocks + MR - 1) / MR * MR);
     float* pa = packABuf.get(mcT * kcMax + 8);
+    long block = 0;
     for (long jc = 0; jc < n; jc += NC) {
       const long nc = std::min(NC, n - jc);
       const long panelsN = (nc + NR - 1) / NR;
       const long q0 = panelsN * t / T, q1 = panelsN * (t + 1) / T;
-      for (long pc = 0; pc < k; pc += KC) {
+      for (long pc = 0; pc < k; pc += KC, block++) {
         const long kc = std::min(KC, k - pc);
         const int acc = (pc > 0 || accumulate) ? 1 : 0;
         const bool lastPass = pc + kc == k && withEpilogue;
+        float* pb = pbs[block % 2];
         if (q1 > q0)
           packB<NR>(cfg, b + pc * brs + (jc + q0 * NR) * bcs, brs, bcs, kc, std::min(nc, q1 * NR) - q0 * NR,
                     pb + q0 * NR * kc);
+        if (T == nt) {
+          barrier.wait();
+        } else {
 #pragma omp barrier
+        }
         for (long ic = r0; ic < r1; ic += mcT) {
           const long mc = std::min(mcT, r1 - ic);
           packA<MR>(cfg, a + ic * ars + pc * acs, ars, acs, mc, kc, pa);
           macroKernel<MR, NR>(cfg, pa, pb, c + ic * ldc + jc, ldc, mc, nc, kc, acc, lastPass, epi, ic, jc);
         }
-#pragma omp barrier
       }
     }
   }

@@ -10,8 +10,9 @@
 //
 // Packing reads A and B through (row, column) strides, so op(A) = A^T and op(B) = B^T cost
 // nothing beyond a differently ordered pack: matmul's backward never copies a transpose.
-// Threads split C (by columns, or rows when C is tall) or the batch; each thread packs into
-// its own buffers, so no barrier is needed inside a product.
+// Threads share each packed B block and split C's rows when every thread gets a full A block of
+// rows (gemmShared); shorter products split C by columns (rows when C is tall) or the batch, each
+// thread packing into its own buffers (gemm_split.h).
 #include "gemm.h"
 
 #include <algorithm>

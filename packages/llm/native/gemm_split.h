@@ -1,5 +1,6 @@
 // How a batch of m x n products is cut into pieces for the kernels' threads, shared by the f32 and
-// the bf16 GEMM drivers so that a product of a given shape runs in the same pieces in both.
+// the bf16 GEMM drivers (the f32 one runs a product with a full A block of rows per thread its own
+// way instead, gemmShared in gemm.cc, and asks productSplit how many threads it gets).
 #pragma once
 
 #include <algorithm>

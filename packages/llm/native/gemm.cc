@@ -10,13 +10,18 @@
 //
 // Packing reads A and B through (row, column) strides, so op(A) = A^T and op(B) = B^T cost
 // nothing beyond a differently ordered pack: matmul's backward never copies a transpose.
-// Threads split C (by columns, or rows when C is tall) or the batch; each thread packs into
-// its own buffers, so no barrier is needed inside a product.
+// Threads share each packed B block and split C's rows when every thread gets a full A block of
+// rows (gemmShared); shorter products split C by columns (rows when C is tall) or the batch, each
+// thread packing into its own buffers (gemm_split.h).
 #include "gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
+
+#include <omp.h>
 
 #include "gemm_split.h"
 #include "runtime.h"
@@ -156,27 +161,66 @@ static void packB(const GemmConfig& cfg, const float* b, long rs, long cs, long 
   }
 }
 
+// The two inner loops over one packed A block (mc x kc at pa) and one packed B block (kc x nc at
+// pb): C (row stride ldc) gets the mc x nc block of their product. (row, col) is the block's place
+// in the piece that epi describes; lastPass runs the epilogue on each finished tile.
+template <int MR, int NR>
+static void macroKernel(const GemmConfig& cfg, const float* pa, const float* pb, float* c, long ldc, long mc, long nc,
+                        long kc, int acc, bool lastPass, const GemmEpilogue& epi, long row, long col) {
+  alignas(64) float tile[MR * NR];
+  const MicroKernel kernel = cfg.kernel;
+  for (long jr = 0; jr < nc; jr += NR) {
+    const long nr = std::min<long>(NR, nc - jr);
+    const float* bp = pb + jr * kc;
+    // Bring the next B micro-panel from L3 towards L2 while this one is in use (the first
+    // micro-kernel on a panel would otherwise wait on L3 for its B rows), a few lines before
+    // each micro-kernel: issued all at once they fill the miss queue and stall the loop.
+    const float* next = bp + NR * kc;
+    const float* nextEnd = jr + NR < nc ? next + NR * kc : next;
+    const long panelLines = (NR * kc + 15) / 16;
+    const long linesPerKernel = (panelLines * MR + mc - 1) / mc;  // the panel over mc / MR kernels
+    for (long ir = 0; ir < mc; ir += MR) {
+      for (const float* e = std::min(nextEnd, next + linesPerKernel * 16); next < e; next += 16)
+        __builtin_prefetch(next, 0, 2);
+      const long mr = std::min<long>(MR, mc - ir);
+      float* cp = c + ir * ldc + jr;
+      const float* ap = pa + ir * kc;
+      if (mr == MR && nr == NR) {
+        kernel(kc, ap, bp, cp, ldc, acc);
+      } else {
+        kernel(kc, ap, bp, tile, NR, 0);
+        for (long i = 0; i < mr; i++)
+          for (long j = 0; j < nr; j++) cp[i * ldc + j] = acc ? cp[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
+      }
+      if (lastPass) {
+        // The epilogue's pointers for this tile at (row + ir, col + jr) of the piece.
+        GemmEpilogue t = epi;
+        const long r = row + ir, q = col + jr;
+        if (t.bias) t.bias += q;
+        if (t.preact) t.preact += r * ldc + q;
+        if (t.residual) t.residual += r * ldc + q;
+        cfg.epilogue(t, cp, ldc, mr, nr);
+      }
+    }
+  }
+}
+
+// C = 0 (unless accumulate) and the epilogue, for a product with k = 0.
+static void emptyProduct(const GemmConfig& cfg, float* c, long ldc, long m, long n, bool accumulate,
+                         const GemmEpilogue& epi) {
+  if (!accumulate)
+    for (long i = 0; i < m; i++) std::memset(c + i * ldc, 0, n * sizeof(float));
+  if (epi.any()) cfg.epilogue(epi, c, ldc, m, n);
+}
+
 // One thread's product on an m x n piece of C.
 template <int MR, int NR>
 static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs, const float* b, long brs,
                        long bcs, float* c, long ldc, long m, long n, long k, bool accumulate,
                        const GemmEpilogue& epi) {
   if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    if (!accumulate)
-      for (long i = 0; i < m; i++) std::memset(c + i * ldc, 0, n * sizeof(float));
-    if (epi.any()) cfg.epilogue(epi, c, ldc, m, n);
-    return;
-  }
+  if (k <= 0) return emptyProduct(cfg, c, ldc, m, n, accumulate, epi);
   const bool withEpilogue = epi.any();
-  // The epilogue's pointers for the tile at (row, col) of this piece.
-  auto tileEpilogue = [&](long row, long col) {
-    GemmEpilogue t = epi;
-    if (t.bias) t.bias += col;
-    if (t.preact) t.preact += row * ldc + col;
-    if (t.residual) t.residual += row * ldc + col;
-    return t;
-  };
   const long MC = cfg.mc, KC = cfg.kc, NC = cfg.nc;
   const long mcMax = std::min(MC, (m + MR - 1) / MR * MR);
   const long ncMax = std::min(NC, (n + NR - 1) / NR * NR);
@@ -184,8 +228,6 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
   // 8 floats of slack: the vectorized A pack stores whole 8-float columns.
   float* pa = packABuf.get(mcMax * kcMax + 8);
   float* pb = packBBuf.get(ncMax * kcMax);
-  alignas(64) float tile[MR * NR];
-  const MicroKernel kernel = cfg.kernel;
 
   for (long jc = 0; jc < n; jc += NC) {
     const long nc = std::min(NC, n - jc);
@@ -198,31 +240,100 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
       for (long ic = 0; ic < m; ic += MC) {
         const long mc = std::min(MC, m - ic);
         packA<MR>(cfg, a + ic * ars + pc * acs, ars, acs, mc, kc, pa);
-        for (long jr = 0; jr < nc; jr += NR) {
-          const long nr = std::min<long>(NR, nc - jr);
-          const float* bp = pb + jr * kc;
-          // Bring the next B micro-panel from L3 towards L2 while this one is in use (the first
-          // micro-kernel on a panel would otherwise wait on L3 for its B rows), a few lines before
-          // each micro-kernel: issued all at once they fill the miss queue and stall the loop.
-          const float* next = bp + NR * kc;
-          const float* nextEnd = jr + NR < nc ? next + NR * kc : next;
-          const long panelLines = (NR * kc + 15) / 16;
-          const long linesPerKernel = (panelLines * MR + mc - 1) / mc;  // the panel over mc / MR kernels
-          for (long ir = 0; ir < mc; ir += MR) {
-            for (const float* e = std::min(nextEnd, next + linesPerKernel * 16); next < e; next += 16)
-              __builtin_prefetch(next, 0, 2);
-            const long mr = std::min<long>(MR, mc - ir);
-            float* cp = c + (ic + ir) * ldc + jc + jr;
-            const float* ap = pa + ir * kc;
-            if (mr == MR && nr == NR) {
-              kernel(kc, ap, bp, cp, ldc, acc);
-            } else {
-              kernel(kc, ap, bp, tile, NR, 0);
-              for (long i = 0; i < mr; i++)
-                for (long j = 0; j < nr; j++) cp[i * ldc + j] = acc ? cp[i * ldc + j] + tile[i * NR + j] : tile[i * NR + j];
-            }
-            if (lastPass) cfg.epilogue(tileEpilogue(ic + ir, jc + jr), cp, ldc, mr, nr);
-          }
+        macroKernel<MR, NR>(cfg, pa, pb, c + ic * ldc + jc, ldc, mc, nc, kc, acc, lastPass, epi, ic, jc);
+      }
+    }
+  }
+}
+
+// The barrier between the threads of one product. libgomp's barrier puts a waiter to sleep after
+// GOMP_SPINCOUNT spins, which native.ts lowers to 10,000 (see docs/native-kernels.md), and waking
+// it again costs tens of microseconds on a VM, several times per product. A wait here is only the
+// threads' imbalance within one B block, so it spins; past about a millisecond (a thread lost its
+// core) it yields the core between checks.
+class SpinBarrier {
+ public:
+  explicit SpinBarrier(int n) : n_(n) {}
+  void wait() {
+    const unsigned phase = phase_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) == n_ - 1) {
+      arrived_.store(0, std::memory_order_relaxed);
+      phase_.store(phase + 1, std::memory_order_release);
+      return;
+    }
+    for (unsigned spins = 0; phase_.load(std::memory_order_acquire) == phase; spins++) {
+      if (spins < (1u << 16)) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  }
+
+ private:
+  const int n_;
+  std::atomic<int> arrived_{0};
+  std::atomic<unsigned> phase_{0};
+};
+
+static thread_local Scratch packBBuf2;
+
+// One product on nt threads the BLIS way: the threads pack each B block (kc x nc) together into
+// one buffer, which they all read from L3, and split the rows of C, each packing only its own A
+// blocks into its own L2. Against cutting C into column chunks (splitProduct), A is packed once per
+// B block in all instead of once per chunk, and no thread packs rows it does not use. B blocks
+// alternate between two buffers, so one barrier per block suffices: a thread packing block i + 1
+// has passed block i's barrier, which every thread reached only after its work on block i - 1,
+// the last reader of that buffer. Each element of C is summed in the same order as on one thread
+// (the same KC passes, the same micro-kernel), so the result does not depend on the thread count.
+template <int MR, int NR>
+static void gemmShared(const GemmConfig& cfg, int nt, const float* a, long ars, long acs, const float* b, long brs,
+                       long bcs, float* c, long ldc, long m, long n, long k, bool accumulate,
+                       const GemmEpilogue& epi) {
+  if (k <= 0) return emptyProduct(cfg, c, ldc, m, n, accumulate, epi);
+  const bool withEpilogue = epi.any();
+  const long MC = cfg.mc, KC = cfg.kc, NC = cfg.nc;
+  const long ncMax = std::min(NC, (n + NR - 1) / NR * NR);
+  const long kcMax = std::min(KC, k);
+  // The calling thread's B buffers serve as the shared ones: they are not otherwise in use meanwhile.
+  float* const pbs[2] = {packBBuf.get(ncMax * kcMax), packBBuf2.get(ncMax * kcMax)};
+  const long panelsM = (m + MR - 1) / MR;
+  SpinBarrier barrier(nt);
+#pragma omp parallel num_threads(nt)
+  {
+    // OpenMP may give the region fewer than nt threads (nested, or out of threads): then its own
+    // barrier, which needs no count.
+    const long t = omp_get_thread_num(), T = omp_get_num_threads();
+    const long r0 = std::min(m, panelsM * t / T * MR), r1 = std::min(m, panelsM * (t + 1) / T * MR);
+    // This thread's rows in equal blocks of at most MC (rows 256 as 96, 96, 64 would leave the
+    // last block's B sweep a third short of work).
+    const long blocks = std::max<long>(1, (r1 - r0 + MC - 1) / MC);
+    const long mcT = std::max<long>(MR, ((r1 - r0 + blocks - 1) / blocks + MR - 1) / MR * MR);
+    float* pa = packABuf.get(mcT * kcMax + 8);
+    long block = 0;
+    for (long jc = 0; jc < n; jc += NC) {
+      const long nc = std::min(NC, n - jc);
+      const long panelsN = (nc + NR - 1) / NR;
+      const long q0 = panelsN * t / T, q1 = panelsN * (t + 1) / T;
+      for (long pc = 0; pc < k; pc += KC, block++) {
+        const long kc = std::min(KC, k - pc);
+        const int acc = (pc > 0 || accumulate) ? 1 : 0;
+        const bool lastPass = pc + kc == k && withEpilogue;
+        float* pb = pbs[block % 2];
+        if (q1 > q0)
+          packB<NR>(cfg, b + pc * brs + (jc + q0 * NR) * bcs, brs, bcs, kc, std::min(nc, q1 * NR) - q0 * NR,
+                    pb + q0 * NR * kc);
+        if (T == nt) {
+          barrier.wait();
+        } else {
+#pragma omp barrier
+        }
+        for (long ic = r0; ic < r1; ic += mcT) {
+          const long mc = std::min(mcT, r1 - ic);
+          packA<MR>(cfg, a + ic * ars + pc * acs, ars, acs, mc, kc, pa);
+          macroKernel<MR, NR>(cfg, pa, pb, c + ic * ldc + jc, ldc, mc, nc, kc, acc, lastPass, epi, ic, jc);
         }
       }
     }
@@ -235,15 +346,30 @@ static void gemmDriver(const GemmConfig& cfg, const GemmArgs& g) {
   // Element (i, p) of op(A) at a[i*ars + p*acs]; element (p, j) of op(B) at b[p*brs + j*bcs].
   const long ars = g.transA ? 1 : k, acs = g.transA ? m : 1;
   const long brs = g.transB ? 1 : n, bcs = g.transB ? k : 1;
-  auto item = [&](long bi, long i0, long i1, long j0, long j1) {
+  // The epilogue of the piece of batch item bi at (i0, j0).
+  auto pieceEpilogue = [&](long bi, long i0, long j0) {
     const long cOffset = bi * g.strideC + i0 * n + j0;
     GemmEpilogue epi = g.epilogue;
     if (epi.bias) epi.bias += j0;
     if (epi.preact) epi.preact += cOffset;
     if (epi.residual) epi.residual += cOffset;
+    return epi;
+  };
+  auto item = [&](long bi, long i0, long i1, long j0, long j1) {
+    const long cOffset = bi * g.strideC + i0 * n + j0;
+    const GemmEpilogue epi = pieceEpilogue(bi, i0, j0);
     gemmSerial<MR, NR>(cfg, g.a + bi * g.strideA + i0 * ars, ars, acs, g.b + bi * g.strideB + j0 * bcs, brs, bcs,
                        g.c + cOffset, n, i1 - i0, j1 - j0, k, g.accumulate, epi);
   };
+  const ProductSplit split = productSplit(g);
+  // Rows enough for a full A block per thread: below that, column chunks (each packing all of a
+  // small A) keep both threads busy without barriers.
+  if (split.threads > 1 && !split.byItem && m >= split.threads * static_cast<long>(cfg.mc)) {
+    for (long bi = 0; bi < g.batch; bi++)
+      gemmShared<MR, NR>(cfg, split.threads, g.a + bi * g.strideA, ars, acs, g.b + bi * g.strideB, brs, bcs,
+                         g.c + bi * g.strideC, n, m, n, k, g.accumulate, pieceEpilogue(bi, 0, 0));
+    return;
+  }
   splitProduct(g, MR, NR, item);
 }
 

@@ -1,5 +1,6 @@
 // How a batch of m x n products is cut into pieces for the kernels' threads, shared by the f32 and
-// the bf16 GEMM drivers so that a product of a given shape runs in the same pieces in both.
+// the bf16 GEMM drivers (the f32 one runs a product with a full A block of rows per thread its own
+// way instead, gemmShared in gemm.cc, and asks productSplit how many threads it gets).
 #pragma once
 
 #include <algorithm>
@@ -9,21 +10,34 @@
 
 namespace llm {
 
+// How many threads a batch of products gets, and whether they take whole batch items each.
+struct ProductSplit {
+  int threads;
+  bool byItem;
+};
+
+inline ProductSplit productSplit(const GemmArgs& g) {
+  int nt = threads();
+  // Below ~2 MFLOP per call a second thread costs more in wake-up than it saves.
+  const double work = static_cast<double>(g.batch) * g.m * g.n * g.k;
+  if (work < 1 << 20) nt = 1;
+  // A stride-0 C would make batch items race on one output; such products stay serial per item.
+  const bool byItem = nt > 1 && g.strideC != 0 && (g.batch % nt == 0 || g.batch >= 4 * nt);
+  return {nt, byItem};
+}
+
 // Calls item(bi, i0, i1, j0, j1) for pieces covering every batch item's C (rows i0..i1, columns
 // j0..j1), mr and nr being the micro-kernel's tile.
 template <class Item>
 void splitProduct(const GemmArgs& g, long mr, long nr, Item&& item) {
-  const long m = g.m, n = g.n, k = g.k;
-  int nt = threads();
-  // Below ~2 MFLOP per call a second thread costs more in wake-up than it saves.
-  const double work = static_cast<double>(g.batch) * m * n * k;
-  if (work < 1 << 20) nt = 1;
+  const long m = g.m, n = g.n;
+  const ProductSplit split = productSplit(g);
+  const int nt = split.threads;
   if (nt == 1) {
     for (long bi = 0; bi < g.batch; bi++) item(bi, 0, m, 0, n);
     return;
   }
-  // A stride-0 C would make batch items race on one output; such products stay serial per item.
-  if (g.strideC != 0 && (g.batch % nt == 0 || g.batch >= 4 * nt)) {
+  if (split.byItem) {
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (long bi = 0; bi < g.batch; bi++) item(bi, 0, m, 0, n);
     return;

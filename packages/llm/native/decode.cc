@@ -81,6 +81,8 @@ inline VecI loadPairs(const uint16_t* p) { return _mm256_loadu_si256(reinterpret
 inline Vec evenOf(VecI v) { return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)); }
 inline Vec oddOf(VecI v) { return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(-65536))); }
 inline Vec zero() { return _mm256_setzero_ps(); }
+inline Vec set1(float v) { return _mm256_set1_ps(v); }
+inline void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
 inline Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
 inline Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
 inline float hsum(Vec v) {
@@ -103,6 +105,8 @@ inline VecI loadPairs(const uint16_t* p) { return _mm512_loadu_si512(p); }
 inline Vec evenOf(VecI v) { return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)); }
 inline Vec oddOf(VecI v) { return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(-65536))); }
 inline Vec zero() { return _mm512_setzero_ps(); }
+inline Vec set1(float v) { return _mm512_set1_ps(v); }
+inline void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
 inline Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
 inline Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
 // Not _mm512_reduce_add_ps: GCC 12's header warns of an uninitialised register in it.
@@ -534,7 +538,32 @@ void attendCached(const AttendArgs& p) {
     float* o = p.out + (b * p.tokens + i) * C + h * hs;
     const long seen = p.start + i + 1;
     float max = -INFINITY;
-    for (long t = 0; t < seen; t++) {
+    long t = 0;
+#if LLM_DECODE_ISA != 0
+    // Four positions at a time: four FMA chains in flight instead of one dependent chain a key.
+    if (hs % kWidth == 0)
+      for (; t + 4 <= seen; t += 4) {
+        const float* k0 = kc + t * hs;
+        // The values of these positions, towards L2 while the keys stream: two streams at once,
+        // not one after the other (one stream a thread reads memory at about half the rate of
+        // several): 1.2-1.5x faster over 300 and 1,000 cached positions, Zen 2, 2 threads.
+        for (long b = 0; b < 4 * hs; b += 16) _mm_prefetch(reinterpret_cast<const char*>(vc + t * hs + b), _MM_HINT_T1);
+        Vec a0 = zero(), a1 = zero(), a2 = zero(), a3 = zero();
+        for (long e = 0; e < hs; e += kWidth) {
+          const Vec qv = loadX(qr + e);
+          a0 = fma(qv, loadX(k0 + e), a0);
+          a1 = fma(qv, loadX(k0 + hs + e), a1);
+          a2 = fma(qv, loadX(k0 + 2 * hs + e), a2);
+          a3 = fma(qv, loadX(k0 + 3 * hs + e), a3);
+        }
+        s[t] = hsum(a0) * scale;
+        s[t + 1] = hsum(a1) * scale;
+        s[t + 2] = hsum(a2) * scale;
+        s[t + 3] = hsum(a3) * scale;
+        for (long i = t; i < t + 4; i++) max = s[i] > max ? s[i] : max;
+      }
+#endif
+    for (; t < seen; t++) {
       const float* kt = kc + t * hs;
       float d = 0;
 #pragma omp simd reduction(+ : d)
@@ -550,12 +579,32 @@ void attendCached(const AttendArgs& p) {
     }
     // Written only after this head's query row was read in full: out may be q itself.
     const float inv = 1.0f / sum;
-    for (long e = 0; e < hs; e++) o[e] = 0;
+    long e0 = 0;
+#if LLM_DECODE_ISA != 0
+    // Four vectors of the output row in registers over every position (in memory, each position
+    // loaded and stored the row again); each element still sums the positions in order.
+    for (; e0 + 4 * kWidth <= hs; e0 += 4 * kWidth) {
+      Vec o0 = zero(), o1 = zero(), o2 = zero(), o3 = zero();
+      for (long t = 0; t < seen; t++) {
+        const Vec wt = set1(s[t] * inv);
+        const float* vt = vc + t * hs + e0;
+        o0 = fma(wt, loadX(vt), o0);
+        o1 = fma(wt, loadX(vt + kWidth), o1);
+        o2 = fma(wt, loadX(vt + 2 * kWidth), o2);
+        o3 = fma(wt, loadX(vt + 3 * kWidth), o3);
+      }
+      store(o + e0, o0);
+      store(o + e0 + kWidth, o1);
+      store(o + e0 + 2 * kWidth, o2);
+      store(o + e0 + 3 * kWidth, o3);
+    }
+#endif
+    for (long e = e0; e < hs; e++) o[e] = 0;
     for (long t = 0; t < seen; t++) {
       const float wt = s[t] * inv;
       const float* vt = vc + t * hs;
 #pragma omp simd
-      for (long e = 0; e < hs; e++) o[e] += wt * vt[e];
+      for (long e = e0; e < hs; e++) o[e] += wt * vt[e];
     }
   });
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kernels } from '../../src/backend/index.js';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
+import { bestReadBandwidth } from '../../src/llm/bench-generate.js';
 import { Decoder, keepWeightsInBf16 } from '../../src/llm/decoder.js';
 import { GPTModel, presetConfig } from '../../src/llm/gpt.js';
 import { runCli } from '../../../../test/helpers/cli.js';
@@ -17,6 +18,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const run = (...argv: string[]) => runCli(llmScratch, argv);
 
 describe('bench generate', () => {
+  it('judges a run against the better of the probes around it, page size by page size', () => {
+    const before = { best: 30e9, smallPages: 30e9, hugePages: 20e9 };
+    const after = { best: 40e9, smallPages: 25e9, hugePages: 40e9 };
+    expect(bestReadBandwidth(before, after)).toEqual({ best: 40e9, smallPages: 30e9, hugePages: 40e9 });
+    const ts = { best: 9e9, smallPages: 9e9, hugePages: null };
+    expect(bestReadBandwidth(ts, { ...ts, best: 7e9, smallPages: 7e9 })).toEqual(ts);
+  });
+
   it('prints one JSON object per run with the rates, the bytes per token and the bandwidth share', async () => {
     const r = await run(
       'bench',

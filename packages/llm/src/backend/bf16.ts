@@ -2,9 +2,9 @@
 // 8 significant bits), kept in a Uint16Array. Narrowing rounds to nearest even, as PyTorch's
 // .to(torch.bfloat16) does; widening is exact.
 
-export function toBf16(x: Float32Array): Uint16Array {
+// out (x.length elements, a new array by default) receives x narrowed to bf16.
+export function toBf16(x: Float32Array, out = new Uint16Array(x.length)): Uint16Array {
   const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
-  const out = new Uint16Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const b = bits[i];
     // A NaN keeps a mantissa bit set (truncating could turn it into an infinity).

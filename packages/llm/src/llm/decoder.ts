@@ -1,8 +1,9 @@
 // The inference path of the GPT model (chapter 4's forward, the bonus KV cache), written for speed:
 // decoding one token is a matrix-vector product per weight matrix, so its cost is reading every
 // weight once. Products with a few rows go to the gemv kernel (the matrix streamed in its stored
-// layout, bias, GELU and the shortcut add fused); longer prompts keep the GEMM; attention over the
-// cache is one attendCached call per layer. Every buffer is allocated when the decoder is made (or
+// layout, bias, GELU and the shortcut add fused), a whole block in one decodeBlock call; longer
+// prompts keep the GEMM; attention over the cache is one attendCached per layer and sequence.
+// Every buffer is allocated when the decoder is made (or
 // when a longer prompt first arrives), none per token. No autograd, no dropout: inference only.
 // Shapes: T tokens, C embedding size, V vocabulary, nh heads, hs head size.
 import { kernels } from '../backend/index.js';

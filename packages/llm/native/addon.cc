@@ -835,10 +835,12 @@ llm::DecodeNorm decodeNorm(Args& a, const Napi::Object& p, const char* name, lon
   return n;
 }
 
-float* scratchProperty(Args& a, const Napi::Object& p, const char* name, long n) {
+// A Float32Array property that decodeBlock writes, checked to hold n floats.
+float* writableProperty(Args& a, const Napi::Object& p, const char* name, long n,
+                        const std::string& owner = "params") {
   size_t len = 0;
-  auto* data = static_cast<float*>(const_cast<void*>(arrayProperty(a, p, name, false, false, &len, nullptr)));
-  need(a, (std::string("params.") + name).c_str(), len, n);
+  auto* data = static_cast<float*>(const_cast<void*>(arrayProperty(a, p, name, false, false, &len, nullptr, owner)));
+  need(a, (owner + "." + name).c_str(), len, n);
   return data;
 }
 
@@ -857,7 +859,7 @@ Napi::Value DecodeBlock(const Napi::CallbackInfo& info) {
   if (a.ok() && (g.heads < 1 || g.embDim % g.heads != 0))
     a.error("params.heads must divide params.embDim (" + std::to_string(g.embDim) + ")", true);
   const long C = g.embDim, rows = g.rows, hs = a.ok() ? C / g.heads : 0;
-  g.x = scratchProperty(a, p, "x", rows * C);
+  g.x = writableProperty(a, p, "x", rows * C);
   g.ln1 = decodeNorm(a, p, "ln1", C);
   g.ln2 = decodeNorm(a, p, "ln2", C);
   g.query = decodeLinear(a, p, "query", C, C);
@@ -866,13 +868,13 @@ Napi::Value DecodeBlock(const Napi::CallbackInfo& info) {
   g.proj = decodeLinear(a, p, "proj", C, C);
   g.fc1 = decodeLinear(a, p, "fc1", g.hidden, C);
   g.fc2 = decodeLinear(a, p, "fc2", C, g.hidden);
-  g.ln = scratchProperty(a, p, "ln", rows * C);
-  g.q = scratchProperty(a, p, "q", rows * C);
-  g.k = scratchProperty(a, p, "k", rows * C);
-  g.v = scratchProperty(a, p, "v", rows * C);
-  g.h = scratchProperty(a, p, "h", rows * g.hidden);
-  g.mean = scratchProperty(a, p, "mean", rows);
-  g.rstd = scratchProperty(a, p, "rstd", rows);
+  g.ln = writableProperty(a, p, "ln", rows * C);
+  g.q = writableProperty(a, p, "q", rows * C);
+  g.k = writableProperty(a, p, "k", rows * C);
+  g.v = writableProperty(a, p, "v", rows * C);
+  g.h = writableProperty(a, p, "h", rows * g.hidden);
+  g.mean = writableProperty(a, p, "mean", rows);
+  g.rstd = writableProperty(a, p, "rstd", rows);
   Napi::Value sv = p.Get("segments");
   if (a.ok() && !sv.IsArray()) a.error("params.segments must be an array");
   // Kept between calls: decoding allocates nothing per token.
@@ -890,10 +892,6 @@ Napi::Value DecodeBlock(const Napi::CallbackInfo& info) {
       }
       Napi::Object o = e.As<Napi::Object>();
       llm::DecodeSegment seg{};
-      size_t lk = 0, lv = 0;
-      seg.keys = static_cast<float*>(const_cast<void*>(arrayProperty(a, o, "keys", false, false, &lk, nullptr, owner)));
-      seg.values =
-          static_cast<float*>(const_cast<void*>(arrayProperty(a, o, "values", false, false, &lv, nullptr, owner)));
       seg.capacity = sizeProperty(a, o, "capacity");
       seg.start = sizeProperty(a, o, "start");
       seg.row = sizeProperty(a, o, "row");
@@ -901,12 +899,13 @@ Napi::Value DecodeBlock(const Napi::CallbackInfo& info) {
       if (a.ok() && seg.start + seg.tokens > seg.capacity)
         a.error(owner + ": start + tokens exceeds capacity " + std::to_string(seg.capacity), true);
       if (a.ok() && seg.row + seg.tokens > rows) a.error(owner + ": row + tokens exceeds rows", true);
-      need(a, (owner + ".keys").c_str(), lk, g.heads * seg.capacity * hs);
-      need(a, (owner + ".values").c_str(), lv, g.heads * seg.capacity * hs);
+      seg.keys = writableProperty(a, o, "keys", g.heads * seg.capacity * hs, owner);
+      seg.values = writableProperty(a, o, "values", g.heads * seg.capacity * hs, owner);
       covered += seg.tokens;
       segments.push_back(seg);
     }
-    if (a.ok() && covered != rows) a.error("params.segments: their tokens must add up to rows (" + std::to_string(rows) + ")", true);
+    if (a.ok() && covered != rows)
+      a.error("params.segments: their tokens must add up to rows (" + std::to_string(rows) + ")", true);
   }
   if (!a.ok()) return a.fail();
   g.segments = segments.data();

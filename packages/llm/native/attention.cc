@@ -178,7 +178,7 @@ void causalAttention(const AttentionArgs& p) {
   const long blocks = (T + kBlock - 1) / kBlock, tasks = p.batch * H * blocks;
   const long ldt = roundUp(T, kWidth);
   const double work = 2.0 * p.batch * H * T * T * D;
-  const int nt = static_cast<int>(std::min<long>(threadsFor(work), tasks));
+  const int nt = threadsFor(work, tasks);
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     float* kT = scratch(D * ldt + kBlock * ldt);
@@ -229,7 +229,7 @@ void causalAttentionBackward(const AttentionArgs& p) {
   const long ldq = H * D, ldk = KH * D;
   const long tasks = p.batch * KH, ldt = roundUp(T, kWidth);
   const double work = 5.0 * p.batch * H * T * T * D;
-  const int nt = static_cast<int>(std::min<long>(threadsFor(work), tasks));
+  const int nt = threadsFor(work, tasks);
 #pragma omp parallel num_threads(nt) if (nt > 1)
   {
     // kT and vT (D x ldt), P and dS (kBlock x ldt), their transposes (ldt x kBlock), the rows'

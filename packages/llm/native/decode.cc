@@ -333,8 +333,9 @@ inline void tileColumnsPairs(const GemvArgs& p, const float* xs, long kv, long j
 // The N rows of a tile are taken len / N apart, not side by side: bf16 rows at k = 768 are 1.5 KiB
 // long, and 4 adjacent rows read as 4 interleaved streams inside the same 4 KiB pages, which the
 // hardware prefetcher followed badly (Zen 2, one thread, 768 x 768 from memory: 9.6 GB/s against
-// 13.9 one row at a time); rows a quarter of a unit apart (24 KiB then, with units of 64 rows; 48 KiB now) are 4 streams in pages of their
-// own, and read at 21 GB/s, more than the float32 kernel's 17.7.
+// 13.9 one row at a time); rows a quarter of a unit apart (24 KiB then, with units of 64 rows;
+// 48 KiB now) are 4 streams in pages of their own, and read at 21 GB/s, more than the float32
+// kernel's 17.7.
 void gemvRangePairs(const GemvArgs& p, const float* xs, long kv, long j0, long j1) {
   const long len = j1 - j0;
   if (len % kPairTileCols == 0) {
@@ -449,7 +450,7 @@ void gemvMany(const GemvArgs* ps, int count) {
     work += static_cast<double>(ps[i].n) * ps[i].k;
   }
   const long units = firstUnit[count];
-  const int nt = std::min<long>(threadsFor(work), units);
+  const int nt = threadsFor(work, units);
   // Output rows [j0, j1) of the product of unit u.
   auto unitRange = [&](long u, int* which, long* j0, long* j1) {
     int i = 0;
@@ -524,7 +525,7 @@ void attendCached(const AttendArgs& p) {
   const long hs = p.headDim, C = p.heads * hs, seenMax = p.start + p.tokens;
   const long tasks = p.batch * p.heads * p.tokens;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
-  const int nt = std::min<long>(threadsFor(2.0 * tasks * seenMax * hs), tasks);
+  const int nt = threadsFor(2.0 * tasks * seenMax * hs, tasks);
   parallelFor(tasks, nt, [&](long task) {
     // One scores row per thread, kept between calls: decoding allocates nothing per token.
     thread_local std::vector<float> scores;

@@ -111,8 +111,8 @@ void gather(const float* x, long outer, long size, long inner, const int32_t* id
 
 void scatterAdd(const float* dy, long outer, long size, long inner, const int32_t* idx, long idxSize, float* dx) {
   // Each outer slab writes only its own part of dx, so slabs run in parallel.
-  const int nt = threadsFor(static_cast<double>(outer) * idxSize * inner);
-#pragma omp parallel for num_threads(outer > 1 ? nt : 1) schedule(static) if (nt > 1 && outer > 1)
+  const int nt = threadsFor(static_cast<double>(outer) * idxSize * inner, outer);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
   for (long o = 0; o < outer; o++)
     for (long r = 0; r < idxSize; r++) {
       const long at = (o * idxSize + r) * inner;

@@ -284,7 +284,18 @@ export class Decoder {
   // Whether a prompt of this many tokens is prefilled by gemv (rather than the GEMM), so that it
   // gets the same logits prefilled alone (stepSequence) or in a batch (stepBatch).
   prefillsByGemv(tokens: number): boolean {
-    return tokens <= GEMV_MAX_ROWS || this.dtype === 'bf16';
+    return this.byGemv(tokens, false);
+  }
+
+  // Whether the model reads this token id (an integer inside its vocabulary).
+  knows(id: number): boolean {
+    return Number.isInteger(id) && id >= 0 && id < this.V;
+  }
+
+  // Products of `rows` rows take gemv: a batch of sequences always (gemvOnly: per-row results
+  // independent of it), a few rows, and bf16 weights (the GEMM multiplies float32); else the GEMM.
+  private byGemv(rows: number, gemvOnly: boolean): boolean {
+    return gemvOnly || rows <= GEMV_MAX_ROWS || this.dtype === 'bf16';
   }
 
   private run(segments: Segment[], ids: readonly number[], gemvOnly: boolean, logits: F32): void {
@@ -302,7 +313,7 @@ export class Decoder {
     const b = this.buf;
     const ids32 = b.ids.subarray(0, rows);
     for (let i = 0; i < rows; i++) {
-      if (!(Number.isInteger(ids[i]) && ids[i] >= 0 && ids[i] < V)) {
+      if (!this.knows(ids[i])) {
         throw new Error(`Decoder: token id ${ids[i]} is outside the vocabulary of ${V}`);
       }
       ids32[i] = ids[i];
@@ -369,8 +380,7 @@ export class Decoder {
         return { keys, values, capacity, start, row, tokens };
       }),
     };
-    // Bf16 weights always take gemv: the GEMM multiplies float32.
-    if (gemvOnly || rows <= GEMV_MAX_ROWS || !(p.query.weight instanceof Float32Array)) {
+    if (this.byGemv(rows, gemvOnly)) {
       k.decodeBlock(params);
     } else {
       composeDecodeBlock(k, params, (layer, xs, r, _k, _n, out, residual, gelu) =>
@@ -380,7 +390,6 @@ export class Decoder {
   }
 
   // out (rows, n) = act(x W^T + bias) + residual.
-  // gemvOnly keeps a batch of sequences on gemv at any size (per-row results independent of it).
   private linear(
     l: DecodeLinear,
     x: F32,
@@ -392,7 +401,8 @@ export class Decoder {
   ): void {
     const k = kernels();
     const { inFeatures: kk, outFeatures: n } = l;
-    if (gemvOnly || rows <= GEMV_MAX_ROWS || !(l.weight instanceof Float32Array)) {
+    // (bf16 weights always take gemv: the second test only tells the type checker so.)
+    if (this.byGemv(rows, gemvOnly) || !(l.weight instanceof Float32Array)) {
       k.gemv({ x, rows, k: kk, n, weight: l.weight, bias: l.bias, gelu, residual, out });
       return;
     }

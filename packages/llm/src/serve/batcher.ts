@@ -147,8 +147,7 @@ export class Batcher {
         const prompt = s.tokens.slice(-this.contextLength);
         // A short prompt joins this step's batch (one pass over the weights saved); one the model
         // cannot read is prefilled alone, so that its error fails it alone.
-        const readable = prompt.every((id) => Number.isInteger(id) && id >= 0 && id < this.vocabSize);
-        if (readable && this.decoder.prefillsByGemv(prompt.length)) {
+        if (prompt.every((id) => this.decoder.knows(id)) && this.decoder.prefillsByGemv(prompt.length)) {
           s.cache.reset();
           rows.push(s);
           rowCaches.push(s.cache);

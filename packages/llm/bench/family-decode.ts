@@ -1,13 +1,19 @@
 // Decode speed of a model family at a released shape: a random model built from a config.json (a
-// name in data/configs, or a path), a prompt of random ids, then greedy tokens through the module
-// forward with the grouped-query KV cache. Prints the prefill rate and the decode rate (median of
-// the per-token times), with the bytes of weights each decode step reads, and the CPU seconds each
-// token took: on a shared machine the wall clock says how busy the neighbours were, CPU time less so.
-// Usage: npm run bench:family -- --config llama-3.2-1b [--prompt 16] [--tokens 8]
+// name in data/configs, or a path), in f32 or with its matrices in bf16 (what loading with --dtype
+// bf16 does), a prompt of random ids, then greedy tokens through the module forward with the
+// grouped-query KV cache. Prints the prefill rate and the decode rate (median of the per-token
+// times), the bytes of weights each decode step reads, and the fraction of the machine's read
+// bandwidth (probed before and after the run, the better taken) that rate is; and the CPU seconds
+// each token took: on a shared machine the wall clock says how busy the neighbours were.
+// Usage: npm run bench:family -- --config llama-3.2-1b [--dtype f32|bf16] [--prompt 16] [--tokens 8]
 import { existsSync } from 'node:fs';
 import { kernels } from '../src/backend/index.js';
 import { readConfigFile } from '../src/io/hub-config.js';
+import { bestReadBandwidth, measureReadBandwidth } from '../src/llm/bench-generate.js';
+import { keepMatricesInBf16 } from '../src/llm/families/load.js';
 import { familyFor } from '../src/llm/families/registry.js';
+import { collectGarbage, parseWeightDType } from '../src/llm/weight-dtype.js';
+import { bf16Bits } from '../src/tensor/bf16-weights.js';
 import { dataPath } from '../src/paths.js';
 import { noGrad, Rng, Tensor } from '../src/tensor/index.js';
 import { median } from './lib/peer.js';
@@ -19,6 +25,7 @@ const arg = (name: string, fallback: string) => {
 const name = arg('config', 'qwen3-0.6b');
 const promptLength = Number(arg('prompt', '16'));
 const tokens = Number(arg('tokens', '8'));
+const dtype = parseWeightDType(arg('dtype', 'f32'))!;
 const file = existsSync(name) ? name : dataPath('configs', `${name}.json`);
 
 const { config: hf, path } = readConfigFile(file);
@@ -26,7 +33,12 @@ const family = familyFor(hf, path);
 const config = family.configFromHF(hf, path);
 let t0 = performance.now();
 const model = family.create(config, { rng: new Rng(1) }).eval();
+if (dtype === 'bf16') {
+  keepMatricesInBf16(model);
+  collectGarbage();
+}
 const buildSeconds = (performance.now() - t0) / 1000;
+const before = measureReadBandwidth();
 const rng = new Rng(2);
 const prompt = Array.from({ length: promptLength }, () => Math.floor(rng.uniform() * config.vocabSize));
 
@@ -46,19 +58,29 @@ for (let i = 0; i < tokens; i++) {
   times.push((performance.now() - t0) / 1000);
   cpu.push((c.user + c.system) / 1e6);
 }
+const bandwidth = bestReadBandwidth(before, measureReadBandwidth());
 const parameters = model.numParameters();
+// Every parameter is read per token: the head is the embedding in the tied models of these sizes
+// (an untied embedding table would be overcounted: one row of it is read).
+const weightBytesPerToken = model
+  .parameters()
+  .reduce((sum, p) => sum + p.shape.reduce((a, d) => a * d, 1) * (bf16Bits(p) ? 2 : 4), 0);
+const decodeTokensPerSecond = 1 / median(times);
 console.log(
   JSON.stringify({
     config: name,
     family: family.name,
     backend: kernels().name,
     parameters,
-    weightBytesPerToken: parameters * 4,
+    dtype,
+    weightBytesPerToken,
     buildSeconds: +buildSeconds.toFixed(1),
     promptTokens: promptLength,
     prefillTokensPerSecond: +(promptLength / prefillSeconds).toFixed(2),
     decodeTokens: tokens,
-    decodeTokensPerSecond: +(1 / median(times)).toFixed(2),
+    decodeTokensPerSecond: +decodeTokensPerSecond.toFixed(2),
+    readBandwidthGBs: +(bandwidth.best / 1e9).toFixed(1),
+    bandwidthFraction: +((decodeTokensPerSecond * weightBytesPerToken) / bandwidth.best).toFixed(3),
     decodeSecondsPerToken: times.map((t) => +t.toFixed(3)),
     decodeCpuSecondsPerToken: +median(cpu).toFixed(3),
   }),

@@ -21,7 +21,7 @@ export const cases: BadInputCase[] = [
     kind: 'conflicting options',
     args: ['generate', '--model', '{model}', '--ids', '1,2', '--dtype', 'bf16', '--no-kv-cache'],
     exit: 2,
-    stderr: '--dtype bf16 decodes with the KV cache',
+    stderr: '--dtype bf16 decodes GPT-2 with the KV cache',
   },
   {
     program: 'llm-scratch',

@@ -1,6 +1,6 @@
 // Model directories of the Llama 3 / Qwen3 families gone wrong (made from h/fix's fixtures): a
 // missing shard, an index that does not cover its shards, a tensor of the wrong shape, a model_type
-// no family reads, and options a family cannot take.
+// no family reads, a chat without a template, and an infinity in a bf16 checkpoint.
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,10 +102,21 @@ export const cases: BadInputCase[] = [
   },
   {
     program: 'llm-scratch',
-    kind: 'option the model cannot take',
-    args: [...generate, '--dtype', 'bf16'],
-    setup: fixture('llama3-f32'),
+    kind: 'corrupted weights',
+    // A bf16 checkpoint is read as bf16 (generate's default for it): an infinity among the bits.
+    args: generate,
+    setup: fixture('llama3-bf16-sharded', (m) => {
+      const file = join(m, 'model-00001-of-00002.safetensors');
+      const bytes = readFileSync(file);
+      const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString()) as Record<
+        string,
+        { shape?: number[]; data_offsets?: number[] }
+      >;
+      const matrix = Object.values(header).find((t) => t.shape?.length === 2)!;
+      bytes.writeUInt16LE(0x7f80, 8 + Number(bytes.readBigUInt64LE(0)) + matrix.data_offsets![0] + 2 * 3);
+      writeFileSync(file, bytes);
+    }),
     exit: 1,
-    stderr: '--dtype bf16: the bf16 decoder runs GPT-2 models; this llama3 model decodes in f32',
+    stderr: /model-00001-of-00002\.safetensors: tensor '[^']+' holds Infinity at element 3 \(corrupted data\?\)/,
   },
 ];

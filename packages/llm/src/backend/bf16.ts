@@ -3,7 +3,7 @@
 // .to(torch.bfloat16) does; widening is exact.
 
 // out (x.length elements, a new array by default) receives x narrowed to bf16.
-export function toBf16(x: Float32Array, out = new Uint16Array(x.length)): Uint16Array {
+export function toBf16(x: Float32Array, out: Uint16Array = new Uint16Array(x.length)): Uint16Array {
   const bits = new Uint32Array(x.buffer, x.byteOffset, x.length);
   for (let i = 0; i < x.length; i++) {
     const b = bits[i];

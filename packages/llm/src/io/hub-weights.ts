@@ -13,6 +13,7 @@ import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { checkRegularFile, quoteName } from './input-file.js';
 import {
   openSafetensors,
+  storedBytes,
   type SafetensorsReader,
   type TensorEntry,
   writeSafetensors,
@@ -38,6 +39,8 @@ export interface HubWeights {
   readonly tensors: Map<string, HubTensorInfo>;
   // One tensor as float32, read when asked.
   read(name: string): Tensor;
+  // One float tensor as bfloat16 bits into out (SafetensorsReader.readBf16).
+  readBf16(name: string, out: Uint16Array): void;
   close(): void;
 }
 
@@ -131,13 +134,19 @@ export function openHubWeights(dir: string): HubWeights {
       tensors.set(name, { ...e, file: r.file });
       owner.set(name, r);
     }
+  const readerOf = (name: string) => {
+    const r = owner.get(name);
+    if (!r) throw new Error(`no tensor ${quoteName(name)} in ${files.join(', ')}`);
+    return r;
+  };
   return {
     files,
     tensors,
     read(name) {
-      const r = owner.get(name);
-      if (!r) throw new Error(`no tensor ${quoteName(name)} in ${files.join(', ')}`);
-      return r.read(name);
+      return readerOf(name).read(name);
+    },
+    readBf16(name, out) {
+      readerOf(name).readBf16(name, out);
     },
     close() {
       for (const r of readers) r.close();
@@ -165,7 +174,7 @@ export function writeHubWeights(
   let size = 0;
   let total = 0;
   for (const [name, t] of tensors) {
-    const bytes = t.data.byteLength;
+    const bytes = storedBytes(t).bytes.length;
     if (size > 0 && size + bytes > limit) {
       groups.push([]);
       size = 0;

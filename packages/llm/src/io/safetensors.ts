@@ -9,7 +9,9 @@
 // file is one clear error and a large file is never held twice. F16 and BF16 are widened to float32.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from 'llm-scratch-core/errors';
-import { Tensor } from '../tensor/index.js';
+import { toBf16 } from '../backend/bf16.js';
+import { bf16Bits } from '../tensor/bf16-weights.js';
+import { sizeOf, Tensor } from '../tensor/index.js';
 import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
 import { checkRegularFile, quoteName } from './input-file.js';
 import { isJsonObject as isObject } from './json.js';
@@ -37,7 +39,7 @@ export const DTYPE_BYTES = {
   U64: 8,
 } as const;
 export type DType = keyof typeof DTYPE_BYTES;
-const READABLE = new Set<DType>(['F32', 'F16', 'BF16', 'I32']);
+const READABLE: readonly DType[] = ['F32', 'F16', 'BF16', 'I32'];
 export const FLOAT_DTYPES: readonly DType[] = ['F32', 'F16', 'BF16'];
 
 export interface TensorEntry {
@@ -216,7 +218,7 @@ function readTensors(file: string, source: ByteSource, only?: (name: string) => 
   const tensors = new Map<string, Tensor>();
   for (const [name, e] of header.tensors) {
     if (only && !only(name)) continue;
-    if (!READABLE.has(e.dtype))
+    if (!READABLE.includes(e.dtype))
       throw new UserError(
         `${file}: tensor ${quoteName(name)} is ${e.dtype}; this reader takes ${[...READABLE].join(', ')}`,
       );
@@ -260,6 +262,9 @@ export interface SafetensorsReader {
   readonly file: string;
   readonly header: SafetensorsHeader;
   read(name: string): Tensor;
+  // A float tensor as bfloat16 bits into `out` (its size): BF16 bytes as stored, F32 and F16
+  // rounded to nearest even. Nothing the size of the tensor in float32 is made for BF16.
+  readBf16(name: string, out: Uint16Array): void;
   close(): void;
 }
 
@@ -267,17 +272,31 @@ export function openSafetensors(file: string): SafetensorsReader {
   const { fd, source } = openWeights(file);
   try {
     const header = parseHeader(file, source);
+    const entry = (name: string, readable: readonly DType[]) => {
+      const e = header.tensors.get(name);
+      if (!e) throw new Error(`${file}: no tensor ${quoteName(name)}`);
+      if (!readable.includes(e.dtype))
+        throw new UserError(
+          `${file}: tensor ${quoteName(name)} is ${e.dtype}; this reader takes ${readable.join(', ')}`,
+        );
+      return e;
+    };
     return {
       file,
       header,
       read(name) {
-        const e = header.tensors.get(name);
-        if (!e) throw new Error(`${file}: no tensor ${quoteName(name)}`);
-        if (!READABLE.has(e.dtype))
-          throw new UserError(
-            `${file}: tensor ${quoteName(name)} is ${e.dtype}; this reader takes ${[...READABLE].join(', ')}`,
-          );
+        const e = entry(name, READABLE);
         return new Tensor(decode(source.read(e.end - e.begin, header.dataStart + e.begin), e.dtype), e.shape);
+      },
+      readBf16(name, out) {
+        const e = entry(name, FLOAT_DTYPES);
+        if (out.length !== sizeOf(e.shape))
+          throw new Error(
+            `${file}: tensor ${quoteName(name)} has ${sizeOf(e.shape)} values, not ${out.length}`,
+          );
+        const bytes = source.read(e.end - e.begin, header.dataStart + e.begin);
+        if (e.dtype === 'BF16') new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(bytes);
+        else toBf16(decode(bytes, e.dtype) as Float32Array, out);
       },
       close: () => closeSync(fd),
     };
@@ -314,13 +333,9 @@ export function writeSafetensors(
   const names = [...tensors.keys()].sort();
   for (const name of names) {
     const t = tensors.get(name)!;
-    const bytes = t.data.byteLength;
-    header[name] = {
-      dtype: t.dtype === 'int32' ? 'I32' : 'F32',
-      shape: t.shape,
-      data_offsets: [offset, offset + bytes],
-    };
-    offset += bytes;
+    const { dtype, bytes } = storedBytes(t);
+    header[name] = { dtype, shape: t.shape, data_offsets: [offset, offset + bytes.length] };
+    offset += bytes.length;
   }
   let json = JSON.stringify(header);
   // Pad the header with spaces so the data starts 8-byte aligned, as the reference writer does.
@@ -329,9 +344,17 @@ export function writeSafetensors(
   const lengthBytes = Buffer.alloc(8);
   lengthBytes.writeBigUInt64LE(BigInt(headerBytes.length));
   const chunks: Uint8Array[] = [lengthBytes, headerBytes];
-  for (const name of names) {
-    const t = tensors.get(name)!;
-    chunks.push(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  }
+  for (const name of names) chunks.push(storedBytes(tensors.get(name)!).bytes);
   writeFileAtomic(file, chunks);
+}
+
+// What a tensor is written as: F32 or I32 as it holds them, BF16 for a weight kept in bf16 only
+// (tensor/bf16-weights.ts), as transformers saves a bf16 model.
+export function storedBytes(t: Tensor): { dtype: DType; bytes: Uint8Array } {
+  const bits = bf16Bits(t);
+  const data = bits ?? t.data;
+  return {
+    dtype: bits ? 'BF16' : t.dtype === 'int32' ? 'I32' : 'F32',
+    bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }

@@ -9,9 +9,10 @@
 import { kernels } from '../backend/index.js';
 import type { DecodeBlockParams, F32, Weight } from '../backend/kernels.js';
 import { composeDecodeBlock } from '../backend/decode-block.js';
-import { loadNative } from '../backend/native.js';
+import { adviseHugePages } from '../backend/huge-pages.js';
 import { toBf16, widenBf16 } from '../backend/bf16.js';
 import { type Embedding, GELU, Linear } from '../nn/index.js';
+import { bf16Bits, keepInBf16 } from '../tensor/bf16-weights.js';
 import type { GPTModel } from './gpt.js';
 import type { KVCache } from './kv-cache.js';
 
@@ -33,11 +34,6 @@ function bf16Of(x: Float32Array): Uint16Array {
   }
   return copy;
 }
-
-// Weights kept only in bf16 (keepWeightsInBf16): the module's float32 weight was released.
-const bf16Only = new WeakMap<object, Uint16Array>();
-
-const RELEASED = new Float32Array(0);
 
 // The matrices the decoder streams, in the order it reads them.
 function streamedLinears(model: GPTModel): Linear[] {
@@ -75,10 +71,10 @@ export function keepWeightsInBf16(model: GPTModel): void {
     bf16Copies.set(x, toBf16(x, arena.subarray(offset, offset + x.length)));
     offset += padded(x.length);
   }
-  for (const o of owners) bf16Only.set(o, bf16Of(o.weight.data as Float32Array));
-  for (const o of owners) o.weight.data = RELEASED;
+  const bits = owners.map((o) => bf16Of(o.weight.data as Float32Array));
+  owners.forEach((o, i) => bf16Bits(o.weight) ?? keepInBf16(o.weight, bits[i]));
   // The causal masks serve only the module forward (4 MiB per layer at context 1024).
-  for (const b of model.trf_blocks) b.att.mask.data = RELEASED;
+  for (const b of model.trf_blocks) b.att.mask.data = new Float32Array(0);
   model.decodeOnly = true;
 }
 
@@ -124,7 +120,7 @@ export function decoderSupports(model: GPTModel): boolean {
 function linear(layer: unknown, dtype: WeightDType): DecodeLinear {
   const l = layer as Linear;
   const [outFeatures, inFeatures] = l.weight.shape;
-  const kept = bf16Only.get(l);
+  const kept = bf16Bits(l.weight);
   return {
     weight:
       kept ?? (dtype === 'bf16' ? bf16Of(l.weight.data as Float32Array) : (l.weight.data as Float32Array)),
@@ -139,16 +135,6 @@ function norm(n: { scale: { data: unknown }; shift: { data: unknown }; eps: numb
 }
 
 const weightBytes = (l: DecodeLinear): number => l.weight.byteLength + (l.bias?.byteLength ?? 0);
-
-// Every token streams every matrix, and on 4 KiB pages such a stream walks the page tables every
-// 4 KiB: the native backend asks for 2 MiB pages under them (LLM_SCRATCH_HUGEPAGES=0 leaves them on
-// whatever pages they have, to compare). Returns the share of their bytes on 2 MiB pages.
-function adviseHugePages(linears: DecodeLinear[]): number {
-  const native = kernels().name === 'native' ? loadNative() : null;
-  if (!native || process.env.LLM_SCRATCH_HUGEPAGES === '0') return 0;
-  const total = linears.reduce((s, l) => s + l.weight.byteLength, 0);
-  return linears.reduce((s, l) => s + native.adviseHugePages(l.weight), 0) / total;
-}
 
 export class Decoder {
   readonly cache: KVCache;
@@ -204,13 +190,14 @@ export class Decoder {
       fc2: linear(b.ff.layers[2], this.dtype),
     }));
     this.head = linear(model.out_head, this.dtype);
-    this.hugePages = adviseHugePages([
-      ...this.blocks.flatMap((b) => [b.query, b.key, b.value, b.proj, b.fc1, b.fc2]),
-      this.head,
-    ]);
+    this.hugePages = adviseHugePages(
+      [...this.blocks.flatMap((b) => [b.query, b.key, b.value, b.proj, b.fc1, b.fc2]), this.head].map(
+        (l) => l.weight,
+      ),
+    );
     this.finalNorm = norm(model.final_norm);
     this.tokEmb = model.tok_emb.weight.data as F32;
-    this.tokEmbBf16 = bf16Only.get(model.tok_emb);
+    this.tokEmbBf16 = bf16Bits(model.tok_emb.weight);
     this.posEmb = model.pos_emb.weight.data as F32;
     this.cache = model.newCache(1);
     this.logits = new Float32Array(vocabSize);

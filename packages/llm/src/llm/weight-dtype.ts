@@ -5,21 +5,27 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { UsageError } from 'llm-scratch-core/errors';
-import { MODEL_FILE } from './families/gpt2.js';
-import { readSafetensorsHeader } from '../io/safetensors.js';
+import { MODEL_FILE, openHubWeights, SHARD_INDEX } from '../io/hub-weights.js';
 import { keepWeightsInBf16, WEIGHT_DTYPES, type WeightDType } from './decoder.js';
 import type { GPTModel } from './gpt.js';
+import type { CausalLM } from './families/family.js';
+import { loadModel } from './families/load.js';
 
-// 'bf16' when most of the file's bytes are BF16 tensors (its matrices), 'f32' otherwise.
+// 'bf16' when most of the weights' bytes are BF16 tensors (their matrices), 'f32' otherwise; one
+// file or shards.
 export function storedWeightDType(dir: string): WeightDType {
-  const file = join(dir, MODEL_FILE);
   // A directory loaded another way (a LoRA checkpoint, say) holds float32 weights.
-  if (!existsSync(file)) return 'f32';
+  if (!existsSync(join(dir, MODEL_FILE)) && !existsSync(join(dir, SHARD_INDEX))) return 'f32';
+  const weights = openHubWeights(dir);
   let bf16 = 0;
   let total = 0;
-  for (const t of readSafetensorsHeader(file).tensors.values()) {
-    total += t.end - t.begin;
-    if (t.dtype === 'BF16') bf16 += t.end - t.begin;
+  try {
+    for (const t of weights.tensors.values()) {
+      total += t.end - t.begin;
+      if (t.dtype === 'BF16') bf16 += t.end - t.begin;
+    }
+  } finally {
+    weights.close();
   }
   return bf16 * 2 > total ? 'bf16' : 'f32';
 }
@@ -41,6 +47,16 @@ export function applyWeightDType(model: GPTModel, dtype: WeightDType | undefined
     keepWeightsInBf16(model);
     collectGarbage();
   }
+  return model;
+}
+
+// Loads a model directory of any family for inference, with the weight type asked for or the one
+// its files store: in bf16 the matrices of Llama 3, Qwen3 and Gemma 3 are read as bf16 and stay
+// so (families/load.ts), GPT-2's are kept for its decoder (keepWeightsInBf16).
+export function loadForInference(dir: string, dtype: WeightDType | undefined): CausalLM {
+  const chosen = dtype ?? storedWeightDType(dir);
+  const model = loadModel(dir, { dtype: chosen });
+  if (chosen === 'bf16') collectGarbage();
   return model;
 }
 

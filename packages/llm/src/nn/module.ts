@@ -2,7 +2,7 @@
 // children are found from the module's own fields in assignment order, so a model reads like the
 // book's (`this.W_query = new Linear(...)`) and gets PyTorch's dotted names
 // (`trf_blocks.0.att.W_query.weight`).
-import { formatShape, release, Tensor } from '../tensor/index.js';
+import { formatShape, release, sizeOf, Tensor } from '../tensor/index.js';
 
 // A trainable tensor owned by a module.
 export class Parameter extends Tensor {
@@ -70,7 +70,7 @@ export abstract class Module {
   numParameters(options: { trainableOnly?: boolean } = {}): number {
     return this.parameters()
       .filter((p) => !options.trainableOnly || p.requiresGrad)
-      .reduce((n, p) => n + p.size, 0);
+      .reduce((n, p) => n + sizeOf(p.shape), 0); // by shape: a bf16-only weight holds no float32
   }
 
   train(mode = true): this {

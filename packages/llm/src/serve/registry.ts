@@ -9,14 +9,14 @@ import { CONFIG_FILE, readModelKind, type ModelKind } from '../io/hub-config.js'
 import { loadClassifierDir } from '../llm/classifier.js';
 import { decoderSupports } from '../llm/decoder.js';
 import type { CausalLM, ModelShape } from '../llm/families/family.js';
-import { loadModel as loadFamilyModel, readFamilyConfig } from '../llm/families/load.js';
+import { readFamilyConfig } from '../llm/families/load.js';
 import { gpt2Tokenizer } from '../llm/fundamentals.js';
 import { GPTModel } from '../llm/gpt.js';
 import { loadInstructModel } from '../llm/instruct/respond.js';
 import { loadTokenizerDir } from '../llm/tokenizer/directory.js';
 import { readChatTemplate, stopTokenIds, type ChatTemplate } from '../llm/tokenizer/hf/chat-template.js';
 import type { Tokenizer } from '../llm/tokenizer/tokenizer.js';
-import { applyWeightDType, parseWeightDType } from '../llm/weight-dtype.js';
+import { applyWeightDType, loadForInference, parseWeightDType } from '../llm/weight-dtype.js';
 import { Batcher } from './batcher.js';
 import { DEFAULT_MAX_BATCH, ModelQueue } from './queue.js';
 
@@ -81,13 +81,10 @@ function chatOf(dir: string, fallback: () => Tokenizer, eosIds: readonly number[
   return { chatTemplate, tokenizer, eosIds: [...new Set([...turnEnds, ...eosIds])] };
 }
 
-// Llama 3, Qwen3, Gemma 3: decoded by their CausalLM one request at a time, in f32.
+// Llama 3, Qwen3, Gemma 3: decoded by their CausalLM one request at a time, in the weight type
+// asked for or the one the files store.
 function loadHubFamily(spec: ModelSpec, family: string, options: ServeOptions): ServedModel {
-  if (parseWeightDType(options.dtype) === 'bf16')
-    throw new UserError(
-      `--dtype bf16: the bf16 decoder runs GPT-2 models; ${spec.dir} is a ${family} model, which decodes in f32 (drop --dtype)`,
-    );
-  const model = loadFamilyModel(spec.dir);
+  const model = loadForInference(spec.dir, parseWeightDType(options.dtype));
   const chat = chatOf(spec.dir, () => loadTokenizerDir(spec.dir), model.eosTokenIds);
   return serveModel(
     {

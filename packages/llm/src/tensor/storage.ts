@@ -58,6 +58,10 @@ function take(length: number, zeroed: boolean): Float32Array {
   return data;
 }
 
+// What a tensor kept in bf16 only holds instead of its float32 values (bf16-weights.ts); Tensor.f32
+// refuses it.
+export const RELEASED = new Float32Array(0);
+
 // A float32 buffer whose contents are unspecified: for outputs a kernel writes in full.
 export function emptyF32(length: number): Float32Array {
   return take(length, false);

@@ -3,7 +3,8 @@
 // Ops live in ./ops and are attached as methods in ./methods.ts.
 import { backward, type BackwardOptions, type GradFn } from './autograd.js';
 import { formatShape, resolveShape, sizeOf, type Shape } from './shape.js';
-import { claim, emptyF32 } from './storage.js';
+import { bf16OnlyError } from './bf16-weights.js';
+import { claim, emptyF32, RELEASED } from './storage.js';
 
 export type DType = 'float32' | 'int32';
 export type TypedData = Float32Array | Int32Array;
@@ -45,6 +46,7 @@ export class Tensor {
 
   // The float32 buffer; an error for int32 tensors, which only index.
   f32(op = 'op'): Float32Array {
+    if (this.data === RELEASED) throw bf16OnlyError(op, this.shape);
     if (!(this.data instanceof Float32Array)) {
       throw new Error(`${op}: expects a float32 tensor, got int32 of shape ${formatShape(this.shape)}`);
     }

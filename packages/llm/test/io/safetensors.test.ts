@@ -12,7 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileAtomic } from 'llm-scratch-core/io/atomic';
-import { parseSafetensors, readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
+import { toBf16 } from '../../src/backend/bf16.js';
+import {
+  openSafetensors,
+  parseSafetensors,
+  readSafetensors,
+  writeSafetensors,
+} from '../../src/io/safetensors.js';
+import { keepInBf16 } from '../../src/tensor/bf16-weights.js';
 import * as T from '../../src/tensor/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-scratch-st-'));
@@ -210,5 +217,34 @@ describe('safetensors', () => {
     expect(() => writeFileAtomic(file, ['new', failing])).toThrow('disk full');
     expect(readFileSync(file, 'utf8')).toBe('old');
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+});
+
+describe('reading a tensor as bf16 bits', () => {
+  it('rounds F32 to nearest even, keeps BF16 as stored, and writes a bf16-only weight back as BF16', () => {
+    const values = Float32Array.from([1, -2.5, 1 + 2 ** -8, 1 + 3 * 2 ** -9, 3.14159, -1e-30]);
+    const file = join(dir, 'bf16-read.safetensors');
+    writeSafetensors(file, new Map([['w', new T.Tensor(values.slice(), [2, 3])]]));
+    const fromF32 = new Uint16Array(6);
+    const reader = openSafetensors(file);
+    reader.readBf16('w', fromF32);
+    reader.close();
+    expect(Array.from(fromF32)).toEqual(Array.from(toBf16(values)));
+    // 1 + 2^-8 is a tie: to the even 1; 1 + 3 * 2^-9 rounds up to 1 + 2^-7.
+    expect(fromF32[2]).toBe(0x3f80);
+    expect(fromF32[3]).toBe(0x3f81);
+
+    const kept = new T.Tensor(new Float32Array(6), [2, 3]);
+    keepInBf16(kept, fromF32);
+    const file2 = join(dir, 'bf16-written.safetensors');
+    writeSafetensors(file2, new Map([['w', kept]]));
+    const again = openSafetensors(file2);
+    expect(again.header.tensors.get('w')!.dtype).toBe('BF16');
+    const fromBf16 = new Uint16Array(6);
+    again.readBf16('w', fromBf16);
+    expect(() => again.readBf16('w', new Uint16Array(5))).toThrow(/has 6 values, not 5/);
+    again.close();
+    expect(Array.from(fromBf16)).toEqual(Array.from(fromF32));
+    expect(() => kept.f32('matmul')).toThrow(/matmul: the weight of shape \[2, 3\] is kept in bf16/);
   });
 });

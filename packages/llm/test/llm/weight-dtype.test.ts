@@ -1,6 +1,7 @@
-// The weight type of generate / chat / respond / serve: --dtype, or what the file stores. A bf16
-// checkpoint decodes in bf16 by default; f32 checkpoints stay f32 unless asked; bf16 needs the KV
-// cache. Greedy continuations of the fixture prompt in both types are compared on the same file.
+// The weight type of generate / chat / respond / serve: --dtype, or what the files store. A bf16
+// checkpoint decodes in bf16 by default; f32 checkpoints stay f32 unless asked; GPT-2 in bf16 needs
+// the KV cache. Greedy continuations of the fixture prompts in both types are compared on the same
+// files, for GPT-2 and for the other families.
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,9 +9,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { toBf16 } from '../../src/backend/bf16.js';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
-import { storedWeightDType } from '../../src/llm/weight-dtype.js';
+import { loadModel } from '../../src/llm/families/load.js';
+import { generate } from '../../src/llm/generate.js';
+import { loadForInference, storedWeightDType } from '../../src/llm/weight-dtype.js';
+import { ModelRegistry, parseModelSpec } from '../../src/serve/registry.js';
+import { bf16Bits } from '../../src/tensor/bf16-weights.js';
+import type { Tensor } from '../../src/tensor/index.js';
 import { runCli } from '../../../../test/helpers/cli.js';
 import { fixture, writeFixtureModel } from '../helpers/gpt2-fixture.js';
+import { saveTinyLlama } from '../serve/openai-server.js';
+import { expected as expectedFamily, FIXTURES as FAMILY_FIXTURES } from './families/fixture-cases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llm-scratch-dtype-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,9 +88,63 @@ describe('--dtype', () => {
       '--no-kv-cache',
     ]);
     expect(noCache.code).toBe(2);
-    expect(noCache.stderr).toContain('--dtype bf16 decodes with the KV cache');
+    expect(noCache.stderr).toContain('--dtype bf16 decodes GPT-2 with the KV cache');
     const bad = await runCli(llmScratch, ['generate', '--model', f32Dir, '--ids', '1,2', '--dtype', 'int8']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--dtype must be one of f32, bf16, got 'int8'");
+  });
+});
+
+// Llama 3, Qwen3 and Gemma 3 take --dtype too: their matrices in bf16 (families/load.ts).
+describe('--dtype on the other families', () => {
+  const family = (c: string) => join(FAMILY_FIXTURES, c);
+  const matricesInBf16 = (model: { parameters(): Tensor[] }) =>
+    model
+      .parameters()
+      .filter((p) => p.ndim === 2)
+      .every((p) => bf16Bits(p) !== undefined);
+
+  it('reads the type that one file or shards store', () => {
+    expect(storedWeightDType(family('llama3-bf16-sharded'))).toBe('bf16');
+    expect(storedWeightDType(family('llama3-f32'))).toBe('f32');
+  });
+
+  it('loads for inference in the type asked for, or the stored one', () => {
+    expect(matricesInBf16(loadForInference(family('qwen3-untied-bf16-sharded'), undefined))).toBe(true);
+    expect(matricesInBf16(loadForInference(family('qwen3-f32'), undefined))).toBe(false);
+    expect(matricesInBf16(loadForInference(family('qwen3-f32'), 'bf16'))).toBe(true);
+    expect(matricesInBf16(loadForInference(family('qwen3-untied-bf16-sharded'), 'f32'))).toBe(false);
+  });
+
+  it('generates the reference greedy ids with bf16 matrices, with and without the KV cache', async () => {
+    for (const c of ['gemma3-f32', 'llama3-bf16-sharded']) {
+      const want = expectedFamily(c);
+      const args = ['generate', '--model', family(c), '--ids', want.ids.join(','), '--max-new-tokens', '8'];
+      for (const extra of [['--dtype', 'bf16'], ['--dtype', 'bf16', '--no-kv-cache'], []]) {
+        const r = await runCli(llmScratch, [
+          ...args,
+          '--temperature',
+          '0',
+          '--eos-id',
+          '-1',
+          '--json',
+          ...extra,
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout).newIds).toEqual(want.greedy);
+      }
+    }
+  });
+
+  it('serves a family model with bf16 matrices', () => {
+    const llama = saveTinyLlama(join(dir, 'llama-chat'));
+    const registry = ModelRegistry.load([parseModelSpec(llama)], { maxQueue: 1, dtype: 'bf16' });
+    const served = registry.get('llama-chat')!;
+    expect(matricesInBf16(served.model)).toBe(true);
+    const ids = [1, 2, 3, 4, 5];
+    const alone = loadModel(llama, { dtype: 'bf16' });
+    expect(generate(served.model, ids, { maxNewTokens: 8 })).toEqual(
+      generate(alone, ids, { maxNewTokens: 8 }),
+    );
   });
 });

@@ -48,11 +48,11 @@ export const chatCommand = defineCommand({
     const { readModelKind } = await import('../../io/hub-config.js');
     const { gpt2Tokenizer } = await import('../../llm/fundamentals.js');
     const { loadInstructModel, respond } = await import('../../llm/instruct/respond.js');
-    const { applyWeightDType } = await import('../../llm/weight-dtype.js');
+    const { applyWeightDType, loadForInference } = await import('../../llm/weight-dtype.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const { TemplateChat } = await import('../../llm/instruct/template-chat.js');
     const modelDir = resolveModelDir(o.model);
-    const { checkModelDir, loadModel, readFamilyConfig } = await import('../../llm/families/load.js');
+    const { checkModelDir, readFamilyConfig } = await import('../../llm/families/load.js');
     const family = existsSync(join(modelDir, 'config.json'))
       ? readFamilyConfig(modelDir).family.name
       : 'gpt2';
@@ -71,17 +71,13 @@ export const chatCommand = defineCommand({
       templated = TemplateChat.fromDirectory(modelDir);
     } else {
       // Llama 3, Qwen3, Gemma 3: the conversation goes through the directory's own chat template.
-      if (weightDType(o.dtype) === 'bf16')
-        throw new UserError(
-          `--dtype bf16: the bf16 decoder runs GPT-2 models; this ${family} model decodes in f32 (drop --dtype)`,
-        );
       checkModelBounds(checkModelDir(modelDir).config, { vocabularyCounts: { 'top-k': o['top-k'] } });
       templated = TemplateChat.fromDirectory(modelDir);
       if (!templated)
         throw new UserError(
           `${modelDir}: no chat template (tokenizer_config.json's chat_template or chat_template.jinja): a base ${family} model continues text; use generate --prompt`,
         );
-      model = loadModel(modelDir).eval();
+      model = loadForInference(modelDir, weightDType(o.dtype)).eval();
     }
     const tokenizer = gpt2Tokenizer();
     const interactive = process.stdin.isTTY === true;

@@ -71,27 +71,24 @@ export const generateCommand = defineCommand({
   ],
   async run({ options, positionals, stdout, stderr }) {
     // Loaded here, so that other commands start without them.
-    const { checkModelDir, loadModel } = await import('../../llm/families/load.js');
-    const { GPTModel } = await import('../../llm/gpt.js');
+    const { checkModelDir } = await import('../../llm/families/load.js');
     const { loadTokenizer } = await import('../../llm/fundamentals.js');
     const { generate, promptWindow } = await import('../../llm/generate.js');
-    const { applyWeightDType } = await import('../../llm/weight-dtype.js');
+    const { loadForInference } = await import('../../llm/weight-dtype.js');
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     if ((options.prompt === undefined) === (options.ids === undefined)) {
       throw new UsageError('give exactly one of --prompt and --ids');
     }
     const modelDir = resolveModelDir(options.model);
     const dtype = weightDType(options.dtype);
-    if (dtype === 'bf16' && options['no-kv-cache']) {
-      throw new UsageError('--dtype bf16 decodes with the KV cache; drop --no-kv-cache (or use --dtype f32)');
-    }
     // The config and the weights' header, checked before options are checked against them.
     const { family, config: size, eosTokenIds } = checkModelDir(modelDir);
     const isGPT2 = family.name === 'gpt2';
-    if (!isGPT2 && dtype === 'bf16')
-      throw new UserError(
-        `--dtype bf16: the bf16 decoder runs GPT-2 models; this ${family.name} model decodes in f32 (drop --dtype)`,
+    if (isGPT2 && dtype === 'bf16' && options['no-kv-cache']) {
+      throw new UsageError(
+        '--dtype bf16 decodes GPT-2 with the KV cache; drop --no-kv-cache (or use --dtype f32)',
       );
+    }
     // A model's own tokenizer comes from its directory. On --ids, text is only a courtesy: a model
     // whose tokenizer cannot be loaded, or does not know an id (a small random model beside the
     // real tokenizer of its family), still generates, with text null (ids when streaming).
@@ -125,12 +122,9 @@ export const generateCommand = defineCommand({
           ? [eosGiven]
           : []
         : eosTokenIds.filter((id) => id < size.vocabSize);
-    const loaded = loadModel(modelDir);
-    // A bf16 GPT-2 file recomputing without the cache is widened and runs in f32.
-    const model =
-      loaded instanceof GPTModel
-        ? applyWeightDType(loaded, options['no-kv-cache'] ? 'f32' : dtype, modelDir)
-        : loaded;
+    // A bf16 GPT-2 file recomputing without the cache is widened and runs in f32 (its bf16 serves
+    // the decoder only); the other families run bf16 either way.
+    const model = loadForInference(modelDir, isGPT2 && options['no-kv-cache'] ? 'f32' : dtype);
     const window = promptWindow(promptIds.length, model.config.contextLength);
     if (window.cropped) stderr(`warning: ${window.warning}\n`);
     // Stream text as soon as each token completes a character (a token may end mid UTF-8 sequence).

@@ -3,7 +3,8 @@
 // models/gemma3/modeling_gemma3.py (Gemma3ForCausalLM). From Llama 3 (llama3.ts):
 // - RMSNorm scales by (1 + w): the stored weights are offsets from one (Gemma3RMSNorm);
 // - the token embeddings are multiplied by sqrt(hidden_size) (Gemma3TextScaledWordEmbedding; HF
-//   casts that factor to the weights' dtype, float32 here, since every weight is widened on load);
+//   casts that factor to the weights' dtype; float32 here, the activations' dtype whatever the
+//   weights are held in);
 // - attention scores are scaled by query_pre_attn_scalar^-0.5 instead of head_dim^-0.5, queries
 //   and keys are normalised per head (q_norm, k_norm, also (1 + w));
 // - each block normalises both before and after attention and before and after the feed-forward
@@ -283,7 +284,7 @@ export class Gemma3Model extends Module implements CausalLM {
       sliding_attention: this.localRope.at(start, Tn),
       full_attention: this.globalRope.at(start, Tn),
     };
-    // sqrt(C) rounded to float32, the dtype every weight is computed in here.
+    // sqrt(C) rounded to float32, the dtype every activation is computed in here.
     let x = T.affine(this.tok_emb.forward(ids), Math.fround(Math.sqrt(this.config.embDim))); // (B, T, C)
     [...this.trf_blocks].forEach((block, i) => {
       x = block.forward(x, ropes[block.layerType], cache?.layers[i]);

@@ -6,6 +6,8 @@ import { UserError } from 'llm-scratch-core/errors';
 import type { HubWeights } from '../../io/hub-weights.js';
 import { quoteName } from '../../io/input-file.js';
 import { FLOAT_DTYPES, type DType } from '../../io/safetensors.js';
+import { adviseHugePages } from '../../backend/huge-pages.js';
+import { keepInBf16 } from '../../tensor/bf16-weights.js';
 import { formatShape, type Tensor } from '../../tensor/index.js';
 import type { CausalLM, HubTensor, ParameterCount } from './family.js';
 
@@ -89,20 +91,65 @@ export function firstNonFinite(data: Float32Array | Int32Array): number {
 }
 
 // Reads each declared tensor into the (already allocated, uninitialised) model, one at a time.
-export function loadIntoModel(model: CausalLM, weights: HubWeights, expected: readonly HubTensor[]): void {
+// With bf16, every matrix (each 2-D tensor: the projections, the embedding, an untied head) is kept
+// in bfloat16 only (tensor/bf16-weights.ts), read as stored from a BF16 file, never widened: the
+// model holds half the bytes and decodes through gemv; the 1-D norms stay float32.
+export function loadIntoModel(
+  model: CausalLM,
+  weights: HubWeights,
+  expected: readonly HubTensor[],
+  options: { bf16?: boolean } = {},
+): void {
   const own = model.stateDict();
+  const corrupted = (m: HubTensor, value: number, at: number) =>
+    new UserError(
+      `${weights.tensors.get(m.hub)!.file}: tensor ${quoteName(m.hub)} holds ${value} at element ${at} (corrupted data?)`,
+    );
+  const matrices = options.bf16 ? expected.filter((m) => m.shape.length === 2) : [];
+  const arena = matricesArena(matrices);
   for (const m of expected) {
     const target = own.get(m.ours);
     if (!target) throw new Error(`the declared map names ${m.ours}, which the model does not have`);
+    const bits = arena.get(m);
+    if (bits) {
+      weights.readBf16(m.hub, bits);
+      const at = firstNonFiniteBf16(bits);
+      if (at >= 0) throw corrupted(m, widenOne(bits[at]), at);
+      keepInBf16(target, bits);
+      continue;
+    }
     const t = weights.read(m.hub);
     // A flipped exponent bit makes a NaN or an infinity that no header check sees.
     const at = firstNonFinite(t.data);
-    if (at >= 0)
-      throw new UserError(
-        `${weights.tensors.get(m.hub)!.file}: tensor ${quoteName(m.hub)} holds ${t.data[at]} at element ${at} (corrupted data?)`,
-      );
+    if (at >= 0) throw corrupted(m, t.data[at], at);
     target.data.set(t.data);
   }
+  adviseHugePages([...arena.values()]);
+}
+
+// The matrices side by side in one buffer, in reading order, each on its own 64-byte line: the
+// 2 MiB pages asked for fall inside it, where a matrix of its own mostly could not get one.
+function matricesArena(matrices: readonly HubTensor[]): Map<HubTensor, Uint16Array> {
+  const sizes = matrices.map((m) => m.shape.reduce((a, d) => a * d, 1));
+  const padded = (n: number) => Math.ceil(n / 32) * 32;
+  const buffer = new Uint16Array(sizes.reduce((s, n) => s + padded(n), 0));
+  const out = new Map<HubTensor, Uint16Array>();
+  let offset = 0;
+  matrices.forEach((m, i) => {
+    out.set(m, buffer.subarray(offset, offset + sizes[i]));
+    offset += padded(sizes[i]);
+  });
+  return out;
+}
+
+// The first bf16 value whose exponent bits are all ones (an infinity or a NaN), or -1.
+function firstNonFiniteBf16(bits: Uint16Array): number {
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f80) === 0x7f80) return i;
+  return -1;
+}
+
+function widenOne(bits: number): number {
+  return new Float32Array(new Uint32Array([bits << 16]).buffer)[0];
 }
 
 // The model's tensors under hub names, in the map's order.

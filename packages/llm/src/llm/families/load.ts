@@ -15,6 +15,10 @@ import {
   type WriteHubOptions,
   writeHubWeights,
 } from '../../io/hub-weights.js';
+import { toBf16 } from '../../backend/bf16.js';
+import { bf16Bits, keepInBf16 } from '../../tensor/bf16-weights.js';
+import { keepWeightsInBf16, type WeightDType } from '../decoder.js';
+import { GPTModel } from '../gpt.js';
 import type { AnyFamily, CausalLM, ModelShape } from './family.js';
 import { exportByMap, loadIntoModel, tensorProblems, throwProblems } from './hub-map.js';
 import { familyFor, familyNamed } from './registry.js';
@@ -68,21 +72,40 @@ export function checkModelDir(dir: string): ModelDirInfo {
   return info;
 }
 
+export interface LoadOptions {
+  // 'bf16': the matrices kept in bfloat16 only, for inference (half the memory, about twice the
+  // decode speed); training, saving or changing such a model is refused. GPT-2 keeps its bf16 for
+  // its decoder (keepWeightsInBf16). Default 'f32'.
+  dtype?: WeightDType;
+}
+
 // Loads a model directory of any family.
-export function loadModel(dir: string): CausalLM {
+export function loadModel(dir: string, options: LoadOptions = {}): CausalLM {
   checkIsDir(dir);
   const info = readFamilyConfig(dir);
-  if (info.family.ownLoader) return info.family.ownLoader.load(dir);
+  const bf16 = options.dtype === 'bf16';
+  if (info.family.ownLoader) {
+    const model = info.family.ownLoader.load(dir);
+    if (bf16) keepMatricesInBf16(model);
+    return model;
+  }
   const weights = openHubWeights(dir);
   try {
     checkTensors(dir, weights, info);
     // Every weight is read next, so the random initialisation is skipped.
     const model = info.family.create(info.config, { skipInit: true });
-    loadIntoModel(model, weights, info.family.hubTensors(info.config));
+    loadIntoModel(model, weights, info.family.hubTensors(info.config), { bf16 });
     return model;
   } finally {
     weights.close();
   }
+}
+
+// What loading with dtype bf16 does, for a model made in memory: every matrix (2-D parameter)
+// rounded to bf16 (nearest even) and kept so only. GPT-2 keeps its bf16 for its decoder.
+export function keepMatricesInBf16(model: CausalLM): void {
+  if (model instanceof GPTModel) return keepWeightsInBf16(model);
+  for (const p of model.parameters()) if (p.ndim === 2 && !bf16Bits(p)) keepInBf16(p, toBf16(p.f32()));
 }
 
 // Saves a model in the layout it loads from: config.json as transformers writes it for the family,
@@ -93,5 +116,8 @@ export function saveModel(dir: string, model: CausalLM, options: WriteHubOptions
   if (family.ownLoader) return family.ownLoader.save(dir, model, options);
   mkdirSync(dir, { recursive: true });
   writeHubWeights(dir, exportByMap(model, family.hubTensors(model.config)), options);
-  writeFileAtomic(join(dir, CONFIG_FILE), [JSON.stringify(family.configToHF(model.config), null, 2) + '\n']);
+  const hf = family.configToHF(model.config);
+  // A model loaded in bf16 is written in bf16 (its matrices as they are held), and says so.
+  if (model.parameters().some((p) => bf16Bits(p))) hf.torch_dtype = 'bfloat16';
+  writeFileAtomic(join(dir, CONFIG_FILE), [JSON.stringify(hf, null, 2) + '\n']);
 }

@@ -1,6 +1,8 @@
 // Indexing and masking: indexSelect, gather, embedding lookup, where, maskedFill, triu/tril.
 import { kernels } from '../../backend/index.js';
+import { widenBf16 } from '../../backend/bf16.js';
 import { record } from '../autograd.js';
+import { bf16Bits } from '../bf16-weights.js';
 import { broadcastShapes, broadcastStrides, formatShape, normalizeAxis, sizeOf } from '../shape.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { asTensor, madeFor } from './elementwise.js';
@@ -39,9 +41,22 @@ export function indexSelect(x: Tensor, axis: number, index: Tensor): Tensor {
 export function embedding(weight: Tensor, ids: Tensor): Tensor {
   if (weight.ndim !== 2)
     throw new Error(`embedding: expects a 2-D weight, got shape ${formatShape(weight.shape)}`);
+  const bits = bf16Bits(weight);
+  if (bits) return embeddingBf16(bits, weight.shape, ids);
   const flat = indexSelect(weight, 0, ids.reshapeRaw([ids.size]));
   const out = flat.reshapeRaw([...ids.shape, weight.shape[1]]);
   return record(out, 'embedding', [flat], (g) => [g.reshapeRaw(flat.shape)]);
+}
+
+// The rows of a bf16-only table (bf16-weights.ts), widened (exactly); it has no gradient.
+function embeddingBf16(bits: Uint16Array, shape: readonly number[], ids: Tensor): Tensor {
+  const [V, C] = shape;
+  const idx = ids.i32('embedding');
+  checkIndices('embedding', idx, V);
+  const out = emptyF32(idx.length * C);
+  for (let i = 0; i < idx.length; i++)
+    widenBf16(bits.subarray(idx[i] * C, (idx[i] + 1) * C), out.subarray(i * C, (i + 1) * C));
+  return new Tensor(out, [...ids.shape, C]);
 }
 
 // torch.gather: out[..., i, ...] = x[..., index[..., i, ...], ...] along `axis`; index has x's shape

@@ -4,6 +4,7 @@
 // more passes over the output, each reading and writing it from memory.
 import { kernels } from '../../backend/index.js';
 import { isGradEnabled, record } from '../autograd.js';
+import { bf16Bits, bf16OnlyError } from '../bf16-weights.js';
 import { formatShape, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { add, gelu as geluOp } from './elementwise.js';
@@ -45,13 +46,17 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const inputs = [x, weight, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
   const recorded = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   const out = emptyF32(rows * n);
-  if (!recorded && rows >= 1 && rows <= GEMV_MAX_ROWS && matmulPrecision() === 'f32') {
+  // A weight kept in bf16 only (bf16-weights.ts) streams through gemv for every row count: prefill
+  // reads it once per call too, and nothing widens the matrix.
+  const bits = bf16Bits(weight);
+  if (bits && recorded) throw bf16OnlyError('linear', weight.shape);
+  if (bits || (!recorded && rows >= 1 && rows <= GEMV_MAX_ROWS && matmulPrecision() === 'f32')) {
     kernels().gemv({
       x: x.f32('linear'),
       rows,
       k,
       n,
-      weight: weight.f32('linear'),
+      weight: bits ?? weight.f32('linear'),
       bias: bias ? bias.f32('linear') : null,
       gelu: act,
       residual: residual ? residual.f32('linear') : null,

@@ -117,6 +117,7 @@ export const cases: BadInputCase[] = [
       writeFileSync(file, bytes);
     }),
     exit: 1,
-    stderr: /model-00001-of-00002\.safetensors: tensor '[^']+' holds Infinity at element 3 \(corrupted data\?\)/,
+    stderr:
+      /model-00001-of-00002\.safetensors: tensor '[^']+' holds Infinity at element 3 \(corrupted data\?\)/,
   },
 ];

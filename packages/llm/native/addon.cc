@@ -187,8 +187,10 @@ void checkStrided(Args& a, const char* what, const long* shape, const long* stri
   a.within(what, lo, hi, len);
 }
 
-// matmul and matmulBf16: the same arguments, checked the same way, for either GEMM.
-Napi::Value gemmEntry(const Napi::CallbackInfo& info, const char* name, void (*run)(const llm::GemmArgs&)) {
+// matmul and matmulBf16: the same arguments, checked the same way, for either GEMM; matmul also
+// takes B as a Uint16Array of bfloat16 bits (bf16B).
+Napi::Value gemmEntry(const Napi::CallbackInfo& info, const char* name, void (*run)(const llm::GemmArgs&),
+                      bool bf16B) {
   Args a(info, name);
   if (!info[0].IsObject()) {
     a.error("expects a params object");
@@ -214,7 +216,17 @@ Napi::Value gemmEntry(const Napi::CallbackInfo& info, const char* name, void (*r
   size_t la, lb, lc;
   llm::GemmArgs g{};
   g.a = arrayProp("a", &la);
-  g.b = arrayProp("b", &lb);
+  Napi::Value bv = p.Get("b");
+  if (bf16B && bv.IsTypedArray() && bv.As<Napi::TypedArray>().TypedArrayType() == napi_uint16_array) {
+    Napi::Uint16Array bits = bv.As<Napi::Uint16Array>();
+    g.bBf16 = bits.Data();
+    lb = bits.ElementLength();
+  } else if (bf16B && !(bv.IsTypedArray() && bv.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array)) {
+    a.error("params.b must be a Float32Array or a Uint16Array of bf16 bits");
+    lb = 0;
+  } else {
+    g.b = arrayProp("b", &lb);
+  }
   g.c = arrayProp("c", &lc);
   g.batch = static_cast<long>(a.prop(p, "batch"));
   g.m = static_cast<long>(a.prop(p, "m"));
@@ -264,8 +276,10 @@ Napi::Value gemmEntry(const Napi::CallbackInfo& info, const char* name, void (*r
   return info.Env().Undefined();
 }
 
-Napi::Value Matmul(const Napi::CallbackInfo& info) { return gemmEntry(info, "matmul", llm::gemm); }
-Napi::Value MatmulBf16(const Napi::CallbackInfo& info) { return gemmEntry(info, "matmulBf16", llm::gemmBf16); }
+Napi::Value Matmul(const Napi::CallbackInfo& info) { return gemmEntry(info, "matmul", llm::gemm, true); }
+Napi::Value MatmulBf16(const Napi::CallbackInfo& info) {
+  return gemmEntry(info, "matmulBf16", llm::gemmBf16, false);
+}
 
 bool parseUnary(const std::string& s, llm::Unary* op) {
   static const char* names[] = {"neg", "exp", "log", "sqrt", "rsqrt", "tanh", "relu", "gelu", "abs", "sign", "silu"};

@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <thread>
+#include <type_traits>
 
 #include <omp.h>
 
@@ -118,9 +119,18 @@ static void packA(const GemmConfig& cfg, const float* a, long rs, long cs, long 
 }
 
 // Packs a kc x nc block of B (element (p, j) at b[p*rs + j*cs]) into NR-wide panels, each kc
-// rows of NR consecutive floats, zero past nc.
-template <int NR>
-static void packB(const GemmConfig& cfg, const float* b, long rs, long cs, long kc, long nc, float* dst) {
+// rows of NR consecutive floats, zero past nc. TB is float, or uint16_t for bfloat16 bits
+// (GemmArgs::bBf16), widened exactly on the way.
+inline float widenB(float v) { return v; }
+inline float widenB(uint16_t bits) {
+  const uint32_t u = static_cast<uint32_t>(bits) << 16;
+  float f;
+  std::memcpy(&f, &u, sizeof(f));
+  return f;
+}
+
+template <int NR, class TB>
+static void packB(const GemmConfig& cfg, const TB* b, long rs, long cs, long kc, long nc, float* dst) {
   const long full = nc / NR;
   const int tail = static_cast<int>(nc - full * NR);
   if (cs == 1) {
@@ -132,18 +142,29 @@ static void packB(const GemmConfig& cfg, const float* b, long rs, long cs, long 
     for (long p0 = 0; p0 < kc; p0 += BAND) {
       const long p1 = std::min(kc, p0 + BAND);
       for (long q = 0; q < full; q++)
-        for (long p = p0; p < p1; p++) std::memcpy(dst + q * NR * kc + p * NR, b + p * rs + q * NR, NR * sizeof(float));
+        for (long p = p0; p < p1; p++) {
+          if constexpr (std::is_same_v<TB, float>)
+            std::memcpy(dst + q * NR * kc + p * NR, b + p * rs + q * NR, NR * sizeof(float));
+          else
+            for (int j = 0; j < NR; j++) dst[q * NR * kc + p * NR + j] = widenB(b[p * rs + q * NR + j]);
+        }
       if (tail)
         for (long p = p0; p < p1; p++)
-          for (int j = 0; j < NR; j++) dst[full * NR * kc + p * NR + j] = j < tail ? b[p * rs + full * NR + j] : 0.0f;
+          for (int j = 0; j < NR; j++)
+            dst[full * NR * kc + p * NR + j] = j < tail ? widenB(b[p * rs + full * NR + j]) : 0.0f;
     }
     return;
   }
   // B^T: column j of op(B) is row j of the stored matrix, contiguous in p; a panel is an NR x kc
   // transpose, done with 8 x 8 register transposes where the CPU has AVX2.
   long q = 0;
-  if (cfg.packBT) {
-    cfg.packBT(b, cs, kc, full, dst);
+  if constexpr (std::is_same_v<TB, float>) {
+    if (cfg.packBT) {
+      cfg.packBT(b, cs, kc, full, dst);
+      q = full;
+    }
+  } else if (cfg.packBTBf16) {
+    cfg.packBTBf16(b, cs, kc, full, dst);
     q = full;
   }
   for (; q <= full; q++) {
@@ -152,8 +173,8 @@ static void packB(const GemmConfig& cfg, const float* b, long rs, long cs, long 
     float* d = dst + q * NR * kc;
     for (int j = 0; j < NR; j++) {
       if (j < nr) {
-        const float* src = b + (q * NR + j) * cs;
-        for (long p = 0; p < kc; p++) d[p * NR + j] = src[p * rs];
+        const TB* src = b + (q * NR + j) * cs;
+        for (long p = 0; p < kc; p++) d[p * NR + j] = widenB(src[p * rs]);
       } else {
         for (long p = 0; p < kc; p++) d[p * NR + j] = 0.0f;
       }
@@ -214,8 +235,8 @@ static void emptyProduct(const GemmConfig& cfg, float* c, long ldc, long m, long
 }
 
 // One thread's product on an m x n piece of C.
-template <int MR, int NR>
-static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs, const float* b, long brs,
+template <int MR, int NR, class TB>
+static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs, const TB* b, long brs,
                        long bcs, float* c, long ldc, long m, long n, long k, bool accumulate,
                        const GemmEpilogue& epi) {
   if (m <= 0 || n <= 0) return;
@@ -288,8 +309,8 @@ static thread_local Scratch packBBuf2;
 // has passed block i's barrier, which every thread reached only after its work on block i - 1,
 // the last reader of that buffer. Each element of C is summed in the same order as on one thread
 // (the same KC passes, the same micro-kernel), so the result does not depend on the thread count.
-template <int MR, int NR>
-static void gemmShared(const GemmConfig& cfg, int nt, const float* a, long ars, long acs, const float* b, long brs,
+template <int MR, int NR, class TB>
+static void gemmShared(const GemmConfig& cfg, int nt, const float* a, long ars, long acs, const TB* b, long brs,
                        long bcs, float* c, long ldc, long m, long n, long k, bool accumulate,
                        const GemmEpilogue& epi) {
   if (k <= 0) return emptyProduct(cfg, c, ldc, m, n, accumulate, epi);
@@ -340,8 +361,8 @@ static void gemmShared(const GemmConfig& cfg, int nt, const float* a, long ars, 
   }
 }
 
-template <int MR, int NR>
-static void gemmDriver(const GemmConfig& cfg, const GemmArgs& g) {
+template <int MR, int NR, class TB>
+static void gemmDriver(const GemmConfig& cfg, const GemmArgs& g, const TB* B) {
   const long m = g.m, n = g.n, k = g.k;
   // Element (i, p) of op(A) at a[i*ars + p*acs]; element (p, j) of op(B) at b[p*brs + j*bcs].
   const long ars = g.transA ? 1 : k, acs = g.transA ? m : 1;
@@ -358,7 +379,7 @@ static void gemmDriver(const GemmConfig& cfg, const GemmArgs& g) {
   auto item = [&](long bi, long i0, long i1, long j0, long j1) {
     const long cOffset = bi * g.strideC + i0 * n + j0;
     const GemmEpilogue epi = pieceEpilogue(bi, i0, j0);
-    gemmSerial<MR, NR>(cfg, g.a + bi * g.strideA + i0 * ars, ars, acs, g.b + bi * g.strideB + j0 * bcs, brs, bcs,
+    gemmSerial<MR, NR>(cfg, g.a + bi * g.strideA + i0 * ars, ars, acs, B + bi * g.strideB + j0 * bcs, brs, bcs,
                        g.c + cOffset, n, i1 - i0, j1 - j0, k, g.accumulate, epi);
   };
   const ProductSplit split = productSplit(g);
@@ -366,7 +387,7 @@ static void gemmDriver(const GemmConfig& cfg, const GemmArgs& g) {
   // small A) keep both threads busy without barriers.
   if (split.threads > 1 && !split.byItem && m >= split.threads * static_cast<long>(cfg.mc)) {
     for (long bi = 0; bi < g.batch; bi++)
-      gemmShared<MR, NR>(cfg, split.threads, g.a + bi * g.strideA, ars, acs, g.b + bi * g.strideB, brs, bcs,
+      gemmShared<MR, NR>(cfg, split.threads, g.a + bi * g.strideA, ars, acs, B + bi * g.strideB, brs, bcs,
                          g.c + bi * g.strideC, n, m, n, k, g.accumulate, pieceEpilogue(bi, 0, 0));
     return;
   }
@@ -376,12 +397,18 @@ static void gemmDriver(const GemmConfig& cfg, const GemmArgs& g) {
 void gemm(const GemmArgs& g) {
   if (g.batch <= 0 || g.m <= 0 || g.n <= 0) return;
   const GemmConfig& cfg = gemmConfig();
-  if (cfg.mr == 12 && cfg.nr == 32)
-    gemmDriver<12, 32>(cfg, g);
-  else if (cfg.mr == 6 && cfg.nr == 16)
-    gemmDriver<6, 16>(cfg, g);
+  auto run = [&](const auto* B) {
+    if (cfg.mr == 12 && cfg.nr == 32)
+      gemmDriver<12, 32>(cfg, g, B);
+    else if (cfg.mr == 6 && cfg.nr == 16)
+      gemmDriver<6, 16>(cfg, g, B);
+    else
+      gemmDriver<4, 8>(cfg, g, B);
+  };
+  if (g.bBf16)
+    run(g.bBf16);
   else
-    gemmDriver<4, 8>(cfg, g);
+    run(g.b);
 }
 
 }  // namespace llm

@@ -1,6 +1,8 @@
 // SGEMM in the BLIS style: C[b] (m x n, row-major) = op(A[b]) @ op(B[b]) (+ C[b] when accumulate).
 #pragma once
 
+#include <cstdint>
+
 namespace llm {
 
 // What the product's last pass applies to each output tile while it is in L1:
@@ -28,6 +30,9 @@ struct GemmArgs {
   long strideA, strideB, strideC;
   bool accumulate;
   GemmEpilogue epilogue;
+  // B as bfloat16 bits instead of b (a weight kept in bf16): widened exactly while it is packed, so
+  // the product is the float32 product of the bf16 values, at the float32 GEMM's speed.
+  const uint16_t* bBf16 = nullptr;
 };
 
 void gemm(const GemmArgs& args);
@@ -39,6 +44,8 @@ using MicroKernel = void (*)(long kc, const float* a, const float* b, float* c, 
 // Packs `panels` full NR-wide panels of op(B) = B^T, where column j of op(B) is the contiguous
 // row b + j*ld of the stored matrix, kc long. Optional (vectorized transposes); null falls back.
 using PackTransposedB = void (*)(const float* b, long ld, long kc, long panels, float* dst);
+// The same from bfloat16 bits, widened as they are packed (GemmArgs::bBf16). Optional, like packBT.
+using PackTransposedBBf16 = void (*)(const uint16_t* b, long ld, long kc, long panels, float* dst);
 // Packs `panels` full MR-tall panels of A whose rows are contiguous (row i at a + i*lda), with
 // up to 8 floats of overrun past the block (the buffers have the slack). Optional, like packBT.
 using PackA = void (*)(const float* a, long lda, long kc, long panels, float* dst);
@@ -59,6 +66,7 @@ struct GemmConfig {
   PackTransposedB packBT;
   const char* name;
   EpilogueFn epilogue;
+  PackTransposedBBf16 packBTBf16 = nullptr;
 };
 
 // The configuration chosen for this CPU (instruction set and blocking).

@@ -30,13 +30,14 @@ namespace llm {
 void packAAvx2_12(const float* a, long lda, long kc, long panels, float* dst);
 void packATransposedAvx2_12(const float* a, long ld, long kc, long panels, float* dst);
 void packBTransposedAvx2_32(const float* b, long ld, long kc, long panels, float* dst);
+void packBTransposedBf16Avx2_32(const uint16_t* b, long ld, long kc, long panels, float* dst);
 // So does the AVX2 epilogue: per tile it is a few vectors beside a kc-long product.
 void epilogueAvx2(const GemmEpilogue& e, float* c, long ldc, long rows, long cols);
 
 bool avx512Kernel(GemmConfig* out) {
   // KC = 256: the 32 KiB B micro-panel plus a 12 KiB A micro-panel fit a 48 KiB L1 (Zen 5);
   // MC = 192: 192 KiB of packed A in a 1 MiB L2.
-  *out = GemmConfig{12, 32, 192, 256, 4096, ukernelAvx512_12x32, packAAvx2_12, packATransposedAvx2_12, packBTransposedAvx2_32, "avx512 12x32", epilogueAvx2};
+  *out = GemmConfig{12, 32, 192, 256, 4096, ukernelAvx512_12x32, packAAvx2_12, packATransposedAvx2_12, packBTransposedAvx2_32, "avx512 12x32", epilogueAvx2, packBTransposedBf16Avx2_32};
   return true;
 }
 }  // namespace llm

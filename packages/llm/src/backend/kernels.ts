@@ -77,6 +77,11 @@ export interface MatmulParams {
   residual?: F32 | null;
 }
 
+// matmul's arguments with B possibly in bfloat16 bits (a weight kept in bf16,
+// tensor/bf16-weights.ts): the product is then the float32 product of those bf16 values, each
+// widened exactly (natively while B is packed, so at the float32 GEMM's speed).
+export type MatmulWeightParams = Omit<MatmulParams, 'b'> & { b: Weight };
+
 export interface GemvParams {
   // out (rows x n) = act(x (rows x k) @ W^T + bias) + residual, with W (n x k) stored as nn.Linear
   // keeps it: each output reads one contiguous weight row, so the matrix streams once in its own
@@ -205,7 +210,7 @@ export interface AdamWParams {
 export interface Kernels {
   readonly name: string;
 
-  matmul(p: MatmulParams): void;
+  matmul(p: MatmulWeightParams): void;
   // The same product with a and b rounded to bfloat16 (round to nearest even) and every product
   // accumulated in float32, as torch.autocast(bfloat16) runs a matmul: bf16 mixed-precision training.
   matmulBf16(p: MatmulParams): void;

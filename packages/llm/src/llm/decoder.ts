@@ -280,9 +280,9 @@ export class Decoder {
   }
 
   // Products of `rows` rows take gemv: a batch of sequences always (gemvOnly: per-row results
-  // independent of it), a few rows, and bf16 weights (the GEMM multiplies float32); else the GEMM.
+  // independent of it) and a few rows; else the GEMM (which widens bf16 weights as it packs them).
   private byGemv(rows: number, gemvOnly: boolean): boolean {
-    return gemvOnly || rows <= GEMV_MAX_ROWS || this.dtype === 'bf16';
+    return gemvOnly || rows <= GEMV_MAX_ROWS;
   }
 
   private run(segments: Segment[], ids: readonly number[], gemvOnly: boolean, logits: F32): void {
@@ -388,8 +388,7 @@ export class Decoder {
   ): void {
     const k = kernels();
     const { inFeatures: kk, outFeatures: n } = l;
-    // (bf16 weights always take gemv: the second test only tells the type checker so.)
-    if (this.byGemv(rows, gemvOnly) || !(l.weight instanceof Float32Array)) {
+    if (this.byGemv(rows, gemvOnly)) {
       k.gemv({ x, rows, k: kk, n, weight: l.weight, bias: l.bias, gelu, residual, out });
       return;
     }

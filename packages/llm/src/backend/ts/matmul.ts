@@ -2,8 +2,8 @@
 // for op(B) = B (k x n) four rows of C are updated together from one row of B (B is read once per
 // four rows, over column blocks that stay in cache); for op(B) = B^T the entries are dot products
 // of contiguous rows, four columns at a time.
-import { roundToBf16 } from '../bf16.js';
-import type { F32, MatmulParams } from '../kernels.js';
+import { roundToBf16, widenBf16 } from '../bf16.js';
+import type { F32, MatmulParams, MatmulWeightParams } from '../kernels.js';
 import { gelu } from './elementwise.js';
 
 // Columns of C per block: a k x 256 panel of B (768 KB at k = 768) stays in L2.
@@ -88,8 +88,9 @@ function rowTimesBt(
   }
 }
 
-export function matmul(p: MatmulParams): void {
-  const { a, b, c, m, k, n, transA, transB } = p;
+export function matmul(p: MatmulWeightParams): void {
+  const { a, c, m, k, n, transA, transB } = p;
+  const b = p.b instanceof Uint16Array ? widened(p.b) : p.b;
   const acc = [0, 1, 2, 3].map(() => new Float32Array(n));
   const epilogue = !!(p.bias || p.gelu || p.residual);
   for (let bi = 0; bi < p.batch; bi++) {
@@ -118,8 +119,15 @@ export function matmul(p: MatmulParams): void {
   }
 }
 
+// bf16 bits as the float32 values they are (the reference widens the whole matrix first).
+function widened(bits: Uint16Array): F32 {
+  const out = new Float32Array(bits.length);
+  widenBf16(bits, out);
+  return out;
+}
+
 // The epilogue on one row of C at cRow, step by step in float32 as the unfused ops round.
-function applyEpilogue(p: MatmulParams, c: F32, cRow: number): void {
+function applyEpilogue(p: MatmulWeightParams, c: F32, cRow: number): void {
   const { n, bias, preact, residual } = p;
   for (let j = 0; j < n; j++) {
     let v = c[cRow + j];

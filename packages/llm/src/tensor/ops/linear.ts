@@ -46,11 +46,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   const inputs = [x, weight, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
   const recorded = isGradEnabled() && inputs.some((t) => t.requiresGrad);
   const out = emptyF32(rows * n);
-  // A weight kept in bf16 only (bf16-weights.ts) streams through gemv for every row count: prefill
-  // reads it once per call too, and nothing widens the matrix.
+  // A weight kept in bf16 only (bf16-weights.ts) serves inference: gemv streams its bits, and the
+  // GEMM widens them as it packs (the product of the bf16 values in float32 either way).
   const bits = bf16Bits(weight);
   if (bits && recorded) throw bf16OnlyError('linear', weight.shape);
-  if (bits || (!recorded && rows >= 1 && rows <= GEMV_MAX_ROWS && matmulPrecision() === 'f32')) {
+  const fewRows = rows >= 1 && rows <= GEMV_MAX_ROWS;
+  if (bits ? fewRows : !recorded && fewRows && matmulPrecision() === 'f32') {
     kernels().gemv({
       x: x.f32('linear'),
       rows,
@@ -66,9 +67,8 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
   }
   // GELU's backward needs its input: kept here, as the unfused ops keep it (the input of gelu).
   const preact = act && recorded ? emptyF32(rows * n) : null;
-  matrixProduct({
+  const product = {
     a: x.f32('linear'),
-    b: weight.f32('linear'),
     c: out,
     batch: 1,
     m: rows,
@@ -84,7 +84,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options:
     gelu: act,
     preact,
     residual: residual ? residual.f32('linear') : null,
-  });
+  };
+  if (bits) kernels().matmul({ ...product, b: bits });
+  else matrixProduct({ ...product, b: weight.f32('linear') });
   return record(
     new Tensor(out, outShape),
     'linear',

@@ -1,6 +1,6 @@
 // Checks the native kernels of one instruction set against a float64 reference, without Node:
 // SGEMM (llm::gemm: the four transpose layouts, awkward and GPT shapes, accumulate, batches with
-// broadcast and padded strides), gemv (f32 and bf16 weights, bias/GELU/residual epilogues, a row
+// broadcast and padded strides; with B as bf16 bits, bit for bit the product of B widened), gemv (f32 and bf16 weights, bias/GELU/residual epilogues, a row
 // alone equals it among others, the residual as the output, gemvMany equals gemv), attendCached, and the training
 // attention forward and backward (causalAttention), each on 1 and 2 threads and the default count.
 // The ISA is chosen once per process (runtime.cc reads LLM_SCRATCH_ISA at the first isa() call, and
@@ -17,7 +17,8 @@
 //   for isa in scalar avx2 avx512; do LLM_SCRATCH_ISA=$isa /tmp/native-isa-check > /tmp/isa-$isa.txt; echo "$isa rc=$?"; grep -v PASS /tmp/isa-$isa.txt; done
 // QUICK=1 skips the large GPT shapes.
 // Result on this AVX2 machine (2026-12-04, g++ 12, QUICK=1): scalar and avx2 19056/19056 pass, the 90
-// attention checks of each at worst 0.085 of the tolerance.
+// attention checks of each at worst 0.085 of the tolerance. With the bf16-B checks (2026-12-05):
+// scalar and avx2 31064/31064 pass.
 //
 // Result on the lent Xeon with AVX-512 BF16 (2026-12-04, g++ 13.3): first run, scalar and avx2
 // 19004/19004 pass, avx512 gemv failed 34 (the vdpbf16ps path with activations split in two bf16
@@ -125,12 +126,30 @@ void runGemm(const GemmCase& c, uint64_t seed, const std::vector<int>& threadCou
   char what[200];
   std::snprintf(what, sizeof what, "b=%ld m=%ld k=%ld n=%ld t=%d%d pad=%ld,%ld,%ld bcast=%d%d acc=%d", c.batch, c.m,
                 c.k, c.n, c.ta, c.tb, c.padA, c.padB, c.padC, c.bcastA, c.bcastB, c.acc);
+  // B as bf16 bits (GemmArgs::bBf16, widened while packed): bit for bit the product of B16 widened.
+  std::vector<uint16_t> B16(nb);
+  std::vector<float> Bw(nb);
+  for (long i = 0; i < nb; i++) {
+    uint32_t u;
+    std::memcpy(&u, &B[i], 4);
+    B16[i] = static_cast<uint16_t>(u >> 16);
+    u = static_cast<uint32_t>(B16[i]) << 16;
+    std::memcpy(&Bw[i], &u, 4);
+  }
   for (int t : threadCounts) {
     std::vector<float> C = C0;
     llm::setThreads(t);
     llm::gemm(llm::GemmArgs{A.data(), B.data(), C.data(), c.batch, c.m, c.k, c.n, c.ta, c.tb, sa, sb, sc, c.acc});
     check("gemm", std::string(what) + " threads=" + std::to_string(llm::threads()), C.data(), ref.data(), nc, 1e-4,
           2e-6 * std::sqrt(static_cast<double>(c.k)) + 1e-6);
+    std::vector<float> Cw = C0, Ch = C0;
+    llm::gemm(llm::GemmArgs{A.data(), Bw.data(), Cw.data(), c.batch, c.m, c.k, c.n, c.ta, c.tb, sa, sb, sc, c.acc});
+    llm::GemmArgs h{A.data(), nullptr, Ch.data(), c.batch, c.m, c.k, c.n, c.ta, c.tb, sa, sb, sc, c.acc};
+    h.bBf16 = B16.data();
+    llm::gemm(h);
+    const std::vector<double> want(Cw.begin(), Cw.end());
+    check("gemm bf16 B", std::string(what) + " threads=" + std::to_string(llm::threads()), Ch.data(), want.data(), nc,
+          0, 0);
   }
   llm::setThreads(0);
 }

@@ -7,6 +7,7 @@
 // each token took: on a shared machine the wall clock says how busy the neighbours were.
 // Usage: npm run bench:family -- --config llama-3.2-1b [--dtype f32|bf16] [--prompt 16] [--tokens 8]
 import { existsSync } from 'node:fs';
+import { adviseHugePages } from '../src/backend/huge-pages.js';
 import { kernels } from '../src/backend/index.js';
 import { readConfigFile } from '../src/io/hub-config.js';
 import { bestReadBandwidth, measureReadBandwidth } from '../src/llm/bench-generate.js';
@@ -33,10 +34,11 @@ const family = familyFor(hf, path);
 const config = family.configFromHF(hf, path);
 let t0 = performance.now();
 const model = family.create(config, { rng: new Rng(1) }).eval();
+// What loading gives: bf16 matrices in one buffer, or the f32 ones; 2 MiB pages asked under both.
 if (dtype === 'bf16') {
   keepMatricesInBf16(model);
   collectGarbage();
-}
+} else adviseHugePages(model.parameters().flatMap((p) => (p.ndim === 2 ? [p.f32()] : [])));
 const buildSeconds = (performance.now() - t0) / 1000;
 const before = measureReadBandwidth();
 const rng = new Rng(2);

@@ -750,13 +750,8 @@ long sizeProperty(Args& a, const Napi::Object& p, const char* name) {
   return a.ok() ? static_cast<long>(d) : 0;
 }
 
-Napi::Value Gemv(const Napi::CallbackInfo& info) {
-  Args a(info, "gemv");
-  if (!info[0].IsObject()) {
-    a.error("expects a params object");
-    return a.fail();
-  }
-  Napi::Object p = info[0].As<Napi::Object>();
+// One gemv's params object, checked (errors name `what`, "params" or "params[i]").
+llm::GemvArgs gemvArgs(Args& a, const Napi::Object& p) {
   size_t lx, lw, lb, lr, lo;
   llm::GemvArgs g{};
   g.x = static_cast<const float*>(arrayProperty(a, p, "x", false, false, &lx, nullptr));
@@ -773,8 +768,45 @@ Napi::Value Gemv(const Napi::CallbackInfo& info) {
   need(a, "params.out", lo, g.rows * g.n);
   if (g.bias) need(a, "params.bias", lb, g.n);
   if (g.residual) need(a, "params.residual", lr, g.rows * g.n);
+  return g;
+}
+
+Napi::Value Gemv(const Napi::CallbackInfo& info) {
+  Args a(info, "gemv");
+  if (!info[0].IsObject()) {
+    a.error("expects a params object");
+    return a.fail();
+  }
+  const llm::GemvArgs g = gemvArgs(a, info[0].As<Napi::Object>());
   if (!a.ok()) return a.fail();
   if (g.rows > 0 && g.n > 0) llm::gemv(g);
+  return info.Env().Undefined();
+}
+
+Napi::Value GemvMany(const Napi::CallbackInfo& info) {
+  Args a(info, "gemvMany");
+  if (!info[0].IsArray()) {
+    a.error("expects an array of params objects");
+    return a.fail();
+  }
+  Napi::Array list = info[0].As<Napi::Array>();
+  const uint32_t count = list.Length();
+  if (count == 0 || count > static_cast<uint32_t>(llm::kMaxGemvProducts)) {
+    a.error("expects 1 to " + std::to_string(llm::kMaxGemvProducts) + " products");
+    return a.fail();
+  }
+  llm::GemvArgs gs[llm::kMaxGemvProducts];
+  for (uint32_t i = 0; i < count && a.ok(); i++) {
+    if (!list.Get(i).IsObject()) {
+      a.error("expects an array of params objects");
+      break;
+    }
+    gs[i] = gemvArgs(a, list.Get(i).As<Napi::Object>());
+    if (a.ok() && i > 0 && (gs[i].x != gs[0].x || gs[i].rows != gs[0].rows || gs[i].k != gs[0].k || gs[i].bf16 != gs[0].bf16))
+      a.error("the products must share x, rows, k and the weights' type");
+  }
+  if (!a.ok()) return a.fail();
+  if (gs[0].rows > 0) llm::gemvMany(gs, static_cast<int>(count));
   return info.Env().Undefined();
 }
 
@@ -1070,6 +1102,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   static const Entry entries[] = {
       {"matmul", Matmul},
       {"gemv", Gemv},
+      {"gemvMany", GemvMany},
       {"attendCached", AttendCached},
       {"decodeBlock", DecodeBlock},
       {"causalAttention", CausalAttention},

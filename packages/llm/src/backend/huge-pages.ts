@@ -1,13 +1,28 @@
 // Every decode step streams every weight matrix, and on 4 KiB pages such a stream walks the page
 // tables every 4 KiB: the native backend asks for 2 MiB pages under them (LLM_SCRATCH_HUGEPAGES=0
-// leaves them on whatever pages they have, to compare). Returns the share of their bytes on 2 MiB
-// pages (0 on the TypeScript backend).
+// leaves them on whatever pages they have, to compare).
 import { kernels } from './index.js';
 import { loadNative } from './native.js';
 
+// Asks for 2 MiB pages under these arrays; returns the share of their bytes on them (0 on the
+// TypeScript backend).
 export function adviseHugePages(arrays: readonly (Float32Array | Uint16Array)[]): number {
   const native = kernels().name === 'native' ? loadNative() : null;
   if (!native || process.env.LLM_SCRATCH_HUGEPAGES === '0') return 0;
   const total = arrays.reduce((s, a) => s + a.byteLength, 0);
   return total ? arrays.reduce((s, a) => s + native.adviseHugePages(a), 0) / total : 0;
+}
+
+// bf16 arrays of these lengths, side by side in one new buffer in the order given (the order
+// they are streamed), each from its own 64-byte line: the 2 MiB pages asked for under them then
+// fall inside the buffer, where a matrix of its own (1.2 MB for 768 x 768) mostly could not get one.
+export function bf16Arena(lengths: readonly number[]): Uint16Array[] {
+  const padded = (n: number) => Math.ceil(n / 32) * 32;
+  const buffer = new Uint16Array(lengths.reduce((sum, n) => sum + padded(n), 0));
+  let offset = 0;
+  return lengths.map((n) => {
+    const slice = buffer.subarray(offset, offset + n);
+    offset += padded(n);
+    return slice;
+  });
 }

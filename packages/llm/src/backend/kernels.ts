@@ -217,6 +217,9 @@ export interface Kernels {
   // The decode products: a matrix-vector product over a few rows, fused with bias, GELU and the
   // residual add; and attention over the KV cache (scores, softmax, weighted sum) in one pass.
   gemv(p: GemvParams): void;
+  // Up to 3 products that share x, rows, k and the weights' type (a layer's q, k and v) in one call:
+  // one hand-off to the threads and one tail instead of one per product; each output as gemv gives it.
+  gemvMany(ps: readonly GemvParams[]): void;
   attendCached(p: AttendParams): void;
   decodeBlock(p: DecodeBlockParams): void;
   // Fused causal attention (scores, mask, softmax, weighted sum) and its gradient, never holding more

@@ -45,6 +45,7 @@ const KERNEL_NAMES = {
   matmul: true,
   matmulBf16: true,
   gemv: true,
+  gemvMany: true,
   attendCached: true,
   decodeBlock: true,
   causalAttention: true,

@@ -9,7 +9,7 @@
 import { kernels } from '../backend/index.js';
 import type { DecodeBlockParams, F32, Weight } from '../backend/kernels.js';
 import { composeDecodeBlock } from '../backend/decode-block.js';
-import { adviseHugePages } from '../backend/huge-pages.js';
+import { adviseHugePages, bf16Arena } from '../backend/huge-pages.js';
 import { toBf16, widenBf16 } from '../backend/bf16.js';
 import { type Embedding, GELU, Linear } from '../nn/index.js';
 import { bf16Bits, keepInBf16 } from '../tensor/bf16-weights.js';
@@ -57,20 +57,13 @@ export function keepWeightsInBf16(model: GPTModel): void {
   if (!decoderSupports(model))
     throw new Error('keepWeightsInBf16: the model has layers the decoder does not run');
   const owners: (Linear | Embedding)[] = [...streamedLinears(model), model.tok_emb];
-  // The copies side by side in one buffer, in the order the decoder reads them: the 2 MiB pages
-  // asked for under each (adviseHugePages rounds out to whole pages) then fall inside the buffer,
-  // where separate allocations of 1.2 MB (a 768 x 768 bf16 matrix) mostly could not get one.
-  // Every copy is made before any array is released: a tied head shares the embedding's array.
+  // The copies side by side in one buffer (bf16Arena), in the order the decoder reads them. Every
+  // copy is made before any array is released: a tied head shares the embedding's array.
   const arrays = [...new Set(owners.map((o) => o.weight.data as Float32Array))].filter(
     (x) => !bf16Copies.has(x),
   );
-  const padded = (n: number) => Math.ceil(n / 32) * 32; // each copy starts on a 64-byte line
-  const arena = new Uint16Array(arrays.reduce((sum, x) => sum + padded(x.length), 0));
-  let offset = 0;
-  for (const x of arrays) {
-    bf16Copies.set(x, toBf16(x, arena.subarray(offset, offset + x.length)));
-    offset += padded(x.length);
-  }
+  const slices = bf16Arena(arrays.map((x) => x.length));
+  arrays.forEach((x, i) => bf16Copies.set(x, toBf16(x, slices[i])));
   const bits = owners.map((o) => bf16Of(o.weight.data as Float32Array));
   owners.forEach((o, i) => bf16Bits(o.weight) ?? keepInBf16(o.weight, bits[i]));
   // The causal masks serve only the module forward (4 MiB per layer at context 1024).

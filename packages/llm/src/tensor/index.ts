@@ -35,6 +35,6 @@ export {
 export { indexSelect, embedding, gather, where, maskedFill, tril, triu } from './ops/index-ops.js';
 export * from './ops/nn.js';
 export { causalAttention, type CausalAttentionOptions } from './ops/attention.js';
-export { linear, type LinearOptions } from './ops/linear.js';
+export { linear, linearMany, type LinearOptions } from './ops/linear.js';
 export { topk, multinomial, cumsum } from './ops/sampling.js';
 export { linearCrossEntropy } from './ops/linear-cross-entropy.js';

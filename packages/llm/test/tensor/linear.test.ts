@@ -1,10 +1,13 @@
 // T.linear with its GEMM epilogue (bias, GELU, residual) against the unfused ops it replaces,
 // forward and backward, and against central finite differences, on every backend. Rows above the
-// matrix-vector limit (8) take the GEMM; fewer rows outside autograd take gemv with the same fusion.
+// matrix-vector limit (8) take the GEMM; fewer rows outside autograd take gemv with the same fusion;
+// linearMany gives each of several layers on one x what linear gives it.
 import { expect, it } from 'vitest';
 import { FeedForward } from '../../src/llm/gpt.js';
 import * as T from '../../src/tensor/index.js';
 import { Rng, Tensor } from '../../src/tensor/index.js';
+import { toBf16 } from '../../src/backend/bf16.js';
+import { keepInBf16 } from '../../src/tensor/bf16-weights.js';
 import { describeEachBackend } from '../helpers/backends.js';
 import { gradCheck } from '../helpers/gradcheck.js';
 
@@ -91,5 +94,39 @@ describeEachBackend('linear with a fused epilogue', () => {
     const expected = h.add(ff.layers.forward(x));
     expect(maxRelative(ff.forward(x, h), expected)).toBeLessThan(1e-5);
     expect(maxRelative(ff.forward(x), ff.layers.forward(x))).toBeLessThan(1e-5);
+  });
+});
+
+describeEachBackend('linearMany: layers sharing x', () => {
+  const layers = (bf16: boolean) => {
+    const made = [
+      { weight: randn([24, 40], 0.2), bias: randn([24], 0.1) },
+      { weight: randn([8, 40], 0.2), bias: null },
+      { weight: randn([16, 40], 0.2), bias: randn([16], 0.1) },
+    ];
+    if (bf16) for (const l of made) keepInBf16(l.weight, toBf16(l.weight.f32()));
+    return made;
+  };
+
+  for (const bf16 of [false, true])
+    for (const rows of [1, 3, 8, 9])
+      it(`gives each layer what linear gives it (${bf16 ? 'bf16' : 'f32'} weights, ${rows} rows)`, () => {
+        const ls = layers(bf16);
+        const x = randn([1, rows, 40]);
+        const together = T.noGrad(() => T.linearMany(x, ls));
+        ls.forEach((l, i) => {
+          const alone = T.noGrad(() => T.linear(x, l.weight, l.bias));
+          expect(together[i].shape).toEqual([1, rows, l.weight.shape[0]]);
+          expect(Array.from(together[i].f32())).toEqual(Array.from(alone.f32()));
+        });
+      });
+
+  it('records gradients as linear does when they are wanted', () => {
+    const ls = layers(false).map((l) => ({ weight: l.weight.detach().requiresGrad_(), bias: l.bias }));
+    const x = randn([2, 40]);
+    const [a, b] = T.linearMany(x, ls.slice(0, 2));
+    a.sum().add(b.sum()).backward();
+    expect(ls[0].weight.grad).not.toBeNull();
+    expect(ls[1].weight.grad).not.toBeNull();
   });
 });

@@ -2,6 +2,7 @@
 import type { DecodeBlockParams, Kernels } from '../kernels.js';
 import { composeDecodeBlock, gemvProduct } from '../decode-block.js';
 import { affine, binary, copyStrided, fill, unary, where } from './elementwise.js';
+import type { GemvParams } from '../kernels.js';
 import { attendCached, gemv } from './decode.js';
 import { causalAttention, causalAttentionBackward } from './attention.js';
 import { matmul, matmulBf16 } from './matmul.js';
@@ -21,6 +22,7 @@ export const tsKernels = {
   matmul,
   matmulBf16,
   gemv,
+  gemvMany: (ps: readonly GemvParams[]) => ps.forEach(gemv),
   attendCached,
   decodeBlock,
   causalAttention,

@@ -8,6 +8,7 @@ import { type InitOptions, Linear, Module, RMSNorm } from '../../nn/index.js';
 import * as T from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import { attentionMask, type LayerCache, softcapped } from '../kv-cache.js';
+import { linearsOf } from './linears.js';
 
 export interface AttentionShape {
   embDim: number;
@@ -57,9 +58,13 @@ export class GroupedQueryAttention extends Module {
   forward(x: Tensor, rope: { cos: Tensor; sin: Tensor }, cache?: LayerCache): Tensor {
     const [B, Tn] = x.shape;
     const { nHeads: nh, nKVHeads: nkv, headDim: hs } = this.shape;
-    let queries = this.W_query.forward(x).view([B, Tn, nh, hs]);
-    let keys = this.W_key.forward(x).view([B, Tn, nkv, hs]);
-    const projectedValues = this.W_value.forward(x); // (B, T, nkv * hs)
+    const [projectedQueries, projectedKeys, projectedValues] = linearsOf(x, [
+      this.W_query,
+      this.W_key,
+      this.W_value,
+    ]); // (B, T, nh * hs), (B, T, nkv * hs) twice
+    let queries = projectedQueries.view([B, Tn, nh, hs]);
+    let keys = projectedKeys.view([B, Tn, nkv, hs]);
     const values = projectedValues.view([B, Tn, nkv, hs]).transpose(1, 2); // (B, nkv, T, hs)
     if (this.q_norm && this.k_norm) {
       queries = this.q_norm.forward(queries);

@@ -3,6 +3,7 @@
 // gate_proj, fc2 its up_proj, fc3 its down_proj). Shapes: C width, H hidden size.
 import { type InitOptions, Linear, Module } from '../../nn/index.js';
 import type { Tensor } from '../../tensor/index.js';
+import { linearsOf } from './linears.js';
 
 export type GateActivation = 'silu' | 'gelu_tanh';
 
@@ -25,8 +26,8 @@ export class GatedFeedForward extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const gate = this.fc1.forward(x); // (B, T, H)
+    const [gate, up] = linearsOf(x, [this.fc1, this.fc2]); // (B, T, H) each
     const activated = this.activation === 'silu' ? gate.silu() : gate.gelu();
-    return this.fc3.forward(activated.mul(this.fc2.forward(x))); // (B, T, C)
+    return this.fc3.forward(activated.mul(up)); // (B, T, C)
   }
 }

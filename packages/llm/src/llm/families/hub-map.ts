@@ -6,7 +6,7 @@ import { UserError } from 'llm-scratch-core/errors';
 import type { HubWeights } from '../../io/hub-weights.js';
 import { quoteName } from '../../io/input-file.js';
 import { FLOAT_DTYPES, type DType } from '../../io/safetensors.js';
-import { adviseHugePages } from '../../backend/huge-pages.js';
+import { adviseHugePages, bf16Arena } from '../../backend/huge-pages.js';
 import { keepInBf16 } from '../../tensor/bf16-weights.js';
 import { formatShape, type Tensor } from '../../tensor/index.js';
 import type { CausalLM, HubTensor, ParameterCount } from './family.js';
@@ -93,7 +93,8 @@ export function firstNonFinite(data: Float32Array | Int32Array): number {
 // Reads each declared tensor into the (already allocated, uninitialised) model, one at a time.
 // With bf16, every matrix (each 2-D tensor: the projections, the embedding, an untied head) is kept
 // in bfloat16 only (tensor/bf16-weights.ts), read as stored from a BF16 file, never widened: the
-// model holds half the bytes and decodes through gemv; the 1-D norms stay float32.
+// model holds half the bytes and decodes through gemv; the 1-D norms stay float32. The matrices
+// are asked 2 MiB pages (the bf16 ones side by side in one buffer).
 export function loadIntoModel(
   model: CausalLM,
   weights: HubWeights,
@@ -106,7 +107,8 @@ export function loadIntoModel(
       `${weights.tensors.get(m.hub)!.file}: tensor ${quoteName(m.hub)} holds ${value} at element ${at} (corrupted data?)`,
     );
   const matrices = options.bf16 ? expected.filter((m) => m.shape.length === 2) : [];
-  const arena = matricesArena(matrices);
+  const slices = bf16Arena(matrices.map((m) => m.shape.reduce((a, d) => a * d, 1)));
+  const arena = new Map(matrices.map((m, i) => [m, slices[i]]));
   for (const m of expected) {
     const target = own.get(m.ours);
     if (!target) throw new Error(`the declared map names ${m.ours}, which the model does not have`);
@@ -124,22 +126,10 @@ export function loadIntoModel(
     if (at >= 0) throw corrupted(m, t.data[at], at);
     target.data.set(t.data);
   }
-  adviseHugePages([...arena.values()]);
-}
-
-// The matrices side by side in one buffer, in reading order, each on its own 64-byte line: the
-// 2 MiB pages asked for fall inside it, where a matrix of its own mostly could not get one.
-function matricesArena(matrices: readonly HubTensor[]): Map<HubTensor, Uint16Array> {
-  const sizes = matrices.map((m) => m.shape.reduce((a, d) => a * d, 1));
-  const padded = (n: number) => Math.ceil(n / 32) * 32;
-  const buffer = new Uint16Array(sizes.reduce((s, n) => s + padded(n), 0));
-  const out = new Map<HubTensor, Uint16Array>();
-  let offset = 0;
-  matrices.forEach((m, i) => {
-    out.set(m, buffer.subarray(offset, offset + sizes[i]));
-    offset += padded(sizes[i]);
-  });
-  return out;
+  // The matrices a decode step streams, in either type.
+  adviseHugePages(
+    options.bf16 ? slices : expected.filter((m) => m.shape.length === 2).map((m) => own.get(m.ours)!.f32()),
+  );
 }
 
 // The first bf16 value whose exponent bits are all ones (an infinity or a NaN), or -1.

@@ -16,6 +16,7 @@ import {
   writeHubWeights,
 } from '../../io/hub-weights.js';
 import { toBf16 } from '../../backend/bf16.js';
+import { adviseHugePages, bf16Arena } from '../../backend/huge-pages.js';
 import { bf16Bits, keepInBf16 } from '../../tensor/bf16-weights.js';
 import { keepWeightsInBf16, type WeightDType } from '../decoder.js';
 import { GPTModel } from '../gpt.js';
@@ -105,7 +106,10 @@ export function loadModel(dir: string, options: LoadOptions = {}): CausalLM {
 // rounded to bf16 (nearest even) and kept so only. GPT-2 keeps its bf16 for its decoder.
 export function keepMatricesInBf16(model: CausalLM): void {
   if (model instanceof GPTModel) return keepWeightsInBf16(model);
-  for (const p of model.parameters()) if (p.ndim === 2 && !bf16Bits(p)) keepInBf16(p, toBf16(p.f32()));
+  const matrices = model.parameters().filter((p) => p.ndim === 2 && !bf16Bits(p));
+  const slices = bf16Arena(matrices.map((p) => p.size));
+  matrices.forEach((p, i) => keepInBf16(p, toBf16(p.f32(), slices[i])));
+  adviseHugePages(slices);
 }
 
 // Saves a model in the layout it loads from: config.json as transformers writes it for the family,

@@ -25,6 +25,46 @@ export interface LinearOptions {
 // 2048 x 8192 projection, measured on the native backend).
 const GEMV_MAX_ROWS = 8;
 
+// Several layers applied to the same x (a layer's q, k and v; a gated feed-forward's gate and up):
+// outside autograd, for a few rows, up to 3 plain (out, in) weights of one type go to the threads
+// in one gemvMany call (one hand-off and one tail instead of one each); otherwise each is linear().
+// Each output is what linear() gives it.
+export function linearMany(x: Tensor, layers: readonly { weight: Tensor; bias?: Tensor | null }[]): Tensor[] {
+  const k = x.shape[x.ndim - 1];
+  const rows = x.size / k;
+  const bits = layers.map((l) => bf16Bits(l.weight));
+  const tensors = [x, ...layers.flatMap((l) => [l.weight, ...(l.bias ? [l.bias] : [])])];
+  const together =
+    layers.length >= 2 &&
+    layers.length <= 3 &&
+    x.ndim >= 1 &&
+    rows >= 1 &&
+    rows <= GEMV_MAX_ROWS &&
+    matmulPrecision() === 'f32' &&
+    !(isGradEnabled() && tensors.some((t) => t.requiresGrad)) &&
+    bits.every((b) => (b === undefined) === (bits[0] === undefined)) &&
+    layers.every(
+      (l) => l.weight.ndim === 2 && l.weight.shape[1] === k && (!l.bias || l.bias.size === l.weight.shape[0]),
+    );
+  if (!together) return layers.map((l) => linear(x, l.weight, l.bias));
+  const xs = x.f32('linear');
+  const outs = layers.map((l) => emptyF32(rows * l.weight.shape[0]));
+  kernels().gemvMany(
+    layers.map((l, i) => ({
+      x: xs,
+      rows,
+      k,
+      n: l.weight.shape[0],
+      weight: bits[i] ?? l.weight.f32('linear'),
+      bias: l.bias ? l.bias.f32('linear') : null,
+      gelu: false,
+      residual: null,
+      out: outs[i],
+    })),
+  );
+  return outs.map((out, i) => new Tensor(out, [...x.shape.slice(0, -1), layers[i].weight.shape[0]]));
+}
+
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, options: LinearOptions = {}): Tensor {
   const { residual = null } = options;
   const act = options.gelu ?? false;

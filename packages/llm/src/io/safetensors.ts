@@ -6,7 +6,8 @@
 // size x shape, and the ranges tiling the data exactly: from byte 0, no gap, no overlap and nothing
 // after the last tensor (a header length off by a few bytes would otherwise load shifted weights).
 // All of it is checked before any tensor is allocated, and tensors are read one at a time, so a bad
-// file is one clear error and a large file is never held twice. F16 and BF16 are widened to float32.
+// file is one clear error and a large file is never held twice. F16 and BF16 are widened to float32
+// (read), or float tensors read as bf16 bits (readBf16); a weight kept in bf16 is written as BF16.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from 'llm-scratch-core/errors';
 import { toBf16 } from '../backend/bf16.js';
@@ -220,7 +221,7 @@ function readTensors(file: string, source: ByteSource, only?: (name: string) => 
     if (only && !only(name)) continue;
     if (!READABLE.includes(e.dtype))
       throw new UserError(
-        `${file}: tensor ${quoteName(name)} is ${e.dtype}; this reader takes ${[...READABLE].join(', ')}`,
+        `${file}: tensor ${quoteName(name)} is ${e.dtype}; this reader takes ${READABLE.join(', ')}`,
       );
     const bytes = source.read(e.end - e.begin, header.dataStart + e.begin);
     tensors.set(name, new Tensor(decode(bytes, e.dtype), e.shape));

@@ -1,13 +1,19 @@
 // Decoding speed against the machine's own limit, for `llm-scratch bench generate`: decoding one
 // token reads every weight once, so its ceiling is the read bandwidth over the weight bytes per
 // token. Each run prefills a prompt (the GEMM path), then decodes greedy tokens with the KV cache
-// (gemv and attendCached); the bandwidth is measured in the same process, on the same threads,
-// just before and just after each run.
+// (GPT-2 through its Decoder: gemv and attendCached; another family through its modules and its
+// cache); the bandwidth is measured in the same process, on the same threads, just before and just
+// after each run.
+import { adviseHugePages } from '../backend/huge-pages.js';
 import { kernels } from '../backend/index.js';
 import { loadNative } from '../backend/native.js';
-import { noGrad } from '../tensor/index.js';
-import { Decoder, keepWeightsInBf16, type WeightDType } from './decoder.js';
-import type { GPTModel } from './gpt.js';
+import { bf16Bits } from '../tensor/bf16-weights.js';
+import { noGrad, sizeOf, Tensor } from '../tensor/index.js';
+import { Decoder, type WeightDType } from './decoder.js';
+import type { CausalLM } from './families/family.js';
+import { keepMatricesInBf16 } from './families/load.js';
+import { GPTModel } from './gpt.js';
+import type { KVCache } from './kv-cache.js';
 import { collectGarbage } from './weight-dtype.js';
 
 export interface GenerateBenchOptions {
@@ -93,10 +99,55 @@ function promptIds(n: number, vocab: number): number[] {
   return Array.from({ length: n }, (_, i) => (i * 7919 + 13) % vocab);
 }
 
+// What a run steps through: GPT-2's Decoder, or StepModule for another family.
+interface Stepper {
+  readonly weightBytesPerToken: number;
+  readonly hugePages: number;
+  reset(): void;
+  // The logits (V) of the last of these tokens, after the ones before.
+  step(ids: readonly number[]): Float32Array;
+}
+
+// A family's own forward with its KV cache, one step at a time (what generate does for it).
+class StepModule implements Stepper {
+  readonly weightBytesPerToken: number;
+  readonly hugePages: number;
+  private readonly cache: KVCache;
+
+  constructor(private readonly model: CausalLM) {
+    this.cache = model.newCache(1);
+    const bytes = (t: Tensor) => sizeOf(t.shape) * (bf16Bits(t) ? 2 : 4);
+    // Every parameter is read once a token, but an embedding table that is not the output head:
+    // one row of it.
+    const { tok_emb: emb, out_head: head } = model as {
+      tok_emb?: { weight: Tensor };
+      out_head?: { weight: Tensor };
+    };
+    const table = emb && emb.weight !== head?.weight ? emb.weight : null;
+    this.weightBytesPerToken = model
+      .parameters()
+      .reduce((sum, p) => sum + (p === table ? bytes(p) / p.shape[0] : bytes(p)), 0);
+    const matrices = model.parameters().filter((p) => p.ndim === 2 && p !== table);
+    this.hugePages = adviseHugePages(matrices.map((p) => bf16Bits(p) ?? p.f32()));
+  }
+
+  reset(): void {
+    this.cache.reset();
+  }
+
+  step(ids: readonly number[]): Float32Array {
+    const input = new Tensor(Int32Array.from(ids), [1, ids.length]);
+    return this.model.forward(input, { cache: this.cache, lastOnly: true }).f32();
+  }
+}
+
 // One timed run: the prompt, then greedy tokens one at a time.
-function timeRun(decoder: Decoder, options: GenerateBenchOptions): { prefill: number; decode: number } {
+function timeRun(
+  decoder: Stepper,
+  V: number,
+  options: GenerateBenchOptions,
+): { prefill: number; decode: number } {
   const argmax = new Int32Array(1);
-  const V = decoder.logits.length;
   decoder.reset();
   return noGrad(() => {
     const t0 = performance.now();
@@ -116,29 +167,30 @@ function timeRun(decoder: Decoder, options: GenerateBenchOptions): { prefill: nu
 
 // Runs the benchmark, calling onRun after each run (a warm-up run is not reported).
 export async function benchGenerate(
-  model: GPTModel,
+  model: CausalLM,
   options: GenerateBenchOptions,
   onRun: (r: GenerateBenchRun) => void,
 ): Promise<void> {
   // bf16 keeps only the bf16 copies, as generate --dtype bf16 does, and the released float32
   // arrays are given the time to leave memory, so that rss compares fairly.
   if (options.dtype === 'bf16') {
-    keepWeightsInBf16(model);
+    keepMatricesInBf16(model);
     collectGarbage();
     await new Promise((resolve) => setTimeout(resolve, 500));
     loadNative()?.trimMemory();
   }
-  const decoder = new Decoder(model, { dtype: options.dtype });
+  const decoder: Stepper =
+    model instanceof GPTModel ? new Decoder(model, { dtype: options.dtype }) : new StepModule(model);
   const native = kernels().name === 'native' ? loadNative() : null;
   const info = native?.info();
   const bytes = decoder.weightBytesPerToken;
-  timeRun(decoder, { ...options, tokens: Math.min(options.tokens, 4) });
+  timeRun(decoder, model.config.vocabSize, { ...options, tokens: Math.min(options.tokens, 4) });
   for (let run = 1; run <= options.runs; run++) {
     // Probed right before and right after each run, and the better taken: on a shared machine the
     // bandwidth left to us changes by the minute, and the run is judged against the best the
     // machine gave around it.
     const before = measureReadBandwidth();
-    const { prefill, decode } = timeRun(decoder, options);
+    const { prefill, decode } = timeRun(decoder, model.config.vocabSize, options);
     const bandwidth = bestReadBandwidth(before, measureReadBandwidth());
     const limit = bandwidth.best / bytes;
     onRun({

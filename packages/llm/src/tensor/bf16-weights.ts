@@ -27,6 +27,6 @@ export function bf16Bits(t: Tensor): Uint16Array | undefined {
 // The error an op raises on a bf16-only weight it cannot run on (Tensor.f32 raises it for all).
 export function bf16OnlyError(op: string, shape: readonly number[]): Error {
   return new Error(
-    `${op}: the weight of shape ${formatShape(shape)} is kept in bf16 for inference only (the model was loaded with dtype bf16); load it in f32 to train, save or change it`,
+    `${op}: the weight of shape ${formatShape(shape)} is kept in bf16 for inference only (the model was loaded with dtype bf16); load it in f32 to train or change it`,
   );
 }

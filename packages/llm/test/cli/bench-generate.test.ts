@@ -1,6 +1,6 @@
-// `llm-scratch bench generate` on the tiny preset and on a model directory: the shape of its
-// output (one line or one JSON object per run, the fields the issue names, and figures that agree
-// with each other), never its speed.
+// `llm-scratch bench generate` on the tiny preset and on model directories (GPT-2, and a Qwen3 one
+// through its modules): the shape of its output (one line or one JSON object per run, the fields
+// the issue names, and figures that agree with each other), never its speed.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { kernels } from '../../src/backend/index.js';
 import { llmScratch } from '../../src/cli/llm-scratch.js';
 import { bestReadBandwidth } from '../../src/llm/bench-generate.js';
+import { loadModel as loadFamilyModel } from '../../src/llm/families/load.js';
 import { Decoder, keepWeightsInBf16 } from '../../src/llm/decoder.js';
 import { GPTModel, presetConfig } from '../../src/llm/gpt.js';
 import { runCli } from '../../../../test/helpers/cli.js';
@@ -118,5 +119,33 @@ describe('bench generate', () => {
     );
     expect(long.code).toBe(1);
     expect(long.stderr).toContain("exceed the model's context length 64");
+  });
+
+  it('benchmarks a Llama 3, Qwen3 or Gemma 3 directory through its modules, f32 or bf16', async () => {
+    const family = 'test/fixtures/families/qwen3-untied-bf16-sharded';
+    const model = loadFamilyModel(family);
+    const { vocabSize: V, embDim: C } = model.config as unknown as { vocabSize: number; embDim: number };
+    const all = model.numParameters();
+    const matrices = model
+      .parameters()
+      .filter((p) => p.ndim === 2)
+      .reduce((n, p) => n + p.size, 0);
+    const rows: Record<
+      string,
+      { weightBytesPerToken: number; tokensPerSec: number; bandwidthFraction: number }
+    > = {};
+    for (const dtype of ['f32', 'bf16']) {
+      const r = await run(
+        ...['bench', 'generate', '--model', family, '--dtype', dtype],
+        ...['--prompt-tokens', '6', '--tokens', '3', '--runs', '1', '--json'],
+      );
+      expect(r.code, r.stderr).toBe(0);
+      rows[dtype] = JSON.parse(r.stdout.trim());
+      expect(rows[dtype].tokensPerSec).toBeGreaterThan(0);
+      expect(rows[dtype].bandwidthFraction).toBeGreaterThan(0);
+    }
+    // Every parameter a token, but one row of the (untied) embedding table; bf16 halves the matrices.
+    expect(rows.f32.weightBytesPerToken).toBe(4 * (all - V * C + C));
+    expect(rows.bf16.weightBytesPerToken).toBe(2 * (matrices - V * C + C) + 4 * (all - matrices));
   });
 });

@@ -1,6 +1,8 @@
 // `llm-scratch bench gemm`: SGEMM throughput of the native kernels on the products of a GPT-2
 // training step. `npm run bench:gemm` runs the same shapes beside numpy (OpenBLAS).
 // `llm-scratch bench generate`: decoding and prefill speed against the read-bandwidth limit.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { GEMM_SHAPES } from '../../backend/bench-gemm.js';
 import type { GemmResult } from '../../backend/bench-gemm.js';
 import { UsageError, UserError } from 'llm-scratch-core/errors';
@@ -87,7 +89,8 @@ export const benchGenerateCommand = defineCommand({
     model: {
       type: 'string',
       value: 'DIR',
-      description: 'model directory (model.safetensors + config.json), or a run directory',
+      description:
+        'model directory in the Hugging Face layout (GPT-2, Llama 3, Qwen3, Gemma 3), or a run directory',
     },
     dtype: { ...DTYPE_OPTION, default: 'f32', description: 'weight type of the decode path' },
     tokens: { type: 'integer', value: 'N', default: 64, min: 1, description: 'tokens decoded per run' },
@@ -117,6 +120,7 @@ export const benchGenerateCommand = defineCommand({
   examples: [
     'llm-scratch bench generate --config gpt2-small --threads 2',
     'llm-scratch bench generate --model runs/verdict/final --dtype bf16 --json',
+    'llm-scratch bench generate --model Qwen3-0.6B --dtype bf16 --prompt-tokens 64 --tokens 16',
   ],
   async run({ options, positionals, stdout, stderr }) {
     if (positionals.length) throw new UsageError(`unexpected argument '${positionals[0]}'`);
@@ -126,12 +130,20 @@ export const benchGenerateCommand = defineCommand({
     // Loaded here, so that other commands start without them.
     const { loadNative } = await import('../../backend/native.js');
     const { loadModelDir } = await import('../../llm/families/gpt2.js');
+    const { loadModel, readFamilyConfig } = await import('../../llm/families/load.js');
     const { benchGenerate } = await import('../../llm/bench-generate.js');
     const { GPTModel, presetConfig } = await import('../../llm/gpt.js');
     const { Rng } = await import('../../tensor/index.js');
     const dtype = options.dtype as WeightDType;
-    const model = options.model
-      ? loadModelDir(resolveModelDir(options.model))
+    const dir = options.model === undefined ? null : resolveModelDir(options.model);
+    // GPT-2 (a hub directory or a run directory of this project) through its decoder; Llama 3,
+    // Qwen3 and Gemma 3 through their modules, their matrices read in the type asked for.
+    const hubFamily =
+      dir && existsSync(join(dir, 'config.json')) ? readFamilyConfig(dir).family.name : 'gpt2';
+    const model = dir
+      ? hubFamily === 'gpt2'
+        ? loadModelDir(dir)
+        : loadModel(dir, { dtype })
       : new GPTModel({ ...presetConfig(options.config!), dropRate: 0 }, { rng: new Rng(123) });
     model.eval();
     const context = model.config.contextLength;

@@ -6,6 +6,7 @@ import { UserError } from 'llm-scratch-core/errors';
 import type { HubWeights } from '../../io/hub-weights.js';
 import { quoteName } from '../../io/input-file.js';
 import { FLOAT_DTYPES, type DType } from '../../io/safetensors.js';
+import { widenBf16 } from '../../backend/bf16.js';
 import { adviseHugePages, bf16Arena } from '../../backend/huge-pages.js';
 import { keepInBf16 } from '../../tensor/bf16-weights.js';
 import { formatShape, type Tensor } from '../../tensor/index.js';
@@ -116,7 +117,7 @@ export function loadIntoModel(
     if (bits) {
       weights.readBf16(m.hub, bits);
       const at = firstNonFiniteBf16(bits);
-      if (at >= 0) throw corrupted(m, widenOne(bits[at]), at);
+      if (at >= 0) throw corrupted(m, bf16Value(bits[at]), at);
       keepInBf16(target, bits);
       continue;
     }
@@ -138,8 +139,10 @@ function firstNonFiniteBf16(bits: Uint16Array): number {
   return -1;
 }
 
-function widenOne(bits: number): number {
-  return new Float32Array(new Uint32Array([bits << 16]).buffer)[0];
+function bf16Value(bits: number): number {
+  const one = new Float32Array(1);
+  widenBf16(Uint16Array.of(bits), one);
+  return one[0];
 }
 
 // The model's tensors under hub names, in the map's order.

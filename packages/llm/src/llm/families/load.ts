@@ -75,8 +75,8 @@ export function checkModelDir(dir: string): ModelDirInfo {
 
 export interface LoadOptions {
   // 'bf16': the matrices kept in bfloat16 only, for inference (half the memory, about twice the
-  // decode speed); training, saving or changing such a model is refused. GPT-2 keeps its bf16 for
-  // its decoder (keepWeightsInBf16). Default 'f32'.
+  // decode speed); training or changing such a model is refused, saving it writes BF16. GPT-2 keeps
+  // its bf16 for its decoder (keepWeightsInBf16). Default 'f32'.
   dtype?: WeightDType;
 }
 

@@ -170,43 +170,55 @@ export function checkGPT2Tensors(tensors: Map<string, TensorInfo>, config: GPTCo
 
 const info = (t: Tensor): TensorInfo => ({ dtype: t.dtype === 'int32' ? 'I32' : 'F32', shape: t.shape });
 
-export function importGPT2(tensors: Map<string, Tensor>, config: GPTConfig, file: string): GPTModel {
-  const source = withoutPrefix(tensors);
-  throwProblems(
-    file,
-    tensorProblems(new Map([...source].map(([k, t]) => [k, info(t)])), config, isPrefixed(tensors.keys())),
-  );
-  const head = source.get('lm_head.weight');
-  // A tied model has no head of its own: a stored one that differs would be silently dropped, and
-  // which of the two the author meant is not ours to guess (transformers would tie and drop it).
-  if (head && config.tieWeights && !sameValues(head, source.get('wte.weight')!))
-    throw new UserError(
-      `${file}: 'lm_head.weight' differs from 'wte.weight', but config.json says tie_word_embeddings: true (set it to false to use the stored head)`,
-    );
-  // A flipped exponent bit in the data makes a NaN or an infinity that no header check sees; it
-  // would surface as a sampling failure deep in generation.
-  for (const [name, t] of source) {
-    if (IGNORED.some((r) => r.test(name))) continue;
-    const at = firstNonFinite(t.data);
+// Where importGPT2 reads a model's tensors from: a file's headers and one tensor at a time (the
+// peak is then the model and one tensor, not the file widened beside it), or tensors in memory.
+export interface GPT2TensorSource {
+  // Every tensor's dtype and shape, by its name in the file.
+  readonly infos: Map<string, TensorInfo>;
+  read(name: string): Tensor;
+}
+
+function inMemory(tensors: Map<string, Tensor>): GPT2TensorSource {
+  return { infos: new Map([...tensors].map(([k, t]) => [k, info(t)])), read: (name) => tensors.get(name)! };
+}
+
+export function importGPT2(
+  tensors: Map<string, Tensor> | GPT2TensorSource,
+  config: GPTConfig,
+  file: string,
+): GPTModel {
+  const source = tensors instanceof Map ? inMemory(tensors) : tensors;
+  throwProblems(file, tensorProblems(withoutPrefix(source.infos), config, isPrefixed(source.infos.keys())));
+  // The file's name of each tensor, by its name without the prefix.
+  const stored = new Map([...source.infos.keys()].map((k) => [normalizeName(k), k]));
+  const read = (name: string): Tensor | null => {
+    const t = stored.has(name) ? source.read(stored.get(name)!) : null;
+    // A flipped exponent bit in the data makes a NaN or an infinity that no header check sees; it
+    // would surface as a sampling failure deep in generation.
+    const at = t ? firstNonFinite(t.data) : -1;
     if (at >= 0)
       throw new UserError(
-        `${file}: tensor ${quoteName(name)} holds ${t.data[at]} at element ${at} (corrupted data?)`,
+        `${file}: tensor ${quoteName(name)} holds ${t!.data[at]} at element ${at} (corrupted data?)`,
       );
-  }
+    return t;
+  };
   // Every weight is loaded next, so the random initialisation is skipped.
   const model = new GPTModel(config, { skipInit: true });
   const own = model.stateDict();
-  const state = new Map<string, Tensor>();
   for (const m of gpt2Mappings(config)) {
-    const t = source.get(m.hf);
+    const t = read(m.hf);
     if (!t) continue; // the q/k/v bias of a model without one
-    const pieces = toOurs(t, m);
-    m.ours.forEach((name, i) => {
-      if (own.has(name)) state.set(name, pieces[i]); // q/k/v biases only when the config has them
-    });
+    // q/k/v biases only when the config has them.
+    toOurs(t, m).forEach((piece, i) => own.get(m.ours[i])?.f32().set(piece.f32()));
   }
-  if (!config.tieWeights) state.set('out_head.weight', head!);
-  model.loadStateDict(state);
+  const head = read('lm_head.weight');
+  // A tied model has no head of its own: a stored one that differs would be silently dropped, and
+  // which of the two the author meant is not ours to guess (transformers would tie and drop it).
+  if (head && config.tieWeights && !sameValues(head, model.tok_emb.weight))
+    throw new UserError(
+      `${file}: 'lm_head.weight' differs from 'wte.weight', but config.json says tie_word_embeddings: true (set it to false to use the stored head)`,
+    );
+  if (!config.tieWeights) model.out_head.weight.f32().set(head!.f32());
   return model;
 }
 
@@ -285,9 +297,8 @@ export function loadModelDir(dir: string): GPTModel {
   try {
     const where = weights.files.length === 1 ? weights.files[0] : join(dir, SHARD_INDEX);
     const ignored = (name: string) => IGNORED.some((r) => r.test(normalizeName(name)));
-    const tensors = new Map<string, Tensor>();
-    for (const name of weights.tensors.keys()) if (!ignored(name)) tensors.set(name, weights.read(name));
-    return importGPT2(tensors, config, where);
+    const infos = new Map([...weights.tensors].filter(([name]) => !ignored(name)));
+    return importGPT2({ infos, read: (name) => weights.read(name) }, config, where);
   } finally {
     weights.close();
   }

@@ -829,6 +829,17 @@ Napi::Value AttendCached(const Napi::CallbackInfo& info) {
   g.maxLength = sizeProperty(a, p, "maxLength");
   g.start = sizeProperty(a, p, "start");
   g.tokens = sizeProperty(a, p, "tokens");
+  if (!p.Get("kvHeads").IsUndefined()) g.kvHeads = sizeProperty(a, p, "kvHeads");
+  if (!p.Get("scale").IsUndefined()) {
+    const double scale = a.prop(p, "scale");
+    if (a.ok() && !(scale > 0 && std::isfinite(scale))) a.error("params.scale must be a positive number", true);
+    g.scale = static_cast<float>(scale);
+  }
+  const long kvHeads = g.kvHeads > 0 ? g.kvHeads : g.heads;
+  if (a.ok() && g.kvHeads > 0 && g.heads % g.kvHeads != 0)
+    a.error("params.heads (" + std::to_string(g.heads) + ") must be a multiple of params.kvHeads (" +
+                std::to_string(g.kvHeads) + ")",
+            true);
   if (a.ok() && g.start + g.tokens > g.maxLength)
     a.error("start + tokens (" + std::to_string(g.start + g.tokens) + ") exceeds maxLength " +
                 std::to_string(g.maxLength),
@@ -836,8 +847,8 @@ Napi::Value AttendCached(const Napi::CallbackInfo& info) {
   const long rowsC = g.batch * g.tokens * g.heads * g.headDim;
   need(a, "params.q", lq, rowsC);
   need(a, "params.out", lo, rowsC);
-  need(a, "params.keys", lk, g.batch * g.heads * g.maxLength * g.headDim);
-  need(a, "params.values", lv, g.batch * g.heads * g.maxLength * g.headDim);
+  need(a, "params.keys", lk, g.batch * kvHeads * g.maxLength * g.headDim);
+  need(a, "params.values", lv, g.batch * kvHeads * g.maxLength * g.headDim);
   if (!a.ok()) return a.fail();
   if (rowsC > 0) llm::attendCached(g);
   return info.Env().Undefined();

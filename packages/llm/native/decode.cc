@@ -524,7 +524,8 @@ void gemv(const GemvArgs& p) { LLM_KERNEL_NS::gemvMany(&p, 1); }
 void attendCached(const AttendArgs& p) {
   const long hs = p.headDim, C = p.heads * hs, seenMax = p.start + p.tokens;
   const long tasks = p.batch * p.heads * p.tokens;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
+  const float scale = p.scale > 0 ? p.scale : 1.0f / std::sqrt(static_cast<float>(hs));
+  const long kvHeads = p.kvHeads > 0 ? p.kvHeads : p.heads, group = p.heads / kvHeads;
   const int nt = threadsFor(2.0 * tasks * seenMax * hs, tasks);
   parallelFor(tasks, nt, [&](long task) {
     // One scores row per thread, kept between calls: decoding allocates nothing per token.
@@ -534,8 +535,9 @@ void attendCached(const AttendArgs& p) {
     const long i = task % p.tokens, bh = task / p.tokens;
     const long b = bh / p.heads, h = bh % p.heads;
     const float* qr = p.q + (b * p.tokens + i) * C + h * hs;
-    const float* kc = p.keys + bh * p.maxLength * hs;
-    const float* vc = p.values + bh * p.maxLength * hs;
+    const long cached = b * kvHeads + h / group;
+    const float* kc = p.keys + cached * p.maxLength * hs;
+    const float* vc = p.values + cached * p.maxLength * hs;
     float* o = p.out + (b * p.tokens + i) * C + h * hs;
     const long seen = p.start + i + 1;
     float max = -INFINITY;

@@ -45,6 +45,10 @@ struct AttendArgs {
   const float* values;
   float* out;
   long batch, heads, headDim, maxLength, start, tokens;
+  // Cached heads (grouped-query attention: query head h reads cached head h / (heads / kvHeads));
+  // 0: as many as heads. The scores' scale; 0: 1 / sqrt(headDim).
+  long kvHeads = 0;
+  float scale = 0;
 };
 
 // The decode kernels (decode.cc) and the read-bandwidth probe, in bytes per second: the best of

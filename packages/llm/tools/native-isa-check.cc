@@ -17,8 +17,8 @@
 //   for isa in scalar avx2 avx512; do LLM_SCRATCH_ISA=$isa /tmp/native-isa-check > /tmp/isa-$isa.txt; echo "$isa rc=$?"; grep -v PASS /tmp/isa-$isa.txt; done
 // QUICK=1 skips the large GPT shapes.
 // Result on this AVX2 machine (2026-12-04, g++ 12, QUICK=1): scalar and avx2 19056/19056 pass, the 90
-// attention checks of each at worst 0.085 of the tolerance. With the bf16-B checks (2026-12-05):
-// scalar and avx2 31064/31064 pass.
+// attention checks of each at worst 0.085 of the tolerance. With the bf16-B and grouped-query
+// checks (2026-12-05): scalar and avx2 pass all of them (see docs/native-kernels.md).
 //
 // Result on the lent Xeon with AVX-512 BF16 (2026-12-04, g++ 13.3): first run, scalar and avx2
 // 19004/19004 pass, avx512 gemv failed 34 (the vdpbf16ps path with activations split in two bf16
@@ -392,6 +392,26 @@ void attendChecks(bool quick) {
     llm::setThreads(2);
     llm::attendCached(llm::AttendArgs{inPlace.data(), keys.data(), values.data(), inPlace.data(), B, H, hs, L, start, T});
     check("attendCached", std::string(what) + " in-place", inPlace.data(), ref.data(), inPlace.size(), 1e-4, 1e-5);
+    // Grouped queries: H / 2 cached heads (kvHeads) give the bits of the cache with each repeated.
+    if (H % 2 == 0) {
+      const long KV = H / 2;
+      const auto kk = randv(B * KV * L * hs, seed++, 2.0), vv = randv(B * KV * L * hs, seed++);
+      std::vector<float> kr(B * H * L * hs), vr(B * H * L * hs);
+      for (long b = 0; b < B; b++)
+        for (long h = 0; h < H; h++)
+          for (long x = 0; x < L * hs; x++) {
+            kr[(b * H + h) * L * hs + x] = kk[(b * KV + h / 2) * L * hs + x];
+            vr[(b * H + h) * L * hs + x] = vv[(b * KV + h / 2) * L * hs + x];
+          }
+      std::vector<float> grouped(B * T * C), repeated(B * T * C);
+      llm::AttendArgs g{q.data(), kk.data(), vv.data(), grouped.data(), B, H, hs, L, start, T};
+      g.kvHeads = KV;
+      llm::attendCached(g);
+      llm::attendCached(llm::AttendArgs{q.data(), kr.data(), vr.data(), repeated.data(), B, H, hs, L, start, T});
+      const std::vector<double> want(repeated.begin(), repeated.end());
+      check("attendCached", std::string(what) + " kvHeads=" + std::to_string(KV), grouped.data(), want.data(),
+            grouped.size(), 0, 0);
+    }
   }
   llm::setThreads(0);
 }

@@ -113,6 +113,11 @@ export interface AttendParams {
   maxLength: number;
   start: number;
   tokens: number;
+  // Grouped-query attention: keys and values hold kvHeads heads (heads a multiple of it), and query
+  // head h reads cached head h / (heads / kvHeads). Absent: as many as heads.
+  kvHeads?: number;
+  // The scores' scale; absent: 1 / sqrt(headDim).
+  scale?: number;
 }
 
 // A layer of decodeBlock: W (n x k) as nn.Linear keeps it, in float32 or bf16 bits, and its bias.

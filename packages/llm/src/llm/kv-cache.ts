@@ -102,6 +102,32 @@ export class LayerCache {
     const total = this.length;
     const start = total - Tn;
     const k = kernels();
+    const scale = options.scale ?? 1 / Math.sqrt(hs);
+    // A decode step (one new token) without a softcap or a window that cuts it: the fused kernel,
+    // scores, softmax and weighted sum per head in one pass, each group reading its cached head.
+    // Its queries (B, nh, 1, hs) are laid out as (B, 1, nh * hs), the rows it takes.
+    if (
+      Tn === 1 &&
+      options.softcap === undefined &&
+      (options.window === undefined || options.window >= total)
+    ) {
+      const context = new Float32Array(B * nh * hs);
+      k.attendCached({
+        q: queries.f32(),
+        keys: this.keys,
+        values: this.values,
+        out: context,
+        batch: B,
+        heads: nh,
+        kvHeads: this.heads,
+        headDim: hs,
+        maxLength: this.capacity,
+        start,
+        tokens: 1,
+        scale,
+      });
+      return new Tensor(context, [B, nh, 1, hs]);
+    }
     const scores = new Float32Array(B * nh * Tn * total);
     k.matmul({
       a: queries.f32(),
@@ -118,10 +144,7 @@ export class LayerCache {
       strideC: rows * total,
       accumulate: false,
     });
-    let s = softcapped(
-      T.affine(new Tensor(scores, [B, nh, Tn, total]), options.scale ?? 1 / Math.sqrt(hs)),
-      options.softcap,
-    );
+    let s = softcapped(T.affine(new Tensor(scores, [B, nh, Tn, total]), scale), options.softcap);
     const mask = attentionMask(Tn, total, start, options.window);
     if (mask) s = s.maskedFill(mask, -Infinity);
     const weights = s.softmax(-1);

@@ -751,6 +751,57 @@ for (const name of backends) {
         }
       });
 
+      it('attendCached with fewer cached heads (grouped queries) and its own scale', () => {
+        for (const [batch, heads, kvHeads, hs, maxLength, start, tokens] of [
+          [1, 8, 2, 16, 40, 17, 1],
+          [2, 6, 3, 7, 33, 5, 4],
+          [1, 4, 1, 64, 300, 200, 1],
+        ]) {
+          const group = heads / kvHeads;
+          const keys = randn(batch * kvHeads * maxLength * hs, 21, -2, 2);
+          const values = randn(batch * kvHeads * maxLength * hs, 22);
+          const q = randn(batch * tokens * heads * hs, 23, -2, 2);
+          // The same cache with each head repeated for its group: what grouped queries must read.
+          const repeat = (x: Float32Array) => {
+            const out = new Float32Array(batch * heads * maxLength * hs);
+            for (let b = 0; b < batch; b++)
+              for (let h = 0; h < heads; h++) {
+                const from = (b * kvHeads + Math.floor(h / group)) * maxLength * hs;
+                out.set(x.subarray(from, from + maxLength * hs), (b * heads + h) * maxLength * hs);
+              }
+            return out;
+          };
+          const p = { q, batch, heads, headDim: hs, maxLength, start, tokens };
+          const grouped = new Float32Array(q.length);
+          k().attendCached({ ...p, keys, values, kvHeads, out: grouped });
+          const repeated = new Float32Array(q.length);
+          k().attendCached({ ...p, keys: repeat(keys), values: repeat(values), out: repeated });
+          expect(Array.from(grouped), `${heads}/${kvHeads} heads`).toEqual(Array.from(repeated));
+          // A scale s is the default scale 1/sqrt(hs) on queries multiplied by s * sqrt(hs).
+          const scaled = new Float32Array(q.length);
+          k().attendCached({ ...p, keys, values, kvHeads, scale: 0.3, out: scaled });
+          const ref = new Float32Array(q.length);
+          const factor = 0.3 * Math.sqrt(hs);
+          k().attendCached({ ...p, q: q.map((v) => v * factor), keys, values, kvHeads, out: ref });
+          expectClose(scaled, ref, 1e-4, 1e-5, `scale ${heads}/${kvHeads}`);
+        }
+        expect(() =>
+          k().attendCached({
+            q: new Float32Array(6),
+            keys: new Float32Array(30),
+            values: new Float32Array(30),
+            out: new Float32Array(6),
+            batch: 1,
+            heads: 3,
+            kvHeads: 2,
+            headDim: 2,
+            maxLength: 5,
+            start: 0,
+            tokens: 1,
+          }),
+        ).toThrow(/heads \(3\) must be a multiple of params.kvHeads \(2\)/);
+      });
+
       it('attendCached: the first position attends to itself alone (its value row)', () => {
         const values = randn(2 * 5 * 3, 4);
         const out = new Float32Array(2 * 3);

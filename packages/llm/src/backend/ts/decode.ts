@@ -37,11 +37,17 @@ export function gemv(p: GemvParams): void {
 export function attendCached(p: AttendParams): void {
   const { q, keys, values, out, batch, heads, headDim: hs, maxLength, start, tokens } = p;
   const C = heads * hs;
-  const scale = 1 / Math.sqrt(hs);
+  const scale = p.scale ?? 1 / Math.sqrt(hs);
+  const kvHeads = p.kvHeads ?? heads;
+  if (!(kvHeads >= 1 && heads % kvHeads === 0))
+    throw new Error(
+      `attendCached: params.heads (${heads}) must be a multiple of params.kvHeads (${kvHeads})`,
+    );
+  const group = heads / kvHeads;
   const scores = new Float64Array(start + tokens);
   for (let b = 0; b < batch; b++)
     for (let h = 0; h < heads; h++) {
-      const cache = (b * heads + h) * maxLength * hs; // (B, nh, maxLength, hs)
+      const cache = (b * kvHeads + Math.floor(h / group)) * maxLength * hs; // (B, kvHeads, maxLength, hs)
       for (let i = 0; i < tokens; i++) {
         const row = (b * tokens + i) * C + h * hs; // (B, Tn, nh, hs)
         const seen = start + i + 1;

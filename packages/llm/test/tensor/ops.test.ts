@@ -194,6 +194,24 @@ describeEachBackend('ops', () => {
     ]);
   });
 
+  it('moves axes of size 1 without a copy when gradients are off, and copies otherwise', () => {
+    const x = T.arange(12).reshape([1, 1, 3, 4]);
+    const moved = T.noGrad(() => x.transpose(1, 2));
+    expect(moved.shape).toEqual([1, 3, 1, 4]);
+    expect(moved.data).toBe(x.data);
+    expect(moved.toArray()).toEqual(x.reshape([1, 3, 1, 4]).toArray());
+    // Axes of more than one element change places: a copy, the elements reordered.
+    const swapped = T.noGrad(() => x.transpose(2, 3));
+    expect(swapped.data).not.toBe(x.data);
+    expect(swapped.toArray()).toEqual(x.reshape([3, 4]).transpose().reshape([1, 1, 4, 3]).toArray());
+    // While gradients are recorded, always a buffer of its own.
+    const w = x.detach().requiresGrad_();
+    const recorded = w.transpose(1, 2);
+    expect(recorded.data).not.toBe(w.data);
+    recorded.sum().backward();
+    expect(Array.from(w.grad!.f32())).toEqual(new Array(12).fill(1));
+  });
+
   it('indexes, gathers, masks and takes triangles', () => {
     const w = T.arange(6).reshape([3, 2]);
     expect(T.embedding(w, ids([2, 0], [1, 2])).toArray()).toEqual([

@@ -1,7 +1,7 @@
 // Shape ops: views that share the buffer (reshape, squeeze, unsqueeze) and copies through strides
 // (transpose, permute, narrow, expand, concat, stack, split, chunk), each with its gradient.
 import { kernels } from '../../backend/index.js';
-import { record } from '../autograd.js';
+import { isGradEnabled, record } from '../autograd.js';
 import {
   broadcastShapes,
   broadcastStrides,
@@ -78,6 +78,15 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   }
   const inverse = new Array<number>(axes.length);
   axes.forEach((p, i) => (inverse[p] = i));
+  // Moving only axes of size 1 (a decode step's (B, 1, nh, hs) to (B, nh, 1, hs)) leaves the
+  // elements in place: with gradients off (inference) the result shares x's buffer instead of a
+  // copy. Not while recording: a recycling backward gives saved buffers back to the pool.
+  const moved = axes.filter((a) => x.shape[a] > 1);
+  if (!isGradEnabled() && moved.every((a, i) => i === 0 || moved[i - 1] < a))
+    return new Tensor(
+      x.data,
+      axes.map((a) => x.shape[a]),
+    );
   return record(permuteRaw(x, axes), 'permute', [x], (g) => [permuteRaw(g, inverse)]);
 }
 

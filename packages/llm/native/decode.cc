@@ -20,6 +20,7 @@
 #include <immintrin.h>
 #endif
 
+#include "bf16.h"
 #include "decode_pool.h"
 #include "fastmath.h"
 #include "kernels.h"
@@ -44,14 +45,6 @@ constexpr int kRowsPerPass = LLM_DECODE_ISA == 1 ? 2 : 4;
 constexpr long kOutBlock = 16;
 constexpr long kChunkBlocks = 8;
 
-inline float widen(float w) { return w; }
-inline float widen(uint16_t bits) {
-  const uint32_t u = static_cast<uint32_t>(bits) << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof(f));
-  return f;
-}
-
 #if LLM_DECODE_ISA == 0
 // dots[r] = x[r] . w over k terms, r < R.
 template <int R, class W>
@@ -60,7 +53,7 @@ inline void dotRows(const float* x, long k, const W* w, float* dots) {
     const float* xr = x + r * k;
     float s = 0;
 #pragma omp simd reduction(+ : s)
-    for (long q = 0; q < k; q++) s += xr[q] * widen(w[q]);
+    for (long q = 0; q < k; q++) s += xr[q] * widenBf16(w[q]);
     dots[r] = s;
   }
 }
@@ -146,7 +139,7 @@ inline void dotRows(const float* x, long k, const W* w, float* dots) {
   }
   for (int r = 0; r < R; r++) {
     float s = hsum(add(add(a[r][0], a[r][1]), add(a[r][2], a[r][3])));
-    for (long t = q; t < k; t++) s = std::fma(x[r * k + t], widen(w[t]), s);
+    for (long t = q; t < k; t++) s = std::fma(x[r * k + t], widenBf16(w[t]), s);
     dots[r] = s;
   }
 }
@@ -233,7 +226,7 @@ inline void dotTilePairs(const float* xs, long kv, const float* x, long k, const
   for (int r = 0; r < R; r++)
     for (int c = 0; c < N; c++) {
       float s = hsum(add(ae[r][c], ao[r][c]));
-      for (long t = kv; t < k; t++) s = std::fma(x[r * k + t], widen(w[c * ws + t]), s);
+      for (long t = kv; t < k; t++) s = std::fma(x[r * k + t], widenBf16(w[c * ws + t]), s);
       dots[r][c] = s;
     }
 }
@@ -259,7 +252,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) inline void dotR
       a2 = _mm512_dpbf16_ps(a2, (__m512bh)_mm512_loadu_si512(lo + q), wv);
     }
     float s = hsum(_mm512_add_ps(a0, _mm512_add_ps(a1, a2)));
-    for (; q < k; q++) s = std::fma(x[r * k + q], widen(w[q]), s);
+    for (; q < k; q++) s = std::fma(x[r * k + q], widenBf16(w[q]), s);
     dots[r] = s;
   }
 }

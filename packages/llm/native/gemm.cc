@@ -24,6 +24,7 @@
 
 #include <omp.h>
 
+#include "bf16.h"
 #include "gemm_split.h"
 #include "runtime.h"
 
@@ -121,13 +122,6 @@ static void packA(const GemmConfig& cfg, const float* a, long rs, long cs, long 
 // Packs a kc x nc block of B (element (p, j) at b[p*rs + j*cs]) into NR-wide panels, each kc
 // rows of NR consecutive floats, zero past nc. TB is float, or uint16_t for bfloat16 bits
 // (GemmArgs::bBf16), widened exactly on the way.
-inline float widenB(float v) { return v; }
-inline float widenB(uint16_t bits) {
-  const uint32_t u = static_cast<uint32_t>(bits) << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof(f));
-  return f;
-}
 
 template <int NR, class TB>
 static void packB(const GemmConfig& cfg, const TB* b, long rs, long cs, long kc, long nc, float* dst) {
@@ -146,12 +140,12 @@ static void packB(const GemmConfig& cfg, const TB* b, long rs, long cs, long kc,
           if constexpr (std::is_same_v<TB, float>)
             std::memcpy(dst + q * NR * kc + p * NR, b + p * rs + q * NR, NR * sizeof(float));
           else
-            for (int j = 0; j < NR; j++) dst[q * NR * kc + p * NR + j] = widenB(b[p * rs + q * NR + j]);
+            for (int j = 0; j < NR; j++) dst[q * NR * kc + p * NR + j] = widenBf16(b[p * rs + q * NR + j]);
         }
       if (tail)
         for (long p = p0; p < p1; p++)
           for (int j = 0; j < NR; j++)
-            dst[full * NR * kc + p * NR + j] = j < tail ? widenB(b[p * rs + full * NR + j]) : 0.0f;
+            dst[full * NR * kc + p * NR + j] = j < tail ? widenBf16(b[p * rs + full * NR + j]) : 0.0f;
     }
     return;
   }
@@ -174,7 +168,7 @@ static void packB(const GemmConfig& cfg, const TB* b, long rs, long cs, long kc,
     for (int j = 0; j < NR; j++) {
       if (j < nr) {
         const TB* src = b + (q * NR + j) * cs;
-        for (long p = 0; p < kc; p++) d[p * NR + j] = widenB(src[p * rs]);
+        for (long p = 0; p < kc; p++) d[p * NR + j] = widenBf16(src[p * rs]);
       } else {
         for (long p = 0; p < kc; p++) d[p * NR + j] = 0.0f;
       }

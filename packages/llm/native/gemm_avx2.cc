@@ -1,6 +1,7 @@
 // The AVX2+FMA micro-kernel: 6 x 16 (12 ymm accumulators, 2 for the B row, 1 broadcast = 15 of
 // 16 registers), the shape BLIS uses on Haswell and Zen. Per k step: 2 loads, 6 broadcasts,
 // 12 FMAs, enough independent chains to cover 2 FMA pipes x 4-5 cycles of latency.
+#include "bf16.h"
 #include "gemm.h"
 
 #include <cmath>
@@ -61,13 +62,6 @@ static inline __m256 loadRow8(const uint16_t* p) {
   const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
 }
-static inline float widenOne(float v) { return v; }
-static inline float widenOne(uint16_t bits) {
-  const uint32_t u = static_cast<uint32_t>(bits) << 16;
-  float f;
-  std::memcpy(&f, &u, sizeof(f));
-  return f;
-}
 
 // NR-wide panels of B^T by 8 x 8 blocks: 8 sequential row streams in, 8 NR-strided vectors out;
 // TB is float, or uint16_t for bfloat16 bits widened on load.
@@ -85,7 +79,7 @@ static void packBTransposedAvx2(const TB* b, long ld, long kc, long panels, floa
         for (int i = 0; i < 8; i++) _mm256_store_ps(dst + (p + i) * NR + jb, r[i]);
       }
       for (long p = kc8; p < kc; p++)
-        for (int i = 0; i < 8; i++) dst[p * NR + jb + i] = widenOne(rows[i * ld + p]);
+        for (int i = 0; i < 8; i++) dst[p * NR + jb + i] = widenBf16(rows[i * ld + p]);
     }
   }
 }

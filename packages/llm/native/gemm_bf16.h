@@ -11,6 +11,7 @@
 
 #include <cstdint>
 
+#include "bf16.h"
 #include "gemm.h"
 
 namespace llm {
@@ -38,20 +39,5 @@ bool bf16Avx512Kernel(Bf16GemmConfig* out);
 bool bf16Avx2Kernel(Bf16GemmConfig* out);
 // Where the CPU has AVX-512 BF16 (decode_dispatch.cc).
 bool hasAvx512Bf16();
-
-// Round to nearest even; a NaN keeps a mantissa bit so that it stays a NaN (src/backend/bf16.ts).
-inline uint16_t roundBf16(float x) {
-  uint32_t b;
-  __builtin_memcpy(&b, &x, 4);
-  if ((b & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((b >> 16) | 0x40);
-  return static_cast<uint16_t>((b + 0x7fffu + ((b >> 16) & 1u)) >> 16);
-}
-
-inline float widenBf16(uint16_t h) {
-  const uint32_t b = static_cast<uint32_t>(h) << 16;
-  float x;
-  __builtin_memcpy(&x, &b, 4);
-  return x;
-}
 
 }  // namespace llm

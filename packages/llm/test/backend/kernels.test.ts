@@ -17,31 +17,15 @@ import {
 } from '../../src/backend/kernels.js';
 import { addonPath, loadNative, nativeLoadError } from '../../src/backend/native.js';
 import { tsKernels } from '../../src/backend/ts/index.js';
+import { mulberry32, uniformArray } from '../helpers/random.js';
 
 const SIZES = [1, 3, 7, 33, 127, 511, 769];
 const SMALL = [1, 3, 7, 33, 127];
 
-// mulberry32: a tiny seeded generator, so a failure reproduces.
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randn(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const r = rng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
-  return out;
-}
+const randn = uniformArray;
 
 function randInt(n: number, seed: number, max: number): Int32Array {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.floor(r() * max);
   return out;

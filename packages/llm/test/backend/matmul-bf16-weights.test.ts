@@ -8,19 +8,9 @@ import { kernels } from '../../src/backend/index.js';
 import type { MatmulParams } from '../../src/backend/kernels.js';
 import { loadNative } from '../../src/backend/native.js';
 import { describeEachBackend } from '../helpers/backends.js';
+import { uniformArray } from '../helpers/random.js';
 
-function randn(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
+const randn = uniformArray;
 
 interface Case {
   m: number;

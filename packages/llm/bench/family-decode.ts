@@ -10,11 +10,14 @@ import { existsSync } from 'node:fs';
 import { adviseHugePages } from '../src/backend/huge-pages.js';
 import { kernels } from '../src/backend/index.js';
 import { readConfigFile } from '../src/io/hub-config.js';
-import { bestReadBandwidth, measureReadBandwidth } from '../src/llm/bench-generate.js';
+import {
+  bestReadBandwidth,
+  measureReadBandwidth,
+  moduleWeightBytesPerToken,
+} from '../src/llm/bench-generate.js';
 import { keepMatricesInBf16 } from '../src/llm/families/load.js';
 import { familyFor } from '../src/llm/families/registry.js';
 import { collectGarbage, parseWeightDType } from '../src/llm/weight-dtype.js';
-import { bf16Bits } from '../src/tensor/bf16-weights.js';
 import { dataPath } from '../src/paths.js';
 import { noGrad, Rng, Tensor } from '../src/tensor/index.js';
 import { median } from './lib/peer.js';
@@ -62,11 +65,7 @@ for (let i = 0; i < tokens; i++) {
 }
 const bandwidth = bestReadBandwidth(before, measureReadBandwidth());
 const parameters = model.numParameters();
-// Every parameter is read per token: the head is the embedding in the tied models of these sizes
-// (an untied embedding table would be overcounted: one row of it is read).
-const weightBytesPerToken = model
-  .parameters()
-  .reduce((sum, p) => sum + p.shape.reduce((a, d) => a * d, 1) * (bf16Bits(p) ? 2 : 4), 0);
+const weightBytesPerToken = moduleWeightBytesPerToken(model);
 const decodeTokensPerSecond = 1 / median(times);
 console.log(
   JSON.stringify({

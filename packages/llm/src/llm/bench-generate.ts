@@ -108,6 +108,24 @@ interface Stepper {
   step(ids: readonly number[]): Float32Array;
 }
 
+// The token embedding of a model whose output head is not that embedding (a token reads one row of
+// it); null when the head is the embedding, or there is none.
+function lookupTable(model: CausalLM): Tensor | null {
+  const { tok_emb: emb, out_head: head } = model as {
+    tok_emb?: { weight: Tensor };
+    out_head?: { weight: Tensor };
+  };
+  return emb && emb.weight !== head?.weight ? emb.weight : null;
+}
+
+// The weight bytes a decode step of a family's modules reads: every parameter once (bf16 matrices
+// at 2 bytes a value), but a lookup-only embedding table: the one row a token reads.
+export function moduleWeightBytesPerToken(model: CausalLM): number {
+  const bytes = (t: Tensor) => sizeOf(t.shape) * (bf16Bits(t) ? 2 : 4);
+  const table = lookupTable(model);
+  return model.parameters().reduce((sum, p) => sum + (p === table ? bytes(p) / p.shape[0] : bytes(p)), 0);
+}
+
 // A family's own forward with its KV cache, one step at a time (what generate does for it).
 class StepModule implements Stepper {
   readonly weightBytesPerToken: number;
@@ -116,17 +134,8 @@ class StepModule implements Stepper {
 
   constructor(private readonly model: CausalLM) {
     this.cache = model.newCache(1);
-    const bytes = (t: Tensor) => sizeOf(t.shape) * (bf16Bits(t) ? 2 : 4);
-    // Every parameter is read once a token, but an embedding table that is not the output head:
-    // one row of it.
-    const { tok_emb: emb, out_head: head } = model as {
-      tok_emb?: { weight: Tensor };
-      out_head?: { weight: Tensor };
-    };
-    const table = emb && emb.weight !== head?.weight ? emb.weight : null;
-    this.weightBytesPerToken = model
-      .parameters()
-      .reduce((sum, p) => sum + (p === table ? bytes(p) / p.shape[0] : bytes(p)), 0);
+    this.weightBytesPerToken = moduleWeightBytesPerToken(model);
+    const table = lookupTable(model);
     const matrices = model.parameters().filter((p) => p.ndim === 2 && p !== table);
     this.hugePages = adviseHugePages(matrices.map((p) => bf16Bits(p) ?? p.f32()));
   }

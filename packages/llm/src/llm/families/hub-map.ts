@@ -9,7 +9,7 @@ import { FLOAT_DTYPES, type DType } from '../../io/safetensors.js';
 import { widenBf16 } from '../../backend/bf16.js';
 import { adviseHugePages, bf16Arena } from '../../backend/huge-pages.js';
 import { keepInBf16 } from '../../tensor/bf16-weights.js';
-import { formatShape, type Tensor } from '../../tensor/index.js';
+import { formatShape, sizeOf, type Tensor } from '../../tensor/index.js';
 import type { CausalLM, HubTensor, ParameterCount } from './family.js';
 
 export interface TensorInfo {
@@ -107,9 +107,9 @@ export function loadIntoModel(
     new UserError(
       `${weights.tensors.get(m.hub)!.file}: tensor ${quoteName(m.hub)} holds ${value} at element ${at} (corrupted data?)`,
     );
-  const matrices = options.bf16 ? expected.filter((m) => m.shape.length === 2) : [];
-  const slices = bf16Arena(matrices.map((m) => m.shape.reduce((a, d) => a * d, 1)));
-  const arena = new Map(matrices.map((m, i) => [m, slices[i]]));
+  const matrices = expected.filter((m) => m.shape.length === 2);
+  const slices = options.bf16 ? bf16Arena(matrices.map((m) => sizeOf(m.shape))) : [];
+  const arena = new Map(slices.map((slice, i) => [matrices[i], slice]));
   for (const m of expected) {
     const target = own.get(m.ours);
     if (!target) throw new Error(`the declared map names ${m.ours}, which the model does not have`);
@@ -128,9 +128,7 @@ export function loadIntoModel(
     target.data.set(t.data);
   }
   // The matrices a decode step streams, in either type.
-  adviseHugePages(
-    options.bf16 ? slices : expected.filter((m) => m.shape.length === 2).map((m) => own.get(m.ours)!.f32()),
-  );
+  adviseHugePages(options.bf16 ? slices : matrices.map((m) => own.get(m.ours)!.f32()));
 }
 
 // The first bf16 value whose exponent bits are all ones (an infinity or a NaN), or -1.

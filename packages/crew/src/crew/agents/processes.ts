@@ -12,14 +12,30 @@ export interface DirProcess {
   command: string;
 }
 
-/** Whether a process runs (EPERM: it runs, as another user). */
+/**
+ * Whether a process runs (EPERM: it runs, as another user). A zombie does not: it has ended and
+ * waits for its parent to reap it, which may never come when tmux's server (its parent) is gone and
+ * the container's init does not reap orphans.
+ */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return !ended(pid);
+}
+
+/** Linux's state letter in /proc/PID/stat (after the command's closing parenthesis): Z zombie, X dead. */
+function ended(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false; // no /proc: kill(0) is all there is to go on
+  }
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X';
 }
 
 function commandOf(pid: number): string {

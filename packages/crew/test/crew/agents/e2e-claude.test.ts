@@ -130,7 +130,7 @@ run(
     expect(snapshot.events.some((e) => e.kind === 'hook' && e.data?.state === 'idle-done')).toBe(true);
 
     const down = await runCrew(dir, ['down'], env);
-    expect(down.code, down.stderr).toBe(0);
+    expect(down.code, down.stderr + down.stdout).toBe(0);
   },
   400_000,
 );

@@ -150,9 +150,17 @@ inline void dotRows(const float* x, long k, const W* w, float* dots) {
 // per pair, so each k-step loads R + N vectors for R x N FMAs (dotRows loads a row of x per FMA,
 // which made a batch of 8 bound by the load ports at a fifth of the FMA peak). A pair's sum runs
 // over k in the same order whatever R and N are: a row's bits do not depend on the rows beside it.
-// AVX2: 3 x 4 accumulators + 3 activations + 1 weight fill the 16 registers.
-constexpr int kTileRows = LLM_DECODE_ISA == 1 ? 3 : 4;
-constexpr int kTileCols = 4;
+// Two tile shapes, rows a pass x weight rows a tile: AVX2's 16 registers hold 3 x 4 accumulators
+// with 3 activations and a weight, or 4 x 3 with 3 weights and an activation. 4 x 3 takes a batch
+// of 8 in two full passes where 3 x 4 took 3 + 3 + 2, whose last pass spilled (a decode step of 8
+// rows of gpt2-small: 25.0-28.0 ms against 28.3-30.9, Zen 2, 2 threads, builds alternated); one to
+// three rows keep 3 x 4, whose four weight streams a thread reads faster. AVX-512 has the registers
+// for 4 x 4.
+constexpr int kSmallTileRows = LLM_DECODE_ISA == 1 ? 3 : 4;
+constexpr int kSmallTileCols = 4;
+constexpr int kLargeTileRows = 4;
+constexpr int kLargeTileCols = LLM_DECODE_ISA == 1 ? 3 : 4;
+constexpr int kMaxTile = 4;
 
 // Prefetches of the next tile's weight rows (pf, ws apart; those in pfMask, a line each 64 bytes
 // of w) ride along the passes that read this tile from L1 (see passPrefetch).
@@ -162,8 +170,10 @@ inline void prefetchLine(const void* pf, long ws, unsigned pfMask, long byteOffs
       _mm_prefetch(static_cast<const char*>(pf) + c * ws + byteOffset, _MM_HINT_T0);
 }
 
+// The operands of the smaller side are loaded first and held (R activations, or N weights), those
+// of the other side one at a time, so that R x N + min(R, N) + 1 registers suffice.
 template <int R, int N>
-inline void dotTile(const float* x, long k, const float* w, long ws, float dots[][kTileCols], const float* pf,
+inline void dotTile(const float* x, long k, const float* w, long ws, float dots[][kMaxTile], const float* pf,
                     unsigned pfMask) {
   Vec a[R][N];
   for (int r = 0; r < R; r++)
@@ -171,11 +181,20 @@ inline void dotTile(const float* x, long k, const float* w, long ws, float dots[
   long q = 0;
   for (; q + kWidth <= k; q += kWidth) {
     if (pfMask && q % 16 == 0) prefetchLine(pf + q, ws * 4, pfMask, 0, N);
-    Vec xv[R];
-    for (int r = 0; r < R; r++) xv[r] = loadX(x + r * k + q);
-    for (int c = 0; c < N; c++) {
-      const Vec wv = loadW(w + c * ws + q);
-      for (int r = 0; r < R; r++) a[r][c] = fma(xv[r], wv, a[r][c]);
+    if constexpr (R <= N) {
+      Vec xv[R];
+      for (int r = 0; r < R; r++) xv[r] = loadX(x + r * k + q);
+      for (int c = 0; c < N; c++) {
+        const Vec wv = loadW(w + c * ws + q);
+        for (int r = 0; r < R; r++) a[r][c] = fma(xv[r], wv, a[r][c]);
+      }
+    } else {
+      Vec wv[N];
+      for (int c = 0; c < N; c++) wv[c] = loadW(w + c * ws + q);
+      for (int r = 0; r < R; r++) {
+        const Vec xv = loadX(x + r * k + q);
+        for (int c = 0; c < N; c++) a[r][c] = fma(xv, wv[c], a[r][c]);
+      }
     }
   }
   for (int r = 0; r < R; r++)
@@ -433,24 +452,24 @@ void gemvRangePairs(const GemvArgs& p, const float* xs, long kv, const UnitDots&
 template <int R, int N>
 inline void tilePass(const GemvArgs& p, const float* w, long r0, long j, long js, const UnitDots& u, const float* pf,
                      unsigned pfMask) {
-  float dots[kTileRows][kTileCols];
+  float dots[kMaxTile][kMaxTile];
   dotTile<R, N>(p.x + r0 * p.k, p.k, w + j * p.k, js * p.k, dots, pf, pfMask);
   for (int r = 0; r < R; r++)
     for (int c = 0; c < N; c++) u.at(r0 + r, j + c * js) = dots[r][c];
 }
 
-// N weight rows (j, j + js, ...) against every activation row, kTileRows at a time: the N rows stay
-// in L1 while the passes over the activations reuse them; next: whether the tile j + 1 follows.
-template <int N>
+// N weight rows (j, j + js, ...) against every activation row, TR at a time: the N rows stay in L1
+// while the passes over the activations reuse them; next: whether the tile j + 1 follows.
+template <int TR, int N>
 inline void tileColumns(const GemvArgs& p, const float* w, long j, long js, const UnitDots& u, bool next) {
-  const long passes = (p.rows + kTileRows - 1) / kTileRows;
+  const long passes = (p.rows + TR - 1) / TR;
   const float* pf = next && passes > 1 ? w + (j + 1) * p.k : nullptr;
   auto mask = [&](long pass) { return pf ? passPrefetch(pass, passes, N) : 0u; };
   long r0 = 0, pass = 0;
-  for (; r0 + kTileRows <= p.rows; r0 += kTileRows, pass++) tilePass<kTileRows, N>(p, w, r0, j, js, u, pf, mask(pass));
+  for (; r0 + TR <= p.rows; r0 += TR, pass++) tilePass<TR, N>(p, w, r0, j, js, u, pf, mask(pass));
   switch (p.rows - r0) {
     case 3:
-      tilePass<3, N>(p, w, r0, j, js, u, pf, mask(pass));
+      if constexpr (TR > 3) tilePass<3, N>(p, w, r0, j, js, u, pf, mask(pass));
       break;
     case 2:
       tilePass<2, N>(p, w, r0, j, js, u, pf, mask(pass));
@@ -463,31 +482,21 @@ inline void tileColumns(const GemvArgs& p, const float* w, long j, long js, cons
   }
 }
 
-// A tile's rows a quarter of the unit apart, as gemvRangePairs takes them: 4 adjacent f32 rows at
+// A tile's rows a TC-th of the unit apart, as gemvRangePairs takes them: 4 adjacent f32 rows at
 // k = 768 are 2 streams a 4 KiB page, which one Zen 2 thread read from memory at 17-18 GB/s; spaced,
-// 23-26 GB/s.
+// 23-26 GB/s. The columns past TC whole strides go one at a time.
+template <int TR, int TC>
+void gemvRangeTiledAs(const GemvArgs& p, const float* w, const UnitDots& u) {
+  const long j0 = u.j0, j1 = u.j0 + u.len, js = u.len / TC;
+  for (long j = j0; j < j0 + js; j++) tileColumns<TR, TC>(p, w, j, js, u, j + 1 < j0 + js);
+  for (long j = j0 + TC * js; j < j1; j++) tileColumns<TR, 1>(p, w, j, 1, u, false);
+}
+
 void gemvRangeTiled(const GemvArgs& p, const float* w, const UnitDots& u) {
-  const long j0 = u.j0, j1 = u.j0 + u.len, len = u.len;
-  if (len % kTileCols == 0) {
-    const long js = len / kTileCols;
-    for (long j = j0; j < j0 + js; j++) tileColumns<kTileCols>(p, w, j, js, u, j + 1 < j0 + js);
-    return;
-  }
-  long j = j0;
-  for (; j + kTileCols <= j1; j += kTileCols) tileColumns<kTileCols>(p, w, j, 1, u, false);
-  switch (j1 - j) {
-    case 3:
-      tileColumns<3>(p, w, j, 1, u, false);
-      break;
-    case 2:
-      tileColumns<2>(p, w, j, 1, u, false);
-      break;
-    case 1:
-      tileColumns<1>(p, w, j, 1, u, false);
-      break;
-    default:
-      break;
-  }
+  if (p.rows >= kLargeTileRows)
+    gemvRangeTiledAs<kLargeTileRows, kLargeTileCols>(p, w, u);
+  else
+    gemvRangeTiledAs<kSmallTileRows, kSmallTileCols>(p, w, u);
 }
 
 // The unit's dots (rows x len), in a buffer of the calling thread kept between calls.

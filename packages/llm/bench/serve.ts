@@ -1,11 +1,13 @@
 // Batched serving (issue 22): the aggregate tokens/s of `serve` at 1, 4 and 8 concurrent streams
-// (POST /v1/generate, server-sent events, one process), and the ratio to one stream. Each stream's
+// (POST /v1/generate, server-sent events; the clients in a child process), and the ratio to one stream. Each stream's
 // greedy text and token count are checked against the same prompt served alone, the 1-stream runs.
 // The 1-stream rate is the mean over 8 prompts served one after the other; each N-stream rate is
 // all of their tokens over the time from the first request to the last answer.
 // Usage: npm run bench:serve [-- --model DIR --tokens N --dtype f32|bf16 --max-batch N --repeats N]
 //   (default: random-weight gpt2-small in f32, 64 new tokens per stream, prompts of 3-5 tokens)
+import { fork } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { backendInfo } from '../src/cli/commands/info.js';
 import { keepWeightsInBf16 } from '../src/llm/decoder.js';
 import { GPTModel, presetConfig } from '../src/llm/gpt.js';
@@ -58,26 +60,23 @@ interface Stream {
   count: number;
 }
 
-// One greedy stream (no end token expected from random weights, but counted as the server says).
-async function stream(prompt: string): Promise<Stream> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ prompt, maxNewTokens: tokens, stream: true }),
+// The clients run in a child process (bench/lib/serve-clients.mjs); each call sends it one set of
+// concurrent prompts and gets back their answers and the seconds from the first request to the
+// last answer.
+const clients = fork(fileURLToPath(new URL('./lib/serve-clients.mjs', import.meta.url)));
+const pending = new Map<number, (m: { seconds: number; answers: Stream[] } | { error: string }) => void>();
+clients.on('message', (m: { id: number }) => pending.get(m.id)?.(m as never));
+let nextId = 0;
+function concurrent(prompts: string[]): Promise<{ seconds: number; answers: Stream[] }> {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, (m) => {
+      pending.delete(id);
+      if ('error' in m) reject(new Error(`bench:serve client: ${m.error}`));
+      else resolve(m);
+    });
+    clients.send({ id, url, prompts, tokens });
   });
-  const body = await res.text();
-  const done = JSON.parse(body.split('event: done\ndata: ')[1].split('\n')[0]) as {
-    text: string;
-    usage: { completionTokens: number };
-  };
-  return { text: done.text, count: done.usage.completionTokens };
-}
-
-// Seconds for these prompts as concurrent streams, and their answers.
-async function concurrent(prompts: string[]): Promise<{ seconds: number; answers: Stream[] }> {
-  const t0 = performance.now();
-  const answers = await Promise.all(prompts.map(stream));
-  return { seconds: (performance.now() - t0) / 1000, answers };
 }
 
 const info = backendInfo();
@@ -92,7 +91,7 @@ console.log(
     `CPU ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), load average ${load()}`,
 );
 
-await stream(PROMPTS[0]); // warm-up: JIT, tokenizer, buffers
+await concurrent([PROMPTS[0]]); // warm-up: JIT, tokenizer, buffers
 let alone: Stream[] = [];
 const rates = new Map<number, number[]>(STREAMS.map((n) => [n, []]));
 const mismatches = new Map<number, number>(STREAMS.map((n) => [n, 0]));
@@ -118,6 +117,7 @@ for (let r = 0; r < repeats; r++) {
     if (a.text !== alone[i].text || a.count !== alone[i].count) mismatches.set(1, mismatches.get(1)! + 1);
   });
 }
+clients.disconnect();
 await app.close();
 
 const base = median(rates.get(1)!);

@@ -3,6 +3,8 @@
 // and delayed each request's arrival by a decode step). Plain JavaScript with the built-in fetch.
 // Messages from the parent: { id, url, prompts, tokens }; answers: { id, seconds, answers } with
 // each stream's text and token count as the server's closing event gives them, or { id, error }.
+/* global fetch */
+import { performance } from 'node:perf_hooks';
 
 // One greedy stream over server-sent events; the `done` event carries the text and usage.
 async function stream(url, prompt, tokens) {

@@ -152,6 +152,8 @@ export class GPTModel extends Module implements CausalLM {
   // lastOnly computes the logits of the last position only (all that generation needs); hidden
   // returns the final norm's output instead of the logits.
   forward(ids: Tensor, options: ForwardOptions = {}): Tensor {
+    if (options.rows)
+      throw new Error('GPTModel: sequences decoded together go through Decoder.stepBatch, not rows');
     const h = this.hidden(ids, options);
     return options.hidden ? h : this.out_head.forward(h); // (B, T, V)
   }

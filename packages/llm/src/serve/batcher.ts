@@ -1,6 +1,7 @@
 // Continuous batching (issue 22): the sequences that generate on one model are decoded together,
 // one token each per step, so that a step reads the weights once for all of them
-// (Decoder.stepBatch) instead of once per sequence. A short prompt (one the decoder prefills by
+// (Decoder.stepBatch for GPT-2, FamilyDecoder for Llama 3, Qwen3 and Gemma 3, whose prompts are
+// all prefilled alone) instead of once per sequence. A short prompt (one the decoder prefills by
 // gemv) joins the next step with all its tokens; a longer one is prefilled alone (stepSequence, the
 // GEMM path), so that it gets the bits it gets alone; from then on its sequence is one row of the batch; it
 // leaves when it ends (its end token, its token budget) or when its client disconnects. Each
@@ -11,8 +12,10 @@
 // How many sequences may be in the batch is the model's queue's business (queue.ts: a slot each).
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Decoder } from '../llm/decoder.js';
+import type { CausalLM } from '../llm/families/family.js';
+import { FamilyDecoder } from '../llm/families/family-decoder.js';
 import { sampleNext } from '../llm/generate.js';
-import type { GPTModel } from '../llm/gpt.js';
+import { GPTModel } from '../llm/gpt.js';
 import type { KVCache } from '../llm/kv-cache.js';
 import { noGrad, Rng, Tensor } from '../tensor/index.js';
 
@@ -53,8 +56,18 @@ interface Sequence {
   readonly reject: (err: unknown) => void;
 }
 
+// What a batch step runs on: GPT-2's Decoder, or FamilyDecoder for Llama 3, Qwen3 and Gemma 3.
+export interface BatchDecoder {
+  readonly cache: KVCache;
+  newSequence(): KVCache;
+  knows(id: number): boolean;
+  prefillsByGemv(tokens: number): boolean;
+  stepSequence(cache: KVCache, ids: readonly number[]): Float32Array;
+  stepBatch(caches: readonly KVCache[], ids: readonly (number | readonly number[])[]): Float32Array;
+}
+
 export class Batcher {
-  private readonly decoder: Decoder;
+  private readonly decoder: BatchDecoder;
   private readonly contextLength: number;
   private readonly vocabSize: number;
   private readonly sequences: Sequence[] = [];
@@ -73,10 +86,11 @@ export class Batcher {
   prefills = 0;
   peakBatch = 0;
 
-  // model: a served model in eval mode whose layers the decoder runs (decoderSupports), with the
-  // weights it decodes with (bf16 when keepWeightsInBf16 made it so).
-  constructor(readonly model: GPTModel) {
-    this.decoder = new Decoder(model);
+  // model: a served model in eval mode: a GPT-2 model whose layers the decoder runs
+  // (decoderSupports), with the weights it decodes with (bf16 when keepWeightsInBf16 made it so), or
+  // a Llama 3, Qwen3 or Gemma 3 model.
+  constructor(readonly model: CausalLM) {
+    this.decoder = model instanceof GPTModel ? new Decoder(model) : new FamilyDecoder(model);
     this.contextLength = model.config.contextLength;
     this.vocabSize = model.config.vocabSize;
     this.freeCaches = [this.decoder.cache];

@@ -134,7 +134,7 @@ export function serveModel(
   // Serving never trains: dropout off for good.
   model.eval();
   const batcher =
-    loaded.kind !== 'classifier' && model instanceof GPTModel && decoderSupports(model)
+    loaded.kind !== 'classifier' && (!(model instanceof GPTModel) || decoderSupports(model))
       ? new Batcher(model)
       : null;
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;

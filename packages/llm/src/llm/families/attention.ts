@@ -7,7 +7,7 @@
 import { type InitOptions, Linear, Module, RMSNorm } from '../../nn/index.js';
 import * as T from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/index.js';
-import { attentionMask, type LayerCache, softcapped } from '../kv-cache.js';
+import { attentionMask, type LayerCache, RowCaches, softcapped } from '../kv-cache.js';
 import { linearsOf } from './linears.js';
 
 export interface AttentionShape {
@@ -55,7 +55,8 @@ export class GroupedQueryAttention extends Module {
   }
 
   // x (B, T, C); cos and sin (T, hs) for the positions of x; with a cache, x follows the cached tokens.
-  forward(x: Tensor, rope: { cos: Tensor; sin: Tensor }, cache?: LayerCache): Tensor {
+  // With RowCaches, x is (B, 1, C), each row a sequence of its own (rope unused: each row has its own).
+  forward(x: Tensor, rope: { cos: Tensor; sin: Tensor }, cache?: LayerCache | RowCaches): Tensor {
     const [B, Tn] = x.shape;
     const { nHeads: nh, nKVHeads: nkv, headDim: hs } = this.shape;
     const [projectedQueries, projectedKeys, projectedValues] = linearsOf(x, [
@@ -70,9 +71,23 @@ export class GroupedQueryAttention extends Module {
       queries = this.q_norm.forward(queries);
       keys = this.k_norm.forward(keys);
     }
+    const scale = this.shape.scale ?? 1 / Math.sqrt(hs);
+    const attend = { scale, window: this.shape.window, softcap: this.shape.softcap };
+    if (cache instanceof RowCaches) {
+      // Each row as that sequence alone: the same ops on the same (1, ...) shapes.
+      const contexts = cache.rows.map(({ cache: rowCache, rope: r }, b) => {
+        const row = (t: Tensor) => t.narrow(0, b, 1);
+        rowCache.append(T.rotaryEmbedding(row(keys).transpose(1, 2), r.cos, r.sin), row(values));
+        return rowCache.attend(T.rotaryEmbedding(row(queries).transpose(1, 2), r.cos, r.sin), attend);
+      }); // (1, nh, 1, hs) each
+      return this.out_proj.forward(
+        T.concat(contexts, 0)
+          .transpose(1, 2)
+          .reshape([B, Tn, nh * hs]),
+      );
+    }
     queries = T.rotaryEmbedding(queries.transpose(1, 2), rope.cos, rope.sin); // (B, nh, T, hs)
     keys = T.rotaryEmbedding(keys.transpose(1, 2), rope.cos, rope.sin); // (B, nkv, T, hs)
-    const scale = this.shape.scale ?? 1 / Math.sqrt(hs);
     let context: Tensor; // (B, nh, T, hs)
     // Plain causal attention (no softcap, no window shorter than the input) over exactly this call's
     // tokens (no cache, or a prompt's first pass into it): one fused op, which reads each kv head for
@@ -81,7 +96,7 @@ export class GroupedQueryAttention extends Module {
       this.shape.softcap === undefined && (this.shape.window ?? Tn) >= Tn && T.matmulPrecision() === 'f32';
     if (cache && !(plain && cache.length === 0)) {
       cache.append(keys, values);
-      context = cache.attend(queries, { scale, window: this.shape.window, softcap: this.shape.softcap });
+      context = cache.attend(queries, attend);
     } else if (plain) {
       cache?.append(keys, values);
       const rows = (t: Tensor, heads: number) => t.transpose(1, 2).reshape([B, Tn, heads * hs]);

@@ -6,7 +6,7 @@
 import type { WriteHubOptions } from '../../io/hub-weights.js';
 import type { InitOptions, Module } from '../../nn/index.js';
 import type { Tensor } from '../../tensor/index.js';
-import type { KVCache } from '../kv-cache.js';
+import { type KVCache, type LayerCache, RowCaches } from '../kv-cache.js';
 
 export interface ForwardOptions {
   // With a cache, ids are the tokens after those already cached and positions continue from there.
@@ -15,6 +15,31 @@ export interface ForwardOptions {
   lastOnly?: boolean;
   // Return the final norm's output (B, T, C) instead of the logits: what embeddings are made of.
   hidden?: boolean;
+  // Instead of cache: one cache per row of ids (B, 1), each row the next token of a sequence of its
+  // own at its own position (continuous batching). Each row's logits are those the sequence gets
+  // decoding alone with its cache, as long as B is at most 8 (linear's matrix-vector rows). The
+  // Llama 3, Qwen3 and Gemma 3 models read it; GPT-2's batches go through Decoder.stepBatch.
+  rows?: readonly KVCache[];
+}
+
+// The position each row of ids continues from (options.rows) and the check that ids fits them.
+export function rowPositions(rows: readonly KVCache[], ids: Tensor, who: string): number[] {
+  const [B, Tn] = ids.shape;
+  if (rows.length !== B || Tn !== 1 || new Set(rows).size !== B)
+    throw new Error(
+      `${who}: rows needs one distinct cache per row of ids (B, 1), got ${rows.length} for ids [${B}, ${Tn}]`,
+    );
+  return rows.map((c) => c.length);
+}
+
+// Layer i's cache: the one cache's, or each row's with the rotary embedding of its position.
+export function layerCache(
+  options: ForwardOptions,
+  i: number,
+  rowRopes: readonly { cos: Tensor; sin: Tensor }[] | null,
+): LayerCache | RowCaches | undefined {
+  if (!options.rows || !rowRopes) return options.cache?.layers[i];
+  return new RowCaches(options.rows.map((c, b) => ({ cache: c.layers[i], rope: rowRopes[b] })));
 }
 
 // What every family's config tells the code that runs it.

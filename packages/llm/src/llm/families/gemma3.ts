@@ -21,10 +21,18 @@ import { UserError } from 'llm-scratch-core/errors';
 import { Embedding, type InitOptions, Linear, Module, ModuleList, RMSNorm } from '../../nn/index.js';
 import * as T from '../../tensor/index.js';
 import { globalRng, type Tensor } from '../../tensor/index.js';
-import { type LayerCache, softcapped } from '../kv-cache.js';
+import { type LayerCache, type RowCaches, softcapped } from '../kv-cache.js';
 import { GroupedQueryAttention } from './attention.js';
 import { ConfigFields, SIZE_LIMITS, tokenIdsToHF } from './config-fields.js';
-import type { CausalLM, Family, ForwardOptions, HubTensor, ModelShape } from './family.js';
+import {
+  type CausalLM,
+  type Family,
+  type ForwardOptions,
+  type HubTensor,
+  type ModelShape,
+  layerCache,
+  rowPositions,
+} from './family.js';
 import { GatedFeedForward } from './feed-forward.js';
 import { Gemma3Cache } from './gemma3-cache.js';
 import { countParameters } from './hub-map.js';
@@ -238,7 +246,7 @@ export class Gemma3Block extends Module {
     this.post_feedforward_layernorm = norm();
   }
 
-  forward(x: Tensor, rope: Rope, cache?: LayerCache): Tensor {
+  forward(x: Tensor, rope: Rope, cache?: LayerCache | RowCaches): Tensor {
     const attended = this.att.forward(this.input_layernorm.forward(x), rope, cache);
     const h = x.add(this.post_attention_layernorm.forward(attended)); // (B, T, C)
     const fed = this.ff.forward(this.pre_feedforward_layernorm.forward(h));
@@ -273,21 +281,29 @@ export class Gemma3Model extends Module implements CausalLM {
   }
 
   forward(ids: Tensor, options: ForwardOptions = {}): Tensor {
-    const { cache } = options;
     const [, Tn] = ids.shape;
-    const start = cache?.length ?? 0;
+    const starts = options.rows
+      ? rowPositions(options.rows, ids, 'Gemma3Model')
+      : [options.cache?.length ?? 0];
+    const start = Math.max(...starts);
     if (start + Tn > this.config.contextLength)
       throw new Error(
         `Gemma3Model: ${start + Tn} tokens exceed the context length ${this.config.contextLength}`,
       );
-    const ropes = {
-      sliding_attention: this.localRope.at(start, Tn),
-      full_attention: this.globalRope.at(start, Tn),
-    };
+    const ropesAt = (s: number, n: number) => ({
+      sliding_attention: this.localRope.at(s, n),
+      full_attention: this.globalRope.at(s, n),
+    });
+    const ropes = ropesAt(starts[0], Tn);
+    const rowRopes = options.rows ? starts.map((s) => ropesAt(s, 1)) : null;
     // sqrt(C) rounded to float32, the dtype every activation is computed in here.
     let x = T.affine(this.tok_emb.forward(ids), Math.fround(Math.sqrt(this.config.embDim))); // (B, T, C)
     [...this.trf_blocks].forEach((block, i) => {
-      x = block.forward(x, ropes[block.layerType], cache?.layers[i]);
+      x = block.forward(
+        x,
+        ropes[block.layerType],
+        layerCache(options, i, rowRopes?.map((r) => r[block.layerType]) ?? null),
+      );
     });
     if (options.lastOnly && Tn > 1) x = x.narrow(1, Tn - 1, 1); // (B, 1, C)
     const h = this.final_norm.forward(x); // (B, T, C)

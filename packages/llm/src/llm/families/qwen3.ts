@@ -8,10 +8,17 @@
 import { UserError } from 'llm-scratch-core/errors';
 import { Embedding, type InitOptions, Linear, Module, ModuleList, RMSNorm } from '../../nn/index.js';
 import { globalRng, type Tensor } from '../../tensor/index.js';
-import { KVCache, type LayerCache } from '../kv-cache.js';
+import { KVCache, type LayerCache, type RowCaches } from '../kv-cache.js';
 import { GroupedQueryAttention } from './attention.js';
 import { ConfigFields, SIZE_LIMITS, tokenIdsToHF } from './config-fields.js';
-import type { CausalLM, Family, ForwardOptions, HubTensor } from './family.js';
+import {
+  type CausalLM,
+  type Family,
+  type ForwardOptions,
+  type HubTensor,
+  layerCache,
+  rowPositions,
+} from './family.js';
 import { GatedFeedForward } from './feed-forward.js';
 import { countParameters } from './hub-map.js';
 import { type Llama3Config, llama3ConfigFromHF, llama3HubTensors } from './llama3.js';
@@ -106,7 +113,7 @@ export class Qwen3Block extends Module {
     this.ff = new GatedFeedForward(c.embDim, c.hiddenDim, 'silu', init);
   }
 
-  forward(x: Tensor, rope: { cos: Tensor; sin: Tensor }, cache?: LayerCache): Tensor {
+  forward(x: Tensor, rope: { cos: Tensor; sin: Tensor }, cache?: LayerCache | RowCaches): Tensor {
     const h = x.add(this.att.forward(this.norm1.forward(x), rope, cache)); // (B, T, C)
     return h.add(this.ff.forward(this.norm2.forward(h)));
   }
@@ -143,17 +150,20 @@ export class Qwen3Model extends Module implements CausalLM {
   }
 
   forward(ids: Tensor, options: ForwardOptions = {}): Tensor {
-    const { cache } = options;
     const [, Tn] = ids.shape;
-    const start = cache?.length ?? 0;
+    const starts = options.rows
+      ? rowPositions(options.rows, ids, 'Qwen3Model')
+      : [options.cache?.length ?? 0];
+    const start = Math.max(...starts);
     if (start + Tn > this.config.contextLength)
       throw new Error(
         `Qwen3Model: ${start + Tn} tokens exceed the context length ${this.config.contextLength}`,
       );
-    const rope = this.rope.at(start, Tn); // (T, hs)
+    const rope = this.rope.at(starts[0], Tn); // (T, hs)
+    const rowRopes = options.rows ? starts.map((s) => this.rope.at(s, 1)) : null;
     let x = this.tok_emb.forward(ids); // (B, T, C)
     [...this.trf_blocks].forEach((block, i) => {
-      x = block.forward(x, rope, cache?.layers[i]);
+      x = block.forward(x, rope, layerCache(options, i, rowRopes));
     });
     if (options.lastOnly && Tn > 1) x = x.narrow(1, Tn - 1, 1); // (B, 1, C)
     const h = this.final_norm.forward(x); // (B, T, C)

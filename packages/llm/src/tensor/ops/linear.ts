@@ -23,7 +23,7 @@ export interface LinearOptions {
 // Up to this many rows, a product outside autograd goes to the matrix-vector kernel, which streams
 // W once in its own layout: about half the time of the GEMM for one row (a decode step of a
 // 2048 x 8192 projection, measured on the native backend).
-const GEMV_MAX_ROWS = 8;
+export const GEMV_MAX_ROWS = 8;
 
 // Several layers applied to the same x (a layer's q, k and v; a gated feed-forward's gate and up):
 // outside autograd, for a few rows, up to 3 plain (out, in) weights of one type go to the threads

@@ -1,0 +1,122 @@
+// Continuous batching of a Llama 3 model over real sockets (FamilyDecoder): requests that arrive
+// while another decodes join its batch, and each (greedy and seeded sampling, streamed and not,
+// through /v1/generate and the OpenAI routes) gets exactly what it gets served alone. Every decode
+// step of the model is held to 5 ms, so that the long request really is running when they come.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { FamilyDecoder } from '../../src/llm/families/family-decoder.js';
+import { loadModel, ModelRegistry } from '../../src/serve/registry.js';
+import { buildServer } from '../../src/serve/server.js';
+import { parseSse } from './models.js';
+import { saveTinyLlama } from './openai-server.js';
+
+const root = mkdtempSync(join(tmpdir(), 'batching-families-'));
+let app: FastifyInstance;
+let url: string;
+let restore = () => {};
+
+beforeAll(async () => {
+  const registry = new ModelRegistry([
+    loadModel({ name: 'llama', dir: saveTinyLlama(join(root, 'llama')) }, { maxQueue: 8, maxBatch: 8 }),
+  ]);
+  const { stepSequence, stepBatch } = FamilyDecoder.prototype;
+  const hold = () => {
+    const until = performance.now() + 5;
+    while (performance.now() < until);
+  };
+  FamilyDecoder.prototype.stepSequence = function (this: FamilyDecoder, cache, ids) {
+    hold();
+    return stepSequence.call(this, cache, ids);
+  };
+  FamilyDecoder.prototype.stepBatch = function (this: FamilyDecoder, caches, ids) {
+    hold();
+    return stepBatch.call(this, caches, ids);
+  };
+  restore = () => void Object.assign(FamilyDecoder.prototype, { stepSequence, stepBatch });
+  app = await buildServer({ registry, webDir: null, limits: { maxNewTokens: 2000 } });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}, 60_000);
+
+afterAll(async () => {
+  restore();
+  await app?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const post = (path: string, body: object, signal?: AbortSignal) =>
+  fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal,
+  });
+
+// A request's answer, without what differs from one call to the next (OpenAI's id and created).
+async function answer(path: string, body: Record<string, unknown>): Promise<unknown> {
+  const res = await post(path, body);
+  expect(res.status).toBe(200);
+  if (!body.stream) {
+    const json = (await res.json()) as Record<string, unknown>;
+    delete json.id;
+    delete json.created;
+    return json;
+  }
+  return parseSse(await res.text()).map((m) => ({
+    event: m.event,
+    data: m.data.startsWith('{') ? { ...JSON.parse(m.data), id: undefined, created: undefined } : m.data,
+  }));
+}
+
+async function peakBatch(): Promise<number> {
+  const body = (await (await fetch(`${url}/healthz`)).json()) as { models: { peakBatch: number }[] };
+  return body.models[0]!.peakBatch;
+}
+
+const REQUESTS: [string, Record<string, unknown>][] = [
+  ['/v1/generate', { model: 'llama', prompt: 'Every effort moves you', maxNewTokens: 12 }],
+  ['/v1/generate', { model: 'llama', prompt: 'The quick brown fox', maxNewTokens: 9, stream: true }],
+  [
+    '/v1/completions',
+    { model: 'llama', prompt: 'Once upon a time', max_tokens: 10, temperature: 1, seed: 3 },
+  ],
+  [
+    '/v1/chat/completions',
+    {
+      model: 'llama',
+      messages: [{ role: 'user', content: 'Name a colour.' }],
+      max_tokens: 8,
+      temperature: 0.8,
+      top_p: 0.9,
+      seed: 11,
+      stream: true,
+    },
+  ],
+];
+
+it('decodes requests to a Llama 3 model together, each as it is served alone', async () => {
+  const alone = [];
+  for (const [path, body] of REQUESTS) alone.push(await answer(path, body));
+  expect(await peakBatch()).toBe(1);
+
+  // A long request keeps the batch running while the others arrive.
+  const client = new AbortController();
+  const held = await post(
+    '/v1/generate',
+    { model: 'llama', prompt: 'Hold on', maxNewTokens: 2000, stream: true },
+    client.signal,
+  );
+  const reader = held.body!.getReader();
+  let text = '';
+  while (!text.includes('event: token')) text += new TextDecoder().decode((await reader.read()).value);
+
+  const together = await Promise.all(REQUESTS.map(([path, body]) => answer(path, body)));
+  client.abort();
+  await reader.read().catch(() => {});
+  together.forEach((a, i) => expect(a, REQUESTS[i]![0]).toEqual(alone[i]));
+  expect(await peakBatch()).toBeGreaterThanOrEqual(3);
+});

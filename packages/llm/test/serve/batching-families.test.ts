@@ -99,7 +99,7 @@ const REQUESTS: [string, Record<string, unknown>][] = [
 ];
 
 it('decodes requests to a Llama 3 model together, each as it is served alone', async () => {
-  const alone = [];
+  const alone: unknown[] = [];
   for (const [path, body] of REQUESTS) alone.push(await answer(path, body));
   expect(await peakBatch()).toBe(1);
 

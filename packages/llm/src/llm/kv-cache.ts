@@ -26,12 +26,15 @@ export function softcapped(x: Tensor, softcap?: number | null): Tensor {
 }
 
 // Several sequences decoded together, one token each (continuous batching, serve's batcher): one
-// layer's cache of each row of the batch, each sequence at its own position, with the rotary
-// embedding (cos, sin: (1, hs)) of that position for this layer. The projections and the
-// feed-forward take the rows together (each weight read once); attention takes each row over its
-// own cache, as that sequence decoding alone would.
+// layer's cache of each row of the batch, each sequence at its own position, and the rotary
+// embedding of each row's position for this layer (cos, sin: (B, 1, 1, hs)). The projections, RoPE
+// and the feed-forward take the rows together (each weight read once); attention takes each row
+// over its own cache, as that sequence decoding alone would.
 export class RowCaches {
-  constructor(readonly rows: readonly { cache: LayerCache; rope: { cos: Tensor; sin: Tensor } }[]) {}
+  constructor(
+    readonly caches: readonly LayerCache[],
+    readonly rope: { cos: Tensor; sin: Tensor },
+  ) {}
 }
 
 // The first allocation of a growing cache, in positions.

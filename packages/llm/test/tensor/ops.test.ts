@@ -86,6 +86,26 @@ describeEachBackend('ops', () => {
     close(T.rotaryEmbedding(tensor([[1, 0]]), cos, sin), [0, 1]);
     close(T.rotaryEmbedding(tensor([[0, 1]]), cos, sin), [-1, 0]);
     expect(() => T.rotaryEmbedding(tensor([[1, 0, 0]]), cos, sin)).toThrow('rotaryEmbedding');
+    // A position per batch row: cos and sin (B, 1, T, hs) rotate each row of x (B, heads, T, hs) by
+    // its own angle, as that row alone with its (T, hs) would be rotated.
+    const x = new T.Tensor(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]), [2, 2, 1, 2]);
+    const rowCos = new T.Tensor(Float32Array.from([0.6, 0.6, 0, 0]), [2, 1, 1, 2]);
+    const rowSin = new T.Tensor(Float32Array.from([0.8, 0.8, 1, 1]), [2, 1, 1, 2]);
+    const each = [0, 1].flatMap((b) =>
+      Array.from(
+        T.rotaryEmbedding(
+          x.narrow(0, b, 1),
+          rowCos.narrow(0, b, 1).view([1, 2]),
+          rowSin.narrow(0, b, 1).view([1, 2]),
+        )
+          .toArray()
+          .flat(3),
+      ),
+    );
+    expect(T.rotaryEmbedding(x, rowCos, rowSin).toArray().flat(3)).toEqual(each);
+    expect(() => T.rotaryEmbedding(x, new T.Tensor(new Float32Array(6), [3, 1, 1, 2]), rowSin)).toThrow(
+      'leading axes broadcasting',
+    );
   });
 
   it('reduces over any axes', () => {

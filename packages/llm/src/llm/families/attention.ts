@@ -74,11 +74,14 @@ export class GroupedQueryAttention extends Module {
     const scale = this.shape.scale ?? 1 / Math.sqrt(hs);
     const attend = { scale, window: this.shape.window, softcap: this.shape.softcap };
     if (cache instanceof RowCaches) {
-      // Each row as that sequence alone: the same ops on the same (1, ...) shapes.
-      const contexts = cache.rows.map(({ cache: rowCache, rope: r }, b) => {
-        const row = (t: Tensor) => t.narrow(0, b, 1);
-        rowCache.append(T.rotaryEmbedding(row(keys).transpose(1, 2), r.cos, r.sin), row(values));
-        return rowCache.attend(T.rotaryEmbedding(row(queries).transpose(1, 2), r.cos, r.sin), attend);
+      // RoPE on all rows at once, each at its position (elementwise: each row's values are those it
+      // gets alone); then each row's keys, values and attention over its own cache.
+      const { cos, sin } = cache.rope;
+      const q = T.rotaryEmbedding(queries.transpose(1, 2), cos, sin); // (B, nh, 1, hs)
+      const k = T.rotaryEmbedding(keys.transpose(1, 2), cos, sin); // (B, nkv, 1, hs)
+      const contexts = cache.caches.map((rowCache, b) => {
+        rowCache.append(k.narrow(0, b, 1), values.narrow(0, b, 1));
+        return rowCache.attend(q.narrow(0, b, 1), attend);
       }); // (1, nh, 1, hs) each
       return this.out_proj.forward(
         T.concat(contexts, 0)

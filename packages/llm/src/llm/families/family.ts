@@ -5,6 +5,7 @@
 // from config.json's model_type / architectures.
 import type { WriteHubOptions } from '../../io/hub-weights.js';
 import type { InitOptions, Module } from '../../nn/index.js';
+import * as T from '../../tensor/index.js';
 import type { Tensor } from '../../tensor/index.js';
 import { type KVCache, type LayerCache, RowCaches } from '../kv-cache.js';
 
@@ -32,14 +33,23 @@ export function rowPositions(rows: readonly KVCache[], ids: Tensor, who: string)
   return rows.map((c) => c.length);
 }
 
-// Layer i's cache: the one cache's, or each row's with the rotary embedding of its position.
+// Each row's rotary embedding ((1, hs) each) as one (B, 1, 1, hs) pair, for RowCaches.
+export function stackRopes(ropes: readonly { cos: Tensor; sin: Tensor }[]): { cos: Tensor; sin: Tensor } {
+  const stack = (parts: Tensor[]) => T.concat(parts, 0).view([parts.length, 1, 1, parts[0].shape[1]]);
+  return { cos: stack(ropes.map((r) => r.cos)), sin: stack(ropes.map((r) => r.sin)) };
+}
+
+// Layer i's cache: the one cache's, or each row's with their rotary embedding (stackRopes).
 export function layerCache(
   options: ForwardOptions,
   i: number,
-  rowRopes: readonly { cos: Tensor; sin: Tensor }[] | null,
+  rowRope: { cos: Tensor; sin: Tensor } | null,
 ): LayerCache | RowCaches | undefined {
-  if (!options.rows || !rowRopes) return options.cache?.layers[i];
-  return new RowCaches(options.rows.map((c, b) => ({ cache: c.layers[i], rope: rowRopes[b] })));
+  if (!options.rows || !rowRope) return options.cache?.layers[i];
+  return new RowCaches(
+    options.rows.map((c) => c.layers[i]),
+    rowRope,
+  );
 }
 
 // What every family's config tells the code that runs it.

@@ -32,6 +32,7 @@ import {
   type ModelShape,
   layerCache,
   rowPositions,
+  stackRopes,
 } from './family.js';
 import { GatedFeedForward } from './feed-forward.js';
 import { Gemma3Cache } from './gemma3-cache.js';
@@ -296,13 +297,17 @@ export class Gemma3Model extends Module implements CausalLM {
     });
     const ropes = ropesAt(starts[0], Tn);
     const rowRopes = options.rows ? starts.map((s) => ropesAt(s, 1)) : null;
+    const rowRope = rowRopes && {
+      sliding_attention: stackRopes(rowRopes.map((r) => r.sliding_attention)),
+      full_attention: stackRopes(rowRopes.map((r) => r.full_attention)),
+    };
     // sqrt(C) rounded to float32, the dtype every activation is computed in here.
     let x = T.affine(this.tok_emb.forward(ids), Math.fround(Math.sqrt(this.config.embDim))); // (B, T, C)
     [...this.trf_blocks].forEach((block, i) => {
       x = block.forward(
         x,
         ropes[block.layerType],
-        layerCache(options, i, rowRopes?.map((r) => r[block.layerType]) ?? null),
+        layerCache(options, i, rowRope?.[block.layerType] ?? null),
       );
     });
     if (options.lastOnly && Tn > 1) x = x.narrow(1, Tn - 1, 1); // (B, 1, C)

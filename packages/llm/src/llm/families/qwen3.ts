@@ -18,6 +18,7 @@ import {
   type HubTensor,
   layerCache,
   rowPositions,
+  stackRopes,
 } from './family.js';
 import { GatedFeedForward } from './feed-forward.js';
 import { countParameters } from './hub-map.js';
@@ -160,10 +161,10 @@ export class Qwen3Model extends Module implements CausalLM {
         `Qwen3Model: ${start + Tn} tokens exceed the context length ${this.config.contextLength}`,
       );
     const rope = this.rope.at(starts[0], Tn); // (T, hs)
-    const rowRopes = options.rows ? starts.map((s) => this.rope.at(s, 1)) : null;
+    const rowRope = options.rows ? stackRopes(starts.map((s) => this.rope.at(s, 1))) : null;
     let x = this.tok_emb.forward(ids); // (B, T, C)
     [...this.trf_blocks].forEach((block, i) => {
-      x = block.forward(x, rope, layerCache(options, i, rowRopes));
+      x = block.forward(x, rope, layerCache(options, i, rowRope));
     });
     if (options.lastOnly && Tn > 1) x = x.narrow(1, Tn - 1, 1); // (B, 1, C)
     const h = this.final_norm.forward(x); // (B, T, C)

@@ -126,9 +126,18 @@ export function rmsNorm(
 export function rotaryEmbedding(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   const hs = x.shape[x.ndim - 1];
   const tokens = x.shape[x.ndim - 2];
-  if (hs % 2 !== 0 || cos.shape.join() !== `${tokens},${hs}` || sin.shape.join() !== cos.shape.join())
+  // cos and sin: (T, hs), or with leading axes of size 1 or x's (a position per batch row).
+  const lead = cos.shape.slice(0, -2);
+  const leadFits =
+    lead.length <= x.ndim - 2 && lead.every((d, i) => d === 1 || d === x.shape[x.ndim - 2 - lead.length + i]);
+  if (
+    hs % 2 !== 0 ||
+    cos.shape.slice(-2).join() !== `${tokens},${hs}` ||
+    !leadFits ||
+    sin.shape.join() !== cos.shape.join()
+  )
     throw new Error(
-      `rotaryEmbedding: cos ${formatShape(cos.shape)} and sin ${formatShape(sin.shape)} must be [${tokens}, ${hs}] (an even head size) for input ${formatShape(x.shape)}`,
+      `rotaryEmbedding: cos ${formatShape(cos.shape)} and sin ${formatShape(sin.shape)} must be [${tokens}, ${hs}] (an even head size), leading axes broadcasting, for input ${formatShape(x.shape)}`,
     );
   const half = hs / 2;
   const rotated = concat([neg(narrow(x, -1, half, half)), narrow(x, -1, 0, half)], -1);

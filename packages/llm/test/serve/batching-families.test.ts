@@ -10,8 +10,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FamilyDecoder } from '../../src/llm/families/family-decoder.js';
 import { loadModel, ModelRegistry } from '../../src/serve/registry.js';
 import { buildServer } from '../../src/serve/server.js';
-import { parseSse } from './models.js';
 import { saveTinyLlama } from './openai-server.js';
+import { answerOf, postJson } from './requests.js';
 
 const root = mkdtempSync(join(tmpdir(), 'batching-families-'));
 let app: FastifyInstance;
@@ -48,29 +48,8 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const post = (path: string, body: object, signal?: AbortSignal) =>
-  fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal,
-  });
-
-// A request's answer, without what differs from one call to the next (OpenAI's id and created).
-async function answer(path: string, body: Record<string, unknown>): Promise<unknown> {
-  const res = await post(path, body);
-  expect(res.status).toBe(200);
-  if (!body.stream) {
-    const json = (await res.json()) as Record<string, unknown>;
-    delete json.id;
-    delete json.created;
-    return json;
-  }
-  return parseSse(await res.text()).map((m) => ({
-    event: m.event,
-    data: m.data.startsWith('{') ? { ...JSON.parse(m.data), id: undefined, created: undefined } : m.data,
-  }));
-}
+const post = (path: string, body: object, signal?: AbortSignal) => postJson(url, path, body, signal);
+const answer = (path: string, body: Record<string, unknown>) => answerOf(url, path, body);
 
 async function peakBatch(): Promise<number> {
   const body = (await (await fetch(`${url}/healthz`)).json()) as { models: { peakBatch: number }[] };

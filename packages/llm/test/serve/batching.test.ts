@@ -14,6 +14,7 @@ import type { GPTModel } from '../../src/llm/gpt.js';
 import { loadModel, ModelRegistry } from '../../src/serve/registry.js';
 import { buildServer } from '../../src/serve/server.js';
 import { parseSse, saveTinyLong, saveTinyModels, type TinyModels } from './models.js';
+import { answerOf, postJson } from './requests.js';
 
 const tokenizer = gpt2Tokenizer();
 let models: TinyModels;
@@ -84,29 +85,8 @@ async function until(check: () => Promise<boolean>, ms = 10_000) {
   }
 }
 
-const post = (path: string, body: object, signal?: AbortSignal) =>
-  fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    signal,
-  });
-
-// A request's answer, without what differs from one call to the next (OpenAI's id and created).
-async function answer(path: string, body: Record<string, unknown>): Promise<unknown> {
-  const res = await post(path, body);
-  expect(res.status).toBe(200);
-  if (!body.stream) {
-    const json = (await res.json()) as Record<string, unknown>;
-    delete json.id;
-    delete json.created;
-    return json;
-  }
-  return parseSse(await res.text()).map((m) => ({
-    event: m.event,
-    data: m.data.startsWith('{') ? { ...JSON.parse(m.data), id: undefined, created: undefined } : m.data,
-  }));
-}
+const post = (path: string, body: object, signal?: AbortSignal) => postJson(url, path, body, signal);
+const answer = (path: string, body: Record<string, unknown>) => answerOf(url, path, body);
 
 // A streamed request that keeps the model's batch busy until aborted; resolves once its first
 // token has arrived.

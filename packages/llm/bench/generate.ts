@@ -1,8 +1,9 @@
 // Generation speed: random-weight gpt2-small, a 4-token prompt, 100 new greedy tokens, with and
 // without the KV cache, side by side with the book's model in PyTorch (bench/gpt_torch.py) on the
-// same threads; our KV-cache rate in f32 and with bf16 weights, in alternating rounds, each judged
-// against the read bandwidth probed around it; and the prefill of a 256-token prompt by the decoder and by the module path it
-// replaced. Usage: npm run bench:generate [-- --threads N --tokens N]
+// same threads (whole generate calls); our KV-cache rate in f32 and with bf16 weights, in
+// alternating rounds, its decode steps judged against the read bandwidth probed around them; and
+// the prefill of a 256-token prompt by the decoder and by the module path it replaced.
+// Usage: npm run bench:generate [-- --threads N --tokens N]
 import { join } from 'node:path';
 import { kernels } from '../src/backend/index.js';
 import { loadNative } from '../src/backend/native.js';
@@ -28,10 +29,24 @@ const prompt = [15496, 11, 314, 716];
 const f32Bytes = new Decoder(model).weightBytesPerToken;
 const bf16Bytes = new Decoder(bf16Model).weightBytesPerToken;
 
-function rate(m: GPTModel, kvCache = true): number {
+// Tokens/s of one generate() call: over the whole call (the decoder's set-up and the prompt's
+// prefill included, as PyTorch's generate is timed) and over its decode steps alone (from the first
+// new token to the last, the rate whose bytes per token the bandwidth limit is about; what
+// `llm-scratch bench generate` reports as decode tokens/s).
+function rate(m: GPTModel, kvCache = true): { whole: number; decode: number } {
+  let first = 0;
+  let last = 0;
+  let made = 0;
   const t0 = performance.now();
-  generate(m, prompt, { maxNewTokens: tokens, kvCache });
-  return tokens / ((performance.now() - t0) / 1000);
+  generate(m, prompt, {
+    maxNewTokens: tokens,
+    kvCache,
+    onToken: () => {
+      last = performance.now();
+      if (made++ === 0) first = last;
+    },
+  });
+  return { whole: tokens / ((performance.now() - t0) / 1000), decode: (made - 1) / ((last - first) / 1000) };
 }
 
 // KV-cache decoding, f32 and bf16, in rounds: a bandwidth probe, an f32 run, a bf16 run, a probe.
@@ -39,7 +54,8 @@ function rate(m: GPTModel, kvCache = true): number {
 // of its own round and bf16 against the f32 run beside it; the medians over the rounds are reported.
 generate(model, prompt, { maxNewTokens: 5 });
 generate(bf16Model, prompt, { maxNewTokens: 5 });
-const rounds: { f32: number; bf16: number; bandwidth: ReadBandwidth }[] = [];
+type Rate = ReturnType<typeof rate>;
+const rounds: { f32: Rate; bf16: Rate; bandwidth: ReadBandwidth }[] = [];
 for (let r = 0; r < kvRounds; r++) {
   const before = measureReadBandwidth();
   const f32 = rate(model);
@@ -47,11 +63,11 @@ for (let r = 0; r < kvRounds; r++) {
   rounds.push({ f32, bf16, bandwidth: bestReadBandwidth(before, measureReadBandwidth()) });
 }
 const ours: Record<string, number> = {
-  true: median(rounds.map((r) => r.f32)),
-  bf16: median(rounds.map((r) => r.bf16)),
+  true: median(rounds.map((r) => r.f32.whole)),
+  bf16: median(rounds.map((r) => r.bf16.whole)),
 };
 generate(model, prompt, { maxNewTokens: 5, kvCache: false });
-ours.false = median(Array.from({ length: repeats }, () => rate(model, false)));
+ours.false = median(Array.from({ length: repeats }, () => rate(model, false).whole));
 
 // Prefill of 256 tokens: the decoder (GEMM for the projections, attendCached) against the module
 // forward with a KV cache that generation used before it.
@@ -100,9 +116,9 @@ for (const kvCache of [true, false]) {
   );
 }
 const pCache = peer.true;
-const bf16OverF32 = rounds.map((r) => r.bf16 / r.f32);
+const bf16OverF32 = rounds.map((r) => r.bf16.decode / r.f32.decode);
 console.log(
-  `${'KV cache bf16'.padEnd(16)}${ours.bf16.toFixed(1).padStart(10)}${'-'.padStart(16)}${(pCache ? (ours.bf16 / pCache).toFixed(2) + 'x' : '-').padStart(8)}   (${median(bf16OverF32).toFixed(2)}x our f32, median of ${kvRounds} rounds; ${Math.min(...bf16OverF32).toFixed(2)}-${Math.max(...bf16OverF32).toFixed(2)})`,
+  `${'KV cache bf16'.padEnd(16)}${ours.bf16.toFixed(1).padStart(10)}${'-'.padStart(16)}${(pCache ? (ours.bf16 / pCache).toFixed(2) + 'x' : '-').padStart(8)}   (decode steps ${median(bf16OverF32).toFixed(2)}x our f32, median of ${kvRounds} rounds; ${Math.min(...bf16OverF32).toFixed(2)}-${Math.max(...bf16OverF32).toFixed(2)})`,
 );
 const gb = (x: number | null) => (x === null ? '-' : (x / 1e9).toFixed(1));
 console.log(
@@ -113,9 +129,9 @@ for (const [label, bytes] of [
   ['bf16', bf16Bytes],
 ] as const) {
   // Each round's rate over the limit its own probes set.
-  const reached = rounds.map((r) => (r[label] * bytes) / r.bandwidth.best);
+  const reached = rounds.map((r) => (r[label].decode * bytes) / r.bandwidth.best);
   console.log(
-    `  ${label}: ${(bytes / 1e6).toFixed(1)} MB/token, limit ${(bandwidth.best / bytes).toFixed(1)} tok/s at the best probe; ` +
+    `  ${label}: decode steps ${median(rounds.map((r) => r[label].decode)).toFixed(1)} tok/s, ${(bytes / 1e6).toFixed(1)} MB/token, limit ${(bandwidth.best / bytes).toFixed(1)} tok/s at the best probe; ` +
       `reached ${(100 * median(reached)).toFixed(0)}% of its round's limit (median of ${kvRounds}; ${(100 * Math.min(...reached)).toFixed(0)}-${(100 * Math.max(...reached)).toFixed(0)}%)`,
   );
 }

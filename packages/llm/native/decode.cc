@@ -164,10 +164,9 @@ constexpr int kMaxTile = 4;
 
 // Prefetches of the next tile's weight rows (pf, ws apart; those in pfMask, a line each 64 bytes
 // of w) ride along the passes that read this tile from L1 (see passPrefetch).
-inline void prefetchLine(const void* pf, long ws, unsigned pfMask, long byteOffset, int n) {
+inline void prefetchLine(const void* pf, long ws, unsigned pfMask, int n) {
   for (int c = 0; c < n; c++)
-    if (pfMask >> c & 1)
-      _mm_prefetch(static_cast<const char*>(pf) + c * ws + byteOffset, _MM_HINT_T0);
+    if (pfMask >> c & 1) _mm_prefetch(static_cast<const char*>(pf) + c * ws, _MM_HINT_T0);
 }
 
 // The operands of the smaller side are loaded first and held (R activations, or N weights), those
@@ -180,7 +179,7 @@ inline void dotTile(const float* x, long k, const float* w, long ws, float dots[
     for (int c = 0; c < N; c++) a[r][c] = zero();
   long q = 0;
   for (; q + kWidth <= k; q += kWidth) {
-    if (pfMask && q % 16 == 0) prefetchLine(pf + q, ws * 4, pfMask, 0, N);
+    if (pfMask && q % 16 == 0) prefetchLine(pf + q, ws * 4, pfMask, N);
     if constexpr (R <= N) {
       Vec xv[R];
       for (int r = 0; r < R; r++) xv[r] = loadX(x + r * k + q);
@@ -238,7 +237,7 @@ inline void dotTilePairs(const float* xs, long kv, const float* x, long k, const
   for (int r = 0; r < R; r++)
     for (int c = 0; c < N; c++) ae[r][c] = ao[r][c] = zero();
   for (long q = 0; q < kv; q += B) {
-    if (pfMask && q % 32 == 0) prefetchLine(pf + q, ws * 2, pfMask, 0, N);
+    if (pfMask && q % 32 == 0) prefetchLine(pf + q, ws * 2, pfMask, N);
     Vec xe[R], xo[R];
     for (int r = 0; r < R; r++) {
       xe[r] = loadX(xs + r * kv + q);
@@ -426,29 +425,11 @@ inline void tileColumnsPairs(const GemvArgs& p, const float* xs, long kv, long j
 // hardware prefetcher followed badly (Zen 2, one thread, 768 x 768 from memory: 9.6 GB/s against
 // 13.9 one row at a time); rows a quarter of a unit apart (24 KiB then, with units of 64 rows;
 // 48 KiB now) are 4 streams in pages of their own, and read at 21 GB/s, more than the float32
-// kernel's 17.7.
+// kernel's 17.7. The columns past whole strides go one at a time, as gemvRangeTiledAs takes them.
 void gemvRangePairs(const GemvArgs& p, const float* xs, long kv, const UnitDots& u) {
-  const long j0 = u.j0, j1 = u.j0 + u.len, len = u.len;
-  if (len % kPairTileCols == 0) {
-    const long js = len / kPairTileCols;
-    for (long j = j0; j < j0 + js; j++) tileColumnsPairs<kPairTileCols>(p, xs, kv, j, js, u, j + 1 < j0 + js);
-    return;
-  }
-  long j = j0;
-  for (; j + kPairTileCols <= j1; j += kPairTileCols) tileColumnsPairs<kPairTileCols>(p, xs, kv, j, 1, u, false);
-  switch (j1 - j) {
-    case 3:
-      tileColumnsPairs<3>(p, xs, kv, j, 1, u, false);
-      break;
-    case 2:
-      tileColumnsPairs<2>(p, xs, kv, j, 1, u, false);
-      break;
-    case 1:
-      tileColumnsPairs<1>(p, xs, kv, j, 1, u, false);
-      break;
-    default:
-      break;
-  }
+  const long j0 = u.j0, j1 = u.j0 + u.len, js = u.len / kPairTileCols;
+  for (long j = j0; j < j0 + js; j++) tileColumnsPairs<kPairTileCols>(p, xs, kv, j, js, u, j + 1 < j0 + js);
+  for (long j = j0 + kPairTileCols * js; j < j1; j++) tileColumnsPairs<1>(p, xs, kv, j, 1, u, false);
 }
 
 template <int R, int N>

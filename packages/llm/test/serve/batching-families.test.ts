@@ -11,6 +11,7 @@ import { FamilyDecoder } from '../../src/llm/families/family-decoder.js';
 import { loadModel, ModelRegistry } from '../../src/serve/registry.js';
 import { buildServer } from '../../src/serve/server.js';
 import { saveTinyLlama } from './openai-server.js';
+import { holdSteps } from './hold-steps.js';
 import { answerOf, postJson } from './requests.js';
 
 const root = mkdtempSync(join(tmpdir(), 'batching-families-'));
@@ -22,20 +23,7 @@ beforeAll(async () => {
   const registry = new ModelRegistry([
     loadModel({ name: 'llama', dir: saveTinyLlama(join(root, 'llama')) }, { maxQueue: 8, maxBatch: 8 }),
   ]);
-  const { stepSequence, stepBatch } = FamilyDecoder.prototype;
-  const hold = () => {
-    const until = performance.now() + 5;
-    while (performance.now() < until);
-  };
-  FamilyDecoder.prototype.stepSequence = function (this: FamilyDecoder, cache, ids) {
-    hold();
-    return stepSequence.call(this, cache, ids);
-  };
-  FamilyDecoder.prototype.stepBatch = function (this: FamilyDecoder, caches, ids) {
-    hold();
-    return stepBatch.call(this, caches, ids);
-  };
-  restore = () => void Object.assign(FamilyDecoder.prototype, { stepSequence, stepBatch });
+  restore = holdSteps(FamilyDecoder.prototype);
   app = await buildServer({ registry, webDir: null, limits: { maxNewTokens: 2000 } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

@@ -14,6 +14,7 @@ import type { GPTModel } from '../../src/llm/gpt.js';
 import { loadModel, ModelRegistry } from '../../src/serve/registry.js';
 import { buildServer } from '../../src/serve/server.js';
 import { parseSse, saveTinyLong, saveTinyModels, type TinyModels } from './models.js';
+import { holdSteps } from './hold-steps.js';
 import { answerOf, postJson } from './requests.js';
 
 const tokenizer = gpt2Tokenizer();
@@ -35,21 +36,7 @@ beforeAll(async () => {
     loadModel({ name: 'chat', dir: longInstruct }, { maxQueue: 8, maxBatch: 8 }),
   ]);
   const held = new Set(registry.list().map((m) => m.model as GPTModel));
-  const { stepSequence, stepBatch } = Decoder.prototype;
-  const hold = (decoder: Decoder) => {
-    if (!held.has(decoder.model)) return;
-    const until = performance.now() + 5;
-    while (performance.now() < until);
-  };
-  Decoder.prototype.stepSequence = function (this: Decoder, cache, ids) {
-    hold(this);
-    return stepSequence.call(this, cache, ids);
-  };
-  Decoder.prototype.stepBatch = function (this: Decoder, caches, ids) {
-    hold(this);
-    return stepBatch.call(this, caches, ids);
-  };
-  restore = () => void Object.assign(Decoder.prototype, { stepSequence, stepBatch });
+  restore = holdSteps(Decoder.prototype, (decoder) => held.has(decoder.model));
   app = await buildServer({ registry, webDir: null, limits: { maxNewTokens: 2000 } });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

@@ -25,9 +25,7 @@ beforeAll(async () => {
   ]);
   restore = holdSteps(FamilyDecoder.prototype);
   app = await buildServer({ registry, webDir: null, limits: { maxNewTokens: 2000 } });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  url = await app.listen({ host: '127.0.0.1', port: 0 });
 }, 60_000);
 
 afterAll(async () => {

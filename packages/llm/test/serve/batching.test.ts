@@ -38,9 +38,7 @@ beforeAll(async () => {
   const held = new Set(registry.list().map((m) => m.model as GPTModel));
   restore = holdSteps(Decoder.prototype, (decoder) => held.has(decoder.model));
   app = await buildServer({ registry, webDir: null, limits: { maxNewTokens: 2000 } });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  url = await app.listen({ host: '127.0.0.1', port: 0 });
 }, 60_000);
 
 afterAll(async () => {

@@ -42,9 +42,7 @@ beforeAll(async () => {
     Object.assign(Decoder.prototype, { stepSequence, stepBatch });
   };
   app = await buildServer({ registry, webDir: null, limits: { maxNewTokens: 2000 } });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  url = await app.listen({ host: '127.0.0.1', port: 0 });
 }, 60_000);
 
 afterAll(async () => {

@@ -19,9 +19,7 @@ let url: string;
 beforeAll(async () => {
   models = saveTinyModels();
   app = await buildServer({ registry: tinyRegistry(models, QUEUE), webDir: null });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  url = await app.listen({ host: '127.0.0.1', port: 0 });
 }, 60_000);
 
 afterAll(async () => {

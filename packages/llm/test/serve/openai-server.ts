@@ -66,9 +66,7 @@ export async function startOpenAIServer(options: { corsOrigin?: string } = {}): 
     { maxQueue: 8 },
   );
   const app = await buildServer({ registry, webDir: null, corsOrigin: options.corsOrigin });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const client = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'not-checked', maxRetries: 0 });
   return {
     client,

@@ -79,9 +79,7 @@ describe.skipIf(!haveChromium)('the web page in Chromium', () => {
       logLevel: 'error',
     });
     app = await buildServer({ registry, webDir, limits: { maxNewTokens: 40 } });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
+    url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/`;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
     page = await browser.newPage({ viewport: { width: 1000, height: 760 } });
     mkdirSync(artifacts, { recursive: true });

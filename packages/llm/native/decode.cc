@@ -174,10 +174,9 @@ inline void prefetchLine(const void* pf, long ws, unsigned pfMask, int n) {
 // inlined into the unit loops, GCC kept a weight in memory and reloaded it per FMA (4 x 3) and the
 // bf16 tile's weights went through the stack; alone, each gets its registers (one row of
 // gpt2-small's products 4% faster, 8 rows 3%, the bf16 tile 30% faster from cache; Zen 2).
-
 template <int R, int N>
-__attribute__((noinline)) void dotTile(const float* x, long k, const float* w, long ws, float dots[][kMaxTile], const float* pf,
-                    unsigned pfMask) {
+__attribute__((noinline)) void dotTile(const float* x, long k, const float* w, long ws, float dots[][kMaxTile],
+                                       const float* pf, unsigned pfMask) {
   Vec a[R][N];
   for (int r = 0; r < R; r++)
     for (int c = 0; c < N; c++) a[r][c] = zero();
@@ -234,8 +233,9 @@ constexpr int kPairTileRows = LLM_DECODE_ISA == 1 ? 1 : 2;
 constexpr int kPairTileCols = 4;
 
 template <int R, int N>
-__attribute__((noinline)) void dotTilePairs(const float* xs, long kv, const float* x, long k, const uint16_t* w, long ws,
-                         float dots[][kPairTileCols], const uint16_t* pf, unsigned pfMask) {
+__attribute__((noinline)) void dotTilePairs(const float* xs, long kv, const float* x, long k, const uint16_t* w,
+                                            long ws, float dots[][kPairTileCols], const uint16_t* pf,
+                                            unsigned pfMask) {
   constexpr long B = 2 * kWidth;
   Vec ae[R][N], ao[R][N];
   for (int r = 0; r < R; r++)

@@ -622,6 +622,77 @@ Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value RmsNorm(const Napi::CallbackInfo& info) {
+  Args a(info, "rmsNorm");
+  size_t lx, ls, lo, lr;
+  const float* x = a.f32(0, &lx);
+  const float* scale = a.f32(1, &ls);
+  long rows, cols;
+  rowsCols(a, 2, &rows, &cols);
+  const double eps = a.num(4);
+  const bool unitOffset = a.boolean(5);
+  float* out = a.f32(6, &lo);
+  float* rstd = a.f32(7, &lr);
+  need(a, "x", lx, rows * cols);
+  need(a, "out", lo, rows * cols);
+  need(a, "scale", ls, cols);
+  need(a, "rstd", lr, rows);
+  if (!a.ok()) return a.fail();
+  llm::rmsNorm(x, scale, rows, cols, static_cast<float>(eps), unitOffset, out, rstd);
+  return info.Env().Undefined();
+}
+
+Napi::Value RmsNormBackward(const Napi::CallbackInfo& info) {
+  Args a(info, "rmsNormBackward");
+  size_t lx, ls, lr, ldy, ldx, lds;
+  const float* x = a.f32(0, &lx);
+  const float* scale = a.f32(1, &ls);
+  const float* rstd = a.f32(2, &lr);
+  const float* dy = a.f32(3, &ldy);
+  long rows, cols;
+  rowsCols(a, 4, &rows, &cols);
+  const bool unitOffset = a.boolean(6);
+  float* dx = a.f32(7, &ldx);
+  float* dscale = a.f32(8, &lds);
+  need(a, "x", lx, rows * cols);
+  need(a, "dy", ldy, rows * cols);
+  need(a, "dx", ldx, rows * cols);
+  need(a, "scale", ls, cols);
+  need(a, "dscale", lds, cols);
+  need(a, "rstd", lr, rows);
+  if (!a.ok()) return a.fail();
+  llm::rmsNormBackward(x, scale, rstd, dy, rows, cols, unitOffset, dx, dscale);
+  return info.Env().Undefined();
+}
+
+Napi::Value Rope(const Napi::CallbackInfo& info) {
+  Args a(info, "rope");
+  size_t lx, lc, ls, la, lo;
+  const float* x = a.f32(0, &lx);
+  const float* cos = a.f32(1, &lc);
+  const float* sin = a.f32(2, &ls);
+  const int32_t* angleRow = a.i32(3, &la);
+  long rows, hs;
+  rowsCols(a, 4, &rows, &hs);
+  float* out = a.f32(6, &lo);
+  const bool transpose = a.boolean(7);
+  if (a.ok() && hs % 2 != 0) a.error("hs must be even, got " + std::to_string(hs), true);
+  need(a, "x", lx, rows * hs);
+  need(a, "out", lo, rows * hs);
+  need(a, "angleRow", la, rows);
+  if (a.ok() && lc != ls) a.error("cos and sin must have the same length", true);
+  // Every angle row must lie inside cos and sin.
+  for (long r = 0; a.ok() && r < rows; r++)
+    if (angleRow[r] < 0 || (static_cast<long>(angleRow[r]) + 1) * hs > static_cast<long>(lc))
+      a.error("angleRow[" + std::to_string(r) + "] = " + std::to_string(angleRow[r]) + " is outside cos (" +
+                  std::to_string(lc / std::max(hs, 1L)) + " rows)",
+              true);
+  if (a.ok() && rows > 0 && (x < out + rows * hs && out < x + rows * hs)) a.error("out must not overlap x", true);
+  if (!a.ok()) return a.fail();
+  llm::rope(x, cos, sin, angleRow, rows, hs, out, transpose);
+  return info.Env().Undefined();
+}
+
 Napi::Value GeluBackward(const Napi::CallbackInfo& info) {
   Args a(info, "geluBackward");
   size_t lx, ldy, ldx;
@@ -1134,6 +1205,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"softmaxBackward", SoftmaxBackward},
       {"layerNorm", LayerNorm},
       {"layerNormBackward", LayerNormBackward},
+      {"rmsNorm", RmsNorm},
+      {"rmsNormBackward", RmsNormBackward},
+      {"rope", Rope},
       {"geluBackward", GeluBackward},
       {"crossEntropy", CrossEntropy},
       {"crossEntropyBackward", CrossEntropyBackward},

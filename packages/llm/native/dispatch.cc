@@ -43,6 +43,18 @@ void layerNormBackward(const float* x, const float* gamma, const float* mean, co
                        long rows, long cols, float* dx, float* dgamma, float* dbeta) {
   KERNEL(layerNormBackward)(x, gamma, mean, rstd, dy, rows, cols, dx, dgamma, dbeta);
 }
+void rmsNorm(const float* x, const float* scale, long rows, long cols, float eps, bool unitOffset, float* out,
+             float* rstd) {
+  KERNEL(rmsNorm)(x, scale, rows, cols, eps, unitOffset, out, rstd);
+}
+void rmsNormBackward(const float* x, const float* scale, const float* rstd, const float* dy, long rows, long cols,
+                     bool unitOffset, float* dx, float* dscale) {
+  KERNEL(rmsNormBackward)(x, scale, rstd, dy, rows, cols, unitOffset, dx, dscale);
+}
+void rope(const float* x, const float* cos, const float* sin, const int32_t* angleRow, long rows, long hs, float* out,
+          bool transpose) {
+  KERNEL(rope)(x, cos, sin, angleRow, rows, hs, out, transpose);
+}
 void geluBackward(const float* x, const float* dy, float* dx, long n) { KERNEL(geluBackward)(x, dy, dx, n); }
 double crossEntropy(const float* logits, const int32_t* targets, long rows, long vocab, long ignoreIndex,
                     float* lse) {

@@ -144,6 +144,85 @@ void layerNormBackward(const float* x, const float* gamma, const float* mean, co
   }
 }
 
+void rmsNorm(const float* x, const float* scale, long rows, long cols, float eps, bool unitOffset, float* out,
+             float* rstd) {
+  const int nt = threadsFor(static_cast<double>(rows) * cols);
+  const float offset = unitOffset ? 1.0f : 0.0f;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (long r = 0; r < rows; r++) {
+    const float* xr = x + r * cols;
+    float* yr = out + r * cols;
+    double sq = 0;
+#pragma omp simd reduction(+ : sq)
+    for (long j = 0; j < cols; j++) sq += static_cast<double>(xr[j]) * xr[j];
+    const float rs = static_cast<float>(1.0 / std::sqrt(sq / cols + eps));
+    rstd[r] = rs;
+#pragma omp simd
+    for (long j = 0; j < cols; j++) yr[j] = xr[j] * rs * (scale[j] + offset);
+  }
+}
+
+void rmsNormBackward(const float* x, const float* scale, const float* rstd, const float* dy, long rows, long cols,
+                     bool unitOffset, float* dx, float* dscale) {
+  const int nt = threadsFor(static_cast<double>(rows) * cols);
+  const float offset = unitOffset ? 1.0f : 0.0f;
+  // dscale sums over rows: per-thread partial sums, added in thread order (as layerNormBackward).
+  std::vector<float> partial(static_cast<size_t>(nt) * cols, 0.0f);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int t = omp_get_thread_num();
+    const int parts = omp_get_num_threads();
+    float* ps = partial.data() + static_cast<size_t>(t) * cols;
+    const long r0 = rows * t / parts, r1 = rows * (t + 1) / parts;
+    for (long r = r0; r < r1; r++) {
+      const float* xr = x + r * cols;
+      const float* gr = dy + r * cols;
+      float* dr = dx + r * cols;
+      const float rs = rstd[r];
+      // dx = rs * (g - x * rs^2 * mean(g * x)), with g = dy * w.
+      double sumGX = 0;
+#pragma omp simd reduction(+ : sumGX)
+      for (long j = 0; j < cols; j++) {
+        sumGX += static_cast<double>(gr[j] * (scale[j] + offset)) * xr[j];
+        ps[j] += gr[j] * xr[j] * rs;
+      }
+      const float k = static_cast<float>(static_cast<double>(rs) * rs * sumGX / cols);
+#pragma omp simd
+      for (long j = 0; j < cols; j++) dr[j] = rs * (gr[j] * (scale[j] + offset) - xr[j] * k);
+    }
+  }
+  for (int t = 0; t < nt; t++) {
+    const float* ps = partial.data() + static_cast<size_t>(t) * cols;
+    for (long j = 0; j < cols; j++) dscale[j] += ps[j];
+  }
+}
+
+void rope(const float* x, const float* cos, const float* sin, const int32_t* angleRow, long rows, long hs, float* out,
+          bool transpose) {
+  const long half = hs / 2;
+  const int nt = threadsFor(static_cast<double>(rows) * hs);
+  // sin2 / sin1 carry the sign of each half's rotated term: the forward's -x2 sin1 and +x1 sin2, or
+  // the transpose's +x2 sin2 and -x1 sin1.
+  const float sign = transpose ? -1.0f : 1.0f;
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+  for (long r = 0; r < rows; r++) {
+    const float* x1 = x + r * hs;
+    const float* x2 = x1 + half;
+    const float* c = cos + static_cast<long>(angleRow[r]) * hs;
+    const float* s = sin + static_cast<long>(angleRow[r]) * hs;
+    // The transpose takes each half's sine from the other half.
+    const float* s1 = transpose ? s + half : s;
+    const float* s2 = transpose ? s : s + half;
+    float* y1 = out + r * hs;
+    float* y2 = y1 + half;
+#pragma omp simd
+    for (long j = 0; j < half; j++) {
+      y1[j] = x1[j] * c[j] - sign * x2[j] * s1[j];
+      y2[j] = x2[j] * c[half + j] + sign * x1[j] * s2[j];
+    }
+  }
+}
+
 static constexpr float kSqrt2OverPi = 0.7978845608028654f;
 
 void geluBackward(const float* x, const float* dy, float* dx, long n) {

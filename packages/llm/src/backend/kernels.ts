@@ -317,6 +317,45 @@ export interface Kernels {
     dbeta: F32,
   ): void;
 
+  // out = x / sqrt(mean(x^2) + eps) * w over rows of length cols (Llama's RMSNorm), with w = scale,
+  // or 1 + scale when unitOffset (Gemma's). rstd (rows) is saved for the backward.
+  rmsNorm(
+    x: F32,
+    scale: F32,
+    rows: number,
+    cols: number,
+    eps: number,
+    unitOffset: boolean,
+    out: F32,
+    rstd: F32,
+  ): void;
+  // Writes dx, and accumulates into dscale (callers pass a zeroed buffer for a fresh gradient).
+  rmsNormBackward(
+    x: F32,
+    scale: F32,
+    rstd: F32,
+    dy: F32,
+    rows: number,
+    cols: number,
+    unitOffset: boolean,
+    dx: F32,
+    dscale: F32,
+  ): void;
+  // Rotary position embedding, rotate-half convention: out = x * cos + [-x2, x1] * sin for each of
+  // `rows` rows of hs values (x1, x2 its halves), row r at angle row angleRow[r] of cos and sin
+  // (hs values each). transpose: the transposed map (the backward), dx1 = g1 cos1 + g2 sin2,
+  // dx2 = g2 cos2 - g1 sin1. out must not overlap x.
+  rope(
+    x: F32,
+    cos: F32,
+    sin: F32,
+    angleRow: I32,
+    rows: number,
+    hs: number,
+    out: F32,
+    transpose: boolean,
+  ): void;
+
   // GELU, tanh approximation (as the book and GPT-2): dx = dy * gelu'(x).
   geluBackward(x: F32, dy: F32, dx: F32): void;
 

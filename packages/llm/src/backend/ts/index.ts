@@ -15,6 +15,7 @@ import {
   layerNormBackward,
 } from './nn.js';
 import { softmax, softmaxBackward, sumSquares } from './nn.js';
+import { rmsNorm, rmsNormBackward, rope } from './rms-rope.js';
 import { argReduce, gather, indexAdd, indexSelect, reduce, scatterAdd } from './reduce.js';
 
 export const tsKernels = {
@@ -43,6 +44,9 @@ export const tsKernels = {
   softmaxBackward,
   layerNorm,
   layerNormBackward,
+  rmsNorm,
+  rmsNormBackward,
+  rope,
   geluBackward,
   crossEntropy,
   crossEntropyBackward,

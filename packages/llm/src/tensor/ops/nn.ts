@@ -1,13 +1,13 @@
-// The fused ops a network is made of: softmax, log-softmax, cross-entropy, layer norm and dropout,
-// each a single kernel call forward and backward (linear is in linear.ts).
+// The fused ops a network is made of: softmax, log-softmax, cross-entropy, layer norm, RMS norm,
+// the rotary embedding and dropout, each a single kernel call forward and backward (linear is in
+// linear.ts).
 import { kernels } from '../../backend/index.js';
 import { record } from '../autograd.js';
 import { globalRng, type Rng } from '../random.js';
 import { formatShape, normalizeAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { add, affine, binaryRaw, mul, neg, rsqrt } from './elementwise.js';
-import { mean } from './reduce.js';
-import { concat, narrow, transpose } from './shape.js';
+import { binaryRaw } from './elementwise.js';
+import { transpose } from './shape.js';
 import { emptyF32, zerosF32 } from '../storage.js';
 
 function softmaxAlong(log: boolean) {
@@ -103,8 +103,8 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor, eps = 1e-5): T
 }
 
 // Root-mean-square normalisation over the last axis (Llama, Qwen, Gemma): x / sqrt(mean(x^2) + eps)
-// times the scale, or times (1 + scale) with unitOffset as Gemma stores it. Composed of
-// differentiable ops, so its gradient is theirs.
+// times the scale, or times (1 + scale) with unitOffset as Gemma stores it. One kernel forward and
+// one backward, as layerNorm.
 export function rmsNorm(
   x: Tensor,
   scale: Tensor,
@@ -116,17 +116,32 @@ export function rmsNorm(
     throw new Error(
       `rmsNorm: scale ${formatShape(scale.shape)} must have ${cols} values for input ${formatShape(x.shape)}`,
     );
-  const inverseRms = rsqrt(affine(mean(mul(x, x), -1, { keepdim: true }), 1, eps)); // (..., 1)
-  return mul(mul(x, inverseRms), options.unitOffset ? affine(scale, 1, 1) : scale);
+  const unitOffset = options.unitOffset ?? false;
+  const rows = x.size / cols;
+  const out = emptyF32(x.size);
+  const rstd = emptyF32(rows);
+  kernels().rmsNorm(x.f32('rmsNorm'), scale.f32('rmsNorm'), rows, cols, eps, unitOffset, out, rstd);
+  return record(
+    new Tensor(out, x.shape),
+    'rmsNorm',
+    [x, scale],
+    (g) => {
+      const dx = emptyF32(x.size);
+      const dscale = zerosF32(cols);
+      kernels().rmsNormBackward(x.f32(), scale.f32(), rstd, g.f32(), rows, cols, unitOffset, dx, dscale);
+      return [new Tensor(dx, x.shape), new Tensor(dscale, scale.shape)];
+    },
+    [rstd],
+  );
 }
 
 // Rotary position embedding in the Hugging Face convention (rotate-half): the first and second
 // halves of each head's channels form the pairs that rotate, x * cos + rotate_half(x) * sin.
-// x (..., T, hs); cos and sin (T, hs), each angle repeated in both halves.
+// x (..., T, hs); cos and sin (T, hs), each angle repeated in both halves, or with leading axes of
+// size 1 or x's (a position per batch row). The tables are constants: no gradient flows to them.
 export function rotaryEmbedding(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
   const hs = x.shape[x.ndim - 1];
   const tokens = x.shape[x.ndim - 2];
-  // cos and sin: (T, hs), or with leading axes of size 1 or x's (a position per batch row).
   const lead = cos.shape.slice(0, -2);
   const leadFits =
     lead.length <= x.ndim - 2 && lead.every((d, i) => d === 1 || d === x.shape[x.ndim - 2 - lead.length + i]);
@@ -139,9 +154,58 @@ export function rotaryEmbedding(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
     throw new Error(
       `rotaryEmbedding: cos ${formatShape(cos.shape)} and sin ${formatShape(sin.shape)} must be [${tokens}, ${hs}] (an even head size), leading axes broadcasting, for input ${formatShape(x.shape)}`,
     );
-  const half = hs / 2;
-  const rotated = concat([neg(narrow(x, -1, half, half)), narrow(x, -1, 0, half)], -1);
-  return add(mul(x, cos), mul(rotated, sin));
+  if (cos.requiresGrad || sin.requiresGrad)
+    throw new Error('rotaryEmbedding: cos and sin are constant tables; no gradient flows to them');
+  const rows = x.size / hs;
+  const angles = angleRows(x.shape.slice(0, -1), cos.shape.slice(0, -1));
+  const turn = (input: Float32Array, transpose: boolean) => {
+    const out = emptyF32(x.size);
+    kernels().rope(
+      input,
+      cos.f32('rotaryEmbedding'),
+      sin.f32('rotaryEmbedding'),
+      angles,
+      rows,
+      hs,
+      out,
+      transpose,
+    );
+    return out;
+  };
+  return record(new Tensor(turn(x.f32('rotaryEmbedding'), false), x.shape), 'rotaryEmbedding', [x], (g) => [
+    new Tensor(turn(g.f32(), true), x.shape),
+  ]);
+}
+
+// For each row of x (its axes but the last), the row of the angle table (its axes but the last)
+// that broadcasts onto it: axes aligned from the right, an axis of size 1 (or missing) repeated.
+function angleRows(xAxes: readonly number[], tableAxes: readonly number[]): Int32Array {
+  const rows = xAxes.reduce((p, d) => p * d, 1);
+  const out = new Int32Array(rows);
+  if (tableAxes.length === 1) {
+    for (let r = 0; r < rows; r++) out[r] = r % tableAxes[0];
+    return out;
+  }
+  const n = xAxes.length;
+  const skip = n - tableAxes.length;
+  const strides = xAxes.map((_, d) => {
+    const k = d - skip;
+    if (k < 0 || tableAxes[k] === 1) return 0;
+    return tableAxes.slice(k + 1).reduce((p, q) => p * q, 1);
+  });
+  const index = new Array<number>(n).fill(0);
+  let at = 0;
+  for (let r = 0; r < rows; r++) {
+    out[r] = at;
+    for (let d = n - 1; d >= 0; d--) {
+      index[d]++;
+      at += strides[d];
+      if (index[d] < xAxes[d]) break;
+      at -= strides[d] * xAxes[d];
+      index[d] = 0;
+    }
+  }
+  return out;
 }
 
 // Inverted dropout: zeroes each element with probability p and scales the rest by 1/(1-p).

@@ -24,7 +24,7 @@ export interface ForwardOptions {
 }
 
 // The position each row of ids continues from (options.rows) and the check that ids fits them.
-export function rowPositions(rows: readonly KVCache[], ids: Tensor, who: string): number[] {
+function rowPositions(rows: readonly KVCache[], ids: Tensor, who: string): number[] {
   const [B, Tn] = ids.shape;
   if (rows.length !== B || Tn !== 1 || new Set(rows).size !== B)
     throw new Error(
@@ -33,17 +33,48 @@ export function rowPositions(rows: readonly KVCache[], ids: Tensor, who: string)
   return rows.map((c) => c.length);
 }
 
-// Each row's rotary embedding ((1, hs) each) as one (B, 1, 1, hs) pair, for RowCaches.
-export function stackRopes(ropes: readonly { cos: Tensor; sin: Tensor }[]): { cos: Tensor; sin: Tensor } {
-  const stack = (parts: Tensor[]) => T.concat(parts, 0).view([parts.length, 1, 1, parts[0].shape[1]]);
-  return { cos: stack(ropes.map((r) => r.cos)), sin: stack(ropes.map((r) => r.sin)) };
+// Where a forward starts: each row's position (options.rows), or the cache's length; and the check
+// that its tokens fit the context.
+export function forwardStarts(
+  options: ForwardOptions,
+  ids: Tensor,
+  contextLength: number,
+  who: string,
+): number[] {
+  const [, Tn] = ids.shape;
+  const starts = options.rows ? rowPositions(options.rows, ids, who) : [options.cache?.length ?? 0];
+  const end = Math.max(...starts) + Tn;
+  if (end > contextLength)
+    throw new Error(`${who}: ${end} tokens exceed the context length ${contextLength}`);
+  return starts;
 }
 
-// Layer i's cache: the one cache's, or each row's with their rotary embedding (stackRopes).
+export interface RopeTables {
+  cos: Tensor;
+  sin: Tensor;
+}
+
+// A forward's rotary tables from a family's table (`at`: Tn positions from a start): (T, hs) for
+// the one sequence of ids; with options.rows, each row's (1, hs) stacked as (B, 1, 1, hs) for
+// RowCaches, which is also what the blocks get as their tables (they read each row's from the cache).
+export function forwardRope(
+  table: { at(start: number, Tn: number): RopeTables },
+  starts: readonly number[],
+  Tn: number,
+  options: ForwardOptions,
+): { rope: RopeTables; rowRope: RopeTables | null } {
+  if (!options.rows) return { rope: table.at(starts[0], Tn), rowRope: null };
+  const ropes = starts.map((s) => table.at(s, 1));
+  const stack = (parts: Tensor[]) => T.concat(parts, 0).view([parts.length, 1, 1, parts[0].shape[1]]);
+  const rowRope = { cos: stack(ropes.map((r) => r.cos)), sin: stack(ropes.map((r) => r.sin)) };
+  return { rope: rowRope, rowRope };
+}
+
+// Layer i's cache: the one cache's, or each row's with their rotary embedding (forwardRope).
 export function layerCache(
   options: ForwardOptions,
   i: number,
-  rowRope: { cos: Tensor; sin: Tensor } | null,
+  rowRope: RopeTables | null,
 ): LayerCache | RowCaches | undefined {
   if (!options.rows || !rowRope) return options.cache?.layers[i];
   return new RowCaches(

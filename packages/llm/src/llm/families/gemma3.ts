@@ -30,9 +30,9 @@ import {
   type ForwardOptions,
   type HubTensor,
   type ModelShape,
+  forwardRope,
+  forwardStarts,
   layerCache,
-  rowPositions,
-  stackRopes,
 } from './family.js';
 import { GatedFeedForward } from './feed-forward.js';
 import { Gemma3Cache } from './gemma3-cache.js';
@@ -283,32 +283,16 @@ export class Gemma3Model extends Module implements CausalLM {
 
   forward(ids: Tensor, options: ForwardOptions = {}): Tensor {
     const [, Tn] = ids.shape;
-    const starts = options.rows
-      ? rowPositions(options.rows, ids, 'Gemma3Model')
-      : [options.cache?.length ?? 0];
-    const start = Math.max(...starts);
-    if (start + Tn > this.config.contextLength)
-      throw new Error(
-        `Gemma3Model: ${start + Tn} tokens exceed the context length ${this.config.contextLength}`,
-      );
-    const ropesAt = (s: number, n: number) => ({
-      sliding_attention: this.localRope.at(s, n),
-      full_attention: this.globalRope.at(s, n),
-    });
-    const ropes = ropesAt(starts[0], Tn);
-    const rowRopes = options.rows ? starts.map((s) => ropesAt(s, 1)) : null;
-    const rowRope = rowRopes && {
-      sliding_attention: stackRopes(rowRopes.map((r) => r.sliding_attention)),
-      full_attention: stackRopes(rowRopes.map((r) => r.full_attention)),
+    const starts = forwardStarts(options, ids, this.config.contextLength, 'Gemma3Model');
+    const ropes = {
+      sliding_attention: forwardRope(this.localRope, starts, Tn, options),
+      full_attention: forwardRope(this.globalRope, starts, Tn, options),
     };
     // sqrt(C) rounded to float32, the dtype every activation is computed in here.
     let x = T.affine(this.tok_emb.forward(ids), Math.fround(Math.sqrt(this.config.embDim))); // (B, T, C)
     [...this.trf_blocks].forEach((block, i) => {
-      x = block.forward(
-        x,
-        ropes[block.layerType],
-        layerCache(options, i, rowRope?.[block.layerType] ?? null),
-      );
+      const { rope, rowRope } = ropes[block.layerType];
+      x = block.forward(x, rope, layerCache(options, i, rowRope));
     });
     if (options.lastOnly && Tn > 1) x = x.narrow(1, Tn - 1, 1); // (B, 1, C)
     const h = this.final_norm.forward(x); // (B, T, C)

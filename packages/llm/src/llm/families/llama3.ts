@@ -17,9 +17,9 @@ import {
   type ForwardOptions,
   type HubTensor,
   type ModelShape,
+  forwardRope,
+  forwardStarts,
   layerCache,
-  rowPositions,
-  stackRopes,
 } from './family.js';
 import { GatedFeedForward } from './feed-forward.js';
 import { countParameters } from './hub-map.js';
@@ -184,16 +184,8 @@ export class Llama3Model extends Module implements CausalLM {
 
   forward(ids: Tensor, options: ForwardOptions = {}): Tensor {
     const [, Tn] = ids.shape;
-    const starts = options.rows
-      ? rowPositions(options.rows, ids, 'Llama3Model')
-      : [options.cache?.length ?? 0];
-    const start = Math.max(...starts);
-    if (start + Tn > this.config.contextLength)
-      throw new Error(
-        `Llama3Model: ${start + Tn} tokens exceed the context length ${this.config.contextLength}`,
-      );
-    const rope = this.rope.at(starts[0], Tn); // (T, hs)
-    const rowRope = options.rows ? stackRopes(starts.map((s) => this.rope.at(s, 1))) : null;
+    const starts = forwardStarts(options, ids, this.config.contextLength, 'Llama3Model');
+    const { rope, rowRope } = forwardRope(this.rope, starts, Tn, options); // (T, hs), or each row's
     let x = this.tok_emb.forward(ids); // (B, T, C)
     [...this.trf_blocks].forEach((block, i) => {
       x = block.forward(x, rope, layerCache(options, i, rowRope));

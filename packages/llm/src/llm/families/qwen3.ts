@@ -16,9 +16,9 @@ import {
   type Family,
   type ForwardOptions,
   type HubTensor,
+  forwardRope,
+  forwardStarts,
   layerCache,
-  rowPositions,
-  stackRopes,
 } from './family.js';
 import { GatedFeedForward } from './feed-forward.js';
 import { countParameters } from './hub-map.js';
@@ -152,16 +152,8 @@ export class Qwen3Model extends Module implements CausalLM {
 
   forward(ids: Tensor, options: ForwardOptions = {}): Tensor {
     const [, Tn] = ids.shape;
-    const starts = options.rows
-      ? rowPositions(options.rows, ids, 'Qwen3Model')
-      : [options.cache?.length ?? 0];
-    const start = Math.max(...starts);
-    if (start + Tn > this.config.contextLength)
-      throw new Error(
-        `Qwen3Model: ${start + Tn} tokens exceed the context length ${this.config.contextLength}`,
-      );
-    const rope = this.rope.at(starts[0], Tn); // (T, hs)
-    const rowRope = options.rows ? stackRopes(starts.map((s) => this.rope.at(s, 1))) : null;
+    const starts = forwardStarts(options, ids, this.config.contextLength, 'Qwen3Model');
+    const { rope, rowRope } = forwardRope(this.rope, starts, Tn, options); // (T, hs), or each row's
     let x = this.tok_emb.forward(ids); // (B, T, C)
     [...this.trf_blocks].forEach((block, i) => {
       x = block.forward(x, rope, layerCache(options, i, rowRope));

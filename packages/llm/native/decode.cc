@@ -626,73 +626,104 @@ inline void weighFromValues(const float* s, float inv, long seen, const float* v
 }
 #endif
 
-void attendCached(const AttendArgs& p) {
-  const long hs = p.headDim, C = p.heads * hs, seenMax = p.start + p.tokens;
-  const long tasks = p.batch * p.heads * p.tokens;
+namespace {
+
+// Query row `task` of p (its batch row, head and token, numbered as attendCached takes them) over
+// its cached keys and values.
+void attendTask(const AttendArgs& p, long task) {
+  const long hs = p.headDim, C = p.heads * hs;
   const float scale = p.scale > 0 ? p.scale : 1.0f / std::sqrt(static_cast<float>(hs));
   const long kvHeads = p.kvHeads > 0 ? p.kvHeads : p.heads, group = p.heads / kvHeads;
-  const int nt = threadsFor(2.0 * tasks * seenMax * hs, tasks);
-  parallelFor(tasks, nt, [&](long task) {
-    // One scores row per thread, kept between calls: decoding allocates nothing per token.
-    thread_local std::vector<float> scores;
-    if (static_cast<long>(scores.size()) < seenMax) scores.resize(seenMax);
-    float* s = scores.data();
-    const long i = task % p.tokens, bh = task / p.tokens;
-    const long b = bh / p.heads, h = bh % p.heads;
-    const float* qr = p.q + (b * p.tokens + i) * C + h * hs;
-    const long cached = b * kvHeads + h / group;
-    const float* kc = p.keys + cached * p.maxLength * hs;
-    const float* vc = p.values + cached * p.maxLength * hs;
-    float* o = p.out + (b * p.tokens + i) * C + h * hs;
-    const long seen = p.start + i + 1;
-    float max = -INFINITY;
-    long t = 0;
+  const long seenMax = p.start + p.tokens;
+  // One scores row per thread, kept between calls: decoding allocates nothing per token.
+  thread_local std::vector<float> scores;
+  if (static_cast<long>(scores.size()) < seenMax) scores.resize(seenMax);
+  float* s = scores.data();
+  const long i = task % p.tokens, bh = task / p.tokens;
+  const long b = bh / p.heads, h = bh % p.heads;
+  const float* qr = p.q + (b * p.tokens + i) * C + h * hs;
+  const long cached = b * kvHeads + h / group;
+  const float* kc = p.keys + cached * p.maxLength * hs;
+  const float* vc = p.values + cached * p.maxLength * hs;
+  float* o = p.out + (b * p.tokens + i) * C + h * hs;
+  const long seen = p.start + i + 1;
+  float max = -INFINITY;
+  long t = 0;
 #if LLM_DECODE_ISA != 0
-    if (hs % kWidth == 0) {
-      // Four positions at a time, a quarter of the cache apart: four FMA chains in flight, and
-      // four streams from memory instead of one (a thread here reads one stream at about 60% of
-      // the rate of several): the keys of 320 positions over 12 layers took 0.6 ms with adjacent
-      // positions, 0.37 ms with the quarters (Zen 2, 2 threads, from memory). Each position's sum
-      // is the same whichever lane computes it, so the last few positions, with lanes to spare,
-      // repeat the last one.
-      const long quarter = seen / 4;
-      for (long u = 0; u < quarter; u++) scoreFour(qr, hs, kc, u, quarter, seen, scale, s);
-      if (quarter * 4 < seen) scoreFour(qr, hs, kc, quarter * 4, 1, seen, scale, s);
-      for (long u = 0; u < seen; u++) max = s[u] > max ? s[u] : max;
-      t = seen;
-    }
+  if (hs % kWidth == 0) {
+    // Four positions at a time, a quarter of the cache apart: four FMA chains in flight, and
+    // four streams from memory instead of one (a thread here reads one stream at about 60% of
+    // the rate of several): the keys of 320 positions over 12 layers took 0.6 ms with adjacent
+    // positions, 0.37 ms with the quarters (Zen 2, 2 threads, from memory). Each position's sum
+    // is the same whichever lane computes it, so the last few positions, with lanes to spare,
+    // repeat the last one.
+    const long quarter = seen / 4;
+    for (long u = 0; u < quarter; u++) scoreFour(qr, hs, kc, u, quarter, seen, scale, s);
+    if (quarter * 4 < seen) scoreFour(qr, hs, kc, quarter * 4, 1, seen, scale, s);
+    for (long u = 0; u < seen; u++) max = s[u] > max ? s[u] : max;
+    t = seen;
+  }
 #endif
-    for (; t < seen; t++) {
-      const float* kt = kc + t * hs;
-      float d = 0;
+  for (; t < seen; t++) {
+    const float* kt = kc + t * hs;
+    float d = 0;
 #pragma omp simd reduction(+ : d)
-      for (long e = 0; e < hs; e++) d += qr[e] * kt[e];
-      s[t] = d * scale;
-      max = s[t] > max ? s[t] : max;
-    }
-    float sum = 0;
+    for (long e = 0; e < hs; e++) d += qr[e] * kt[e];
+    s[t] = d * scale;
+    max = s[t] > max ? s[t] : max;
+  }
+  float sum = 0;
 #pragma omp simd reduction(+ : sum)
-    for (long t = 0; t < seen; t++) {
-      s[t] = fastExp(s[t] - max);
-      sum += s[t];
-    }
-    // Written only after this head's query row was read in full: out may be q itself.
-    const float inv = 1.0f / sum;
-    long e0 = 0;
+  for (long t = 0; t < seen; t++) {
+    s[t] = fastExp(s[t] - max);
+    sum += s[t];
+  }
+  // Written only after this head's query row was read in full: out may be q itself.
+  const float inv = 1.0f / sum;
+  long e0 = 0;
 #if LLM_DECODE_ISA != 0
-    // The output row in registers over every position, eight vectors at a time where it has them
-    // (eight FMA chains, and a value row read in one pass where it is no longer than that), then
-    // four; each element still sums the positions in order.
-    for (; e0 + 8 * kWidth <= hs; e0 += 8 * kWidth) weighFromValues<8>(s, inv, seen, vc + e0, hs, o + e0);
-    for (; e0 + 4 * kWidth <= hs; e0 += 4 * kWidth) weighFromValues<4>(s, inv, seen, vc + e0, hs, o + e0);
+  // The output row in registers over every position, eight vectors at a time where it has them
+  // (eight FMA chains, and a value row read in one pass where it is no longer than that), then
+  // four; each element still sums the positions in order.
+  for (; e0 + 8 * kWidth <= hs; e0 += 8 * kWidth) weighFromValues<8>(s, inv, seen, vc + e0, hs, o + e0);
+  for (; e0 + 4 * kWidth <= hs; e0 += 4 * kWidth) weighFromValues<4>(s, inv, seen, vc + e0, hs, o + e0);
 #endif
-    for (long e = e0; e < hs; e++) o[e] = 0;
-    for (long t = 0; t < seen; t++) {
-      const float wt = s[t] * inv;
-      const float* vt = vc + t * hs;
+  for (long e = e0; e < hs; e++) o[e] = 0;
+  for (long t = 0; t < seen; t++) {
+    const float wt = s[t] * inv;
+    const float* vt = vc + t * hs;
 #pragma omp simd
-      for (long e = e0; e < hs; e++) o[e] += wt * vt[e];
-    }
+    for (long e = e0; e < hs; e++) o[e] += wt * vt[e];
+  }
+}
+
+long attendTasks(const AttendArgs& p) { return p.batch * p.heads * p.tokens; }
+
+double attendWork(const AttendArgs& p) { return 2.0 * attendTasks(p) * (p.start + p.tokens) * p.headDim; }
+
+}  // namespace
+
+void attendCached(const AttendArgs& p) {
+  const long tasks = attendTasks(p);
+  parallelFor(tasks, threadsFor(attendWork(p), tasks), [&](long task) { attendTask(p, task); });
+}
+
+void attendMany(const AttendArgs* ps, long count) {
+  // The tasks of every attention numbered one after the other (first[i]: attention i's first), so
+  // that the threads meet once, not once per sequence. Kept between calls: nothing allocated per token.
+  thread_local std::vector<long> first;
+  first.assign(1, 0);
+  double work = 0;
+  for (long i = 0; i < count; i++) {
+    first.push_back(first.back() + attendTasks(ps[i]));
+    work += attendWork(ps[i]);
+  }
+  const long tasks = first.back();
+  // The caller's offsets: inside the region, `first` would name each helper thread's own.
+  const long* starts = first.data();
+  parallelFor(tasks, threadsFor(work, tasks), [&](long task) {
+    const long i = std::upper_bound(starts, starts + count + 1, task) - starts - 1;
+    attendTask(ps[i], task - starts[i]);
   });
 }
 

@@ -1,9 +1,11 @@
 // One transformer block of the decode step in one call (DecodeBlockArgs in kernels.h): the layer
 // norms, the q, k and v products in one parallel region, the new keys and values copied into each
-// sequence's cache, attention over it, and the projection and feed-forward with their shortcuts
-// fused. A decoded token crosses from JavaScript into the addon once per block instead of nine
-// times, and the threads meet once for q, k and v.
+// sequence's cache, every sequence's attention over its cache in one parallel region, and the
+// projection and feed-forward with their shortcuts fused. A decoded token crosses from JavaScript
+// into the addon once per block instead of nine times, and the threads meet once for q, k and v,
+// and once for the attention of all the sequences.
 #include <cstring>
+#include <vector>
 
 #include "kernels.h"
 
@@ -49,8 +51,14 @@ void decodeBlock(const DecodeBlockArgs& p) {
         std::memcpy(seg.keys + to, p.k + from, hs * sizeof(float));
         std::memcpy(seg.values + to, p.v + from, hs * sizeof(float));
       }
-    // The context vectors replace the queries in place, ready for the projection.
-    AttendArgs a{};
+  }
+  // Every sequence's attention in one parallel region; the context vectors replace the queries in
+  // place, ready for the projection. Kept between calls: nothing allocated per token.
+  thread_local std::vector<AttendArgs> attends;
+  attends.assign(static_cast<size_t>(p.segmentCount), AttendArgs{});
+  for (long s = 0; s < p.segmentCount; s++) {
+    const DecodeSegment& seg = p.segments[s];
+    AttendArgs& a = attends[static_cast<size_t>(s)];
     a.q = p.q + seg.row * C;
     a.keys = seg.keys;
     a.values = seg.values;
@@ -61,8 +69,8 @@ void decodeBlock(const DecodeBlockArgs& p) {
     a.maxLength = seg.capacity;
     a.start = seg.start;
     a.tokens = seg.tokens;
-    attendCached(a);
   }
+  attendMany(attends.data(), p.segmentCount);
   gemv(product(p.proj, p.q, rows, C, C, p.x, false, p.x));
   layerNorm(p.x, p.ln2.gamma, p.ln2.beta, rows, C, p.ln2.eps, p.ln, p.mean, p.rstd);
   gemv(product(p.fc1, p.ln, rows, C, p.hidden, p.h, true, nullptr));

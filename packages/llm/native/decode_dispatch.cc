@@ -36,6 +36,7 @@ bool hasAvx512Bf16() {
 void gemv(const GemvArgs& p) { DECODE(gemv)(p); }
 void gemvMany(const GemvArgs* ps, int count) { DECODE(gemvMany)(ps, count); }
 void attendCached(const AttendArgs& p) { DECODE(attendCached)(p); }
+void attendMany(const AttendArgs* ps, long count) { DECODE(attendMany)(ps, count); }
 
 namespace {
 

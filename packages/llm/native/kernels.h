@@ -59,6 +59,8 @@ void gemv(const GemvArgs& p);
 constexpr int kMaxGemvProducts = 3;
 void gemvMany(const GemvArgs* ps, int count);
 void attendCached(const AttendArgs& p);
+// Several attentions, each over its own cache (a batch's sequences), with one hand-off to the threads.
+void attendMany(const AttendArgs* ps, long count);
 
 // One GPT-2 transformer block on a few new rows (src/backend/kernels.ts DecodeBlockParams): x +=
 // proj(attention(ln1(x))), x += fc2(gelu(fc1(ln2(x)))), each sequence's new keys and values

@@ -413,6 +413,34 @@ void attendChecks(bool quick) {
             grouped.size(), 0, 0);
     }
   }
+  // attendMany: sequences of different lengths, head counts and caches in one call give the bits
+  // each gets alone.
+  const long many[][4] = {{12, 64, 40, 1}, {12, 64, 300, 2}, {3, 7, 33, 5}, {12, 64, 1, 1}, {4, 33, 257, 3}};
+  std::vector<std::vector<float>> qs, ks, vs, outs, alone;
+  std::vector<llm::AttendArgs> args;
+  for (const auto& c : many) {
+    const long H = c[0], hs = c[1], seen = c[2], T = c[3], L = seen + 3;
+    qs.push_back(randv(T * H * hs, seed++, 2.0));
+    ks.push_back(randv(H * L * hs, seed++, 2.0));
+    vs.push_back(randv(H * L * hs, seed++));
+    outs.emplace_back(T * H * hs, NAN);
+    alone.emplace_back(T * H * hs, NAN);
+  }
+  for (size_t i = 0; i < std::size(many); i++) {
+    const long H = many[i][0], hs = many[i][1], seen = many[i][2], T = many[i][3], L = seen + 3;
+    args.push_back(llm::AttendArgs{qs[i].data(), ks[i].data(), vs[i].data(), outs[i].data(), 1, H, hs, L, seen - T, T});
+    llm::attendCached(llm::AttendArgs{qs[i].data(), ks[i].data(), vs[i].data(), alone[i].data(), 1, H, hs, L,
+                                      seen - T, T});
+  }
+  for (int t : {1, 2}) {
+    llm::setThreads(t);
+    llm::attendMany(args.data(), static_cast<long>(args.size()));
+    for (size_t i = 0; i < args.size(); i++) {
+      const std::vector<double> want(alone[i].begin(), alone[i].end());
+      check("attendMany", "sequence " + std::to_string(i) + " threads=" + std::to_string(t), outs[i].data(),
+            want.data(), want.size(), 0, 0);
+    }
+  }
   llm::setThreads(0);
 }
 

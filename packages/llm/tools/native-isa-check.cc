@@ -1,7 +1,8 @@
 // Checks the native kernels of one instruction set against a float64 reference, without Node:
 // SGEMM (llm::gemm: the four transpose layouts, awkward and GPT shapes, accumulate, batches with
 // broadcast and padded strides; with B as bf16 bits, bit for bit the product of B widened), gemv (f32 and bf16 weights, bias/GELU/residual epilogues, a row
-// alone equals it among others, the residual as the output, gemvMany equals gemv), attendCached, and the training
+// alone equals it among others, the residual as the output, gemvMany equals gemv), attendCached and
+// attendMany (several sequences in one call, each its bits alone), and the training
 // attention forward and backward (causalAttention), each on 1 and 2 threads and the default count.
 // The ISA is chosen once per process (runtime.cc reads LLM_SCRATCH_ISA at the first isa() call, and
 // only ever downgrades), so run the binary once per ISA.
@@ -18,7 +19,8 @@
 // QUICK=1 skips the large GPT shapes.
 // Result on this AVX2 machine (2026-12-04, g++ 12, QUICK=1): scalar and avx2 19056/19056 pass, the 90
 // attention checks of each at worst 0.085 of the tolerance. With the bf16-B and grouped-query
-// checks (2026-12-05): scalar and avx2 pass all of them (see docs/native-kernels.md).
+// checks (2026-12-05): scalar and avx2 pass all of them (see docs/native-kernels.md); with
+// attendMany (2026-12-05, seventh session): scalar and avx2 31080/31080.
 //
 // Result on the lent Xeon with AVX-512 BF16 (2026-12-04, g++ 13.3): first run, scalar and avx2
 // 19004/19004 pass, avx512 gemv failed 34 (the vdpbf16ps path with activations split in two bf16

@@ -69,7 +69,12 @@ it('restarts a crashing agent up to the limit, then gives up and blocks its issu
     );
     const recovery = readFileSync(recoveryFile(p.dir, 'alpha'), 'utf8');
     expect(recovery).toContain('# Restart of alpha');
-    expect(recovery).toContain('its process exited with status 4');
+    // tmux 3.3a sometimes records no exit status for a pane whose process ended within
+    // milliseconds of starting (seen on a loaded machine: the pane dead, its status still empty
+    // 3 s later); the brief then says so instead of inventing one.
+    expect(recovery).toMatch(
+      /its process (exited with status 4|ended; tmux recorded no exit status or signal)/,
+    );
     expect(recovery).toContain(`#${task.number} Alpha's file`);
     // Nothing committed for the agents: their branches are where up made them.
     const ahead = await exec('git', ['rev-list', '--count', 'main..crew/alpha', 'main..crew/beta'], {

@@ -13,15 +13,12 @@ import { adviseHugePages, bf16Arena } from '../backend/huge-pages.js';
 import { toBf16, widenBf16 } from '../backend/bf16.js';
 import { type Embedding, GELU, Linear } from '../nn/index.js';
 import { bf16Bits, keepInBf16 } from '../tensor/bf16-weights.js';
+import { GEMV_MAX_ROWS } from '../tensor/ops/linear.js';
 import type { GPTModel } from './gpt.js';
 import type { KVCache } from './kv-cache.js';
 
 export type WeightDType = 'f32' | 'bf16';
 export const WEIGHT_DTYPES: readonly WeightDType[] = ['f32', 'bf16'];
-
-// Up to this many rows the product is bound by reading the weights, which gemv does once; beyond,
-// the GEMM's register blocking wins (bf16 weights always take gemv: the GEMM multiplies float32).
-const GEMV_MAX_ROWS = 8;
 
 // bf16 copies of float32 weights, made once per weight array (a tied output head converts once
 // with the token embedding). A copy is a snapshot: a model that trains further decodes in f32.

@@ -697,16 +697,7 @@ void attendTask(const AttendArgs& p, long task) {
   }
 }
 
-long attendTasks(const AttendArgs& p) { return p.batch * p.heads * p.tokens; }
-
-double attendWork(const AttendArgs& p) { return 2.0 * attendTasks(p) * (p.start + p.tokens) * p.headDim; }
-
 }  // namespace
-
-void attendCached(const AttendArgs& p) {
-  const long tasks = attendTasks(p);
-  parallelFor(tasks, threadsFor(attendWork(p), tasks), [&](long task) { attendTask(p, task); });
-}
 
 void attendMany(const AttendArgs* ps, long count) {
   // The tasks of every attention numbered one after the other (first[i]: attention i's first), so
@@ -715,8 +706,9 @@ void attendMany(const AttendArgs* ps, long count) {
   first.assign(1, 0);
   double work = 0;
   for (long i = 0; i < count; i++) {
-    first.push_back(first.back() + attendTasks(ps[i]));
-    work += attendWork(ps[i]);
+    const AttendArgs& p = ps[i];
+    first.push_back(first.back() + p.batch * p.heads * p.tokens);
+    work += 2.0 * p.batch * p.heads * p.tokens * (p.start + p.tokens) * p.headDim;
   }
   const long tasks = first.back();
   // The caller's offsets: inside the region, `first` would name each helper thread's own.
@@ -726,6 +718,8 @@ void attendMany(const AttendArgs* ps, long count) {
     attendTask(ps[i], task - starts[i]);
   });
 }
+
+void attendCached(const AttendArgs& p) { LLM_KERNEL_NS::attendMany(&p, 1); }
 
 // streams > 1 reads each chunk as that many equal parts side by side (the pattern of the gemv
 // tiles, whose rows are spaced apart): the prefetcher serves several streams faster than one here,

@@ -9,9 +9,10 @@ import { llama3 } from '../../src/llm/families/llama3.js';
 import { keepMatricesInBf16 } from '../../src/llm/families/load.js';
 import { qwen3 } from '../../src/llm/families/qwen3.js';
 import { generate } from '../../src/llm/generate.js';
-import { Batcher, type SequenceOptions } from '../../src/serve/batcher.js';
+import { Batcher } from '../../src/serve/batcher.js';
 import { noGrad, Rng, Tensor } from '../../src/tensor/index.js';
 import { describeEachBackend } from '../helpers/backends.js';
+import { batchJobs, jobPrompt } from './jobs.js';
 
 const VOCAB = 97;
 const shape = {
@@ -47,17 +48,7 @@ const MODELS: Record<string, () => CausalLM> = {
     ),
 };
 
-const prompt = (length: number, from: number) => Array.from({ length }, (_, i) => (from + 37 * i) % VOCAB);
-
-// Mixed settings, prompt lengths and budgets; the second runs past the context of 40 tokens.
-const JOBS: { prompt: number[]; options: SequenceOptions }[] = [
-  { prompt: prompt(12, 1), options: { maxNewTokens: 20 } },
-  { prompt: prompt(3, 2), options: { maxNewTokens: 45, temperature: 1, seed: 7 } },
-  { prompt: prompt(1, 3), options: { maxNewTokens: 10, temperature: 0.8, topK: 20, seed: 11 } },
-  { prompt: prompt(9, 4), options: { maxNewTokens: 30, temperature: 1.2, topP: 0.9, seed: 3 } },
-  { prompt: prompt(15, 5), options: { maxNewTokens: 25, topK: 5 } },
-  { prompt: prompt(2, 6), options: { maxNewTokens: 16, temperature: 0.7, topK: 50, topP: 0.8, seed: 99 } },
-];
+const JOBS = batchJobs(VOCAB);
 
 describeEachBackend('the batcher on the families', () => {
   for (const [family, make] of Object.entries(MODELS))
@@ -80,7 +71,7 @@ describeEachBackend('the batcher on the families', () => {
   it('gives more than 8 sequences decoded together each the logits it gets alone', async () => {
     const m = MODELS.qwen3().eval();
     const jobs = Array.from({ length: 11 }, (_, i) => ({
-      prompt: prompt(2 + (i % 4), 10 + i),
+      prompt: jobPrompt(VOCAB, 2 + (i % 4), 10 + i),
       maxNewTokens: 6,
     }));
     const alone = jobs.map((j) => {

@@ -6,9 +6,10 @@ import { expect, it } from 'vitest';
 import { keepWeightsInBf16 } from '../../src/llm/decoder.js';
 import { generate } from '../../src/llm/generate.js';
 import { GPTModel, type GPTConfig } from '../../src/llm/gpt.js';
-import { Batcher, type SequenceOptions, type SequenceResult } from '../../src/serve/batcher.js';
+import { Batcher, type SequenceResult } from '../../src/serve/batcher.js';
 import { Rng } from '../../src/tensor/index.js';
 import { describeEachBackend } from '../helpers/backends.js';
+import { batchJobs, type Job, jobPrompt } from './jobs.js';
 
 // Small enough to be quick, big enough for the prefill's GEMM path (prompts over 8 tokens) and for
 // windows that slide (context 40).
@@ -29,22 +30,8 @@ function model(bf16 = false): GPTModel {
   return m;
 }
 
-interface Job {
-  prompt: number[];
-  options: SequenceOptions;
-}
-
-const prompt = (length: number, from: number) => Array.from({ length }, (_, i) => (from + 37 * i) % 300);
-
-// Mixed settings, prompt lengths and budgets; the second one runs past the context of 40 tokens.
-const JOBS: Job[] = [
-  { prompt: prompt(12, 1), options: { maxNewTokens: 20 } },
-  { prompt: prompt(3, 2), options: { maxNewTokens: 45, temperature: 1, seed: 7 } },
-  { prompt: prompt(1, 3), options: { maxNewTokens: 10, temperature: 0.8, topK: 20, seed: 11 } },
-  { prompt: prompt(9, 4), options: { maxNewTokens: 30, temperature: 1.2, topP: 0.9, seed: 3 } },
-  { prompt: prompt(15, 5), options: { maxNewTokens: 25, topK: 5 } },
-  { prompt: prompt(2, 6), options: { maxNewTokens: 16, temperature: 0.7, topK: 50, topP: 0.8, seed: 99 } },
-];
+const prompt = (length: number, from: number) => jobPrompt(300, length, from);
+const JOBS = batchJobs(300);
 
 // What generate() gives the job alone.
 function alone(m: GPTModel, job: Job): number[] {

@@ -1,6 +1,7 @@
 // SGEMM timing for `llm-scratch bench gemm` and `npm run bench:gemm`: the products of a GPT-2-small
 // training step (batch x context = 512 rows, C = 768, 4C = 3072, V = 50257) and a square one,
 // each forward and in the two layouts of its backward, on the native kernels.
+import { emptyF32, zerosF32 } from '../tensor/storage.js';
 import { loadNative, nativeLoadError, type NativeKernels } from './native.js';
 
 export interface GemmShape {
@@ -71,9 +72,10 @@ function fillRandom(x: Float32Array, seed: number): Float32Array {
 export function gemmTimer(native: NativeKernels, shape: GemmShape, minRunMs: number): () => number {
   const { m, k, n, transA, transB } = shape;
   const params = {
-    a: fillRandom(new Float32Array(m * k), 1),
-    b: fillRandom(new Float32Array(k * n), 2),
-    c: new Float32Array(m * n),
+    // From the tensor library's allocator, on the pages a tensor of that size gets.
+    a: fillRandom(emptyF32(m * k), 1),
+    b: fillRandom(emptyF32(k * n), 2),
+    c: zerosF32(m * n),
     batch: 1,
     m,
     k,

@@ -6,7 +6,14 @@
 // reuses it. Buffers made anywhere else (a caller's typed array, a parameter loaded from a file)
 // are never pooled: release ignores them. The counters say how many arrays were really made, so a
 // test can assert that a steady training step makes none.
+//
+// A new array of 4 MiB or more is put on 2 MiB pages where the native backend runs (as numpy does
+// its arrays from the same size): the GEMM's packs read such an operand's rows far apart, a page
+// walk per row on 4 KiB pages, which cost the products 3-5% (docs/native-kernels.md, "Huge pages").
+import { adviseHugePages } from '../backend/huge-pages.js';
 import type { TypedData } from './tensor.js';
+
+const HUGE_PAGES_FROM_BYTES = 4 * 1024 * 1024;
 
 const freeByLength = new Map<number, Float32Array[]>();
 // Arrays this module made (the only ones it will pool), and those waiting in a free list now.
@@ -51,6 +58,7 @@ function take(length: number, zeroed: boolean): Float32Array {
     data = reused;
   } else {
     data = count(new Float32Array(length)) as Float32Array;
+    if (data.byteLength >= HUGE_PAGES_FROM_BYTES) adviseHugePages([data]);
     made.add(data);
   }
   unclaimed.add(data);

@@ -9,7 +9,7 @@
 //
 // A new array of 4 MiB or more is put on 2 MiB pages where the native backend runs (as numpy does
 // its arrays from the same size): the GEMM's packs read such an operand's rows far apart, a page
-// walk per row on 4 KiB pages, which cost the products 3-5% (docs/native-kernels.md, "Huge pages").
+// walk per row on 4 KiB pages, which costs a large product 1-3% (docs/native-kernels.md).
 import { adviseHugePages } from '../backend/huge-pages.js';
 import type { TypedData } from './tensor.js';
 

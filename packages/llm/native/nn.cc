@@ -72,6 +72,31 @@ void softmaxBackward(const float* y, const float* dy, long rows, long cols, floa
   }
 }
 
+namespace {
+
+// Rows split among nt threads in order, each thread summing per-column values over its rows into
+// `width` partial rows of cols floats of its own (row(r, partial) adds row r's), then the partials
+// added into sums[0 .. width) in thread order: the column sums do not depend on timing.
+template <int width, class Row>
+void rowsWithColumnSums(long rows, long cols, int nt, float* const (&sums)[width], const Row& row) {
+  std::vector<float> partial(static_cast<size_t>(nt) * width * cols, 0.0f);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  {
+    const int t = omp_get_thread_num();
+    const int parts = omp_get_num_threads();
+    float* mine = partial.data() + static_cast<size_t>(t) * width * cols;
+    const long r0 = rows * t / parts, r1 = rows * (t + 1) / parts;
+    for (long r = r0; r < r1; r++) row(r, mine);
+  }
+  for (int t = 0; t < nt; t++) {
+    const float* theirs = partial.data() + static_cast<size_t>(t) * width * cols;
+    for (int w = 0; w < width; w++)
+      for (long j = 0; j < cols; j++) sums[w][j] += theirs[w * cols + j];
+  }
+}
+
+}  // namespace
+
 void layerNorm(const float* x, const float* gamma, const float* beta, long rows, long cols, float eps, float* out,
                float* mean, float* rstd) {
   const int nt = threadsFor(static_cast<double>(rows) * cols);
@@ -101,47 +126,30 @@ void layerNorm(const float* x, const float* gamma, const float* beta, long rows,
 void layerNormBackward(const float* x, const float* gamma, const float* mean, const float* rstd, const float* dy,
                        long rows, long cols, float* dx, float* dgamma, float* dbeta) {
   const int nt = threadsFor(static_cast<double>(rows) * cols);
-  // dgamma and dbeta sum over rows: each thread keeps its own partial sums, added in thread
-  // order afterwards so the result does not depend on timing.
-  std::vector<float> partial(static_cast<size_t>(nt) * 2 * cols, 0.0f);
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    const int t = omp_get_thread_num();
-    const int parts = omp_get_num_threads();
-    float* pg = partial.data() + static_cast<size_t>(t) * 2 * cols;
+  float* const sums[2] = {dgamma, dbeta};
+  rowsWithColumnSums<2>(rows, cols, nt, sums, [&](long r, float* pg) {
     float* pb = pg + cols;
-    const long r0 = rows * t / parts, r1 = rows * (t + 1) / parts;
-    for (long r = r0; r < r1; r++) {
-      const float* xr = x + r * cols;
-      const float* gr = dy + r * cols;
-      float* dr = dx + r * cols;
-      const float mu = mean[r], rs = rstd[r];
-      // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), with g = dy * gamma.
-      double sumG = 0, sumGX = 0;
+    const float* xr = x + r * cols;
+    const float* gr = dy + r * cols;
+    float* dr = dx + r * cols;
+    const float mu = mean[r], rs = rstd[r];
+    // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), with g = dy * gamma.
+    double sumG = 0, sumGX = 0;
 #pragma omp simd reduction(+ : sumG, sumGX)
-      for (long j = 0; j < cols; j++) {
-        const float xhat = (xr[j] - mu) * rs;
-        const float g = gr[j] * gamma[j];
-        sumG += g;
-        sumGX += static_cast<double>(g) * xhat;
-        pg[j] += gr[j] * xhat;
-        pb[j] += gr[j];
-      }
-      const float meanG = static_cast<float>(sumG / cols), meanGX = static_cast<float>(sumGX / cols);
-      for (long j = 0; j < cols; j++) {
-        const float xhat = (xr[j] - mu) * rs;
-        dr[j] = rs * (gr[j] * gamma[j] - meanG - xhat * meanGX);
-      }
-    }
-  }
-  for (int t = 0; t < nt; t++) {
-    const float* pg = partial.data() + static_cast<size_t>(t) * 2 * cols;
-    const float* pb = pg + cols;
     for (long j = 0; j < cols; j++) {
-      dgamma[j] += pg[j];
-      dbeta[j] += pb[j];
+      const float xhat = (xr[j] - mu) * rs;
+      const float g = gr[j] * gamma[j];
+      sumG += g;
+      sumGX += static_cast<double>(g) * xhat;
+      pg[j] += gr[j] * xhat;
+      pb[j] += gr[j];
     }
-  }
+    const float meanG = static_cast<float>(sumG / cols), meanGX = static_cast<float>(sumGX / cols);
+    for (long j = 0; j < cols; j++) {
+      const float xhat = (xr[j] - mu) * rs;
+      dr[j] = rs * (gr[j] * gamma[j] - meanG - xhat * meanGX);
+    }
+  });
 }
 
 void rmsNorm(const float* x, const float* scale, long rows, long cols, float eps, bool unitOffset, float* out,
@@ -166,35 +174,23 @@ void rmsNormBackward(const float* x, const float* scale, const float* rstd, cons
                      bool unitOffset, float* dx, float* dscale) {
   const int nt = threadsFor(static_cast<double>(rows) * cols);
   const float offset = unitOffset ? 1.0f : 0.0f;
-  // dscale sums over rows: per-thread partial sums, added in thread order (as layerNormBackward).
-  std::vector<float> partial(static_cast<size_t>(nt) * cols, 0.0f);
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  {
-    const int t = omp_get_thread_num();
-    const int parts = omp_get_num_threads();
-    float* ps = partial.data() + static_cast<size_t>(t) * cols;
-    const long r0 = rows * t / parts, r1 = rows * (t + 1) / parts;
-    for (long r = r0; r < r1; r++) {
-      const float* xr = x + r * cols;
-      const float* gr = dy + r * cols;
-      float* dr = dx + r * cols;
-      const float rs = rstd[r];
-      // dx = rs * (g - x * rs^2 * mean(g * x)), with g = dy * w.
-      double sumGX = 0;
+  float* const sums[1] = {dscale};
+  rowsWithColumnSums<1>(rows, cols, nt, sums, [&](long r, float* ps) {
+    const float* xr = x + r * cols;
+    const float* gr = dy + r * cols;
+    float* dr = dx + r * cols;
+    const float rs = rstd[r];
+    // dx = rs * (g - x * rs^2 * mean(g * x)), with g = dy * w.
+    double sumGX = 0;
 #pragma omp simd reduction(+ : sumGX)
-      for (long j = 0; j < cols; j++) {
-        sumGX += static_cast<double>(gr[j] * (scale[j] + offset)) * xr[j];
-        ps[j] += gr[j] * xr[j] * rs;
-      }
-      const float k = static_cast<float>(static_cast<double>(rs) * rs * sumGX / cols);
-#pragma omp simd
-      for (long j = 0; j < cols; j++) dr[j] = rs * (gr[j] * (scale[j] + offset) - xr[j] * k);
+    for (long j = 0; j < cols; j++) {
+      sumGX += static_cast<double>(gr[j] * (scale[j] + offset)) * xr[j];
+      ps[j] += gr[j] * xr[j] * rs;
     }
-  }
-  for (int t = 0; t < nt; t++) {
-    const float* ps = partial.data() + static_cast<size_t>(t) * cols;
-    for (long j = 0; j < cols; j++) dscale[j] += ps[j];
-  }
+    const float k = static_cast<float>(static_cast<double>(rs) * rs * sumGX / cols);
+#pragma omp simd
+    for (long j = 0; j < cols; j++) dr[j] = rs * (gr[j] * (scale[j] + offset) - xr[j] * k);
+  });
 }
 
 void rope(const float* x, const float* cos, const float* sin, const int32_t* angleRow, long rows, long hs, float* out,

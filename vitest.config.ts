@@ -5,6 +5,7 @@ export default defineConfig({
   ...sourceResolve,
   test: {
     projects: projects('test/**/*.test.ts'),
+    globalSetup: [new URL('test/global-setup.ts', import.meta.url).pathname],
     setupFiles: [new URL('test/setup.ts', import.meta.url).pathname],
     testTimeout: 60_000,
     pool: 'forks',

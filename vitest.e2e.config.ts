@@ -7,6 +7,7 @@ export default defineConfig({
   ...sourceResolve,
   test: {
     projects: projects('test/e2e/**/*.e2e.ts'),
+    globalSetup: [new URL('test/global-setup.ts', import.meta.url).pathname],
     setupFiles: [new URL('test/setup.ts', import.meta.url).pathname],
     testTimeout: 600_000,
     pool: 'forks',

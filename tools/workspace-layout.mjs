@@ -44,6 +44,7 @@ export const LAYOUT = [
   ['test/terminal.test.ts', 'packages/core/test/terminal.test.ts'],
   // Shared test support, tests of both programs together and repository tools: the root.
   ['test/setup.ts', 'test/setup.ts'],
+  ['test/global-setup.ts', 'test/global-setup.ts'],
   ['test/helpers/cli.ts', 'test/helpers/cli.ts'],
   ['test/bad-input/', 'test/bad-input/'],
   ['test/cli/program.test.ts', 'test/cli/program.test.ts'],

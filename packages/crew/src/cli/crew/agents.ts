@@ -1,6 +1,7 @@
 // llm-crew up | status | attach | send | logs | down | supervise: thin commands over src/crew/agents.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UsageError, UserError } from 'llm-scratch-core/errors';
 import { collectStatus } from '../../crew/agents/status.js';
 import { loadPlan } from '../../crew/plan/index.js';
@@ -379,8 +380,10 @@ export const superviseCommand = defineCommand({
         log: (line) => stderr(`${line}\n`),
       });
       stderr(`supervising ${Object.keys(state.agents).join(', ')} every ${options.interval} s\n`);
-      let stop = false;
-      const onSignal = () => (stop = true);
+      // A signal (down kills the coordinator's session: SIGHUP) ends the wait between looks at
+      // once, not after --interval seconds; one during a look ends the loop after it.
+      const stopping = new AbortController();
+      const onSignal = () => stopping.abort();
       process.once('SIGTERM', onSignal);
       process.once('SIGINT', onSignal);
       process.once('SIGHUP', onSignal);
@@ -388,9 +391,9 @@ export const superviseCommand = defineCommand({
         const fresh = readRuntime(ctx.dir) ?? state;
         if (options.socket !== undefined) fresh.socket = options.socket;
         await supervisor.tick(fresh);
-        if (options.once || stop) break;
-        await new Promise((r) => setTimeout(r, options.interval * 1000));
-        if (stop) break;
+        if (options.once || stopping.signal.aborted) break;
+        await sleep(options.interval * 1000, undefined, { signal: stopping.signal }).catch(() => {});
+        if (stopping.signal.aborted) break;
       }
     });
   },

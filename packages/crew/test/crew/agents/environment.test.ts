@@ -24,6 +24,29 @@ const AGENT = fileURLToPath(new URL('./env-agent.mjs', import.meta.url));
 const socket = `crew-env-${process.pid}`;
 afterAll(() => exec('tmux', ['-L', socket, 'kill-server']).catch(() => {}));
 
+// The supervisor is the coordinator pane's own process (tmux runs its argv without a shell); it
+// is taken once it says it is supervising, that is, once it handles its signals.
+async function supervisorPid(): Promise<number> {
+  const pane = ['-t', '=llm-coordinator:'];
+  for (const until = performance.now() + 30_000; performance.now() < until;) {
+    const screen = (await exec('tmux', ['-L', socket, 'capture-pane', '-p', ...pane])).stdout;
+    if (screen.includes('supervising')) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const { stdout } = await exec('tmux', ['-L', socket, 'list-panes', ...pane, '-F', '#{pane_pid}']);
+  return Number(stdout.trim());
+}
+
+// Whether the process ends (or is only a zombie left to reap) within ms.
+async function endsWithin(pid: number, ms: number): Promise<boolean> {
+  for (const until = performance.now() + ms; performance.now() < until;) {
+    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+    if (stat === '' || /^\d+ \(.*\) Z/.test(stat)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 const PLAN = `version: 1
 project: { name: env-test }
 book: { file: book.pdf, structure: chunks/structure.json, chunks: chunks }
@@ -128,8 +151,11 @@ it('commits plan, chunks and briefs into the worktrees; llm-crew runs in the age
       ['alpha', `agent alpha on issue ${task.number}; root ${dir}; brief present`],
     ]);
 
+    // The supervisor looks once an hour here: down must end it at once, not an hour later.
+    const supervisor = await supervisorPid();
     const down = await crewDown({ dir, tracker, keepWorktrees: false });
     expect(down.removedWorktrees).toHaveLength(2);
+    expect(await endsWithin(supervisor, 10_000)).toBe(true);
 
     // Up again after down: the same plan gives the same briefs, so there is nothing to commit, and
     // the worktrees made again from the agents' branches hold everything.
@@ -139,7 +165,9 @@ it('commits plan, chunks and briefs into the worktrees; llm-crew runs in the age
     expect(await git('log', '--format=%s', 'main')).toBe(
       'chore(crew): the plan, book chunks and briefs for alpha, beta\nchore: start\n',
     );
+    const second = await supervisorPid();
     await crewDown({ dir, tracker, keepWorktrees: true });
+    expect(await endsWithin(second, 10_000)).toBe(true);
   } finally {
     await tracker.close();
   }

@@ -6,6 +6,11 @@ trained with AdamW on CPU, in two modes. Run with Debian's torch at /usr/bin/pyt
         --batch 2 --steps 4 --threads 2
   book: the book's chapter-5 run (section 5.2) on token ids given as JSON {"train": [...], "val": [...]}
     /usr/bin/python3 bench/train_torch.py book --ids ids.json --threads 2
+    With --products bf16, every matrix product of the forward and the backward (the linear layers,
+    the attention's two, the output head) multiplies operands rounded to bfloat16 with a float32
+    result, as `llm-scratch train --precision bf16` does; all else stays float32. The products run
+    as float32 matmuls of the rounded operands (exact: a product of two bf16 values is exact in
+    float32), because Debian's torch multiplies bfloat16 at about 4 GFLOPS on a CPU without AVX-512.
 
 Prints JSON lines.
 """
@@ -17,6 +22,40 @@ import time
 import torch
 
 from gpt_torch import GPTModel
+
+
+def bf16(t):
+    return t.to(torch.bfloat16).to(torch.float32)
+
+
+class Bf16Product(torch.autograd.Function):
+    """a @ b with both operands rounded to bfloat16, and so the backward's: dA = bf16(g) @ bf16(b)^T,
+    dB = bf16(a)^T @ bf16(g)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = bf16(a), bf16(b)
+        ctx.save_for_backward(a, b)
+        return torch.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        g = bf16(g)
+        da, db = torch.matmul(g, b.transpose(-1, -2)), torch.matmul(a.transpose(-1, -2), g)
+        # Sum a broadcast operand's gradient back to its shape (a linear layer's weight).
+        while db.dim() > b.dim():
+            db = db.sum(0)
+        return da, db
+
+
+def use_bf16_products():
+    def linear(self, x):
+        y = Bf16Product.apply(x, self.weight.t())
+        return y if self.bias is None else y + self.bias
+
+    torch.nn.Linear.forward = linear
+    torch.Tensor.__matmul__ = lambda a, b: Bf16Product.apply(a, b)
 
 
 def calc_loss_batch(model, x, y):
@@ -109,6 +148,9 @@ parser.add_argument("--batch", type=int, default=2)
 parser.add_argument("--steps", type=int, default=4)
 parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--ids")
+parser.add_argument("--products", choices=["f32", "bf16"], default="f32")
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
+if args.products == "bf16":
+    use_bf16_products()
 speed(args) if args.mode == "speed" else book(args)

@@ -172,7 +172,16 @@ export interface DecodeBlockParams {
   rstd: F32;
   // Their tokens add up to rows.
   segments: readonly DecodeSegment[];
+  // What prepareDecodeBlock returned for these layers (ln1 ... fc2, embDim, hidden), if anything:
+  // the native backend then reads the layers from it, not from the fields above.
+  prepared?: unknown;
 }
+
+// The fixed part of a decodeBlock: its layers and the sizes they are checked against.
+export type DecodeBlockLayers = Pick<
+  DecodeBlockParams,
+  'embDim' | 'hidden' | 'ln1' | 'ln2' | 'query' | 'key' | 'value' | 'proj' | 'fc1' | 'fc2'
+>;
 
 export interface AttentionParams {
   // Causal self-attention over `tokens` positions, all heads in one call, for training and prefill.
@@ -227,6 +236,10 @@ export interface Kernels {
   gemvMany(ps: readonly GemvParams[]): void;
   attendCached(p: AttendParams): void;
   decodeBlock(p: DecodeBlockParams): void;
+  // The layers of a block read and checked once, for decodeBlock's `prepared`: a decoder calls
+  // decodeBlock once per layer and token with the same layers. What it holds is what the layers
+  // held when it was made (it keeps their arrays alive); an opaque value.
+  prepareDecodeBlock(p: DecodeBlockLayers): unknown;
   // Fused causal attention (scores, mask, softmax, weighted sum) and its gradient, never holding more
   // than a block of query rows' scores at a time.
   causalAttention(p: AttentionParams): void;

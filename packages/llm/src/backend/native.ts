@@ -48,6 +48,7 @@ const KERNEL_NAMES = {
   gemvMany: true,
   attendCached: true,
   decodeBlock: true,
+  prepareDecodeBlock: true,
   causalAttention: true,
   causalAttentionBackward: true,
   unary: true,

@@ -135,6 +135,8 @@ export class Decoder {
   readonly hugePages: number;
   private batchLogits = new Float32Array(0);
   private readonly blocks: DecodeBlock[];
+  // Each block's layers as the backend read them once (prepareDecodeBlock), for decodeBlock.
+  private readonly prepared: unknown[];
   private readonly head: DecodeLinear;
   private readonly finalNorm: { gamma: F32; beta: F32; eps: number };
   private readonly tokEmb: F32;
@@ -185,6 +187,8 @@ export class Decoder {
         (l) => l.weight,
       ),
     );
+    const k = kernels();
+    this.prepared = this.blocks.map((b) => k.prepareDecodeBlock({ embDim, hidden: b.fc1.outFeatures, ...b }));
     this.finalNorm = norm(model.final_norm);
     this.tokEmb = model.tok_emb.weight.data as F32;
     this.tokEmbBf16 = bf16Bits(model.tok_emb.weight);
@@ -345,6 +349,7 @@ export class Decoder {
       proj: p.proj,
       fc1: p.fc1,
       fc2: p.fc2,
+      prepared: this.prepared[l],
       ln: b.ln,
       q: b.q,
       k: b.k,

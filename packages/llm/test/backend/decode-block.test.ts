@@ -2,7 +2,8 @@
 // block written out here from the formulas (layer norm, q/k/v, causal attention over each
 // sequence's cache, the projection, GELU and the shortcuts), for several sequences in one call, f32
 // and bf16 weights; on the native backend also bit-for-bit against the same block composed from its
-// own kernels (gemv, copyStrided, attendCached), and its argument checks.
+// own kernels (gemv, copyStrided, attendCached), and its argument checks; with its layers prepared
+// once (prepareDecodeBlock, as the decoder calls it) the same bits.
 import { describe, expect, it } from 'vitest';
 import { composeDecodeBlock, gemvProduct } from '../../src/backend/decode-block.js';
 import { availableBackends, useBackend } from '../../src/backend/index.js';
@@ -201,7 +202,55 @@ for (const name of availableBackends()) {
       expect(Array.from(seg.keys)).toEqual(Array.from(batch.segments[1].keys));
     });
 
+    it('gives the same bits with its layers prepared once (prepareDecodeBlock), f32 and bf16', () => {
+      for (const bf16 of [false, true]) {
+        const read = blockCase(bf16);
+        const prepared = copyCase(read);
+        const { embDim, hidden, ln1, ln2, query, key, value, proj, fc1, fc2 } = prepared;
+        const handle = kernels().prepareDecodeBlock({
+          embDim,
+          hidden,
+          ln1,
+          ln2,
+          query,
+          key,
+          value,
+          proj,
+          fc1,
+          fc2,
+        });
+        kernels().decodeBlock(read);
+        kernels().decodeBlock({ ...prepared, prepared: handle });
+        expect(Array.from(prepared.x)).toEqual(Array.from(read.x));
+        prepared.segments.forEach((s, i) =>
+          expect(Array.from(s.keys)).toEqual(Array.from(read.segments[i].keys)),
+        );
+      }
+    });
+
     if (name === 'native') {
+      it('reads the layers from a prepared block, which holds what they held when it was made', () => {
+        const p = blockCase(false);
+        const handle = kernels().prepareDecodeBlock(p);
+        const want = copyCase(p);
+        kernels().decodeBlock(want);
+        // The layers in params are no longer read: a prepared call with broken ones gives the same bits.
+        const broken = { ...copyCase(p), fc2: { weight: new Float32Array(1), bias: null }, prepared: handle };
+        kernels().decodeBlock(broken);
+        expect(Array.from(broken.x)).toEqual(Array.from(want.x));
+      });
+
+      it('checks the layers it prepares, and a prepared block against the sizes of the call', () => {
+        const p = blockCase(false);
+        expect(() =>
+          kernels().prepareDecodeBlock({ ...p, fc2: { ...p.fc2, weight: new Float32Array(10) } }),
+        ).toThrow(/prepareDecodeBlock: params.fc2.weight is too short/);
+        const handle = kernels().prepareDecodeBlock(p);
+        expect(() => kernels().decodeBlock({ ...p, hidden: 2 * C, prepared: handle })).toThrow(
+          new RegExp(`params.prepared was made for embDim ${C} and hidden ${HIDDEN}`),
+        );
+      });
+
       it('equals, bit for bit, the block composed from the same backend kernels', () => {
         for (const bf16 of [false, true]) {
           const fused = blockCase(bf16);

@@ -1,5 +1,5 @@
 // The TypeScript reference backend: the living definition of every kernel.
-import type { DecodeBlockParams, Kernels } from '../kernels.js';
+import type { DecodeBlockLayers, DecodeBlockParams, Kernels } from '../kernels.js';
 import { composeDecodeBlock, gemvProduct } from '../decode-block.js';
 import { affine, binary, copyStrided, fill, unary, where } from './elementwise.js';
 import type { GemvParams } from '../kernels.js';
@@ -26,6 +26,7 @@ export const tsKernels = {
   gemvMany: (ps: readonly GemvParams[]) => ps.forEach(gemv),
   attendCached,
   decodeBlock,
+  prepareDecodeBlock,
   causalAttention,
   causalAttentionBackward,
   unary,
@@ -57,4 +58,9 @@ export const tsKernels = {
 // The block composed from the kernels above, each product by gemv.
 function decodeBlock(p: DecodeBlockParams): void {
   composeDecodeBlock(tsKernels, p, gemvProduct(tsKernels));
+}
+
+// Nothing to prepare: the reference reads the layers from decodeBlock's params every time.
+function prepareDecodeBlock(p: DecodeBlockLayers): unknown {
+  return p;
 }

@@ -1004,6 +1004,7 @@ struct PreparedBlock {
   BlockLayers layers;
   std::vector<napi_ref> arrays;
 };
+// Tags the handles, so that decodeBlock takes no other External for one.
 constexpr napi_type_tag kPreparedBlockTag = {0x6c6c6d2d73637261ULL, 0x7463682d626c6f63ULL};
 
 Napi::Value PrepareDecodeBlock(const Napi::CallbackInfo& info) {

@@ -18,6 +18,7 @@ import { loadPlan } from '../../../src/crew/plan/index.js';
 import { LocalTracker } from '../../../src/crew/tracker/index.js';
 import { CHAPTERS, makeBook } from '../book/fixtures.js';
 import { CLI, syncInProcess, TSX } from './project.js';
+import { waitFor } from './real-agent.js';
 
 const exec = promisify(execFile);
 const AGENT = fileURLToPath(new URL('./env-agent.mjs', import.meta.url));
@@ -28,23 +29,24 @@ afterAll(() => exec('tmux', ['-L', socket, 'kill-server']).catch(() => {}));
 // is taken once it says it is supervising, that is, once it handles its signals.
 async function supervisorPid(): Promise<number> {
   const pane = ['-t', '=llm-coordinator:'];
-  for (const until = performance.now() + 30_000; performance.now() < until;) {
+  await waitFor('the supervisor to start', async () => {
     const screen = (await exec('tmux', ['-L', socket, 'capture-pane', '-p', ...pane])).stdout;
-    if (screen.includes('supervising')) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return screen.includes('supervising') ? true : null;
+  });
   const { stdout } = await exec('tmux', ['-L', socket, 'list-panes', ...pane, '-F', '#{pane_pid}']);
   return Number(stdout.trim());
 }
 
-// Whether the process ends (or is only a zombie left to reap) within ms.
-async function endsWithin(pid: number, ms: number): Promise<boolean> {
-  for (const until = performance.now() + ms; performance.now() < until;) {
-    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
-    if (stat === '' || /^\d+ \(.*\) Z/.test(stat)) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
+// Waits for the process to end (or to be only a zombie left to reap).
+async function ended(pid: number, what: string): Promise<void> {
+  await waitFor(
+    what,
+    async () => {
+      const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+      return stat === '' || /^\d+ \(.*\) Z/.test(stat) ? true : null;
+    },
+    10_000,
+  );
 }
 
 const PLAN = `version: 1
@@ -155,7 +157,7 @@ it('commits plan, chunks and briefs into the worktrees; llm-crew runs in the age
     const supervisor = await supervisorPid();
     const down = await crewDown({ dir, tracker, keepWorktrees: false });
     expect(down.removedWorktrees).toHaveLength(2);
-    expect(await endsWithin(supervisor, 10_000)).toBe(true);
+    await ended(supervisor, 'the supervisor to end after down');
 
     // Up again after down: the same plan gives the same briefs, so there is nothing to commit, and
     // the worktrees made again from the agents' branches hold everything.
@@ -167,7 +169,7 @@ it('commits plan, chunks and briefs into the worktrees; llm-crew runs in the age
     );
     const second = await supervisorPid();
     await crewDown({ dir, tracker, keepWorktrees: true });
-    expect(await endsWithin(second, 10_000)).toBe(true);
+    await ended(second, 'the second supervisor to end after down');
   } finally {
     await tracker.close();
   }

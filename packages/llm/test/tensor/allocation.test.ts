@@ -2,7 +2,6 @@
 // layer (storage.ts) counts every typed array the library makes, and a recycling backward gives
 // the graph's buffers back for the next step to take. Counting, not timing. And a large buffer lands
 // on 2 MiB pages on the native backend, which the process's own page counts show.
-import { existsSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { GPTModel } from '../../src/llm/gpt.js';
 import { calcLossBatch } from '../../src/llm/pretrain.js';
@@ -10,6 +9,7 @@ import { AdamW } from '../../src/optim/index.js';
 import { allocationStats, Rng, tensor, type AllocationStats } from '../../src/tensor/index.js';
 import { emptyF32 } from '../../src/tensor/storage.js';
 import { describeEachBackend } from '../helpers/backends.js';
+import { anonHugeBytes, hugePagesOffered, thpMode } from '../helpers/huge-pages.js';
 
 const [B, Tn, V] = [2, 16, 97];
 
@@ -85,15 +85,6 @@ describeEachBackend('allocation in a training step', () => {
     expect(Array.from(b.grad!.data)).toEqual([1, 1]);
   });
 });
-
-// The process's anonymous memory on 2 MiB pages, in bytes (Linux).
-const anonHugeBytes = (): number =>
-  Number(/AnonHugePages:\s+(\d+) kB/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))![1]) * 1024;
-const THP = '/sys/kernel/mm/transparent_hugepage/enabled';
-// The kernel's mode, as '[always]', '[madvise]' or '[never]' among the others ('' without THP).
-const thpMode = existsSync(THP) ? readFileSync(THP, 'utf8') : '';
-const hugePagesOffered =
-  thpMode !== '' && existsSync('/proc/self/smaps_rollup') && !/\[never\]/.test(thpMode);
 
 describeEachBackend('buffers of 4 MiB or more', (backend) => {
   it.runIf(hugePagesOffered)(

@@ -936,10 +936,12 @@ Napi::Object objectProperty(Args& a, const Napi::Object& p, const std::string& o
   return v.As<Napi::Object>();
 }
 
-// A layer of decodeBlock: { weight (n x k, Float32Array or bf16 bits), bias (n) or null }.
-llm::DecodeLinear decodeLinear(Args& a, const Napi::Object& p, const char* name, long n, long k) {
-  const std::string owner = std::string("params.") + name;
-  Napi::Object o = objectProperty(a, p, "params", name);
+// A layer of decodeBlock: { weight (n x k, Float32Array or bf16 bits), bias (n) or null }. Errors
+// name it as base.name ("params.query", "blocks[3].fc1").
+llm::DecodeLinear decodeLinear(Args& a, const Napi::Object& p, const std::string& base, const char* name, long n,
+                               long k) {
+  const std::string owner = base + "." + name;
+  Napi::Object o = objectProperty(a, p, base, name);
   llm::DecodeLinear l{};
   size_t lw = 0, lb = 0;
   if (!a.ok()) return l;
@@ -950,9 +952,9 @@ llm::DecodeLinear decodeLinear(Args& a, const Napi::Object& p, const char* name,
   return l;
 }
 
-llm::DecodeNorm decodeNorm(Args& a, const Napi::Object& p, const char* name, long C) {
-  const std::string owner = std::string("params.") + name;
-  Napi::Object o = objectProperty(a, p, "params", name);
+llm::DecodeNorm decodeNorm(Args& a, const Napi::Object& p, const std::string& base, const char* name, long C) {
+  const std::string owner = base + "." + name;
+  Napi::Object o = objectProperty(a, p, base, name);
   llm::DecodeNorm n{};
   size_t lg = 0, lb = 0;
   if (!a.ok()) return n;
@@ -980,68 +982,95 @@ struct BlockLayers {
   llm::DecodeLinear query{}, key{}, value{}, proj{}, fc1{}, fc2{};
 };
 
-BlockLayers blockLayers(Args& a, const Napi::Object& p) {
+BlockLayers blockLayers(Args& a, const Napi::Object& p, const std::string& base = "params") {
   BlockLayers b;
   b.embDim = sizeProperty(a, p, "embDim");
   b.hidden = sizeProperty(a, p, "hidden");
   const long C = b.embDim;
-  b.ln1 = decodeNorm(a, p, "ln1", C);
-  b.ln2 = decodeNorm(a, p, "ln2", C);
-  b.query = decodeLinear(a, p, "query", C, C);
-  b.key = decodeLinear(a, p, "key", C, C);
-  b.value = decodeLinear(a, p, "value", C, C);
-  b.proj = decodeLinear(a, p, "proj", C, C);
-  b.fc1 = decodeLinear(a, p, "fc1", b.hidden, C);
-  b.fc2 = decodeLinear(a, p, "fc2", C, b.hidden);
+  b.ln1 = decodeNorm(a, p, base, "ln1", C);
+  b.ln2 = decodeNorm(a, p, base, "ln2", C);
+  b.query = decodeLinear(a, p, base, "query", C, C);
+  b.key = decodeLinear(a, p, base, "key", C, C);
+  b.value = decodeLinear(a, p, base, "value", C, C);
+  b.proj = decodeLinear(a, p, base, "proj", C, C);
+  b.fc1 = decodeLinear(a, p, base, "fc1", b.hidden, C);
+  b.fc2 = decodeLinear(a, p, base, "fc2", C, b.hidden);
   return b;
 }
 
-// What prepareDecodeBlock returns: the layers read once, and references that keep their arrays
-// alive as long as the handle lives. Reading some forty properties and arrays cost each
-// decodeBlock 40-48 us in a decode (V8's objects cold after a token's weights streamed through
-// the caches), 0.5 ms a gpt2-small token; a prepared call reads the handle instead.
-struct PreparedBlock {
-  BlockLayers layers;
-  std::vector<napi_ref> arrays;
-};
-// Tags the handles, so that decodeBlock takes no other External for one.
-constexpr napi_type_tag kPreparedBlockTag = {0x6c6c6d2d73637261ULL, 0x7463682d626c6f63ULL};
-
-Napi::Value PrepareDecodeBlock(const Napi::CallbackInfo& info) {
-  Args a(info, "prepareDecodeBlock");
-  if (!info[0].IsObject()) {
-    a.error("expects a params object");
-    return a.fail();
-  }
-  Napi::Object p = info[0].As<Napi::Object>();
-  auto block = std::make_unique<PreparedBlock>();
-  block->layers = blockLayers(a, p);
-  if (!a.ok()) return a.fail();
-  napi_env env = info.Env();
-  for (const char* layer : {"ln1", "ln2", "query", "key", "value", "proj", "fc1", "fc2"}) {
-    Napi::Object o = p.Get(layer).As<Napi::Object>();
-    for (const char* name : {"weight", "bias", "gamma", "beta"}) {
-      Napi::Value v = o.Get(name);
-      napi_ref ref = nullptr;
-      if (v.IsTypedArray() && napi_create_reference(env, v, 1, &ref) == napi_ok) block->arrays.push_back(ref);
-    }
-  }
-  auto handle = Napi::External<PreparedBlock>::New(env, block.release(), [](Napi::Env e, PreparedBlock* b) {
-    for (napi_ref ref : b->arrays) napi_delete_reference(e, ref);
-    delete b;
-  });
-  napi_type_tag_object(env, handle, &kPreparedBlockTag);
-  return handle;
+// A decode step's scratch (decodeBlock's and decodeStep's ln ... rstd) and residual stream x, for
+// `rows` rows, checked.
+void decodeScratch(Args& a, const Napi::Object& p, long rows, long C, long hidden, llm::DecodeBlockArgs* g) {
+  g->x = writableProperty(a, p, "x", rows * C);
+  g->ln = writableProperty(a, p, "ln", rows * C);
+  g->q = writableProperty(a, p, "q", rows * C);
+  g->k = writableProperty(a, p, "k", rows * C);
+  g->v = writableProperty(a, p, "v", rows * C);
+  g->h = writableProperty(a, p, "h", rows * hidden);
+  g->mean = writableProperty(a, p, "mean", rows);
+  g->rstd = writableProperty(a, p, "rstd", rows);
 }
 
-// params.prepared, when it is a handle of prepareDecodeBlock; null otherwise (the reference
-// backend's stand-in, or none), and then the layers are read from params.
-const PreparedBlock* preparedBlock(const Napi::Object& p) {
-  Napi::Value v = p.Get("prepared");
-  bool tagged = false;
-  if (!v.IsExternal() || napi_check_object_type_tag(p.Env(), v, &kPreparedBlockTag, &tagged) != napi_ok || !tagged)
-    return nullptr;
-  return v.As<Napi::External<PreparedBlock>>().Data();
+void checkHeads(Args& a, long heads, long C) {
+  if (a.ok() && (heads < 1 || C % heads != 0))
+    a.error("params.heads must divide the blocks' embDim (" + std::to_string(C) + ")", true);
+}
+
+// A segment's rows (start, row, tokens), checked against rows.
+llm::DecodeSegment segmentRows(Args& a, const Napi::Object& o, const std::string& owner, long rows) {
+  llm::DecodeSegment seg{};
+  seg.start = sizeProperty(a, o, "start");
+  seg.row = sizeProperty(a, o, "row");
+  seg.tokens = sizeProperty(a, o, "tokens");
+  if (a.ok() && seg.row + seg.tokens > rows) a.error(owner + ": row + tokens exceeds rows", true);
+  return seg;
+}
+
+// Its cache for one block (keys, values, capacity: read from cache), checked against its rows.
+void segmentCache(Args& a, llm::DecodeSegment* seg, const Napi::Object& cache, const std::string& owner,
+                  const std::string& cacheOwner, long heads, long hs) {
+  seg->capacity = sizeProperty(a, cache, "capacity");
+  if (a.ok() && seg->start + seg->tokens > seg->capacity)
+    a.error(owner + ": start + tokens exceeds capacity " + std::to_string(seg->capacity), true);
+  seg->keys = writableProperty(a, cache, "keys", heads * seg->capacity * hs, cacheOwner);
+  seg->values = writableProperty(a, cache, "values", heads * seg->capacity * hs, cacheOwner);
+}
+
+// params.segments, as an array of objects (owner "params.segments[i]") whose tokens add up to rows:
+// calls each(object, its rows, owner) for every one while all is well.
+template <typename Each>
+void forEachSegment(Args& a, const Napi::Object& p, long rows, Each each) {
+  Napi::Value sv = p.Get("segments");
+  if (a.ok() && !sv.IsArray()) a.error("params.segments must be an array");
+  if (!a.ok()) return;
+  Napi::Array arr = sv.As<Napi::Array>();
+  long covered = 0;
+  for (uint32_t i = 0; i < arr.Length() && a.ok(); i++) {
+    const std::string owner = "params.segments[" + std::to_string(i) + "]";
+    Napi::Value e = arr.Get(i);
+    if (!e.IsObject()) {
+      a.error(owner + " must be an object");
+      break;
+    }
+    const llm::DecodeSegment seg = segmentRows(a, e.As<Napi::Object>(), owner, rows);
+    covered += seg.tokens;
+    if (a.ok()) each(e.As<Napi::Object>(), seg, owner);
+  }
+  if (a.ok() && covered != rows)
+    a.error("params.segments: their tokens must add up to rows (" + std::to_string(rows) + ")", true);
+}
+
+void setLayers(llm::DecodeBlockArgs* g, const BlockLayers& b) {
+  g->embDim = b.embDim;
+  g->hidden = b.hidden;
+  g->ln1 = b.ln1;
+  g->ln2 = b.ln2;
+  g->query = b.query;
+  g->key = b.key;
+  g->value = b.value;
+  g->proj = b.proj;
+  g->fc1 = b.fc1;
+  g->fc2 = b.fc2;
 }
 
 Napi::Value DecodeBlock(const Napi::CallbackInfo& info) {
@@ -1054,72 +1083,141 @@ Napi::Value DecodeBlock(const Napi::CallbackInfo& info) {
   llm::DecodeBlockArgs g{};
   g.rows = sizeProperty(a, p, "rows");
   g.heads = sizeProperty(a, p, "heads");
-  const PreparedBlock* prepared = preparedBlock(p);
-  const BlockLayers layers = prepared ? prepared->layers : blockLayers(a, p);
-  g.embDim = layers.embDim;
-  g.hidden = layers.hidden;
-  if (prepared) {
-    const long embDim = sizeProperty(a, p, "embDim"), hidden = sizeProperty(a, p, "hidden");
-    if (a.ok() && (embDim != g.embDim || hidden != g.hidden))
-      a.error("params.prepared was made for embDim " + std::to_string(g.embDim) + " and hidden " +
-                  std::to_string(g.hidden),
-              true);
-  }
-  if (a.ok() && (g.heads < 1 || g.embDim % g.heads != 0))
-    a.error("params.heads must divide params.embDim (" + std::to_string(g.embDim) + ")", true);
+  setLayers(&g, blockLayers(a, p));
+  checkHeads(a, g.heads, g.embDim);
   const long C = g.embDim, rows = g.rows, hs = a.ok() ? C / g.heads : 0;
-  g.x = writableProperty(a, p, "x", rows * C);
-  g.ln1 = layers.ln1;
-  g.ln2 = layers.ln2;
-  g.query = layers.query;
-  g.key = layers.key;
-  g.value = layers.value;
-  g.proj = layers.proj;
-  g.fc1 = layers.fc1;
-  g.fc2 = layers.fc2;
-  g.ln = writableProperty(a, p, "ln", rows * C);
-  g.q = writableProperty(a, p, "q", rows * C);
-  g.k = writableProperty(a, p, "k", rows * C);
-  g.v = writableProperty(a, p, "v", rows * C);
-  g.h = writableProperty(a, p, "h", rows * g.hidden);
-  g.mean = writableProperty(a, p, "mean", rows);
-  g.rstd = writableProperty(a, p, "rstd", rows);
-  Napi::Value sv = p.Get("segments");
-  if (a.ok() && !sv.IsArray()) a.error("params.segments must be an array");
+  decodeScratch(a, p, rows, C, g.hidden, &g);
   // Kept between calls: decoding allocates nothing per token.
   static thread_local std::vector<llm::DecodeSegment> segments;
   segments.clear();
-  if (a.ok()) {
-    Napi::Array arr = sv.As<Napi::Array>();
-    long covered = 0;
-    for (uint32_t i = 0; i < arr.Length() && a.ok(); i++) {
-      const std::string owner = "params.segments[" + std::to_string(i) + "]";
-      Napi::Value e = arr.Get(i);
-      if (!e.IsObject()) {
-        a.error(owner + " must be an object");
-        break;
-      }
-      Napi::Object o = e.As<Napi::Object>();
-      llm::DecodeSegment seg{};
-      seg.capacity = sizeProperty(a, o, "capacity");
-      seg.start = sizeProperty(a, o, "start");
-      seg.row = sizeProperty(a, o, "row");
-      seg.tokens = sizeProperty(a, o, "tokens");
-      if (a.ok() && seg.start + seg.tokens > seg.capacity)
-        a.error(owner + ": start + tokens exceeds capacity " + std::to_string(seg.capacity), true);
-      if (a.ok() && seg.row + seg.tokens > rows) a.error(owner + ": row + tokens exceeds rows", true);
-      seg.keys = writableProperty(a, o, "keys", g.heads * seg.capacity * hs, owner);
-      seg.values = writableProperty(a, o, "values", g.heads * seg.capacity * hs, owner);
-      covered += seg.tokens;
-      segments.push_back(seg);
-    }
-    if (a.ok() && covered != rows)
-      a.error("params.segments: their tokens must add up to rows (" + std::to_string(rows) + ")", true);
-  }
+  forEachSegment(a, p, rows, [&](const Napi::Object& o, llm::DecodeSegment seg, const std::string& owner) {
+    segmentCache(a, &seg, o, owner, owner, g.heads, hs);
+    segments.push_back(seg);
+  });
   if (!a.ok()) return a.fail();
   g.segments = segments.data();
   g.segmentCount = static_cast<long>(segments.size());
   if (rows > 0) llm::decodeBlock(g);
+  return info.Env().Undefined();
+}
+
+// What prepareDecodeLayers returns: every block's layers read once, and references that keep their
+// arrays alive as long as the handle lives. Reading some forty properties and arrays cost each
+// block 40-48 us in a decode (V8's objects cold after a token's weights streamed through the
+// caches), 0.5 ms a gpt2-small token; decodeStep reads the handle instead.
+struct PreparedLayers {
+  std::vector<BlockLayers> blocks;
+  long hidden = 0;  // the widest block's
+  std::vector<napi_ref> arrays;
+};
+// Tags the handles, so that decodeStep takes no other External for one.
+constexpr napi_type_tag kPreparedLayersTag = {0x6c6c6d2d73637261ULL, 0x7463682d6c617972ULL};
+
+Napi::Value PrepareDecodeLayers(const Napi::CallbackInfo& info) {
+  Args a(info, "prepareDecodeLayers");
+  if (!info[0].IsArray() || info[0].As<Napi::Array>().Length() == 0) {
+    a.error("expects an array of blocks, one at least");
+    return a.fail();
+  }
+  Napi::Array arr = info[0].As<Napi::Array>();
+  auto prepared = std::make_unique<PreparedLayers>();
+  for (uint32_t i = 0; i < arr.Length() && a.ok(); i++) {
+    const std::string owner = "blocks[" + std::to_string(i) + "]";
+    Napi::Value e = arr.Get(i);
+    if (!e.IsObject()) {
+      a.error(owner + " must be an object");
+      break;
+    }
+    const Napi::Object block = e.As<Napi::Object>();
+    if (i > 0 && sizeProperty(a, block, "embDim") != prepared->blocks[0].embDim && a.ok())
+      a.error(owner + ".embDim differs from blocks[0]'s (" + std::to_string(prepared->blocks[0].embDim) + ")", true);
+    if (!a.ok()) break;
+    prepared->blocks.push_back(blockLayers(a, block, owner));
+    prepared->hidden = std::max(prepared->hidden, prepared->blocks.back().hidden);
+  }
+  if (!a.ok()) return a.fail();
+  napi_env env = info.Env();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Object block = arr.Get(i).As<Napi::Object>();
+    for (const char* layer : {"ln1", "ln2", "query", "key", "value", "proj", "fc1", "fc2"}) {
+      Napi::Object o = block.Get(layer).As<Napi::Object>();
+      for (const char* name : {"weight", "bias", "gamma", "beta"}) {
+        Napi::Value v = o.Get(name);
+        napi_ref ref = nullptr;
+        if (v.IsTypedArray() && napi_create_reference(env, v, 1, &ref) == napi_ok) prepared->arrays.push_back(ref);
+      }
+    }
+  }
+  auto handle =
+      Napi::External<PreparedLayers>::New(env, prepared.release(), [](Napi::Env e, PreparedLayers* layers) {
+        for (napi_ref ref : layers->arrays) napi_delete_reference(e, ref);
+        delete layers;
+      });
+  napi_type_tag_object(env, handle, &kPreparedLayersTag);
+  return handle;
+}
+
+// Every block of the decode step in one call (DecodeStepParams in src/backend/kernels.ts): the
+// blocks from params.layers (prepareDecodeLayers' handle), each segment's cache of block l from
+// its layers[l]. One crossing from JavaScript a token instead of one a block.
+Napi::Value DecodeStep(const Napi::CallbackInfo& info) {
+  Args a(info, "decodeStep");
+  if (!info[0].IsObject()) {
+    a.error("expects a params object");
+    return a.fail();
+  }
+  Napi::Object p = info[0].As<Napi::Object>();
+  Napi::Value lv = p.Get("layers");
+  bool tagged = false;
+  if (!lv.IsExternal() || napi_check_object_type_tag(p.Env(), lv, &kPreparedLayersTag, &tagged) != napi_ok ||
+      !tagged) {
+    a.error("params.layers must be what prepareDecodeLayers returned");
+    return a.fail();
+  }
+  const PreparedLayers& layers = *lv.As<Napi::External<PreparedLayers>>().Data();
+  const long L = static_cast<long>(layers.blocks.size());
+  llm::DecodeBlockArgs g{};
+  g.rows = sizeProperty(a, p, "rows");
+  g.heads = sizeProperty(a, p, "heads");
+  const long C = layers.blocks[0].embDim, rows = g.rows;
+  checkHeads(a, g.heads, C);
+  const long hs = a.ok() ? C / g.heads : 0;
+  decodeScratch(a, p, rows, C, layers.hidden, &g);
+  // (segment, block) in segment-major order; kept between calls: nothing allocated per token.
+  static thread_local std::vector<llm::DecodeSegment> segments;
+  segments.clear();
+  long count = 0;
+  forEachSegment(a, p, rows, [&](const Napi::Object& o, llm::DecodeSegment seg, const std::string& owner) {
+    Napi::Value cv = o.Get("layers");
+    if (!cv.IsArray() || cv.As<Napi::Array>().Length() != static_cast<uint32_t>(L)) {
+      a.error(owner + ".layers must be an array of " + std::to_string(L) + " caches, one a block");
+      return;
+    }
+    Napi::Array caches = cv.As<Napi::Array>();
+    for (long l = 0; l < L && a.ok(); l++) {
+      const std::string cacheOwner = owner + ".layers[" + std::to_string(l) + "]";
+      Napi::Value c = caches.Get(static_cast<uint32_t>(l));
+      if (!c.IsObject()) {
+        a.error(cacheOwner + " must be an object");
+        return;
+      }
+      segmentCache(a, &seg, c.As<Napi::Object>(), owner, cacheOwner, g.heads, hs);
+      segments.push_back(seg);
+    }
+    count++;
+  });
+  if (!a.ok()) return a.fail();
+  if (rows == 0) return info.Env().Undefined();
+  // One block's segments side by side, as decodeBlock takes them.
+  static thread_local std::vector<llm::DecodeSegment> block;
+  block.resize(static_cast<size_t>(count));
+  g.segments = block.data();
+  g.segmentCount = count;
+  for (long l = 0; l < L; l++) {
+    setLayers(&g, layers.blocks[static_cast<size_t>(l)]);
+    for (long s = 0; s < count; s++) block[static_cast<size_t>(s)] = segments[static_cast<size_t>(s * L + l)];
+    llm::decodeBlock(g);
+  }
   return info.Env().Undefined();
 }
 
@@ -1268,7 +1366,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"gemvMany", GemvMany},
       {"attendCached", AttendCached},
       {"decodeBlock", DecodeBlock},
-      {"prepareDecodeBlock", PrepareDecodeBlock},
+      {"prepareDecodeLayers", PrepareDecodeLayers},
+      {"decodeStep", DecodeStep},
       {"causalAttention", CausalAttention},
       {"causalAttentionBackward", CausalAttentionBackward},
       {"unary", Unary},

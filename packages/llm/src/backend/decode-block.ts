@@ -1,7 +1,15 @@
 // One GPT-2 block of the decode path composed from the kernels (DecodeBlockParams says what it
 // computes): the reference backend's decodeBlock, with gemv for every product, and the decoder's
-// prefill, with the GEMM for the products of a long prompt.
-import type { DecodeBlockParams, DecodeLinearParams, F32, Kernels } from './kernels.js';
+// prefill, with the GEMM for the products of a long prompt; and the reference's decodeStep, a
+// decodeBlock a block.
+import type {
+  DecodeBlockLayers,
+  DecodeBlockParams,
+  DecodeLinearParams,
+  DecodeStepParams,
+  F32,
+  Kernels,
+} from './kernels.js';
 
 // out (rows x n) = act(x (rows x k) W^T + bias) + residual; residual may be out itself.
 export type BlockProduct = (
@@ -58,4 +66,39 @@ export function composeDecodeBlock(kernels: Kernels, p: DecodeBlockParams, produ
   kernels.layerNorm(x, p.ln2.gamma, p.ln2.beta, rows, C, p.ln2.eps, ln, p.mean, p.rstd);
   product(p.fc1, ln, rows, C, hidden, h, null, true);
   product(p.fc2, h, rows, hidden, C, x, x, false); // x += fc2(gelu(fc1(ln)))
+}
+
+// The reference backend's prepareDecodeLayers: nothing read ahead, the blocks kept as given.
+export class PreparedLayers {
+  private constructor(readonly blocks: readonly DecodeBlockLayers[]) {}
+
+  static of(this: void, blocks: readonly DecodeBlockLayers[]): unknown {
+    if (!Array.isArray(blocks) || blocks.length === 0)
+      throw new TypeError('prepareDecodeLayers: expects an array of blocks, one at least');
+    const embDim = blocks[0].embDim;
+    blocks.forEach((b, i) => {
+      if (b.embDim !== embDim)
+        throw new RangeError(`prepareDecodeLayers: blocks[${i}].embDim differs from blocks[0]'s (${embDim})`);
+    });
+    return new PreparedLayers([...blocks]);
+  }
+}
+
+export function composeDecodeStep(kernels: Kernels, p: DecodeStepParams): void {
+  if (!(p.layers instanceof PreparedLayers))
+    throw new TypeError('decodeStep: params.layers must be what prepareDecodeLayers returned');
+  const { blocks } = p.layers;
+  p.segments.forEach((s, i) => {
+    if (s.layers.length !== blocks.length)
+      throw new TypeError(
+        `decodeStep: params.segments[${i}].layers must be an array of ${blocks.length} caches, one a block`,
+      );
+  });
+  blocks.forEach((block, l) =>
+    kernels.decodeBlock({
+      ...p,
+      ...block,
+      segments: p.segments.map(({ layers, start, row, tokens }) => ({ ...layers[l], start, row, tokens })),
+    }),
+  );
 }

@@ -172,9 +172,6 @@ export interface DecodeBlockParams {
   rstd: F32;
   // Their tokens add up to rows.
   segments: readonly DecodeSegment[];
-  // What prepareDecodeBlock returned for these layers (ln1 ... fc2, embDim, hidden), if anything:
-  // the native backend then reads the layers from it, not from the fields above.
-  prepared?: unknown;
 }
 
 // The fixed part of a decodeBlock: its layers and the sizes they are checked against.
@@ -182,6 +179,33 @@ export type DecodeBlockLayers = Pick<
   DecodeBlockParams,
   'embDim' | 'hidden' | 'ln1' | 'ln2' | 'query' | 'key' | 'value' | 'proj' | 'fc1' | 'fc2'
 >;
+
+// A sequence's cache of one block, as LayerCache keeps it: keys and values (heads, capacity, headDim).
+export interface DecodeCacheLayer {
+  keys: F32;
+  values: F32;
+  capacity: number;
+}
+
+// Rows [row, row + tokens) of a decodeStep continue the sequence whose caches (one a block) these
+// are, at positions start, start + 1, ...
+export interface DecodeStepSegment {
+  layers: readonly DecodeCacheLayer[];
+  start: number;
+  row: number;
+  tokens: number;
+}
+
+export interface DecodeStepParams extends Pick<
+  DecodeBlockParams,
+  'x' | 'rows' | 'heads' | 'ln' | 'q' | 'k' | 'v' | 'h' | 'mean' | 'rstd'
+> {
+  // What prepareDecodeLayers returned for the model's blocks, run in their order; h holds rows x
+  // the widest block's hidden.
+  layers: unknown;
+  // Their tokens add up to rows.
+  segments: readonly DecodeStepSegment[];
+}
 
 export interface AttentionParams {
   // Causal self-attention over `tokens` positions, all heads in one call, for training and prefill.
@@ -236,10 +260,13 @@ export interface Kernels {
   gemvMany(ps: readonly GemvParams[]): void;
   attendCached(p: AttendParams): void;
   decodeBlock(p: DecodeBlockParams): void;
-  // The layers of a block read and checked once, for decodeBlock's `prepared`: a decoder calls
-  // decodeBlock once per layer and token with the same layers. What it holds is what the layers
-  // held when it was made (it keeps their arrays alive); an opaque value.
-  prepareDecodeBlock(p: DecodeBlockLayers): unknown;
+  // A whole decode step through the blocks in one call: decodeBlock on each block of p.layers in
+  // turn, segment i attending over its cache segments[i].layers[l] in block l.
+  decodeStep(p: DecodeStepParams): void;
+  // The blocks' layers read and checked once, for decodeStep: a decoder runs the same blocks every
+  // token. What it holds is what the layers held when it was made (it keeps their arrays alive);
+  // an opaque value, for this backend's decodeStep only.
+  prepareDecodeLayers(blocks: readonly DecodeBlockLayers[]): unknown;
   // Fused causal attention (scores, mask, softmax, weighted sum) and its gradient, never holding more
   // than a block of query rows' scores at a time.
   causalAttention(p: AttentionParams): void;

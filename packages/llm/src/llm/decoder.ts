@@ -135,8 +135,8 @@ export class Decoder {
   readonly hugePages: number;
   private batchLogits = new Float32Array(0);
   private readonly blocks: DecodeBlock[];
-  // Each block's layers as the backend read them once (prepareDecodeBlock), for decodeBlock.
-  private readonly prepared: unknown[];
+  // The blocks' layers as the backend read them once (prepareDecodeLayers), for decodeStep.
+  private readonly layers: unknown;
   private readonly head: DecodeLinear;
   private readonly finalNorm: { gamma: F32; beta: F32; eps: number };
   private readonly tokEmb: F32;
@@ -188,7 +188,9 @@ export class Decoder {
       ),
     );
     const k = kernels();
-    this.prepared = this.blocks.map((b) => k.prepareDecodeBlock({ embDim, hidden: b.fc1.outFeatures, ...b }));
+    this.layers = k.prepareDecodeLayers(
+      this.blocks.map((b) => ({ embDim, hidden: b.fc1.outFeatures, ...b })),
+    );
     this.finalNorm = norm(model.final_norm);
     this.tokEmb = model.tok_emb.weight.data as F32;
     this.tokEmbBf16 = bf16Bits(model.tok_emb.weight);
@@ -313,7 +315,29 @@ export class Decoder {
         C,
       ]);
     }
-    this.blocks.forEach((block, l) => this.block(block, l, segments, x, rows, gemvOnly));
+    if (this.byGemv(rows, gemvOnly)) {
+      k.decodeStep({
+        x,
+        rows,
+        heads: this.nh,
+        layers: this.layers,
+        ln: b.ln,
+        q: b.q,
+        k: b.k,
+        v: b.v,
+        h: b.hidden,
+        mean: b.mean,
+        rstd: b.rstd,
+        segments: segments.map(({ cache, start, row, tokens }) => ({
+          layers: cache.layers,
+          start,
+          row,
+          tokens,
+        })),
+      });
+    } else {
+      this.blocks.forEach((block, l) => this.prefillBlock(block, l, segments, x, rows));
+    }
     for (const seg of segments) for (const layer of seg.cache.layers) layer.length = seg.start + seg.tokens;
     // Only the last position of each sequence: all that generation needs.
     const ln = b.ln.subarray(0, segments.length * C);
@@ -325,15 +349,8 @@ export class Decoder {
     this.linear(this.head, ln, segments.length, logits, null, false, gemvOnly);
   }
 
-  private block(
-    p: DecodeBlock,
-    l: number,
-    segments: Segment[],
-    x: F32,
-    rows: number,
-    gemvOnly: boolean,
-  ): void {
-    const k = kernels();
+  // A block of a long prompt: its products by the GEMM.
+  private prefillBlock(p: DecodeBlock, l: number, segments: Segment[], x: F32, rows: number): void {
     const b = this.buf;
     const params: DecodeBlockParams = {
       x,
@@ -341,15 +358,7 @@ export class Decoder {
       embDim: this.C,
       heads: this.nh,
       hidden: p.fc1.outFeatures,
-      ln1: p.ln1,
-      ln2: p.ln2,
-      query: p.query,
-      key: p.key,
-      value: p.value,
-      proj: p.proj,
-      fc1: p.fc1,
-      fc2: p.fc2,
-      prepared: this.prepared[l],
+      ...p,
       ln: b.ln,
       q: b.q,
       k: b.k,
@@ -362,13 +371,9 @@ export class Decoder {
         return { keys, values, capacity, start, row, tokens };
       }),
     };
-    if (this.byGemv(rows, gemvOnly)) {
-      k.decodeBlock(params);
-    } else {
-      composeDecodeBlock(k, params, (layer, xs, r, _k, _n, out, residual, gelu) =>
-        this.linear(layer as DecodeLinear, xs, r, out, residual, gelu, false),
-      );
-    }
+    composeDecodeBlock(kernels(), params, (layer, xs, r, _k, _n, out, residual, gelu) =>
+      this.linear(layer as DecodeLinear, xs, r, out, residual, gelu, false),
+    );
   }
 
   // out (rows, n) = act(x W^T + bias) + residual.

@@ -2,12 +2,19 @@
 // block written out here from the formulas (layer norm, q/k/v, causal attention over each
 // sequence's cache, the projection, GELU and the shortcuts), for several sequences in one call, f32
 // and bf16 weights; on the native backend also bit-for-bit against the same block composed from its
-// own kernels (gemv, copyStrided, attendCached), and its argument checks; with its layers prepared
-// once (prepareDecodeBlock, as the decoder calls it) the same bits.
+// own kernels (gemv, copyStrided, attendCached), and its argument checks. decodeStep (every block
+// of a step in one call, the layers read once by prepareDecodeLayers, as the decoder runs it): the
+// bits of decodeBlock a block, on both backends.
 import { describe, expect, it } from 'vitest';
 import { composeDecodeBlock, gemvProduct } from '../../src/backend/decode-block.js';
 import { availableBackends, useBackend } from '../../src/backend/index.js';
-import type { DecodeBlockParams, DecodeLinearParams, Weight } from '../../src/backend/kernels.js';
+import type {
+  DecodeBlockLayers,
+  DecodeBlockParams,
+  DecodeLinearParams,
+  DecodeStepParams,
+  Weight,
+} from '../../src/backend/kernels.js';
 import { toBf16, widenBf16 } from '../../src/backend/bf16.js';
 import { loadNative } from '../../src/backend/native.js';
 
@@ -37,7 +44,7 @@ function linear(n: number, k: number, seed: number, bf16: boolean): DecodeLinear
   return { weight: bf16 ? toBf16(w) : w, bias: seed % 2 ? uniform(n, seed + 1, 0.1) : null };
 }
 
-function blockCase(bf16: boolean): DecodeBlockParams {
+function blockCase(bf16: boolean, seed = 0): DecodeBlockParams {
   const norm = (seed: number) => ({
     gamma: uniform(C, seed, 0.5).map((g) => 1 + g),
     beta: uniform(C, seed + 1, 0.1),
@@ -49,14 +56,14 @@ function blockCase(bf16: boolean): DecodeBlockParams {
     embDim: C,
     heads: HEADS,
     hidden: HIDDEN,
-    ln1: norm(2),
-    ln2: norm(4),
-    query: linear(C, C, 7, bf16),
-    key: linear(C, C, 8, bf16),
-    value: linear(C, C, 9, bf16),
-    proj: linear(C, C, 10, bf16),
-    fc1: linear(HIDDEN, C, 11, bf16),
-    fc2: linear(C, HIDDEN, 12, bf16),
+    ln1: norm(seed + 2),
+    ln2: norm(seed + 4),
+    query: linear(C, C, seed + 7, bf16),
+    key: linear(C, C, seed + 8, bf16),
+    value: linear(C, C, seed + 9, bf16),
+    proj: linear(C, C, seed + 10, bf16),
+    fc1: linear(HIDDEN, C, seed + 11, bf16),
+    fc2: linear(C, HIDDEN, seed + 12, bf16),
     ln: new Float32Array(ROWS * C),
     q: new Float32Array(ROWS * C),
     k: new Float32Array(ROWS * C),
@@ -66,10 +73,32 @@ function blockCase(bf16: boolean): DecodeBlockParams {
     rstd: new Float32Array(ROWS),
     segments: SEGMENTS.map((s, i) => ({
       ...s,
-      keys: uniform(HEADS * CAPACITY * HS, 20 + i),
-      values: uniform(HEADS * CAPACITY * HS, 30 + i),
+      keys: uniform(HEADS * CAPACITY * HS, seed + 20 + i),
+      values: uniform(HEADS * CAPACITY * HS, seed + 30 + i),
       capacity: CAPACITY,
     })),
+  };
+}
+
+// Three blocks of a decode step (their layers from blockCase with seeds 0, 100, 200) on x, the
+// scratch and the segments of blockCase(bf16), each segment with a cache a block.
+function stepCase(bf16: boolean): { blocks: DecodeBlockLayers[]; step: Omit<DecodeStepParams, 'layers'> } {
+  const cases = [0, 100, 200].map((seed) => blockCase(bf16, seed));
+  const { x, rows, heads, ln, q, k, v, h, mean, rstd } = cases[0];
+  return {
+    blocks: cases.map(({ embDim, hidden, ln1, ln2, query, key, value, proj, fc1, fc2 }) => ({
+      ...{ embDim, hidden, ln1, ln2, query, key, value, proj, fc1, fc2 },
+    })),
+    step: {
+      ...{ x, rows, heads, ln, q, k, v, h, mean, rstd },
+      segments: SEGMENTS.map((s, i) => ({
+        ...s,
+        layers: cases.map((c) => {
+          const { keys, values, capacity } = c.segments[i];
+          return { keys, values, capacity };
+        }),
+      })),
+    },
   };
 }
 
@@ -202,53 +231,90 @@ for (const name of availableBackends()) {
       expect(Array.from(seg.keys)).toEqual(Array.from(batch.segments[1].keys));
     });
 
-    it('gives the same bits with its layers prepared once (prepareDecodeBlock), f32 and bf16', () => {
+    it('runs a whole step (decodeStep) with the bits of decodeBlock a block, f32 and bf16', () => {
       for (const bf16 of [false, true]) {
-        const read = blockCase(bf16);
-        const prepared = copyCase(read);
-        const { embDim, hidden, ln1, ln2, query, key, value, proj, fc1, fc2 } = prepared;
-        const handle = kernels().prepareDecodeBlock({
-          embDim,
-          hidden,
-          ln1,
-          ln2,
-          query,
-          key,
-          value,
-          proj,
-          fc1,
-          fc2,
-        });
-        kernels().decodeBlock(read);
-        kernels().decodeBlock({ ...prepared, prepared: handle });
-        expect(Array.from(prepared.x)).toEqual(Array.from(read.x));
-        prepared.segments.forEach((s, i) =>
-          expect(Array.from(s.keys)).toEqual(Array.from(read.segments[i].keys)),
+        const { blocks, step } = stepCase(bf16);
+        const byBlock = structuredClone(step);
+        kernels().decodeStep({ ...step, layers: kernels().prepareDecodeLayers(blocks) });
+        blocks.forEach((block, l) =>
+          kernels().decodeBlock({
+            ...byBlock,
+            ...block,
+            segments: byBlock.segments.map(({ layers, start, row, tokens }) => ({
+              ...layers[l],
+              start,
+              row,
+              tokens,
+            })),
+          }),
+        );
+        expect(Array.from(step.x)).toEqual(Array.from(byBlock.x));
+        step.segments.forEach((s, i) =>
+          s.layers.forEach((c, l) => {
+            expect(Array.from(c.keys)).toEqual(Array.from(byBlock.segments[i].layers[l].keys));
+            expect(Array.from(c.values)).toEqual(Array.from(byBlock.segments[i].layers[l].values));
+          }),
         );
       }
     });
 
-    if (name === 'native') {
-      it('reads the layers from a prepared block, which holds what they held when it was made', () => {
-        const p = blockCase(false);
-        const handle = kernels().prepareDecodeBlock(p);
-        const want = copyCase(p);
-        kernels().decodeBlock(want);
-        // The layers in params are no longer read: a prepared call with broken ones gives the same bits.
-        const broken = { ...copyCase(p), fc2: { weight: new Float32Array(1), bias: null }, prepared: handle };
-        kernels().decodeBlock(broken);
-        expect(Array.from(broken.x)).toEqual(Array.from(want.x));
-      });
+    it('names what is wrong in a step and in the layers it prepares', () => {
+      const { blocks, step } = stepCase(false);
+      const layers = kernels().prepareDecodeLayers(blocks);
+      expect(() => kernels().prepareDecodeLayers([])).toThrow(
+        /prepareDecodeLayers: expects an array of blocks/,
+      );
+      expect(() => kernels().prepareDecodeLayers([blocks[0], { ...blocks[1], embDim: 2 * C }])).toThrow(
+        new RegExp(`blocks\\[1\\].embDim differs from blocks\\[0\\]'s \\(${C}\\)`),
+      );
+      expect(() => kernels().decodeStep({ ...step, layers: blocks })).toThrow(
+        /decodeStep: params.layers must be what prepareDecodeLayers returned/,
+      );
+      expect(() =>
+        kernels().decodeStep({
+          ...step,
+          layers,
+          segments: [
+            { ...step.segments[0], layers: step.segments[0].layers.slice(1) },
+            ...step.segments.slice(1),
+          ],
+        }),
+      ).toThrow(/params.segments\[0\].layers must be an array of 3 caches, one a block/);
+    });
 
-      it('checks the layers it prepares, and a prepared block against the sizes of the call', () => {
-        const p = blockCase(false);
-        expect(() =>
-          kernels().prepareDecodeBlock({ ...p, fc2: { ...p.fc2, weight: new Float32Array(10) } }),
-        ).toThrow(/prepareDecodeBlock: params.fc2.weight is too short/);
-        const handle = kernels().prepareDecodeBlock(p);
-        expect(() => kernels().decodeBlock({ ...p, hidden: 2 * C, prepared: handle })).toThrow(
-          new RegExp(`params.prepared was made for embDim ${C} and hidden ${HIDDEN}`),
+    if (name === 'native') {
+      it('steps through the layers as they were when prepared, and checks them then', () => {
+        const { blocks, step } = stepCase(false);
+        const want = structuredClone(step);
+        kernels().decodeStep({ ...want, layers: kernels().prepareDecodeLayers(blocks) });
+        const layers = kernels().prepareDecodeLayers(blocks);
+        // The blocks are no longer read: broken after preparing, they give the same bits.
+        blocks[2].fc2 = { weight: new Float32Array(1), bias: null };
+        kernels().decodeStep({ ...step, layers });
+        expect(Array.from(step.x)).toEqual(Array.from(want.x));
+        expect(() => kernels().prepareDecodeLayers(blocks)).toThrow(
+          /prepareDecodeLayers: blocks\[2\].fc2.weight is too short/,
         );
+        expect(() =>
+          kernels().decodeStep({ ...step, layers, h: new Float32Array(ROWS * HIDDEN - 1) }),
+        ).toThrow(/params.h is too short/);
+        expect(() =>
+          kernels().decodeStep({
+            ...step,
+            layers,
+            segments: [
+              {
+                ...step.segments[0],
+                layers: [
+                  step.segments[0].layers[0],
+                  { ...step.segments[0].layers[1], keys: new Float32Array(3) },
+                  step.segments[0].layers[2],
+                ],
+              },
+              ...step.segments.slice(1),
+            ],
+          }),
+        ).toThrow(/params.segments\[0\].layers\[1\].keys is too short/);
       });
 
       it('equals, bit for bit, the block composed from the same backend kernels', () => {
@@ -267,7 +333,7 @@ for (const name of availableBackends()) {
       it('names what is wrong in its arguments instead of reading past a buffer', () => {
         const p = blockCase(false);
         expect(() => kernels().decodeBlock({ ...p, heads: 5 })).toThrow(
-          /params.heads must divide params.embDim/,
+          /params.heads must divide the blocks' embDim/,
         );
         expect(() =>
           kernels().decodeBlock({ ...p, fc2: { ...p.fc2, weight: new Float32Array(10) } }),

@@ -1,6 +1,6 @@
 // The TypeScript reference backend: the living definition of every kernel.
-import type { DecodeBlockLayers, DecodeBlockParams, Kernels } from '../kernels.js';
-import { composeDecodeBlock, gemvProduct } from '../decode-block.js';
+import type { DecodeBlockParams, DecodeStepParams, Kernels } from '../kernels.js';
+import { composeDecodeBlock, composeDecodeStep, gemvProduct, PreparedLayers } from '../decode-block.js';
 import { affine, binary, copyStrided, fill, unary, where } from './elementwise.js';
 import type { GemvParams } from '../kernels.js';
 import { attendCached, gemv } from './decode.js';
@@ -26,7 +26,8 @@ export const tsKernels = {
   gemvMany: (ps: readonly GemvParams[]) => ps.forEach(gemv),
   attendCached,
   decodeBlock,
-  prepareDecodeBlock,
+  decodeStep: (p: DecodeStepParams) => composeDecodeStep(tsKernels, p),
+  prepareDecodeLayers: PreparedLayers.of,
   causalAttention,
   causalAttentionBackward,
   unary,
@@ -58,9 +59,4 @@ export const tsKernels = {
 // The block composed from the kernels above, each product by gemv.
 function decodeBlock(p: DecodeBlockParams): void {
   composeDecodeBlock(tsKernels, p, gemvProduct(tsKernels));
-}
-
-// Nothing to prepare: the reference reads the layers from decodeBlock's params every time.
-function prepareDecodeBlock(p: DecodeBlockLayers): unknown {
-  return p;
 }

@@ -1036,26 +1036,34 @@ void segmentCache(Args& a, llm::DecodeSegment* seg, const Napi::Object& cache, c
   seg->values = writableProperty(a, cache, "values", heads * seg->capacity * hs, cacheOwner);
 }
 
-// params.segments, as an array of objects (owner "params.segments[i]") whose tokens add up to rows:
-// calls each(object, its rows, owner) for every one while all is well.
+// Calls each(object, owner) for the elements of arr, named name[i], while all is well; an element
+// that is not an object is the error.
+template <typename Each>
+void forEachObject(Args& a, const Napi::Array& arr, const std::string& name, Each each) {
+  for (uint32_t i = 0; i < arr.Length() && a.ok(); i++) {
+    const std::string owner = name + "[" + std::to_string(i) + "]";
+    Napi::Value e = arr.Get(i);
+    if (!e.IsObject()) {
+      a.error(owner + " must be an object");
+      return;
+    }
+    each(e.As<Napi::Object>(), owner);
+  }
+}
+
+// params.segments, an array of objects whose tokens add up to rows: calls each(object, its rows,
+// owner) for every one while all is well.
 template <typename Each>
 void forEachSegment(Args& a, const Napi::Object& p, long rows, Each each) {
   Napi::Value sv = p.Get("segments");
   if (a.ok() && !sv.IsArray()) a.error("params.segments must be an array");
   if (!a.ok()) return;
-  Napi::Array arr = sv.As<Napi::Array>();
   long covered = 0;
-  for (uint32_t i = 0; i < arr.Length() && a.ok(); i++) {
-    const std::string owner = "params.segments[" + std::to_string(i) + "]";
-    Napi::Value e = arr.Get(i);
-    if (!e.IsObject()) {
-      a.error(owner + " must be an object");
-      break;
-    }
-    const llm::DecodeSegment seg = segmentRows(a, e.As<Napi::Object>(), owner, rows);
+  forEachObject(a, sv.As<Napi::Array>(), "params.segments", [&](const Napi::Object& o, const std::string& owner) {
+    const llm::DecodeSegment seg = segmentRows(a, o, owner, rows);
     covered += seg.tokens;
-    if (a.ok()) each(e.As<Napi::Object>(), seg, owner);
-  }
+    if (a.ok()) each(o, seg, owner);
+  });
   if (a.ok() && covered != rows)
     a.error("params.segments: their tokens must add up to rows (" + std::to_string(rows) + ")", true);
 }
@@ -1121,20 +1129,13 @@ Napi::Value PrepareDecodeLayers(const Napi::CallbackInfo& info) {
   }
   Napi::Array arr = info[0].As<Napi::Array>();
   auto prepared = std::make_unique<PreparedLayers>();
-  for (uint32_t i = 0; i < arr.Length() && a.ok(); i++) {
-    const std::string owner = "blocks[" + std::to_string(i) + "]";
-    Napi::Value e = arr.Get(i);
-    if (!e.IsObject()) {
-      a.error(owner + " must be an object");
-      break;
-    }
-    const Napi::Object block = e.As<Napi::Object>();
-    if (i > 0 && sizeProperty(a, block, "embDim") != prepared->blocks[0].embDim && a.ok())
+  forEachObject(a, arr, "blocks", [&](const Napi::Object& block, const std::string& owner) {
+    if (!prepared->blocks.empty() && sizeProperty(a, block, "embDim") != prepared->blocks[0].embDim && a.ok())
       a.error(owner + ".embDim differs from blocks[0]'s (" + std::to_string(prepared->blocks[0].embDim) + ")", true);
-    if (!a.ok()) break;
+    if (!a.ok()) return;
     prepared->blocks.push_back(blockLayers(a, block, owner));
     prepared->hidden = std::max(prepared->hidden, prepared->blocks.back().hidden);
-  }
+  });
   if (!a.ok()) return a.fail();
   napi_env env = info.Env();
   for (uint32_t i = 0; i < arr.Length(); i++) {
@@ -1193,17 +1194,10 @@ Napi::Value DecodeStep(const Napi::CallbackInfo& info) {
       a.error(owner + ".layers must be an array of " + std::to_string(L) + " caches, one a block");
       return;
     }
-    Napi::Array caches = cv.As<Napi::Array>();
-    for (long l = 0; l < L && a.ok(); l++) {
-      const std::string cacheOwner = owner + ".layers[" + std::to_string(l) + "]";
-      Napi::Value c = caches.Get(static_cast<uint32_t>(l));
-      if (!c.IsObject()) {
-        a.error(cacheOwner + " must be an object");
-        return;
-      }
-      segmentCache(a, &seg, c.As<Napi::Object>(), owner, cacheOwner, g.heads, hs);
+    forEachObject(a, cv.As<Napi::Array>(), owner + ".layers", [&](const Napi::Object& cache, const std::string& name) {
+      segmentCache(a, &seg, cache, owner, name, g.heads, hs);
       segments.push_back(seg);
-    }
+    });
     count++;
   });
   if (!a.ok()) return a.fail();

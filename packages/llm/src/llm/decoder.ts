@@ -7,7 +7,7 @@
 // when a longer prompt first arrives), none per token. No autograd, no dropout: inference only.
 // Shapes: T tokens, C embedding size, V vocabulary, nh heads, hs head size.
 import { kernels } from '../backend/index.js';
-import type { DecodeBlockParams, F32, Weight } from '../backend/kernels.js';
+import type { DecodeBlockParams, DecodeStepParams, F32, Weight } from '../backend/kernels.js';
 import { composeDecodeBlock } from '../backend/decode-block.js';
 import { adviseHugePages, bf16Arena } from '../backend/huge-pages.js';
 import { toBf16, widenBf16 } from '../backend/bf16.js';
@@ -321,13 +321,7 @@ export class Decoder {
         rows,
         heads: this.nh,
         layers: this.layers,
-        ln: b.ln,
-        q: b.q,
-        k: b.k,
-        v: b.v,
-        h: b.hidden,
-        mean: b.mean,
-        rstd: b.rstd,
+        ...this.scratch(),
         segments: segments.map(({ cache, start, row, tokens }) => ({
           layers: cache.layers,
           start,
@@ -349,9 +343,14 @@ export class Decoder {
     this.linear(this.head, ln, segments.length, logits, null, false, gemvOnly);
   }
 
+  // The blocks' scratch buffers, as decodeBlock and decodeStep take them.
+  private scratch(): Pick<DecodeStepParams, 'ln' | 'q' | 'k' | 'v' | 'h' | 'mean' | 'rstd'> {
+    const { ln, q, k, v, hidden: h, mean, rstd } = this.buf;
+    return { ln, q, k, v, h, mean, rstd };
+  }
+
   // A block of a long prompt: its products by the GEMM.
   private prefillBlock(p: DecodeBlock, l: number, segments: Segment[], x: F32, rows: number): void {
-    const b = this.buf;
     const params: DecodeBlockParams = {
       x,
       rows,
@@ -359,13 +358,7 @@ export class Decoder {
       heads: this.nh,
       hidden: p.fc1.outFeatures,
       ...p,
-      ln: b.ln,
-      q: b.q,
-      k: b.k,
-      v: b.v,
-      h: b.hidden,
-      mean: b.mean,
-      rstd: b.rstd,
+      ...this.scratch(),
       segments: segments.map(({ cache, start, row, tokens }) => {
         const { keys, values, capacity } = cache.layers[l];
         return { keys, values, capacity, start, row, tokens };

@@ -14,8 +14,12 @@ export default function setup(): (() => void) | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'lst-'));
   process.env[MARK] = dir;
   process.env.TMPDIR = dir;
+  // tmux puts its servers' sockets under TMUX_TMPDIR, not TMPDIR: /tmp/tmux-UID otherwise, where
+  // the crew tests' servers left a socket file each, some fifteen a run.
+  process.env.TMUX_TMPDIR = dir;
   return () => {
     rmSync(dir, { recursive: true, force: true });
     delete process.env[MARK];
+    delete process.env.TMUX_TMPDIR;
   };
 }

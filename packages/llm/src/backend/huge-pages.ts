@@ -17,7 +17,7 @@ export function adviseHugePages(arrays: readonly (Float32Array | Uint16Array)[])
 // written to it, so that the kernel maps them as it is first written (the KV cache, which attention
 // streams every step: on 4 KiB pages its four streams a head walk the page tables every 4 KiB). Its
 // pages become huge only where whole 2 MiB pages fall inside the allocation: one array for many
-// buffers (kvArena) gets nearly all of them. Small arrays are left alone.
+// buffers (KVCache) gets nearly all of them. Small arrays are left alone.
 export function hugePageF32(length: number): Float32Array {
   const array = new Float32Array(length);
   if (array.byteLength >= HUGE_PAGE_BYTES) adviseHugePages([array]);

@@ -49,6 +49,16 @@ class Args {
 
   Napi::Value at(size_t i) const { return info_[i]; }
 
+  // Argument i as a kernel's params object; false, with the error set, when it is not an object.
+  bool params(size_t i, Napi::Object* p) {
+    if (!info_[i].IsObject()) {
+      error("expects a params object");
+      return false;
+    }
+    *p = info_[i].As<Napi::Object>();
+    return true;
+  }
+
   float* f32(size_t i, size_t* len) { return typed<float>(info_[i], napi_float32_array, "Float32Array", i, len); }
   int32_t* i32(size_t i, size_t* len) { return typed<int32_t>(info_[i], napi_int32_array, "Int32Array", i, len); }
 
@@ -104,10 +114,10 @@ class Args {
   }
 
   // Reads a number property of a params object.
-  double prop(const Napi::Object& o, const char* name) {
+  double prop(const Napi::Object& o, const char* name, const std::string& owner = "params") {
     Napi::Value v = o.Get(name);
     if (!v.IsNumber()) {
-      error(std::string("params.") + name + " must be a number");
+      error(owner + "." + name + " must be a number");
       return 0;
     }
     return v.As<Napi::Number>().DoubleValue();
@@ -193,11 +203,8 @@ void checkStrided(Args& a, const char* what, const long* shape, const long* stri
 Napi::Value gemmEntry(const Napi::CallbackInfo& info, const char* name, void (*run)(const llm::GemmArgs&),
                       bool bf16B) {
   Args a(info, name);
-  if (!info[0].IsObject()) {
-    a.error("expects a params object");
-    return a.fail();
-  }
-  Napi::Object p = info[0].As<Napi::Object>();
+  Napi::Object p;
+  if (!a.params(0, &p)) return a.fail();
   auto arrayProp = [&](const char* name, size_t* len) -> float* {
     Napi::Value v = p.Get(name);
     if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
@@ -761,10 +768,8 @@ Napi::Value AdamW(const Napi::CallbackInfo& info) {
   float* m = a.f32(2, &lm);
   float* v = a.f32(3, &lv);
   llm::AdamW p{};
-  if (!info[4].IsObject()) {
-    a.error("expects a params object");
-  } else {
-    Napi::Object o = info[4].As<Napi::Object>();
+  Napi::Object o;
+  if (a.params(4, &o)) {
     p = llm::AdamW{a.prop(o, "lr"), a.prop(o, "beta1"), a.prop(o, "beta2"),
                    a.prop(o, "eps"), a.prop(o, "weightDecay"), a.prop(o, "step")};
   }
@@ -815,10 +820,10 @@ bool boolProperty(Args& a, const Napi::Object& p, const char* name) {
   return v.IsBoolean() && v.As<Napi::Boolean>().Value();
 }
 
-long sizeProperty(Args& a, const Napi::Object& p, const char* name) {
-  const double d = a.prop(p, name);
+long sizeProperty(Args& a, const Napi::Object& p, const char* name, const std::string& owner = "params") {
+  const double d = a.prop(p, name, owner);
   if (a.ok() && (d != std::floor(d) || d < 0 || d > 9.0e15))
-    a.error(std::string("params.") + name + " must be a non-negative integer", true);
+    a.error(owner + "." + name + " must be a non-negative integer", true);
   return a.ok() ? static_cast<long>(d) : 0;
 }
 
@@ -845,11 +850,9 @@ llm::GemvArgs gemvArgs(Args& a, const Napi::Object& p) {
 
 Napi::Value Gemv(const Napi::CallbackInfo& info) {
   Args a(info, "gemv");
-  if (!info[0].IsObject()) {
-    a.error("expects a params object");
-    return a.fail();
-  }
-  const llm::GemvArgs g = gemvArgs(a, info[0].As<Napi::Object>());
+  Napi::Object p;
+  if (!a.params(0, &p)) return a.fail();
+  const llm::GemvArgs g = gemvArgs(a, p);
   if (!a.ok()) return a.fail();
   if (g.rows > 0 && g.n > 0) llm::gemv(g);
   return info.Env().Undefined();
@@ -884,11 +887,8 @@ Napi::Value GemvMany(const Napi::CallbackInfo& info) {
 
 Napi::Value AttendCached(const Napi::CallbackInfo& info) {
   Args a(info, "attendCached");
-  if (!info[0].IsObject()) {
-    a.error("expects a params object");
-    return a.fail();
-  }
-  Napi::Object p = info[0].As<Napi::Object>();
+  Napi::Object p;
+  if (!a.params(0, &p)) return a.fail();
   size_t lq, lk, lv, lo;
   llm::AttendArgs g{};
   g.q = static_cast<const float*>(arrayProperty(a, p, "q", false, false, &lq, nullptr));
@@ -960,7 +960,7 @@ llm::DecodeNorm decodeNorm(Args& a, const Napi::Object& p, const std::string& ba
   if (!a.ok()) return n;
   n.gamma = static_cast<const float*>(arrayProperty(a, o, "gamma", false, false, &lg, nullptr, owner));
   n.beta = static_cast<const float*>(arrayProperty(a, o, "beta", false, false, &lb, nullptr, owner));
-  n.eps = static_cast<float>(a.prop(o, "eps"));
+  n.eps = static_cast<float>(a.prop(o, "eps", owner));
   need(a, (owner + ".gamma").c_str(), lg, C);
   need(a, (owner + ".beta").c_str(), lb, C);
   return n;
@@ -984,8 +984,8 @@ struct BlockLayers {
 
 BlockLayers blockLayers(Args& a, const Napi::Object& p, const std::string& base = "params") {
   BlockLayers b;
-  b.embDim = sizeProperty(a, p, "embDim");
-  b.hidden = sizeProperty(a, p, "hidden");
+  b.embDim = sizeProperty(a, p, "embDim", base);
+  b.hidden = sizeProperty(a, p, "hidden", base);
   const long C = b.embDim;
   b.ln1 = decodeNorm(a, p, base, "ln1", C);
   b.ln2 = decodeNorm(a, p, base, "ln2", C);
@@ -1019,9 +1019,9 @@ void checkHeads(Args& a, long heads, long C) {
 // A segment's rows (start, row, tokens), checked against rows.
 llm::DecodeSegment segmentRows(Args& a, const Napi::Object& o, const std::string& owner, long rows) {
   llm::DecodeSegment seg{};
-  seg.start = sizeProperty(a, o, "start");
-  seg.row = sizeProperty(a, o, "row");
-  seg.tokens = sizeProperty(a, o, "tokens");
+  seg.start = sizeProperty(a, o, "start", owner);
+  seg.row = sizeProperty(a, o, "row", owner);
+  seg.tokens = sizeProperty(a, o, "tokens", owner);
   if (a.ok() && seg.row + seg.tokens > rows) a.error(owner + ": row + tokens exceeds rows", true);
   return seg;
 }
@@ -1029,7 +1029,7 @@ llm::DecodeSegment segmentRows(Args& a, const Napi::Object& o, const std::string
 // Its cache for one block (keys, values, capacity: read from cache), checked against its rows.
 void segmentCache(Args& a, llm::DecodeSegment* seg, const Napi::Object& cache, const std::string& owner,
                   const std::string& cacheOwner, long heads, long hs) {
-  seg->capacity = sizeProperty(a, cache, "capacity");
+  seg->capacity = sizeProperty(a, cache, "capacity", cacheOwner);
   if (a.ok() && seg->start + seg->tokens > seg->capacity)
     a.error(owner + ": start + tokens exceeds capacity " + std::to_string(seg->capacity), true);
   seg->keys = writableProperty(a, cache, "keys", heads * seg->capacity * hs, cacheOwner);
@@ -1083,11 +1083,8 @@ void setLayers(llm::DecodeBlockArgs* g, const BlockLayers& b) {
 
 Napi::Value DecodeBlock(const Napi::CallbackInfo& info) {
   Args a(info, "decodeBlock");
-  if (!info[0].IsObject()) {
-    a.error("expects a params object");
-    return a.fail();
-  }
-  Napi::Object p = info[0].As<Napi::Object>();
+  Napi::Object p;
+  if (!a.params(0, &p)) return a.fail();
   llm::DecodeBlockArgs g{};
   g.rows = sizeProperty(a, p, "rows");
   g.heads = sizeProperty(a, p, "heads");
@@ -1130,7 +1127,7 @@ Napi::Value PrepareDecodeLayers(const Napi::CallbackInfo& info) {
   Napi::Array arr = info[0].As<Napi::Array>();
   auto prepared = std::make_unique<PreparedLayers>();
   forEachObject(a, arr, "blocks", [&](const Napi::Object& block, const std::string& owner) {
-    if (!prepared->blocks.empty() && sizeProperty(a, block, "embDim") != prepared->blocks[0].embDim && a.ok())
+    if (!prepared->blocks.empty() && sizeProperty(a, block, "embDim", owner) != prepared->blocks[0].embDim && a.ok())
       a.error(owner + ".embDim differs from blocks[0]'s (" + std::to_string(prepared->blocks[0].embDim) + ")", true);
     if (!a.ok()) return;
     prepared->blocks.push_back(blockLayers(a, block, owner));
@@ -1163,11 +1160,8 @@ Napi::Value PrepareDecodeLayers(const Napi::CallbackInfo& info) {
 // its layers[l]. One crossing from JavaScript a token instead of one a block.
 Napi::Value DecodeStep(const Napi::CallbackInfo& info) {
   Args a(info, "decodeStep");
-  if (!info[0].IsObject()) {
-    a.error("expects a params object");
-    return a.fail();
-  }
-  Napi::Object p = info[0].As<Napi::Object>();
+  Napi::Object p;
+  if (!a.params(0, &p)) return a.fail();
   Napi::Value lv = p.Get("layers");
   bool tagged = false;
   if (!lv.IsExternal() || napi_check_object_type_tag(p.Env(), lv, &kPreparedLayersTag, &tagged) != napi_ok ||
@@ -1217,11 +1211,8 @@ Napi::Value DecodeStep(const Napi::CallbackInfo& info) {
 
 // The fields both attention kernels share, checked; q, k, v, out and lse are read for both.
 bool attentionArgs(Args& a, const Napi::CallbackInfo& info, llm::AttentionArgs* g) {
-  if (!info[0].IsObject()) {
-    a.error("expects a params object");
-    return false;
-  }
-  Napi::Object p = info[0].As<Napi::Object>();
+  Napi::Object p;
+  if (!a.params(0, &p)) return false;
   size_t lq, lk, lv, lo, ll;
   g->q = static_cast<const float*>(arrayProperty(a, p, "q", false, false, &lq, nullptr));
   g->k = static_cast<const float*>(arrayProperty(a, p, "k", false, false, &lk, nullptr));

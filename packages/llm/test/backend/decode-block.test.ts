@@ -10,6 +10,7 @@ import { composeDecodeBlock, gemvProduct } from '../../src/backend/decode-block.
 import { availableBackends, useBackend } from '../../src/backend/index.js';
 import type {
   DecodeBlockLayers,
+  DecodeCacheLayer,
   DecodeBlockParams,
   DecodeLinearParams,
   DecodeStepParams,
@@ -315,6 +316,21 @@ for (const name of availableBackends()) {
             ],
           }),
         ).toThrow(/params.segments\[0\].layers\[1\].keys is too short/);
+        const { capacity: _dropped, ...noCapacity } = step.segments[1].layers[2];
+        expect(() =>
+          kernels().decodeStep({
+            ...step,
+            layers,
+            segments: [
+              step.segments[0],
+              {
+                ...step.segments[1],
+                layers: [...step.segments[1].layers.slice(0, 2), noCapacity as DecodeCacheLayer],
+              },
+              step.segments[2],
+            ],
+          }),
+        ).toThrow(/params.segments\[1\].layers\[2\].capacity must be a number/);
       });
 
       it('equals, bit for bit, the block composed from the same backend kernels', () => {
@@ -347,6 +363,12 @@ for (const name of availableBackends()) {
             segments: [{ ...p.segments[0], start: CAPACITY - 1 }, ...p.segments.slice(1)],
           }),
         ).toThrow(/segments\[0\]: start \+ tokens exceeds capacity 12/);
+        expect(() =>
+          kernels().decodeBlock({
+            ...p,
+            segments: [{ ...p.segments[0], start: -1 }, ...p.segments.slice(1)],
+          }),
+        ).toThrow(/params.segments\[0\].start must be a non-negative integer/);
         expect(() =>
           kernels().decodeBlock({ ...p, ln1: null as unknown as DecodeBlockParams['ln1'] }),
         ).toThrow(/params.ln1 must be an object/);

@@ -12,9 +12,13 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-/** A `sleep 30` whose child (`true`, started before the exec) ends and is never reaped. */
+/**
+ * A `sleep 30` whose child (`sleep 1`, started before the exec) ends and is never reaped. The child
+ * must outlive the shell: a `true` there could end before the exec, and the shell reap it (CI saw
+ * the pid gone: kill ESRCH).
+ */
 async function zombieUnderSleep(cwd: string): Promise<{ zombie: number; parent: number }> {
-  const sh = spawn('sh', ['-c', 'true & echo $!; exec sleep 30'], {
+  const sh = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], {
     cwd,
     stdio: ['ignore', 'pipe', 'ignore'],
   });
@@ -30,8 +34,8 @@ describe.runIf(process.platform === 'linux')('processes in a worktree', () => {
     const dir = mkdtempSync(join(tmpdir(), 'crew-procs-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const { zombie, parent } = await zombieUnderSleep(dir);
-    // `true` ends at once; then it is a zombie: its pid still exists, and nobody reaps it.
-    const until = Date.now() + 5000;
+    // The child ends after a second; then it is a zombie: its pid still exists, and nobody reaps it.
+    const until = Date.now() + 10_000;
     while (alive(zombie) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     expect(alive(zombie)).toBe(false);
     expect(() => process.kill(zombie, 0)).not.toThrow();

@@ -40,6 +40,8 @@ export class RowCaches {
 
 // The first allocation of a growing cache, in positions.
 const INITIAL_CAPACITY = 256;
+// The largest cache whose layers share one array on 2 MiB pages (gpt2-large's: 360 MiB).
+const MAX_ARENA_BYTES = 512 * 1024 * 1024;
 
 export class LayerCache {
   // (B, nh, capacity, hs), positions [0, length) filled; the decoder (decoder.ts) writes and
@@ -61,7 +63,10 @@ export class LayerCache {
   ) {
     this.capacity = LayerCache.initialCapacity(maxLength, options);
     const length = batch * heads * this.capacity * headDim;
-    const { keys, values } = options.buffers ?? { keys: hugePageF32(length), values: hugePageF32(length) };
+    const { keys, values } = options.buffers ?? {
+      keys: new Float32Array(length),
+      values: new Float32Array(length),
+    };
     if (keys.length !== length || values.length !== length)
       throw new Error(`KV cache: a layer's first buffers must hold ${length} floats`);
     this.keys = keys;
@@ -217,16 +222,18 @@ export class KVCache {
   ) {
     // Every layer's keys and values in one array, so that nearly all of it gets 2 MiB pages (a
     // 3 MB buffer of its own rarely holds a whole one): attention over them is 2% of a gpt2-small
-    // decode step faster than on 4 KiB pages (docs/decoding.md).
+    // decode step faster than on 4 KiB pages (docs/decoding.md). The first token written maps the
+    // whole array then (each head's rows start in a page of their own otherwise), so a larger
+    // cache (a long context that does not grow) keeps arrays of its own on 4 KiB pages.
     const length = batch * heads * LayerCache.initialCapacity(maxLength, options) * headDim;
-    const arena = hugePageF32(2 * layers * length);
-    const slice = (i: number) => arena.subarray(i * length, (i + 1) * length);
+    const arena = 2 * layers * length * 4 <= MAX_ARENA_BYTES ? hugePageF32(2 * layers * length) : null;
+    const part = (of: Float32Array, i: number) => of.subarray(i * length, (i + 1) * length);
     this.layers = Array.from(
       { length: layers },
       (_, l) =>
         new LayerCache(batch, heads, maxLength, headDim, {
           ...options,
-          buffers: { keys: slice(2 * l), values: slice(2 * l + 1) },
+          buffers: arena ? { keys: part(arena, 2 * l), values: part(arena, 2 * l + 1) } : undefined,
         }),
     );
   }

@@ -1,6 +1,7 @@
 // The KV cache's buffers: every layer's keys and values are slices of one array (so that the native
 // backend can put nearly all of it on 2 MiB pages), yet each layer reads and writes only its own,
-// through growth too; and on the native backend a written cache lies on 2 MiB pages.
+// through growth too; a cache beyond 512 MiB keeps arrays of its own; and on the native backend a
+// written cache lies on 2 MiB pages.
 import { describe, expect, it } from 'vitest';
 import { KVCache } from '../../src/llm/kv-cache.js';
 import { Tensor } from '../../src/tensor/index.js';
@@ -46,6 +47,16 @@ describeEachBackend('the KV cache', (backend) => {
       });
     });
   }
+
+  it('gives the layers one array up to 512 MiB, and arrays of their own beyond', () => {
+    const small = new KVCache(12, 1, 12, 1024, 64); // gpt2-small's: 72 MiB
+    expect(small.layers[5].keys.buffer).toBe(small.layers[0].values.buffer);
+    // 24 layers of 16 heads x 4,096 positions x 64: 805 MB, allocated but never written.
+    const large = new KVCache(24, 1, 16, 4096, 64);
+    const buffers = new Set(large.layers.flatMap((l) => [l.keys.buffer, l.values.buffer]));
+    expect(buffers.size).toBe(48);
+    expect(large.layers[23].keys.length).toBe(16 * 4096 * 64);
+  });
 
   describe.runIf(hugePagesOffered)('written', () => {
     it(backend === 'native' ? 'lies on 2 MiB pages' : 'stays on the pages it gets', () => {

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
 import { crewDown } from '../../../src/crew/agents/down.js';
+import { alive } from '../../../src/crew/agents/processes.js';
 import { crewUp } from '../../../src/crew/agents/up.js';
 import { splitBook } from '../../../src/crew/book/split.js';
 import { loadPlan } from '../../../src/crew/plan/index.js';
@@ -39,14 +40,7 @@ async function supervisorPid(): Promise<number> {
 
 // Waits for the process to end (or to be only a zombie left to reap).
 async function ended(pid: number, what: string): Promise<void> {
-  await waitFor(
-    what,
-    async () => {
-      const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
-      return stat === '' || /^\d+ \(.*\) Z/.test(stat) ? true : null;
-    },
-    10_000,
-  );
+  await waitFor(what, async () => (alive(pid) ? null : true), 10_000);
 }
 
 const PLAN = `version: 1

@@ -538,7 +538,8 @@ void gemvMany(const GemvArgs* ps, int count) {
       b1 = b0 + 1;
     } else {
       b0 = (u - firstUnit[i]) * kChunkBlocks;
-      b1 = std::min(b0 + kChunkBlocks, i == count - 1 ? tailBlock : b0 + kChunkBlocks);
+      b1 = b0 + kChunkBlocks;
+      if (i == count - 1) b1 = std::min(b1, tailBlock);
     }
     *j0 = b0 * kOutBlock;
     *j1 = std::min(ps[i].n, b1 * kOutBlock);

@@ -7,13 +7,14 @@
 // the two results differ. With no arguments it compares two identical copies: the ratios then show
 // the harness's own spread.
 //
-//   S="native/gemm.cc native/gemm_avx2.cc native/gemm_avx2_asm.cc native/gemm_avx512.cc native/gemm_scalar.cc native/runtime.cc"
+//   S="native/gemm.cc native/gemm_avx2.cc native/gemm_avx2_asm.cc native/gemm_avx512.cc native/gemm_avx512_asm.cc native/gemm_scalar.cc native/runtime.cc"
 //   F="-O3 -std=c++17 -fopenmp -fno-math-errno -fno-trapping-math -Inative"
 //   mkdir -p /tmp/gab && for f in $S; do g++ $F -c $f -o /tmp/gab/a_$(basename $f .cc).o; g++ $F -Dllm=llmB -c $f -o /tmp/gab/b_$(basename $f .cc).o; done
 //   g++ $F bench/gemm_ab.cc /tmp/gab/*.o -o /tmp/gemm_ab && PAIRS=21 /tmp/gemm_ab LLM_SCRATCH_GEMM_KERNEL=c
 //
-// ONLY="2048,2048,2048,01 ..." restricts the shapes (m,k,n,transA transB). Times are process CPU
-// time at 1 thread: preemption does not count.
+// ONLY="2048,2048,2048,01 ..." restricts the shapes (m,k,n,transA transB). THREADS=2 runs both
+// copies on 2 threads. Times are process CPU time at 1 thread (preemption does not count), wall
+// time at more.
 #include <time.h>
 
 #include <algorithm>
@@ -38,9 +39,11 @@ void setThreads(int n);
 const GemmConfig& gemmConfig();
 }  // namespace llmB
 
-static double cpuSeconds() {
+// Process CPU time at 1 thread (preemption does not count); wall time with more threads, where
+// CPU time would count the threads' waits for each other as work.
+static double seconds(bool wall) {
   timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  clock_gettime(wall ? CLOCK_MONOTONIC : CLOCK_PROCESS_CPUTIME_ID, &t);
   return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
@@ -59,8 +62,9 @@ int main(int argc, char** argv) {
   const llm::GemmConfig& b = reinterpret_cast<const llm::GemmConfig&>(llmB::gemmConfig());
   for (int i = 1; i < argc; i++) unsetenv(std::string(argv[i], std::strchr(argv[i], '=') - argv[i]).c_str());
   const llm::GemmConfig& a = llm::gemmConfig();
-  llm::setThreads(1);
-  llmB::setThreads(1);
+  const int threads = std::getenv("THREADS") ? std::max(1, std::atoi(std::getenv("THREADS"))) : 1;
+  llm::setThreads(threads);
+  llmB::setThreads(threads);
   std::printf("A = %s (mc %d kc %d nc %d); B = %s (mc %d kc %d nc %d) with%s\n", a.name, a.mc, a.kc, a.nc, b.name,
               b.mc, b.kc, b.nc, settings.empty() ? " nothing changed" : settings.c_str());
   std::printf("ratio = time B / time A (above 1: A is faster)\n");
@@ -77,9 +81,9 @@ int main(int argc, char** argv) {
     const double flops = 2.0 * m * n * k;
     const long calls = std::max(1L, static_cast<long>(2e9 / flops));
     auto time = [&](bool first) {
-      const double t0 = cpuSeconds();
+      const double t0 = seconds(threads > 1);
       for (long i = 0; i < calls; i++) first ? llm::gemm(ga) : llmB::gemm(reinterpret_cast<const llmB::GemmArgs&>(gb));
-      return cpuSeconds() - t0;
+      return seconds(threads > 1) - t0;
     };
     time(true);
     time(false);

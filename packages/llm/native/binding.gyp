@@ -9,6 +9,7 @@
         "gemm_avx512.cc",
         "gemm_avx2.cc",
         "gemm_avx2_asm.cc",
+        "gemm_avx512_asm.cc",
         "gemm_scalar.cc",
         "elementwise.cc",
         "elementwise_avx2.cc",

@@ -78,5 +78,7 @@ bool avx2Kernel(GemmConfig* out);
 void scalarKernel(GemmConfig* out);
 // The AVX2 kernel in assembly, which avx2Kernel picks (gemm_avx2_asm.cc; x86-64 with GCC or Clang).
 void ukernelAvx2Asm6x16(long kc, const float* a, const float* b, float* c, long ldc, int accumulate);
+// The AVX-512 kernel in assembly, which avx512Kernel picks (gemm_avx512_asm.cc).
+void ukernelAvx512Asm12x32(long kc, const float* a, const float* b, float* c, long ldc, int accumulate);
 
 }  // namespace llm

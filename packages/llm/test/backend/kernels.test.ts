@@ -970,14 +970,18 @@ for (const name of backends) {
           }
         });
 
-        // The default AVX2 micro-kernel is assembly; the C++ one (shared with AVX-512) and the
-        // portable one run only when asked, so each gets a child process of its own.
+        // The default AVX2 and AVX-512 micro-kernels are assembly; the C++ ones (one source for
+        // both) and the portable one run only when asked, so each gets a child process of its own.
         it.each([
           ['scalar', { LLM_SCRATCH_ISA: 'scalar' }, 'scalar 4x8'],
-          ['C++ AVX2', { LLM_SCRATCH_GEMM_KERNEL: 'c' }, 'avx2 6x16'],
+          ['C++ AVX2', { LLM_SCRATCH_ISA: 'avx2', LLM_SCRATCH_GEMM_KERNEL: 'c' }, 'avx2 6x16'],
+          ['C++ AVX-512', { LLM_SCRATCH_GEMM_KERNEL: 'c' }, 'avx512 12x32'],
+          ['assembly AVX2', { LLM_SCRATCH_ISA: 'avx2' }, 'avx2 6x16 asm'],
         ])('the %s GEMM kernel matches too (in a child process)', (_, env, kernel) => {
           if (!existsSync(addonPath())) return;
-          if (kernel.startsWith('avx2') && loadNative()?.info().isa !== 'avx2+fma') return;
+          const isa = loadNative()?.info().isa;
+          if (kernel.startsWith('avx2') && isa !== 'avx2+fma' && isa !== 'avx512') return;
+          if (kernel.startsWith('avx512') && isa !== 'avx512') return;
           const script = `
             const k = require(${JSON.stringify(addonPath())});
             if (k.info().gemmKernel !== ${JSON.stringify(kernel)}) throw new Error('kernel ' + k.info().gemmKernel);

@@ -116,7 +116,9 @@ const problem = peerProblem();
 if (problem) console.error(`bench:gemm: ${problem}; printing ours only.`);
 
 const info = native.info();
-console.error(`ours: native ${info.isa}, ${info.gemmKernel}, blocks ${JSON.stringify(info.gemmBlocks)}`);
+console.error(
+  `ours: native ${info.isa}, ${info.gemmKernel}, blocks ${JSON.stringify(info.gemmBlocks)}, ${info.gemmThreads} (cores ${Math.round(info.coreLatencyNs)} ns apart)`,
+);
 
 interface Row {
   ours: GemmResult;

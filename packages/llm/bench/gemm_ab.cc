@@ -7,7 +7,7 @@
 // the two results differ. With no arguments it compares two identical copies: the ratios then show
 // the harness's own spread.
 //
-//   S="native/gemm.cc native/gemm_avx2.cc native/gemm_avx2_asm.cc native/gemm_avx512.cc native/gemm_avx512_asm.cc native/gemm_scalar.cc native/runtime.cc"
+//   S="native/gemm.cc native/gemm_avx2.cc native/gemm_avx2_asm.cc native/gemm_avx512.cc native/gemm_avx512_asm.cc native/gemm_scalar.cc native/runtime.cc native/thread_distance.cc"
 //   F="-O3 -std=c++17 -fopenmp -fno-math-errno -fno-trapping-math -Inative"
 //   mkdir -p /tmp/gab && for f in $S; do g++ $F -c $f -o /tmp/gab/a_$(basename $f .cc).o; g++ $F -Dllm=llmB -c $f -o /tmp/gab/b_$(basename $f .cc).o; done
 //   g++ $F bench/gemm_ab.cc /tmp/gab/*.o -o /tmp/gemm_ab && PAIRS=21 /tmp/gemm_ab LLM_SCRATCH_GEMM_KERNEL=c

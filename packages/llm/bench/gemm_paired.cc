@@ -4,7 +4,7 @@
 // times thread CPU time (1 thread only), which also removes preemption. Used to tune the blocking
 // (docs/native-kernels.md); `npm run bench:gemm` remains the reported benchmark.
 //
-//   S="native/gemm.cc native/gemm_avx2.cc native/gemm_avx2_asm.cc native/gemm_avx512.cc native/gemm_avx512_asm.cc native/gemm_scalar.cc native/runtime.cc"
+//   S="native/gemm.cc native/gemm_avx2.cc native/gemm_avx2_asm.cc native/gemm_avx512.cc native/gemm_avx512_asm.cc native/gemm_scalar.cc native/runtime.cc native/thread_distance.cc"
 //   g++ -O3 -std=c++17 -fopenmp -Inative -Ibench $S bench/gemm_paired.cc -ldl -o /tmp/gemm_paired
 //   export OBLAS=$(python3 -c "import numpy,os,glob;print(glob.glob(os.path.dirname(numpy.__file__)+'/../numpy.libs/*openblas*')[0])")
 //   CPUTIME=1 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /tmp/gemm_paired THREADS PAIRS

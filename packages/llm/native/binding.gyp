@@ -5,6 +5,7 @@
       "sources": [
         "addon.cc",
         "runtime.cc",
+        "thread_distance.cc",
         "gemm.cc",
         "gemm_avx512.cc",
         "gemm_avx2.cc",

@@ -10,9 +10,10 @@
 //
 // Packing reads A and B through (row, column) strides, so op(A) = A^T and op(B) = B^T cost
 // nothing beyond a differently ordered pack: matmul's backward never copies a transpose.
-// Threads share each packed B block and split C's rows when every thread gets a full A block of
-// rows (gemmShared); shorter products split C by columns (rows when C is tall) or the batch, each
-// thread packing into its own buffers (gemm_split.h).
+// Threads on cores that share a cache share each packed B block and split C's rows when every
+// thread gets a full A block of rows (gemmShared); shorter products, and threads on distant cores
+// (another die: reading the other's half of a block would cross the dies), split C by columns
+// (rows when C is tall) or the batch, each thread packing into its own buffers (gemm_split.h).
 #include "gemm.h"
 
 #include <algorithm>
@@ -379,7 +380,7 @@ static void gemmDriver(const GemmConfig& cfg, const GemmArgs& g, const TB* B) {
   const ProductSplit split = productSplit(g);
   // Rows enough for a full A block per thread: below that, column chunks (each packing all of a
   // small A) keep both threads busy without barriers.
-  if (split.threads > 1 && !split.byItem && m >= split.threads * static_cast<long>(cfg.mc)) {
+  if (split.threads > 1 && !split.byItem && m >= split.threads * static_cast<long>(cfg.mc) && workersShareCache()) {
     for (long bi = 0; bi < g.batch; bi++)
       gemmShared<MR, NR>(cfg, split.threads, g.a + bi * g.strideA, ars, acs, B + bi * g.strideB, brs, bcs,
                          g.c + bi * g.strideC, n, m, n, k, g.accumulate, pieceEpilogue(bi, 0, 0));

@@ -16,4 +16,12 @@ const char* isaName(Isa isa);
 int threads();
 void setThreads(int n);
 
+// The one-way latency in nanoseconds of a cache line passed between two worker threads, measured
+// once when first asked (thread_distance.cc; 0 when it could not be measured), and whether the
+// workers' cores are near enough to share packed blocks: closer than kDistantCoresNs, unless
+// LLM_SCRATCH_SHARED_CACHE=0|1 says otherwise.
+constexpr double kDistantCoresNs = 100;
+double workerLatencyNs();
+bool workersShareCache();
+
 }  // namespace llm

@@ -12,7 +12,7 @@
 //
 // Build and run (g++; the AVX2/AVX-512 translation units carry their own target pragmas, as in
 // native/binding.gyp, so no -m flags):
-//   S="native/gemm.cc native/gemm_avx2.cc native/gemm_avx2_asm.cc native/gemm_avx512.cc native/gemm_scalar.cc native/runtime.cc native/decode.cc native/decode_avx2.cc native/decode_avx512.cc native/decode_dispatch.cc native/attention.cc native/attention_avx2.cc native/attention_avx512.cc native/attention_dispatch.cc native/decode_pool.cc"
+//   S="native/gemm.cc native/gemm_avx2.cc native/gemm_avx2_asm.cc native/gemm_avx512.cc native/gemm_avx512_asm.cc native/gemm_scalar.cc native/runtime.cc native/thread_distance.cc native/decode.cc native/decode_avx2.cc native/decode_avx512.cc native/decode_dispatch.cc native/attention.cc native/attention_avx2.cc native/attention_avx512.cc native/attention_dispatch.cc native/decode_pool.cc"
 //   F="-O3 -std=c++17 -fopenmp -fno-math-errno -fno-trapping-math -Inative"
 //   g++ $F tools/native-isa-check.cc $S -o /tmp/native-isa-check
 //   for isa in scalar avx2 avx512; do LLM_SCRATCH_ISA=$isa /tmp/native-isa-check > /tmp/isa-$isa.txt; echo "$isa rc=$?"; grep -v PASS /tmp/isa-$isa.txt; done

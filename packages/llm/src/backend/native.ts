@@ -17,6 +17,11 @@ export interface NativeInfo {
   // The micro-kernel of matmulBf16: vdpbf16ps where the CPU has AVX-512 BF16, widened otherwise.
   bf16GemmKernel: string;
   gemmBlocks: { mr: number; nr: number; mc: number; kc: number; nc: number };
+  // The one-way latency of a cache line between two worker threads' cores (0: one thread, or not
+  // measurable), and what the GEMM's threads do about it: share packed B blocks on cores near each
+  // other, pack their own on distant ones (another die, where sharing would cross the dies).
+  coreLatencyNs: number;
+  gemmThreads: string;
 }
 
 export type NativeKernels = Kernels & {

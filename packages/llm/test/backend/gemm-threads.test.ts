@@ -1,7 +1,8 @@
-// The native SGEMM gives the same bits on 1 and on 2 threads. With 2 threads a product tall enough
-// for a full A block per thread runs the shared-B path of gemm.cc (the threads pack each B block
-// together and split C's rows), a shorter one the column split of gemm_split.h; either must sum
-// every element in the one-thread order. The shapes are multiples of no register or cache block,
+// The native SGEMM gives the same bits on 1 and on 2 threads. With 2 threads on cores that share a
+// cache, a product tall enough for a full A block per thread runs the shared-B path of gemm.cc (the
+// threads pack each B block together and split C's rows); a shorter one, or any on distant cores,
+// the column split of gemm_split.h; either must sum every element in the one-thread order. Both
+// paths run here whatever the machine's cores, through LLM_SCRATCH_SHARED_CACHE. The shapes are multiples of no register or cache block,
 // span several passes over k and several B blocks over n, with every layout, accumulate and the
 // epilogue. A sample of elements is also checked against a float64 sum, so that two equally
 // wrong results cannot pass.
@@ -65,9 +66,31 @@ function product(p: MatmulParams, before: Float32Array, i: number, j: number): n
 const native = loadNative();
 
 describe.skipIf(!native)('native matmul on 1 and 2 threads', () => {
-  afterAll(() => native?.setThreads(0));
+  const sharedCache = process.env.LLM_SCRATCH_SHARED_CACHE;
+  afterAll(() => {
+    native?.setThreads(0);
+    if (sharedCache === undefined) delete process.env.LLM_SCRATCH_SHARED_CACHE;
+    else process.env.LLM_SCRATCH_SHARED_CACHE = sharedCache;
+  });
 
-  it('gives the same bits on the shared-B path and the column split, every layout', () => {
+  it('says how far apart its threads are and how they split a product', () => {
+    native!.setThreads(2);
+    const measured = native!.info();
+    expect(measured.coreLatencyNs).toBeGreaterThanOrEqual(0);
+    expect(measured.coreLatencyNs).toBeLessThan(1e6);
+    process.env.LLM_SCRATCH_SHARED_CACHE = '0';
+    expect(native!.info().gemmThreads).toBe('each thread packs its own blocks');
+    process.env.LLM_SCRATCH_SHARED_CACHE = '1';
+    expect(native!.info().gemmThreads).toBe('threads share packed B blocks');
+    native!.setThreads(1);
+    expect(native!.info().gemmThreads).toBe('one thread');
+  });
+
+  it.each([
+    ['cores sharing a cache', '1'],
+    ['distant cores', '0'],
+  ])('gives the same bits on the shared-B path and the column split, every layout (%s)', (_, shared) => {
+    process.env.LLM_SCRATCH_SHARED_CACHE = shared;
     const { mc, kc, nc } = native!.info().gemmBlocks;
     // Tall enough for the shared path at 2 threads: 2 A blocks and a partial one per thread.
     const tall = 4 * mc + 37;

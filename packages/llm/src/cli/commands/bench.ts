@@ -54,7 +54,7 @@ export const benchGemmCommand = defineCommand({
     const info = native.info();
     if (!options.json) {
       stderr(
-        `native ${info.isa}, micro-kernel ${info.gemmKernel}, blocks ${JSON.stringify(info.gemmBlocks)}\n`,
+        `native ${info.isa}, micro-kernel ${info.gemmKernel}, blocks ${JSON.stringify(info.gemmBlocks)}, ${info.gemmThreads}\n`,
       );
       stdout(
         `${'m'.padStart(5)} ${'k'.padStart(6)} ${'n'.padStart(6)}  layout   threads  GFLOPS (median)   best\n`,

@@ -12,6 +12,10 @@ export interface BackendInfo {
   backend: string;
   isa: string | null;
   threads: number;
+  // The GEMM's micro-kernel, and how its threads split a product (native/thread_distance.cc).
+  gemmKernel: string | null;
+  gemmThreads: string | null;
+  coreLatencyNs: number | null;
   nativeError: string | null;
 }
 
@@ -23,6 +27,9 @@ export function backendInfo(): BackendInfo {
     backend: active.name,
     isa: info?.isa ?? null,
     threads: info?.threads ?? 1,
+    gemmKernel: info?.gemmKernel ?? null,
+    gemmThreads: info?.gemmThreads ?? null,
+    coreLatencyNs: info && info.coreLatencyNs > 0 ? Math.round(info.coreLatencyNs) : null,
     nativeError: native ? null : nativeLoadError(),
   };
 }
@@ -130,6 +137,10 @@ export const infoCommand = defineCommand({
       `backend:  ${report.backend}${report.isa ? ` (${report.isa})` : ''}`,
       `threads:  ${report.threads}`,
     ];
+    if (report.gemmKernel)
+      lines.push(
+        `gemm:     ${report.gemmKernel}; ${report.gemmThreads}${report.coreLatencyNs ? ` (cores ${report.coreLatencyNs} ns apart)` : ''}`,
+      );
     if (report.nativeError) lines.push(`native:   not available (${report.nativeError})`);
     stdout(lines.join('\n') + '\n');
   },

@@ -4,6 +4,8 @@
 #include "bf16.h"
 #include "gemm.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -114,30 +116,38 @@ static void packAAvx2(const float* a, long lda, long kc, long panels, float* dst
 // MR-tall panels of op(A) = A^T: column p of every panel is MR consecutive floats of stored row
 // p, moved with whole 8-float vectors. The last vector of a column is masked on the load, so the
 // read never passes the matrix, but stored whole: its overrun lands in the next column's slot of
-// the same panel, which the next p rewrites. A panel's last column would overrun into the next
+// the same panel, which is written after it. A panel's last column would overrun into the next
 // panel, so it is stored exactly.
+// The rows are taken in bands of 8, panel by panel within a band: each panel then receives 8
+// consecutive columns (MR x 8 floats, whole lines) at a time. Row by row, every column went to a
+// different panel: panels MR x kc floats apart, 12 KiB for MR = 12 and kc = 256, which all map to
+// one set of the L1, so a block of 16 or more panels evicted its half-written lines (12-way L1).
 template <int MR>
 static void packATransposedAvx2(const float* a, long ld, long kc, long panels, float* dst) {
   constexpr int NB = (MR + 7) / 8;
   constexpr int LAST = MR - 8 * (NB - 1);
+  constexpr long BAND = 8;
   alignas(32) static const int lanes[8] = {0, 1, 2, 3, 4, 5, 6, 7};
   const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(LAST), _mm256_load_si256(reinterpret_cast<const __m256i*>(lanes)));
-  // The rows are far apart (a row of the stored matrix per p) and each is read only a few lines
-  // wide, a pattern the hardware prefetcher misses: fetch rows a few p ahead by hand.
-  constexpr long AHEAD = 6;
-  for (long p = 0; p + 1 < kc; p++) {
-    const float* src = a + p * ld;
-    float* d = dst + p * MR;
-    if (p + AHEAD < kc)
-      for (long j = 0; j < panels * MR; j += 16) _mm_prefetch(reinterpret_cast<const char*>(src + AHEAD * ld + j), _MM_HINT_T0);
-    for (long q = 0; q < panels; q++, src += MR, d += MR * kc) {
-      for (int blk = 0; blk + 1 < NB; blk++) _mm256_storeu_ps(d + 8 * blk, _mm256_loadu_ps(src + 8 * blk));
-      _mm256_storeu_ps(d + 8 * (NB - 1), _mm256_maskload_ps(src + 8 * (NB - 1), mask));
+  for (long p0 = 0; p0 < kc; p0 += BAND) {
+    const long p1 = std::min(kc, p0 + BAND);
+    // The rows are far apart (a row of the stored matrix per p) and each is read only a few lines
+    // wide, a pattern the hardware prefetcher misses: fetch the next band's rows by hand.
+    for (long p = p1; p < std::min(kc, p1 + BAND); p++)
+      for (long j = 0; j < panels * MR; j += 16) _mm_prefetch(reinterpret_cast<const char*>(a + p * ld + j), _MM_HINT_T0);
+    for (long q = 0; q < panels; q++) {
+      const float* src = a + p0 * ld + q * MR;
+      float* d = dst + q * MR * kc + p0 * MR;
+      for (long p = p0; p < p1; p++, src += ld, d += MR) {
+        for (int blk = 0; blk + 1 < NB; blk++) _mm256_storeu_ps(d + 8 * blk, _mm256_loadu_ps(src + 8 * blk));
+        const __m256 last = _mm256_maskload_ps(src + 8 * (NB - 1), mask);
+        if (p + 1 < kc)
+          _mm256_storeu_ps(d + 8 * (NB - 1), last);
+        else
+          _mm256_maskstore_ps(d + 8 * (NB - 1), mask, last);
+      }
     }
   }
-  const float* src = a + (kc - 1) * ld;
-  for (long q = 0; q < panels; q++)
-    for (int i = 0; i < MR; i++) dst[q * MR * kc + (kc - 1) * MR + i] = src[q * MR + i];
 }
 
 void epilogueAvx2(const GemmEpilogue& e, float* c, long ldc, long rows, long cols) {

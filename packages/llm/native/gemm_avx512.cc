@@ -39,8 +39,9 @@ void epilogueAvx2(const GemmEpilogue& e, float* c, long ldc, long rows, long col
 
 bool avx512Kernel(GemmConfig* out) {
   // KC = 256: the 32 KiB B micro-panel plus a 12 KiB A micro-panel fit a 48 KiB L1 (Zen 5);
-  // MC = 192: 192 KiB of packed A in a 1 MiB L2.
-  *out = GemmConfig{12, 32, 192, 256, 4096, ukernelAvx512_12x32, packAAvx2_12, packATransposedAvx2_12, packBTransposedAvx2_32, "avx512 12x32", epilogueAvx2, packBTransposedBf16Avx2_32};
+  // MC = 516: 516 KiB of packed A in a 1 MiB L2, so a training step's 512-row products keep all
+  // of A in one block and each B micro-panel serves every row (docs/native-kernels.md).
+  *out = GemmConfig{12, 32, 516, 256, 4096, ukernelAvx512_12x32, packAAvx2_12, packATransposedAvx2_12, packBTransposedAvx2_32, "avx512 12x32", epilogueAvx2, packBTransposedBf16Avx2_32};
 #if defined(__x86_64__) && defined(__GNUC__)
   // The assembly kernel, unless LLM_SCRATCH_GEMM_KERNEL=c asks for the C++ one.
   const char* choice = std::getenv("LLM_SCRATCH_GEMM_KERNEL");

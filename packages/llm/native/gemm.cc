@@ -229,6 +229,15 @@ static void emptyProduct(const GemmConfig& cfg, float* c, long ldc, long m, long
   if (epi.any()) cfg.epilogue(epi, c, ldc, m, n);
 }
 
+// The rows of A blocks covering `rows` rows in equal blocks of at most MC (a multiple of MR):
+// 768 rows as 384 + 384 rather than 516 + 252, whose short block would leave its sweep over each
+// B micro-panel half the work.
+template <int MR>
+static long equalBlockRows(long rows, long MC) {
+  const long blocks = std::max<long>(1, (rows + MC - 1) / MC);
+  return std::max<long>(MR, ((rows + blocks - 1) / blocks + MR - 1) / MR * MR);
+}
+
 // One thread's product on an m x n piece of C.
 template <int MR, int NR, class TB>
 static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs, const TB* b, long brs,
@@ -238,11 +247,11 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
   if (k <= 0) return emptyProduct(cfg, c, ldc, m, n, accumulate, epi);
   const bool withEpilogue = epi.any();
   const long MC = cfg.mc, KC = cfg.kc, NC = cfg.nc;
-  const long mcMax = std::min(MC, (m + MR - 1) / MR * MR);
+  const long mcT = equalBlockRows<MR>(m, MC);
   const long ncMax = std::min(NC, (n + NR - 1) / NR * NR);
   const long kcMax = std::min(KC, k);
   // 8 floats of slack: the vectorized A pack stores whole 8-float columns.
-  float* pa = packABuf.get(mcMax * kcMax + 8);
+  float* pa = packABuf.get(mcT * kcMax + 8);
   float* pb = packBBuf.get(ncMax * kcMax);
 
   for (long jc = 0; jc < n; jc += NC) {
@@ -253,8 +262,8 @@ static void gemmSerial(const GemmConfig& cfg, const float* a, long ars, long acs
       // The epilogue runs on the last pass over k, right after each tile is final.
       const bool lastPass = pc + kc == k && withEpilogue;
       packB<NR>(cfg, b + pc * brs + jc * bcs, brs, bcs, kc, nc, pb);
-      for (long ic = 0; ic < m; ic += MC) {
-        const long mc = std::min(MC, m - ic);
+      for (long ic = 0; ic < m; ic += mcT) {
+        const long mc = std::min(mcT, m - ic);
         packA<MR>(cfg, a + ic * ars + pc * acs, ars, acs, mc, kc, pa);
         macroKernel<MR, NR>(cfg, pa, pb, c + ic * ldc + jc, ldc, mc, nc, kc, acc, lastPass, epi, ic, jc);
       }
@@ -323,10 +332,8 @@ static void gemmShared(const GemmConfig& cfg, int nt, const float* a, long ars, 
     // barrier, which needs no count.
     const long t = omp_get_thread_num(), T = omp_get_num_threads();
     const long r0 = std::min(m, panelsM * t / T * MR), r1 = std::min(m, panelsM * (t + 1) / T * MR);
-    // This thread's rows in equal blocks of at most MC (rows 256 as 96, 96, 64 would leave the
-    // last block's B sweep a third short of work).
-    const long blocks = std::max<long>(1, (r1 - r0 + MC - 1) / MC);
-    const long mcT = std::max<long>(MR, ((r1 - r0 + blocks - 1) / blocks + MR - 1) / MR * MR);
+    // This thread's rows in equal blocks of at most MC.
+    const long mcT = equalBlockRows<MR>(r1 - r0, MC);
     float* pa = packABuf.get(mcT * kcMax + 8);
     long block = 0;
     for (long jc = 0; jc < n; jc += NC) {

@@ -86,7 +86,9 @@ static thread_local Bf16Scratch packABf16, packBBf16;
 
 // Packs a kc x nc block of op(B) (element (p, j) at b[p*rs + j*cs]) into nr-wide panels of bf16
 // pairs, zero past nc and past kc.
-static void packB(int NR, const float* b, long rs, long cs, long kc, long nc, uint16_t* dst) {
+static void packB(const Bf16GemmConfig& cfg, const float* b, long rs, long cs, long kc, long nc, uint16_t* dst) {
+  const int NR = cfg.nr;
+  if (cfg.packPairs) return cfg.packPairs(NR, b, cs, rs, nc, kc, dst);
   const long kc2 = (kc + 1) / 2;
   for (long j0 = 0; j0 < nc; j0 += NR, dst += NR * kc2 * 2) {
     const int nr = static_cast<int>(std::min<long>(NR, nc - j0));
@@ -106,7 +108,10 @@ static void packB(int NR, const float* b, long rs, long cs, long kc, long nc, ui
 
 // Packs an mc x kc block of op(A) (element (i, p) at a[i*rs + p*cs]) into mr-tall panels: floats
 // rounded to bf16 values, or bf16 pairs when the kernel multiplies pairs; zero past mc and kc.
-static void packA(int MR, bool pairs, const float* a, long rs, long cs, long mc, long kc, void* out) {
+static void packA(const Bf16GemmConfig& cfg, const float* a, long rs, long cs, long mc, long kc, void* out) {
+  const int MR = cfg.mr;
+  const bool pairs = cfg.aPairs;
+  if (pairs && cfg.packPairs) return cfg.packPairs(MR, a, rs, cs, mc, kc, static_cast<uint16_t*>(out));
   const long kc2 = (kc + 1) / 2;
   for (long i0 = 0; i0 < mc; i0 += MR) {
     const int mr = static_cast<int>(std::min<long>(MR, mc - i0));
@@ -149,11 +154,11 @@ static void gemmSerial(const Bf16GemmConfig& cfg, const float* a, long ars, long
       const long kc = std::min(KC, k - pc);
       const long kc2 = (kc + 1) / 2;
       const int acc = (pc > 0 || accumulate) ? 1 : 0;
-      packB(NR, b + pc * brs + jc * bcs, brs, bcs, kc, nc, pb);
+      packB(cfg, b + pc * brs + jc * bcs, brs, bcs, kc, nc, pb);
       const size_t aPanelBytes = cfg.aPairs ? MR * kc2 * 2 * sizeof(uint16_t) : MR * kc * sizeof(float);
       for (long ic = 0; ic < m; ic += MC) {
         const long mc = std::min(MC, m - ic);
-        packA(MR, cfg.aPairs, a + ic * ars + pc * acs, ars, acs, mc, kc, pa);
+        packA(cfg, a + ic * ars + pc * acs, ars, acs, mc, kc, pa);
         for (long jr = 0; jr < nc; jr += NR) {
           const long nr = std::min<long>(NR, nc - jr);
           const uint16_t* bp = pb + jr * kc2 * 2;

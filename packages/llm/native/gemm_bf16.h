@@ -24,12 +24,18 @@ void gemmBf16(const GemmArgs& args);
 // aPairs, (kc + 1) / 2 rows of mr bf16 pairs like B.
 using Bf16MicroKernel = void (*)(long kc, const void* a, const uint16_t* b, float* c, long ldc, int accumulate);
 
+// Packs n columns (element (j, p) at x[j*js + p*ps], p < kc) into panels of w columns of bf16
+// pairs, as the micro-kernels take them: panel q at dst + q * w * 2 * ((kc + 1) / 2), zero past n
+// and past kc. Optional (vectorized rounding); null falls back to the portable packs.
+using PackPairs = void (*)(int w, const float* x, long js, long ps, long n, long kc, uint16_t* dst);
+
 struct Bf16GemmConfig {
   int mr, nr;
   int mc, kc, nc;
   bool aPairs;
   Bf16MicroKernel kernel;
   const char* name;
+  PackPairs packPairs = nullptr;
 };
 
 const Bf16GemmConfig& bf16GemmConfig();

@@ -119,6 +119,44 @@ describeEachBackend('matmulBf16', () => {
     }
   });
 
+  // Integers where every product and partial sum is exact in f32, so any order of the sums gives
+  // the same bits: the result must equal the exact product of the rounded operands, on every
+  // kernel. Values above 256 need 9 bits and round (ties to even); the other operand stays
+  // within 40 so that no sum passes 2^24. This checks every element's place in the packs.
+  it('is exactly the product of the rounded operands where the sums are exact', () => {
+    let seed = 900;
+    for (const c of CASES)
+      for (const wideA of [true, false]) {
+        const p = params(c, (seed += 7));
+        const ints = (x: Float32Array, limit: number, s: number) => {
+          const r = randn(x.length, s);
+          for (let i = 0; i < x.length; i++) x[i] = Math.round(r[i] * limit);
+        };
+        ints(p.a, wideA ? 300 : 40, seed);
+        ints(p.b, wideA ? 40 : 300, seed + 1);
+        ints(p.c, 40, seed + 2);
+        const a = roundToBf16(p.a);
+        const b = roundToBf16(p.b);
+        const want = new Float32Array(p.c.length);
+        for (let bi = 0; bi < c.batch; bi++)
+          for (let i = 0; i < c.m; i++)
+            for (let j = 0; j < c.n; j++) {
+              let sum = p.accumulate ? p.c[bi * p.strideC + i * c.n + j] : 0;
+              for (let q = 0; q < c.k; q++) {
+                const av = a[bi * p.strideA + (c.transA ? q * c.m + i : i * c.k + q)];
+                const bv = b[bi * p.strideB + (c.transB ? j * c.k + q : q * c.n + j)];
+                sum += av * bv;
+              }
+              want[bi * p.strideC + i * c.n + j] = sum;
+            }
+        kernels().matmulBf16(p);
+        expect(
+          Buffer.from(p.c.buffer).equals(Buffer.from(want.buffer)),
+          `${JSON.stringify(c)} wideA ${wideA}`,
+        ).toBe(true);
+      }
+  });
+
   it('differs from the f32 product (the operands are rounded)', () => {
     const p = params({ batch: 1, m: 16, k: 64, n: 16, transA: false, transB: false }, 99);
     const f32 = { ...p, c: new Float32Array(p.c.length) };

@@ -5,17 +5,19 @@
 // --cpu times the process's CPU time (user + system, all threads) instead of the wall clock: on a
 // machine shared by many, the time a side waits for a core is not its own.
 //   node --import tsx bench/epilogue.ts [--threads N] [--pairs N] [--cpu]
-import { parseArgs } from 'node:util';
+import { benchArgs } from './lib/args.js';
 import type { MatmulParams } from '../src/backend/kernels.js';
 import { loadNative, nativeLoadError } from '../src/backend/native.js';
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  'bench/epilogue.ts',
+  'node --import tsx bench/epilogue.ts [--threads 2] [--pairs 21] [--cpu]',
+  {
     threads: { type: 'string', default: '2' },
     pairs: { type: 'string', default: '21' },
     cpu: { type: 'boolean', default: false },
   },
-});
+);
 const native = loadNative();
 if (!native) {
   console.error(`bench/epilogue.ts needs the native kernels, which are ${nativeLoadError()}`);

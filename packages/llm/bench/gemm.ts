@@ -17,7 +17,6 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
   GEMM_SHAPES,
   gemmTimer,
@@ -26,20 +25,23 @@ import {
   type GemmShape,
 } from '../src/backend/bench-gemm.js';
 import { loadNative, nativeLoadError } from '../src/backend/native.js';
+import { benchArgs } from './lib/args.js';
 
 const MIN_RUN_MS = 100;
 // OpenBLAS's idle workers spin for about 0.1 s after a product before they sleep; a pause after
 // each side keeps one side's spinning threads from taking the cores of the other's run.
 const SETTLE_MS = 150;
 
-const { values } = parseArgs({
-  options: {
+const values = benchArgs(
+  'bench:gemm',
+  'npm run bench:gemm -- [--threads 1,2] [--pairs 9] [--shape M,K,N,TA,TB]... [--json]',
+  {
     threads: { type: 'string', default: '1,2' },
     pairs: { type: 'string', default: '9' },
     shape: { type: 'string', multiple: true },
     json: { type: 'boolean', default: false },
   },
-});
+);
 const threadCounts = values.threads.split(',').map(Number);
 const pairs = Number(values.pairs);
 if (!threadCounts.every((t) => Number.isInteger(t) && t > 0) || !(Number.isInteger(pairs) && pairs > 0)) {

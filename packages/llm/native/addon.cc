@@ -1328,7 +1328,8 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   blocks.Set("kc", cfg.kc);
   blocks.Set("nc", cfg.nc);
   o.Set("gemmBlocks", blocks);
-  // Measured here, when first asked, unless there is one thread (it then decides nothing).
+  // Measured here if not within the last second, unless there is one thread (it then decides
+  // nothing).
   const double latency = llm::threads() > 1 ? llm::workerLatencyNs() : 0;
   o.Set("coreLatencyNs", latency);
   o.Set("gemmThreads", llm::threads() < 2          ? "one thread"

@@ -37,6 +37,11 @@ static long envLong(const char* name, long fallback) {
   return n > 0 ? n : fallback;
 }
 
+bool asmKernelWanted() {
+  const char* choice = std::getenv("LLM_SCRATCH_GEMM_KERNEL");
+  return !choice || std::strcmp(choice, "c") != 0;
+}
+
 static GemmConfig chooseConfig() {
   GemmConfig cfg{};
   Isa i = isa();

@@ -76,6 +76,9 @@ const GemmConfig& gemmConfig();
 bool avx512Kernel(GemmConfig* out);
 bool avx2Kernel(GemmConfig* out);
 void scalarKernel(GemmConfig* out);
+// Whether the per-ISA configurations take their assembly micro-kernels (x86-64 with GCC or Clang):
+// yes unless LLM_SCRATCH_GEMM_KERNEL=c asks for the C++ ones (the tests run both).
+bool asmKernelWanted();
 // The AVX2 kernel in assembly, which avx2Kernel picks (gemm_avx2_asm.cc; x86-64 with GCC or Clang).
 void ukernelAvx2Asm6x16(long kc, const float* a, const float* b, float* c, long ldc, int accumulate);
 // The AVX-512 kernel in assembly, which avx512Kernel picks (gemm_avx512_asm.cc).

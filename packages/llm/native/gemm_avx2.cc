@@ -8,8 +8,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 
 #if defined(__x86_64__) || defined(__i386__)
 #pragma GCC push_options
@@ -192,10 +190,7 @@ bool avx2Kernel(GemmConfig* out) {
   // 50,257-wide LM-head products from 0.78-0.84 to 0.92-0.95.
   *out = GemmConfig{6, 16, 96, 256, 1024, ukernelAvx2_6x16, packAAvx2_6, packATransposedAvx2_6, packBTransposedAvx2_16, "avx2 6x16", epilogueAvx2, packBTransposedBf16Avx2_16};
 #if defined(__x86_64__) && defined(__GNUC__)
-  // The assembly kernel, unless LLM_SCRATCH_GEMM_KERNEL=c asks for the C++ one (which the
-  // AVX-512 kernel shares; the tests run both).
-  const char* choice = std::getenv("LLM_SCRATCH_GEMM_KERNEL");
-  if (!choice || std::strcmp(choice, "c") != 0) {
+  if (asmKernelWanted()) {
     out->kernel = ukernelAvx2Asm6x16;
     out->name = "avx2 6x16 asm";
   }

@@ -3,9 +3,6 @@
 // Per k step: 2 loads, 12 broadcasts, 24 FMAs.
 #include "gemm.h"
 
-#include <cstdlib>
-#include <cstring>
-
 #if defined(__x86_64__) || defined(__i386__)
 #pragma GCC push_options
 #pragma GCC target("avx512f,avx512dq,avx2,fma")
@@ -43,9 +40,7 @@ bool avx512Kernel(GemmConfig* out) {
   // of A in one block and each B micro-panel serves every row (docs/native-kernels.md).
   *out = GemmConfig{12, 32, 516, 256, 4096, ukernelAvx512_12x32, packAAvx2_12, packATransposedAvx2_12, packBTransposedAvx2_32, "avx512 12x32", epilogueAvx2, packBTransposedBf16Avx2_32};
 #if defined(__x86_64__) && defined(__GNUC__)
-  // The assembly kernel, unless LLM_SCRATCH_GEMM_KERNEL=c asks for the C++ one.
-  const char* choice = std::getenv("LLM_SCRATCH_GEMM_KERNEL");
-  if (!choice || std::strcmp(choice, "c") != 0) {
+  if (asmKernelWanted()) {
     out->kernel = ukernelAvx512Asm12x32;
     out->name = "avx512 12x32 asm";
   }

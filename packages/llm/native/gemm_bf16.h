@@ -26,7 +26,8 @@ using Bf16MicroKernel = void (*)(long kc, const void* a, const uint16_t* b, floa
 
 // Packs n columns (element (j, p) at x[j*js + p*ps], p < kc) into panels of w columns of bf16
 // pairs, as the micro-kernels take them: panel q at dst + q * w * 2 * ((kc + 1) / 2), zero past n
-// and past kc. Optional (vectorized rounding); null falls back to the portable packs.
+// and past kc. One of js and ps is 1, as in every layout of the GEMM's operands. Optional
+// (vectorized rounding); null falls back to the portable packs.
 using PackPairs = void (*)(int w, const float* x, long js, long ps, long n, long kc, uint16_t* dst);
 
 struct Bf16GemmConfig {

@@ -91,9 +91,9 @@ BF16_TARGET static inline void transpose16x16(__m512i r[16]) {
   }
 }
 
-// Bf16GemmConfig::packPairs with the rounding 16 lanes at a time. Two layouts are vectorized:
-// columns contiguous (each k pair is two rows of 16 columns, rounded and merged into 16 words,
-// stored in place) and k contiguous (below).
+// Bf16GemmConfig::packPairs with the rounding 16 lanes at a time, for both layouts: columns
+// contiguous (each k pair is two rows of 16 columns, rounded and merged into 16 words, stored in
+// place) and k contiguous (below).
 BF16_TARGET static void packPairsAvx512(int w, const float* x, long js, long ps, long n, long kc, uint16_t* dst) {
   const long kc2 = (kc + 1) / 2;
   uint32_t* out = reinterpret_cast<uint32_t*>(dst);
@@ -112,10 +112,10 @@ BF16_TARGET static void packPairsAvx512(int w, const float* x, long js, long ps,
           _mm512_mask_storeu_epi32(out + p2 * w + v, static_cast<__mmask16>((1u << std::min(16, w - v)) - 1), words);
         }
       }
-    } else if (ps == 1) {
-      // Up to 16 columns at a time: each column's run of 32 floats becomes 16 pair words (the low
-      // 16 bits of each rounded lane, in order), and a 16 x 16 transpose turns the 16 columns' words
-      // into 16 rows of the panel, stored in place.
+    } else {
+      // k contiguous (ps is 1). Up to 16 columns at a time: each column's run of 32 floats
+      // becomes 16 pair words (the low 16 bits of each rounded lane, in order), and a 16 x 16
+      // transpose turns the 16 columns' words into 16 rows of the panel, stored in place.
       alignas(64) static const uint16_t evens[32] = {0,  2,  4,  6,  8,  10, 12, 14, 16, 18, 20,
                                                      22, 24, 26, 28, 30, 32, 34, 36, 38, 40, 42,
                                                      44, 46, 48, 50, 52, 54, 56, 58, 60, 62};
@@ -144,15 +144,6 @@ BF16_TARGET static void packPairsAvx512(int w, const float* x, long js, long ps,
           for (long t = 0; t < rows; t++) _mm512_mask_storeu_epi32(out + (p / 2 + t) * w + g0, store, r[t]);
         }
       }
-    } else {
-      for (long p2 = 0; p2 < kc2; p2++)
-        for (int jj = 0; jj < w; jj++) {
-          const long p = 2 * p2;
-          const float* e = x + (j0 + jj) * js + p * ps;
-          const uint32_t lo = jj < cols ? roundBf16(e[0]) : 0;
-          const uint32_t hi = jj < cols && p + 1 < kc ? roundBf16(e[ps]) : 0;
-          out[p2 * w + jj] = lo | hi << 16;
-        }
     }
   }
 }

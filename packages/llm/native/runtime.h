@@ -17,10 +17,9 @@ int threads();
 void setThreads(int n);
 
 // The one-way latency in nanoseconds of a cache line passed between two worker threads, measured
-// once when first asked (thread_distance.cc; 0 when it could not be measured), and whether the
-// workers' cores are near enough to share packed blocks: closer than kDistantCoresNs, unless
-// LLM_SCRATCH_SHARED_CACHE=0|1 says otherwise.
-constexpr double kDistantCoresNs = 100;
+// when asked unless a measurement is under a second old (thread_distance.cc; 0 when none could be
+// made), and whether the workers' cores are near enough to share packed blocks: under 100 ns,
+// unless LLM_SCRATCH_SHARED_CACHE=0|1 says otherwise.
 double workerLatencyNs();
 bool workersShareCache();
 

@@ -6,6 +6,8 @@
 // one run of the peer, the next pair in the other order, and so on, shape after shape in turn.
 // The ratio reported for a shape is the median of its pairs' ratios, so a burst of load on the
 // shared machine lands inside one pair and moves one ratio, not a whole side of the comparison.
+// With fewer threads than CPUs, the bench and its peer are pinned to the same first CPUs
+// (bench/lib/cpu-pin.ts), so that both sides of a pair run on the same cores.
 //
 // The peer is `python3 bench/gemm_numpy.py`, kept running for a thread count and asked for one run
 // at a time, with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment (the machine
@@ -26,6 +28,7 @@ import {
 } from '../src/backend/bench-gemm.js';
 import { loadNative, nativeLoadError } from '../src/backend/native.js';
 import { benchArgs } from './lib/args.js';
+import { allowedCpus, pinProcess } from './lib/cpu-pin.js';
 
 const MIN_RUN_MS = 100;
 // OpenBLAS's idle workers spin for about 0.1 s after a product before they sleep; a pause after
@@ -139,7 +142,12 @@ if (!values.json) {
       `${'ours GFLOPS'.padStart(12)} ${'(best)'.padStart(7)}  ${'numpy GFLOPS'.padStart(12)} ${'(best)'.padStart(7)}  ratio`,
   );
 }
+const cpus = allowedCpus();
 for (const threads of threadCounts) {
+  // The peer, spawned after this, inherits the pinning.
+  const pinnedTo =
+    cpus && threads < cpus.length && pinProcess(cpus.slice(0, threads)) ? cpus.slice(0, threads) : null;
+  if (pinnedTo) console.error(`threads ${threads}: both sides pinned to CPU ${pinnedTo.join(',')}`);
   native.setThreads(threads);
   const peer = problem ? null : new Peer(threads);
   if (peer) {
@@ -193,6 +201,7 @@ for (const threads of threadCounts) {
     }
   }
   peer?.close();
+  if (pinnedTo) pinProcess(cpus!);
 }
 native.setThreads(defaultThreads);
 

@@ -6,10 +6,10 @@
 // Beside the rate: model FLOP utilisation (the step's useful FLOPs, bench/lib/model-flops.ts, over
 // the machine's float32 FMA peak measured by the native probe at the same threads in the same
 // child), and the share of the step spent outside the GEMM kernel (other kernels and JavaScript).
-// Usage: npm run bench:train [-- --threads N --steps N --only small|gpt2-small --precision f32|bf16]
+// Usage: npm run bench:train [-- --threads N --steps N --only small|gpt2-small --precision f32|bf16 --profile]
 // --precision bf16 also runs our steps with bf16 matrix products (train --precision bf16) and
-// reports their tokens/s beside our f32 ones.
-// One side with a kernel profile: node --import tsx bench/train.ts --child small --threads 1 --steps 4 --profile
+// reports their tokens/s beside our f32 ones. --profile prints each of our children's table of
+// kernels (stderr). Our side alone: node --import tsx bench/train.ts --child small --threads 1 --steps 4 --profile
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { kernels } from '../src/backend/index.js';
@@ -20,7 +20,8 @@ import { makeOptimizer } from '../src/llm/train/loop.js';
 import { MATMUL_PRECISIONS, Rng, withMatmulPrecision, type MatmulPrecision } from '../src/tensor/index.js';
 import { profileKernels } from './lib/kernel-profile.js';
 import { modelFlopUtilisation, trainingFlopsPerToken } from './lib/model-flops.js';
-import { hasTorch, median, runPeer, threadsArg } from './lib/peer.js';
+import { benchArgs } from './lib/args.js';
+import { hasTorch, median, runPeer } from './lib/peer.js';
 
 interface Job {
   name: string;
@@ -36,16 +37,31 @@ const JOBS: Job[] = [
   { name: 'small', layers: 4, heads: 4, dim: 256, context: 128, batch: 8 },
 ];
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-const threads = threadsArg();
-const steps = Number(arg('steps') ?? 4);
-const precision = (arg('precision') ?? 'f32') as MatmulPrecision;
+const values = benchArgs(
+  'bench:train',
+  'npm run bench:train -- [--threads N] [--steps N] [--only small|gpt2-small] [--precision f32|bf16] [--child JOB --profile]',
+  {
+    threads: { type: 'string', default: '2' },
+    steps: { type: 'string', default: '4' },
+    only: { type: 'string' },
+    precision: { type: 'string', default: 'f32' },
+    child: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+  },
+);
+const threads = Number(values.threads);
+const steps = Number(values.steps);
+const precision = values.precision as MatmulPrecision;
 if (!MATMUL_PRECISIONS.includes(precision)) {
-  console.error(`--precision must be one of ${MATMUL_PRECISIONS.join(', ')}, got '${precision}'`);
+  console.error(
+    `bench:train: --precision must be one of ${MATMUL_PRECISIONS.join(', ')}, got '${precision}'`,
+  );
+  process.exit(2);
+}
+if (!(Number.isInteger(threads) && threads > 0) || !(Number.isInteger(steps) && steps > 1)) {
+  console.error(
+    'bench:train: --threads takes a positive integer and --steps an integer above 1 (the first is not timed)',
+  );
   process.exit(2);
 }
 
@@ -94,7 +110,7 @@ function child(job: Job): void {
   }
   const timed = times.slice(1).sort((a, b) => a - b); // the first step allocates the optimizer state
   const peakRssMB = process.resourceUsage().maxRSS / 1024;
-  if (profile && process.argv.includes('--profile')) console.error(profile.report(median(timed), steps - 1));
+  if (profile && values.profile) console.error(profile.report(median(timed), steps - 1));
   const rate = (s: number) => (job.batch * job.context) / s;
   const meanStepMs = (timed.reduce((a, b) => a + b, 0) / timed.length) * 1000;
   const kernelTotals = profile?.totals(steps - 1);
@@ -141,19 +157,27 @@ function ours(job: Job, precision: MatmulPrecision = 'f32'): Record<string, numb
       String(steps),
       '--precision',
       precision,
+      ...(values.profile ? ['--profile'] : []),
     ],
     { encoding: 'utf8', maxBuffer: 16 << 20 },
   );
+  // The child's kernel table (--profile) goes to its stderr.
+  if (values.profile && r.status === 0) process.stderr.write(`${job.name} (${precision}):\n${r.stderr}`);
   if (r.status !== 0)
     throw new Error(`our ${job.name} child failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, number | string | null>;
 }
 
-const childJob = arg('child');
+const childJob = values.child;
+for (const name of [values.child, values.only])
+  if (name !== undefined && !JOBS.some((j) => j.name === name)) {
+    console.error(`bench:train: no config '${name}'; the configs are ${JOBS.map((j) => j.name).join(', ')}`);
+    process.exit(2);
+  }
 if (childJob) {
   await withMatmulPrecision(precision, async () => child(JOBS.find((j) => j.name === childJob)!));
 } else {
-  const only = arg('only');
+  const only = values.only;
   const torch = hasTorch();
   if (!torch)
     console.log(

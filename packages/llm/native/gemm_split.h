@@ -46,9 +46,11 @@ void splitProduct(const GemmArgs& g, long mr, long nr, Item&& item) {
     if (n >= m) {
       // Split C by columns into chunks handed out dynamically: on a shared machine a thread that
       // loses its core for a while then does less of the work instead of holding up the product.
-      // Each chunk re-packs A, so chunks stay at least 512 columns wide (< 2% of the time).
+      // Each chunk re-packs A, so chunks stay at least 512 columns wide (< 2% of the time); up to
+      // 12 per thread, so that the LM head's 50,257 columns come in chunks of tens of
+      // milliseconds, not 25 (4 per thread: the threads waited on each other 6% of the time).
       const long panels = (n + nr - 1) / nr;
-      const long chunks = nt * std::max<long>(1, std::min<long>(4, n / (512L * nt)));
+      const long chunks = nt * std::max<long>(1, std::min<long>(12, n / (512L * nt)));
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
       for (long c = 0; c < chunks; c++) {
         const long u0 = panels * c / chunks, u1 = panels * (c + 1) / chunks;
@@ -57,7 +59,7 @@ void splitProduct(const GemmArgs& g, long mr, long nr, Item&& item) {
     } else {
       // Tall C: chunks of rows, also dynamic; each re-packs B, so they stay 768 rows or taller.
       const long panels = (m + mr - 1) / mr;
-      const long chunks = nt * std::max<long>(1, std::min<long>(4, m / (768L * nt)));
+      const long chunks = nt * std::max<long>(1, std::min<long>(12, m / (768L * nt)));
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
       for (long c = 0; c < chunks; c++) {
         const long u0 = panels * c / chunks, u1 = panels * (c + 1) / chunks;

@@ -122,7 +122,11 @@ if (problem) console.error(`bench:gemm: ${problem}; printing ours only.`);
 
 const info = native.info();
 console.error(
-  `ours: native ${info.isa}, ${info.gemmKernel}, blocks ${JSON.stringify(info.gemmBlocks)}, ${info.gemmThreads} (cores ${Math.round(info.coreLatencyNs)} ns apart)`,
+  `ours: native ${info.isa}, ${info.gemmKernel}, blocks ${JSON.stringify(info.gemmBlocks)}, ${info.gemmThreads} ` +
+    // The probe gives up (0) when the second thread cannot run within its budget; it retries a second later.
+    (info.coreLatencyNs > 0
+      ? `(cores ${Math.round(info.coreLatencyNs)} ns apart)`
+      : "(the cores' distance not measured yet)"),
 );
 
 interface Row {

@@ -36,6 +36,9 @@
 
 #include "fastmath.h"
 #include "kernels.h"
+#if LLM_ATTENTION_ISA >= 1
+#include "transpose8x8.h"
+#endif
 
 #ifndef LLM_KERNEL_NS
 #define LLM_KERNEL_NS portable
@@ -85,8 +88,9 @@ inline Vec add(Vec a, Vec b) { return a + b; }
 #endif
 
 // A register tile: kRows rows of A against two vectors of B's columns. With AVX2 that is 8
-// accumulators, 2 loads of B and a broadcast of A in flight (11 of 16 registers).
-constexpr int kRows = 4;
+// accumulators, 2 loads of B and a broadcast of A in flight (11 of 16 registers); AVX-512's 32
+// registers hold 8 rows (16 accumulators), which halves the loads of B per FMA.
+constexpr int kRows = LLM_ATTENTION_ISA == 2 ? 8 : 4;
 constexpr long kCols = 2 * kWidth;
 // Query rows per block: the backward's P^T dO and dS^T Q products sum over the block's rows, so a
 // block must be long enough to amortise loading and storing the dK and dV rows it adds to.
@@ -140,14 +144,32 @@ void product(long m, long n, long k, const float* A, long lda, const float* B, l
 
 inline long roundUp(long n, long m) { return (n + m - 1) / m * m; }
 
+// dst (cols x rows, row stride ldd) = the transpose of src (rows x cols, row stride lds), in 8 x 8
+// register tiles where the CPU has AVX2.
+void transpose(const float* src, long lds, long rows, long cols, float* dst, long ldd) {
+  long i = 0;
+#if LLM_ATTENTION_ISA >= 1
+  for (; i + 8 <= rows; i += 8) {
+    long j = 0;
+    for (; j + 8 <= cols; j += 8) {
+      __m256 r[8];
+      for (int t = 0; t < 8; t++) r[t] = _mm256_loadu_ps(src + (i + t) * lds + j);
+      llm::transpose8x8(r);
+      for (int t = 0; t < 8; t++) _mm256_storeu_ps(dst + (j + t) * ldd + i, r[t]);
+    }
+    for (; j < cols; j++)
+      for (long t = 0; t < 8; t++) dst[j * ldd + i + t] = src[(i + t) * lds + j];
+  }
+#endif
+  for (; i < rows; i++)
+    for (long j = 0; j < cols; j++) dst[j * ldd + i] = src[i * lds + j];
+}
+
 // dst (D x ldt) = the transpose of rows [0, n) of one head of src (row stride ld); the columns past
 // n, up to ldt, are zero, so a score tile may run a whole vector past the diagonal.
 void packTransposed(const float* src, long ld, long n, long D, float* dst, long ldt) {
-  for (long e = 0; e < D; e++) {
-    float* row = dst + e * ldt;
-    for (long j = 0; j < n; j++) row[j] = src[j * ld + e];
-    for (long j = n; j < ldt; j++) row[j] = 0.0f;
-  }
+  transpose(src, ld, n, D, dst, ldt);
+  for (long e = 0; e < D; e++) std::fill(dst + e * ldt + n, dst + (e + 1) * ldt, 0.0f);
 }
 
 // S (rows x ldS) = scale * Q_block K^T for keys up to each row tile's diagonal (rounded up to whole
@@ -287,11 +309,8 @@ void causalAttentionBackward(const AttentionArgs& p) {
           for (; r + kRows <= rows; r += kRows)
             rowTile<kRows>(D, i0 + r + kRows, dS + r * ldt, ldt, k, ldk, dq + r * ldq, ldq, false);
           for (; r < rows; r++) rowTile<1>(D, i0 + r + 1, dS + r * ldt, ldt, k, ldk, dq + r * ldq, ldq, false);
-          for (long rr = 0; rr < rows; rr++)
-            for (long j = 0; j < seen; j++) {
-              Pt[j * kBlock + rr] = P[rr * ldt + j];
-              dSt[j * kBlock + rr] = dS[rr * ldt + j];
-            }
+          transpose(P, ldt, rows, seen, Pt, kBlock);
+          transpose(dS, ldt, rows, seen, dSt, kBlock);
           product(seen, D, rows, Pt, kBlock, dO, ldq, dv, ldk, true);
           product(seen, D, rows, dSt, kBlock, q, ldq, dk, ldk, true);
         }

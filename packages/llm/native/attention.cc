@@ -220,10 +220,15 @@ void causalAttention(const AttentionArgs& p) {
       for (long r = 0; r < rows; r++) {
         float* s = S + r * ldt;
         const long n = i0 + r + 1;
+        // The scale in a local: read through p, it is loaded again after every store to s and the
+        // loop stays scalar.
+        const float scale = p.scale;
         float max = -INFINITY;
+#pragma omp simd reduction(max : max)
         for (long j = 0; j < n; j++) {
-          s[j] *= p.scale;
-          max = s[j] > max ? s[j] : max;
+          const float x = s[j] * scale;
+          s[j] = x;
+          max = std::max(max, x);
         }
         float sum = 0;
 #pragma omp simd reduction(+ : sum)

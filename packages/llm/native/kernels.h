@@ -150,6 +150,10 @@ namespace avx2 {
 #include "kernel_list.inc"
 }  // namespace avx2
 
+namespace avx512 {
+#include "kernel_list.inc"
+}  // namespace avx512
+
 // Below these sizes a kernel stays on the calling thread: waking the pool costs a few
 // microseconds, more than the work saves.
 constexpr long kParallelElements = 1 << 15;

@@ -45,7 +45,7 @@ void packBTransposedAvx2_32(const float* b, long ld, long kc, long panels, float
 void packBTransposedBf16Avx2_32(const uint16_t* b, long ld, long kc, long panels, float* dst);
 // The epilogue in 16 lanes: GELU's exp and division on a 512-row product's 3,072 columns took 15%
 // of the product in 8 (docs/native-kernels.md).
-void epilogueAvx512(const GemmEpilogue& e, float* c, long ldc, long rows, long cols) {
+static void epilogueAvx512(const GemmEpilogue& e, float* c, long ldc, long rows, long cols) {
   epilogueAvx512Impl(e, c, ldc, rows, cols);
 }
 

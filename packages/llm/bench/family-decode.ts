@@ -15,21 +15,29 @@ import {
   measureReadBandwidth,
   moduleWeightBytesPerToken,
 } from '../src/llm/bench-generate.js';
+import { WEIGHT_DTYPES } from '../src/llm/decoder.js';
 import { keepMatricesInBf16 } from '../src/llm/families/load.js';
 import { familyFor } from '../src/llm/families/registry.js';
-import { collectGarbage, parseWeightDType } from '../src/llm/weight-dtype.js';
+import { collectGarbage } from '../src/llm/weight-dtype.js';
 import { dataPath } from '../src/paths.js';
 import { noGrad, Rng, Tensor } from '../src/tensor/index.js';
+import { benchArgs, choiceArg, countArg } from './lib/args.js';
 import { median } from './lib/peer.js';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
-const name = arg('config', 'qwen3-0.6b');
-const promptLength = Number(arg('prompt', '16'));
-const tokens = Number(arg('tokens', '8'));
-const dtype = parseWeightDType(arg('dtype', 'f32'))!;
+const values = benchArgs(
+  'bench:family',
+  'npm run bench:family -- [--config NAME|PATH] [--dtype f32|bf16] [--prompt N] [--tokens N]',
+  {
+    config: { type: 'string', default: 'qwen3-0.6b' },
+    prompt: { type: 'string', default: '16' },
+    tokens: { type: 'string', default: '8' },
+    dtype: { type: 'string', default: 'f32' },
+  },
+);
+const name = values.config;
+const promptLength = countArg('bench:family', 'prompt', values.prompt);
+const tokens = countArg('bench:family', 'tokens', values.tokens);
+const dtype = choiceArg('bench:family', 'dtype', values.dtype, WEIGHT_DTYPES);
 const file = existsSync(name) ? name : dataPath('configs', `${name}.json`);
 
 const { config: hf, path } = readConfigFile(file);

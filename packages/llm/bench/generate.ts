@@ -12,11 +12,15 @@ import { Decoder, keepWeightsInBf16 } from '../src/llm/decoder.js';
 import { generate } from '../src/llm/generate.js';
 import { GPTModel, presetConfig } from '../src/llm/gpt.js';
 import { noGrad, Rng, Tensor } from '../src/tensor/index.js';
-import { hasTorch, median, runPeer, threadsArg } from './lib/peer.js';
+import { benchArgs, countArg } from './lib/args.js';
+import { hasTorch, median, runPeer } from './lib/peer.js';
 
-const threads = threadsArg();
-const tokensArg = process.argv.indexOf('--tokens');
-const tokens = tokensArg >= 0 ? Number(process.argv[tokensArg + 1]) : 100;
+const values = benchArgs('bench:generate', 'npm run bench:generate -- [--threads N] [--tokens N]', {
+  threads: { type: 'string', default: '2' },
+  tokens: { type: 'string', default: '100' },
+});
+const threads = countArg('bench:generate', 'threads', values.threads);
+const tokens = countArg('bench:generate', 'tokens', values.tokens);
 const repeats = 3;
 const kvRounds = 5;
 loadNative()?.setThreads(threads);

@@ -8,11 +8,15 @@
 import { join } from 'node:path';
 import { kernels } from '../src/backend/index.js';
 import { loadNative } from '../src/backend/native.js';
-import { hasTorch, runPeer, threadsArg } from './lib/peer.js';
+import { benchArgs, countArg } from './lib/args.js';
+import { hasTorch, runPeer } from './lib/peer.js';
 
-const threads = threadsArg();
-const repsIndex = process.argv.indexOf('--reps');
-const reps = repsIndex >= 0 ? Number(process.argv[repsIndex + 1]) : 7;
+const values = benchArgs('bench:kernels', 'npm run bench:kernels -- [--threads N] [--reps N]', {
+  threads: { type: 'string', default: '2' },
+  reps: { type: 'string', default: '7' },
+});
+const threads = countArg('bench:kernels', 'threads', values.threads);
+const reps = countArg('bench:kernels', 'reps', values.reps);
 loadNative()?.setThreads(threads);
 const k = kernels();
 

@@ -9,22 +9,29 @@ import { fork } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { backendInfo } from '../src/cli/commands/info.js';
-import { keepWeightsInBf16 } from '../src/llm/decoder.js';
+import { keepWeightsInBf16, WEIGHT_DTYPES } from '../src/llm/decoder.js';
 import { GPTModel, presetConfig } from '../src/llm/gpt.js';
-import { parseWeightDType } from '../src/llm/weight-dtype.js';
 import { loadModel, ModelRegistry, parseModelSpec, serveModel } from '../src/serve/registry.js';
 import { buildServer } from '../src/serve/server.js';
 import { Rng } from '../src/tensor/index.js';
+import { benchArgs, choiceArg, countArg } from './lib/args.js';
 import { median } from './lib/peer.js';
 
-const arg = (name: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-};
-const tokens = Number(arg('tokens') ?? 64);
-const dtype = parseWeightDType(arg('dtype') ?? 'f32');
-const maxBatch = Number(arg('max-batch') ?? 8);
-const repeats = Number(arg('repeats') ?? 3);
+const values = benchArgs(
+  'bench:serve',
+  'npm run bench:serve -- [--model DIR] [--tokens N] [--dtype f32|bf16] [--max-batch N] [--repeats N]',
+  {
+    model: { type: 'string' },
+    tokens: { type: 'string', default: '64' },
+    dtype: { type: 'string', default: 'f32' },
+    'max-batch': { type: 'string', default: '8' },
+    repeats: { type: 'string', default: '3' },
+  },
+);
+const tokens = countArg('bench:serve', 'tokens', values.tokens);
+const dtype = choiceArg('bench:serve', 'dtype', values.dtype, WEIGHT_DTYPES);
+const maxBatch = countArg('bench:serve', 'max-batch', values['max-batch']);
+const repeats = countArg('bench:serve', 'repeats', values.repeats);
 const STREAMS = [1, 4, 8];
 const PROMPTS = [
   'Every effort moves you',
@@ -38,7 +45,7 @@ const PROMPTS = [
 ];
 
 function servedModel() {
-  const dir = arg('model');
+  const dir = values.model;
   if (dir) return loadModel(parseModelSpec(dir), { maxQueue: 8, maxBatch, dtype });
   const model = new GPTModel({ ...presetConfig('gpt2-small'), dropRate: 0 }, { rng: new Rng(123) });
   const parameters = model.numParameters();

@@ -1,12 +1,15 @@
 // The TypeScript backend's SGEMM throughput: the baseline the native kernels are measured against.
 // Usage: npm run bench:tensor [-- --json]
 import { tsKernels } from '../src/backend/ts/index.js';
+import { benchArgs } from './lib/args.js';
 
 const shapes: [number, number, number][] = [
   [512, 768, 768],
   [512, 768, 3072],
 ];
-const json = process.argv.includes('--json');
+const { json } = benchArgs('bench:tensor', 'npm run bench:tensor -- [--json]', {
+  json: { type: 'boolean', default: false },
+});
 
 function fill(n: number): Float32Array {
   const a = new Float32Array(n);

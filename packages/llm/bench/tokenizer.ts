@@ -17,6 +17,7 @@ import { get_encoding } from 'tiktoken';
 import { backendInfo } from '../src/cli/commands/info.js';
 import { gpt2Tokenizer } from '../src/llm/fundamentals.js';
 import { brownText, spamAssassinText } from './corpora.js';
+import { benchArgs, countArg } from './lib/args.js';
 import { wholeProcess } from './lib/whole-process.js';
 
 interface Peer {
@@ -25,12 +26,21 @@ interface Peer {
   decode(ids: number[]): string;
 }
 
-const args = process.argv.slice(2);
-const reps = Number(args[args.indexOf('--reps') + 1]) || 3;
-const processRuns = Number(args[args.indexOf('--process-runs') + 1]) || 5;
-// Only the whole-process comparison (the in-process one takes minutes, js-tiktoken being slow).
-const processOnly = args.includes('--process-only');
-const json = args.includes('--json');
+const values = benchArgs(
+  'bench:tokenizer',
+  'npm run bench:tokenizer -- [--reps 3] [--process-runs 5] [--process-only] [--json]',
+  {
+    reps: { type: 'string', default: '3' },
+    'process-runs': { type: 'string', default: '5' },
+    // Only the whole-process comparison (the in-process one takes minutes, js-tiktoken being slow).
+    'process-only': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+);
+const reps = countArg('bench:tokenizer', 'reps', values.reps);
+const processRuns = countArg('bench:tokenizer', 'process-runs', values['process-runs']);
+const processOnly = values['process-only'];
+const json = values.json;
 const log = (line: string) => process.stderr.write(line + '\n');
 
 const ours = gpt2Tokenizer();

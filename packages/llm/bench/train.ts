@@ -20,7 +20,7 @@ import { makeOptimizer } from '../src/llm/train/loop.js';
 import { MATMUL_PRECISIONS, Rng, withMatmulPrecision, type MatmulPrecision } from '../src/tensor/index.js';
 import { profileKernels } from './lib/kernel-profile.js';
 import { modelFlopUtilisation, trainingFlopsPerToken } from './lib/model-flops.js';
-import { benchArgs } from './lib/args.js';
+import { benchArgs, choiceArg, countArg } from './lib/args.js';
 import { hasTorch, median, runPeer } from './lib/peer.js';
 
 interface Job {
@@ -49,21 +49,10 @@ const values = benchArgs(
     profile: { type: 'boolean', default: false },
   },
 );
-const threads = Number(values.threads);
-const steps = Number(values.steps);
-const precision = values.precision as MatmulPrecision;
-if (!MATMUL_PRECISIONS.includes(precision)) {
-  console.error(
-    `bench:train: --precision must be one of ${MATMUL_PRECISIONS.join(', ')}, got '${precision}'`,
-  );
-  process.exit(2);
-}
-if (!(Number.isInteger(threads) && threads > 0) || !(Number.isInteger(steps) && steps > 1)) {
-  console.error(
-    'bench:train: --threads takes a positive integer and --steps an integer above 1 (the first is not timed)',
-  );
-  process.exit(2);
-}
+const threads = countArg('bench:train', 'threads', values.threads);
+// The first step is not timed.
+const steps = countArg('bench:train', 'steps', values.steps, 2);
+const precision = choiceArg('bench:train', 'precision', values.precision, MATMUL_PRECISIONS);
 
 // How long the FMA-peak probe runs (five windows), after the steps.
 const PEAK_PROBE_MS = 1000;

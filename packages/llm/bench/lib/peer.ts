@@ -30,8 +30,3 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
-
-export function threadsArg(fallback = 2): number {
-  const i = process.argv.indexOf('--threads');
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}

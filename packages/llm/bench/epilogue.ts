@@ -5,7 +5,7 @@
 // --cpu times the process's CPU time (user + system, all threads) instead of the wall clock: on a
 // machine shared by many, the time a side waits for a core is not its own.
 //   node --import tsx bench/epilogue.ts [--threads N] [--pairs N] [--cpu]
-import { benchArgs } from './lib/args.js';
+import { benchArgs, countArg } from './lib/args.js';
 import type { MatmulParams } from '../src/backend/kernels.js';
 import { loadNative, nativeLoadError } from '../src/backend/native.js';
 
@@ -23,8 +23,8 @@ if (!native) {
   console.error(`bench/epilogue.ts needs the native kernels, which are ${nativeLoadError()}`);
   process.exit(1);
 }
-native.setThreads(Number(values.threads));
-const pairs = Number(values.pairs);
+native.setThreads(countArg('bench/epilogue.ts', 'threads', values.threads));
+const pairs = countArg('bench/epilogue.ts', 'pairs', values.pairs);
 
 const fill = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 0.5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -27,7 +27,7 @@ import {
   type GemmShape,
 } from '../src/backend/bench-gemm.js';
 import { loadNative, nativeLoadError } from '../src/backend/native.js';
-import { benchArgs } from './lib/args.js';
+import { benchArgs, countArg } from './lib/args.js';
 import { allowedCpus, pinProcess } from './lib/cpu-pin.js';
 
 const MIN_RUN_MS = 100;
@@ -46,11 +46,11 @@ const values = benchArgs(
   },
 );
 const threadCounts = values.threads.split(',').map(Number);
-const pairs = Number(values.pairs);
-if (!threadCounts.every((t) => Number.isInteger(t) && t > 0) || !(Number.isInteger(pairs) && pairs > 0)) {
-  console.error('bench:gemm: --threads takes positive integers (1,2) and --pairs a positive integer');
+if (!threadCounts.every((t) => Number.isInteger(t) && t > 0)) {
+  console.error(`bench:gemm: --threads takes positive integers (1,2), got '${values.threads}'`);
   process.exit(2);
 }
+const pairs = countArg('bench:gemm', 'pairs', values.pairs);
 const specOf = (s: GemmShape): string => [s.m, s.k, s.n, Number(s.transA), Number(s.transB)].join(',');
 const shapes = values.shape ? GEMM_SHAPES.filter((s) => values.shape!.includes(specOf(s))) : GEMM_SHAPES;
 if (shapes.length === 0) {

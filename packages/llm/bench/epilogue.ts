@@ -6,6 +6,7 @@
 // machine shared by many, the time a side waits for a core is not its own.
 //   node --import tsx bench/epilogue.ts [--threads N] [--pairs N] [--cpu]
 import { benchArgs, countArg } from './lib/args.js';
+import { median } from './lib/peer.js';
 import type { MatmulParams } from '../src/backend/kernels.js';
 import { loadNative, nativeLoadError } from '../src/backend/native.js';
 
@@ -27,7 +28,6 @@ native.setThreads(countArg('bench/epilogue.ts', 'threads', values.threads));
 const pairs = countArg('bench/epilogue.ts', 'pairs', values.pairs);
 
 const fill = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37) * 0.5);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // [label, m, k, n, gelu, residual]: FF up (bias + GELU), FF down (bias + shortcut), a projection (bias).
 const cases: [string, number, number, number, boolean, boolean][] = [

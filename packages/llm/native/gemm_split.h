@@ -26,6 +26,9 @@ inline ProductSplit productSplit(const GemmArgs& g) {
   return {nt, byItem};
 }
 
+// The narrowest chunk of columns (or rows) a thread takes when a product is cut into chunks.
+constexpr long kMinChunk = 1024;
+
 // Calls item(bi, i0, i1, j0, j1) for pieces covering every batch item's C (rows i0..i1, columns
 // j0..j1), mr and nr being the micro-kernel's tile.
 template <class Item>
@@ -46,20 +49,22 @@ void splitProduct(const GemmArgs& g, long mr, long nr, Item&& item) {
     if (n >= m) {
       // Split C by columns into chunks handed out dynamically: on a shared machine a thread that
       // loses its core for a while then does less of the work instead of holding up the product.
-      // Each chunk re-packs A, so chunks stay at least 512 columns wide (< 2% of the time); up to
-      // 12 per thread, so that the LM head's 50,257 columns come in chunks of tens of
-      // milliseconds, not 25 (4 per thread: the threads waited on each other 6% of the time).
+      // Each chunk streams all of A through the cache again to pack it, which took 7% of a
+      // 512-column chunk's time on Zen 5, so chunks stay at least 1024 columns wide (512: the
+      // 2048- and 3072-column products ran 2-4% slower at 2 threads); up to 12 per thread, so
+      // that the LM head's 50,257 columns come in chunks of tens of milliseconds, not 25 (4 per
+      // thread: the threads waited on each other 6% of the time).
       const long panels = (n + nr - 1) / nr;
-      const long chunks = nt * std::max<long>(1, std::min<long>(12, n / (512L * nt)));
+      const long chunks = nt * std::max<long>(1, std::min<long>(12, n / (kMinChunk * nt)));
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
       for (long c = 0; c < chunks; c++) {
         const long u0 = panels * c / chunks, u1 = panels * (c + 1) / chunks;
         item(bi, 0, m, std::min(n, u0 * nr), std::min(n, u1 * nr));
       }
     } else {
-      // Tall C: chunks of rows, also dynamic; each re-packs B, so they stay 768 rows or taller.
+      // Tall C: chunks of rows, also dynamic; each re-packs B, so they stay as tall.
       const long panels = (m + mr - 1) / mr;
-      const long chunks = nt * std::max<long>(1, std::min<long>(12, m / (768L * nt)));
+      const long chunks = nt * std::max<long>(1, std::min<long>(12, m / (kMinChunk * nt)));
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
       for (long c = 0; c < chunks; c++) {
         const long u0 = panels * c / chunks, u1 = panels * (c + 1) / chunks;

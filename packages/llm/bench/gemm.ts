@@ -29,11 +29,15 @@ import {
 import { loadNative, nativeLoadError } from '../src/backend/native.js';
 import { benchArgs, countArg } from './lib/args.js';
 import { allowedCpus, pinProcess } from './lib/cpu-pin.js';
+import { waitUntilIdle } from './lib/idle-threads.js';
 
 const MIN_RUN_MS = 100;
-// OpenBLAS's idle workers spin for about 0.1 s after a product before they sleep; a pause after
-// each side keeps one side's spinning threads from taking the cores of the other's run.
+// A pause after each side, and before each run of ours a wait until the peer's threads sleep:
+// OpenBLAS's idle workers spin for about 140 ms after a product (bench/lib/idle-threads.ts); ours
+// sleep within microseconds. Each run on either side begins with one untimed call, which wakes
+// the sleeping threads (bench-gemm.ts, gemm_numpy.py).
 const SETTLE_MS = 150;
+const PEER_IDLE_TIMEOUT_MS = 2000;
 
 const values = benchArgs(
   'bench:gemm',
@@ -90,6 +94,11 @@ class Peer {
 
   info(): Promise<Record<string, unknown>> {
     return this.next().then((line) => line.peer as Record<string, unknown>);
+  }
+
+  // Resolves once none of the peer's threads is running (or after PEER_IDLE_TIMEOUT_MS).
+  async idle(): Promise<void> {
+    await waitUntilIdle(this.child.pid!, PEER_IDLE_TIMEOUT_MS);
   }
 
   async run(shape: GemmShape): Promise<number> {
@@ -180,9 +189,11 @@ for (const threads of threadCounts) {
       } else {
         t = await peer.run(shape);
         await sleep(SETTLE_MS);
+        await peer.idle();
         o = timers[i]();
       }
       await sleep(SETTLE_MS);
+      await peer.idle();
       ours[i].push(o);
       theirs[i].push(t);
       ratios[i].push(o / t);

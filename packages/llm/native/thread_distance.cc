@@ -4,7 +4,8 @@
 // GEMM asks whether its threads may share packed blocks: on distant cores every read of the
 // other thread's half of a block crosses the dies (docs/native-kernels.md). A virtual machine's
 // vCPUs can move between the host's cores while it runs (seen here: 45 ns apart, then 230), so an
-// answer older than a second is measured again, at a cost of well under a millisecond.
+// answer older than a second is measured again: well under a millisecond while the threads are
+// busy, about 10 ms after an idle spell on the VMs here (the time to wake the second vCPU).
 #include <omp.h>
 
 #include <algorithm>

@@ -11,8 +11,10 @@
 //
 // The peer is `python3 bench/gemm_numpy.py`, kept running for a thread count and asked for one run
 // at a time, with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment (the machine
-// sets them to force the AVX2 kernel) and OPENBLAS_NUM_THREADS set to our thread count. Without
-// python3 and numpy, only ours is printed.
+// sets them to force the AVX2 kernel) and OPENBLAS_NUM_THREADS set to our thread count. When ours
+// runs its AVX2 build on a CPU with AVX-512 (LLM_SCRATCH_ISA=avx2), the peer is held to AVX2 too,
+// with OpenBLAS's Haswell kernels, so that both instruction sets can be compared on one machine.
+// Without python3 and numpy, only ours is printed.
 import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
@@ -77,10 +79,11 @@ class Peer {
   private readonly lines: AsyncIterator<string>;
   private readonly reader: Interface;
 
-  constructor(threads: number) {
+  constructor(threads: number, isa: string) {
     const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: String(threads) };
     delete env.OPENBLAS_CORETYPE;
     delete env.OPENBLAS_L2_SIZE;
+    if (isa === 'avx2+fma') env.OPENBLAS_CORETYPE = 'Haswell';
     this.child = spawn('python3', [script, String(MIN_RUN_MS)], { env, stdio: ['pipe', 'pipe', 'inherit'] });
     this.reader = createInterface({ input: this.child.stdout });
     this.lines = this.reader[Symbol.asyncIterator]();
@@ -162,7 +165,7 @@ for (const threads of threadCounts) {
     cpus && threads < cpus.length && pinProcess(cpus.slice(0, threads)) ? cpus.slice(0, threads) : null;
   if (pinnedTo) console.error(`threads ${threads}: both sides pinned to CPU ${pinnedTo.join(',')}`);
   native.setThreads(threads);
-  const peer = problem ? null : new Peer(threads);
+  const peer = problem ? null : new Peer(threads, info.isa);
   if (peer) {
     const described = await peer.info();
     peerInfo ??= described;

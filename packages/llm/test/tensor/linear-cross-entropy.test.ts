@@ -9,10 +9,20 @@ import {
   Rng,
   Tensor,
 } from '../../src/tensor/index.js';
+import { rowsPerBlock } from '../../src/tensor/ops/linear-cross-entropy.js';
 import { describeEachBackend } from '../helpers/backends.js';
 
-// 300 rows: a full block of 256 and a partial one; some targets ignored.
-const [ROWS, DIM, VOCAB] = [300, 24, 130];
+// 600 rows: a full block of 512 and a partial one; some targets ignored.
+const [ROWS, DIM, VOCAB] = [600, 24, 130];
+
+it('takes 512 rows per block where their logits fit in 128 MiB, else 256', () => {
+  expect(rowsPerBlock(VOCAB)).toBe(512);
+  expect(rowsPerBlock(50257)).toBe(512); // GPT-2: 103 MB
+  expect(rowsPerBlock(65536)).toBe(512); // exactly 128 MiB
+  expect(rowsPerBlock(65537)).toBe(256);
+  expect(rowsPerBlock(128256)).toBe(256); // Llama 3
+  expect(rowsPerBlock(262144)).toBe(256); // Gemma 3: still one depth block
+});
 
 function inputs(seed: number) {
   const rng = new Rng(seed);
@@ -64,7 +74,7 @@ describeEachBackend('linearCrossEntropy', () => {
   it('names what does not match', () => {
     const { x, w, targets } = inputs(1);
     expect(() => linearCrossEntropy(x, w, new Tensor(new Int32Array(3), [3]))).toThrow(
-      /input \[300, 24\], weight \[130, 24\] and targets \[3\] do not match/,
+      /input \[600, 24\], weight \[130, 24\] and targets \[3\] do not match/,
     );
     targets.data[0] = VOCAB;
     expect(() => linearCrossEntropy(x, w, targets)).toThrow(/target 130 is out of range for 130 classes/);

@@ -51,11 +51,7 @@ const values = benchArgs(
     json: { type: 'boolean', default: false },
   },
 );
-const threadCounts = values.threads.split(',').map(Number);
-if (!threadCounts.every((t) => Number.isInteger(t) && t > 0)) {
-  console.error(`bench:gemm: --threads takes positive integers (1,2), got '${values.threads}'`);
-  process.exit(2);
-}
+const threadCounts = values.threads.split(',').map((t) => countArg('bench:gemm', 'threads', t));
 const pairs = countArg('bench:gemm', 'pairs', values.pairs);
 const specOf = (s: GemmShape): string => [s.m, s.k, s.n, Number(s.transA), Number(s.transB)].join(',');
 const shapes = values.shape ? GEMM_SHAPES.filter((s) => values.shape!.includes(specOf(s))) : GEMM_SHAPES;

@@ -2,6 +2,9 @@
 //
 //   node --import tsx bench/gemm.ts [--threads 1,2] [--pairs 9] [--shape M,K,N,TA,TB]...  [--json]
 //
+// --shape (repeatable) times the given products, any sizes, TA and TB 1 for a transposed operand,
+// instead of the table's (a GPT-2-small training step's products and 2048^3: bench-gemm.ts).
+//
 // The two are timed in pairs: one run of ours (back-to-back calls lasting at least 100 ms), then
 // one run of the peer, the next pair in the other order, and so on, shape after shape in turn.
 // The ratio reported for a shape is the median of its pairs' ratios, so a burst of load on the
@@ -24,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import {
   GEMM_SHAPES,
   gemmTimer,
+  parseGemmShape,
   summarize,
   type GemmResult,
   type GemmShape,
@@ -54,11 +58,17 @@ const values = benchArgs(
 const threadCounts = values.threads.split(',').map((t) => countArg('bench:gemm', 'threads', t));
 const pairs = countArg('bench:gemm', 'pairs', values.pairs);
 const specOf = (s: GemmShape): string => [s.m, s.k, s.n, Number(s.transA), Number(s.transB)].join(',');
-const shapes = values.shape ? GEMM_SHAPES.filter((s) => values.shape!.includes(specOf(s))) : GEMM_SHAPES;
-if (shapes.length === 0) {
-  console.error(`bench:gemm: no shape matches --shape; the shapes are ${GEMM_SHAPES.map(specOf).join(' ')}`);
-  process.exit(2);
-}
+const shapeArg = (spec: string): GemmShape => {
+  const shape = parseGemmShape(spec);
+  if (!shape) {
+    console.error(
+      `bench:gemm: --shape takes M,K,N,TA,TB (sizes of at least 1; TA, TB 0 or 1), got '${spec}'`,
+    );
+    process.exit(2);
+  }
+  return shape;
+};
+const shapes = values.shape ? values.shape.map(shapeArg) : GEMM_SHAPES;
 
 const native = loadNative();
 if (!native) {

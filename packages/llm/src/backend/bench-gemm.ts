@@ -42,6 +42,16 @@ export function withBackward([m, k, n]: [number, number, number]): GemmShape[] {
 
 export const GEMM_SHAPES: GemmShape[] = FORWARD_SHAPES.flatMap(withBackward);
 
+// A product written `M,K,N,TA,TB` (TA, TB: 1 for a transposed operand, else 0), as bench:gemm's
+// --shape takes it and its numpy peer reads it; null when the text is not one.
+export function parseGemmShape(spec: string): GemmShape | null {
+  const parts = spec.split(',');
+  if (parts.length !== 5 || parts.some((p) => !/^\d+$/.test(p))) return null;
+  const [m, k, n, ta, tb] = parts.map(Number);
+  if (m < 1 || k < 1 || n < 1 || ta > 1 || tb > 1) return null;
+  return { m, k, n, transA: ta === 1, transB: tb === 1 };
+}
+
 export interface GemmBenchOptions {
   // Threads for the run; 0 or undefined keeps the default (physical cores or LLM_SCRATCH_THREADS).
   threads?: number;

@@ -134,10 +134,11 @@ static void packB(const GemmConfig& cfg, const TB* b, long rs, long cs, long kc,
   const long full = nc / NR;
   const int tail = static_cast<int>(nc - full * NR);
   if (cs == 1) {
-    // Rows are read in bands of 8: each of the 8 row streams is sequential for the prefetcher,
-    // and each panel receives 8 consecutive lines (512 contiguous bytes) per band. Row by row
-    // scatters single lines over every panel (write misses); panel by panel reads a new page
-    // per 64 bytes when B is wide (the 50,257-column LM head).
+    // Rows are read in bands of 4: each of the 4 row streams is sequential for the prefetcher,
+    // and each panel receives 4 rows (512 contiguous bytes) per band; bands of 8 or 16 were
+    // 1-1.7% slower on the LM head (docs/native-kernels.md). Row by row scatters single lines
+    // over every panel (write misses); panel by panel reads a new page per 64 bytes when B is
+    // wide (the 50,257-column LM head).
     constexpr long BAND = 4;
     for (long p0 = 0; p0 < kc; p0 += BAND) {
       const long p1 = std::min(kc, p0 + BAND);

@@ -1292,6 +1292,17 @@ Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(llm::adviseHugePages(data, arr.ByteLength())));
 }
 
+// Bytes from the last 64-byte boundary to a typed array's first element.
+Napi::Value Misalignment(const Napi::CallbackInfo& info) {
+  if (!info[0].IsTypedArray()) {
+    Napi::TypeError::New(info.Env(), "misalignment: argument 0 must be a typed array").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  Napi::TypedArray arr = info[0].As<Napi::TypedArray>();
+  const auto address = reinterpret_cast<uintptr_t>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  return Napi::Number::New(info.Env(), static_cast<double>(address % 64));
+}
+
 Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
   Args a(info, "fmaPeak");
   const long nt = a.integer(0);
@@ -1390,6 +1401,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"setThreads", SetThreads},
       {"readBandwidth", ReadBandwidth},
       {"adviseHugePages", AdviseHugePages},
+      {"misalignment", Misalignment},
       {"fmaPeak", FmaPeak},
       {"trimMemory", TrimMemory},
       {"matmulBf16", MatmulBf16},

@@ -1,6 +1,7 @@
 // Every decode step streams every weight matrix, and on 4 KiB pages such a stream walks the page
 // tables every 4 KiB: the native backend asks for 2 MiB pages under them (LLM_SCRATCH_HUGEPAGES=0
 // leaves them on whatever pages they have, to compare).
+import { alignedArray } from './aligned-arrays.js';
 import { kernels } from './index.js';
 import { loadNative } from './native.js';
 
@@ -19,7 +20,7 @@ export function adviseHugePages(arrays: readonly (Float32Array | Uint16Array)[])
 // pages become huge only where whole 2 MiB pages fall inside the allocation: one array for many
 // buffers (KVCache) gets nearly all of them. Small arrays are left alone.
 export function hugePageF32(length: number): Float32Array {
-  const array = new Float32Array(length);
+  const array = alignedArray(Float32Array, length);
   if (array.byteLength >= HUGE_PAGE_BYTES) adviseHugePages([array]);
   return array;
 }
@@ -31,7 +32,10 @@ const HUGE_PAGE_BYTES = 2 * 1024 * 1024;
 // fall inside the buffer, where a matrix of its own (1.2 MB for 768 x 768) mostly could not get one.
 export function bf16Arena(lengths: readonly number[]): Uint16Array[] {
   const padded = (n: number) => Math.ceil(n / 32) * 32;
-  const buffer = new Uint16Array(lengths.reduce((sum, n) => sum + padded(n), 0));
+  const buffer = alignedArray(
+    Uint16Array,
+    lengths.reduce((sum, n) => sum + padded(n), 0),
+  );
   let offset = 0;
   return lengths.map((n) => {
     const slice = buffer.subarray(offset, offset + n);

@@ -37,6 +37,8 @@ export type NativeKernels = Kernels & {
   // Asks for 2 MiB pages under an array that is streamed again and again (the decode weights);
   // returns how many of its bytes are on them.
   adviseHugePages(array: Float32Array | Uint16Array): number;
+  // Bytes from the last 64-byte boundary to the array's first element (aligned-arrays.ts).
+  misalignment(array: Float32Array | Uint16Array | Uint8Array): number;
   // The float32 FLOP/s that `threads` threads reach running only independent FMA chains in registers
   // with the widest vectors of the chosen ISA (the best of five windows over `ms` milliseconds):
   // the peak that model FLOP utilisation is judged against.
@@ -113,6 +115,7 @@ export function loadNative(): NativeKernels | null {
       'setThreads',
       'readBandwidth',
       'adviseHugePages',
+      'misalignment',
       'fmaPeak',
       'trimMemory',
     ].filter((name) => typeof addon[name] !== 'function');

@@ -10,6 +10,7 @@
 // (read), or float tensors read as bf16 bits (readBf16); a weight kept in bf16 is written as BF16.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from 'llm-scratch-core/errors';
+import { alignedF32 } from '../backend/aligned-arrays.js';
 import { toBf16 } from '../backend/bf16.js';
 import { bf16Bits } from '../tensor/bf16-weights.js';
 import { sizeOf, Tensor } from '../tensor/index.js';
@@ -178,12 +179,12 @@ function decode(bytes: Buffer, dtype: DType): Float32Array | Int32Array {
   const n = bytes.length / DTYPE_BYTES[dtype];
   if (dtype === 'F32' || dtype === 'I32') {
     // Copy into an aligned buffer of our own (the read buffer may be unaligned or pooled).
-    const out = dtype === 'F32' ? new Float32Array(n) : new Int32Array(n);
-    new Uint8Array(out.buffer).set(bytes);
+    const out = dtype === 'F32' ? alignedF32(n) : new Int32Array(n);
+    new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(bytes);
     return out;
   }
-  const out = new Float32Array(n);
-  const bits = new Uint32Array(out.buffer);
+  const out = alignedF32(n);
+  const bits = new Uint32Array(out.buffer, out.byteOffset, n);
   for (let i = 0; i < n; i++) {
     const h = bytes.readUInt16LE(2 * i);
     bits[i] = dtype === 'BF16' ? h << 16 : halfToFloatBits(h);

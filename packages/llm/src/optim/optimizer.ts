@@ -1,6 +1,7 @@
 // The optimizer base: parameter groups with their own hyperparameters, zeroGrad, and a state dict
 // (hyperparameters, step count and per-parameter state tensors) that checkpoints save and restore.
 import { UserError } from 'llm-scratch-core/errors';
+import { alignedF32 } from '../backend/aligned-arrays.js';
 import { formatShape, release, Tensor } from '../tensor/index.js';
 
 export interface ParamGroup<H> {
@@ -49,7 +50,7 @@ export abstract class Optimizer<H extends { lr: number }> {
   protected slots(p: Tensor, names: string[]): Record<string, Float32Array> {
     let s = this.state.get(p);
     if (!s) {
-      s = Object.fromEntries(names.map((n) => [n, new Float32Array(p.size)]));
+      s = Object.fromEntries(names.map((n) => [n, alignedF32(p.size)]));
       this.state.set(p, s);
     }
     return s;

@@ -9,7 +9,9 @@
 //
 // A new array of 4 MiB or more is put on 2 MiB pages where the native backend runs (as numpy does
 // its arrays from the same size): the GEMM's packs read such an operand's rows far apart, a page
-// walk per row on 4 KiB pages, which costs a large product 1-3% (docs/native-kernels.md).
+// walk per row on 4 KiB pages, which costs a large product 1-3% (docs/native-kernels.md). A new
+// array of a page or more starts on a 64-byte line there (aligned-arrays.ts).
+import { alignedF32 } from '../backend/aligned-arrays.js';
 import { adviseHugePages } from '../backend/huge-pages.js';
 import type { TypedData } from './tensor.js';
 
@@ -57,7 +59,7 @@ function take(length: number, zeroed: boolean): Float32Array {
     if (zeroed) reused.fill(0);
     data = reused;
   } else {
-    data = count(new Float32Array(length)) as Float32Array;
+    data = count(alignedF32(length)) as Float32Array;
     if (data.byteLength >= HUGE_PAGES_FROM_BYTES) adviseHugePages([data]);
     made.add(data);
   }

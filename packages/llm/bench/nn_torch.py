@@ -1,5 +1,5 @@
-"""The peer of bench/kernels.ts: PyTorch's fused CPU kernels on the same shapes, timed the same way
-(best of N, one op per call). Prints one JSON object per kernel: {"kernel": name, "ms": best}."""
+"""The peer of bench/kernels.ts: PyTorch's fused CPU kernels on the same shapes, and its AdamW step,
+timed the same way (best of N, one op per call). Prints one JSON object per kernel: {"kernel": name, "ms": best}."""
 import json
 import sys
 import time
@@ -20,6 +20,10 @@ gamma, beta = torch.ones(width), torch.zeros(width)
 att_b, att_t, att_h, att_d = 2, 256, 12, 64
 att_q, att_k, att_v, att_grad = (torch.randn(att_b, att_t, att_h * att_d, generator=g) for _ in range(4))
 att_mask = torch.triu(torch.ones(att_t, att_t, dtype=torch.bool), 1)
+# AdamW over the LM head's weights.
+adamw_param = torch.nn.Parameter(torch.full((vocab * width,), 0.02))
+adamw_param.grad = torch.full((vocab * width,), 1e-3)
+adamw = torch.optim.AdamW([adamw_param], lr=4e-4, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.1)
 
 
 def best(fn):
@@ -84,5 +88,6 @@ with torch.no_grad():
 results["crossEntropyBackward"] = best_inner(ce_backward)
 results["geluBackward"] = best_inner(gelu_backward)
 results["causalAttentionBackward"] = best_inner(attention_backward)
+results["adamw"] = best(adamw.step)
 for name, ms in results.items():
     print(json.dumps({"kernel": name, "ms": ms}))

@@ -1282,6 +1282,17 @@ Napi::Value ReadBandwidth(const Napi::CallbackInfo& info) {
                            llm::readBandwidth(static_cast<long>(mb * 1024 * 1024), static_cast<int>(repeats), huge));
 }
 
+Napi::Value UpdateBandwidth(const Napi::CallbackInfo& info) {
+  Args a(info, "updateBandwidth");
+  const double mb = a.num(0);
+  const long repeats = a.integer(1);
+  if (a.ok() && !(mb >= 1 && mb <= 65536)) a.error("megabytes must be between 1 and 65536", true);
+  if (a.ok() && (repeats < 1 || repeats > 1000)) a.error("repeats must be between 1 and 1000", true);
+  if (!a.ok()) return a.fail();
+  return Napi::Number::New(info.Env(),
+                           llm::updateBandwidth(static_cast<long>(mb * 1024 * 1024), static_cast<int>(repeats)));
+}
+
 Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
   if (!info[0].IsTypedArray()) {
     Napi::TypeError::New(info.Env(), "adviseHugePages: argument 0 must be a typed array").ThrowAsJavaScriptException();
@@ -1400,6 +1411,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"info", Info},
       {"setThreads", SetThreads},
       {"readBandwidth", ReadBandwidth},
+      {"updateBandwidth", UpdateBandwidth},
       {"adviseHugePages", AdviseHugePages},
       {"misalignment", Misalignment},
       {"fmaPeak", FmaPeak},

@@ -127,4 +127,35 @@ double readBandwidth(long bytes, int repeats, bool hugePages) {
   return best;
 }
 
+double updateBandwidth(long bytes, int repeats) {
+  const long n = bytes / 4 / static_cast<long>(sizeof(float));
+  const size_t size = (static_cast<size_t>(n) * sizeof(float) + 63) & ~size_t{63};
+  std::unique_ptr<float[], Freed> arrays[4];
+  for (auto& array : arrays) {
+    array.reset(static_cast<float*>(std::aligned_alloc(64, size)));
+    if (!array) return -1;
+  }
+  float *a = arrays[0].get(), *b = arrays[1].get(), *c = arrays[2].get(), *g = arrays[3].get();
+  const int nt = threads();
+  // Written by the threads that will update it, in the same static split.
+#pragma omp parallel for num_threads(nt) schedule(static)
+  for (long i = 0; i < n; i++) a[i] = b[i] = c[i] = g[i] = 1.0f;
+  double best = 0;
+  for (int r = 0; r < repeats; r++) {
+    const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (long i = 0; i < n; i++) {
+      a[i] = a[i] * 0.5f + g[i];
+      b[i] = b[i] * 0.5f + g[i];
+      c[i] = c[i] * 0.5f + g[i];
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (s > 0) best = std::max(best, 7.0 * static_cast<double>(n) * sizeof(float) / s);
+  }
+  // Every value moves from 1 towards 2 (x -> x / 2 + 1): anything else means a pass was cut short.
+  for (long i = 0; i < n; i += 4096)
+    if (!(a[i] > 1.0f && a[i] <= 2.0f && c[i] == a[i])) return -1;
+  return best;
+}
+
 }  // namespace llm

@@ -94,6 +94,11 @@ void decodeBlock(const DecodeBlockArgs& p);
 // hugePages: the probe's buffer on 2 MiB pages where the machine gives them (as adviseHugePages
 // gives the weights), or on 4 KiB pages.
 double readBandwidth(long bytes, int repeats, bool hugePages);
+// The bytes per second of AdamW's memory pattern without its arithmetic: three arrays read and
+// rewritten in place beside a fourth only read (7 x 4 bytes an element), `bytes` in all, on the
+// kernels' threads, the best of `repeats` passes. On AMD's chiplets a core's reads and writes take
+// separate links, so this exceeds the read bandwidth.
+double updateBandwidth(long bytes, int repeats);
 // Asks for 2 MiB pages under the memory of an array that is read again and again (decode weights):
 // a stream over 4 KiB pages walks the page tables every 4 KiB. Returns how many of its bytes are
 // on them.

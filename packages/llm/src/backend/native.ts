@@ -34,6 +34,9 @@ export type NativeKernels = Kernels & {
   // kernels' threads, as the decode kernels read their weights; hugePages puts the buffer on 2 MiB
   // pages (where the machine gives them), as adviseHugePages does the weights.
   readBandwidth(megabytes: number, repeats: number, hugePages: boolean): number;
+  // The bytes per second of AdamW's memory pattern (three arrays updated in place beside a fourth
+  // read, `megabytes` in all): the limit of such a kernel, above the read bandwidth on AMD's chiplets.
+  updateBandwidth(megabytes: number, repeats: number): number;
   // Asks for 2 MiB pages under an array that is streamed again and again (the decode weights);
   // returns how many of its bytes are on them.
   adviseHugePages(array: Float32Array | Uint16Array): number;
@@ -114,6 +117,7 @@ export function loadNative(): NativeKernels | null {
       'info',
       'setThreads',
       'readBandwidth',
+      'updateBandwidth',
       'adviseHugePages',
       'misalignment',
       'fmaPeak',

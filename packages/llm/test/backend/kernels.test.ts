@@ -899,6 +899,13 @@ for (const name of backends) {
           );
           expect(() => native.readBandwidth(0, 1, true)).toThrow(/megabytes/);
         });
+
+        it("the update-bandwidth probe (AdamW's limit) runs and checks its arguments", () => {
+          const native = loadNative()!;
+          expect(native.updateBandwidth(16, 2)).toBeGreaterThan(0);
+          expect(() => native.updateBandwidth(0, 1)).toThrow(/megabytes/);
+          expect(() => native.updateBandwidth(16, 0)).toThrow(/repeats/);
+        });
       });
 
       describe('memory', () => {

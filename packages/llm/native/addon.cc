@@ -1270,48 +1270,62 @@ Napi::Value CausalAttentionBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// A bandwidth probe's size in megabytes and its repeats (arguments 0 and 1), checked.
+static void probeArgs(Args& a, long* bytes, int* repeats) {
+  const double mb = a.num(0);
+  const long r = a.integer(1);
+  if (a.ok() && !(mb >= 1 && mb <= 65536)) a.error("megabytes must be between 1 and 65536", true);
+  if (a.ok() && (r < 1 || r > 1000)) a.error("repeats must be between 1 and 1000", true);
+  *bytes = static_cast<long>(mb * 1024 * 1024);
+  *repeats = static_cast<int>(r);
+}
+
 Napi::Value ReadBandwidth(const Napi::CallbackInfo& info) {
   Args a(info, "readBandwidth");
-  const double mb = a.num(0);
-  const long repeats = a.integer(1);
-  if (a.ok() && !(mb >= 1 && mb <= 65536)) a.error("megabytes must be between 1 and 65536", true);
-  if (a.ok() && (repeats < 1 || repeats > 1000)) a.error("repeats must be between 1 and 1000", true);
+  long bytes;
+  int repeats;
+  probeArgs(a, &bytes, &repeats);
   const bool huge = a.boolean(2);
   if (!a.ok()) return a.fail();
-  return Napi::Number::New(info.Env(),
-                           llm::readBandwidth(static_cast<long>(mb * 1024 * 1024), static_cast<int>(repeats), huge));
+  return Napi::Number::New(info.Env(), llm::readBandwidth(bytes, repeats, huge));
 }
 
 Napi::Value UpdateBandwidth(const Napi::CallbackInfo& info) {
   Args a(info, "updateBandwidth");
-  const double mb = a.num(0);
-  const long repeats = a.integer(1);
-  if (a.ok() && !(mb >= 1 && mb <= 65536)) a.error("megabytes must be between 1 and 65536", true);
-  if (a.ok() && (repeats < 1 || repeats > 1000)) a.error("repeats must be between 1 and 1000", true);
+  long bytes;
+  int repeats;
+  probeArgs(a, &bytes, &repeats);
   if (!a.ok()) return a.fail();
-  return Napi::Number::New(info.Env(),
-                           llm::updateBandwidth(static_cast<long>(mb * 1024 * 1024), static_cast<int>(repeats)));
+  return Napi::Number::New(info.Env(), llm::updateBandwidth(bytes, repeats));
+}
+
+// Argument 0 as a typed array: its first byte and its length, or false after a TypeError naming
+// the function.
+static bool typedArrayArg(const Napi::CallbackInfo& info, const char* name, const uint8_t** data, size_t* length) {
+  if (!info[0].IsTypedArray()) {
+    Napi::TypeError::New(info.Env(), std::string(name) + ": argument 0 must be a typed array")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::TypedArray arr = info[0].As<Napi::TypedArray>();
+  *data = static_cast<const uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  *length = arr.ByteLength();
+  return true;
 }
 
 Napi::Value AdviseHugePages(const Napi::CallbackInfo& info) {
-  if (!info[0].IsTypedArray()) {
-    Napi::TypeError::New(info.Env(), "adviseHugePages: argument 0 must be a typed array").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  Napi::TypedArray arr = info[0].As<Napi::TypedArray>();
-  const auto* data = static_cast<const uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
-  return Napi::Number::New(info.Env(), static_cast<double>(llm::adviseHugePages(data, arr.ByteLength())));
+  const uint8_t* data;
+  size_t length;
+  if (!typedArrayArg(info, "adviseHugePages", &data, &length)) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), static_cast<double>(llm::adviseHugePages(data, length)));
 }
 
 // Bytes from the last 64-byte boundary to a typed array's first element.
 Napi::Value Misalignment(const Napi::CallbackInfo& info) {
-  if (!info[0].IsTypedArray()) {
-    Napi::TypeError::New(info.Env(), "misalignment: argument 0 must be a typed array").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  Napi::TypedArray arr = info[0].As<Napi::TypedArray>();
-  const auto address = reinterpret_cast<uintptr_t>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
-  return Napi::Number::New(info.Env(), static_cast<double>(address % 64));
+  const uint8_t* data;
+  size_t length;
+  if (!typedArrayArg(info, "misalignment", &data, &length)) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), static_cast<double>(reinterpret_cast<uintptr_t>(data) % 64));
 }
 
 Napi::Value FmaPeak(const Napi::CallbackInfo& info) {

@@ -277,7 +277,7 @@ __attribute__((noinline)) void dotTilePairs(const float* xs, long kv, const floa
 // bits, missed the float32 tolerance by up to 1.17x at k = 800 on a Xeon); each 32-wide step does
 // three dot-product instructions on one weight load. N weight rows (w + c * ws) at once, dots[r *
 // N + c]; the caller spaces them a quarter of its unit apart, so that a thread reads four streams
-// (one row at a time: 36-42% of the bandwidth limit on a Zen 5; four adjacent rows the same; four
+// (one row at a time: 36-48% of the bandwidth limit on a Zen 5; four adjacent rows the same; four
 // spaced rows 44-58%). A pair's sum is the same whatever N.
 template <int N>
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) inline void dotRowsDpbf16(

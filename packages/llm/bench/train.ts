@@ -12,7 +12,7 @@
 // kernels (stderr). Our side alone: node --import tsx bench/train.ts --child small --threads 1 --steps 4 --profile
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { kernels } from '../src/backend/index.js';
+import { kernels, nativeInUse } from '../src/backend/index.js';
 import { loadNative } from '../src/backend/native.js';
 import { GPTModel, type GPTConfig } from '../src/llm/gpt.js';
 import { calcLossBatch } from '../src/llm/pretrain.js';
@@ -60,7 +60,7 @@ const PEAK_PROBE_MS = 1000;
 // The child: train `steps` steps of one job, print {tokensPerSecond, best, peakRssMB, mfu, ...}.
 function child(job: Job): void {
   loadNative()?.setThreads(threads);
-  const native = kernels().name === 'native' ? loadNative() : null;
+  const native = nativeInUse();
   const config: GPTConfig = {
     vocabSize: 50257,
     contextLength: job.context,

@@ -4,8 +4,7 @@
 // GB/s instead of 104 on a Zen 5 at 2 threads (docs/native-kernels.md). Such an array is a view
 // up to 60 bytes into a slightly larger buffer; the code that reads a tensor's bytes honours
 // byteOffset throughout.
-import { kernels } from './index.js';
-import { loadNative } from './native.js';
+import { nativeInUse } from './index.js';
 
 const LINE_BYTES = 64;
 // Smaller arrays are left as V8 makes them: a kernel over a few lines gains nothing measurable.
@@ -24,7 +23,7 @@ export function alignedArray<T extends Float32Array | Uint16Array>(
   length: number,
 ): T {
   const bytes = length * type.BYTES_PER_ELEMENT;
-  const native = bytes >= ALIGN_FROM_BYTES && kernels().name === 'native' ? loadNative() : null;
+  const native = bytes >= ALIGN_FROM_BYTES ? nativeInUse() : null;
   if (!native) return new type(length);
   const buffer = new ArrayBuffer(bytes + LINE_BYTES - type.BYTES_PER_ELEMENT);
   const skip = (LINE_BYTES - native.misalignment(new Uint8Array(buffer, 0, 1))) % LINE_BYTES;

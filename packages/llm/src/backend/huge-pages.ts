@@ -2,13 +2,12 @@
 // tables every 4 KiB: the native backend asks for 2 MiB pages under them (LLM_SCRATCH_HUGEPAGES=0
 // leaves them on whatever pages they have, to compare).
 import { alignedArray } from './aligned-arrays.js';
-import { kernels } from './index.js';
-import { loadNative } from './native.js';
+import { nativeInUse } from './index.js';
 
 // Asks for 2 MiB pages under these arrays; returns the share of their bytes on them (0 on the
 // TypeScript backend).
 export function adviseHugePages(arrays: readonly (Float32Array | Uint16Array)[]): number {
-  const native = kernels().name === 'native' ? loadNative() : null;
+  const native = nativeInUse();
   if (!native || process.env.LLM_SCRATCH_HUGEPAGES === '0') return 0;
   const total = arrays.reduce((s, a) => s + a.byteLength, 0);
   return total ? arrays.reduce((s, a) => s + native.adviseHugePages(a), 0) / total : 0;

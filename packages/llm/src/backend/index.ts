@@ -1,7 +1,7 @@
 // Backend selection: the native addon when it loads, the TypeScript reference otherwise.
 // LLM_SCRATCH_BACKEND=ts forces the reference; =native demands the addon.
 import type { Kernels } from './kernels.js';
-import { loadNative, nativeLoadError } from './native.js';
+import { loadNative, nativeLoadError, type NativeKernels } from './native.js';
 import { tsKernels } from './ts/index.js';
 
 export type BackendName = 'ts' | 'native';
@@ -41,6 +41,11 @@ export function useBackend(name: BackendName): Kernels {
     current = native;
   }
   return current;
+}
+
+// The native kernels when they are the backend in use (their probes and memory advice), else null.
+export function nativeInUse(): NativeKernels | null {
+  return kernels().name === 'native' ? loadNative() : null;
 }
 
 export function availableBackends(): BackendName[] {

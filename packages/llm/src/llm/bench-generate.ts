@@ -5,7 +5,7 @@
 // cache); the bandwidth is measured in the same process, on the same threads, just before and just
 // after each run.
 import { adviseHugePages } from '../backend/huge-pages.js';
-import { kernels } from '../backend/index.js';
+import { kernels, nativeInUse } from '../backend/index.js';
 import { loadNative } from '../backend/native.js';
 import { bf16Bits } from '../tensor/bf16-weights.js';
 import { noGrad, sizeOf, Tensor } from '../tensor/index.js';
@@ -65,7 +65,7 @@ export interface ReadBandwidth {
 // limit must be the best the machine does too), or one JavaScript thread summing a large array
 // when the TypeScript backend runs (its decode is one thread too).
 export function measureReadBandwidth(): ReadBandwidth {
-  const native = kernels().name === 'native' ? loadNative() : null;
+  const native = nativeInUse();
   if (native) {
     const smallPages = native.readBandwidth(PROBE_MEGABYTES, 5, false);
     const hugePages = native.readBandwidth(PROBE_MEGABYTES, 5, true);
@@ -190,7 +190,7 @@ export async function benchGenerate(
   }
   const decoder: Stepper =
     model instanceof GPTModel ? new Decoder(model, { dtype: options.dtype }) : new StepModule(model);
-  const native = kernels().name === 'native' ? loadNative() : null;
+  const native = nativeInUse();
   const info = native?.info();
   const bytes = decoder.weightBytesPerToken;
   timeRun(decoder, model.config.vocabSize, { ...options, tokens: Math.min(options.tokens, 4) });

@@ -138,11 +138,21 @@ static void packB(const GemmConfig& cfg, const TB* b, long rs, long cs, long kc,
     // and each panel receives 4 rows (512 contiguous bytes) per band; bands of 8 or 16 were
     // 1-1.7% slower on the LM head (docs/native-kernels.md). Row by row scatters single lines
     // over every panel (write misses); panel by panel reads a new page per 64 bytes when B is
-    // wide (the 50,257-column LM head).
+    // wide (the 50,257-column LM head). The per-ISA packs do the same with whole vectors.
     constexpr long BAND = 4;
+    long from = 0;  // the full panels a per-ISA pack did
+    if constexpr (std::is_same_v<TB, float>) {
+      if (cfg.packB) {
+        cfg.packB(b, rs, kc, full, dst);
+        from = full;
+      }
+    } else if (cfg.packBBf16) {
+      cfg.packBBf16(b, rs, kc, full, dst);
+      from = full;
+    }
     for (long p0 = 0; p0 < kc; p0 += BAND) {
       const long p1 = std::min(kc, p0 + BAND);
-      for (long q = 0; q < full; q++)
+      for (long q = from; q < full; q++)
         for (long p = p0; p < p1; p++) {
           if constexpr (std::is_same_v<TB, float>)
             std::memcpy(dst + q * NR * kc + p * NR, b + p * rs + q * NR, NR * sizeof(float));

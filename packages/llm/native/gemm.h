@@ -41,6 +41,11 @@ void gemm(const GemmArgs& args);
 // where Apanel is kc columns of mr packed rows and Bpanel kc rows of nr packed columns.
 using MicroKernel = void (*)(long kc, const float* a, const float* b, float* c, long ldc, int accumulate);
 
+// Packs `panels` full NR-wide panels of B whose rows are contiguous (row p at b + p*ld), NR
+// floats of each row per panel. Optional (whole-vector copies); null falls back.
+using PackB = void (*)(const float* b, long ld, long kc, long panels, float* dst);
+// The same from bfloat16 bits, widened as they are packed (GemmArgs::bBf16). Optional, like packB.
+using PackBBf16 = void (*)(const uint16_t* b, long ld, long kc, long panels, float* dst);
 // Packs `panels` full NR-wide panels of op(B) = B^T, where column j of op(B) is the contiguous
 // row b + j*ld of the stored matrix, kc long. Optional (vectorized transposes); null falls back.
 using PackTransposedB = void (*)(const float* b, long ld, long kc, long panels, float* dst);
@@ -67,6 +72,8 @@ struct GemmConfig {
   const char* name;
   EpilogueFn epilogue;
   PackTransposedBBf16 packBTBf16 = nullptr;
+  PackB packB = nullptr;
+  PackBBf16 packBBf16 = nullptr;
 };
 
 // The configuration chosen for this CPU (instruction set and blocking).

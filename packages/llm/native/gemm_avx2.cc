@@ -66,6 +66,24 @@ static void packBTransposedAvx2(const TB* b, long ld, long kc, long panels, floa
   }
 }
 
+// NR-wide panels of B (rows contiguous in j) in whole vectors; TB is float, or uint16_t for
+// bfloat16 bits widened on load. The rows go in bands of 4, as in gemm.cc's generic pack, which
+// gemm.cc's baseline build turns into 16-byte moves: these 32-byte ones made the 1-thread LM-head
+// products 1-2% faster on Zen 5, whose B streams from memory (docs/native-kernels.md).
+template <int NR, class TB>
+static void packBAvx2(const TB* b, long ld, long kc, long panels, float* dst) {
+  constexpr long BAND = 4;
+  for (long p0 = 0; p0 < kc; p0 += BAND) {
+    const long p1 = std::min(kc, p0 + BAND);
+    for (long q = 0; q < panels; q++) {
+      const TB* src = b + p0 * ld + q * NR;
+      float* d = dst + q * NR * kc + p0 * NR;
+      for (long p = p0; p < p1; p++, src += ld, d += NR)
+        for (int j = 0; j < NR; j += 8) _mm256_storeu_ps(d + j, loadRow8(src + j));
+    }
+  }
+}
+
 // MR-tall panels of A (rows contiguous in p) by 8 x 8 transposes: rows are loaded 8 floats at a
 // time and each transposed column (MR floats, padded to 8) is stored whole, so a store overlaps
 // the next column's start, which the next store then overwrites. The last store of the block
@@ -146,6 +164,14 @@ void packAAvx2_12(const float* a, long lda, long kc, long panels, float* dst) {
   packAAvx2<12>(a, lda, kc, panels, dst);
 }
 
+void packBAvx2_16(const float* b, long ld, long kc, long panels, float* dst) { packBAvx2<16>(b, ld, kc, panels, dst); }
+void packBAvx2_32(const float* b, long ld, long kc, long panels, float* dst) { packBAvx2<32>(b, ld, kc, panels, dst); }
+void packBBf16Avx2_16(const uint16_t* b, long ld, long kc, long panels, float* dst) {
+  packBAvx2<16>(b, ld, kc, panels, dst);
+}
+void packBBf16Avx2_32(const uint16_t* b, long ld, long kc, long panels, float* dst) {
+  packBAvx2<32>(b, ld, kc, panels, dst);
+}
 void packBTransposedAvx2_16(const float* b, long ld, long kc, long panels, float* dst) {
   packBTransposedAvx2<16>(b, ld, kc, panels, dst);
 }
@@ -170,7 +196,7 @@ bool avx2Kernel(GemmConfig* out) {
   // beside A: measured on Zen 3 against OpenBLAS call by call (bench/gemm_paired.cc), this took
   // the 1-thread geometric-mean ratio from 0.93 (BLIS's 144/256/4080) to 0.99, and the
   // 50,257-wide LM-head products from 0.78-0.84 to 0.92-0.95.
-  *out = GemmConfig{6, 16, 96, 256, 1024, ukernelAvx2_6x16, packAAvx2_6, packATransposedAvx2_6, packBTransposedAvx2_16, "avx2 6x16", epilogueAvx2, packBTransposedBf16Avx2_16};
+  *out = GemmConfig{6, 16, 96, 256, 1024, ukernelAvx2_6x16, packAAvx2_6, packATransposedAvx2_6, packBTransposedAvx2_16, "avx2 6x16", epilogueAvx2, packBTransposedBf16Avx2_16, packBAvx2_16, packBBf16Avx2_16};
 #if defined(__x86_64__) && defined(__GNUC__)
   if (asmKernelWanted()) {
     out->kernel = ukernelAvx2Asm6x16;

@@ -43,6 +43,8 @@ void packAAvx2_12(const float* a, long lda, long kc, long panels, float* dst);
 void packATransposedAvx2_12(const float* a, long ld, long kc, long panels, float* dst);
 void packBTransposedAvx2_32(const float* b, long ld, long kc, long panels, float* dst);
 void packBTransposedBf16Avx2_32(const uint16_t* b, long ld, long kc, long panels, float* dst);
+void packBAvx2_32(const float* b, long ld, long kc, long panels, float* dst);
+void packBBf16Avx2_32(const uint16_t* b, long ld, long kc, long panels, float* dst);
 // The epilogue in 16 lanes: GELU's exp and division on a 512-row product's 3,072 columns took 15%
 // of the product in 8 (docs/native-kernels.md).
 static void epilogueAvx512(const GemmEpilogue& e, float* c, long ldc, long rows, long cols) {
@@ -53,7 +55,7 @@ bool avx512Kernel(GemmConfig* out) {
   // KC = 256: the 32 KiB B micro-panel plus a 12 KiB A micro-panel fit a 48 KiB L1 (Zen 5);
   // MC = 516: 516 KiB of packed A in a 1 MiB L2, so a training step's 512-row products keep all
   // of A in one block and each B micro-panel serves every row (docs/native-kernels.md).
-  *out = GemmConfig{12, 32, 516, 256, 4096, ukernelAvx512_12x32, packAAvx2_12, packATransposedAvx2_12, packBTransposedAvx2_32, "avx512 12x32", epilogueAvx512, packBTransposedBf16Avx2_32};
+  *out = GemmConfig{12, 32, 516, 256, 4096, ukernelAvx512_12x32, packAAvx2_12, packATransposedAvx2_12, packBTransposedAvx2_32, "avx512 12x32", epilogueAvx512, packBTransposedBf16Avx2_32, packBAvx2_32, packBBf16Avx2_32};
 #if defined(__x86_64__) && defined(__GNUC__)
   if (asmKernelWanted()) {
     out->kernel = ukernelAvx512Asm12x32;

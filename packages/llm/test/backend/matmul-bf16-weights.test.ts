@@ -1,7 +1,7 @@
 // matmul with B given as bfloat16 bits (a weight kept in bf16: the prefill of a model loaded with
 // dtype bf16): on every backend, bit for bit the product with B widened to float32 first. The
-// native GEMM widens while it packs (the AVX2 transposing pack, or the generic loop for the tails
-// and the untransposed layout), on one thread and on the shared-B threads, with the epilogue.
+// native GEMM widens while it packs (the AVX2 packs of either layout, the generic loop for the
+// tails), on one thread and on the shared-B threads, with the epilogue.
 import { describe, expect, it } from 'vitest';
 import { toBf16, widenBf16 } from '../../src/backend/bf16.js';
 import { kernels } from '../../src/backend/index.js';
@@ -32,6 +32,7 @@ const CASES: Case[] = [
   { m: 7, k: 520, n: 33, transB: true, accumulate: true },
   // The untransposed layout and a batch sharing one B.
   { m: 11, k: 19, n: 45, transB: false, batch: 3, broadcastB: true },
+  { m: 40, k: 300, n: 100, transB: false, epilogue: true },
 ];
 
 function product(c: Case, b: Float32Array | Uint16Array): Float32Array {

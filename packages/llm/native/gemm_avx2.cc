@@ -70,8 +70,8 @@ static void packBTransposedAvx2(const TB* b, long ld, long kc, long panels, floa
 
 // NR-wide panels of B (rows contiguous in j) in whole vectors; TB is float, or uint16_t for
 // bfloat16 bits widened on load. The rows go in bands of 4, as in gemm.cc's generic pack, which
-// gemm.cc's baseline build turns into 16-byte moves: these 32-byte ones made the 1-thread LM-head
-// products 1-2% faster on Zen 5, whose B streams from memory (docs/native-kernels.md).
+// gemm.cc's baseline build turns into 16-byte moves: these 32-byte ones made the LM-head products,
+// whose B streams from memory, 1-4% faster on Zen 5 (docs/native-kernels.md).
 template <int NR, class TB>
 static void packBAvx2(const TB* b, long ld, long kc, long panels, float* dst) {
   constexpr long BAND = 4;
@@ -201,7 +201,7 @@ bool avx2Kernel(GemmConfig* out) {
   *out = GemmConfig{6, 16, 96, 256, 1024, ukernelAvx2_6x16, packAAvx2_6, packATransposedAvx2_6, packBTransposedAvx2_16, "avx2 6x16", epilogueAvx2, packBTransposedBf16Avx2_16, packBAvx2_16, packBBf16Avx2_16};
   // With an L2 of 1 MiB or more (this build on Zen 4 and 5, Intel's recent client cores), MC =
   // 288 instead: on Zen 5 1.5% faster over bench:gemm's shapes at 1 thread, within the noise at 2
-  // (bench/gemm_ab.cc, docs/native-kernels.md). 0 when the CPU does not say keeps 96.
+  // (bench/gemm_ab.cc, docs/native-kernels.md). A CPU that does not report its L2 (0) keeps 96.
 #ifdef _SC_LEVEL2_CACHE_SIZE
   if (sysconf(_SC_LEVEL2_CACHE_SIZE) >= (1L << 20)) out->mc = 288;
 #endif

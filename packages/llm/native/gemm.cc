@@ -129,6 +129,20 @@ static void packA(const GemmConfig& cfg, const float* a, long rs, long cs, long 
 // rows of NR consecutive floats, zero past nc. TB is float, or uint16_t for bfloat16 bits
 // (GemmArgs::bBf16), widened exactly on the way.
 
+// Packs the `full` whole panels with a per-ISA pack, `f32` for float32 B or `bf16` for bfloat16
+// bits, where the configuration has one; returns how many panels it packed (0 or full).
+template <class TB>
+static long packFullPanels(PackB f32, PackBBf16 bf16, const TB* b, long ld, long kc, long full, float* dst) {
+  if constexpr (std::is_same_v<TB, float>) {
+    if (!f32) return 0;
+    f32(b, ld, kc, full, dst);
+  } else {
+    if (!bf16) return 0;
+    bf16(b, ld, kc, full, dst);
+  }
+  return full;
+}
+
 template <int NR, class TB>
 static void packB(const GemmConfig& cfg, const TB* b, long rs, long cs, long kc, long nc, float* dst) {
   const long full = nc / NR;
@@ -140,16 +154,7 @@ static void packB(const GemmConfig& cfg, const TB* b, long rs, long cs, long kc,
     // over every panel (write misses); panel by panel reads a new page per 64 bytes when B is
     // wide (the 50,257-column LM head). The per-ISA packs do the same with whole vectors.
     constexpr long BAND = 4;
-    long from = 0;  // the full panels a per-ISA pack did
-    if constexpr (std::is_same_v<TB, float>) {
-      if (cfg.packB) {
-        cfg.packB(b, rs, kc, full, dst);
-        from = full;
-      }
-    } else if (cfg.packBBf16) {
-      cfg.packBBf16(b, rs, kc, full, dst);
-      from = full;
-    }
+    const long from = packFullPanels(cfg.packB, cfg.packBBf16, b, rs, kc, full, dst);
     for (long p0 = 0; p0 < kc; p0 += BAND) {
       const long p1 = std::min(kc, p0 + BAND);
       for (long q = from; q < full; q++)
@@ -168,17 +173,7 @@ static void packB(const GemmConfig& cfg, const TB* b, long rs, long cs, long kc,
   }
   // B^T: column j of op(B) is row j of the stored matrix, contiguous in p; a panel is an NR x kc
   // transpose, done with 8 x 8 register transposes where the CPU has AVX2.
-  long q = 0;
-  if constexpr (std::is_same_v<TB, float>) {
-    if (cfg.packBT) {
-      cfg.packBT(b, cs, kc, full, dst);
-      q = full;
-    }
-  } else if (cfg.packBTBf16) {
-    cfg.packBTBf16(b, cs, kc, full, dst);
-    q = full;
-  }
-  for (; q <= full; q++) {
+  for (long q = packFullPanels(cfg.packBT, cfg.packBTBf16, b, cs, kc, full, dst); q <= full; q++) {
     const int nr = q < full ? NR : tail;
     if (nr == 0) break;
     float* d = dst + q * NR * kc;
